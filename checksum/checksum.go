@@ -1,0 +1,97 @@
+// Package checksum writes and verifies SHA-256 sidecar files in the format of
+// `shasum -a 256` and `sha256sum`: one line "<64 hex digits><two spaces><file name>\n",
+// where the file name is the bare name of the file beside the sidecar.
+package checksum
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/addlink/addlink/internal/atomicfile"
+)
+
+// Ext is the suffix of sidecar files.
+const Ext = ".checksum"
+
+// ErrMismatch is returned (wrapped) by Verify when a file's hash differs from its sidecar.
+var ErrMismatch = errors.New("checksum: mismatch")
+
+// Line formats one sidecar line for the file named name with hex digest sum.
+func Line(sum, name string) string { return sum + "  " + filepath.Base(name) + "\n" }
+
+// WriteSidecar writes path+".checksum" atomically for a file whose hex SHA-256 is sum.
+func WriteSidecar(path, sum string) error {
+	_, err := atomicfile.WriteFile(path+Ext, []byte(Line(sum, path)))
+	return err
+}
+
+// File returns the hex SHA-256 of the file at path.
+func File(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("checksum: read %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// WriteFor hashes the file at path and writes its sidecar.
+func WriteFor(path string) (string, error) {
+	sum, err := File(path)
+	if err != nil {
+		return "", err
+	}
+	return sum, WriteSidecar(path, sum)
+}
+
+// ReadSidecar parses a sidecar file and returns the digest and the file name it names.
+func ReadSidecar(sidecar string) (sum, name string, err error) {
+	f, err := os.Open(sidecar)
+	if err != nil {
+		return "", "", err
+	}
+	defer f.Close()
+	line, err := bufio.NewReader(f).ReadString('\n')
+	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+		return "", "", fmt.Errorf("checksum: %s: empty or unreadable: %w", sidecar, err)
+	}
+	line = strings.TrimRight(line, "\r\n")
+	sum, name, ok := strings.Cut(line, " ")
+	name = strings.TrimPrefix(strings.TrimPrefix(name, " "), "*")
+	if !ok || len(sum) != 64 || name == "" {
+		return "", "", fmt.Errorf("checksum: %s: not a sha256 sidecar line: %q", sidecar, line)
+	}
+	if _, err := hex.DecodeString(sum); err != nil {
+		return "", "", fmt.Errorf("checksum: %s: bad digest: %w", sidecar, err)
+	}
+	return strings.ToLower(sum), name, nil
+}
+
+// Verify checks one sidecar: the file it names (in the sidecar's directory) must exist
+// and hash to the recorded digest.
+func Verify(sidecar string) error {
+	want, name, err := ReadSidecar(sidecar)
+	if err != nil {
+		return err
+	}
+	target := filepath.Join(filepath.Dir(sidecar), name)
+	got, err := File(target)
+	if err != nil {
+		return fmt.Errorf("checksum: %s: %w", sidecar, err)
+	}
+	if got != want {
+		return fmt.Errorf("%w: %s: recorded %s, file has %s", ErrMismatch, target, want, got)
+	}
+	return nil
+}

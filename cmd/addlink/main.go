@@ -1,0 +1,106 @@
+// Command addlink trains and publishes link-recommendation models for a Wikipedia from
+// its public dumps. Each subcommand lives in its own cmd_<name>.go file and does wiring
+// only: it fills an options struct from its flags, validates it and calls one function.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// Exit statuses (a contract: DESIGN.md "Command line").
+const (
+	exitOK          = 0
+	exitError       = 1
+	exitUsage       = 2
+	exitQualityGate = 3
+	exitInterrupted = 130
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newApp().RunContext(ctx, os.Args)
+	interrupted := ctx.Err() != nil
+	stop()
+	os.Exit(exitStatus(err, interrupted))
+}
+
+// exitStatus is the only place where errors become exit statuses.
+func exitStatus(err error, interrupted bool) int {
+	if err == nil {
+		return exitOK
+	}
+	var usage usageError
+	var gate qualityGateError
+	switch {
+	case interrupted || errors.Is(err, context.Canceled):
+		fmt.Fprintln(os.Stderr, "addlink: interrupted")
+		return exitInterrupted
+	case errors.As(err, &usage):
+		fmt.Fprintf(os.Stderr, "addlink: %v\n", err)
+		return exitUsage
+	case errors.As(err, &gate):
+		fmt.Fprintf(os.Stderr, "addlink: %v\n", err)
+		return exitQualityGate
+	default:
+		fmt.Fprintf(os.Stderr, "addlink: %v\n", err)
+		return exitError
+	}
+}
+
+// usageError marks a mistake in the command line (exit status 2).
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+// usagef returns a usageError.
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// qualityGateError marks a backtest below --min-precision or --min-recall (exit status 3).
+type qualityGateError struct{ error }
+
+func (e qualityGateError) Unwrap() error { return e.error }
+
+func newApp() *cli.App {
+	app := &cli.App{
+		Name:    "addlink",
+		Usage:   "train and publish link-recommendation models from Wikipedia dumps",
+		Version: version,
+		Description: "addlink re-implements Wikimedia's \"add a link\" training pipeline in one binary.\n" +
+			"Artifacts are written under <data-dir>/<wiki>/. Run `addlink COMMAND --help` for what\n" +
+			"each command reads and writes.",
+		Flags:                commonFlags(),
+		Commands:             commands(),
+		EnableBashCompletion: true,
+		// Errors go back to main, which alone decides the exit status, so deferred
+		// cleanup always runs.
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return usageError{err}
+		},
+	}
+	for _, c := range app.Commands {
+		setUsageErrors(c)
+	}
+	return app
+}
+
+func setUsageErrors(c *cli.Command) {
+	if c.OnUsageError == nil {
+		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usageError{err} }
+	}
+	for _, s := range c.Subcommands {
+		setUsageErrors(s)
+	}
+}

@@ -1,0 +1,85 @@
+package datasets
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+)
+
+var wikiIDPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// CheckWikiID returns an error unless id is a wiki database name such as "cswiki" or
+// "elwikivoyage": a lower-case letter followed by lower-case letters, digits and '_'.
+// This keeps ids safe to use in paths and table names.
+func CheckWikiID(id string) error {
+	if !wikiIDPattern.MatchString(id) {
+		return fmt.Errorf("invalid wiki id %q: want a database name like cswiki (^[a-z][a-z0-9_]*$)", id)
+	}
+	return nil
+}
+
+// Layout names the artifacts of one wiki under the data root: <DataDir>/<Wiki>/...
+// The names are those of the reference pipeline where it has them.
+type Layout struct {
+	DataDir string
+	Wiki    string
+}
+
+// Dir is <data-dir>/<wiki>.
+func (l Layout) Dir() string { return filepath.Join(l.DataDir, l.Wiki) }
+
+// File is <data-dir>/<wiki>/<wiki>.<suffix>, e.g. File("anchors.parquet").
+func (l Layout) File(suffix string) string {
+	return filepath.Join(l.Dir(), l.Wiki+"."+suffix)
+}
+
+// Anchors is the (filtered, when the filter stage ran) anchor dictionary.
+func (l Layout) Anchors() string { return l.File("anchors.parquet") }
+
+// AnchorsUnfiltered is the anchor dictionary before the Wikidata filter.
+func (l Layout) AnchorsUnfiltered() string { return l.File("anchors_unfiltered.parquet") }
+
+// AnchorStats is the per-anchor link-probability table.
+func (l Layout) AnchorStats() string { return l.File("anchors_stats.parquet") }
+
+// PageIDs is the title -> page id table.
+func (l Layout) PageIDs() string { return l.File("pageids.parquet") }
+
+// Redirects is the redirect table.
+func (l Layout) Redirects() string { return l.File("redirects.parquet") }
+
+// Embeddings is the entity-embedding table.
+func (l Layout) Embeddings() string { return l.File("w2vfiltered.parquet") }
+
+// WDProperties is the page -> P31 values table.
+func (l Layout) WDProperties() string { return l.File("wdproperties.parquet") }
+
+// Model is the XGBoost JSON model.
+func (l Layout) Model() string { return l.File("linkmodel.json") }
+
+// TrainingDir is <data-dir>/<wiki>/training.
+func (l Layout) TrainingDir() string { return filepath.Join(l.Dir(), "training") }
+
+// TestingDir is <data-dir>/<wiki>/testing.
+func (l Layout) TestingDir() string { return filepath.Join(l.Dir(), "testing") }
+
+// SentencesTrain is training/sentences_train.csv.
+func (l Layout) SentencesTrain() string {
+	return filepath.Join(l.TrainingDir(), "sentences_train.csv")
+}
+
+// SentencesTest is testing/sentences_test.csv.
+func (l Layout) SentencesTest() string { return filepath.Join(l.TestingDir(), "sentences_test.csv") }
+
+// LinkTrain is training/link_train.csv.
+func (l Layout) LinkTrain() string { return filepath.Join(l.TrainingDir(), "link_train.csv") }
+
+// BacktestEval is testing/<wiki>.backtest.eval.csv.
+func (l Layout) BacktestEval() string {
+	return filepath.Join(l.TestingDir(), l.Wiki+".backtest.eval.csv")
+}
+
+// Summary is the JSON summary a stage writes: <data-dir>/<wiki>/<stage>.summary.json.
+func (l Layout) Summary(stage string) string {
+	return filepath.Join(l.Dir(), stage+".summary.json")
+}

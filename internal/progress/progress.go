@@ -1,0 +1,50 @@
+// Package progress defines how long-running library code reports what it is doing
+// without printing: a small Reporter interface with a no-op default. The CLI renders
+// it on stderr (a bar on a terminal, periodic lines otherwise).
+package progress
+
+import "sync/atomic"
+
+// Reporter receives progress from long-running work. Implementations must be safe for
+// concurrent use: Add is called from worker goroutines.
+type Reporter interface {
+	// Phase starts a new phase named name whose work is total units of unit
+	// ("bytes", "pages", "rows", ...). total <= 0 means unknown.
+	Phase(name string, total int64, unit string)
+	// Add reports n more units done in the current phase.
+	Add(n int64)
+	// Note records a one-line remark (a count, a warning) that the CLI may show.
+	Note(msg string)
+}
+
+// Nop is a Reporter that discards everything.
+var Nop Reporter = nop{}
+
+type nop struct{}
+
+func (nop) Phase(string, int64, string) {}
+func (nop) Add(int64)                   {}
+func (nop) Note(string)                 {}
+
+// OrNop returns r, or Nop when r is nil.
+func OrNop(r Reporter) Reporter {
+	if r == nil {
+		return Nop
+	}
+	return r
+}
+
+// Counter is a Reporter that only counts; tests use it to check that work was reported.
+type Counter struct {
+	Phases atomic.Int64
+	Units  atomic.Int64
+}
+
+// Phase implements Reporter.
+func (c *Counter) Phase(string, int64, string) { c.Phases.Add(1) }
+
+// Add implements Reporter.
+func (c *Counter) Add(n int64) { c.Units.Add(n) }
+
+// Note implements Reporter.
+func (c *Counter) Note(string) {}

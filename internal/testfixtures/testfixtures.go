@@ -1,0 +1,53 @@
+// Package testfixtures locates the shared fixtures (../shared/fixtures beside the
+// repository) for tests. A missing fixture fails the test when CI=true and skips it with
+// a clear message elsewhere.
+package testfixtures
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// Root returns the repository root (the directory holding go.mod).
+func Root(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("testfixtures: go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Dir returns the fixtures directory, ADDLINK_FIXTURES or ../shared/fixtures next to the
+// repository root.
+func Dir(t testing.TB) string {
+	t.Helper()
+	if d := os.Getenv("ADDLINK_FIXTURES"); d != "" {
+		return d
+	}
+	return filepath.Join(filepath.Dir(Root(t)), "shared", "fixtures")
+}
+
+// Path returns the path of a fixture file relative to the fixtures directory, failing
+// (in CI) or skipping (elsewhere) when it does not exist.
+func Path(t testing.TB, rel string) string {
+	t.Helper()
+	p := filepath.Join(Dir(t), filepath.FromSlash(rel))
+	if _, err := os.Stat(p); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("fixture %s missing: %v", p, err)
+		}
+		t.Skipf("fixture %s missing (CI would fail): %v", p, err)
+	}
+	return p
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The project's test command (README, .ci/run): formatting, vet, the test suite, and a
+# short run of every fuzz target. FUZZTIME (default 4s) sets how long each target fuzzes.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:" >&2
+  echo "$unformatted" >&2
+  exit 1
+fi
+go vet ./...
+go test -count=1 -timeout 30m ./...
+
+fuzztime=${FUZZTIME:-4s}
+if [ "$fuzztime" != "0" ]; then
+  grep -rl --include='*_test.go' '^func Fuzz' . | sort | while read -r f; do
+    pkg=./$(dirname "${f#./}")
+    grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | sed 's/^func //' | while read -r name; do
+      echo "fuzz $pkg $name ($fuzztime)"
+      go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "$pkg" >/dev/null
+    done
+  done
+fi
