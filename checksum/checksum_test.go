@@ -1,0 +1,71 @@
+package checksum
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+func TestSidecarRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "x.sql.gz")
+	if err := os.WriteFile(p, []byte("abc"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := WriteFor(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+	if sum != want {
+		t.Fatalf("sum = %s, want %s", sum, want)
+	}
+	b, err := os.ReadFile(p + Ext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(b); got != want+"  x.sql.gz\n" {
+		t.Fatalf("sidecar = %q", got)
+	}
+	if err := Verify(p + Ext); err != nil {
+		t.Fatal(err)
+	}
+	if sha, err := exec.LookPath("sha256sum"); err == nil {
+		cmd := exec.Command(sha, "-c", "x.sql.gz"+Ext)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("sha256sum -c: %v\n%s", err, out)
+		}
+	}
+	if err := os.WriteFile(p, []byte("abd"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Verify(p + Ext); !errors.Is(err, ErrMismatch) {
+		t.Fatalf("Verify after change = %v, want ErrMismatch", err)
+	}
+	os.Remove(p)
+	if err := Verify(p + Ext); err == nil {
+		t.Fatal("Verify with missing file succeeded")
+	}
+}
+
+func TestReadSidecarErrors(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"empty":     "",
+		"short":     "abc  f\n",
+		"nohex":     "zz7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  f\n",
+		"noname":    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n",
+		"onlyspace": "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  \n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(dir, name+Ext)
+			os.WriteFile(p, []byte(content), 0o644)
+			if _, _, err := ReadSidecar(p); err == nil {
+				t.Errorf("ReadSidecar(%q) succeeded", content)
+			}
+		})
+	}
+}

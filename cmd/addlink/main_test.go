@@ -1,0 +1,38 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+)
+
+func TestExitStatus(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		err         error
+		interrupted bool
+		want        int
+	}{
+		{"success", nil, false, 0},
+		{"error", errors.New("boom"), false, 1},
+		{"usage", usagef("missing --wiki"), false, 2},
+		{"wrapped usage", fmt.Errorf("x: %w", usagef("bad")), false, 2},
+		{"quality gate", qualityGateError{errors.New("precision 0.5 < 0.75")}, false, 3},
+		{"canceled", fmt.Errorf("stage: %w", context.Canceled), false, 130},
+		{"interrupted", errors.New("read: file closed"), true, 130},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := exitStatus(tt.err, tt.interrupted); got != tt.want {
+				t.Errorf("exitStatus = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestUnknownFlagIsUsageError(t *testing.T) {
+	err := newApp().Run([]string{"addlink", "--no-such-flag"})
+	if got := exitStatus(err, false); got != exitUsage {
+		t.Fatalf("exit status %d for an unknown flag (err %v), want %d", got, err, exitUsage)
+	}
+}
