@@ -1,0 +1,96 @@
+package dump
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync/atomic"
+
+	"github.com/cosnicolaou/pbzip2"
+	"github.com/klauspost/compress/gzip"
+)
+
+// countingReader counts the bytes read from the underlying (compressed) file.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// compression is how a file is compressed, from its first bytes.
+type compression int
+
+const (
+	plain compression = iota
+	bzip2c
+	gzipc
+)
+
+func sniff(f *os.File) (compression, error) {
+	var magic [3]byte
+	n, err := io.ReadFull(f, magic[:])
+	if _, serr := f.Seek(0, io.SeekStart); serr != nil {
+		return plain, serr
+	}
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return plain, err
+	}
+	switch {
+	case n >= 3 && string(magic[:3]) == "BZh":
+		return bzip2c, nil
+	case n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		return gzipc, nil
+	}
+	return plain, nil
+}
+
+// openDecompressed opens a dump file and returns a reader of its XML (decompressed
+// according to the file's magic bytes, whatever its name), the counter of compressed
+// bytes read, and a close function.
+func openDecompressed(ctx context.Context, path string, threads int) (io.Reader, *countingReader, compression, func() error, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, plain, nil, err
+	}
+	kind, err := sniff(f)
+	if err != nil {
+		f.Close()
+		return nil, nil, plain, nil, fmt.Errorf("dump: %s: %w", path, err)
+	}
+	cr := &countingReader{r: f}
+	switch kind {
+	case bzip2c:
+		if threads < 1 {
+			threads = 1
+		}
+		// pbzip2 finds block boundaries (also across concatenated multistream
+		// streams) and decompresses blocks in parallel, checking block and stream CRCs.
+		cctx, cancel := context.WithCancel(ctx)
+		r := pbzip2.NewReader(cctx, bufio.NewReaderSize(cr, 1<<20),
+			pbzip2.DecompressionOptions(pbzip2.BZConcurrency(threads)))
+		return r, cr, kind, func() error { cancel(); return f.Close() }, nil
+	case gzipc:
+		zr, err := gzip.NewReader(bufio.NewReaderSize(cr, 1<<20))
+		if err != nil {
+			f.Close()
+			return nil, nil, plain, nil, fmt.Errorf("dump: %s: %w", path, err)
+		}
+		zr.Multistream(true)
+		return zr, cr, kind, func() error { zr.Close(); return f.Close() }, nil
+	}
+	return cr, cr, kind, f.Close, nil
+}
+
+// isIndexFile reports whether a name is a multistream index (offset:pageid:title lines),
+// which holds no pages.
+func isIndexFile(path string) bool {
+	return strings.Contains(path, "-index")
+}

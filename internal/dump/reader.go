@@ -1,0 +1,635 @@
+package dump
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/addlink/addlink/internal/progress"
+)
+
+// ErrTruncated is wrapped in an *Error when a file ends inside a page, or after a
+// <mediawiki> header without its closing tag.
+var ErrTruncated = errors.New("dump: truncated")
+
+// ErrNotXML is wrapped in an *Error when a file is not UTF-8 XML (for example UTF-16).
+var ErrNotXML = errors.New("dump: not a UTF-8 XML dump")
+
+// Error is a problem in one dump file: where it happened and the last page read intact.
+type Error struct {
+	File       string
+	Offset     int64 // byte offset in the decompressed XML
+	LastPageID int64 // id of the last complete page of the file, 0 if none
+	Err        error
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("dump %s: at XML byte offset %d (last complete page id %d): %v",
+		e.File, e.Offset, e.LastPageID, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Options configures a Reader.
+type Options struct {
+	// Threads is the number of goroutines decompressing bz2 blocks in parallel.
+	Threads int
+	// Progress receives the number of compressed bytes read.
+	Progress progress.Reporter
+}
+
+// Stats counts what a Reader read.
+type Stats struct {
+	Files           int
+	Pages           int64
+	CompressedBytes int64 // bytes read from the files as stored
+	XMLBytes        int64 // bytes of decompressed XML
+	// ReplacedInvalidUTF8 is the number of invalid UTF-8 sequences in titles and texts
+	// that were replaced by U+FFFD.
+	ReplacedInvalidUTF8 int64
+}
+
+// Reader streams the pages of one or more dump files as one wiki. It is not safe for
+// concurrent use; Next is called from one goroutine.
+type Reader struct {
+	ctx   context.Context
+	files []string
+	opts  Options
+	next  int // index of the next file to open
+
+	// the current file
+	name       string
+	src        io.Reader
+	counted    *countingReader
+	closeFile  func() error
+	lastCount  int64
+	buf        []byte
+	start, end int
+	base       int64 // XML offset of buf[0]
+	eof        bool
+	header     bool // header (before the first <page>) parsed
+	rooted     bool // the file opened a <mediawiki> element
+	compressed bool // the file has its own integrity trailer (bz2, gzip)
+	closedRoot bool
+	lastID     int64
+
+	site     SiteInfo
+	haveSite bool
+	stats    Stats
+}
+
+// Open returns a Reader of the given files in page-id order: files whose names carry a
+// page range (…-p<first>p<last>…) are sorted by their first page id; multistream index
+// files are skipped. Open fails if a file cannot be opened; errors inside a file come
+// from Next. The caller must Close the Reader.
+func Open(ctx context.Context, files []string, opts Options) (*Reader, error) {
+	opts.Progress = progress.OrNop(opts.Progress)
+	var list []string
+	for _, f := range files {
+		if !isIndexFile(filepath.Base(f)) {
+			list = append(list, f)
+		}
+	}
+	if len(list) == 0 {
+		return nil, errors.New("dump: no dump files given")
+	}
+	SortParts(list)
+	r := &Reader{ctx: ctx, files: list, opts: opts, buf: make([]byte, 0, 4<<20)}
+	if err := r.openNext(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+var pageRange = regexp.MustCompile(`-p(\d+)p(\d+)`)
+
+// SortParts sorts page-range part files by their first page id, keeping the given order
+// for files without a range (they come first).
+func SortParts(files []string) {
+	first := func(f string) int64 {
+		m := pageRange.FindStringSubmatch(filepath.Base(f))
+		if m == nil {
+			return -1
+		}
+		n, _ := strconv.ParseInt(m[1], 10, 64)
+		return n
+	}
+	sort.SliceStable(files, func(i, j int) bool { return first(files[i]) < first(files[j]) })
+}
+
+func (r *Reader) openNext() error {
+	path := r.files[r.next]
+	r.next++
+	src, counted, kind, closeFn, err := openDecompressed(r.ctx, path, r.opts.Threads)
+	if err != nil {
+		return err
+	}
+	r.name, r.src, r.counted, r.closeFile = path, src, counted, closeFn
+	r.compressed = kind != plain
+	r.lastCount = 0
+	r.buf = r.buf[:0]
+	r.start, r.end, r.base = 0, 0, 0
+	r.eof, r.header, r.rooted, r.closedRoot = false, false, false, false
+	r.lastID = 0
+	r.stats.Files++
+	return nil
+}
+
+func (r *Reader) closeCurrent() error {
+	if r.closeFile == nil {
+		return nil
+	}
+	err := r.closeFile()
+	r.closeFile = nil
+	r.reportBytes()
+	return err
+}
+
+func (r *Reader) reportBytes() {
+	if r.counted == nil {
+		return
+	}
+	n := r.counted.n.Load()
+	if d := n - r.lastCount; d > 0 {
+		r.opts.Progress.Add(d)
+		r.stats.CompressedBytes += d
+		r.lastCount = n
+	}
+}
+
+// SiteInfo returns the <siteinfo> of the first file that has one read so far.
+func (r *Reader) SiteInfo() SiteInfo { return r.site }
+
+// Stats returns what was read so far.
+func (r *Reader) Stats() Stats { return r.stats }
+
+// Close releases the current file.
+func (r *Reader) Close() error { return r.closeCurrent() }
+
+func (r *Reader) fail(off int64, err error) error {
+	return &Error{File: r.name, Offset: off, LastPageID: r.lastID, Err: err}
+}
+
+// fill reads more decompressed data into the buffer, compacting it first.
+func (r *Reader) fill() error {
+	if r.eof {
+		return io.EOF
+	}
+	if err := r.ctx.Err(); err != nil {
+		return err
+	}
+	if r.start > 0 {
+		n := copy(r.buf[:cap(r.buf)], r.buf[r.start:r.end])
+		r.base += int64(r.start)
+		r.start, r.end = 0, n
+	}
+	if r.end == cap(r.buf) {
+		nb := make([]byte, r.end, 2*cap(r.buf))
+		copy(nb, r.buf[:r.end])
+		r.buf = nb
+	}
+	r.buf = r.buf[:cap(r.buf)]
+	n, err := r.src.Read(r.buf[r.end:])
+	r.end += n
+	r.buf = r.buf[:r.end]
+	r.stats.XMLBytes += int64(n)
+	r.reportBytes()
+	if err == io.EOF {
+		r.eof = true
+		if n == 0 {
+			return io.EOF
+		}
+		return nil
+	}
+	if err != nil {
+		if errors.Is(err, context.Canceled) && r.ctx.Err() != nil {
+			return r.ctx.Err()
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "failed to find trailer") {
+			return r.fail(r.base+int64(r.end), fmt.Errorf("%w: compressed stream ends early: %v", ErrTruncated, err))
+		}
+		return r.fail(r.base+int64(r.end), fmt.Errorf("decompressing: %w", err))
+	}
+	return nil
+}
+
+var (
+	tagPageOpen  = []byte("<page>")
+	tagPageClose = []byte("</page>")
+	tagRootOpen  = []byte("<mediawiki")
+	tagRootClose = []byte("</mediawiki>")
+)
+
+// Next returns the next page, or io.EOF after the last page of the last file.
+func (r *Reader) Next() (*Page, error) {
+	for {
+		p, err := r.nextInFile()
+		if err == nil {
+			r.stats.Pages++
+			return p, nil
+		}
+		if err != io.EOF {
+			return nil, err
+		}
+		if err := r.closeCurrent(); err != nil {
+			return nil, r.fail(r.base+int64(r.end), err)
+		}
+		if r.next >= len(r.files) {
+			return nil, io.EOF
+		}
+		if err := r.openNext(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// nextInFile returns the next page of the current file, or io.EOF at its clean end.
+func (r *Reader) nextInFile() (*Page, error) {
+	if !r.header {
+		if err := r.readHeader(); err != nil {
+			return nil, err
+		}
+	}
+	// Find the start of the next page.
+	var i int
+	for {
+		i = bytes.Index(r.buf[r.start:r.end], tagPageOpen)
+		if i >= 0 {
+			break
+		}
+		// Keep a tail that could hold a split tag; check what we skip.
+		keep := r.end - len(tagPageOpen)
+		if keep < r.start {
+			keep = r.start
+		}
+		if bytes.Contains(r.buf[r.start:r.end], tagRootClose) {
+			r.closedRoot = true
+		}
+		r.start = keep
+		if err := r.fill(); err == io.EOF {
+			return nil, r.endOfFile()
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	if bytes.Contains(r.buf[r.start:r.start+i], tagRootClose) {
+		r.closedRoot = true
+	}
+	r.start += i
+	// Find its end. rel counts the bytes after r.start already searched; fill may move
+	// the data to the start of the buffer.
+	rel := 0
+	for {
+		j := bytes.Index(r.buf[r.start+rel:r.end], tagPageClose)
+		if j >= 0 {
+			end := r.start + rel + j + len(tagPageClose)
+			off := r.base + int64(r.start)
+			raw := r.buf[r.start:end]
+			r.start = end
+			p, replaced, err := parsePage(raw)
+			if err != nil {
+				return nil, r.fail(off, err)
+			}
+			r.stats.ReplacedInvalidUTF8 += int64(replaced)
+			r.lastID = p.ID
+			return p, nil
+		}
+		rel = max(0, r.end-r.start-len(tagPageClose))
+		pageOff := r.base + int64(r.start)
+		if err := r.fill(); err == io.EOF {
+			return nil, r.fail(pageOff, fmt.Errorf("%w: the file ends inside the <page> that starts here", ErrTruncated))
+		} else if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// endOfFile is called at the end of the decompressed data outside any page.
+func (r *Reader) endOfFile() error {
+	if bytes.Contains(r.buf[r.start:r.end], tagRootClose) {
+		r.closedRoot = true
+	}
+	// Compressed files are checked by their own trailers (a multistream file may
+	// legitimately lack the footer stream); plain XML must close its root element.
+	if r.rooted && !r.closedRoot && !r.compressed {
+		return r.fail(r.base+int64(r.end), fmt.Errorf("%w: no </mediawiki> at the end of the file", ErrTruncated))
+	}
+	return io.EOF
+}
+
+// readHeader checks that the file is UTF-8 XML and parses <siteinfo> if present.
+func (r *Reader) readHeader() error {
+	for r.end-r.start < 4 && !r.eof {
+		if err := r.fill(); err != nil && err != io.EOF {
+			return err
+		}
+	}
+	head := r.buf[r.start:r.end]
+	if len(head) >= 2 && (head[0] == 0xff && head[1] == 0xfe || head[0] == 0xfe && head[1] == 0xff) {
+		return r.fail(0, fmt.Errorf("%w: the file starts with a UTF-16 byte-order mark (dumps are UTF-8)", ErrNotXML))
+	}
+	if len(head) >= 3 && head[0] == 0xef && head[1] == 0xbb && head[2] == 0xbf {
+		r.start += 3
+		head = head[3:]
+	}
+	if t := bytes.TrimLeft(head, " \t\r\n"); len(t) > 0 && t[0] != '<' {
+		return r.fail(0, fmt.Errorf("%w: expected '<', found %q", ErrNotXML, t[:min(len(t), 16)]))
+	}
+	if len(head) >= 2 && bytes.IndexByte(head[:min(len(head), 64)], 0) >= 0 {
+		return r.fail(0, fmt.Errorf("%w: NUL bytes at the start (UTF-16 without a byte-order mark?)", ErrNotXML))
+	}
+	// Read until the first <page> or the end of the file to get the whole header.
+	for {
+		if i := bytes.Index(r.buf[r.start:r.end], tagPageOpen); i >= 0 {
+			r.parseHeader(r.buf[r.start : r.start+i])
+			break
+		}
+		if r.eof {
+			r.parseHeader(r.buf[r.start:r.end])
+			break
+		}
+		if err := r.fill(); err != nil && err != io.EOF {
+			return err
+		}
+	}
+	r.header = true
+	return nil
+}
+
+func (r *Reader) parseHeader(h []byte) {
+	if bytes.Contains(h, tagRootOpen) {
+		r.rooted = true
+	}
+	if r.haveSite {
+		return
+	}
+	si, ok := parseSiteInfo(h)
+	if ok {
+		r.site, r.haveSite = si, true
+	}
+}
+
+func parseSiteInfo(h []byte) (SiteInfo, bool) {
+	s, ok := between(h, "<siteinfo>", "</siteinfo>")
+	if !ok {
+		return SiteInfo{}, false
+	}
+	si := SiteInfo{Namespaces: map[int]string{}}
+	if v, ok := between(s, "<sitename>", "</sitename>"); ok {
+		si.SiteName, _ = unescape(v)
+	}
+	if v, ok := between(s, "<dbname>", "</dbname>"); ok {
+		si.DBName, _ = unescape(v)
+	}
+	if v, ok := between(s, "<base>", "</base>"); ok {
+		si.Base, _ = unescape(v)
+	}
+	if v, ok := between(s, "<case>", "</case>"); ok {
+		si.Case = string(v)
+	}
+	rest := s
+	for {
+		i := bytes.Index(rest, []byte("<namespace "))
+		if i < 0 {
+			break
+		}
+		rest = rest[i:]
+		end := bytes.IndexByte(rest, '>')
+		if end < 0 {
+			break
+		}
+		tag := rest[:end]
+		key, ok := attr(tag, "key")
+		if !ok {
+			rest = rest[end:]
+			continue
+		}
+		n, err := strconv.Atoi(string(key))
+		if err != nil {
+			rest = rest[end:]
+			continue
+		}
+		name := ""
+		if tag[len(tag)-1] != '/' {
+			if v, ok := between(rest[end:], ">", "</namespace>"); ok {
+				name, _ = unescape(v)
+			}
+		}
+		si.Namespaces[n] = name
+		rest = rest[end:]
+	}
+	return si, true
+}
+
+// between returns the bytes between the first open and the following close.
+func between(b []byte, open, close string) ([]byte, bool) {
+	i := bytes.Index(b, []byte(open))
+	if i < 0 {
+		return nil, false
+	}
+	b = b[i+len(open):]
+	j := bytes.Index(b, []byte(close))
+	if j < 0 {
+		return nil, false
+	}
+	return b[:j], true
+}
+
+// attr returns the value of attribute name in a start tag.
+func attr(tag []byte, name string) ([]byte, bool) {
+	for off := 0; ; {
+		i := bytes.Index(tag[off:], []byte(name+"="))
+		if i < 0 {
+			return nil, false
+		}
+		i += off
+		if i > 0 && tag[i-1] != ' ' && tag[i-1] != '\t' && tag[i-1] != '\n' {
+			off = i + 1
+			continue
+		}
+		v := tag[i+len(name)+1:]
+		if len(v) == 0 || (v[0] != '"' && v[0] != '\'') {
+			return nil, false
+		}
+		q := v[0]
+		j := bytes.IndexByte(v[1:], q)
+		if j < 0 {
+			return nil, false
+		}
+		return v[1 : 1+j], true
+	}
+}
+
+// parsePage parses one <page>...</page> element. It returns the number of invalid UTF-8
+// sequences replaced.
+func parsePage(raw []byte) (*Page, int, error) {
+	p := &Page{}
+	rev := bytes.LastIndex(raw, []byte("<revision>"))
+	head := raw
+	if rev >= 0 {
+		head = raw[:rev]
+	}
+	replaced := 0
+	t, ok := between(head, "<title>", "</title>")
+	if !ok {
+		return nil, 0, errors.New("page without <title>")
+	}
+	var n int
+	p.Title, n = unescape(t)
+	replaced += n
+	if v, ok := between(head, "<ns>", "</ns>"); ok {
+		ns, err := strconv.Atoi(string(bytes.TrimSpace(v)))
+		if err != nil {
+			return nil, 0, fmt.Errorf("page %q: bad <ns> %q", p.Title, v)
+		}
+		p.NS = ns
+	}
+	if v, ok := between(head, "<id>", "</id>"); ok {
+		id, err := strconv.ParseInt(string(bytes.TrimSpace(v)), 10, 64)
+		if err != nil {
+			return nil, 0, fmt.Errorf("page %q: bad <id> %q", p.Title, v)
+		}
+		p.ID = id
+	}
+	if i := bytes.Index(head, []byte("<redirect")); i >= 0 {
+		end := bytes.IndexByte(head[i:], '>')
+		if end > 0 {
+			if v, ok := attr(head[i:i+end], "title"); ok {
+				p.Redirect, n = unescape(v)
+				replaced += n
+			}
+		}
+	}
+	if rev < 0 {
+		return p, replaced, nil
+	}
+	r := raw[rev:]
+	if v, ok := between(r, "<id>", "</id>"); ok {
+		p.RevID, _ = strconv.ParseInt(string(bytes.TrimSpace(v)), 10, 64)
+	}
+	if v, ok := between(r, "<model>", "</model>"); ok {
+		p.Model = string(v)
+	}
+	i := bytes.Index(r, []byte("<text"))
+	if i >= 0 {
+		r = r[i:]
+		end := bytes.IndexByte(r, '>')
+		if end < 0 {
+			return nil, 0, fmt.Errorf("page %d: unterminated <text> tag", p.ID)
+		}
+		if r[end-1] != '/' {
+			body := r[end+1:]
+			j := bytes.Index(body, []byte("</text>"))
+			if j < 0 {
+				return nil, 0, fmt.Errorf("page %d: <text> without </text>", p.ID)
+			}
+			p.Text, n = unescape(body[:j])
+			replaced += n
+		}
+	}
+	return p, replaced, nil
+}
+
+// unescape decodes XML entities and replaces invalid UTF-8 with U+FFFD, returning the
+// number of invalid sequences replaced.
+func unescape(b []byte) (string, int) {
+	if bytes.IndexByte(b, '&') < 0 {
+		if utf8.Valid(b) {
+			return string(b), 0
+		}
+		return toValidUTF8(b)
+	}
+	out := make([]byte, 0, len(b))
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '&')
+		if i < 0 {
+			out = append(out, b...)
+			break
+		}
+		out = append(out, b[:i]...)
+		b = b[i:]
+		semi := bytes.IndexByte(b[:min(len(b), 12)], ';')
+		if semi < 0 {
+			out = append(out, '&')
+			b = b[1:]
+			continue
+		}
+		ent := b[1:semi]
+		switch string(ent) {
+		case "lt":
+			out = append(out, '<')
+		case "gt":
+			out = append(out, '>')
+		case "amp":
+			out = append(out, '&')
+		case "quot":
+			out = append(out, '"')
+		case "apos":
+			out = append(out, '\'')
+		default:
+			r, ok := charRef(ent)
+			if !ok {
+				out = append(out, b[:semi+1]...)
+				b = b[semi+1:]
+				continue
+			}
+			out = utf8.AppendRune(out, r)
+		}
+		b = b[semi+1:]
+	}
+	if utf8.Valid(out) {
+		return string(out), 0
+	}
+	return toValidUTF8(out)
+}
+
+func charRef(ent []byte) (rune, bool) {
+	if len(ent) < 2 || ent[0] != '#' {
+		return 0, false
+	}
+	var v uint64
+	var err error
+	if ent[1] == 'x' || ent[1] == 'X' {
+		v, err = strconv.ParseUint(string(ent[2:]), 16, 32)
+	} else {
+		v, err = strconv.ParseUint(string(ent[1:]), 10, 32)
+	}
+	if err != nil || v > utf8.MaxRune {
+		return 0, false
+	}
+	r := rune(v)
+	if !utf8.ValidRune(r) {
+		return utf8.RuneError, true
+	}
+	return r, true
+}
+
+// toValidUTF8 replaces each maximal invalid sequence by U+FFFD and counts them.
+func toValidUTF8(b []byte) (string, int) {
+	out := make([]byte, 0, len(b)+8)
+	count := 0
+	invalid := false
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if r == utf8.RuneError && size == 1 {
+			if !invalid {
+				out = append(out, "\uFFFD"...)
+				count++
+				invalid = true
+			}
+		} else {
+			out = append(out, b[:size]...)
+			invalid = false
+		}
+		b = b[size:]
+	}
+	return string(out), count
+}
