@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/addlink/addlink/pipeline/dictionaries"
+)
+
+func dumpFlag() *cli.StringSliceFlag {
+	return &cli.StringSliceFlag{Name: "dump", Aliases: []string{"d"},
+		Usage: "pages-articles dump `FILE` (.xml, .xml.bz2, .xml.gz; repeat for part files); default: discover under --dumps-dir"}
+}
+
+func newDictionariesCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "dictionaries",
+		Usage: "build the anchor, page-id and redirect dictionaries from a dump (stage 1)",
+		Description: `Reads the pages-articles dump (--dump files, or the latest complete dump of the wiki
+under --dumps-dir) once and writes, under <data-dir>/<wiki>/:
+  <wiki>.anchors.parquet        anchor, target, n: distinct pages linking target with anchor
+  <wiki>.anchors_stats.parquet  anchor, aslink, astext, linkprob, kept (lp >= 0.065)
+  <wiki>.pageids.parquet        title, page_id of every article (ns 0, not a redirect)
+  <wiki>.redirects.parquet      from, to
+  dictionaries.summary.json     counts, replaced invalid UTF-8, seconds, MB/s
+Print any of them with 'addlink cat FILE --format tsv'.`,
+		Flags: []cli.Flag{wikiFlag(true), dumpFlag()},
+		Action: func(c *cli.Context) error {
+			co := commonOptions(c)
+			opts := dictionaries.Options{
+				Wiki: c.String(flagWiki), DataDir: co.DataDir, Dumps: c.StringSlice("dump"),
+				DumpsDir: co.DumpsDir, Threads: co.Threads,
+			}
+			if err := opts.Validate(); err != nil {
+				return usageError{err}
+			}
+			rep, done := newReporter(co)
+			s, err := dictionaries.Run(c.Context, opts, rep)
+			done()
+			if err != nil {
+				return err
+			}
+			if !co.Quiet {
+				fmt.Fprintf(os.Stderr, "dictionaries: %d articles, %d redirects, %d anchors (%d anchor-target pairs) in %.1fs (%.1f MB/s of XML)\n",
+					s.Articles, s.Redirects, s.Anchors, s.AnchorTargetPairs, s.Seconds, s.XMLMBPerSecond)
+			}
+			return nil
+		},
+	}
+}

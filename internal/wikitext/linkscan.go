@@ -1,0 +1,81 @@
+package wikitext
+
+import "strings"
+
+// Link is one [[...]] link found by the reference's link pattern
+// \[\[(?P<link>[^\n\|\]\[\<\>\{\}]{0,256})(?:\|(?P<anchor>[^\[]*?))?\]\]
+// (Python re semantics: leftmost, non-overlapping, the anchor as short as possible).
+type Link struct {
+	Start, End int    // byte range of the whole match in the text
+	Target     string // the link group, as written
+	Anchor     string // the anchor group, "" when absent or empty
+	HasPipe    bool   // the anchor group took part in the match
+}
+
+// maxLinkTarget is the {0,256} bound of the link group, in code points.
+const maxLinkTarget = 256
+
+// ScanLinks calls fn for every link of text in order; fn returns false to stop.
+func ScanLinks(text string, fn func(Link) bool) {
+	for i := 0; ; {
+		j := strings.Index(text[i:], "[[")
+		if j < 0 {
+			return
+		}
+		start := i + j
+		if l, ok := matchLink(text, start); ok {
+			if !fn(l) {
+				return
+			}
+			i = l.End
+			continue
+		}
+		i = start + 1
+	}
+}
+
+// Links returns all links of text.
+func Links(text string) []Link {
+	var out []Link
+	ScanLinks(text, func(l Link) bool { out = append(out, l); return true })
+	return out
+}
+
+// matchLink tries the pattern at text[start:], which begins with "[[".
+func matchLink(text string, start int) (Link, bool) {
+	p := start + 2
+	n := 0
+	for p < len(text) {
+		c := text[p]
+		if c == '\n' || c == '|' || c == ']' || c == '[' || c == '<' || c == '>' || c == '{' || c == '}' {
+			break
+		}
+		// Count code points: continuation bytes do not start one.
+		if c&0xC0 != 0x80 {
+			n++
+			if n > maxLinkTarget {
+				return Link{}, false
+			}
+		}
+		p++
+	}
+	if p >= len(text) {
+		return Link{}, false
+	}
+	target := text[start+2 : p]
+	switch text[p] {
+	case ']':
+		if p+1 < len(text) && text[p+1] == ']' {
+			return Link{Start: start, End: p + 2, Target: target}, true
+		}
+		return Link{}, false
+	case '|':
+		rest := text[p+1:]
+		k := strings.Index(rest, "]]")
+		if k < 0 || strings.IndexByte(rest[:k], '[') >= 0 {
+			return Link{}, false
+		}
+		return Link{Start: start, End: p + 1 + k + 2, Target: target, Anchor: rest[:k], HasPipe: true}, true
+	}
+	return Link{}, false
+}

@@ -1,0 +1,630 @@
+// Package dictionaries is the first pipeline stage: from a pages-articles dump it builds
+// the anchor dictionary (anchor -> candidate targets with counts), the link-probability
+// statistics, the page-id table and the redirect table, exactly as the reference's
+// Spark job (REFERENCE.md "Stage 1").
+//
+// The dump is decompressed once. Pass one extracts each article's links and the
+// lower-cased plain text the reference counts anchors in, and keeps both in
+// s2-compressed temporary files; once every redirect and article is known, pass two
+// resolves the links and counts the anchors as text.
+package dictionaries
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/klauspost/compress/s2"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/atomicfile"
+	"github.com/addlink/addlink/internal/dump"
+	"github.com/addlink/addlink/internal/progress"
+	"github.com/addlink/addlink/internal/wikitext"
+)
+
+// MinLinkProb is the reference's link-probability threshold (lp_min).
+const MinLinkProb = 0.065
+
+// maxNgram is the longest n-gram counted as anchor text.
+const maxNgram = 10
+
+// Options configures the stage.
+type Options struct {
+	Wiki     string
+	DataDir  string
+	Dumps    []string // dump files; when empty they are discovered under DumpsDir
+	DumpsDir string
+	Threads  int
+	TempDir  string // for the intermediate files; default: the wiki's data directory
+}
+
+// Validate checks the options and discovers the dump files when none are given.
+func (o *Options) Validate() error {
+	if err := datasets.CheckWikiID(o.Wiki); err != nil {
+		return err
+	}
+	if o.DataDir == "" {
+		return errors.New("dictionaries: no data directory")
+	}
+	if o.Threads < 1 {
+		o.Threads = 1
+	}
+	if len(o.Dumps) == 0 {
+		if o.DumpsDir == "" {
+			return errors.New("dictionaries: no --dump files and no --dumps-dir")
+		}
+		files, err := dump.Discover(o.DumpsDir, o.Wiki)
+		if err != nil {
+			return err
+		}
+		o.Dumps = files
+	}
+	for _, f := range o.Dumps {
+		if _, err := os.Stat(f); err != nil {
+			return fmt.Errorf("dictionaries: dump %w", err)
+		}
+	}
+	return nil
+}
+
+// Summary is what the stage reports and writes to <wiki>/dictionaries.summary.json.
+type Summary struct {
+	Wiki                string   `json:"wiki"`
+	Dumps               []string `json:"dumps"`
+	Pages               int64    `json:"pages"`
+	Articles            int      `json:"articles"`
+	Redirects           int      `json:"redirects"`
+	Links               int64    `json:"links"`
+	LinksKept           int64    `json:"links_to_articles"`
+	AnchorsAsLink       int      `json:"anchors_as_link"`
+	Anchors             int      `json:"anchors"`
+	AnchorTargetPairs   int      `json:"anchor_target_pairs"`
+	ReplacedInvalidUTF8 int64    `json:"replaced_invalid_utf8"`
+	CompressedBytes     int64    `json:"compressed_bytes"`
+	XMLBytes            int64    `json:"xml_bytes"`
+	Seconds             float64  `json:"seconds"`
+	XMLMBPerSecond      float64  `json:"xml_mb_per_second"`
+}
+
+// Run executes the stage. On error or cancellation no output is left under a final
+// name (earlier outputs stay as they were).
+func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
+	start := time.Now()
+	p = progress.OrNop(p)
+	layout := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
+	if err := os.MkdirAll(layout.Dir(), 0o755); err != nil {
+		return Summary{}, err
+	}
+	tmpRoot := o.TempDir
+	if tmpRoot == "" {
+		tmpRoot = layout.Dir()
+	}
+	tmp, err := os.MkdirTemp(tmpRoot, ".dictionaries-")
+	if err != nil {
+		return Summary{}, err
+	}
+	defer os.RemoveAll(tmp)
+
+	var total int64
+	for _, f := range o.Dumps {
+		if st, err := os.Stat(f); err == nil {
+			total += st.Size()
+		}
+	}
+	p.Phase("dictionaries: reading dump", total, "bytes")
+	one, err := passOne(ctx, o, tmp, p)
+	if err != nil {
+		return Summary{}, err
+	}
+	p.Phase("dictionaries: resolving links", 0, "pages")
+	links, err := resolveLinks(ctx, one, p)
+	if err != nil {
+		return Summary{}, err
+	}
+	p.Phase("dictionaries: counting anchors as text", 0, "pages")
+	astext, err := countAsText(ctx, one, links.anchorIndex, p)
+	if err != nil {
+		return Summary{}, err
+	}
+
+	anchors, stats := finish(links, astext)
+	pageids := make([]datasets.PageID, 0, len(one.articles))
+	for t, id := range one.articles {
+		pageids = append(pageids, datasets.PageID{Title: t, PageID: id})
+	}
+	sort.Slice(pageids, func(i, j int) bool { return pageids[i].Title < pageids[j].Title })
+	redirects := make([]datasets.Redirect, 0, len(one.redirects))
+	for f, t := range one.redirects {
+		redirects = append(redirects, datasets.Redirect{From: f, To: t})
+	}
+	sort.Slice(redirects, func(i, j int) bool { return redirects[i].From < redirects[j].From })
+
+	// Write everything to temporary names first, then rename: a failure leaves no
+	// mixture of old and new outputs.
+	if _, err := datasets.WriteParquet(layout.Anchors(), anchors); err != nil {
+		return Summary{}, err
+	}
+	if _, err := datasets.WriteParquet(layout.AnchorStats(), stats); err != nil {
+		return Summary{}, err
+	}
+	if _, err := datasets.WriteParquet(layout.PageIDs(), pageids); err != nil {
+		return Summary{}, err
+	}
+	if _, err := datasets.WriteParquet(layout.Redirects(), redirects); err != nil {
+		return Summary{}, err
+	}
+	kept := map[string]bool{}
+	for _, a := range anchors {
+		kept[a.Anchor] = true
+	}
+	s := Summary{
+		Wiki: o.Wiki, Dumps: o.Dumps,
+		Pages: one.stats.Pages, Articles: len(one.articles), Redirects: len(one.redirects),
+		Links: one.links, LinksKept: links.kept,
+		AnchorsAsLink: len(links.anchors), Anchors: len(kept), AnchorTargetPairs: len(anchors),
+		ReplacedInvalidUTF8: one.stats.ReplacedInvalidUTF8,
+		CompressedBytes:     one.stats.CompressedBytes, XMLBytes: one.stats.XMLBytes,
+		Seconds: time.Since(start).Seconds(),
+	}
+	if s.Seconds > 0 {
+		s.XMLMBPerSecond = float64(s.XMLBytes) / 1e6 / s.Seconds
+	}
+	if s.ReplacedInvalidUTF8 > 0 {
+		p.Note(fmt.Sprintf("dictionaries: %d invalid UTF-8 sequences replaced", s.ReplacedInvalidUTF8))
+	}
+	return s, writeSummary(layout.Summary("dictionaries"), s)
+}
+
+func writeSummary(path string, s any) error {
+	b, err := jsonIndent(s)
+	if err != nil {
+		return err
+	}
+	_, err = atomicfile.WriteFile(path, b)
+	return err
+}
+
+// passOneResult is what the first pass over the dump found.
+type passOneResult struct {
+	articles  map[string]int64  // title -> page id
+	redirects map[string]string // title -> target title
+	links     int64
+	parts     []string // per-worker temporary files (links and text)
+	stats     dump.Stats
+	threads   int
+}
+
+type article struct {
+	id    int64
+	title string
+	text  string
+}
+
+// worker state of pass one: its temporary files.
+type partWriter struct {
+	linkFile, textFile *os.File
+	links, text        *s2.Writer
+	lbuf               []byte
+	n                  int64
+}
+
+func newPartWriter(dir string, i int) (*partWriter, error) {
+	lf, err := os.Create(filepath.Join(dir, fmt.Sprintf("links-%d.s2", i)))
+	if err != nil {
+		return nil, err
+	}
+	tf, err := os.Create(filepath.Join(dir, fmt.Sprintf("text-%d.s2", i)))
+	if err != nil {
+		lf.Close()
+		return nil, err
+	}
+	return &partWriter{linkFile: lf, textFile: tf, links: s2.NewWriter(lf, s2.WriterConcurrency(1)), text: s2.NewWriter(tf, s2.WriterConcurrency(1))}, nil
+}
+
+func (w *partWriter) close() error {
+	return errors.Join(w.links.Close(), w.text.Close(), w.linkFile.Close(), w.textFile.Close())
+}
+
+// writeLinks appends one article's links: uvarint count, then anchor and target as
+// length-prefixed strings.
+func (w *partWriter) writeLinks(pairs [][2]string) error {
+	b := w.lbuf[:0]
+	b = binary.AppendUvarint(b, uint64(len(pairs)))
+	for _, pr := range pairs {
+		b = binary.AppendUvarint(b, uint64(len(pr[0])))
+		b = append(b, pr[0]...)
+		b = binary.AppendUvarint(b, uint64(len(pr[1])))
+		b = append(b, pr[1]...)
+	}
+	w.lbuf = b
+	_, err := w.links.Write(b)
+	return err
+}
+
+func passOne(ctx context.Context, o Options, tmp string, p progress.Reporter) (*passOneResult, error) {
+	r, err := dump.Open(ctx, o.Dumps, dump.Options{Threads: o.Threads, Progress: p})
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	res := &passOneResult{articles: map[string]int64{}, redirects: map[string]string{}, threads: o.Threads}
+	writers := make([]*partWriter, o.Threads)
+	for i := range writers {
+		w, err := newPartWriter(tmp, i)
+		if err != nil {
+			for _, w := range writers[:i] {
+				w.close()
+			}
+			return nil, err
+		}
+		writers[i] = w
+		res.parts = append(res.parts, filepath.Join(tmp, fmt.Sprintf("%%s-%d.s2", i)))
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	work := make(chan article, 256)
+	var mu sync.Mutex
+	g.Go(func() error {
+		defer close(work)
+		for {
+			pg, err := r.Next()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if pg.NS != 0 || pg.Text == "" {
+				continue
+			}
+			title := wikitext.NormalizeTitle(pg.Title)
+			target := wikitext.NormalizeTitle(pg.Redirect)
+			mu.Lock()
+			if target != "" {
+				res.redirects[title] = target
+				mu.Unlock()
+				continue
+			}
+			res.articles[title] = pg.ID
+			mu.Unlock()
+			select {
+			case work <- article{id: pg.ID, title: title, text: pg.Text}:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+	})
+	var links int64
+	var lmu sync.Mutex
+	for i := range writers {
+		w := writers[i]
+		g.Go(func() error {
+			var n int64
+			var pairs [][2]string
+			var tb []byte
+			for a := range work {
+				pairs = pairs[:0]
+				wikitext.ScanLinks(a.text, func(l wikitext.Link) bool {
+					link := wikitext.NormalizeTitle(l.Target)
+					if link == "" {
+						return true
+					}
+					anchor := l.Anchor
+					if anchor == "" {
+						anchor = link
+					}
+					pairs = append(pairs, [2]string{wikitext.NormalizeAnchor(anchor), link})
+					return true
+				})
+				n += int64(len(pairs))
+				if err := w.writeLinks(pairs); err != nil {
+					return err
+				}
+				tb = tb[:0]
+				Chunks(TextForAnchors(a.text), func(words []string) {
+					tb = append(tb, strings.Join(words, " ")...)
+					tb = append(tb, '\n')
+				})
+				tb = append(tb, 0) // end of the article
+				if _, err := w.text.Write(tb); err != nil {
+					return err
+				}
+			}
+			lmu.Lock()
+			links += n
+			lmu.Unlock()
+			return nil
+		})
+	}
+	err = g.Wait()
+	for _, w := range writers {
+		if cerr := w.close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	res.links = links
+	res.stats = r.Stats()
+	return res, nil
+}
+
+// linkResult is the outcome of resolving the links.
+type linkResult struct {
+	anchors     map[string]int64 // anchor -> number of links (aslink), after the filters
+	anchorIndex map[string]int   // anchors with aslink > 1 -> index in order
+	order       []string         // anchors with aslink > 1, sorted
+	pairs       map[[2]string]int64
+	kept        int64
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// excludedAnchor applies the reference's filters: empty, all digits, or digits
+// separated by one '/' or '-' (like 12/3 or 1999-2000).
+func excludedAnchor(a string) bool {
+	if a == "" || isDigits(a) {
+		return true
+	}
+	if i := strings.IndexAny(a, "/-"); i > 0 && isDigits(a[:i]) && isDigits(a[i+1:]) {
+		return true
+	}
+	return false
+}
+
+func resolveLinks(ctx context.Context, one *passOneResult, p progress.Reporter) (*linkResult, error) {
+	type partial struct {
+		aslink map[string]int64
+		pairs  map[[2]string]int64
+		kept   int64
+	}
+	parts := make([]partial, len(one.parts))
+	g, _ := errgroup.WithContext(ctx)
+	for i, pattern := range one.parts {
+		g.Go(func() error {
+			f, err := os.Open(fmt.Sprintf(pattern, "links"))
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			br := bufio.NewReaderSize(s2.NewReader(f), 1<<16)
+			pt := partial{aslink: map[string]int64{}, pairs: map[[2]string]int64{}}
+			seen := map[[2]string]bool{}
+			for {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				n, err := binary.ReadUvarint(br)
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					return err
+				}
+				clear(seen)
+				for j := uint64(0); j < n; j++ {
+					anchor, err := readString(br)
+					if err != nil {
+						return err
+					}
+					link, err := readString(br)
+					if err != nil {
+						return err
+					}
+					if to, ok := one.redirects[link]; ok {
+						link = to
+					}
+					if _, ok := one.articles[link]; !ok {
+						continue
+					}
+					pt.kept++
+					if excludedAnchor(anchor) {
+						continue
+					}
+					pt.aslink[anchor]++
+					key := [2]string{anchor, link}
+					if !seen[key] {
+						seen[key] = true
+						pt.pairs[key]++
+					}
+				}
+				p.Add(1)
+			}
+			parts[i] = pt
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	res := &linkResult{anchors: map[string]int64{}, pairs: map[[2]string]int64{}, anchorIndex: map[string]int{}}
+	for _, pt := range parts {
+		for a, n := range pt.aslink {
+			res.anchors[a] += n
+		}
+		for k, n := range pt.pairs {
+			res.pairs[k] += n
+		}
+		res.kept += pt.kept
+	}
+	for a, n := range res.anchors {
+		if n > 1 {
+			res.order = append(res.order, a)
+		}
+	}
+	sort.Strings(res.order)
+	for i, a := range res.order {
+		res.anchorIndex[a] = i
+	}
+	return res, nil
+}
+
+func readString(br *bufio.Reader) (string, error) {
+	n, err := binary.ReadUvarint(br)
+	if err != nil {
+		return "", noEOF(err)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(br, b); err != nil {
+		return "", noEOF(err)
+	}
+	return string(b), nil
+}
+
+func noEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// countAsText counts, for every anchor in index, its occurrences as an n-gram
+// (n = 10..1) of the articles' text chunks.
+func countAsText(ctx context.Context, one *passOneResult, index map[string]int, p progress.Reporter) ([]int64, error) {
+	maxWords := 0
+	for a := range index {
+		if n := len(wikitext.PyFields(a)); n > maxWords && n <= maxNgram {
+			maxWords = n
+		}
+	}
+	counts := make([][]int64, len(one.parts))
+	g, _ := errgroup.WithContext(ctx)
+	for i, pattern := range one.parts {
+		g.Go(func() error {
+			f, err := os.Open(fmt.Sprintf(pattern, "text"))
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			br := bufio.NewReaderSize(s2.NewReader(f), 1<<16)
+			c := make([]int64, len(index))
+			var buf []byte
+			var words []string
+			for lines := 0; ; lines++ {
+				line, err := br.ReadSlice('\n')
+				if err == bufio.ErrBufferFull {
+					full := append([]byte(nil), line...)
+					for err == bufio.ErrBufferFull {
+						line, err = br.ReadSlice('\n')
+						full = append(full, line...)
+					}
+					line = full
+				}
+				if err == io.EOF && len(line) == 0 {
+					break
+				}
+				if err != nil && err != io.EOF {
+					return err
+				}
+				// Article separators (NUL bytes) sit at line starts.
+				for len(line) > 0 && line[0] == 0 {
+					line = line[1:]
+					p.Add(1)
+				}
+				line = line[:len(line)-boolInt(len(line) > 0 && line[len(line)-1] == '\n')]
+				if len(line) == 0 {
+					continue
+				}
+				if lines%4096 == 0 && ctx.Err() != nil {
+					return ctx.Err()
+				}
+				words = splitSpace(string(line), words[:0])
+				for s := range words {
+					buf = buf[:0]
+					for n := 1; n <= maxWords && s+n <= len(words); n++ {
+						if n > 1 {
+							buf = append(buf, ' ')
+						}
+						buf = append(buf, words[s+n-1]...)
+						if k, ok := index[string(buf)]; ok {
+							c[k]++
+						}
+					}
+				}
+			}
+			counts[i] = c
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	total := make([]int64, len(index))
+	for _, c := range counts {
+		for k, n := range c {
+			total[k] += n
+		}
+	}
+	return total, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func splitSpace(s string, out []string) []string {
+	for len(s) > 0 {
+		i := strings.IndexByte(s, ' ')
+		if i < 0 {
+			return append(out, s)
+		}
+		if i > 0 {
+			out = append(out, s[:i])
+		}
+		s = s[i+1:]
+	}
+	return out
+}
+
+// finish computes link probabilities and the final dictionary.
+func finish(links *linkResult, astext []int64) ([]datasets.Anchor, []datasets.AnchorStat) {
+	stats := make([]datasets.AnchorStat, len(links.order))
+	keep := map[string]bool{}
+	for i, a := range links.order {
+		al, at := links.anchors[a], astext[i]
+		lp := float64(al) / float64(at+al)
+		st := datasets.AnchorStat{Anchor: a, AsLink: al, AsText: at, LinkProb: lp}
+		if lp >= MinLinkProb {
+			st.Kept = 1
+			keep[a] = true
+		}
+		stats[i] = st
+	}
+	var anchors []datasets.Anchor
+	for k, n := range links.pairs {
+		if keep[k[0]] {
+			anchors = append(anchors, datasets.Anchor{Anchor: k[0], Target: k[1], N: n})
+		}
+	}
+	sort.Slice(anchors, func(i, j int) bool {
+		if anchors[i].Anchor != anchors[j].Anchor {
+			return anchors[i].Anchor < anchors[j].Anchor
+		}
+		return anchors[i].Target < anchors[j].Target
+	})
+	return anchors, stats
+}

@@ -1,0 +1,214 @@
+package dictionaries
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/testfixtures"
+)
+
+// referenceWikis are the fixture dumps with reference outputs of the Python pipeline.
+var referenceWikis = []struct {
+	wiki, dump string
+}{
+	{"elwikivoyage", "dumps/elwikivoyage/elwikivoyage-pages-articles.xml.bz2"},
+	{"ukwiki", "dumps/ukwiki/ukwiki-20230501-pages-articles-head.xml.bz2"},
+	{"viwiki", "dumps/viwiki/viwiki-20230501-pages-articles-head.xml.bz2"},
+	{"jawiki", "dumps/jawiki/jawiki-20230501-pages-articles-head.xml.bz2"},
+	{"enwiki", "dumps/enwiki/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"},
+}
+
+func runStage(t *testing.T, wiki string, dumps []string, threads int) datasets.Layout {
+	t.Helper()
+	dir := t.TempDir()
+	o := Options{Wiki: wiki, DataDir: dir, Dumps: dumps, Threads: threads}
+	if err := o.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), o, nil); err != nil {
+		t.Fatal(err)
+	}
+	return datasets.Layout{DataDir: dir, Wiki: wiki}
+}
+
+// catLines prints a dataset as TSV and returns its rows, sorted, without the header.
+func catLines(t *testing.T, path string, cols int) []string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := datasets.Cat(&buf, path, datasets.FormatTSV); err != nil {
+		t.Fatal(err)
+	}
+	return sortedRows(t, &buf, cols)
+}
+
+func sortedRows(t *testing.T, r interface{ Read([]byte) (int, error) }, cols int) []string {
+	t.Helper()
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	var rows []string
+	for first := true; sc.Scan(); first = false {
+		if first {
+			continue
+		}
+		f := strings.Split(sc.Text(), "\t")
+		if cols > 0 && len(f) > cols {
+			f = f[:cols]
+		}
+		rows = append(rows, strings.Join(f, "\t"))
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(rows)
+	return rows
+}
+
+func referenceRows(t *testing.T, wiki, name string, cols int) []string {
+	t.Helper()
+	f, err := os.Open(testfixtures.Path(t, filepath.Join("reference", wiki, name+".tsv")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	return sortedRows(t, f, cols)
+}
+
+func TestMatchesReference(t *testing.T) {
+	for _, rw := range referenceWikis {
+		t.Run(rw.wiki, func(t *testing.T) {
+			l := runStage(t, rw.wiki, []string{testfixtures.Path(t, rw.dump)}, 2)
+			for _, tt := range []struct {
+				name, path string
+			}{
+				{"anchors", l.Anchors()}, {"pageids", l.PageIDs()}, {"redirects", l.Redirects()},
+			} {
+				got, want := catLines(t, tt.path, 0), referenceRows(t, rw.wiki, tt.name, 0)
+				if d := diffRows(got, want); d != "" {
+					t.Errorf("%s differs from the reference:\n%s", tt.name, d)
+				}
+			}
+			// anchors_stats: the same anchors with the same aslink counts.
+			got, want := catLines(t, l.AnchorStats(), 3), referenceRows(t, rw.wiki, "anchors_stats", 3)
+			if len(got) != len(want) {
+				t.Fatalf("anchors_stats: %d rows, reference %d", len(got), len(want))
+			}
+			same := 0
+			for i := range got {
+				g, w := strings.Split(got[i], "\t"), strings.Split(want[i], "\t")
+				if g[0] != w[0] || g[1] != w[1] {
+					t.Fatalf("anchors_stats row %d: %q, reference %q", i, got[i], want[i])
+				}
+				if g[2] == w[2] {
+					same++
+				}
+			}
+			// astext depends on reproducing mwparserfromhell's plain text exactly; the
+			// remaining differences are malformed markup it reads differently.
+			share := float64(same) / float64(len(got))
+			t.Logf("%s: astext equal for %d of %d anchors (%.1f%%)", rw.wiki, same, len(got), 100*share)
+			if share < 0.88 {
+				t.Errorf("astext equal for only %.1f%% of anchors", 100*share)
+			}
+		})
+	}
+}
+
+func diffRows(got, want []string) string {
+	var b strings.Builder
+	g, w := map[string]bool{}, map[string]bool{}
+	for _, r := range got {
+		g[r] = true
+	}
+	for _, r := range want {
+		w[r] = true
+	}
+	n := 0
+	for _, r := range got {
+		if !w[r] && n < 10 {
+			b.WriteString("+ " + r + "\n")
+			n++
+		}
+	}
+	for _, r := range want {
+		if !g[r] && n < 20 {
+			b.WriteString("- " + r + "\n")
+			n++
+		}
+	}
+	if len(got) != len(want) && n == 0 {
+		b.WriteString("same rows, different counts of duplicates\n")
+	}
+	return b.String()
+}
+
+// The combined dump, its six part files and any thread count give identical bytes.
+func TestPartsAndThreadsIdentical(t *testing.T) {
+	combined := testfixtures.Path(t, "dumps/elwikivoyage/elwikivoyage-pages-articles.xml.bz2")
+	shards, _ := filepath.Glob(filepath.Join(testfixtures.Path(t, "dumps/elwikivoyage/shards"), "*.bz2"))
+	if len(shards) != 6 {
+		t.Fatalf("want 6 shards, got %d", len(shards))
+	}
+	a := runStage(t, "elwikivoyage", []string{combined}, 1)
+	b := runStage(t, "elwikivoyage", shards, 3)
+	for _, f := range []func(datasets.Layout) string{datasets.Layout.Anchors, datasets.Layout.AnchorStats, datasets.Layout.PageIDs, datasets.Layout.Redirects} {
+		x, err1 := os.ReadFile(f(a))
+		y, err2 := os.ReadFile(f(b))
+		if err1 != nil || err2 != nil || !bytes.Equal(x, y) {
+			t.Errorf("%s differs between the combined file (1 thread) and the part files (3 threads)", filepath.Base(f(a)))
+		}
+	}
+}
+
+func TestReplaceRefs(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"a<ref>x</ref>b", "a.b"},
+		{`a<ref name="n">x y</ref>b<ref name=m/>c`, "a.b<ref name=m/>c"},
+		{"<ref>x<b>y</b></ref>", "<ref>x<b>y</b></ref>"},
+		{"<ref>x</ref><ref>y</ref>", ".."},
+		{"<ref name=a/>text</ref>", "."},
+		{"<references/>", "<references/>"},
+	} {
+		if got := replaceRefs(tt.in); got != tt.want {
+			t.Errorf("replaceRefs(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestExcludedAnchor(t *testing.T) {
+	for a, want := range map[string]bool{"": true, "12": true, "12/3": true, "1999-2000": true, "12-": false, "a12": false, "12/3/4": false, "x": false, "١٢": false} {
+		if got := excludedAnchor(a); got != want {
+			t.Errorf("excludedAnchor(%q) = %v, want %v", a, got, want)
+		}
+	}
+}
+
+func BenchmarkTextForAnchors(b *testing.B) {
+	files, _ := filepath.Glob(filepath.Join(testfixtures.Dir(b), "wikitext", "*.txt"))
+	if len(files) == 0 {
+		b.Skip("no wikitext fixtures")
+	}
+	var texts []string
+	var size int64
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		texts = append(texts, string(data))
+		size += int64(len(data))
+	}
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, s := range texts {
+			Chunks(TextForAnchors(s), func([]string) {})
+		}
+	}
+}

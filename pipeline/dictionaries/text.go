@@ -1,0 +1,99 @@
+package dictionaries
+
+import (
+	"strings"
+
+	"github.com/addlink/addlink/internal/wikitext"
+)
+
+// replaceRefs replaces what the reference's pattern <ref[^>]*>[^<]+</ref> matches with
+// "." (Python re.sub semantics: leftmost, non-overlapping).
+func replaceRefs(s string) string {
+	if !strings.Contains(s, "<ref") {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for i := 0; ; {
+		j := strings.Index(s[i:], "<ref")
+		if j < 0 {
+			break
+		}
+		start := i + j
+		if end, ok := matchRef(s, start); ok {
+			b.WriteString(s[last:start])
+			b.WriteByte('.')
+			last, i = end, end
+			continue
+		}
+		i = start + 1
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// matchRef matches <ref[^>]*>[^<]+</ref> at s[start:].
+func matchRef(s string, start int) (int, bool) {
+	gt := strings.IndexByte(s[start+4:], '>')
+	if gt < 0 {
+		return 0, false
+	}
+	body := start + 4 + gt + 1
+	lt := strings.IndexByte(s[body:], '<')
+	if lt <= 0 {
+		return 0, false
+	}
+	if !strings.HasPrefix(s[body+lt:], "</ref>") {
+		return 0, false
+	}
+	return body + lt + len("</ref>"), true
+}
+
+// replaceLinks replaces every match of the reference's link pattern with ".".
+func replaceLinks(s string) string {
+	var b strings.Builder
+	last := 0
+	wikitext.ScanLinks(s, func(l wikitext.Link) bool {
+		if b.Len() == 0 {
+			b.Grow(len(s))
+		}
+		b.WriteString(s[last:l.Start])
+		b.WriteByte('.')
+		last = l.End
+		return true
+	})
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// TextForAnchors is the lower-cased plain text the reference counts anchors in: links
+// and simple refs replaced by ".", markup stripped (mwparserfromhell strip_code
+// semantics), lower-cased.
+func TextForAnchors(wt string) string {
+	return wikitext.Lower(wikitext.StripCode(replaceRefs(replaceLinks(wt))))
+}
+
+// isChunkSep reports the characters the reference splits text into chunks at.
+func isChunkSep(r rune) bool {
+	switch r {
+	case '\n', '.', ',', ';', ':', '(', ')', '!', '"':
+		return true
+	}
+	return false
+}
+
+// Chunks splits text into the reference's chunks: split at [\n.,;:()!"], each
+// whitespace-split into words; chunks without words are dropped.
+func Chunks(text string, fn func(words []string)) {
+	for _, block := range strings.FieldsFunc(text, isChunkSep) {
+		if w := wikitext.PyFields(block); len(w) > 0 {
+			fn(w)
+		}
+	}
+}
