@@ -5,7 +5,10 @@ import "github.com/urfave/cli/v2"
 // commands lists the subcommands in the order `addlink --help` shows them.
 func commands() []*cli.Command {
 	return []*cli.Command{
+		newRunCommand(),
+		newStatusCommand(),
 		newDictionariesCommand(),
 		newCatCommand(),
+		newSynthCommand(),
 	}
 }
