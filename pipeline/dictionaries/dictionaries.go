@@ -330,11 +330,7 @@ func passOne(ctx context.Context, o Options, tmp string, p progress.Reporter) (*
 				if err := w.writeLinks(pairs); err != nil {
 					return err
 				}
-				tb = tb[:0]
-				Chunks(TextForAnchors(a.text), func(words []string) {
-					tb = append(tb, strings.Join(words, " ")...)
-					tb = append(tb, '\n')
-				})
+				tb = AppendChunks(tb[:0], TextForAnchors(a.text))
 				tb = append(tb, 0) // end of the article
 				if _, err := w.text.Write(tb); err != nil {
 					return err
@@ -502,10 +498,17 @@ func noEOF(err error) error {
 // countAsText counts, for every anchor in index, its occurrences as an n-gram
 // (n = 10..1) of the articles' text chunks.
 func countAsText(ctx context.Context, one *passOneResult, index map[string]int, p progress.Reporter) ([]int64, error) {
+	// prefixes holds the proper word prefixes of the anchors, so that an n-gram is
+	// extended only while it can still become an anchor.
 	maxWords := 0
+	prefixes := map[string]bool{}
 	for a := range index {
-		if n := len(wikitext.PyFields(a)); n > maxWords && n <= maxNgram {
+		words := strings.Split(a, " ")
+		if n := len(words); n > maxWords && n <= maxNgram {
 			maxWords = n
+		}
+		for k := 1; k < len(words) && k < maxNgram; k++ {
+			prefixes[strings.Join(words[:k], " ")] = true
 		}
 	}
 	counts := make([][]int64, len(one.parts))
@@ -559,6 +562,9 @@ func countAsText(ctx context.Context, one *passOneResult, index map[string]int, 
 						buf = append(buf, words[s+n-1]...)
 						if k, ok := index[string(buf)]; ok {
 							c[k]++
+						}
+						if !prefixes[string(buf)] {
+							break
 						}
 					}
 				}

@@ -212,3 +212,16 @@ func BenchmarkTextForAnchors(b *testing.B) {
 		}
 	}
 }
+
+func TestAppendChunksMatchesChunks(t *testing.T) {
+	for _, s := range []string{"", "a b. c,d", "  x\t y \u00a0z\n\n(w) \"q\"", "ελλάδα: ένα!δύο", "a\u2003b", "\ufffd x"} {
+		var want []byte
+		Chunks(s, func(w []string) {
+			want = append(want, strings.Join(w, " ")...)
+			want = append(want, '\n')
+		})
+		if got := AppendChunks(nil, s); !bytes.Equal(got, want) {
+			t.Errorf("AppendChunks(%q) = %q, want %q", s, got, want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package dictionaries
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/addlink/addlink/internal/wikitext"
 )
@@ -96,4 +97,34 @@ func Chunks(text string, fn func(words []string)) {
 			fn(w)
 		}
 	}
+}
+
+// AppendChunks appends text's chunks to dst, one per line with its words separated by
+// single spaces: the same words as Chunks, without intermediate strings.
+func AppendChunks(dst []byte, text string) []byte {
+	inWord, wordsInChunk := false, 0
+	for _, r := range text {
+		switch {
+		case isChunkSep(r):
+			if wordsInChunk > 0 {
+				dst = append(dst, '\n')
+			}
+			inWord, wordsInChunk = false, 0
+		case wikitext.IsPySpace(r):
+			inWord = false
+		default:
+			if !inWord {
+				if wordsInChunk > 0 {
+					dst = append(dst, ' ')
+				}
+				inWord = true
+				wordsInChunk++
+			}
+			dst = utf8.AppendRune(dst, r)
+		}
+	}
+	if wordsInChunk > 0 {
+		dst = append(dst, '\n')
+	}
+	return dst
 }
