@@ -8,6 +8,7 @@ func commands() []*cli.Command {
 		newRunCommand(),
 		newStatusCommand(),
 		newDictionariesCommand(),
+		newTrainCommand(),
 		newCatCommand(),
 		newSynthCommand(),
 	}

@@ -1,0 +1,89 @@
+package datasets
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// FeatureNames are the model's features in the order of the training file's columns
+// 4 to 9 (the reference's order).
+var FeatureNames = []string{"ngram", "freq", "ambig", "kurtosis", "w2v", "jaro"}
+
+// TrainingRow is one line of training/link_train.csv: page, mention, candidate target,
+// the features, and whether the target is the mention's link in the page.
+type TrainingRow struct {
+	Page, Mention, Target string
+	Features              [6]float32
+	Label                 bool
+}
+
+// ParseError is a malformed line of a training file.
+type ParseError struct {
+	File string
+	Line int
+	Err  error
+}
+
+func (e *ParseError) Error() string { return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err) }
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// ReadTrainingFile reads a training file in the reference's format: tab-separated, no
+// header, 10 fields, features as numbers ("nan" is missing), label True or False.
+func ReadTrainingFile(path string) ([]TrainingRow, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ReadTraining(f, path)
+}
+
+// ReadTraining reads training rows from r; name is used in errors.
+func ReadTraining(r io.Reader, name string) ([]TrainingRow, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	var rows []TrainingRow
+	for line := 1; ; line++ {
+		s, err := br.ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, &ParseError{name, line, err}
+		}
+		if s == "" && errors.Is(err, io.EOF) {
+			return rows, nil
+		}
+		s = strings.TrimRight(s, "\r\n")
+		if s == "" {
+			if errors.Is(err, io.EOF) {
+				return rows, nil
+			}
+			return nil, &ParseError{name, line, errors.New("empty line")}
+		}
+		fields := strings.Split(s, "\t")
+		if len(fields) != 10 {
+			return nil, &ParseError{name, line, fmt.Errorf("%d fields, want 10 (page, mention, target, 6 features, label)", len(fields))}
+		}
+		row := TrainingRow{Page: fields[0], Mention: fields[1], Target: fields[2]}
+		for i := range row.Features {
+			v, perr := strconv.ParseFloat(strings.TrimSpace(fields[3+i]), 64)
+			if perr != nil {
+				return nil, &ParseError{name, line, fmt.Errorf("feature %s: %q is not a number", FeatureNames[i], fields[3+i])}
+			}
+			row.Features[i] = float32(v)
+		}
+		switch fields[9] {
+		case "True", "true", "1", "1.0":
+			row.Label = true
+		case "False", "false", "0", "0.0":
+		default:
+			return nil, &ParseError{name, line, fmt.Errorf("label %q is not True or False", fields[9])}
+		}
+		rows = append(rows, row)
+		if errors.Is(err, io.EOF) {
+			return rows, nil
+		}
+	}
+}

@@ -1,0 +1,477 @@
+package gbdt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"sync"
+
+	"github.com/addlink/addlink/internal/progress"
+)
+
+// Params are the training parameters. The defaults are XGBoost's.
+type Params struct {
+	Rounds         int     // boosting rounds (n_estimators), 100
+	MaxDepth       int     // 6
+	Eta            float64 // learning rate, 0.3
+	Lambda         float64 // L2 regularisation, 1
+	Alpha          float64 // L1 regularisation, 0
+	Gamma          float64 // minimum loss reduction to split, 0
+	MinChildWeight float64 // minimum hessian sum of a child, 1
+	MaxBin         int     // histogram bins per feature, 256
+	// BaseScore is the initial probability (XGBoost 1.x: 0.5). With EstimateBaseScore
+	// it is estimated from the labels as XGBoost 2.x does.
+	BaseScore         float64
+	EstimateBaseScore bool
+	// Threads builds histograms and evaluates splits in parallel; the model does not
+	// depend on it.
+	Threads int
+}
+
+// DefaultParams returns XGBoost's defaults for XGBClassifier.
+func DefaultParams() Params {
+	return Params{Rounds: 100, MaxDepth: 6, Eta: 0.3, Lambda: 1, Alpha: 0, Gamma: 0, MinChildWeight: 1, MaxBin: 256, BaseScore: 0.5, Threads: 1}
+}
+
+// Validate checks the parameters.
+func (p *Params) Validate() error {
+	switch {
+	case p.Rounds < 1:
+		return errors.New("gbdt: rounds must be at least 1")
+	case p.MaxDepth < 1 || p.MaxDepth > 30:
+		return errors.New("gbdt: max depth must be 1 to 30")
+	case p.Eta <= 0:
+		return errors.New("gbdt: eta must be positive")
+	case p.Lambda < 0 || p.Alpha < 0 || p.Gamma < 0 || p.MinChildWeight < 0:
+		return errors.New("gbdt: lambda, alpha, gamma and min child weight must not be negative")
+	case p.MaxBin < 2 || p.MaxBin > 65535:
+		return errors.New("gbdt: max bin must be 2 to 65535")
+	case p.BaseScore <= 0 || p.BaseScore >= 1:
+		return errors.New("gbdt: base score must be between 0 and 1")
+	}
+	if p.Threads < 1 {
+		p.Threads = 1
+	}
+	return nil
+}
+
+// Dataset is a training set: N rows of F features stored by column (X[f*N+i]), NaN for
+// missing values, and labels 0 or 1.
+type Dataset struct {
+	N, F int
+	X    []float32
+	Y    []float32
+}
+
+// NewDataset builds a Dataset from rows.
+func NewDataset(rows [][]float32, labels []float32) (*Dataset, error) {
+	if len(rows) != len(labels) {
+		return nil, fmt.Errorf("gbdt: %d rows and %d labels", len(rows), len(labels))
+	}
+	if len(rows) == 0 {
+		return nil, errors.New("gbdt: no rows")
+	}
+	f := len(rows[0])
+	d := &Dataset{N: len(rows), F: f, X: make([]float32, f*len(rows)), Y: append([]float32(nil), labels...)}
+	for i, r := range rows {
+		if len(r) != f {
+			return nil, fmt.Errorf("gbdt: row %d has %d features, want %d", i, len(r), f)
+		}
+		for j, v := range r {
+			d.X[j*d.N+i] = v
+		}
+	}
+	return d, nil
+}
+
+// Row returns row i as a new slice.
+func (d *Dataset) Row(i int) []float32 {
+	r := make([]float32, d.F)
+	for f := range r {
+		r[f] = d.X[f*d.N+i]
+	}
+	return r
+}
+
+const missingBin = math.MaxUint16
+
+// quantized is the dataset mapped to histogram bins.
+type quantized struct {
+	cuts [][]float32 // per feature: x < cuts[j] <=> bin <= j
+	bins [][]uint16  // per feature, per row; missingBin for NaN
+}
+
+func quantize(d *Dataset, maxBin, threads int) *quantized {
+	q := &quantized{cuts: make([][]float32, d.F), bins: make([][]uint16, d.F)}
+	parallel(d.F, threads, func(f int) {
+		col := d.X[f*d.N : (f+1)*d.N]
+		vals := make([]float32, 0, len(col))
+		for _, v := range col {
+			if v == v {
+				vals = append(vals, v)
+			}
+		}
+		slices.Sort(vals)
+		uniq := slices.Compact(slices.Clone(vals))
+		var cuts []float32
+		if len(uniq) <= maxBin {
+			if len(uniq) > 1 {
+				cuts = uniq[1:]
+			}
+		} else {
+			// Equal-frequency cut points over the sorted values.
+			for k := 1; k < maxBin; k++ {
+				c := vals[k*len(vals)/maxBin]
+				if c > vals[0] && (len(cuts) == 0 || c > cuts[len(cuts)-1]) {
+					cuts = append(cuts, c)
+				}
+			}
+		}
+		q.cuts[f] = cuts
+		b := make([]uint16, d.N)
+		for i, v := range col {
+			if v != v {
+				b[i] = missingBin
+				continue
+			}
+			// bin = number of cuts <= v
+			b[i] = uint16(sort.Search(len(cuts), func(j int) bool { return cuts[j] > v }))
+		}
+		q.bins[f] = b
+	})
+	return q
+}
+
+// parallel runs fn(0..n-1) on up to threads goroutines. Each index is handled by exactly
+// one call, so results written per index do not depend on the number of threads.
+func parallel(n, threads int, fn func(i int)) {
+	if threads <= 1 || n <= 1 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	next := make(chan int, n)
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	for t := 0; t < min(threads, n); t++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+type gradPair struct{ g, h float64 }
+
+// Train fits a model. It returns ctx.Err() if ctx is cancelled between rounds.
+func Train(ctx context.Context, d *Dataset, p Params, rep progress.Reporter) (*Model, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if d == nil || d.N == 0 {
+		return nil, errors.New("gbdt: no rows")
+	}
+	rep = progress.OrNop(rep)
+	base := p.BaseScore
+	if p.EstimateBaseScore {
+		var s float64
+		for _, y := range d.Y {
+			s += float64(y)
+		}
+		base = math.Min(math.Max(s/float64(d.N), 1e-6), 1-1e-6)
+	}
+	m := &Model{NumFeature: d.F, BaseScore: float32(base), Params: p}
+	q := quantize(d, p.MaxBin, p.Threads)
+	margin := make([]float32, d.N)
+	bm := m.baseMargin()
+	for i := range margin {
+		margin[i] = bm
+	}
+	gp := make([]gradPair, d.N)
+	rows := make([]int32, d.N)
+	b := &builder{p: p, q: q, gp: gp, nbins: make([]int, d.F)}
+	for f := range b.nbins {
+		b.nbins[f] = len(q.cuts[f]) + 1
+	}
+	rep.Phase("train: boosting", int64(p.Rounds), "trees")
+	for round := 0; round < p.Rounds; round++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		for i := range gp {
+			pr := sigmoid(margin[i])
+			g := pr - d.Y[i]
+			h := pr * (1 - pr)
+			if h < 1e-16 {
+				h = 1e-16
+			}
+			gp[i] = gradPair{float64(g), float64(h)}
+		}
+		for i := range rows {
+			rows[i] = int32(i)
+		}
+		t, leaves := b.grow(rows, d.F)
+		for _, lf := range leaves {
+			v := t.Threshold[lf.node]
+			for _, r := range rows[lf.start:lf.end] {
+				margin[r] += v
+			}
+		}
+		m.Trees = append(m.Trees, t)
+		rep.Add(1)
+	}
+	return m, nil
+}
+
+type builder struct {
+	p     Params
+	q     *quantized
+	gp    []gradPair
+	nbins []int
+}
+
+// hist is a node's histogram: per feature, per bin, the gradient sums; the last entry of
+// each feature holds the missing values.
+type hist [][]gradPair
+
+func (b *builder) newHist() hist {
+	h := make(hist, len(b.nbins))
+	for f, n := range b.nbins {
+		h[f] = make([]gradPair, n+1)
+	}
+	return h
+}
+
+func (b *builder) build(h hist, rows []int32) {
+	parallel(len(h), b.p.Threads, func(f int) {
+		hf := h[f]
+		clear(hf)
+		bins := b.q.bins[f]
+		miss := len(hf) - 1
+		for _, r := range rows {
+			bin := int(bins[r])
+			if bin == missingBin {
+				bin = miss
+			}
+			hf[bin].g += b.gp[r].g
+			hf[bin].h += b.gp[r].h
+		}
+	})
+}
+
+func subtract(dst, parent, child hist) {
+	for f := range dst {
+		for j := range dst[f] {
+			dst[f][j] = gradPair{parent[f][j].g - child[f][j].g, parent[f][j].h - child[f][j].h}
+		}
+	}
+}
+
+type leafRange struct {
+	node       int
+	start, end int
+}
+
+type node struct {
+	id         int
+	start, end int // its rows in the rows slice
+	depth      int
+	sum        gradPair
+	h          hist
+}
+
+type split struct {
+	gain        float64
+	feature     int
+	bin         int // left: bins <= bin
+	defaultLeft bool
+	left, right gradPair
+}
+
+func (b *builder) weight(s gradPair) float64 {
+	g := s.g
+	switch {
+	case g > b.p.Alpha:
+		g -= b.p.Alpha
+	case g < -b.p.Alpha:
+		g += b.p.Alpha
+	default:
+		g = 0
+	}
+	return -g / (s.h + b.p.Lambda)
+}
+
+func (b *builder) score(s gradPair) float64 {
+	w := b.weight(s)
+	// -(2 G w + (H + lambda) w^2) - 2 alpha |w|, XGBoost's CalcGainGivenWeight
+	return -(2*s.g*w + (s.h+b.p.Lambda)*w*w) - 2*b.p.Alpha*math.Abs(w)
+}
+
+// bestSplit finds the best split of a node over all features.
+func (b *builder) bestSplit(n *node) split {
+	best := split{gain: 0, feature: -1}
+	parentScore := b.score(n.sum)
+	results := make([]split, len(n.h))
+	parallel(len(n.h), b.p.Threads, func(f int) {
+		hf := n.h[f]
+		nb := len(hf) - 1
+		miss := hf[nb]
+		fb := split{feature: -1}
+		var acc gradPair
+		for j := 0; j < nb-1; j++ {
+			acc.g += hf[j].g
+			acc.h += hf[j].h
+			// Missing values to the left, then to the right.
+			for _, dl := range [2]bool{true, false} {
+				l := acc
+				if dl {
+					l.g += miss.g
+					l.h += miss.h
+				}
+				r := gradPair{n.sum.g - l.g, n.sum.h - l.h}
+				if l.h < b.p.MinChildWeight || r.h < b.p.MinChildWeight {
+					continue
+				}
+				gain := b.score(l) + b.score(r) - parentScore
+				if gain > fb.gain || fb.feature < 0 && gain > 0 {
+					fb = split{gain: gain, feature: f, bin: j, defaultLeft: dl, left: l, right: r}
+				}
+				if miss.h == 0 {
+					break // no missing values: both directions are the same split
+				}
+			}
+		}
+		results[f] = fb
+	})
+	for _, s := range results {
+		if s.feature >= 0 && s.gain > best.gain {
+			best = s
+		}
+	}
+	return best
+}
+
+// grow builds one tree depth-wise over rows, partitioning rows in place so that each
+// leaf's rows are contiguous. It returns the tree and its leaves' row ranges.
+func (b *builder) grow(rows []int32, nf int) (Tree, []leafRange) {
+	t := Tree{NumFeature: nf}
+	addNode := func(parent int32) int {
+		t.Left = append(t.Left, -1)
+		t.Right = append(t.Right, -1)
+		t.Parent = append(t.Parent, parent)
+		t.Feature = append(t.Feature, 0)
+		t.Threshold = append(t.Threshold, 0)
+		t.DefaultLeft = append(t.DefaultLeft, false)
+		t.BaseWeight = append(t.BaseWeight, 0)
+		t.LossChange = append(t.LossChange, 0)
+		t.SumHessian = append(t.SumHessian, 0)
+		return len(t.Left) - 1
+	}
+	root := &node{id: addNode(math.MaxInt32), start: 0, end: len(rows), h: b.newHist()}
+	b.build(root.h, rows)
+	for _, gp := range root.h[0] {
+		root.sum.g += gp.g
+		root.sum.h += gp.h
+	}
+	level := []*node{root}
+	var leaves []leafRange
+	for len(level) > 0 {
+		var next []*node
+		for _, n := range level {
+			t.BaseWeight[n.id] = float32(b.weight(n.sum))
+			t.SumHessian[n.id] = float32(n.sum.h)
+			var s split
+			if n.depth < b.p.MaxDepth {
+				s = b.bestSplit(n)
+			}
+			if n.depth >= b.p.MaxDepth || s.feature < 0 || s.gain <= 1e-6 || s.gain < b.p.Gamma {
+				t.Threshold[n.id] = float32(b.p.Eta * b.weight(n.sum))
+				leaves = append(leaves, leafRange{n.id, n.start, n.end})
+				n.h = nil
+				continue
+			}
+			// Partition the node's rows: left first, stable.
+			seg := rows[n.start:n.end]
+			bins := b.q.bins[s.feature]
+			tmp := make([]int32, 0, len(seg))
+			var right []int32
+			for _, r := range seg {
+				bin := bins[r]
+				if bin == missingBin && s.defaultLeft || bin != missingBin && int(bin) <= s.bin {
+					tmp = append(tmp, r)
+				} else {
+					right = append(right, r)
+				}
+			}
+			nl := len(tmp)
+			copy(seg, tmp)
+			copy(seg[nl:], right)
+			l := &node{id: addNode(int32(n.id)), start: n.start, end: n.start + nl, depth: n.depth + 1, sum: s.left}
+			r := &node{id: addNode(int32(n.id)), start: n.start + nl, end: n.end, depth: n.depth + 1, sum: s.right}
+			t.Left[n.id], t.Right[n.id] = int32(l.id), int32(r.id)
+			t.Feature[n.id] = int32(s.feature)
+			t.Threshold[n.id] = b.q.cuts[s.feature][s.bin]
+			t.DefaultLeft[n.id] = s.defaultLeft
+			t.LossChange[n.id] = float32(s.gain)
+			if l.depth < b.p.MaxDepth {
+				// Build the smaller child's histogram; the other is the difference.
+				small, large := l, r
+				if r.end-r.start < l.end-l.start {
+					small, large = r, l
+				}
+				small.h = b.newHist()
+				b.build(small.h, rows[small.start:small.end])
+				large.h = n.h
+				subtract(large.h, n.h, small.h)
+			}
+			n.h = nil
+			next = append(next, l, r)
+		}
+		level = next
+	}
+	t.NumNodes = len(t.Left)
+	return t, leaves
+}
+
+// Split returns a seeded random partition of 0..n-1 into a training part and a held-out
+// part of about holdout*n rows, each in increasing order.
+func Split(n int, holdout float64, seed uint64) (train, test []int) {
+	perm := rand.New(rand.NewPCG(seed, 0x5917)).Perm(n)
+	k := int(math.Round(holdout * float64(n)))
+	testSet := make([]bool, n)
+	for _, i := range perm[:k] {
+		testSet[i] = true
+	}
+	for i := 0; i < n; i++ {
+		if testSet[i] {
+			test = append(test, i)
+		} else {
+			train = append(train, i)
+		}
+	}
+	return train, test
+}
+
+// Subset returns the rows idx of d as a new Dataset.
+func (d *Dataset) Subset(idx []int) *Dataset {
+	s := &Dataset{N: len(idx), F: d.F, X: make([]float32, d.F*len(idx)), Y: make([]float32, len(idx))}
+	for k, i := range idx {
+		for f := 0; f < d.F; f++ {
+			s.X[f*s.N+k] = d.X[f*d.N+i]
+		}
+		s.Y[k] = d.Y[i]
+	}
+	return s
+}
