@@ -11,17 +11,17 @@ import (
 // Tree is one regression tree in XGBoost's array layout: node 0 is the root; a node
 // is a leaf when Left[i] == -1, and then Value[i] is its output.
 type Tree struct {
-	Left, Right  []int32
-	Parent       []int32
-	Feature      []int32   // split feature index (0 for leaves)
-	Threshold    []float32 // split condition: go left when x < Threshold; leaf value for leaves
-	DefaultLeft  []bool    // where missing values go
-	BaseWeight   []float32 // node weight before shrinkage
-	LossChange   []float32 // split gain (0 for leaves)
-	SumHessian   []float32 // hessian sum of the node's rows
-	NumFeature   int
-	NumNodes     int
-	leafCache    bool
+	Left, Right []int32
+	Parent      []int32
+	Feature     []int32   // split feature index (0 for leaves)
+	Threshold   []float32 // split condition: go left when x < Threshold; leaf value for leaves
+	DefaultLeft []bool    // where missing values go
+	BaseWeight  []float32 // node weight before shrinkage
+	LossChange  []float32 // split gain (0 for leaves)
+	SumHessian  []float32 // hessian sum of the node's rows
+	NumFeature  int
+	NumNodes    int
+	leafCache   bool
 }
 
 // Model is a binary:logistic booster.
