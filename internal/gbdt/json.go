@@ -87,6 +87,7 @@ func ReadJSON(r io.Reader) (*Model, error) {
 		}
 		m.Trees = append(m.Trees, t)
 	}
+	m.compile()
 	return m, nil
 }
 

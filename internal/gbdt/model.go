@@ -9,7 +9,7 @@ import (
 )
 
 // Tree is one regression tree in XGBoost's array layout: node 0 is the root; a node
-// is a leaf when Left[i] == -1, and then Value[i] is its output.
+// is a leaf when Left[i] == -1, and then Threshold[i] is its output.
 type Tree struct {
 	Left, Right []int32
 	Parent      []int32
@@ -21,7 +21,24 @@ type Tree struct {
 	SumHessian  []float32 // hessian sum of the node's rows
 	NumFeature  int
 	NumNodes    int
-	leafCache   bool
+
+	nodes []cnode // compact copy for prediction, made by compile
+}
+
+// cnode is a node laid out for prediction: one cache-friendly struct per node.
+type cnode struct {
+	left, right int32 // -1 for a leaf
+	feature     int32
+	value       float32 // threshold, or the leaf's value
+	defaultLeft bool
+}
+
+// compile makes the compact node array from the parallel arrays.
+func (t *Tree) compile() {
+	t.nodes = make([]cnode, len(t.Left))
+	for i := range t.nodes {
+		t.nodes[i] = cnode{t.Left[i], t.Right[i], t.Feature[i], t.Threshold[i], t.DefaultLeft[i]}
+	}
 }
 
 // Model is a binary:logistic booster.
@@ -36,25 +53,24 @@ type Model struct {
 	Params Params
 }
 
-// leaf returns the leaf index reached by row x.
-func (t *Tree) leaf(x []float32) int {
-	i := int32(0)
-	for t.Left[i] != -1 {
-		v := x[t.Feature[i]]
-		switch {
-		case v != v: // NaN: missing
-			if t.DefaultLeft[i] {
-				i = t.Left[i]
-			} else {
-				i = t.Right[i]
-			}
-		case v < t.Threshold[i]:
-			i = t.Left[i]
-		default:
-			i = t.Right[i]
-		}
+// leafValue returns the value of the leaf reached by row x.
+func (t *Tree) leafValue(x []float32) float32 {
+	if t.nodes == nil {
+		t.compile()
 	}
-	return int(i)
+	nodes := t.nodes
+	n := &nodes[0]
+	for n.left != -1 {
+		v := x[n.feature]
+		// Branch-free choice: right unless v < threshold, or v is missing and the
+		// default is left.
+		next := n.right
+		if v < n.value || (v != v && n.defaultLeft) {
+			next = n.left
+		}
+		n = &nodes[next]
+	}
+	return n.value
 }
 
 // baseMargin is the margin predictions start from.
@@ -71,8 +87,7 @@ func (m *Model) baseMargin() float32 {
 func (m *Model) Margin(x []float32) float32 {
 	s := m.baseMargin()
 	for i := range m.Trees {
-		t := &m.Trees[i]
-		s += t.Threshold[t.leaf(x)]
+		s += m.Trees[i].leafValue(x)
 	}
 	return s
 }
@@ -87,11 +102,36 @@ func sigmoid(x float32) float32 {
 	return float32(1 / (1 + math.Exp(-float64(x))))
 }
 
+// compile prepares every tree for prediction; it must run before Predict is called
+// from several goroutines.
+func (m *Model) compile() {
+	for i := range m.Trees {
+		m.Trees[i].compile()
+	}
+}
+
 // PredictRows returns the probabilities of rows (each of NumFeature values).
 func (m *Model) PredictRows(rows [][]float32) []float32 {
 	out := make([]float32, len(rows))
 	for i, r := range rows {
 		out[i] = m.Predict(r)
 	}
+	return out
+}
+
+// PredictDataset returns the probabilities of all rows of d, computed on up to threads
+// goroutines (each row's result does not depend on them).
+func (m *Model) PredictDataset(d *Dataset, threads int) []float32 {
+	out := make([]float32, d.N)
+	m.compile()
+	chunks(d.N, threads, func(lo, hi int) {
+		x := make([]float32, d.F)
+		for i := lo; i < hi; i++ {
+			for f := range x {
+				x[f] = d.X[f*d.N+i]
+			}
+			out[i] = m.Predict(x)
+		}
+	})
 	return out
 }

@@ -103,9 +103,15 @@ const missingBin = math.MaxUint16
 type quantized struct {
 	cuts [][]float32 // per feature: x < cuts[j] <=> bin <= j
 	bins [][]uint16  // per feature, per row; missingBin for NaN
+	// flat is row-major: flat[r*F+f] is the index of row r's bin of feature f in a
+	// flattened histogram (feature f's bins start at off[f]; its last slot, at
+	// off[f]+nbins[f], holds the missing values).
+	flat []uint16
+	off  []int
+	size int // entries of a flattened histogram
 }
 
-func quantize(d *Dataset, maxBin, threads int) *quantized {
+func quantize(d *Dataset, maxBin, threads int) (*quantized, error) {
 	q := &quantized{cuts: make([][]float32, d.F), bins: make([][]uint16, d.F)}
 	parallel(d.F, threads, func(f int) {
 		col := d.X[f*d.N : (f+1)*d.N]
@@ -143,7 +149,26 @@ func quantize(d *Dataset, maxBin, threads int) *quantized {
 		}
 		q.bins[f] = b
 	})
-	return q
+	q.off = make([]int, d.F)
+	for f := range q.off {
+		q.off[f] = q.size
+		q.size += len(q.cuts[f]) + 2
+	}
+	if q.size > math.MaxUint16 {
+		return nil, fmt.Errorf("gbdt: %d features with up to %d bins need %d histogram slots; at most %d are supported (lower the bins)", d.F, maxBin, q.size, math.MaxUint16)
+	}
+	q.flat = make([]uint16, d.N*d.F)
+	parallel(d.F, threads, func(f int) {
+		miss := uint16(q.off[f] + len(q.cuts[f]) + 1)
+		for i, b := range q.bins[f] {
+			v := miss
+			if b != missingBin {
+				v = uint16(q.off[f]) + b
+			}
+			q.flat[i*d.F+f] = v
+		}
+	})
+	return q, nil
 }
 
 // parallel runs fn(0..n-1) on up to threads goroutines. Each index is handled by exactly
@@ -173,7 +198,11 @@ func parallel(n, threads int, fn func(i int)) {
 	wg.Wait()
 }
 
+// gradPair is a sum of gradients and hessians (float64, as XGBoost's histograms).
 type gradPair struct{ g, h float64 }
+
+// grad is one row's gradient and hessian, float32 as XGBoost computes them.
+type grad struct{ g, h float32 }
 
 // Train fits a model. It returns ctx.Err() if ctx is cancelled between rounds.
 func Train(ctx context.Context, d *Dataset, p Params, rep progress.Reporter) (*Model, error) {
@@ -193,15 +222,18 @@ func Train(ctx context.Context, d *Dataset, p Params, rep progress.Reporter) (*M
 		base = math.Min(math.Max(s/float64(d.N), 1e-6), 1-1e-6)
 	}
 	m := &Model{NumFeature: d.F, BaseScore: float32(base), Params: p}
-	q := quantize(d, p.MaxBin, p.Threads)
+	q, err := quantize(d, p.MaxBin, p.Threads)
+	if err != nil {
+		return nil, err
+	}
 	margin := make([]float32, d.N)
 	bm := m.baseMargin()
 	for i := range margin {
 		margin[i] = bm
 	}
-	gp := make([]gradPair, d.N)
+	gp := make([]grad, d.N)
 	rows := make([]int32, d.N)
-	b := &builder{p: p, q: q, gp: gp, nbins: make([]int, d.F)}
+	b := &builder{p: p, q: q, gp: gp, nbins: make([]int, d.F), scratch: make([]int32, d.N)}
 	for f := range b.nbins {
 		b.nbins[f] = len(q.cuts[f]) + 1
 	}
@@ -210,25 +242,29 @@ func Train(ctx context.Context, d *Dataset, p Params, rep progress.Reporter) (*M
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		for i := range gp {
-			pr := sigmoid(margin[i])
-			g := pr - d.Y[i]
-			h := pr * (1 - pr)
-			if h < 1e-16 {
-				h = 1e-16
+		chunks(d.N, p.Threads, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				pr := sigmoid(margin[i])
+				g := pr - d.Y[i]
+				h := pr * (1 - pr)
+				if h < 1e-16 {
+					h = 1e-16
+				}
+				gp[i] = grad{g, h}
 			}
-			gp[i] = gradPair{float64(g), float64(h)}
-		}
+		})
 		for i := range rows {
 			rows[i] = int32(i)
 		}
 		t, leaves := b.grow(rows, d.F)
-		for _, lf := range leaves {
+		parallel(len(leaves), p.Threads, func(k int) {
+			lf := leaves[k]
 			v := t.Threshold[lf.node]
 			for _, r := range rows[lf.start:lf.end] {
 				margin[r] += v
 			}
-		}
+		})
+		t.compile()
 		m.Trees = append(m.Trees, t)
 		rep.Add(1)
 	}
@@ -236,47 +272,86 @@ func Train(ctx context.Context, d *Dataset, p Params, rep progress.Reporter) (*M
 }
 
 type builder struct {
-	p     Params
-	q     *quantized
-	gp    []gradPair
-	nbins []int
+	p       Params
+	q       *quantized
+	gp      []grad
+	nbins   []int
+	scratch []int32 // partition buffer
+	partial []gradPair
 }
 
-// hist is a node's histogram: per feature, per bin, the gradient sums; the last entry of
-// each feature holds the missing values.
-type hist [][]gradPair
+// hist is a node's histogram, flattened: feature f's bins start at q.off[f], the slot
+// after its bins holds its missing values.
+type hist []gradPair
 
-func (b *builder) newHist() hist {
-	h := make(hist, len(b.nbins))
-	for f, n := range b.nbins {
-		h[f] = make([]gradPair, n+1)
+func (b *builder) newHist() hist { return make(hist, b.q.size) }
+
+// view returns feature f's part of h.
+func (b *builder) view(h hist, f int) []gradPair {
+	return h[b.q.off[f] : b.q.off[f]+b.nbins[f]+1]
+}
+
+// blockRows is the number of rows each partial histogram covers. Partial histograms
+// are added in block order, so sums do not depend on the number of threads.
+const blockRows = 8192
+
+// buildAll fills the histograms of nodes (already allocated) from their rows. The rows
+// of every node are cut into blocks of blockRows; blocks are accumulated in parallel into
+// partial histograms, which are added per node in block order.
+func (b *builder) buildAll(nodes []*node, rows []int32) {
+	nf := len(b.nbins)
+	flat, gp := b.q.flat, b.gp
+	type task struct {
+		n      *node
+		lo, hi int
 	}
-	return h
-}
-
-func (b *builder) build(h hist, rows []int32) {
-	parallel(len(h), b.p.Threads, func(f int) {
-		hf := h[f]
-		clear(hf)
-		bins := b.q.bins[f]
-		miss := len(hf) - 1
-		for _, r := range rows {
-			bin := int(bins[r])
-			if bin == missingBin {
-				bin = miss
+	var tasks []task
+	for _, n := range nodes {
+		for lo := n.start; lo < n.end; lo += blockRows {
+			tasks = append(tasks, task{n, lo, min(lo+blockRows, n.end)})
+		}
+	}
+	size := b.q.size
+	if cap(b.partial) < len(tasks)*size {
+		b.partial = make([]gradPair, len(tasks)*size)
+	}
+	part := b.partial[:len(tasks)*size]
+	parallel(len(tasks), b.p.Threads, func(k int) {
+		dst := part[k*size : (k+1)*size]
+		clear(dst)
+		for _, r := range rows[tasks[k].lo:tasks[k].hi] {
+			g, h := float64(gp[r].g), float64(gp[r].h)
+			base := int(r) * nf
+			for _, idx := range flat[base : base+nf] {
+				dst[idx].g += g
+				dst[idx].h += h
 			}
-			hf[bin].g += b.gp[r].g
-			hf[bin].h += b.gp[r].h
 		}
 	})
+	first := 0
+	for _, n := range nodes {
+		clear(n.h)
+		for first < len(tasks) && tasks[first].n == n {
+			src := part[first*size : (first+1)*size]
+			for j := range n.h {
+				n.h[j].g += src[j].g
+				n.h[j].h += src[j].h
+			}
+			first++
+		}
+	}
 }
 
 func subtract(dst, parent, child hist) {
-	for f := range dst {
-		for j := range dst[f] {
-			dst[f][j] = gradPair{parent[f][j].g - child[f][j].g, parent[f][j].h - child[f][j].h}
-		}
+	for j := range dst {
+		dst[j] = gradPair{parent[j].g - child[j].g, parent[j].h - child[j].h}
 	}
+}
+
+// chunks runs fn over [0, n) split into fixed ranges on up to threads goroutines.
+func chunks(n, threads int, fn func(lo, hi int)) {
+	const size = 16384
+	parallel((n+size-1)/size, threads, func(k int) { fn(k*size, min((k+1)*size, n)) })
 }
 
 type leafRange struct {
@@ -320,12 +395,16 @@ func (b *builder) score(s gradPair) float64 {
 }
 
 // bestSplit finds the best split of a node over all features.
-func (b *builder) bestSplit(n *node) split {
+func (b *builder) bestSplit(n *node, parallelFeatures bool) split {
 	best := split{gain: 0, feature: -1}
 	parentScore := b.score(n.sum)
-	results := make([]split, len(n.h))
-	parallel(len(n.h), b.p.Threads, func(f int) {
-		hf := n.h[f]
+	results := make([]split, len(b.nbins))
+	threads := 1
+	if parallelFeatures {
+		threads = b.p.Threads
+	}
+	parallel(len(b.nbins), threads, func(f int) {
+		hf := b.view(n.h, f)
 		nb := len(hf) - 1
 		miss := hf[nb]
 		fb := split{feature: -1}
@@ -364,7 +443,9 @@ func (b *builder) bestSplit(n *node) split {
 }
 
 // grow builds one tree depth-wise over rows, partitioning rows in place so that each
-// leaf's rows are contiguous. It returns the tree and its leaves' row ranges.
+// leaf's rows are contiguous. It returns the tree and its leaves' row ranges. The nodes
+// of a level are searched, partitioned and histogrammed in parallel; every result is
+// computed the same way whatever the number of threads.
 func (b *builder) grow(rows []int32, nf int) (Tree, []leafRange) {
 	t := Tree{NumFeature: nf}
 	addNode := func(parent int32) int {
@@ -380,69 +461,109 @@ func (b *builder) grow(rows []int32, nf int) (Tree, []leafRange) {
 		return len(t.Left) - 1
 	}
 	root := &node{id: addNode(math.MaxInt32), start: 0, end: len(rows), h: b.newHist()}
-	b.build(root.h, rows)
-	for _, gp := range root.h[0] {
+	b.buildAll([]*node{root}, rows)
+	for _, gp := range b.view(root.h, 0) {
 		root.sum.g += gp.g
 		root.sum.h += gp.h
 	}
 	level := []*node{root}
 	var leaves []leafRange
 	for len(level) > 0 {
-		var next []*node
-		for _, n := range level {
+		splits := make([]split, len(level))
+		parallel(len(level), b.p.Threads, func(k int) {
+			if n := level[k]; n.depth < b.p.MaxDepth {
+				splits[k] = b.bestSplit(n, len(level) == 1)
+			} else {
+				splits[k] = split{feature: -1}
+			}
+		})
+		type pending struct {
+			n    *node
+			s    split
+			l, r *node
+		}
+		var work []pending
+		for k, n := range level {
+			s := splits[k]
 			t.BaseWeight[n.id] = float32(b.weight(n.sum))
 			t.SumHessian[n.id] = float32(n.sum.h)
-			var s split
-			if n.depth < b.p.MaxDepth {
-				s = b.bestSplit(n)
-			}
-			if n.depth >= b.p.MaxDepth || s.feature < 0 || s.gain <= 1e-6 || s.gain < b.p.Gamma {
+			if s.feature < 0 || s.gain <= 1e-6 || s.gain < b.p.Gamma {
 				t.Threshold[n.id] = float32(b.p.Eta * b.weight(n.sum))
 				leaves = append(leaves, leafRange{n.id, n.start, n.end})
 				n.h = nil
 				continue
 			}
-			// Partition the node's rows: left first, stable.
-			seg := rows[n.start:n.end]
-			bins := b.q.bins[s.feature]
-			tmp := make([]int32, 0, len(seg))
-			var right []int32
-			for _, r := range seg {
-				bin := bins[r]
-				if bin == missingBin && s.defaultLeft || bin != missingBin && int(bin) <= s.bin {
-					tmp = append(tmp, r)
-				} else {
-					right = append(right, r)
-				}
-			}
-			nl := len(tmp)
-			copy(seg, tmp)
-			copy(seg[nl:], right)
-			l := &node{id: addNode(int32(n.id)), start: n.start, end: n.start + nl, depth: n.depth + 1, sum: s.left}
-			r := &node{id: addNode(int32(n.id)), start: n.start + nl, end: n.end, depth: n.depth + 1, sum: s.right}
+			l := &node{id: addNode(int32(n.id)), depth: n.depth + 1, sum: s.left}
+			r := &node{id: addNode(int32(n.id)), depth: n.depth + 1, sum: s.right}
 			t.Left[n.id], t.Right[n.id] = int32(l.id), int32(r.id)
 			t.Feature[n.id] = int32(s.feature)
 			t.Threshold[n.id] = b.q.cuts[s.feature][s.bin]
 			t.DefaultLeft[n.id] = s.defaultLeft
 			t.LossChange[n.id] = float32(s.gain)
-			if l.depth < b.p.MaxDepth {
-				// Build the smaller child's histogram; the other is the difference.
-				small, large := l, r
-				if r.end-r.start < l.end-l.start {
-					small, large = r, l
-				}
-				small.h = b.newHist()
-				b.build(small.h, rows[small.start:small.end])
-				large.h = n.h
-				subtract(large.h, n.h, small.h)
+			work = append(work, pending{n, s, l, r})
+		}
+		// Partition each split node's rows: left first, both sides in row order.
+		parallel(len(work), b.p.Threads, func(k int) {
+			w := work[k]
+			seg := rows[w.n.start:w.n.end]
+			scratch := b.scratch[w.n.start:w.n.end]
+			bins := b.q.bins[w.s.feature]
+			nl, nr := 0, 0
+			sb, dl := uint16(w.s.bin), b2i(w.s.defaultLeft)
+			for _, r := range seg {
+				bin := bins[r]
+				// Branch-free: missing values (missingBin > any bin) go to the default side.
+				left := b2i(bin <= sb) | b2i(bin == missingBin)&dl
+				seg[nl] = r
+				scratch[nr] = r
+				nl += left
+				nr += 1 - left
 			}
-			n.h = nil
-			next = append(next, l, r)
+			copy(seg[nl:], scratch[:nr])
+			w.l.start, w.l.end = w.n.start, w.n.start+nl
+			w.r.start, w.r.end = w.n.start+nl, w.n.end
+		})
+		// Histograms: build the smaller child of each pair, subtract for the other.
+		var small []*node
+		for _, w := range work {
+			if w.l.depth < b.p.MaxDepth {
+				sm := w.l
+				if w.r.end-w.r.start < w.l.end-w.l.start {
+					sm = w.r
+				}
+				sm.h = b.newHist()
+				small = append(small, sm)
+			}
+		}
+		b.buildAll(small, rows)
+		var next []*node
+		for _, w := range work {
+			if w.l.depth < b.p.MaxDepth {
+				large := w.l
+				if w.l.h != nil {
+					large = w.r
+				}
+				sm := w.l
+				if large == w.l {
+					sm = w.r
+				}
+				large.h = w.n.h
+				subtract(large.h, w.n.h, sm.h)
+			}
+			w.n.h = nil
+			next = append(next, w.l, w.r)
 		}
 		level = next
 	}
 	t.NumNodes = len(t.Left)
 	return t, leaves
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Split returns a seeded random partition of 0..n-1 into a training part and a held-out
@@ -474,4 +595,23 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 		s.Y[k] = d.Y[i]
 	}
 	return s
+}
+
+// NewDatasetRowMajor builds a Dataset from row-major features (row i is
+// x[i*f : (i+1)*f]) and labels.
+func NewDatasetRowMajor(x, labels []float32, f int) (*Dataset, error) {
+	if f <= 0 || len(x) != f*len(labels) {
+		return nil, fmt.Errorf("gbdt: %d values for %d rows of %d features", len(x), len(labels), f)
+	}
+	if len(labels) == 0 {
+		return nil, errors.New("gbdt: no rows")
+	}
+	n := len(labels)
+	d := &Dataset{N: n, F: f, X: make([]float32, f*n), Y: append([]float32(nil), labels...)}
+	for i := 0; i < n; i++ {
+		for j := 0; j < f; j++ {
+			d.X[j*n+i] = x[i*f+j]
+		}
+	}
+	return d, nil
 }

@@ -101,32 +101,29 @@ func nanToNil(f float64) *float64 {
 func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	start := time.Now()
 	p = progress.OrNop(p)
-	rows, err := datasets.ReadTrainingFile(o.TrainingFile)
+	mat, err := datasets.ReadTrainingMatrix(o.TrainingFile, o.Params.Threads)
 	if err != nil {
 		return Summary{}, fmt.Errorf("train: %w", err)
 	}
-	if len(rows) == 0 {
+	if mat.Rows() == 0 {
 		return Summary{}, fmt.Errorf("train: %s has no rows", o.TrainingFile)
 	}
-	nTrain := len(rows)
+	nTrain := mat.Rows()
 	if o.HoldoutFile != "" {
-		held, err := datasets.ReadTrainingFile(o.HoldoutFile)
+		held, err := datasets.ReadTrainingMatrix(o.HoldoutFile, o.Params.Threads)
 		if err != nil {
 			return Summary{}, fmt.Errorf("train: %w", err)
 		}
-		rows = append(rows, held...)
+		mat.X = append(mat.X, held.X...)
+		mat.Y = append(mat.Y, held.Y...)
 	}
-	x := make([][]float32, len(rows))
-	y := make([]float32, len(rows))
 	pos := 0
-	for i, r := range rows {
-		x[i] = r.Features[:]
-		if r.Label {
-			y[i] = 1
+	for _, y := range mat.Y {
+		if y == 1 {
 			pos++
 		}
 	}
-	all, err := gbdt.NewDataset(x, y)
+	all, err := gbdt.NewDatasetRowMajor(mat.X, mat.Y, len(datasets.FeatureNames))
 	if err != nil {
 		return Summary{}, err
 	}
@@ -153,14 +150,14 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	s := Summary{TrainingFile: o.TrainingFile, Model: o.ModelOut, Rows: all.N, Positives: pos,
 		TrainRows: len(trainIdx), HoldoutRows: len(testIdx), AUC: math.NaN(), LogLoss: math.NaN()}
 	if len(testIdx) > 0 {
-		probs := make([]float64, len(testIdx))
-		labels := make([]float32, len(testIdx))
-		for k, i := range testIdx {
-			probs[k] = float64(m.Predict(all.Row(i)))
-			labels[k] = all.Y[i]
+		held := all.Subset(testIdx)
+		pred := m.PredictDataset(held, o.Params.Threads)
+		probs := make([]float64, len(pred))
+		for i, v := range pred {
+			probs[i] = float64(v)
 		}
-		s.AUC = gbdt.AUC(probs, labels)
-		s.LogLoss = gbdt.LogLoss(probs, labels)
+		s.AUC = gbdt.AUC(probs, held.Y)
+		s.LogLoss = gbdt.LogLoss(probs, held.Y)
 	}
 	var buf bytes.Buffer
 	if err := m.WriteJSON(&buf); err != nil {
