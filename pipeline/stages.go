@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/addlink/addlink/internal/progress"
 	"github.com/addlink/addlink/internal/synth"
 	"github.com/addlink/addlink/pipeline/dictionaries"
+	"github.com/addlink/addlink/pipeline/train"
 )
 
 // SampleDump is where the built-in sample wiki's dump is written.
@@ -59,6 +61,34 @@ func Stages() []Stage {
 					return err
 				}
 				_, err = dictionaries.Run(ctx, o, p)
+				return err
+			},
+		},
+		{
+			Name:   "train",
+			Inputs: func(c *Config) ([]string, error) { return []string{c.Layout().LinkTrain()}, nil },
+			Outputs: func(c *Config) []string {
+				return []string{c.Layout().Model(), c.Layout().Model() + ".checksum"}
+			},
+			Params: func(c *Config) map[string]string {
+				d := train.DefaultOptions()
+				return map[string]string{"holdout": fmt.Sprint(d.Holdout), "seed": fmt.Sprint(d.Seed),
+					"rounds": fmt.Sprint(d.Params.Rounds), "max_depth": fmt.Sprint(d.Params.MaxDepth), "eta": fmt.Sprint(d.Params.Eta)}
+			},
+			Skip: func(c *Config) string {
+				if _, err := os.Stat(c.Layout().LinkTrain()); err != nil {
+					return "no training rows at " + c.Layout().LinkTrain() + " (the features stage is not built yet)"
+				}
+				return ""
+			},
+			Run: func(ctx context.Context, c *Config, p progress.Reporter) error {
+				o := train.DefaultOptions()
+				o.Wiki, o.DataDir = c.Wiki, c.DataDir
+				o.Params.Threads = c.Threads
+				if err := o.Validate(); err != nil {
+					return err
+				}
+				_, err := train.Run(ctx, o, p)
 				return err
 			},
 		},

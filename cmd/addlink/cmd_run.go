@@ -21,7 +21,8 @@ whose manifest is current is skipped, so a rerun only redoes what changed.
 The dumps are --dump files or the latest complete dump under --dumps-dir.
 With no --wiki (and no WIKI_ID) and no --dump, it runs the built-in sample wiki
 (` + synth.SampleWiki + `), generating its dump under <data-dir>/` + synth.SampleWiki + `/dump/.
-Stages built so far: dictionaries.`,
+Stages built so far: dictionaries, train (which runs when
+<data-dir>/<wiki>/training/link_train.csv exists).`,
 		Flags: []cli.Flag{
 			wikiFlag(false), dumpFlag(),
 			&cli.StringFlag{Name: "from", Usage: "first `STAGE` to consider"},

@@ -1,0 +1,79 @@
+package pipeline
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+)
+
+func actions(rs []StageResult) map[string]string {
+	m := map[string]string{}
+	for _, r := range rs {
+		m[r.Stage] = r.Action
+	}
+	return m
+}
+
+func TestRunSkipsCurrentStages(t *testing.T) {
+	dir := t.TempDir()
+	// The dump lies outside the data directory, as real dumps do.
+	dump, err := EnsureSample(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &Config{Wiki: "samplewiki", DataDir: dir, Dumps: []string{dump}, Threads: 2, Version: "test"}
+	ctx := context.Background()
+	rs, err := Run(ctx, cfg, Stages(), RunOptions{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := actions(rs); a["dictionaries"] != "ran" || a["train"] != "skipped" {
+		t.Fatalf("first run: %v", a)
+	}
+	anchors, _ := os.ReadFile(cfg.Layout().Anchors())
+
+	rs, err = Run(ctx, cfg, Stages(), RunOptions{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := actions(rs); a["dictionaries"] != "current" {
+		t.Fatalf("second run: %v", a)
+	}
+	for _, s := range Inspect(cfg, Stages()) {
+		if s.Stage == "dictionaries" && s.Status != "current" {
+			t.Errorf("status %+v", s)
+		}
+	}
+
+	// Touching the dump redoes the stage; its outputs are byte-identical.
+	later := time.Now().Add(time.Minute)
+	os.Chtimes(dump, later, later)
+	rs, err = Run(ctx, cfg, Stages(), RunOptions{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := actions(rs); a["dictionaries"] != "ran" {
+		t.Fatalf("after touching the dump: %v", a)
+	}
+	again, _ := os.ReadFile(cfg.Layout().Anchors())
+	if string(again) != string(anchors) {
+		t.Error("a rerun changed the anchors' bytes")
+	}
+
+	// Deleting an output makes the stage stale.
+	os.Remove(cfg.Layout().PageIDs())
+	if s := Inspect(cfg, Stages())[0]; s.Status != "stale" {
+		t.Errorf("after deleting pageids: %+v", s)
+	}
+	if _, err := Run(ctx, cfg, Stages(), RunOptions{From: "nope"}, nil); err == nil {
+		t.Error("an unknown --from stage was accepted")
+	}
+
+	// A cancelled run stops before doing anything.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := Run(cctx, cfg, Stages(), RunOptions{Force: true}, nil); err == nil {
+		t.Error("a cancelled run succeeded")
+	}
+}
