@@ -64,26 +64,38 @@ func ReadTraining(r io.Reader, name string) ([]TrainingRow, error) {
 		}
 		fields := strings.Split(s, "\t")
 		if len(fields) != 10 {
-			return nil, &ParseError{name, line, fmt.Errorf("%d fields, want 10 (page, mention, target, 6 features, label)", len(fields))}
+			return nil, &ParseError{name, line, fieldCountError(len(fields))}
 		}
 		row := TrainingRow{Page: fields[0], Mention: fields[1], Target: fields[2]}
-		for i := range row.Features {
-			v, perr := strconv.ParseFloat(strings.TrimSpace(fields[3+i]), 64)
-			if perr != nil {
-				return nil, &ParseError{name, line, fmt.Errorf("feature %s: %q is not a number", FeatureNames[i], fields[3+i])}
-			}
-			row.Features[i] = float32(v)
-		}
-		switch fields[9] {
-		case "True", "true", "1", "1.0":
-			row.Label = true
-		case "False", "false", "0", "0.0":
-		default:
-			return nil, &ParseError{name, line, fmt.Errorf("label %q is not True or False", fields[9])}
+		var perr error
+		if row.Features, row.Label, perr = parseValues(fields[3:9], fields[9]); perr != nil {
+			return nil, &ParseError{name, line, perr}
 		}
 		rows = append(rows, row)
 		if errors.Is(err, io.EOF) {
 			return rows, nil
 		}
 	}
+}
+
+func fieldCountError(n int) error {
+	return fmt.Errorf("%d fields, want 10 (page, mention, target, 6 features, label)", n)
+}
+
+// parseValues parses the six features and the label of a training line.
+func parseValues[S string | []byte](features []S, label S) (x [6]float32, y bool, err error) {
+	for i := range x {
+		v, err := strconv.ParseFloat(strings.TrimSpace(string(features[i])), 64)
+		if err != nil {
+			return x, false, fmt.Errorf("feature %s: %q is not a number", FeatureNames[i], features[i])
+		}
+		x[i] = float32(v)
+	}
+	switch string(label) {
+	case "True", "true", "1", "1.0":
+		return x, true, nil
+	case "False", "false", "0", "0.0":
+		return x, false, nil
+	}
+	return x, false, fmt.Errorf("label %q is not True or False", label)
 }

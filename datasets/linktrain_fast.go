@@ -3,10 +3,8 @@ package datasets
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"sync"
 )
 
@@ -123,24 +121,22 @@ func parseMatrix(data []byte, name string, line int) (TrainingMatrix, error) {
 			if s != nil {
 				count += bytes.Count(s, []byte{'\t'}) + 1
 			}
-			return m, &ParseError{name, line, fmt.Errorf("%d fields, want 10 (page, mention, target, 6 features, label)", count)}
+			return m, &ParseError{name, line, fieldCountError(count)}
 		}
-		for i := 0; i < 6; i++ {
-			v, err := strconv.ParseFloat(string(bytes.TrimSpace(fields[3+i])), 64)
-			if err != nil {
-				return m, &ParseError{name, line, fmt.Errorf("feature %s: %q is not a number", FeatureNames[i], fields[3+i])}
-			}
-			m.X = append(m.X, float32(v))
+		x, y, err := parseValues(fields[3:9], fields[9])
+		if err != nil {
+			return m, &ParseError{name, line, err}
 		}
-		switch string(fields[9]) {
-		case "True", "true", "1", "1.0":
-			m.Y = append(m.Y, 1)
-		case "False", "false", "0", "0.0":
-			m.Y = append(m.Y, 0)
-		default:
-			return m, &ParseError{name, line, fmt.Errorf("label %q is not True or False", fields[9])}
-		}
+		m.X = append(m.X, x[:]...)
+		m.Y = append(m.Y, b2f(y))
 		line++
 	}
 	return m, nil
+}
+
+func b2f(b bool) float32 {
+	if b {
+		return 1
+	}
+	return 0
 }
