@@ -422,7 +422,8 @@ func quotes(s string, i, open int) (int, bool) {
 
 // table handles a wiki table starting at s[i] ("{|" at a line start): cell contents
 // are kept, table, row and cell markup and attributes are dropped, and so are the line
-// breaks between cells (those inside a cell's content stay). Nested tables recurse.
+// breaks between cells (those inside a cell's content stay: a cell runs until the next
+// cell or row marker, so a tag or template may span its lines). Nested tables recurse.
 func table(b *strings.Builder, s string, i, depth int) int {
 	end := tableEnd(s, i)
 	if end < 0 || depth > maxDepth {
@@ -433,6 +434,15 @@ func table(b *strings.Builder, s string, i, depth int) int {
 		return end
 	}
 	pos += i + 1
+	var cell strings.Builder // the open cell's wikitext
+	open := false
+	flush := func() {
+		if open {
+			stripInto(b, cellContent(cell.String()), depth+1)
+			cell.Reset()
+			open = false
+		}
+	}
 	for pos < end {
 		eol := strings.IndexByte(s[pos:end], '\n')
 		if eol < 0 {
@@ -444,7 +454,9 @@ func table(b *strings.Builder, s string, i, depth int) int {
 		t := strings.TrimLeft(line, " \t")
 		switch {
 		case strings.HasPrefix(t, "|}"):
+			flush()
 		case strings.HasPrefix(t, "{|"):
+			flush()
 			b.WriteByte('\n')
 			if n := table(b, s, pos+len(line)-len(t), depth+1); n > 0 {
 				eol = n
@@ -455,24 +467,57 @@ func table(b *strings.Builder, s string, i, depth int) int {
 				}
 			}
 		case strings.HasPrefix(t, "|-"):
+			flush()
 		case strings.HasPrefix(t, "|+"):
+			flush()
 			b.WriteString("+")
-			stripInto(b, cellContent(t[2:]), depth+1)
+			cell.WriteString(t[2:])
+			open = true
 		case strings.HasPrefix(t, "|") || strings.HasPrefix(t, "!"):
-			sep := "||"
-			if t[0] == '!' {
-				sep = "!!"
+			flush()
+			cells := splitCells(t[1:], t[0] == '!')
+			for _, c := range cells[:len(cells)-1] {
+				stripInto(b, cellContent(c), depth+1)
 			}
-			for _, cell := range strings.Split(t[1:], sep) {
-				stripInto(b, cellContent(cell), depth+1)
-			}
+			cell.WriteString(cells[len(cells)-1])
+			open = true
 		default:
-			b.WriteByte('\n')
-			stripInto(b, line, depth+1)
+			if open {
+				cell.WriteByte('\n')
+				cell.WriteString(line)
+			} else {
+				b.WriteByte('\n')
+				stripInto(b, line, depth+1)
+			}
 		}
 		pos = eol + 1
 	}
+	flush()
 	return end
+}
+
+// splitCells splits a table line's cells at "||" (and "!!" in a header line), outside
+// links and templates.
+func splitCells(line string, header bool) []string {
+	var cells []string
+	depth, last := 0, 0
+	for i := 0; i+1 < len(line); i++ {
+		switch two := line[i : i+2]; {
+		case two == "[[" || two == "{{":
+			depth++
+			i++
+		case two == "]]" || two == "}}":
+			if depth > 0 {
+				depth--
+			}
+			i++
+		case depth == 0 && (two == "||" || header && two == "!!"):
+			cells = append(cells, line[last:i])
+			last = i + 2
+			i++
+		}
+	}
+	return append(cells, line[last:])
 }
 
 // tableEnd returns the position after the "|}" that closes the table at s[i], or -1.
