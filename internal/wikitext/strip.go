@@ -183,7 +183,7 @@ func tagOrComment(b *strings.Builder, s string, i, depth int) int {
 	if k == j {
 		return 0
 	}
-	name := strings.ToLower(s[j:k])
+	name := asciiLower(s[j:k])
 	end := strings.IndexByte(s[k:], '>')
 	if end < 0 {
 		return 0
@@ -223,7 +223,7 @@ func tagOrComment(b *strings.Builder, s string, i, depth int) int {
 // findClose finds the </name> that closes a tag whose contents start at from,
 // counting nested tags of the same name.
 func findClose(s string, from int, name string) (body string, after int, ok bool) {
-	lower := strings.ToLower(s[from:])
+	lower := asciiLower(s[from:]) // same byte offsets as s
 	open, close := "<"+name, "</"+name
 	nest := 0
 	pos := 0
@@ -552,4 +552,20 @@ func cellContent(cell string) string {
 		return cell[p+1:]
 	}
 	return cell
+}
+
+// asciiLower lower-cases ASCII letters only, so byte offsets stay those of s.
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
