@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // FeatureNames are the model's features in the order of the training file's columns
@@ -85,9 +86,9 @@ func fieldCountError(n int) error {
 // parseValues parses the six features and the label of a training line.
 func parseValues[S string | []byte](features []S, label S) (x [6]float32, y bool, err error) {
 	for i := range x {
-		v, err := strconv.ParseFloat(strings.TrimSpace(string(features[i])), 64)
+		v, err := strconv.ParseFloat(strings.TrimSpace(noCopyString(features[i])), 64)
 		if err != nil {
-			return x, false, fmt.Errorf("feature %s: %q is not a number", FeatureNames[i], features[i])
+			return x, false, fmt.Errorf("feature %s: %q is not a number", FeatureNames[i], string(features[i]))
 		}
 		x[i] = float32(v)
 	}
@@ -98,4 +99,19 @@ func parseValues[S string | []byte](features []S, label S) (x [6]float32, y bool
 		return x, false, nil
 	}
 	return x, false, fmt.Errorf("label %q is not True or False", label)
+}
+
+// noCopyString views a field as a string without copying it. The bytes are not changed
+// while the string is in use (parse errors copy it into their message).
+func noCopyString[S string | []byte](b S) string {
+	switch v := any(b).(type) {
+	case []byte:
+		if len(v) == 0 {
+			return ""
+		}
+		return unsafe.String(&v[0], len(v))
+	case string:
+		return v
+	}
+	return string(b)
 }

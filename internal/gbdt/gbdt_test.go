@@ -240,3 +240,20 @@ func BenchmarkTrain(b *testing.B) {
 		}
 	}
 }
+
+func TestPredictDatasetEqualsPredict(t *testing.T) {
+	m := readModel(t, testfixtures.Path(t, "mwaddlink/simplewiki-2020.linkmodel.json"))
+	r := rand.New(rand.NewPCG(5, 6))
+	rows := make([][]float32, 3000)
+	labels := make([]float32, len(rows))
+	for i := range rows {
+		rows[i] = randomRow(r, 7)
+	}
+	d, _ := NewDataset(rows, labels)
+	got := m.PredictDataset(d, 3)
+	for i, x := range rows {
+		if want := m.Predict(x); got[i] != want {
+			t.Fatalf("row %d: %v, Predict %v", i, got[i], want)
+		}
+	}
+}

@@ -233,7 +233,7 @@ func Train(ctx context.Context, d *Dataset, p Params, rep progress.Reporter) (*M
 	}
 	gp := make([]grad, d.N)
 	rows := make([]int32, d.N)
-	b := &builder{p: p, q: q, gp: gp, nbins: make([]int, d.F), scratch: make([]int32, d.N)}
+	b := &builder{p: p, q: q, gp: gp, nbins: make([]int, d.F), scratch: make([]int32, d.N), scratch2: make([]int32, d.N)}
 	for f := range b.nbins {
 		b.nbins[f] = len(q.cuts[f]) + 1
 	}
@@ -272,12 +272,13 @@ func Train(ctx context.Context, d *Dataset, p Params, rep progress.Reporter) (*M
 }
 
 type builder struct {
-	p       Params
-	q       *quantized
-	gp      []grad
-	nbins   []int
-	scratch []int32 // partition buffer
-	partial []gradPair
+	p        Params
+	q        *quantized
+	gp       []grad
+	nbins    []int
+	scratch  []int32 // partition buffers
+	scratch2 []int32
+	partial  []gradPair
 }
 
 // hist is a node's histogram, flattened: feature f's bins start at q.off[f], the slot
@@ -442,6 +443,80 @@ func (b *builder) bestSplit(n *node, parallelFeatures bool) split {
 	return best
 }
 
+// partBlock is the number of rows one goroutine partitions at a time.
+const partBlock = 32768
+
+// partition splits the rows of several nodes, each rows[lo:hi] by its split, into the
+// rows going left followed by those going right, both in their original order, and
+// reports each node's number of left rows. Large nodes are cut into blocks partitioned
+// in parallel and then stitched together; the result does not depend on the threads.
+func (b *builder) partition(rows []int32, nodes func(yield func(lo, hi, feature int, bin uint16, defaultLeft bool, done func(nl int)))) {
+	type task struct {
+		lo, hi  int
+		bins    []uint16
+		bin     uint16
+		dl      int
+		nl      int
+		owner   int
+		leftAt  int // where its left rows go in the node's result
+		rightAt int
+	}
+	type owner struct {
+		lo, hi int
+		first  int // first task
+		done   func(int)
+	}
+	var tasks []task
+	var owners []owner
+	nodes(func(lo, hi, feature int, bin uint16, defaultLeft bool, done func(int)) {
+		owners = append(owners, owner{lo: lo, hi: hi, first: len(tasks), done: done})
+		for s := lo; s < hi; s += partBlock {
+			tasks = append(tasks, task{lo: s, hi: min(s+partBlock, hi), bins: b.q.bins[feature], bin: bin, dl: b2i(defaultLeft), owner: len(owners) - 1})
+		}
+	})
+	parallel(len(tasks), b.p.Threads, func(k int) {
+		t := &tasks[k]
+		seg, scratch := rows[t.lo:t.hi], b.scratch[t.lo:t.hi]
+		nl, nr := 0, 0
+		for _, r := range seg {
+			bin := t.bins[r]
+			// Branch-free: missing values (missingBin > any bin) go to the default side.
+			left := b2i(bin <= t.bin) | b2i(bin == missingBin)&t.dl
+			seg[nl] = r
+			scratch[nr] = r
+			nl += left
+			nr += 1 - left
+		}
+		t.nl = nl
+	})
+	for oi := range owners {
+		o := &owners[oi]
+		nl := 0
+		for k := o.first; k < len(tasks) && tasks[k].owner == oi; k++ {
+			nl += tasks[k].nl
+		}
+		left, right := o.lo, o.lo+nl
+		for k := o.first; k < len(tasks) && tasks[k].owner == oi; k++ {
+			tasks[k].leftAt, tasks[k].rightAt = left, right
+			left += tasks[k].nl
+			right += (tasks[k].hi - tasks[k].lo) - tasks[k].nl
+		}
+		o.done(nl)
+	}
+	// Stitch: every task's left rows (at the start of its block) and right rows (in
+	// scratch) go to their places, through the second scratch buffer.
+	parallel(len(tasks), b.p.Threads, func(k int) {
+		t := &tasks[k]
+		copy(b.scratch2[t.leftAt:], rows[t.lo:t.lo+t.nl])
+		copy(b.scratch2[t.rightAt:], b.scratch[t.lo+t.nl : t.lo+t.nl+(t.hi-t.lo-t.nl)][:0])
+		copy(b.scratch2[t.rightAt:], b.scratch[t.lo:t.lo+(t.hi-t.lo-t.nl)])
+	})
+	parallel(len(tasks), b.p.Threads, func(k int) {
+		t := &tasks[k]
+		copy(rows[t.lo:t.hi], b.scratch2[t.lo:t.hi])
+	})
+}
+
 // grow builds one tree depth-wise over rows, partitioning rows in place so that each
 // leaf's rows are contiguous. It returns the tree and its leaves' row ranges. The nodes
 // of a level are searched, partitioned and histogrammed in parallel; every result is
@@ -503,25 +578,13 @@ func (b *builder) grow(rows []int32, nf int) (Tree, []leafRange) {
 			work = append(work, pending{n, s, l, r})
 		}
 		// Partition each split node's rows: left first, both sides in row order.
-		parallel(len(work), b.p.Threads, func(k int) {
-			w := work[k]
-			seg := rows[w.n.start:w.n.end]
-			scratch := b.scratch[w.n.start:w.n.end]
-			bins := b.q.bins[w.s.feature]
-			nl, nr := 0, 0
-			sb, dl := uint16(w.s.bin), b2i(w.s.defaultLeft)
-			for _, r := range seg {
-				bin := bins[r]
-				// Branch-free: missing values (missingBin > any bin) go to the default side.
-				left := b2i(bin <= sb) | b2i(bin == missingBin)&dl
-				seg[nl] = r
-				scratch[nr] = r
-				nl += left
-				nr += 1 - left
+		b.partition(rows, func(yield func(lo, hi int, feature int, bin uint16, defaultLeft bool, done func(nl int))) {
+			for _, w := range work {
+				yield(w.n.start, w.n.end, w.s.feature, uint16(w.s.bin), w.s.defaultLeft, func(nl int) {
+					w.l.start, w.l.end = w.n.start, w.n.start+nl
+					w.r.start, w.r.end = w.n.start+nl, w.n.end
+				})
 			}
-			copy(seg[nl:], scratch[:nr])
-			w.l.start, w.l.end = w.n.start, w.n.start+nl
-			w.r.start, w.r.end = w.n.start+nl, w.n.end
 		})
 		// Histograms: build the smaller child of each pair, subtract for the other.
 		var small []*node
