@@ -472,7 +472,7 @@ func attr(tag []byte, name string) ([]byte, bool) {
 // sequences replaced.
 func parsePage(raw []byte) (*Page, int, error) {
 	p := &Page{}
-	rev := bytes.LastIndex(raw, []byte("<revision>"))
+	rev := lastRevision(raw)
 	head := raw
 	if rev >= 0 {
 		head = raw[:rev]
@@ -632,4 +632,24 @@ func toValidUTF8(b []byte) (string, int) {
 		b = b[size:]
 	}
 	return string(out), count
+}
+
+// lastRevision returns the offset of the last "<revision>" in a page, or -1. It searches
+// forward (pages-articles dumps have one revision): bytes.LastIndex is slow on long
+// pages.
+func lastRevision(raw []byte) int {
+	tag := []byte("<revision>")
+	last := -1
+	for off := 0; ; {
+		i := bytes.Index(raw[off:], tag)
+		if i < 0 {
+			return last
+		}
+		last = off + i
+		off = last + len(tag)
+		// Skip the revision's text quickly: another revision can only follow its </text>.
+		if j := bytes.Index(raw[off:], []byte("</revision>")); j >= 0 {
+			off += j
+		}
+	}
 }

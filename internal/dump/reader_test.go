@@ -416,3 +416,18 @@ func TestCancel(t *testing.T) {
 		return
 	}
 }
+
+func TestLastRevisionWins(t *testing.T) {
+	doc := header + "  <page>\n    <title>A</title>\n    <ns>0</ns>\n    <id>1</id>\n" +
+		"    <revision>\n      <id>5</id>\n      <text>old</text>\n    </revision>\n" +
+		"    <revision>\n      <id>6</id>\n      <text>new</text>\n    </revision>\n  </page>\n</mediawiki>\n"
+	r, err := Open(context.Background(), []string{writeFile(t, "d.xml", []byte(doc))}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	p, err := r.Next()
+	if err != nil || p.Text != "new" || p.RevID != 6 {
+		t.Fatalf("page %+v, %v: want the last revision", p, err)
+	}
+}
