@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/urfave/cli/v2"
 
@@ -37,15 +36,13 @@ Print any of them with 'addlink cat FILE --format tsv'.`,
 				return usageError{err}
 			}
 			rep, done := newReporter(co)
+			defer done()
 			s, err := dictionaries.Run(c.Context, opts, rep)
-			done()
 			if err != nil {
 				return err
 			}
-			if !co.Quiet {
-				fmt.Fprintf(os.Stderr, "dictionaries: %d articles, %d redirects, %d anchors (%d anchor-target pairs) in %.1fs (%.1f MB/s of XML)\n",
-					s.Articles, s.Redirects, s.Anchors, s.AnchorTargetPairs, s.Seconds, s.XMLMBPerSecond)
-			}
+			rep.Note(fmt.Sprintf("dictionaries: %d articles, %d redirects, %d anchors (%d anchor-target pairs) in %.1fs (%.1f MB/s of XML)",
+				s.Articles, s.Redirects, s.Anchors, s.AnchorTargetPairs, s.Seconds, s.XMLMBPerSecond))
 			return nil
 		},
 	}

@@ -51,18 +51,16 @@ Stages built so far: dictionaries, train (which runs when
 				return usageError{err}
 			}
 			rep, done := newReporter(co)
+			defer done()
 			results, err := pipeline.Run(c.Context, cfg, pipeline.Stages(),
 				pipeline.RunOptions{From: c.String("from"), To: c.String("to"), Force: c.Bool("force")}, rep)
-			done()
 			if err != nil {
 				return err
 			}
-			if !co.Quiet {
-				for _, r := range results {
-					fmt.Fprintf(os.Stderr, "  %-14s %-8s %s\n", r.Stage, r.Action, r.Reason)
-				}
-				fmt.Fprintf(os.Stderr, "run: artifacts in %s\n", cfg.Layout().Dir())
+			for _, r := range results {
+				rep.Note(fmt.Sprintf("  %-14s %-8s %s", r.Stage, r.Action, r.Reason))
 			}
+			rep.Note("run: artifacts in " + cfg.Layout().Dir())
 			return nil
 		},
 	}

@@ -51,8 +51,8 @@ The model does not depend on --threads.`,
 				return usageError{err}
 			}
 			rep, done := newReporter(co)
+			defer done()
 			s, err := train.Run(c.Context, o, rep)
-			done()
 			if err != nil {
 				return err
 			}
@@ -60,8 +60,14 @@ The model does not depend on --threads.`,
 			if !math.IsNaN(s.AUC) {
 				auc = fmt.Sprintf("%.3f", s.AUC)
 			}
-			fmt.Fprintf(os.Stderr, "train: %d rows (%d positive), trained on %d; held-out %d: ROC AUC=%s log loss=%.4f\ntrain: wrote %s (%.1fs)\n",
+			// The AUC line is printed even with --quiet: it is the command's result.
+			line := fmt.Sprintf("train: %d rows (%d positive), trained on %d; held-out %d: ROC AUC=%s log loss=%.4f; wrote %s (%.1fs)",
 				s.Rows, s.Positives, s.TrainRows, s.HoldoutRows, auc, s.LogLoss, s.Model, s.Seconds)
+			if co.Quiet {
+				fmt.Fprintln(os.Stderr, line)
+			} else {
+				rep.Note(line)
+			}
 			return nil
 		},
 	}

@@ -17,6 +17,7 @@ const (
 	flagDumpsDir = "dumps-dir"
 	flagThreads  = "threads"
 	flagQuiet    = "quiet"
+	flagLogFmt   = "log-format"
 	flagWiki     = "wiki"
 )
 
@@ -32,6 +33,7 @@ func commonFlags() []cli.Flag {
 		&cli.IntFlag{Name: flagThreads, Value: runtime.NumCPU(),
 			Usage: "number of worker threads (`N`); results do not depend on it"},
 		&cli.BoolFlag{Name: flagQuiet, Aliases: []string{"q"}, Usage: "no progress on stderr"},
+		&cli.StringFlag{Name: flagLogFmt, Value: "text", Usage: "progress on stderr as `text` (a bar on a terminal) or json (one object per line)"},
 	}
 }
 
@@ -48,14 +50,27 @@ type common struct {
 	DumpsDir string
 	Threads  int
 	Quiet    bool
+	JSONLog  bool
+}
+
+// setIn returns the innermost context (the command's, then the app's) where the flag
+// was given, so that common flags work before and after the command name.
+func setIn(c *cli.Context, name string) *cli.Context {
+	for _, x := range c.Lineage() {
+		if x.IsSet(name) {
+			return x
+		}
+	}
+	return c
 }
 
 func commonOptions(c *cli.Context) common {
 	o := common{
-		DataDir:  c.String(flagDataDir),
-		DumpsDir: c.String(flagDumpsDir),
-		Threads:  c.Int(flagThreads),
-		Quiet:    c.Bool(flagQuiet),
+		DataDir:  setIn(c, flagDataDir).String(flagDataDir),
+		DumpsDir: setIn(c, flagDumpsDir).String(flagDumpsDir),
+		Threads:  setIn(c, flagThreads).Int(flagThreads),
+		Quiet:    setIn(c, flagQuiet).Bool(flagQuiet),
+		JSONLog:  setIn(c, flagLogFmt).String(flagLogFmt) == "json",
 	}
 	if o.Threads <= 0 {
 		o.Threads = runtime.NumCPU()
@@ -67,6 +82,10 @@ func commonOptions(c *cli.Context) common {
 func newReporter(o common) (progress.Reporter, func()) {
 	if o.Quiet {
 		return progress.Nop, func() {}
+	}
+	if o.JSONLog {
+		r := progress.NewJSONRenderer(os.Stderr, 5*time.Second)
+		return r, r.Close
 	}
 	tty := term.IsTerminal(int(os.Stderr.Fd()))
 	interval := 5 * time.Second

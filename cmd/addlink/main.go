@@ -92,6 +92,8 @@ func newApp() *cli.App {
 	}
 	for _, c := range app.Commands {
 		setUsageErrors(c)
+		// The common flags are accepted after the command name too.
+		c.Flags = append(c.Flags, commonFlags()...)
 	}
 	return app
 }

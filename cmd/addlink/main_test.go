@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+
+	"github.com/urfave/cli/v2"
 )
 
 func TestExitStatus(t *testing.T) {
@@ -34,5 +36,27 @@ func TestUnknownFlagIsUsageError(t *testing.T) {
 	err := newApp().Run([]string{"addlink", "--no-such-flag"})
 	if got := exitStatus(err, false); got != exitUsage {
 		t.Fatalf("exit status %d for an unknown flag (err %v), want %d", got, err, exitUsage)
+	}
+}
+
+func TestCommonFlagsBeforeAndAfterCommand(t *testing.T) {
+	for _, args := range [][]string{
+		{"addlink", "--data-dir", "D", "--threads", "3", "status", "--wiki", "xwiki"},
+		{"addlink", "status", "--wiki", "xwiki", "--data-dir", "D", "--threads", "3"},
+		{"addlink", "--data-dir", "other", "status", "--data-dir", "D", "--threads", "3", "--wiki", "xwiki"},
+	} {
+		app := newApp()
+		var got common
+		for _, c := range app.Commands {
+			if c.Name == "status" {
+				c.Action = func(c *cli.Context) error { got = commonOptions(c); return nil }
+			}
+		}
+		if err := app.Run(args); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		if got.DataDir != "D" || got.Threads != 3 {
+			t.Errorf("%v: got %+v", args, got)
+		}
 	}
 }

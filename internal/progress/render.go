@@ -1,6 +1,7 @@
 package progress
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -14,6 +15,7 @@ import (
 type Renderer struct {
 	w        io.Writer
 	terminal bool
+	json     bool
 	interval time.Duration
 	now      func() time.Time
 
@@ -33,6 +35,16 @@ type Renderer struct {
 // interval is how often a line is printed (or the bar redrawn).
 func NewRenderer(w io.Writer, terminal bool, interval time.Duration) *Renderer {
 	r := &Renderer{w: w, terminal: terminal, interval: interval, now: time.Now, stop: make(chan struct{})}
+	r.wg.Add(1)
+	go r.loop()
+	return r
+}
+
+// NewJSONRenderer returns a Renderer that writes one JSON object per line for machine
+// logs: {"time", "phase", "done", "total", "unit", "rate", "eta_seconds", "final"} for
+// progress and {"time", "msg"} for notes.
+func NewJSONRenderer(w io.Writer, interval time.Duration) *Renderer {
+	r := &Renderer{w: w, json: true, interval: interval, now: time.Now, stop: make(chan struct{})}
 	r.wg.Add(1)
 	go r.loop()
 	return r
@@ -71,6 +83,14 @@ func (r *Renderer) Add(n int64) { r.done.Add(n) }
 func (r *Renderer) Note(msg string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.json {
+		b, _ := json.Marshal(struct {
+			Time string `json:"time"`
+			Msg  string `json:"msg"`
+		}{r.now().UTC().Format(time.RFC3339Nano), msg})
+		fmt.Fprintf(r.w, "%s\n", b)
+		return
+	}
 	if r.terminal && r.name != "" {
 		fmt.Fprint(r.w, "\r\x1b[K")
 	}
@@ -104,6 +124,10 @@ func (r *Renderer) finishLine() {
 
 func (r *Renderer) draw(final bool) {
 	if r.name == "" {
+		return
+	}
+	if r.json {
+		r.drawJSON(final)
 		return
 	}
 	line := r.status(final)
@@ -166,4 +190,28 @@ func human(n int64, unit string) string {
 		return fmt.Sprintf("%.1fk", float64(n)/1e3)
 	}
 	return fmt.Sprint(n)
+}
+
+func (r *Renderer) drawJSON(final bool) {
+	done := r.done.Load()
+	el := r.now().Sub(r.started).Seconds()
+	rec := struct {
+		Time  string   `json:"time"`
+		Phase string   `json:"phase"`
+		Done  int64    `json:"done"`
+		Total int64    `json:"total,omitempty"`
+		Unit  string   `json:"unit"`
+		Rate  float64  `json:"rate"`
+		ETA   *float64 `json:"eta_seconds,omitempty"`
+		Final bool     `json:"final,omitempty"`
+	}{Time: r.now().UTC().Format(time.RFC3339Nano), Phase: r.name, Done: done, Total: r.total, Unit: r.unit, Final: final}
+	if el > 0 {
+		rec.Rate = float64(done) / el
+	}
+	if !final && r.total > 0 && rec.Rate > 0 && done < r.total {
+		eta := float64(r.total-done) / rec.Rate
+		rec.ETA = &eta
+	}
+	b, _ := json.Marshal(rec)
+	fmt.Fprintf(r.w, "%s\n", b)
 }

@@ -42,3 +42,25 @@ func TestNop(t *testing.T) {
 		t.Fatalf("counter = %d units, %d phases", c.Units.Load(), c.Phases.Load())
 	}
 }
+
+func TestJSONRenderer(t *testing.T) {
+	var buf bytes.Buffer
+	r := NewJSONRenderer(&buf, time.Hour)
+	start := time.Unix(0, 0)
+	now := start
+	r.now = func() time.Time { return now }
+	r.Phase("reading", 100, "pages")
+	r.Add(40)
+	now = start.Add(2 * time.Second)
+	r.Note("hello")
+	r.Close()
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 lines, got %q", buf.String())
+	}
+	for _, want := range []string{`"msg":"hello"`, `"phase":"reading"`, `"done":40`, `"total":100`, `"rate":20`, `"final":true`} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("output lacks %s:\n%s", want, buf.String())
+		}
+	}
+}
