@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -30,6 +31,15 @@ func TestRunSkipsCurrentStages(t *testing.T) {
 	}
 	if a := actions(rs); a["dictionaries"] != "ran" || a["train"] != "skipped" {
 		t.Fatalf("first run: %v", a)
+	}
+	if err := WriteReport(cfg, Stages(), rs); err != nil {
+		t.Fatal(err)
+	}
+	report, _ := os.ReadFile(ReportPath(cfg))
+	for _, want := range []string{"| dictionaries | ran |", "samplewiki.anchors.parquet", `"articles": 400`, "| train | skipped |"} {
+		if !strings.Contains(string(report), want) {
+			t.Errorf("report lacks %q:\n%s", want, report)
+		}
 	}
 	anchors, _ := os.ReadFile(cfg.Layout().Anchors())
 

@@ -17,7 +17,9 @@ func newRunCommand() *cli.Command {
 		Usage: "run the pipeline's stages for a wiki, skipping those that are current",
 		Description: `Runs the stages in order (see 'addlink status'). Each stage records a manifest of its
 inputs, parameters and program version under <data-dir>/<wiki>/manifests/; a stage
-whose manifest is current is skipped, so a rerun only redoes what changed.
+whose manifest is current is skipped, so a rerun only redoes what changed. Each run
+writes <data-dir>/<wiki>/report.md: stages, timings, inputs and outputs with their
+sha256, and each stage's summary.
 The dumps are --dump files or the latest complete dump under --dumps-dir.
 With no --wiki (and no WIKI_ID) and no --dump, it runs the built-in sample wiki
 (` + synth.SampleWiki + `), generating its dump under <data-dir>/` + synth.SampleWiki + `/dump/.
@@ -60,7 +62,10 @@ Stages built so far: dictionaries, train (which runs when
 			for _, r := range results {
 				rep.Note(fmt.Sprintf("  %-14s %-8s %s", r.Stage, r.Action, r.Reason))
 			}
-			rep.Note("run: artifacts in " + cfg.Layout().Dir())
+			if err := pipeline.WriteReport(cfg, pipeline.Stages(), results); err != nil {
+				return err
+			}
+			rep.Note("run: artifacts in " + cfg.Layout().Dir() + ", report in " + pipeline.ReportPath(cfg))
 			return nil
 		},
 	}
