@@ -16,13 +16,15 @@ split=$((rows * 67 / 100))
 head -n "$split" "$out/train-all.csv" > "$out/train.csv"
 tail -n +"$((split + 1))" "$out/train-all.csv" > "$out/test.csv"
 
-start=$(date +%s.%N)
-bin/addlink -q --threads 2 train --training-file "$out/train.csv" --holdout-file "$out/test.csv" \
-  --model-out "$out/model.json" 2> "$out/ours.txt"
-ours=$(echo "$(date +%s.%N) - $start" | bc -l)
-auc_ours=$(grep -o 'ROC AUC=[0-9.]*' "$out/ours.txt" | cut -d= -f2)
-
-read -r xgb auc_xgb < <(/usr/bin/python3 - "$out/train.csv" "$out/test.csv" <<'PY'
+runs=${RUNS:-3}
+ours=() xgbs=()
+for i in $(seq "$runs"); do
+  start=$(date +%s.%N)
+  bin/addlink -q --threads 2 train --training-file "$out/train.csv" --holdout-file "$out/test.csv" \
+    --model-out "$out/model.json" 2> "$out/ours.txt"
+  ours+=("$(echo "$(date +%s.%N) - $start" | bc -l)")
+  auc_ours=$(grep -o 'ROC AUC=[0-9.]*' "$out/ours.txt" | cut -d= -f2)
+  read -r xgb auc_xgb < <(/usr/bin/python3 - "$out/train.csv" "$out/test.csv" <<'PY'
 import sys, time
 import numpy as np, xgboost as xgb
 from sklearn.metrics import roc_auc_score
@@ -37,8 +39,12 @@ t = time.perf_counter(); clf.fit(xtr, ytr); fit = time.perf_counter() - t
 print("%.3f %.4f" % (fit, roc_auc_score(yte, clf.predict_proba(xte)[:, 1])))
 PY
 )
-printf 'rows %d (train %d, held out %d)\n' "$rows" "$split" "$((rows - split))"
+  xgbs+=("$xgb")
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+o=$(median "${ours[@]}") x=$(median "${xgbs[@]}")
+printf 'rows %d (train %d, held out %d); medians of %d alternating runs (run on a quiet machine)\n' "$rows" "$split" "$((rows - split))" "$runs"
 printf '%-34s %8s %8s\n' "" "seconds" "AUC"
-printf '%-34s %8.2f %8s\n' "addlink train (whole process)" "$ours" "$auc_ours"
-printf '%-34s %8.2f %8s\n' "XGBoost 1.7.4 hist fit alone" "$xgb" "$auc_xgb"
-printf 'time ratio ours/XGBoost: %.2f\n' "$(echo "$ours / $xgb" | bc -l)"
+printf '%-34s %8.2f %8s\n' "addlink train (whole process)" "$o" "$auc_ours"
+printf '%-34s %8.2f %8s\n' "XGBoost 1.7.4 hist fit alone" "$x" "$auc_xgb"
+printf 'time ratio ours/XGBoost: %.2f\n' "$(echo "$o / $x" | bc -l)"

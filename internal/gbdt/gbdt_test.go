@@ -257,3 +257,12 @@ func TestPredictDatasetEqualsPredict(t *testing.T) {
 		}
 	}
 }
+
+func TestFastSigmoid(t *testing.T) {
+	for x := float32(-100); x <= 100; x += 0.0137 {
+		got, want := fastSigmoid(x), 1/(1+math.Exp(-float64(x)))
+		if math.Abs(float64(got)-want) > 3e-7*math.Max(want, 1e-30)+1e-38 && math.Abs(float64(got)-want) > 1e-9 {
+			t.Fatalf("fastSigmoid(%v) = %v, want %v", x, got, want)
+		}
+	}
+}
