@@ -185,14 +185,14 @@ func PickleFloat32Array(v []float32) []byte {
 	p.str("numpy.core.multiarray") // memo 0
 	p.str("_reconstruct")          // memo 1
 	p.b = append(p.b, opStackGlobal)
-	p.memoize() // 2
+	p.memoize()      // 2
 	p.str("numpy")   // memo 3
 	p.str("ndarray") // memo 4
 	p.b = append(p.b, opStackGlobal)
 	p.memoize() // 5
 	p.int(0)
 	p.b = append(p.b, opTuple1)
-	p.memoize() // 6: (0,)
+	p.memoize()          // 6: (0,)
 	p.bytes([]byte("b")) // 7
 	p.b = append(p.b, opTuple3)
 	p.memoize() // 8
