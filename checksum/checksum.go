@@ -95,3 +95,52 @@ func Verify(sidecar string) error {
 	}
 	return nil
 }
+
+// Result is the outcome of verifying one sidecar.
+type Result struct {
+	Sidecar string
+	Err     error // nil when the file matches
+}
+
+// VerifyPaths verifies sidecar files: each path is a .checksum file, or a directory
+// whose .checksum files (recursively) are all verified. A path that does not exist, or
+// a directory without any sidecar, is an error result.
+func VerifyPaths(paths []string) []Result {
+	var out []Result
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			out = append(out, Result{p, err})
+			continue
+		}
+		if !st.IsDir() {
+			out = append(out, Result{p, Verify(p)})
+			continue
+		}
+		n := 0
+		err = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && strings.HasSuffix(path, Ext) {
+				out = append(out, Result{path, Verify(path)})
+				n++
+			}
+			return nil
+		})
+		if err != nil {
+			out = append(out, Result{p, err})
+		} else if n == 0 {
+			out = append(out, Result{p, fmt.Errorf("checksum: no %s files in %s", Ext, p)})
+		}
+	}
+	return out
+}
+
+// WriteSidecarNamed writes the sidecar file at sidecar for the file called name (bare
+// name, in the same directory) whose hex SHA-256 is sum. The Link Recommendation
+// datasets use it for <wiki>.<name>.sqlite.checksum, which names the .sqlite.gz.
+func WriteSidecarNamed(sidecar, name, sum string) error {
+	_, err := atomicfile.WriteFile(sidecar, []byte(Line(sum, name)))
+	return err
+}

@@ -69,3 +69,32 @@ func TestReadSidecarErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestVerifyPaths(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "w")
+	os.MkdirAll(sub, 0o755)
+	for _, n := range []string{"a.gz", "b.gz"} {
+		os.WriteFile(filepath.Join(sub, n), []byte(n), 0o644)
+		if _, err := WriteFor(filepath.Join(sub, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rs := VerifyPaths([]string{dir}); len(rs) != 2 || rs[0].Err != nil || rs[1].Err != nil {
+		t.Fatalf("VerifyPaths = %+v", rs)
+	}
+	os.WriteFile(filepath.Join(sub, "b.gz"), []byte("changed"), 0o644)
+	rs := VerifyPaths([]string{sub, filepath.Join(dir, "missing.checksum"), t.TempDir()})
+	if len(rs) != 4 || rs[0].Err != nil || !errors.Is(rs[1].Err, ErrMismatch) || rs[2].Err == nil || rs[3].Err == nil {
+		t.Fatalf("VerifyPaths = %+v", rs)
+	}
+	// A sidecar naming a compressed file beside it.
+	os.WriteFile(filepath.Join(dir, "x.sqlite.gz"), []byte("gz"), 0o644)
+	sum, _ := File(filepath.Join(dir, "x.sqlite.gz"))
+	if err := WriteSidecarNamed(filepath.Join(dir, "x.sqlite.checksum"), "x.sqlite.gz", sum); err != nil {
+		t.Fatal(err)
+	}
+	if err := Verify(filepath.Join(dir, "x.sqlite.checksum")); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -9,6 +9,8 @@ func commands() []*cli.Command {
 		newStatusCommand(),
 		newDictionariesCommand(),
 		newTrainCommand(),
+		newExportCommand(),
+		newVerifyCommand(),
 		newCatCommand(),
 		newSynthCommand(),
 	}

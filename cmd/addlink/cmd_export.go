@@ -1,0 +1,49 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/pipeline/export"
+)
+
+func newExportCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "export",
+		Usage: "write the datasets the Link Recommendation service loads, with checksums",
+		Description: `Reads <wiki>.{anchors,pageids,redirects,w2vfiltered}.parquet and <wiki>.linkmodel.json under
+<data-dir>/<wiki>/ and writes, for each dataset (w2vfiltered when the embeddings exist):
+  <wiki>.<name>.sqlite           sqlitedict layout (table "unnamed", key TEXT, value BLOB)
+                                 with Python pickles (protocol 4) as values
+  <wiki>.<name>.sqlite.gz        its gzipped copy; <wiki>.<name>.sqlite.checksum: sha256 of the .gz
+  lr_<wiki>_<name>.sql.gz        one INSERT INTO line per row (mysqldump --skip-opt
+                                 --no-create-info --skip-extended-insert style), + .checksum
+and <wiki>.linkmodel.json.checksum. The same inputs give byte-identical files.
+--print-schema prints the CREATE TABLE statements of the lr_ tables, lr_model and lr_checksum.`,
+		Flags: []cli.Flag{
+			wikiFlag(true),
+			&cli.BoolFlag{Name: "print-schema", Usage: "print the MySQL CREATE TABLE statements and exit"},
+		},
+		Action: func(c *cli.Context) error {
+			co := commonOptions(c)
+			o := export.Options{Wiki: c.String(flagWiki), DataDir: co.DataDir}
+			if err := o.Validate(); err != nil {
+				return usageError{err}
+			}
+			if c.Bool("print-schema") {
+				fmt.Print(datasets.SQLSchema(o.Wiki))
+				return nil
+			}
+			rep, done := newReporter(co)
+			defer done()
+			s, err := export.Run(c.Context, o, rep)
+			if err != nil {
+				return err
+			}
+			rep.Note(fmt.Sprintf("export: %d files written in %.1fs (rows: %v)", len(s.Files), s.Seconds, s.Rows))
+			return nil
+		},
+	}
+}
