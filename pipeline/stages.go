@@ -10,6 +10,7 @@ import (
 	"github.com/addlink/addlink/internal/progress"
 	"github.com/addlink/addlink/internal/synth"
 	"github.com/addlink/addlink/pipeline/dictionaries"
+	"github.com/addlink/addlink/pipeline/export"
 	"github.com/addlink/addlink/pipeline/train"
 )
 
@@ -89,6 +90,19 @@ func Stages() []Stage {
 					return err
 				}
 				_, err := train.Run(ctx, o, p)
+				return err
+			},
+		},
+		{
+			Name:    "export",
+			Inputs:  func(c *Config) ([]string, error) { return export.Inputs(c.Layout()), nil },
+			Outputs: func(c *Config) []string { return export.Outputs(c.Layout()) },
+			Run: func(ctx context.Context, c *Config, p progress.Reporter) error {
+				o := export.Options{Wiki: c.Wiki, DataDir: c.DataDir}
+				if err := o.Validate(); err != nil {
+					return err
+				}
+				_, err := export.Run(ctx, o, p)
 				return err
 			},
 		},

@@ -10,6 +10,8 @@ func commands() []*cli.Command {
 		newDictionariesCommand(),
 		newTrainCommand(),
 		newExportCommand(),
+		newPublishCommand(),
+		newUnpublishCommand(),
 		newVerifyCommand(),
 		newCatCommand(),
 		newSynthCommand(),

@@ -109,6 +109,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 			if name == "w2vfiltered" {
 				s.Skipped = append(s.Skipped, name)
 				p.Note(fmt.Sprintf("export: no %s, skipped (the embeddings stage has not run)", input(l, name)))
+				p.Add(1)
 				continue
 			}
 			return s, fmt.Errorf("export: %w", err)

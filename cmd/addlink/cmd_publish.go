@@ -1,0 +1,86 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/addlink/addlink/publish"
+)
+
+func publishRootFlag() *cli.StringFlag {
+	return &cli.StringFlag{Name: "publish-root", Value: publish.DefaultRoot, EnvVars: []string{"ADDLINK_PUBLISH_ROOT"},
+		Usage: "the published tree (`DIR`/<wiki>/ and DIR/wikis.txt)"}
+}
+
+func newPublishCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "publish",
+		Usage: "publish a wiki's exported datasets for the Link Recommendation service",
+		Description: `Verifies the checksums of the files 'addlink export' wrote under <data-dir>/<wiki>/, then
+copies *.sql.gz, *.sqlite.gz, <wiki>.linkmodel.json and their .checksum files, and a
+README, to <publish-root>/<wiki>/, and lists the wiki once in <publish-root>/wikis.txt.
+Other files already in <publish-root>/<wiki>/ are kept. The new publication replaces the
+old one in one atomic step: an interrupted publish leaves the previous one intact.
+Publishing again is harmless. --dry-run prints what would change.`,
+		Flags: []cli.Flag{wikiFlag(true), publishRootFlag(),
+			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print what would change, change nothing"}},
+		Action: func(c *cli.Context) error {
+			co := commonOptions(c)
+			o := publish.Options{Wiki: c.String(flagWiki), DataDir: co.DataDir, Root: c.String("publish-root"), DryRun: c.Bool("dry-run")}
+			if err := o.Validate(); err != nil {
+				return usageError{err}
+			}
+			plan, err := publish.Publish(o)
+			if err != nil {
+				return err
+			}
+			printPlan(plan, o.DryRun)
+			return nil
+		},
+	}
+}
+
+func newUnpublishCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "unpublish",
+		Usage: "remove a wiki's published datasets",
+		Description: `Removes from <publish-root>/<wiki>/ the kinds of files publish writes (*.sql.gz,
+*.sqlite.gz, <wiki>.linkmodel.json, *.checksum, README), keeps and names any other file,
+removes the directory only when it is then empty, and delists the wiki from wikis.txt.
+Unpublishing a wiki that is not published changes nothing. --dry-run prints what would
+change.`,
+		Flags: []cli.Flag{wikiFlag(true), publishRootFlag(),
+			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print what would change, change nothing"}},
+		Action: func(c *cli.Context) error {
+			co := commonOptions(c)
+			o := publish.Options{Wiki: c.String(flagWiki), DataDir: co.DataDir, Root: c.String("publish-root"), DryRun: c.Bool("dry-run")}
+			if err := o.Validate(); err != nil {
+				return usageError{err}
+			}
+			plan, kept, err := publish.Unpublish(o)
+			if err != nil {
+				return err
+			}
+			printPlan(plan, o.DryRun)
+			for _, k := range kept {
+				fmt.Fprintf(os.Stderr, "unpublish: kept %s (not a file publish writes; check it, then remove it by hand)\n", k)
+			}
+			if len(plan) == 0 {
+				fmt.Fprintf(os.Stderr, "unpublish: %s is not published under %s: nothing to do\n", o.Wiki, o.Root)
+			}
+			return nil
+		},
+	}
+}
+
+func printPlan(plan []publish.Change, dry bool) {
+	prefix := ""
+	if dry {
+		prefix = "would "
+	}
+	for _, c := range plan {
+		fmt.Printf("%s%s\n", prefix, c)
+	}
+}

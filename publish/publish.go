@@ -1,0 +1,345 @@
+// Package publish copies a wiki's exported datasets into the published tree that the
+// Link Recommendation service downloads from (<root>/<wiki>/ and <root>/wikis.txt), and
+// removes them again. A publication is replaced as a whole: the new one is assembled in
+// a staging directory and exchanged with the old one in a single rename, so an
+// interrupted publish leaves the previous publication intact.
+package publish
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/addlink/addlink/checksum"
+	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/atomicfile"
+)
+
+// DefaultRoot is where Wikimedia publishes the datasets (the reference's
+// publish-datasets.sh).
+const DefaultRoot = "/srv/published/datasets/one-off/research-mwaddlink"
+
+// IndexFile is the list of published wikis, one id per line.
+const IndexFile = "wikis.txt"
+
+// readme is written into every published wiki directory.
+const readme = `These datasets can be used with Wikimedia's Link Recommendation Service.
+See https://wikitech.wikimedia.org/wiki/Add_Link/Datasets for details
+`
+
+// Options configures Publish and Unpublish.
+type Options struct {
+	Wiki    string
+	DataDir string // where the exported files are (<data-dir>/<wiki>/)
+	Root    string // the published tree
+	DryRun  bool
+	// failAfter, in tests, makes Publish fail after copying that many files.
+	failAfter int
+}
+
+// Validate checks the wiki id (no '*', '/', '..' or empty id can reach the file system).
+func (o *Options) Validate() error {
+	if err := datasets.CheckWikiID(o.Wiki); err != nil {
+		return err
+	}
+	if o.Root == "" {
+		return errors.New("publish: no publish root")
+	}
+	return nil
+}
+
+// published reports whether a file name is of a kind publish writes for wiki.
+func published(wiki, name string) bool {
+	switch {
+	case name == "README", name == wiki+".linkmodel.json":
+		return true
+	case !strings.HasPrefix(name, wiki+".") && !strings.HasPrefix(name, "lr_"+wiki+"_"):
+		return false
+	}
+	for _, suf := range []string{".sql.gz", ".sqlite.gz", ".checksum"} {
+		if strings.HasSuffix(name, suf) {
+			return true
+		}
+	}
+	return false
+}
+
+// Change is one line of a plan: what happens to a file.
+type Change struct {
+	Action string // "add", "replace", "keep", "remove", "unchanged", "list", "delist"
+	Path   string
+}
+
+func (c Change) String() string { return c.Action + " " + c.Path }
+
+// sources lists the exported files of the wiki to publish and verifies their checksums.
+func sources(o Options) ([]string, error) {
+	dir := filepath.Join(o.DataDir, o.Wiki)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("publish: %w", err)
+	}
+	var files []string
+	data := 0
+	for _, e := range entries {
+		if e.Type().IsRegular() && published(o.Wiki, e.Name()) && e.Name() != "README" {
+			files = append(files, filepath.Join(dir, e.Name()))
+			if !strings.HasSuffix(e.Name(), checksum.Ext) {
+				data++
+			}
+		}
+	}
+	if data == 0 {
+		return nil, fmt.Errorf("publish: nothing to publish in %s (run addlink export --wiki %s)", dir, o.Wiki)
+	}
+	// Every data file needs a checksum that matches, and every checksum its file.
+	have := map[string]bool{}
+	for _, f := range files {
+		have[filepath.Base(f)] = true
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		if strings.HasSuffix(name, checksum.Ext) {
+			if err := checksum.Verify(f); err != nil {
+				return nil, fmt.Errorf("publish: refusing to publish: %w", err)
+			}
+			continue
+		}
+		side := name + checksum.Ext
+		if strings.HasSuffix(name, ".sqlite.gz") {
+			side = strings.TrimSuffix(name, ".gz") + checksum.Ext
+		}
+		if !have[side] {
+			return nil, fmt.Errorf("publish: refusing to publish: %s has no checksum file %s", f, side)
+		}
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// Publish copies the exported files (*.sql.gz, *.sqlite.gz, <wiki>.linkmodel.json and
+// their .checksum files, after verifying them) and a README into <root>/<wiki>/, keeping
+// files of other kinds that are already there, and lists the wiki in wikis.txt. With
+// DryRun it only returns the plan.
+func Publish(o Options) ([]Change, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	files, err := sources(o)
+	if err != nil {
+		return nil, err
+	}
+	dest := filepath.Join(o.Root, o.Wiki)
+	var plan []Change
+	for _, f := range files {
+		target := filepath.Join(dest, filepath.Base(f))
+		switch same, err := sameContent(f, target); {
+		case err != nil && errors.Is(err, fs.ErrNotExist):
+			plan = append(plan, Change{"add", target})
+		case err != nil:
+			return nil, err
+		case same:
+			plan = append(plan, Change{"unchanged", target})
+		default:
+			plan = append(plan, Change{"replace", target})
+		}
+	}
+	listed, err := readIndex(o.Root)
+	if err != nil {
+		return nil, err
+	}
+	if !contains(listed, o.Wiki) {
+		plan = append(plan, Change{"list", filepath.Join(o.Root, IndexFile)})
+	}
+	if o.DryRun {
+		return plan, nil
+	}
+	if err := os.MkdirAll(o.Root, 0o755); err != nil {
+		return nil, err
+	}
+	stage, err := os.MkdirTemp(o.Root, "."+o.Wiki+".publish-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(stage) // after a successful exchange it holds the old publication
+	// Start from what is published (hard links: nothing is copied or changed), then
+	// replace the published kinds with the new files.
+	if entries, err := os.ReadDir(dest); err == nil {
+		for _, e := range entries {
+			if !e.Type().IsRegular() {
+				continue
+			}
+			if err := os.Link(filepath.Join(dest, e.Name()), filepath.Join(stage, e.Name())); err != nil {
+				if _, err := atomicfile.CopyFile(filepath.Join(stage, e.Name()), filepath.Join(dest, e.Name())); err != nil {
+					return nil, err
+				}
+			}
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	for i, f := range files {
+		if o.failAfter > 0 && i == o.failAfter {
+			return nil, errors.New("publish: interrupted (test)")
+		}
+		if _, err := atomicfile.CopyFile(filepath.Join(stage, filepath.Base(f)), f); err != nil {
+			return nil, fmt.Errorf("publish: %w", err)
+		}
+	}
+	if _, err := atomicfile.WriteFile(filepath.Join(stage, "README"), []byte(readme)); err != nil {
+		return nil, err
+	}
+	if err := atomicfile.SyncDir(stage); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(dest); err == nil {
+		// One atomic step: the new publication takes the old one's place.
+		if err := unix.Renameat2(unix.AT_FDCWD, stage, unix.AT_FDCWD, dest, unix.RENAME_EXCHANGE); err != nil {
+			return nil, fmt.Errorf("publish: exchanging %s: %w", dest, err)
+		}
+	} else if err := os.Rename(stage, dest); err != nil {
+		return nil, err
+	}
+	if err := atomicfile.SyncDir(o.Root); err != nil {
+		return nil, err
+	}
+	if !contains(listed, o.Wiki) {
+		if err := writeIndex(o.Root, append(listed, o.Wiki)); err != nil {
+			return nil, err
+		}
+	}
+	return plan, nil
+}
+
+// Unpublish removes from <root>/<wiki>/ the kinds of files Publish writes, keeps (and
+// reports) any other file, removes the directory when it is then empty, and delists the
+// wiki from wikis.txt. Unpublishing a wiki that is not published changes nothing.
+func Unpublish(o Options) (plan []Change, kept []string, err error) {
+	if err := o.Validate(); err != nil {
+		return nil, nil, err
+	}
+	dest := filepath.Join(o.Root, o.Wiki)
+	entries, err := os.ReadDir(dest)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, err
+	}
+	for _, e := range entries {
+		p := filepath.Join(dest, e.Name())
+		if e.Type().IsRegular() && published(o.Wiki, e.Name()) {
+			plan = append(plan, Change{"remove", p})
+		} else {
+			kept = append(kept, p)
+		}
+	}
+	if len(entries) > 0 && len(kept) == 0 {
+		plan = append(plan, Change{"remove", dest + string(filepath.Separator)})
+	}
+	listed, err := readIndex(o.Root)
+	if err != nil {
+		return nil, nil, err
+	}
+	if contains(listed, o.Wiki) {
+		plan = append(plan, Change{"delist", filepath.Join(o.Root, IndexFile)})
+	}
+	if o.DryRun {
+		return plan, kept, nil
+	}
+	for _, c := range plan {
+		switch {
+		case c.Action == "remove" && strings.HasSuffix(c.Path, string(filepath.Separator)):
+			if err := os.Remove(dest); err != nil {
+				return nil, nil, err
+			}
+		case c.Action == "remove":
+			if err := os.Remove(c.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return nil, nil, err
+			}
+		}
+	}
+	if len(entries) > 0 {
+		if err := atomicfile.SyncDir(o.Root); err != nil {
+			return nil, nil, err
+		}
+	}
+	if contains(listed, o.Wiki) {
+		var rest []string
+		for _, w := range listed {
+			if w != o.Wiki {
+				rest = append(rest, w)
+			}
+		}
+		if err := writeIndex(o.Root, rest); err != nil {
+			return nil, nil, err
+		}
+	}
+	return plan, kept, nil
+}
+
+func sameContent(a, b string) (bool, error) {
+	sb, err := os.Stat(b)
+	if err != nil {
+		return false, err
+	}
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false, err
+	}
+	if sa.Size() != sb.Size() {
+		return false, nil
+	}
+	ha, err := checksum.File(a)
+	if err != nil {
+		return false, err
+	}
+	hb, err := checksum.File(b)
+	return ha == hb, err
+}
+
+// readIndex reads wikis.txt (missing: empty), dropping blank lines and duplicates.
+func readIndex(root string) ([]string, error) {
+	f, err := os.Open(filepath.Join(root, IndexFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []string
+	seen := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		w := strings.TrimSpace(sc.Text())
+		if w != "" && !seen[w] {
+			seen[w] = true
+			out = append(out, w)
+		}
+	}
+	return out, sc.Err()
+}
+
+// writeIndex rewrites wikis.txt atomically, one id per line.
+func writeIndex(root string, wikis []string) error {
+	var b strings.Builder
+	for _, w := range wikis {
+		b.WriteString(w + "\n")
+	}
+	_, err := atomicfile.WriteFile(filepath.Join(root, IndexFile), []byte(b.String()))
+	return err
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
