@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/urfave/cli/v2"
 
@@ -42,7 +43,17 @@ and <wiki>.linkmodel.json.checksum. The same inputs give byte-identical files.
 			if err != nil {
 				return err
 			}
-			rep.Note(fmt.Sprintf("export: %d files written in %.1fs (rows: %v)", len(s.Files), s.Seconds, s.Rows))
+			rows := 0
+			for _, n := range s.Rows {
+				rows += n
+			}
+			line := fmt.Sprintf("export: %d rows, %d files in %.1fs; SQLite files %.0f rows/s, SQL dumps %.0f rows/s",
+				rows, len(s.Files), s.Seconds, float64(rows)/s.SqliteSeconds, float64(rows)/s.SQLSeconds)
+			if co.Quiet {
+				fmt.Fprintln(os.Stderr, line)
+			} else {
+				rep.Note(line)
+			}
 			return nil
 		},
 	}

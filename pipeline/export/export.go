@@ -49,7 +49,10 @@ type Summary struct {
 	Rows    map[string]int `json:"rows"`
 	Skipped []string       `json:"skipped,omitempty"` // datasets whose input does not exist
 	Files   []File         `json:"files"`
-	Seconds float64        `json:"seconds"`
+	// Seconds spent writing the SQLite files (with their .gz) and the SQL dumps.
+	SqliteSeconds float64 `json:"sqlite_seconds"`
+	SQLSeconds    float64 `json:"sql_seconds"`
+	Seconds       float64 `json:"seconds"`
 }
 
 // Outputs lists the files the stage writes for the datasets it finds.
@@ -130,6 +133,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 			}
 			return nil
 		}
+		t0 := time.Now()
 		sqlitePath := l.File(name + ".sqlite")
 		if err := datasets.WriteSqliteDict(sqlitePath, yield); err != nil {
 			return s, err
@@ -142,6 +146,8 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 			return s, err
 		}
 		s.Files = append(s.Files, File{sqlitePath + ".gz", sum})
+		t1 := time.Now()
+		s.SqliteSeconds += t1.Sub(t0).Seconds()
 		dumpPath := sqlDump(l, name)
 		dsum, err := datasets.WriteSQLDump(dumpPath, datasets.SQLTable(o.Wiki, name), yield)
 		if err != nil {
@@ -151,6 +157,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 			return s, err
 		}
 		s.Files = append(s.Files, File{dumpPath, dsum})
+		s.SQLSeconds += time.Since(t1).Seconds()
 		p.Add(1)
 	}
 	if _, err := os.Stat(l.Model()); err == nil {
