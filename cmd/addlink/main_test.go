@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/addlink/addlink/checksum"
 )
 
 func TestExitStatus(t *testing.T) {
@@ -58,5 +62,25 @@ func TestCommonFlagsBeforeAndAfterCommand(t *testing.T) {
 		if got.DataDir != "D" || got.Threads != 3 {
 			t.Errorf("%v: got %+v", args, got)
 		}
+	}
+}
+
+func TestVerifyCommand(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.sql.gz")
+	os.WriteFile(p, []byte("data"), 0o644)
+	if _, err := checksum.WriteFor(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := newApp().Run([]string{"addlink", "verify", "-q", dir}); err != nil {
+		t.Fatalf("verify of a good directory: %v", err)
+	}
+	os.WriteFile(p, []byte("changed"), 0o644)
+	err := newApp().Run([]string{"addlink", "verify", "-q", p + ".checksum"})
+	if exitStatus(err, false) != exitError {
+		t.Fatalf("verify of a changed file: %v", err)
+	}
+	if err := newApp().Run([]string{"addlink", "verify"}); exitStatus(err, false) != exitUsage {
+		t.Fatalf("verify without paths: %v", err)
 	}
 }
