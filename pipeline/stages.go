@@ -11,8 +11,15 @@ import (
 	"github.com/addlink/addlink/internal/synth"
 	"github.com/addlink/addlink/pipeline/dictionaries"
 	"github.com/addlink/addlink/pipeline/export"
+	"github.com/addlink/addlink/pipeline/filter"
 	"github.com/addlink/addlink/pipeline/train"
+	"github.com/addlink/addlink/pipeline/wdproperties"
 )
+
+// wdOptions are the wdproperties stage's options: files discovered under DumpsDir.
+func (c *Config) wdOptions() wdproperties.Options {
+	return wdproperties.Options{Wiki: c.Wiki, DataDir: c.DataDir, DumpsDir: c.DumpsDir, Threads: c.Threads}
+}
 
 // SampleDump is where the built-in sample wiki's dump is written.
 func SampleDump(dataDir string) string {
@@ -50,7 +57,8 @@ func Stages() []Stage {
 			Inputs: func(c *Config) ([]string, error) { return c.dumps() },
 			Outputs: func(c *Config) []string {
 				l := c.Layout()
-				return []string{l.Anchors(), l.AnchorStats(), l.PageIDs(), l.Redirects()}
+				// anchors.parquet belongs to the filter stage, which rewrites it.
+				return []string{l.AnchorsUnfiltered(), l.AnchorStats(), l.PageIDs(), l.Redirects()}
 			},
 			Run: func(ctx context.Context, c *Config, p progress.Reporter) error {
 				files, err := c.dumps()
@@ -62,6 +70,50 @@ func Stages() []Stage {
 					return err
 				}
 				_, err = dictionaries.Run(ctx, o, p)
+				return err
+			},
+		},
+		{
+			Name: "wdproperties",
+			Inputs: func(c *Config) ([]string, error) {
+				o := c.wdOptions()
+				if err := o.Validate(); err != nil {
+					return nil, err
+				}
+				if o.Wikidata == "" {
+					return []string{o.PageProps}, nil
+				}
+				return []string{o.PageProps, o.Wikidata}, nil
+			},
+			Outputs: func(c *Config) []string { return []string{c.Layout().WDProperties()} },
+			Skip: func(c *Config) string {
+				if _, err := wdproperties.FindPageProps(c.DumpsDir, c.Wiki); err != nil {
+					return "no page_props dump under " + c.DumpsDir
+				}
+				return ""
+			},
+			Run: func(ctx context.Context, c *Config, p progress.Reporter) error {
+				o := c.wdOptions()
+				if err := o.Validate(); err != nil {
+					return err
+				}
+				_, err := wdproperties.Run(ctx, o, p)
+				return err
+			},
+		},
+		{
+			Name: "filter",
+			Inputs: func(c *Config) ([]string, error) {
+				l := c.Layout()
+				in := []string{l.AnchorsUnfiltered(), l.PageIDs()}
+				if _, err := os.Stat(l.WDProperties()); err == nil {
+					in = append(in, l.WDProperties())
+				}
+				return in, nil
+			},
+			Outputs: func(c *Config) []string { return []string{c.Layout().Anchors()} },
+			Run: func(ctx context.Context, c *Config, p progress.Reporter) error {
+				_, err := filter.Run(ctx, filter.Options{Wiki: c.Wiki, DataDir: c.DataDir}, p)
 				return err
 			},
 		},

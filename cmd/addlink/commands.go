@@ -8,6 +8,8 @@ func commands() []*cli.Command {
 		newRunCommand(),
 		newStatusCommand(),
 		newDictionariesCommand(),
+		newWDPropertiesCommand(),
+		newFilterCommand(),
 		newTrainCommand(),
 		newExportCommand(),
 		newPublishCommand(),

@@ -94,3 +94,20 @@ func openDecompressed(ctx context.Context, path string, threads int) (io.Reader,
 func isIndexFile(path string) bool {
 	return strings.Contains(path, "-index")
 }
+
+// OpenCompressed opens any file, decompressing it according to its first bytes (bzip2
+// in parallel on threads goroutines, gzip, or plain). Close releases it.
+func OpenCompressed(ctx context.Context, path string, threads int) (io.ReadCloser, error) {
+	r, _, _, closeFn, err := openDecompressed(ctx, path, threads)
+	if err != nil {
+		return nil, err
+	}
+	return readCloser{r, closeFn}, nil
+}
+
+type readCloser struct {
+	io.Reader
+	close func() error
+}
+
+func (r readCloser) Close() error { return r.close() }

@@ -152,6 +152,11 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 
 	// Write everything to temporary names first, then rename: a failure leaves no
 	// mixture of old and new outputs.
+	// The dictionary before any Wikidata filter, and the dictionary in use (which the
+	// filter stage replaces by a filtered one).
+	if _, err := datasets.WriteParquet(layout.AnchorsUnfiltered(), anchors); err != nil {
+		return Summary{}, err
+	}
 	if _, err := datasets.WriteParquet(layout.Anchors(), anchors); err != nil {
 		return Summary{}, err
 	}
