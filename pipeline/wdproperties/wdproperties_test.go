@@ -1,6 +1,10 @@
 package wdproperties
 
 import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,5 +35,56 @@ func TestFindDumps(t *testing.T) {
 	o := Options{Wiki: "xxwiki", DataDir: t.TempDir(), DumpsDir: root}
 	if err := o.Validate(); err != nil || o.Wikidata == "" || o.PageProps == "" {
 		t.Errorf("Validate: %v, %+v", err, o)
+	}
+}
+
+func gzipped(t *testing.T, path, content string) {
+	t.Helper()
+	var b bytes.Buffer
+	z := gzip.NewWriter(&b)
+	z.Write([]byte(content))
+	z.Close()
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Truncated compressed inputs are errors, not short datasets.
+func TestTruncatedInputs(t *testing.T) {
+	dir := t.TempDir()
+	var rows strings.Builder
+	rows.WriteString("INSERT INTO `page_props` VALUES (1,'wikibase_item','Q1')")
+	for i := 2; i < 5000; i++ {
+		fmt.Fprintf(&rows, ",(%d,'wikibase_item','Q%d')", i, i)
+	}
+	rows.WriteString(";\n")
+	pp := filepath.Join(dir, "xxwiki-20260101-page_props.sql.gz")
+	gzipped(t, pp, rows.String())
+	full, _ := os.ReadFile(pp)
+	os.WriteFile(pp, full[:len(full)/2], 0o644)
+	o := Options{Wiki: "xxwiki", DataDir: dir, PageProps: pp}
+	if err := o.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), o, nil); err == nil {
+		t.Fatal("a truncated page_props dump was accepted")
+	}
+	gzipped(t, pp, rows.String())
+	var ents strings.Builder
+	ents.WriteString("[\n")
+	for i := 1; i < 5000; i++ {
+		fmt.Fprintf(&ents, "{\"type\":\"item\",\"id\":\"Q%d\",\"claims\":{}},\n", i)
+	}
+	ents.WriteString("]\n")
+	wd := filepath.Join(dir, "wikidata-20260101-all.json.gz")
+	gzipped(t, wd, ents.String())
+	full, _ = os.ReadFile(wd)
+	os.WriteFile(wd, full[:len(full)-40], 0o644)
+	o.Wikidata = wd
+	if _, err := Run(context.Background(), o, nil); err == nil {
+		t.Fatal("a truncated entity dump was accepted")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "xxwiki", "xxwiki.wdproperties.parquet")); !os.IsNotExist(err) {
+		t.Error("an output was written despite the error")
 	}
 }
