@@ -10,20 +10,6 @@ import (
 	"strconv"
 )
 
-// EntityError is a malformed line of an entity dump.
-type EntityError struct {
-	File   string
-	Line   int
-	Offset int64
-	Err    error
-}
-
-func (e *EntityError) Error() string {
-	return fmt.Sprintf("%s:%d (byte %d): %v", e.File, e.Line, e.Offset, e.Err)
-}
-
-func (e *EntityError) Unwrap() error { return e.Err }
-
 // entityID finds the entity's id in a dump line cheaply: the first "id":"<letter><digits>"
 // (entities put their own id before their claims, whose ids look different).
 func entityID(line []byte) string {
@@ -117,7 +103,7 @@ type ScanStats struct {
 // ScanEntities reads a JSON entity dump (a "[" line, one entity per line with a
 // trailing comma, a "]" line) and calls fn with the P31 items of every entity whose id
 // is in wanted; other entities are not decoded. A line that cannot be read is an
-// *EntityError (or skipped and counted in *skipped when skipped is not nil).
+// *InputError (or skipped and counted in *skipped when skipped is not nil).
 func ScanEntities(r io.Reader, name string, wanted map[string]bool, skipped *int, fn func(id string, items []string)) (ScanStats, error) {
 	br := bufio.NewReaderSize(r, 4<<20)
 	var st ScanStats
@@ -136,7 +122,7 @@ func ScanEntities(r io.Reader, name string, wanted map[string]bool, skipped *int
 			return st, nil
 		}
 		if err != nil && err != io.EOF {
-			return st, &EntityError{name, int(st.Lines + 1), st.Bytes, err}
+			return st, &InputError{name, int(st.Lines + 1), st.Bytes, err}
 		}
 		st.Lines++
 		start := st.Bytes
@@ -150,7 +136,7 @@ func ScanEntities(r io.Reader, name string, wanted map[string]bool, skipped *int
 			continue
 		}
 		if t[0] != '{' || t[len(t)-1] != '}' {
-			e := &EntityError{name, int(st.Lines), start, errors.New("not an entity line (want one JSON object per line)")}
+			e := &InputError{name, int(st.Lines), start, errors.New("not an entity line (want one JSON object per line)")}
 			if err == io.EOF && t[len(t)-1] != '}' {
 				e.Err = fmt.Errorf("truncated entity line: %w", io.ErrUnexpectedEOF)
 			}
@@ -174,7 +160,7 @@ func ScanEntities(r io.Reader, name string, wanted map[string]bool, skipped *int
 				*skipped++
 				continue
 			}
-			return st, &EntityError{name, int(st.Lines), start, jerr}
+			return st, &InputError{name, int(st.Lines), start, jerr}
 		}
 		st.Decoded++
 		fn(id, ent.p31())

@@ -82,7 +82,7 @@ func TestScanCurrentFormatAndErrors(t *testing.T) {
 	}
 	bad := "[\n{\"id\":\"Q5\",\"claims\":{}},\nnot json\n"
 	_, err = ScanEntities(strings.NewReader(bad), "d", map[string]bool{"Q5": true}, nil, func(string, []string) {})
-	var ee *EntityError
+	var ee *InputError
 	if !errors.As(err, &ee) || ee.Line != 3 {
 		t.Errorf("err = %v, want an error on line 3", err)
 	}

@@ -34,19 +34,20 @@ func (v Value) String() string {
 	return v.Num
 }
 
-// SQLError is a malformed statement in a SQL dump.
-type SQLError struct {
+// InputError is malformed input: a statement of a SQL dump or a line of an entity dump,
+// with where it is.
+type InputError struct {
 	File   string
 	Line   int
 	Offset int64
 	Err    error
 }
 
-func (e *SQLError) Error() string {
+func (e *InputError) Error() string {
 	return fmt.Sprintf("%s:%d (byte %d): %v", e.File, e.Line, e.Offset, e.Err)
 }
 
-func (e *SQLError) Unwrap() error { return e.Err }
+func (e *InputError) Unwrap() error { return e.Err }
 
 // SQLReader streams the rows of the INSERT statements of a mysqldump file. It learns
 // column names from CREATE TABLE statements. Not safe for concurrent use.
@@ -73,7 +74,7 @@ func NewSQLReader(r io.Reader, name string) *SQLReader {
 func (s *SQLReader) Columns(table string) []string { return s.columns[table] }
 
 func (s *SQLReader) fail(err error) error {
-	return &SQLError{File: s.name, Line: s.line, Offset: s.off, Err: err}
+	return &InputError{File: s.name, Line: s.line, Offset: s.off, Err: err}
 }
 
 func (s *SQLReader) readByte() (byte, error) {
@@ -109,7 +110,7 @@ func (s *SQLReader) readLine() (string, error) {
 }
 
 // Next returns the next row and its table; io.EOF after the last row. A truncated or
-// malformed statement is a *SQLError.
+// malformed statement is a *InputError.
 func (s *SQLReader) Next() (string, []Value, error) {
 	for {
 		if s.inInsert {

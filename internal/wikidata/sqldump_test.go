@@ -147,9 +147,9 @@ func TestMalformedSQL(t *testing.T) {
 			for err == nil {
 				_, _, err = r.Next()
 			}
-			var se *SQLError
+			var se *InputError
 			if !errors.As(err, &se) || se.File != "x.sql" || se.Line < 1 {
-				t.Fatalf("err = %v, want a *SQLError", err)
+				t.Fatalf("err = %v, want a *InputError", err)
 			}
 		})
 	}
@@ -181,9 +181,9 @@ func FuzzSQLReader(f *testing.F) {
 		for i := 0; i < 10000; i++ {
 			_, _, err := r.Next()
 			if err != nil {
-				var se *SQLError
+				var se *InputError
 				if err != io.EOF && !errors.As(err, &se) {
-					t.Fatalf("error %v is not a *SQLError", err)
+					t.Fatalf("error %v is not a *InputError", err)
 				}
 				return
 			}
