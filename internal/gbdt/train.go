@@ -1,0 +1,532 @@
+package gbdt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/addlink/addlink/internal/progress"
+)
+
+// Params are the training parameters. DefaultParams returns XGBoost's defaults.
+type Params struct {
+	Rounds         int     // number of trees (n_estimators), default 100
+	MaxDepth       int     // maximum depth of a tree, default 6
+	Eta            float64 // learning rate, default 0.3
+	Lambda         float64 // L2 regularisation of leaf weights, default 1
+	Alpha          float64 // L1 regularisation of leaf weights, default 0
+	Gamma          float64 // minimum loss reduction of a split (min_split_loss), default 0
+	MinChildWeight float64 // minimum hessian sum in a child, default 1
+	MaxBin         int     // histogram bins per feature, default 256 (at most 65535)
+	// BaseScore is the initial probability, default 0.5 as in XGBoost 1.x. With
+	// EstimateBaseScore it is instead fitted to the labels as XGBoost 2.x does (one
+	// Newton step from 0.5).
+	BaseScore         float64
+	EstimateBaseScore bool
+	// Threads is the number of worker goroutines (<= 0: all cores). The model does not
+	// depend on it.
+	Threads int
+}
+
+// DefaultParams returns XGBoost's defaults for binary:logistic with tree_method "hist".
+func DefaultParams() Params {
+	return Params{Rounds: 100, MaxDepth: 6, Eta: 0.3, Lambda: 1, Alpha: 0, Gamma: 0,
+		MinChildWeight: 1, MaxBin: 256, BaseScore: 0.5}
+}
+
+// Validate reports the first parameter out of range.
+func (p Params) Validate() error {
+	switch {
+	case p.Rounds < 0:
+		return fmt.Errorf("gbdt: rounds %d < 0", p.Rounds)
+	case p.MaxDepth < 1 || p.MaxDepth > 30:
+		return fmt.Errorf("gbdt: max depth %d not in [1,30]", p.MaxDepth)
+	case !(p.Eta > 0):
+		return fmt.Errorf("gbdt: eta %v must be > 0", p.Eta)
+	case !(p.Lambda >= 0) || !(p.Alpha >= 0) || !(p.Gamma >= 0) || !(p.MinChildWeight >= 0):
+		return errors.New("gbdt: lambda, alpha, gamma and min child weight must be >= 0")
+	case p.MaxBin < 2 || p.MaxBin >= missingBin:
+		return fmt.Errorf("gbdt: max bin %d not in [2,%d)", p.MaxBin, missingBin)
+	case !p.EstimateBaseScore && !(p.BaseScore > 0 && p.BaseScore < 1):
+		return fmt.Errorf("gbdt: base score %v not in (0,1)", p.BaseScore)
+	}
+	return nil
+}
+
+// Dataset is a training set stored by column: Features[f][i] is feature f of row i (NaN
+// when missing), Labels[i] is 0 or 1.
+type Dataset struct {
+	Features [][]float32
+	Labels   []float32
+}
+
+// NumRows is the number of rows of d.
+func (d *Dataset) NumRows() int { return len(d.Labels) }
+
+func (d *Dataset) check() error {
+	for f, col := range d.Features {
+		if len(col) != len(d.Labels) {
+			return fmt.Errorf("gbdt: feature %d has %d values, labels %d", f, len(col), len(d.Labels))
+		}
+	}
+	for i, y := range d.Labels {
+		if y != 0 && y != 1 {
+			return fmt.Errorf("gbdt: label of row %d is %v, want 0 or 1", i, y)
+		}
+	}
+	return nil
+}
+
+// kRtEps is XGBoost's smallest loss change that counts as an improvement.
+const kRtEps = 1e-6
+
+// parallelFor calls fn(i) for i in [0,n) on up to threads goroutines. Results must not
+// depend on which goroutine runs which i.
+func parallelFor(threads, n int, fn func(i int)) {
+	if threads > n {
+		threads = n
+	}
+	if threads <= 1 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < threads; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// trainer holds the state of one training run.
+type trainer struct {
+	p       Params
+	threads int
+	nf      int
+	n       int
+	cuts    []cuts
+	bins    [][]uint16 // bins[f][row]
+	off     []int      // offset of feature f's bins in a histogram, in bins; missing bin last
+	nbins   int        // total bins of a histogram, missing bins included
+	grad    []float32
+	hess    []float32
+	labels  []float32
+	margin  []float32
+	rows    []int32 // row indices grouped by node
+	scratch []int32
+}
+
+// node is a tree node being built.
+type node struct {
+	id    int32
+	depth int
+	begin int // rows[begin:end] are this node's rows
+	end   int
+	mid   int // after partition: rows[begin:mid] go left
+	g, h  float64
+	hist  []float64 // 2*nbins: gradient and hessian sums per bin
+	split split
+}
+
+type split struct {
+	gain        float64 // loss change; 0 when no valid split
+	feature     int
+	bin         int     // rows with bin <= bin go left (forward) / see threshold
+	threshold   float32 // x < threshold goes left
+	defaultLeft bool
+	gl, hl      float64
+	gr, hr      float64
+}
+
+func thresholdL1(g, alpha float64) float64 {
+	switch {
+	case g > alpha:
+		return g - alpha
+	case g < -alpha:
+		return g + alpha
+	}
+	return 0
+}
+
+func (t *trainer) gainOf(g, h float64) float64 {
+	if h < t.p.MinChildWeight || h <= 0 {
+		return 0
+	}
+	g = thresholdL1(g, t.p.Alpha)
+	return g * g / (h + t.p.Lambda)
+}
+
+func (t *trainer) weightOf(g, h float64) float64 {
+	if h < t.p.MinChildWeight || h <= 0 {
+		return 0
+	}
+	return -thresholdL1(g, t.p.Alpha) / (h + t.p.Lambda)
+}
+
+// Train fits a model to d. It checks ctx between trees and returns ctx.Err() when
+// cancelled. p reports one unit per tree.
+func Train(ctx context.Context, d *Dataset, params Params, rep progress.Reporter) (*Model, error) {
+	if err := params.Validate(); err != nil {
+		return nil, err
+	}
+	if err := d.check(); err != nil {
+		return nil, err
+	}
+	rep = progress.OrNop(rep)
+	t := &trainer{p: params, nf: len(d.Features), n: d.NumRows(), labels: d.Labels}
+	t.threads = params.Threads
+	if t.threads <= 0 {
+		t.threads = runtime.NumCPU()
+	}
+	if t.n == 0 {
+		return nil, errors.New("gbdt: no training rows")
+	}
+	if t.n > math.MaxInt32 {
+		return nil, fmt.Errorf("gbdt: %d rows is too many", t.n)
+	}
+	rep.Phase("binning", int64(t.nf), "features")
+	t.cuts = make([]cuts, t.nf)
+	t.bins = make([][]uint16, t.nf)
+	parallelFor(t.threads, t.nf, func(f int) {
+		c, _ := makeCuts(d.Features[f], params.MaxBin, make([]float32, 0, t.n))
+		t.cuts[f] = c
+		b := make([]uint16, t.n)
+		for i, v := range d.Features[f] {
+			b[i] = c.bin(v)
+		}
+		t.bins[f] = b
+		rep.Add(1)
+	})
+	t.off = make([]int, t.nf+1)
+	for f := range t.cuts {
+		t.off[f+1] = t.off[f] + len(t.cuts[f].Cuts) + 1
+	}
+	t.nbins = t.off[t.nf]
+
+	base := params.BaseScore
+	if params.EstimateBaseScore {
+		var sg, sh float64
+		for _, y := range d.Labels {
+			sg += 0.5 - float64(y)
+			sh += 0.25
+		}
+		base = 1 / (1 + math.Exp(sg/sh))
+		// Keep it a usable probability when every label is the same.
+		base = math.Min(math.Max(base, 1e-6), 1-1e-6)
+	}
+	m := &Model{NumFeature: t.nf, BaseScore: float32(base)}
+	bm := m.baseMargin()
+	t.margin = make([]float32, t.n)
+	for i := range t.margin {
+		t.margin[i] = bm
+	}
+	t.grad = make([]float32, t.n)
+	t.hess = make([]float32, t.n)
+	t.rows = make([]int32, t.n)
+	t.scratch = make([]int32, t.n)
+
+	rep.Phase("boosting", int64(params.Rounds), "trees")
+	for r := 0; r < params.Rounds; r++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		t.gradients()
+		m.Trees = append(m.Trees, t.buildTree())
+		rep.Add(1)
+	}
+	return m, nil
+}
+
+const chunk = 8192
+
+// gradients computes the logistic loss gradient and hessian of every row in float32.
+func (t *trainer) gradients() {
+	parallelFor(t.threads, (t.n+chunk-1)/chunk, func(c int) {
+		lo, hi := c*chunk, min((c+1)*chunk, t.n)
+		for i := lo; i < hi; i++ {
+			p := sigmoid32(t.margin[i])
+			t.grad[i] = p - t.labels[i]
+			h := p * (1 - p)
+			if h < 1e-16 {
+				h = 1e-16
+			}
+			t.hess[i] = h
+		}
+	})
+}
+
+// buildHists fills the histograms of nodes, one task per (node, feature).
+func (t *trainer) buildHists(nodes []*node) {
+	for _, nd := range nodes {
+		if nd.hist == nil {
+			nd.hist = make([]float64, 2*t.nbins)
+		} else {
+			clear(nd.hist)
+		}
+	}
+	parallelFor(t.threads, len(nodes)*t.nf, func(task int) {
+		nd, f := nodes[task/t.nf], task%t.nf
+		nb := len(t.cuts[f].Cuts)
+		h := nd.hist[2*t.off[f] : 2*t.off[f+1]]
+		bins := t.bins[f]
+		if nd.begin == 0 && nd.end == t.n {
+			for i, b := range bins {
+				j := 2 * int(b)
+				if b == missingBin {
+					j = 2 * nb
+				}
+				h[j] += float64(t.grad[i])
+				h[j+1] += float64(t.hess[i])
+			}
+			return
+		}
+		for _, r := range t.rows[nd.begin:nd.end] {
+			b := bins[r]
+			j := 2 * int(b)
+			if b == missingBin {
+				j = 2 * nb
+			}
+			h[j] += float64(t.grad[r])
+			h[j+1] += float64(t.hess[r])
+		}
+	})
+}
+
+// bestSplit finds the best split of nd on feature f, as XGBoost's hist evaluator does:
+// missing values first go right (scanning bins upwards), then, if the node has missing
+// values, left (scanning downwards); a later candidate wins only with a larger gain.
+func (t *trainer) bestSplit(nd *node, f int) split {
+	c := &t.cuts[f]
+	nb := len(c.Cuts)
+	h := nd.hist[2*t.off[f] : 2*t.off[f+1]]
+	parentGain := t.gainOf(nd.g, nd.h)
+	mcw := t.p.MinChildWeight
+	best := split{feature: f}
+	var gl, hl float64
+	for b := 0; b < nb; b++ {
+		gl += h[2*b]
+		hl += h[2*b+1]
+		if hl < mcw {
+			continue
+		}
+		gr, hr := nd.g-gl, nd.h-hl
+		if hr < mcw {
+			continue
+		}
+		loss := float64(float32(t.gainOf(gl, hl)+t.gainOf(gr, hr)) - float32(parentGain))
+		if loss > best.gain {
+			best = split{gain: loss, feature: f, bin: b, threshold: c.Cuts[b], gl: gl, hl: hl, gr: gr, hr: hr}
+		}
+	}
+	if h[2*nb+1] <= 0 {
+		return best
+	}
+	var gr, hr float64
+	for b := nb - 1; b >= 0; b-- {
+		gr += h[2*b]
+		hr += h[2*b+1]
+		if hr < mcw {
+			continue
+		}
+		gl, hl := nd.g-gr, nd.h-hr
+		if hl < mcw {
+			continue
+		}
+		loss := float64(float32(t.gainOf(gl, hl)+t.gainOf(gr, hr)) - float32(parentGain))
+		if loss > best.gain {
+			thr := c.Min
+			if b > 0 {
+				thr = c.Cuts[b-1]
+			}
+			best = split{gain: loss, feature: f, bin: b - 1, threshold: thr, defaultLeft: true,
+				gl: gl, hl: hl, gr: gr, hr: hr}
+		}
+	}
+	return best
+}
+
+// findSplits sets nd.split for every node, one task per (node, feature); ties go to the
+// lower feature index.
+func (t *trainer) findSplits(nodes []*node) {
+	res := make([]split, len(nodes)*t.nf)
+	parallelFor(t.threads, len(res), func(task int) {
+		res[task] = t.bestSplit(nodes[task/t.nf], task%t.nf)
+	})
+	for i, nd := range nodes {
+		best := split{}
+		for f := 0; f < t.nf; f++ {
+			if s := res[i*t.nf+f]; s.gain > best.gain {
+				best = s
+			}
+		}
+		nd.split = best
+	}
+}
+
+func (t *trainer) validSplit(s split) bool {
+	return s.gain > kRtEps && s.gain >= t.p.Gamma && s.hl > 0 && s.hr > 0
+}
+
+// partition moves the rows of nd that go left to the front of its range, keeping row
+// order on both sides, and returns the boundary.
+func (t *trainer) partition(nd *node) int {
+	s := nd.split
+	bins := t.bins[s.feature]
+	rows := t.rows[nd.begin:nd.end]
+	right := t.scratch[nd.begin:nd.begin]
+	l := 0
+	for _, r := range rows {
+		b := bins[r]
+		var left bool
+		if b == missingBin {
+			left = s.defaultLeft
+		} else {
+			left = int(b) <= s.bin
+		}
+		if left {
+			rows[l] = r
+			l++
+		} else {
+			right = append(right, r)
+		}
+	}
+	copy(rows[l:], right)
+	return nd.begin + l
+}
+
+// buildTree grows one tree depth-wise (XGBoost's default grow policy), numbering nodes
+// breadth-first, and adds its leaves to the margins.
+func (t *trainer) buildTree() Tree {
+	var tr Tree
+	addNode := func(parent int32) int32 {
+		id := int32(len(tr.Left))
+		tr.Left = append(tr.Left, -1)
+		tr.Right = append(tr.Right, -1)
+		tr.Parent = append(tr.Parent, parent)
+		tr.SplitIndex = append(tr.SplitIndex, 0)
+		tr.SplitCondition = append(tr.SplitCondition, 0)
+		tr.DefaultLeft = append(tr.DefaultLeft, false)
+		tr.BaseWeight = append(tr.BaseWeight, 0)
+		tr.LossChange = append(tr.LossChange, 0)
+		tr.SumHessian = append(tr.SumHessian, 0)
+		return id
+	}
+	for i := range t.rows {
+		t.rows[i] = int32(i)
+	}
+	root := &node{id: addNode(-1), begin: 0, end: t.n}
+	for i := 0; i < t.n; i++ {
+		root.g += float64(t.grad[i])
+		root.h += float64(t.hess[i])
+	}
+	var leaves []*node
+	level := []*node{root}
+	if t.p.MaxDepth > 0 {
+		t.buildHists(level)
+	}
+	var spare [][]float64
+	for len(level) > 0 {
+		depth := level[0].depth
+		for _, nd := range level {
+			w := t.weightOf(nd.g, nd.h)
+			tr.BaseWeight[nd.id] = float32(w)
+			tr.SumHessian[nd.id] = float32(nd.h)
+		}
+		if depth >= t.p.MaxDepth {
+			leaves = append(leaves, level...)
+			break
+		}
+		t.findSplits(level)
+		var next []*node
+		var splitNodes []*node
+		for _, nd := range level {
+			s := nd.split
+			if !t.validSplit(s) {
+				leaves = append(leaves, nd)
+				continue
+			}
+			splitNodes = append(splitNodes, nd)
+		}
+		parallelFor(t.threads, len(splitNodes), func(i int) {
+			nd := splitNodes[i]
+			nd.mid = t.partition(nd)
+		})
+		var build []*node
+		for _, nd := range splitNodes {
+			s := nd.split
+			tr.SplitIndex[nd.id] = int32(s.feature)
+			tr.SplitCondition[nd.id] = s.threshold
+			tr.DefaultLeft[nd.id] = s.defaultLeft
+			tr.LossChange[nd.id] = float32(s.gain)
+			l := &node{id: addNode(nd.id), depth: depth + 1, begin: nd.begin, end: nd.mid, g: s.gl, h: s.hl}
+			r := &node{id: addNode(nd.id), depth: depth + 1, begin: nd.mid, end: nd.end, g: s.gr, h: s.hr}
+			tr.Left[nd.id], tr.Right[nd.id] = l.id, r.id
+			next = append(next, l, r)
+			if depth+1 < t.p.MaxDepth {
+				// Build the smaller child's histogram, derive the other by subtraction.
+				small, large := l, r
+				if r.end-r.begin < l.end-l.begin {
+					small, large = r, l
+				}
+				if n := len(spare); n > 0 {
+					small.hist, spare = spare[n-1], spare[:n-1]
+				}
+				large.hist = nd.hist
+				nd.hist = nil
+				build = append(build, small)
+			} else {
+				spare = append(spare, nd.hist)
+				nd.hist = nil
+			}
+		}
+		for _, nd := range level {
+			if nd.hist != nil {
+				spare = append(spare, nd.hist)
+				nd.hist = nil
+			}
+		}
+		if len(build) > 0 {
+			t.buildHists(build)
+			// Subtract: the large child holds the parent's histogram.
+			for i := 0; i+1 < len(next); i += 2 {
+				l, r := next[i], next[i+1]
+				small, large := l, r
+				if r.end-r.begin < l.end-l.begin {
+					small, large = r, l
+				}
+				for j, v := range small.hist {
+					large.hist[j] -= v
+				}
+			}
+		}
+		level = next
+	}
+	eta := float32(t.p.Eta)
+	for _, nd := range leaves {
+		tr.SplitCondition[nd.id] = tr.BaseWeight[nd.id] * eta
+	}
+	parallelFor(t.threads, len(leaves), func(i int) {
+		nd := leaves[i]
+		v := tr.SplitCondition[nd.id]
+		for _, r := range t.rows[nd.begin:nd.end] {
+			t.margin[r] += v
+		}
+	})
+	return tr
+}
