@@ -4,5 +4,7 @@ import "github.com/urfave/cli/v2"
 
 // commands lists the subcommands in the order `addlink --help` shows them.
 func commands() []*cli.Command {
-	return []*cli.Command{}
+	return []*cli.Command{
+		newTrainCommand(),
+	}
 }

@@ -1,0 +1,190 @@
+// Package train is the model stage: it reads the training rows (the reference's
+// link_train.csv format), holds out a seeded share of them to measure ROC AUC and log
+// loss, fits a gradient-boosted tree model on the rest with XGBoost's defaults, and writes
+// the model in XGBoost's JSON format with a sha256 checksum sidecar.
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+
+	"github.com/addlink/addlink/checksum"
+	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/atomicfile"
+	"github.com/addlink/addlink/internal/gbdt"
+	"github.com/addlink/addlink/internal/progress"
+)
+
+// Options configure a training run. Either Wiki (with DataDir) or TrainingFile and
+// ModelOut must be set.
+type Options struct {
+	DataDir string
+	Wiki    string
+	// TrainingFile and ModelOut override the paths derived from Wiki:
+	// <data-dir>/<wiki>/training/link_train.csv and <data-dir>/<wiki>/<wiki>.linkmodel.json.
+	TrainingFile string
+	ModelOut     string
+	// Holdout is the share of rows held out for evaluation (the reference: 0.33); 0
+	// trains on every row and skips the evaluation.
+	Holdout float64
+	// Seed seeds the hold-out split (the reference: 7; the split equals scikit-learn's
+	// train_test_split(test_size=Holdout, random_state=Seed)).
+	Seed uint32
+	// Params are the boosting parameters; Params.Threads is the number of threads.
+	Params gbdt.Params
+}
+
+// DefaultOptions returns the reference's settings: 33% hold-out, seed 7, XGBoost's
+// default parameters.
+func DefaultOptions() Options {
+	return Options{DataDir: "data", Holdout: 0.33, Seed: 7, Params: gbdt.DefaultParams()}
+}
+
+// Validate checks the options and fills the paths derived from Wiki.
+func (o *Options) Validate() error {
+	if o.Wiki != "" {
+		if err := datasets.CheckWikiID(o.Wiki); err != nil {
+			return err
+		}
+		l := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
+		if o.TrainingFile == "" {
+			o.TrainingFile = l.LinkTrain()
+		}
+		if o.ModelOut == "" {
+			o.ModelOut = l.Model()
+		}
+	}
+	if o.TrainingFile == "" || o.ModelOut == "" {
+		return errors.New("train: give a wiki, or a training file and a model output path")
+	}
+	if !(o.Holdout >= 0 && o.Holdout < 1) {
+		return fmt.Errorf("train: hold-out share %v not in [0,1)", o.Holdout)
+	}
+	return o.Params.Validate()
+}
+
+// Summary describes a training run; it is also written as JSON beside the model when
+// training for a wiki.
+type Summary struct {
+	TrainingFile string `json:"training_file"`
+	Model        string `json:"model"`
+	ModelSHA256  string `json:"model_sha256"`
+	Rows         int    `json:"rows"`
+	Positives    int    `json:"positives"`
+	TrainRows    int    `json:"train_rows"`
+	TestRows     int    `json:"test_rows"`
+	// ROCAUC and LogLoss are measured on the held-out rows; nil without hold-out or
+	// when the held-out rows have only one class.
+	ROCAUC   *float64 `json:"roc_auc"`
+	LogLoss  *float64 `json:"log_loss"`
+	Holdout  float64  `json:"holdout"`
+	Seed     uint32   `json:"seed"`
+	Trees    int      `json:"trees"`
+	MaxDepth int      `json:"max_depth"`
+	Eta      float64  `json:"eta"`
+	Features []string `json:"features"`
+}
+
+// subset returns the rows idx of d, in that order.
+func subset(d *gbdt.Dataset, idx []int) *gbdt.Dataset {
+	s := &gbdt.Dataset{Features: make([][]float32, len(d.Features)), Labels: make([]float32, len(idx))}
+	for f, col := range d.Features {
+		c := make([]float32, len(idx))
+		for i, r := range idx {
+			c[i] = col[r]
+		}
+		s.Features[f] = c
+	}
+	for i, r := range idx {
+		s.Labels[i] = d.Labels[r]
+	}
+	return s
+}
+
+// Run trains the model as opts say and writes it (temporary file + rename) with its
+// checksum sidecar; for a wiki it also writes the stage summary. It returns ctx.Err()
+// when cancelled between trees, leaving no model behind.
+func Run(ctx context.Context, opts Options, p progress.Reporter) (Summary, error) {
+	p = progress.OrNop(p)
+	if err := opts.Validate(); err != nil {
+		return Summary{}, err
+	}
+	sum := Summary{TrainingFile: opts.TrainingFile, Model: opts.ModelOut, Holdout: opts.Holdout,
+		Seed: opts.Seed, Trees: opts.Params.Rounds, MaxDepth: opts.Params.MaxDepth,
+		Eta: opts.Params.Eta, Features: FeatureNames[:]}
+	p.Phase("reading "+filepath.Base(opts.TrainingFile), 0, "rows")
+	all, err := ReadTrainingFile(opts.TrainingFile)
+	if err != nil {
+		return sum, fmt.Errorf("train: %w", err)
+	}
+	sum.Rows = all.NumRows()
+	for _, y := range all.Labels {
+		if y == 1 {
+			sum.Positives++
+		}
+	}
+	p.Add(int64(sum.Rows))
+	if sum.Rows == 0 {
+		return sum, fmt.Errorf("train: %s has no rows", opts.TrainingFile)
+	}
+	trainIdx, testIdx := gbdt.HoldoutSplit(sum.Rows, opts.Holdout, opts.Seed)
+	trainSet := all
+	if len(testIdx) > 0 {
+		trainSet = subset(all, trainIdx)
+	}
+	sum.TrainRows, sum.TestRows = len(trainIdx), len(testIdx)
+	if sum.TrainRows == 0 {
+		return sum, fmt.Errorf("train: no rows left to train on after holding out %d of %d", sum.TestRows, sum.Rows)
+	}
+	model, err := gbdt.Train(ctx, trainSet, opts.Params, p)
+	if err != nil {
+		return sum, fmt.Errorf("train: %w", err)
+	}
+	if len(testIdx) > 0 {
+		test := subset(all, testIdx)
+		probs := make([]float32, test.NumRows())
+		x := make([]float32, len(test.Features))
+		for i := range probs {
+			for f, col := range test.Features {
+				x[f] = col[i]
+			}
+			probs[i] = model.Predict(x)
+		}
+		if auc := gbdt.AUC(test.Labels, probs); !math.IsNaN(auc) {
+			sum.ROCAUC = &auc
+		}
+		ll := gbdt.LogLoss(test.Labels, probs)
+		sum.LogLoss = &ll
+	}
+	b, err := model.MarshalJSON()
+	if err != nil {
+		return sum, fmt.Errorf("train: %w", err)
+	}
+	if dir := filepath.Dir(opts.ModelOut); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return sum, fmt.Errorf("train: %w", err)
+		}
+	}
+	if sum.ModelSHA256, err = atomicfile.WriteFile(opts.ModelOut, b); err != nil {
+		return sum, fmt.Errorf("train: writing the model: %w", err)
+	}
+	if err := checksum.WriteSidecar(opts.ModelOut, sum.ModelSHA256); err != nil {
+		return sum, fmt.Errorf("train: %w", err)
+	}
+	if opts.Wiki != "" {
+		js, err := json.MarshalIndent(sum, "", " ")
+		if err != nil {
+			return sum, fmt.Errorf("train: %w", err)
+		}
+		l := datasets.Layout{DataDir: opts.DataDir, Wiki: opts.Wiki}
+		if _, err := atomicfile.WriteFile(l.Summary("train"), append(js, '\n')); err != nil {
+			return sum, fmt.Errorf("train: writing the summary: %w", err)
+		}
+	}
+	return sum, nil
+}
