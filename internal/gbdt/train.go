@@ -519,7 +519,9 @@ func (t *trainer) buildTree() Tree {
 	}
 	eta := float32(t.p.Eta)
 	for _, nd := range leaves {
+		// XGBoost stores the scaled value both as the leaf value and as its base weight.
 		tr.SplitCondition[nd.id] = tr.BaseWeight[nd.id] * eta
+		tr.BaseWeight[nd.id] = tr.SplitCondition[nd.id]
 	}
 	parallelFor(t.threads, len(leaves), func(i int) {
 		nd := leaves[i]
