@@ -77,7 +77,7 @@ func newTrainCommand() *cli.Command {
 			case sum.ROCAUC == nil:
 				fmt.Fprintln(w, "ROC AUC not defined (one class in the held-out rows)")
 			default:
-				fmt.Fprintf(w, "ROC AUC=%.3f\n", *sum.ROCAUC)
+				fmt.Fprintf(w, "ROC AUC=%.5f\n", *sum.ROCAUC)
 			}
 			if sum.LogLoss != nil {
 				fmt.Fprintf(w, "log loss=%.4f\n", *sum.LogLoss)
