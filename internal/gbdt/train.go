@@ -116,20 +116,21 @@ func parallelFor(threads, n int, fn func(i int)) {
 
 // trainer holds the state of one training run.
 type trainer struct {
-	p       Params
-	threads int
-	nf      int
-	n       int
-	cuts    []cuts
-	bins    [][]uint16 // bins[f][row]
-	off     []int      // offset of feature f's bins in a histogram, in bins; missing bin last
-	nbins   int        // total bins of a histogram, missing bins included
-	grad    []float32
-	hess    []float32
-	labels  []float32
-	margin  []float32
-	rows    []int32 // row indices grouped by node
-	scratch []int32
+	p        Params
+	threads  int
+	nf       int
+	n        int
+	cuts     []cuts
+	bins     [][]uint16 // bins[f][row]
+	off      []int      // offset of feature f's bins in a histogram, in bins; missing bin last
+	nbins    int        // total bins of a histogram, missing bins included
+	grad     []float32
+	hess     []float32
+	labels   []float32
+	margin   []float32
+	rows     []int32 // row indices grouped by node
+	scratch  []int32
+	scratch2 []int32
 }
 
 // node is a tree node being built.
@@ -240,6 +241,7 @@ func Train(ctx context.Context, d *Dataset, params Params, rep progress.Reporter
 	t.hess = make([]float32, t.n)
 	t.rows = make([]int32, t.n)
 	t.scratch = make([]int32, t.n)
+	t.scratch2 = make([]int32, t.n)
 
 	rep.Phase("boosting", int64(params.Rounds), "trees")
 	for r := 0; r < params.Rounds; r++ {
@@ -383,31 +385,76 @@ func (t *trainer) validSplit(s split) bool {
 	return s.gain > kRtEps && s.gain >= t.p.Gamma && s.hl > 0 && s.hr > 0
 }
 
-// partition moves the rows of nd that go left to the front of its range, keeping row
-// order on both sides, and returns the boundary.
-func (t *trainer) partition(nd *node) int {
-	s := nd.split
-	bins := t.bins[s.feature]
-	rows := t.rows[nd.begin:nd.end]
-	right := t.scratch[nd.begin:nd.begin]
-	l := 0
-	for _, r := range rows {
-		b := bins[r]
-		var left bool
-		if b == missingBin {
-			left = s.defaultLeft
-		} else {
-			left = int(b) <= s.bin
-		}
-		if left {
-			rows[l] = r
-			l++
-		} else {
-			right = append(right, r)
+// partitionChunk is the number of rows one partition task handles.
+const partitionChunk = 16384
+
+// leftTest returns (off, lim) such that a row with bin b goes left iff uint16(b+off) <= lim:
+// bins up to the split bin go left, and the missing bin (0xFFFF) wraps to 0 when missing
+// values go left.
+func leftTest(s split) (off, lim uint16) {
+	if s.defaultLeft {
+		return 1, uint16(s.bin + 1)
+	}
+	return 0, uint16(s.bin)
+}
+
+// partition moves, in every node of nodes, the rows that go left to the front of its
+// range, keeping row order on both sides, and sets the nodes' mid. Work is split in
+// fixed chunks of rows, so the result does not depend on the number of threads.
+func (t *trainer) partition(nodes []*node) {
+	type task struct {
+		nd         *node
+		begin, end int
+		left       int // rows going left in this chunk
+		lout, rout int // where this chunk's left and right rows go in scratch
+	}
+	var tasks []task
+	for _, nd := range nodes {
+		for b := nd.begin; b < nd.end; b += partitionChunk {
+			tasks = append(tasks, task{nd: nd, begin: b, end: min(b+partitionChunk, nd.end)})
 		}
 	}
-	copy(rows[l:], right)
-	return nd.begin + l
+	// Each chunk splits its rows into its own stretch of scratch (left) and scratch2
+	// (right); the stores are branch-free and stay inside the chunk's stretch.
+	parallelFor(t.threads, len(tasks), func(i int) {
+		tk := &tasks[i]
+		bins := t.bins[tk.nd.split.feature]
+		off, lim := leftTest(tk.nd.split)
+		ls, rs := t.scratch, t.scratch2
+		l, r := tk.begin, tk.begin
+		for _, row := range t.rows[tk.begin:tk.end] {
+			inc := 0
+			if uint16(bins[row]+off) <= lim {
+				inc = 1
+			}
+			ls[l] = row
+			rs[r] = row
+			l += inc
+			r += 1 - inc
+		}
+		tk.left = l - tk.begin
+	})
+	for i := 0; i < len(tasks); {
+		nd := tasks[i].nd
+		j, left := i, 0
+		for ; j < len(tasks) && tasks[j].nd == nd; j++ {
+			left += tasks[j].left
+		}
+		nd.mid = nd.begin + left
+		lout, rout := nd.begin, nd.mid
+		for k := i; k < j; k++ {
+			tasks[k].lout, tasks[k].rout = lout, rout
+			lout += tasks[k].left
+			rout += tasks[k].end - tasks[k].begin - tasks[k].left
+		}
+		i = j
+	}
+	parallelFor(t.threads, len(tasks), func(i int) {
+		tk := &tasks[i]
+		nr := tk.end - tk.begin - tk.left
+		copy(t.rows[tk.lout:tk.lout+tk.left], t.scratch[tk.begin:tk.begin+tk.left])
+		copy(t.rows[tk.rout:tk.rout+nr], t.scratch2[tk.begin:tk.begin+nr])
+	})
 }
 
 // buildTree grows one tree depth-wise (XGBoost's default grow policy), numbering nodes
@@ -463,10 +510,7 @@ func (t *trainer) buildTree() Tree {
 			}
 			splitNodes = append(splitNodes, nd)
 		}
-		parallelFor(t.threads, len(splitNodes), func(i int) {
-			nd := splitNodes[i]
-			nd.mid = t.partition(nd)
-		})
+		t.partition(splitNodes)
 		var build []*node
 		for _, nd := range splitNodes {
 			s := nd.split

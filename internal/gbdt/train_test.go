@@ -147,3 +147,15 @@ func TestMakeCuts(t *testing.T) {
 		t.Errorf("%d cuts for 10000 distinct values, want 256", len(c.Cuts))
 	}
 }
+
+func BenchmarkTrain(b *testing.B) {
+	d := synthetic(200000, 5)
+	p := DefaultParams()
+	p.Threads = 2
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := Train(context.Background(), d, p, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
