@@ -124,8 +124,7 @@ type trainer struct {
 	bins     [][]uint16 // bins[f][row]
 	off      []int      // offset of feature f's bins in a histogram, in bins; missing bin last
 	nbins    int        // total bins of a histogram, missing bins included
-	grad     []float32
-	hess     []float32
+	gh       []float32  // gradient and hessian of row i at 2i, 2i+1
 	labels   []float32
 	margin   []float32
 	rows     []int32 // row indices grouped by node
@@ -208,8 +207,13 @@ func Train(ctx context.Context, d *Dataset, params Params, rep progress.Reporter
 		c, _ := makeCuts(d.Features[f], params.MaxBin, make([]float32, 0, t.n))
 		t.cuts[f] = c
 		b := make([]uint16, t.n)
+		nb := uint16(len(c.Cuts))
 		for i, v := range d.Features[f] {
-			b[i] = c.bin(v)
+			if bi := c.bin(v); bi == missingBin {
+				b[i] = nb // the missing bin comes last
+			} else {
+				b[i] = bi
+			}
 		}
 		t.bins[f] = b
 		rep.Add(1)
@@ -237,8 +241,7 @@ func Train(ctx context.Context, d *Dataset, params Params, rep progress.Reporter
 	for i := range t.margin {
 		t.margin[i] = bm
 	}
-	t.grad = make([]float32, t.n)
-	t.hess = make([]float32, t.n)
+	t.gh = make([]float32, 2*t.n)
 	t.rows = make([]int32, t.n)
 	t.scratch = make([]int32, t.n)
 	t.scratch2 = make([]int32, t.n)
@@ -257,18 +260,36 @@ func Train(ctx context.Context, d *Dataset, params Params, rep progress.Reporter
 
 const chunk = 8192
 
+// fastSigmoid32 is 1/(1+e^-x) rounded to float32, with e^x computed by range reduction
+// and a degree-9 polynomial (relative error below 1e-9, far under float32's resolution):
+// the training loop's hot spot, and a pure function, so results stay deterministic.
+func fastSigmoid32(x float32) float32 {
+	v := -float64(x)
+	if v > 700 {
+		return 0
+	}
+	if v < -700 {
+		return 1
+	}
+	k := math.Floor(v*math.Log2E + 0.5)
+	r := v - k*math.Ln2
+	e := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040+r*(1.0/40320+r*(1.0/362880)))))))))
+	e *= math.Float64frombits(uint64(int64(k)+1023) << 52)
+	return float32(1 / (1 + e))
+}
+
 // gradients computes the logistic loss gradient and hessian of every row in float32.
 func (t *trainer) gradients() {
 	parallelFor(t.threads, (t.n+chunk-1)/chunk, func(c int) {
 		lo, hi := c*chunk, min((c+1)*chunk, t.n)
 		for i := lo; i < hi; i++ {
-			p := sigmoid32(t.margin[i])
-			t.grad[i] = p - t.labels[i]
+			p := fastSigmoid32(t.margin[i])
+			t.gh[2*i] = p - t.labels[i]
 			h := p * (1 - p)
 			if h < 1e-16 {
 				h = 1e-16
 			}
-			t.hess[i] = h
+			t.gh[2*i+1] = h
 		}
 	})
 }
@@ -284,28 +305,21 @@ func (t *trainer) buildHists(nodes []*node) {
 	}
 	parallelFor(t.threads, len(nodes)*t.nf, func(task int) {
 		nd, f := nodes[task/t.nf], task%t.nf
-		nb := len(t.cuts[f].Cuts)
 		h := nd.hist[2*t.off[f] : 2*t.off[f+1]]
 		bins := t.bins[f]
+		gh := t.gh
 		if nd.begin == 0 && nd.end == t.n {
 			for i, b := range bins {
 				j := 2 * int(b)
-				if b == missingBin {
-					j = 2 * nb
-				}
-				h[j] += float64(t.grad[i])
-				h[j+1] += float64(t.hess[i])
+				h[j] += float64(gh[2*i])
+				h[j+1] += float64(gh[2*i+1])
 			}
 			return
 		}
 		for _, r := range t.rows[nd.begin:nd.end] {
-			b := bins[r]
-			j := 2 * int(b)
-			if b == missingBin {
-				j = 2 * nb
-			}
-			h[j] += float64(t.grad[r])
-			h[j+1] += float64(t.hess[r])
+			j := 2 * int(bins[r])
+			h[j] += float64(gh[2*r])
+			h[j+1] += float64(gh[2*r+1])
 		}
 	})
 }
@@ -388,14 +402,17 @@ func (t *trainer) validSplit(s split) bool {
 // partitionChunk is the number of rows one partition task handles.
 const partitionChunk = 16384
 
-// leftTest returns (off, lim) such that a row with bin b goes left iff uint16(b+off) <= lim:
-// bins up to the split bin go left, and the missing bin (0xFFFF) wraps to 0 when missing
-// values go left.
-func leftTest(s split) (off, lim uint16) {
-	if s.defaultLeft {
-		return 1, uint16(s.bin + 1)
+// rightTest returns (lo, width) such that a row with bin b goes right iff
+// uint16(b-lo) < width: the bins after the split bin, plus the missing bin (the last,
+// numbered nb) unless missing values go left.
+func (t *trainer) rightTest(s split) (lo, width uint16) {
+	nb := len(t.cuts[s.feature].Cuts)
+	lo = uint16(s.bin + 1)
+	w := nb - (s.bin + 1)
+	if !s.defaultLeft {
+		w++
 	}
-	return 0, uint16(s.bin)
+	return lo, uint16(w)
 }
 
 // partition moves, in every node of nodes, the rows that go left to the front of its
@@ -419,12 +436,12 @@ func (t *trainer) partition(nodes []*node) {
 	parallelFor(t.threads, len(tasks), func(i int) {
 		tk := &tasks[i]
 		bins := t.bins[tk.nd.split.feature]
-		off, lim := leftTest(tk.nd.split)
+		lo, width := t.rightTest(tk.nd.split)
 		ls, rs := t.scratch, t.scratch2
 		l, r := tk.begin, tk.begin
 		for _, row := range t.rows[tk.begin:tk.end] {
 			inc := 0
-			if uint16(bins[row]+off) <= lim {
+			if uint16(bins[row]-lo) >= width {
 				inc = 1
 			}
 			ls[l] = row
@@ -479,8 +496,8 @@ func (t *trainer) buildTree() Tree {
 	}
 	root := &node{id: addNode(-1), begin: 0, end: t.n}
 	for i := 0; i < t.n; i++ {
-		root.g += float64(t.grad[i])
-		root.h += float64(t.hess[i])
+		root.g += float64(t.gh[2*i])
+		root.h += float64(t.gh[2*i+1])
 	}
 	var leaves []*node
 	level := []*node{root}

@@ -159,3 +159,16 @@ func BenchmarkTrain(b *testing.B) {
 		}
 	}
 }
+
+func TestFastSigmoid(t *testing.T) {
+	for x := float32(-100); x <= 100; x += 0.0137 {
+		want := sigmoid32(x)
+		got := fastSigmoid32(x)
+		if math.Abs(float64(got-want)) > 1e-7*math.Max(float64(want), 1e-30) && got != want {
+			t.Fatalf("fastSigmoid32(%v) = %v, want %v", x, got, want)
+		}
+	}
+	if fastSigmoid32(1000) != 1 || fastSigmoid32(-1000) != 0 {
+		t.Error("fastSigmoid32 at the extremes")
+	}
+}
