@@ -124,6 +124,8 @@ type trainer struct {
 	bins     [][]uint16 // bins[f][row]
 	off      []int      // offset of feature f's bins in a histogram, in bins; missing bin last
 	nbins    int        // total bins of a histogram, missing bins included
+	binsRow  []uint16   // binsRow[row*nf+f] = off[f] + bins[f][row]
+	partials []float64  // scratch histograms of row blocks
 	gh       []float32  // gradient and hessian of row i at 2i, 2i+1
 	labels   []float32
 	margin   []float32
@@ -223,6 +225,19 @@ func Train(ctx context.Context, d *Dataset, params Params, rep progress.Reporter
 		t.off[f+1] = t.off[f] + len(t.cuts[f].Cuts) + 1
 	}
 	t.nbins = t.off[t.nf]
+	if t.nbins > math.MaxUint16 {
+		return nil, fmt.Errorf("gbdt: %d features x %d bins is too many", t.nf, params.MaxBin)
+	}
+	// Row-major copy of the bins, as indices into a whole histogram, for building
+	// histograms row by row.
+	t.binsRow = make([]uint16, t.n*t.nf)
+	parallelFor(t.threads, (t.n+chunk-1)/chunk, func(c int) {
+		for i := c * chunk; i < min((c+1)*chunk, t.n); i++ {
+			for f := 0; f < t.nf; f++ {
+				t.binsRow[i*t.nf+f] = uint16(t.off[f]) + t.bins[f][i]
+			}
+		}
+	})
 
 	base := params.BaseScore
 	if params.EstimateBaseScore {
@@ -303,25 +318,88 @@ func (t *trainer) buildHists(nodes []*node) {
 			clear(nd.hist)
 		}
 	}
-	parallelFor(t.threads, len(nodes)*t.nf, func(task int) {
-		nd, f := nodes[task/t.nf], task%t.nf
-		h := nd.hist[2*t.off[f] : 2*t.off[f+1]]
-		bins := t.bins[f]
-		gh := t.gh
-		if nd.begin == 0 && nd.end == t.n {
-			for i, b := range bins {
-				j := 2 * int(b)
-				h[j] += float64(gh[2*i])
-				h[j+1] += float64(gh[2*i+1])
-			}
+	// Tasks are fixed blocks of rows (independent of the number of threads); a node of
+	// several blocks sums their partial histograms in block order.
+	type task struct {
+		nd         *node
+		begin, end int
+		hist       []float64
+	}
+	var tasks []task
+	stride := 2 * t.nbins
+	np := 0
+	for _, nd := range nodes {
+		if nd.end-nd.begin <= histBlock {
+			tasks = append(tasks, task{nd: nd, begin: nd.begin, end: nd.end, hist: nd.hist})
+			continue
+		}
+		for b := nd.begin; b < nd.end; b += histBlock {
+			tasks = append(tasks, task{nd: nd, begin: b, end: min(b+histBlock, nd.end)})
+			np++
+		}
+	}
+	if len(t.partials) < np*stride {
+		t.partials = make([]float64, np*stride)
+	}
+	k := 0
+	for i := range tasks {
+		if tasks[i].hist == nil {
+			tasks[i].hist = t.partials[k*stride : (k+1)*stride]
+			clear(tasks[i].hist)
+			k++
+		}
+	}
+	parallelFor(t.threads, len(tasks), func(i int) {
+		tk := &tasks[i]
+		var rows []int32
+		if tk.nd.begin != 0 || tk.nd.end != t.n {
+			rows = t.rows[tk.begin:tk.end]
+		}
+		histRows(tk.hist, t.binsRow, t.nf, t.gh, rows, tk.begin, tk.end)
+	})
+	// Sum the partial histograms, one task per node and feature.
+	parallelFor(t.threads, len(nodes)*t.nf, func(i int) {
+		nd, f := nodes[i/t.nf], i%t.nf
+		if nd.end-nd.begin <= histBlock {
 			return
 		}
-		for _, r := range t.rows[nd.begin:nd.end] {
-			j := 2 * int(bins[r])
-			h[j] += float64(gh[2*r])
-			h[j+1] += float64(gh[2*r+1])
+		lo, hi := 2*t.off[f], 2*t.off[f+1]
+		h := nd.hist[lo:hi]
+		for _, tk := range tasks {
+			if tk.nd != nd {
+				continue
+			}
+			for j, v := range tk.hist[lo:hi] {
+				h[j] += v
+			}
 		}
 	})
+}
+
+// histBlock is the number of rows whose histogram one task builds.
+const histBlock = 16384
+
+// histRows adds the gradient pairs of rows (or of rows begin..end-1 when rows is nil) to
+// the whole histogram h, row by row.
+func histRows(h []float64, binsRow []uint16, nf int, gh []float32, rows []int32, begin, end int) {
+	if rows == nil {
+		for i := begin; i < end; i++ {
+			g, hh := float64(gh[2*i]), float64(gh[2*i+1])
+			for _, j := range binsRow[i*nf : i*nf+nf] {
+				h[2*int(j)] += g
+				h[2*int(j)+1] += hh
+			}
+		}
+		return
+	}
+	for _, r := range rows {
+		i := int(r)
+		g, hh := float64(gh[2*i]), float64(gh[2*i+1])
+		for _, j := range binsRow[i*nf : i*nf+nf] {
+			h[2*int(j)] += g
+			h[2*int(j)+1] += hh
+		}
+	}
 }
 
 // bestSplit finds the best split of nd on feature f, as XGBoost's hist evaluator does:
