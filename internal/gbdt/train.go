@@ -266,7 +266,9 @@ func Train(ctx context.Context, d *Dataset, params Params, rep progress.Reporter
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		t.gradients()
+		if r == 0 {
+			t.gradients() // later rounds get them while updating the margins
+		}
 		m.Trees = append(m.Trees, t.buildTree())
 		rep.Add(1)
 	}
@@ -286,7 +288,9 @@ func fastSigmoid32(x float32) float32 {
 	if v < -700 {
 		return 1
 	}
-	k := math.Floor(v*math.Log2E + 0.5)
+	// Round to the nearest integer without a branch or a call.
+	const magic = 0x1.8p52
+	k := (v*math.Log2E + magic) - magic
 	r := v - k*math.Ln2
 	e := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040+r*(1.0/40320+r*(1.0/362880)))))))))
 	e *= math.Float64frombits(uint64(int64(k)+1023) << 52)
@@ -298,15 +302,20 @@ func (t *trainer) gradients() {
 	parallelFor(t.threads, (t.n+chunk-1)/chunk, func(c int) {
 		lo, hi := c*chunk, min((c+1)*chunk, t.n)
 		for i := lo; i < hi; i++ {
-			p := fastSigmoid32(t.margin[i])
-			t.gh[2*i] = p - t.labels[i]
-			h := p * (1 - p)
-			if h < 1e-16 {
-				h = 1e-16
-			}
-			t.gh[2*i+1] = h
+			t.gradient(i)
 		}
 	})
+}
+
+// gradient sets the gradient and hessian of row i from its margin.
+func (t *trainer) gradient(i int) {
+	p := fastSigmoid32(t.margin[i])
+	t.gh[2*i] = p - t.labels[i]
+	h := p * (1 - p)
+	if h < 1e-16 {
+		h = 1e-16
+	}
+	t.gh[2*i+1] = h
 }
 
 // buildHists fills the histograms of nodes, one task per (node, feature).
@@ -573,14 +582,13 @@ func (t *trainer) buildTree() Tree {
 		t.rows[i] = int32(i)
 	}
 	root := &node{id: addNode(-1), begin: 0, end: t.n}
-	for i := 0; i < t.n; i++ {
-		root.g += float64(t.gh[2*i])
-		root.h += float64(t.gh[2*i+1])
-	}
 	var leaves []*node
 	level := []*node{root}
-	if t.p.MaxDepth > 0 {
-		t.buildHists(level)
+	t.buildHists(level)
+	// The root's sums are those of any feature's histogram (missing bin included).
+	for j := 0; j < 2*t.off[1]; j += 2 {
+		root.g += root.hist[j]
+		root.h += root.hist[j+1]
 	}
 	var spare [][]float64
 	for len(level) > 0 {
@@ -662,11 +670,23 @@ func (t *trainer) buildTree() Tree {
 		tr.SplitCondition[nd.id] = tr.BaseWeight[nd.id] * eta
 		tr.BaseWeight[nd.id] = tr.SplitCondition[nd.id]
 	}
-	parallelFor(t.threads, len(leaves), func(i int) {
-		nd := leaves[i]
-		v := tr.SplitCondition[nd.id]
-		for _, r := range t.rows[nd.begin:nd.end] {
-			t.margin[r] += v
+	// Add the leaves to the margins and compute the next round's gradients, in fixed
+	// blocks of rows.
+	type task struct {
+		v          float32
+		begin, end int
+	}
+	var tasks []task
+	for _, nd := range leaves {
+		for b := nd.begin; b < nd.end; b += histBlock {
+			tasks = append(tasks, task{v: tr.SplitCondition[nd.id], begin: b, end: min(b+histBlock, nd.end)})
+		}
+	}
+	parallelFor(t.threads, len(tasks), func(i int) {
+		tk := tasks[i]
+		for _, r := range t.rows[tk.begin:tk.end] {
+			t.margin[r] += tk.v
+			t.gradient(int(r))
 		}
 	})
 	return tr
