@@ -1,7 +1,6 @@
 package train
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 	"math"
 	"os"
 	"strconv"
+	"sync"
 
 	"github.com/addlink/addlink/internal/gbdt"
 )
@@ -50,51 +50,112 @@ var (
 // tab-separated, no header, fields page, mention, target, ngram, freq, ambig, kurtosis,
 // w2v, jaro, label (True/False). A feature may be missing ("nan", an empty field or
 // another of pandas' missing-value spellings); infinite values are an error. Features are
-// stored as float32, as XGBoost does. Empty lines are skipped.
-func ReadTrainingFile(path string) (*gbdt.Dataset, error) {
-	f, err := os.Open(path)
+// stored as float32, as XGBoost does. Empty lines are skipped. The file is parsed in
+// threads pieces; the result does not depend on threads.
+func ReadTrainingFile(path string, threads int) (*gbdt.Dataset, error) {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	return ReadTraining(f, path)
+	return ParseTraining(data, path, threads)
 }
 
 // ReadTraining reads training rows from r (see ReadTrainingFile); name is used in errors.
 func ReadTraining(r io.Reader, name string) (*gbdt.Dataset, error) {
-	d := &gbdt.Dataset{Features: make([][]float32, len(FeatureNames))}
-	br := bufio.NewReaderSize(r, 1<<20)
-	var fields [][]byte
-	for line := 1; ; line++ {
-		b, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			// A very long line (long titles): collect it whole.
-			long := append([]byte(nil), b...)
-			for errors.Is(err, bufio.ErrBufferFull) {
-				b, err = br.ReadSlice('\n')
-				long = append(long, b...)
-			}
-			b = long
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return ParseTraining(data, name, 1)
+}
+
+// ParseTraining parses training rows (see ReadTrainingFile) in threads pieces cut at line
+// boundaries; an error names the first bad line of the file.
+func ParseTraining(data []byte, name string, threads int) (*gbdt.Dataset, error) {
+	if threads < 1 {
+		threads = 1
+	}
+	if len(data) < 1<<20 {
+		threads = 1
+	}
+	// Cut data into pieces that end after a newline.
+	var pieces [][]byte
+	for i := 0; i < threads && len(data) > 0; i++ {
+		n := len(data) / (threads - i)
+		if j := bytes.IndexByte(data[n:], '\n'); j >= 0 && i < threads-1 {
+			n += j + 1
+		} else {
+			n = len(data)
 		}
-		if err != nil && err != io.EOF {
-			return nil, fmt.Errorf("%s: %w", name, err)
+		pieces = append(pieces, data[:n])
+		data = data[n:]
+	}
+	type result struct {
+		d     *gbdt.Dataset
+		lines int
+		err   *ParseError
+	}
+	res := make([]result, len(pieces))
+	var wg sync.WaitGroup
+	for i, p := range pieces {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, lines, err := parsePiece(p)
+			res[i] = result{d, lines, err}
+		}()
+	}
+	wg.Wait()
+	line0 := 0
+	for _, r := range res {
+		if r.err != nil {
+			r.err.File, r.err.Line = name, line0+r.err.Line
+			return nil, r.err
 		}
-		if len(b) == 0 && err == io.EOF {
-			break
-		}
-		b = bytes.TrimSuffix(b, []byte{'\n'})
-		b = bytes.TrimSuffix(b, []byte{'\r'})
-		if len(b) > 0 {
-			if perr := parseRow(d, b, &fields); perr != nil {
-				perr.File, perr.Line = name, line
-				return nil, perr
-			}
-		}
-		if err == io.EOF {
-			break
+		line0 += r.lines
+	}
+	if len(res) == 1 {
+		return res[0].d, nil
+	}
+	d := &gbdt.Dataset{Features: make([][]float32, numFeatures)}
+	for _, r := range res {
+		d.Labels = append(d.Labels, r.d.Labels...)
+		for f := range d.Features {
+			d.Features[f] = append(d.Features[f], r.d.Features[f]...)
 		}
 	}
 	return d, nil
+}
+
+// parsePiece parses whole lines; it returns the number of lines and, on error, a
+// ParseError whose Line counts from the start of the piece.
+func parsePiece(data []byte) (*gbdt.Dataset, int, *ParseError) {
+	d := &gbdt.Dataset{Features: make([][]float32, numFeatures)}
+	rows := bytes.Count(data, []byte{'\n'}) + 1
+	for f := range d.Features {
+		d.Features[f] = make([]float32, 0, rows)
+	}
+	d.Labels = make([]float32, 0, rows)
+	var fields [][]byte
+	line := 0
+	for len(data) > 0 {
+		line++
+		b := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			b, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		b = bytes.TrimSuffix(b, []byte{'\r'})
+		if len(b) == 0 {
+			continue
+		}
+		if perr := parseRow(d, b, &fields); perr != nil {
+			perr.Line = line
+			return nil, line, perr
+		}
+	}
+	return d, line, nil
 }
 
 // isMissing reports whether a feature field is one of pandas' default missing-value

@@ -12,6 +12,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/addlink/addlink/checksum"
 	"github.com/addlink/addlink/datasets"
@@ -90,6 +93,35 @@ type Summary struct {
 	Features []string `json:"features"`
 }
 
+// predict returns the model's probabilities for the rows of d, on threads goroutines.
+func predict(m *gbdt.Model, d *gbdt.Dataset, threads int) []float32 {
+	probs := make([]float32, d.NumRows())
+	const block = 8192
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < threads; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			x := make([]float32, len(d.Features))
+			for {
+				lo := int(next.Add(block) - block)
+				if lo >= len(probs) {
+					return
+				}
+				for i := lo; i < min(lo+block, len(probs)); i++ {
+					for f, col := range d.Features {
+						x[f] = col[i]
+					}
+					probs[i] = m.Predict(x)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return probs
+}
+
 // subset returns the rows idx of d, in that order.
 func subset(d *gbdt.Dataset, idx []int) *gbdt.Dataset {
 	s := &gbdt.Dataset{Features: make([][]float32, len(d.Features)), Labels: make([]float32, len(idx))}
@@ -118,7 +150,11 @@ func Run(ctx context.Context, opts Options, p progress.Reporter) (Summary, error
 		Seed: opts.Seed, Trees: opts.Params.Rounds, MaxDepth: opts.Params.MaxDepth,
 		Eta: opts.Params.Eta, Features: FeatureNames[:]}
 	p.Phase("reading "+filepath.Base(opts.TrainingFile), 0, "rows")
-	all, err := ReadTrainingFile(opts.TrainingFile)
+	threads := opts.Params.Threads
+	if threads <= 0 {
+		threads = runtime.NumCPU()
+	}
+	all, err := ReadTrainingFile(opts.TrainingFile, threads)
 	if err != nil {
 		return sum, fmt.Errorf("train: %w", err)
 	}
@@ -147,14 +183,7 @@ func Run(ctx context.Context, opts Options, p progress.Reporter) (Summary, error
 	}
 	if len(testIdx) > 0 {
 		test := subset(all, testIdx)
-		probs := make([]float32, test.NumRows())
-		x := make([]float32, len(test.Features))
-		for i := range probs {
-			for f, col := range test.Features {
-				x[f] = col[i]
-			}
-			probs[i] = model.Predict(x)
-		}
+		probs := predict(model, test, threads)
 		if auc := gbdt.AUC(test.Labels, probs); !math.IsNaN(auc) {
 			sum.ROCAUC = &auc
 		}

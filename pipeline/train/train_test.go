@@ -199,7 +199,7 @@ func TestAUCVersusXGBoost(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			all, err := ReadTrainingFile(src)
+			all, err := ReadTrainingFile(src, 2)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -230,5 +230,37 @@ func TestAUCVersusXGBoost(t *testing.T) {
 				t.Errorf("held-out AUC ours %.5f, XGBoost %.5f", *sum.ROCAUC, theirs)
 			}
 		})
+	}
+}
+
+// TestParseTrainingPieces parses a file of several MB in 1 to 3 pieces: same rows, and a
+// bad line is reported with its line number in the whole file.
+func TestParseTrainingPieces(t *testing.T) {
+	var b bytes.Buffer
+	for i := 0; i < 40000; i++ {
+		fmt.Fprintf(&b, "Page %d\tm\tT\t%d\t%d\t3\tnan\t0.%d\t0.5\t%v\n", i, i%4, i, i, i%3 == 0)
+	}
+	data := b.Bytes()
+	one, err := ParseTraining(data, "f", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for threads := 2; threads <= 3; threads++ {
+		d, err := ParseTraining(data, "f", threads)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.NumRows() != one.NumRows() || fmt.Sprint(d.Features[1][39990:]) != fmt.Sprint(one.Features[1][39990:]) ||
+			fmt.Sprint(d.Labels) != fmt.Sprint(one.Labels) {
+			t.Errorf("%d pieces: rows differ from one piece", threads)
+		}
+	}
+	bad := bytes.Replace(data, []byte("Page 33333\tm\tT\t1\t33333\t"), []byte("Page 33333\tm\tT\t1\tx\t"), 1)
+	for threads := 1; threads <= 3; threads++ {
+		_, err := ParseTraining(bad, "f", threads)
+		var pe *ParseError
+		if !errors.As(err, &pe) || pe.Line != 33334 {
+			t.Errorf("%d pieces: error %v, want one on line 33334", threads, err)
+		}
 	}
 }

@@ -1,0 +1,21 @@
+package train
+
+import (
+	"os"
+	"testing"
+)
+
+// BenchmarkReadTraining reads the file named by ADDLINK_BENCH_TRAINING (e.g. the output of
+// bench/gensynth); it is skipped without it.
+func BenchmarkReadTraining(b *testing.B) {
+	path := os.Getenv("ADDLINK_BENCH_TRAINING")
+	if path == "" {
+		b.Skip("ADDLINK_BENCH_TRAINING not set")
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := ReadTrainingFile(path, 2); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
