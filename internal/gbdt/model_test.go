@@ -3,6 +3,7 @@ package gbdt
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"math"
 	"os"
 	"strconv"
@@ -154,4 +155,25 @@ func FuzzReadJSON(f *testing.F) {
 			t.Fatalf("cannot read back our own output: %v\n%s", err, b)
 		}
 	})
+}
+
+// TestPredictColumns checks that batch prediction equals row prediction bit for bit.
+func TestPredictColumns(t *testing.T) {
+	d := synthetic(3000, 31)
+	p := DefaultParams()
+	p.Rounds = 20
+	m, err := Train(context.Background(), synthetic(3000, 30), p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for threads := 1; threads <= 3; threads++ {
+		got := m.PredictColumns(d.Features, threads)
+		var x []float32
+		for i := range got {
+			x = d.row(i, x)
+			if want := m.Predict(x); got[i] != want {
+				t.Fatalf("%d threads, row %d: batch %v, row %v", threads, i, got[i], want)
+			}
+		}
+	}
 }

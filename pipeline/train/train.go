@@ -13,8 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"github.com/addlink/addlink/checksum"
 	"github.com/addlink/addlink/datasets"
@@ -93,35 +91,6 @@ type Summary struct {
 	Features []string `json:"features"`
 }
 
-// predict returns the model's probabilities for the rows of d, on threads goroutines.
-func predict(m *gbdt.Model, d *gbdt.Dataset, threads int) []float32 {
-	probs := make([]float32, d.NumRows())
-	const block = 8192
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < threads; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			x := make([]float32, len(d.Features))
-			for {
-				lo := int(next.Add(block) - block)
-				if lo >= len(probs) {
-					return
-				}
-				for i := lo; i < min(lo+block, len(probs)); i++ {
-					for f, col := range d.Features {
-						x[f] = col[i]
-					}
-					probs[i] = m.Predict(x)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return probs
-}
-
 // subset returns the rows idx of d, in that order.
 func subset(d *gbdt.Dataset, idx []int) *gbdt.Dataset {
 	s := &gbdt.Dataset{Features: make([][]float32, len(d.Features)), Labels: make([]float32, len(idx))}
@@ -183,7 +152,7 @@ func Run(ctx context.Context, opts Options, p progress.Reporter) (Summary, error
 	}
 	if len(testIdx) > 0 {
 		test := subset(all, testIdx)
-		probs := predict(model, test, threads)
+		probs := model.PredictColumns(test.Features, threads)
 		if auc := gbdt.AUC(test.Labels, probs); !math.IsNaN(auc) {
 			sum.ROCAUC = &auc
 		}
