@@ -1,9 +1,6 @@
 package gbdt
 
-import (
-	"math"
-	"slices"
-)
+import "math"
 
 // missingBin is the bin code of a missing value (NaN).
 const missingBin = math.MaxUint16
@@ -43,7 +40,7 @@ func makeCuts(values []float32, maxBin int, sorted []float32) (cuts, []float32) 
 		// Only missing values: one empty bin; no split can separate anything.
 		return cuts{Cuts: []float32{1e-5}, Min: -1e-5}, sorted
 	}
-	slices.Sort(sorted)
+	sortFloat32s(sorted)
 	n := len(sorted)
 	lo, hi := sorted[0], sorted[n-1]
 	distinct := 1
@@ -77,17 +74,71 @@ func (c *cuts) bin(v float32) uint16 {
 	if v != v {
 		return missingBin
 	}
-	lo, hi := 0, len(c.Cuts)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if c.Cuts[m] > v {
-			hi = m
-		} else {
-			lo = m + 1
+	// Branch-free search for the last cut <= v (or index 0).
+	cs := c.Cuts
+	base, n := 0, len(cs)
+	for n > 1 {
+		half := n / 2
+		if cs[base+half] <= v {
+			base += half
 		}
+		n -= half
 	}
-	if lo == len(c.Cuts) {
+	lo := base
+	if cs[base] <= v {
+		lo++
+	}
+	if lo == len(cs) {
 		lo--
 	}
 	return uint16(lo)
+}
+
+// sortFloat32s sorts values without NaN ascending (-0 before +0) with an LSD radix sort
+// on order-preserving keys: three passes of 11 bits.
+func sortFloat32s(a []float32) {
+	if len(a) < 256 {
+		for i := 1; i < len(a); i++ {
+			for j := i; j > 0 && a[j] < a[j-1]; j-- {
+				a[j], a[j-1] = a[j-1], a[j]
+			}
+		}
+		return
+	}
+	keys := make([]uint32, len(a))
+	tmp := make([]uint32, len(a))
+	for i, v := range a {
+		u := math.Float32bits(v)
+		if u>>31 == 1 {
+			u = ^u
+		} else {
+			u |= 1 << 31
+		}
+		keys[i] = u
+	}
+	for shift := 0; shift < 32; shift += 11 {
+		var count [2048]int
+		for _, k := range keys {
+			count[(k>>shift)&2047]++
+		}
+		pos := 0
+		for i, c := range count {
+			count[i] = pos
+			pos += c
+		}
+		for _, k := range keys {
+			b := (k >> shift) & 2047
+			tmp[count[b]] = k
+			count[b]++
+		}
+		keys, tmp = tmp, keys
+	}
+	for i, u := range keys {
+		if u>>31 == 1 {
+			u &^= 1 << 31
+		} else {
+			u = ^u
+		}
+		a[i] = math.Float32frombits(u)
+	}
 }

@@ -172,3 +172,44 @@ func TestFastSigmoid(t *testing.T) {
 		t.Error("fastSigmoid32 at the extremes")
 	}
 }
+
+// TestBinSearch compares cuts.bin with a linear search.
+func TestBinSearch(t *testing.T) {
+	for _, n := range []int{1, 2, 3, 7, 255, 256} {
+		c := cuts{}
+		for i := 0; i < n; i++ {
+			c.Cuts = append(c.Cuts, float32(2*i))
+		}
+		for v := float32(-3); v <= float32(2*n+2); v += 0.5 {
+			want := len(c.Cuts) - 1
+			for i, x := range c.Cuts {
+				if x > v {
+					want = i
+					break
+				}
+			}
+			if got := c.bin(v); int(got) != want {
+				t.Fatalf("%d cuts: bin(%v) = %d, want %d", n, v, got, want)
+			}
+		}
+	}
+}
+
+func TestSortFloat32s(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{0, 1, 10, 300, 5000} {
+		a := make([]float32, n)
+		for i := range a {
+			a[i] = float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(20)-10)))
+			if i%7 == 0 {
+				a[i] = float32(rng.IntN(5) - 2)
+			}
+		}
+		sortFloat32s(a)
+		for i := 1; i < n; i++ {
+			if a[i] < a[i-1] {
+				t.Fatalf("n=%d: not sorted at %d: %v > %v", n, i, a[i-1], a[i])
+			}
+		}
+	}
+}
