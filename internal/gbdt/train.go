@@ -588,6 +588,7 @@ func (t *trainer) buildTree() Tree {
 	}
 	root := &node{id: addNode(-1), begin: 0, end: t.n}
 	var leaves []*node
+	var final []*node // nodes split at the last level, whose rows were not partitioned
 	level := []*node{root}
 	t.buildHists(level)
 	// The root's sums are those of any feature's histogram (missing bin included).
@@ -618,7 +619,17 @@ func (t *trainer) buildTree() Tree {
 			}
 			splitNodes = append(splitNodes, nd)
 		}
-		t.partition(splitNodes)
+		last := depth+1 >= t.p.MaxDepth
+		if last {
+			// The children are leaves: rather than partitioning, the margin update
+			// below sends each row of these nodes to its side.
+			final = append(final, splitNodes...)
+			for _, nd := range splitNodes {
+				nd.mid = -1
+			}
+		} else {
+			t.partition(splitNodes)
+		}
 		var build []*node
 		for _, nd := range splitNodes {
 			s := nd.split
@@ -628,6 +639,9 @@ func (t *trainer) buildTree() Tree {
 			tr.LossChange[nd.id] = float32(s.gain)
 			l := &node{id: addNode(nd.id), depth: depth + 1, begin: nd.begin, end: nd.mid, g: s.gl, h: s.hl}
 			r := &node{id: addNode(nd.id), depth: depth + 1, begin: nd.mid, end: nd.end, g: s.gr, h: s.hr}
+			if last {
+				l.begin, l.end, r.begin, r.end = 0, 0, 0, 0
+			}
 			tr.Left[nd.id], tr.Right[nd.id] = l.id, r.id
 			next = append(next, l, r)
 			if depth+1 < t.p.MaxDepth {
@@ -680,6 +694,8 @@ func (t *trainer) buildTree() Tree {
 	type task struct {
 		v          float32
 		begin, end int
+		split      *node // when set, rows go to the leaves v (left) or vr (right)
+		vr         float32
 	}
 	var tasks []task
 	for _, nd := range leaves {
@@ -687,10 +703,29 @@ func (t *trainer) buildTree() Tree {
 			tasks = append(tasks, task{v: tr.SplitCondition[nd.id], begin: b, end: min(b+histBlock, nd.end)})
 		}
 	}
+	for _, nd := range final {
+		vl, vr := tr.SplitCondition[tr.Left[nd.id]], tr.SplitCondition[tr.Right[nd.id]]
+		for b := nd.begin; b < nd.end; b += histBlock {
+			tasks = append(tasks, task{v: vl, vr: vr, split: nd, begin: b, end: min(b+histBlock, nd.end)})
+		}
+	}
 	parallelFor(t.threads, len(tasks), func(i int) {
 		tk := tasks[i]
+		if tk.split == nil {
+			for _, r := range t.rows[tk.begin:tk.end] {
+				t.margin[r] += tk.v
+				t.gradient(int(r))
+			}
+			return
+		}
+		bins := t.bins[tk.split.split.feature]
+		lo, width := t.rightTest(tk.split.split)
 		for _, r := range t.rows[tk.begin:tk.end] {
-			t.margin[r] += tk.v
+			v := tk.vr
+			if uint16(bins[r]-lo) >= width {
+				v = tk.v
+			}
+			t.margin[r] += v
 			t.gradient(int(r))
 		}
 	})
