@@ -400,8 +400,9 @@ func histRows(h []float64, binsRow []uint16, nf int, gh []float32, rows []int32,
 		for i := begin; i < end; i++ {
 			g, hh := float64(gh[2*i]), float64(gh[2*i+1])
 			for _, j := range binsRow[i*nf : i*nf+nf] {
-				h[2*int(j)] += g
-				h[2*int(j)+1] += hh
+				p := h[2*int(j) : 2*int(j)+2 : 2*int(j)+2]
+				p[0] += g
+				p[1] += hh
 			}
 		}
 		return
@@ -410,8 +411,9 @@ func histRows(h []float64, binsRow []uint16, nf int, gh []float32, rows []int32,
 		i := int(r)
 		g, hh := float64(gh[2*i]), float64(gh[2*i+1])
 		for _, j := range binsRow[i*nf : i*nf+nf] {
-			h[2*int(j)] += g
-			h[2*int(j)+1] += hh
+			p := h[2*int(j) : 2*int(j)+2 : 2*int(j)+2]
+			p[0] += g
+			p[1] += hh
 		}
 	}
 }
