@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
 	"sync/atomic"
 
 	"github.com/addlink/addlink/internal/progress"
@@ -96,8 +95,10 @@ func parallelFor(threads, n int, fn func(i int)) {
 		}
 		return
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
+	// The caller is one of the workers, and it waits for the tasks, not for the other
+	// workers: one that starts late (on a busy machine) finds no task left and exits.
+	var next, done atomic.Int64
+	finished := make(chan struct{})
 	work := func() {
 		for {
 			i := int(next.Add(1) - 1)
@@ -105,18 +106,16 @@ func parallelFor(threads, n int, fn func(i int)) {
 				return
 			}
 			fn(i)
+			if done.Add(1) == int64(n) {
+				close(finished)
+			}
 		}
 	}
-	// The caller is one of the workers.
 	for w := 1; w < threads; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			work()
-		}()
+		go work()
 	}
 	work()
-	wg.Wait()
+	<-finished
 }
 
 // trainer holds the state of one training run.
