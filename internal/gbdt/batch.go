@@ -116,7 +116,7 @@ func (m *Model) PredictColumns(features [][]float32, threads int) []float32 {
 }
 
 // walkAdjacent adds the leaf of the tree nodes for rows lo.. to margin, with branch-free
-// steps (requires right == left+1 at every split, and every split feature present). Four
+// steps (requires right == left+1 at every split, and every split feature present). Eight
 // rows walk in lockstep so their independent loads overlap.
 func walkAdjacent(nodes []flatNode, features [][]float32, lo int, margin []float32) {
 	step := func(k int32, i int) int32 {
@@ -135,6 +135,22 @@ func walkAdjacent(nodes []flatNode, features [][]float32, lo int, margin []float
 		return nd.left + s
 	}
 	i := 0
+	for ; i+8 <= len(margin); i += 8 {
+		var k0, k1, k2, k3, k4, k5, k6, k7 int32
+		for nodes[k0].left >= 0 || nodes[k1].left >= 0 || nodes[k2].left >= 0 || nodes[k3].left >= 0 ||
+			nodes[k4].left >= 0 || nodes[k5].left >= 0 || nodes[k6].left >= 0 || nodes[k7].left >= 0 {
+			k0, k1, k2, k3 = step(k0, i), step(k1, i+1), step(k2, i+2), step(k3, i+3)
+			k4, k5, k6, k7 = step(k4, i+4), step(k5, i+5), step(k6, i+6), step(k7, i+7)
+		}
+		margin[i] += nodes[k0].cond
+		margin[i+1] += nodes[k1].cond
+		margin[i+2] += nodes[k2].cond
+		margin[i+3] += nodes[k3].cond
+		margin[i+4] += nodes[k4].cond
+		margin[i+5] += nodes[k5].cond
+		margin[i+6] += nodes[k6].cond
+		margin[i+7] += nodes[k7].cond
+	}
 	for ; i+4 <= len(margin); i += 4 {
 		var k0, k1, k2, k3 int32
 		for nodes[k0].left >= 0 || nodes[k1].left >= 0 || nodes[k2].left >= 0 || nodes[k3].left >= 0 {

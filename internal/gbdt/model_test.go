@@ -177,3 +177,18 @@ func TestPredictColumns(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkPredictColumns(b *testing.B) {
+	d := synthetic(100000, 41)
+	p := DefaultParams()
+	p.Threads = 2
+	m, err := Train(context.Background(), synthetic(50000, 40), p, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m.PredictColumns(d.Features, 1)
+	}
+}
