@@ -192,3 +192,51 @@ func BenchmarkPredictColumns(b *testing.B) {
 		m.PredictColumns(d.Features, 1)
 	}
 }
+
+// TestReadJSONv2 reads the reference model rewritten the way XGBoost 2.x writes JSON
+// (base_score as a one-element list, default_left as booleans): same predictions.
+func TestReadJSONv2(t *testing.T) {
+	path := testfixtures.Path(t, "mwaddlink/simplewiki-2020.linkmodel.json")
+	m1 := readModelFile(t, path)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(b), `"base_score":"5E-1"`, `"base_score":"[5E-1]"`, 1)
+	var out strings.Builder
+	for {
+		i := strings.Index(s, `"default_left":[`)
+		if i < 0 {
+			out.WriteString(s)
+			break
+		}
+		j := i + len(`"default_left":[`)
+		k := j + strings.IndexByte(s[j:], ']')
+		out.WriteString(s[:j])
+		out.WriteString(strings.NewReplacer("1", "true", "0", "false").Replace(s[j:k]))
+		s = s[k:]
+	}
+	s = strings.Replace(out.String(), `"version":[1,7,4]`, `"version":[2,1,0]`, 1)
+	m2, err := ReadJSON(strings.NewReader(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float32, 7)
+	for i := 0; i < 1000; i++ {
+		for f := range x {
+			x[f] = float32((i*7919+f*104729)%1000) / 3
+			if (i+f)%5 == 0 {
+				x[f] = float32(math.NaN())
+			}
+		}
+		if a, b := m1.Predict(x), m2.Predict(x); a != b {
+			t.Fatalf("row %d: %v from the 1.7 form, %v from the 2.x form", i, a, b)
+		}
+	}
+}
+
+func TestTrainNoFeatures(t *testing.T) {
+	if _, err := Train(context.Background(), &Dataset{Labels: []float32{0, 1}}, DefaultParams(), nil); err == nil {
+		t.Error("training without features did not fail")
+	}
+}

@@ -67,6 +67,9 @@ type Dataset struct {
 func (d *Dataset) NumRows() int { return len(d.Labels) }
 
 func (d *Dataset) check() error {
+	if len(d.Features) == 0 {
+		return errors.New("gbdt: no features")
+	}
 	for f, col := range d.Features {
 		if len(col) != len(d.Labels) {
 			return fmt.Errorf("gbdt: feature %d has %d values, labels %d", f, len(col), len(d.Labels))
