@@ -273,9 +273,6 @@ func Train(ctx context.Context, d *Dataset, params Params, rep progress.Reporter
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if r == 0 {
-			t.gradients() // later rounds get them while updating the margins
-		}
 		m.Trees = append(m.Trees, t.buildTree())
 		rep.Add(1)
 	}
@@ -302,16 +299,6 @@ func fastSigmoid32(x float32) float32 {
 	e := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040+r*(1.0/40320+r*(1.0/362880)))))))))
 	e *= math.Float64frombits(uint64(int64(k)+1023) << 52)
 	return float32(1 / (1 + e))
-}
-
-// gradients computes the logistic loss gradient and hessian of every row in float32.
-func (t *trainer) gradients() {
-	parallelFor(t.threads, (t.n+chunk-1)/chunk, func(c int) {
-		lo, hi := c*chunk, min((c+1)*chunk, t.n)
-		for i := lo; i < hi; i++ {
-			t.gradient(i)
-		}
-	})
 }
 
 // gradient sets the gradient and hessian of row i from its margin.
@@ -370,6 +357,13 @@ func (t *trainer) buildHists(nodes []*node) {
 		var rows []int32
 		if tk.nd.begin != 0 || tk.nd.end != t.n {
 			rows = t.rows[tk.begin:tk.end]
+		}
+		if tk.nd.depth == 0 {
+			// The root's pass over every row also computes the gradients from the
+			// margins the previous tree left.
+			for i := tk.begin; i < tk.end; i++ {
+				t.gradient(i)
+			}
 		}
 		histRows(tk.hist, t.binsRow, t.nf, t.gh, rows, tk.begin, tk.end)
 	})
@@ -718,7 +712,6 @@ func (t *trainer) buildTree() Tree {
 		if tk.split == nil {
 			for _, r := range t.rows[tk.begin:tk.end] {
 				t.margin[r] += tk.v
-				t.gradient(int(r))
 			}
 			return
 		}
@@ -730,7 +723,6 @@ func (t *trainer) buildTree() Tree {
 				v = tk.v
 			}
 			t.margin[r] += v
-			t.gradient(int(r))
 		}
 	})
 	return tr
