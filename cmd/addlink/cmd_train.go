@@ -2,72 +2,87 @@ package main
 
 import (
 	"fmt"
-	"math"
-	"os"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/addlink/addlink/internal/gbdt"
 	"github.com/addlink/addlink/pipeline/train"
 )
 
 func newTrainCommand() *cli.Command {
 	d := train.DefaultOptions()
 	return &cli.Command{
-		Name:  "train",
-		Usage: "train the link model (gradient-boosted trees) on the training rows",
-		Description: `Reads <data-dir>/<wiki>/training/link_train.csv (or --training-file): tab-separated, no
-header, page, mention, target, the features ngram, freq, ambig, kurtosis, w2v, jaro
-("nan" for missing), and the label True/False. Holds out --holdout of the rows (seeded) to
-print ROC AUC and log loss, trains on the rest with XGBoost's defaults (100 trees, depth 6,
-eta 0.3, histogram method with 256 bins, base score 0.5), and writes
-<data-dir>/<wiki>/<wiki>.linkmodel.json (or --model-out) in XGBoost's JSON format, with
-<model>.checksum beside it (shasum -a 256 format). XGBoost 1.7 and later load the model.
-The model does not depend on --threads.`,
+		Name:      "train",
+		Usage:     "train the link model (gradient-boosted trees, XGBoost JSON)",
+		UsageText: "addlink train --wiki W | --training-file F --model-out M [--holdout 0.33] [--seed 7]",
+		Description: "Reads the training rows <data-dir>/<wiki>/training/link_train.csv (tab-separated, no\n" +
+			"header: page, mention, target, ngram, freq, ambig, kurtosis, w2v, jaro, True/False),\n" +
+			"holds out --holdout of them (seeded by --seed; the same split as the reference's\n" +
+			"scikit-learn train_test_split) and prints the held-out ROC AUC and log loss, trains\n" +
+			"binary logistic gradient-boosted trees with XGBoost's defaults on the rest, and writes\n" +
+			"<data-dir>/<wiki>/<wiki>.linkmodel.json (XGBoost's JSON model format), its\n" +
+			"<wiki>.linkmodel.json.checksum (sha256, `shasum -a 256` format) and train.summary.json.\n" +
+			"With --training-file and --model-out any file in that format can be used instead.\n" +
+			"The model is identical for any --threads.",
 		Flags: []cli.Flag{
 			wikiFlag(false),
 			&cli.StringFlag{Name: "training-file", Usage: "training rows `FILE` (default: the wiki's link_train.csv)"},
-			&cli.StringFlag{Name: "model-out", Usage: "model `FILE` to write (default: the wiki's linkmodel.json)"},
-			&cli.Float64Flag{Name: "holdout", Value: d.Holdout, Usage: "share of rows held out for evaluation (0: train on all)"},
-			&cli.StringFlag{Name: "holdout-file", Usage: "evaluate on the rows of `FILE` (same format) instead of a held-out share"},
-			&cli.Uint64Flag{Name: "seed", Value: d.Seed, Usage: "seed of the hold-out split"},
-			&cli.IntFlag{Name: "rounds", Value: d.Params.Rounds, Usage: "boosting rounds (trees)"},
-			&cli.IntFlag{Name: "max-depth", Value: d.Params.MaxDepth, Usage: "maximum tree depth"},
-			&cli.Float64Flag{Name: "eta", Value: d.Params.Eta, Usage: "learning rate"},
-			&cli.BoolFlag{Name: "estimate-base-score", Usage: "estimate the base score from the labels as XGBoost 2.x does (default: 0.5 as 1.x)"},
+			&cli.StringFlag{Name: "model-out", Usage: "write the model to `FILE` (default: the wiki's linkmodel.json)"},
+			&cli.Float64Flag{Name: "holdout", Value: d.Holdout, Usage: "share of rows held out for evaluation (`F`, 0 = none)"},
+			&cli.UintFlag{Name: "seed", Value: uint(d.Seed), Usage: "seed of the hold-out split (`N`)"},
+			&cli.IntFlag{Name: "rounds", Value: d.Params.Rounds, Usage: "number of trees (`N`)"},
+			&cli.IntFlag{Name: "max-depth", Value: d.Params.MaxDepth, Usage: "maximum tree depth (`N`)"},
+			&cli.Float64Flag{Name: "eta", Value: d.Params.Eta, Usage: "learning rate (`F`)"},
+			&cli.IntFlag{Name: "max-bin", Value: d.Params.MaxBin, Usage: "histogram bins per feature (`N`)"},
+			&cli.BoolFlag{Name: "estimate-base-score", Usage: "fit the base score to the labels as XGBoost 2.x does (default: 0.5 as 1.x)"},
 		},
 		Action: func(c *cli.Context) error {
 			co := commonOptions(c)
-			o := train.DefaultOptions()
-			o.Wiki, o.DataDir = c.String(flagWiki), co.DataDir
-			o.TrainingFile, o.ModelOut = c.String("training-file"), c.String("model-out")
-			o.Holdout, o.Seed = c.Float64("holdout"), c.Uint64("seed")
-			if o.HoldoutFile = c.String("holdout-file"); o.HoldoutFile != "" {
-				o.Holdout = 0
+			opts := train.Options{
+				DataDir:      co.DataDir,
+				Wiki:         c.String(flagWiki),
+				TrainingFile: c.String("training-file"),
+				ModelOut:     c.String("model-out"),
+				Holdout:      c.Float64("holdout"),
+				Params:       gbdt.DefaultParams(),
 			}
-			o.Params.Rounds, o.Params.MaxDepth, o.Params.Eta = c.Int("rounds"), c.Int("max-depth"), c.Float64("eta")
-			o.Params.EstimateBaseScore = c.Bool("estimate-base-score")
-			o.Params.Threads = co.Threads
-			if err := o.Validate(); err != nil {
+			seed := c.Uint("seed")
+			if seed > 1<<32-1 {
+				return usagef("--seed %d does not fit in 32 bits", seed)
+			}
+			opts.Seed = uint32(seed)
+			opts.Params.Rounds = c.Int("rounds")
+			opts.Params.MaxDepth = c.Int("max-depth")
+			opts.Params.Eta = c.Float64("eta")
+			opts.Params.MaxBin = c.Int("max-bin")
+			opts.Params.EstimateBaseScore = c.Bool("estimate-base-score")
+			opts.Params.Threads = co.Threads
+			if opts.Wiki == "" && (opts.TrainingFile == "" || opts.ModelOut == "") {
+				return usagef("train: give --wiki, or --training-file and --model-out")
+			}
+			if err := opts.Validate(); err != nil {
 				return usageError{err}
 			}
 			rep, done := newReporter(co)
-			defer done()
-			s, err := train.Run(c.Context, o, rep)
+			sum, err := train.Run(c.Context, opts, rep)
+			done()
 			if err != nil {
 				return err
 			}
-			auc := "not defined"
-			if !math.IsNaN(s.AUC) {
-				auc = fmt.Sprintf("%.3f", s.AUC)
+			w := c.App.Writer
+			fmt.Fprintf(w, "rows: %d (%d positive); trained on %d, held out %d\n",
+				sum.Rows, sum.Positives, sum.TrainRows, sum.TestRows)
+			switch {
+			case sum.TestRows == 0:
+			case sum.ROCAUC == nil:
+				fmt.Fprintln(w, "ROC AUC not defined (one class in the held-out rows)")
+			default:
+				fmt.Fprintf(w, "ROC AUC=%.5f\n", *sum.ROCAUC)
 			}
-			// The AUC line is printed even with --quiet: it is the command's result.
-			line := fmt.Sprintf("train: %d rows (%d positive), trained on %d; held-out %d: ROC AUC=%s log loss=%.4f; wrote %s (%.1fs)",
-				s.Rows, s.Positives, s.TrainRows, s.HoldoutRows, auc, s.LogLoss, s.Model, s.Seconds)
-			if co.Quiet {
-				fmt.Fprintln(os.Stderr, line)
-			} else {
-				rep.Note(line)
+			if sum.LogLoss != nil {
+				fmt.Fprintf(w, "log loss=%.4f\n", *sum.LogLoss)
 			}
+			fmt.Fprintf(w, "model: %s (sha256 %s)\n", sum.Model, sum.ModelSHA256)
 			return nil
 		},
 	}

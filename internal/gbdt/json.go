@@ -12,170 +12,224 @@ import (
 	"strings"
 )
 
-// ErrFormat is wrapped by errors about malformed model JSON.
-var ErrFormat = errors.New("gbdt: not an XGBoost binary:logistic JSON model")
+// ErrFormat is wrapped by every error about a malformed model file.
+var ErrFormat = errors.New("gbdt: malformed XGBoost JSON model")
 
-type jsonTree struct {
-	BaseWeights        []float64         `json:"base_weights"`
-	Categories         []int             `json:"categories"`
-	CategoriesNodes    []int             `json:"categories_nodes"`
-	CategoriesSegments []int             `json:"categories_segments"`
-	CategoriesSizes    []int             `json:"categories_sizes"`
-	DefaultLeft        []int             `json:"default_left"`
-	ID                 int               `json:"id"`
-	LeftChildren       []int64           `json:"left_children"`
-	LossChanges        []float64         `json:"loss_changes"`
-	Parents            []int64           `json:"parents"`
-	RightChildren      []int64           `json:"right_children"`
-	SplitConditions    []float64         `json:"split_conditions"`
-	SplitIndices       []int64           `json:"split_indices"`
-	SplitType          []int             `json:"split_type"`
-	SumHessian         []float64         `json:"sum_hessian"`
-	TreeParam          map[string]string `json:"tree_param"`
-}
+// rootParent is how XGBoost writes the parent of the root node.
+const rootParent = 2147483647
+
+// maxFeatures bounds num_feature in models we read.
+const maxFeatures = 1 << 20
+
+// jsonVersion is the XGBoost version written into models; XGBoost 1.7 to 2.x load it.
+var jsonVersion = [3]int{1, 7, 4}
 
 type jsonModel struct {
 	Learner struct {
 		Attributes      map[string]string `json:"attributes"`
 		FeatureNames    []string          `json:"feature_names"`
-		FeatureTypes    []string          `json:"feature_types"`
 		GradientBooster struct {
+			Name  string `json:"name"`
 			Model struct {
-				GBTreeModelParam map[string]string `json:"gbtree_model_param"`
-				TreeInfo         []int             `json:"tree_info"`
-				Trees            []jsonTree        `json:"trees"`
+				Trees []jsonTree `json:"trees"`
 			} `json:"model"`
-			Name string `json:"name"`
 		} `json:"gradient_booster"`
-		LearnerModelParam map[string]string `json:"learner_model_param"`
-		Objective         struct {
-			Name         string            `json:"name"`
-			RegLossParam map[string]string `json:"reg_loss_param"`
+		LearnerModelParam struct {
+			BaseScore  string `json:"base_score"`
+			NumClass   string `json:"num_class"`
+			NumFeature string `json:"num_feature"`
+		} `json:"learner_model_param"`
+		Objective struct {
+			Name string `json:"name"`
 		} `json:"objective"`
 	} `json:"learner"`
 	Version []int `json:"version"`
 }
 
-// ReadJSON reads a model saved by XGBoost (1.7 to 2.x) or by WriteJSON: a gbtree
-// booster with the binary:logistic objective and numerical splits.
-func ReadJSON(r io.Reader) (*Model, error) {
-	var jm jsonModel
-	dec := json.NewDecoder(r)
-	if err := dec.Decode(&jm); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
-	}
-	l := &jm.Learner
-	if l.GradientBooster.Name != "gbtree" {
-		return nil, fmt.Errorf("%w: booster %q (want gbtree)", ErrFormat, l.GradientBooster.Name)
-	}
-	if l.Objective.Name != "binary:logistic" {
-		return nil, fmt.Errorf("%w: objective %q", ErrFormat, l.Objective.Name)
-	}
-	nf, err := strconv.Atoi(l.LearnerModelParam["num_feature"])
-	if err != nil || nf <= 0 || nf > 1<<20 {
-		return nil, fmt.Errorf("%w: num_feature %q", ErrFormat, l.LearnerModelParam["num_feature"])
-	}
-	bs, err := parseBaseScore(l.LearnerModelParam["base_score"])
-	if err != nil {
-		return nil, err
-	}
-	m := &Model{NumFeature: nf, BaseScore: bs, FeatureName: l.FeatureNames, Attributes: l.Attributes}
-	for ti, jt := range l.GradientBooster.Model.Trees {
-		t, err := treeFromJSON(&jt, nf)
-		if err != nil {
-			return nil, fmt.Errorf("%w: tree %d: %v", ErrFormat, ti, err)
-		}
-		m.Trees = append(m.Trees, t)
-	}
-	m.compile()
-	return m, nil
+type jsonTree struct {
+	Left           []int32         `json:"left_children"`
+	Right          []int32         `json:"right_children"`
+	Parent         []int64         `json:"parents"`
+	SplitIndex     []int32         `json:"split_indices"`
+	SplitCondition []float32       `json:"split_conditions"`
+	DefaultLeft    []flag          `json:"default_left"`
+	BaseWeight     []float32       `json:"base_weights"`
+	LossChange     []float32       `json:"loss_changes"`
+	SumHessian     []float32       `json:"sum_hessian"`
+	SplitType      []int           `json:"split_type"`
+	Categories     json.RawMessage `json:"categories"`
 }
 
-// parseBaseScore reads base_score as written by XGBoost 1.x ("5E-1") or 2.x ("[5E-1]").
+// flag is a boolean written as 0/1 (XGBoost 1.x) or true/false.
+type flag bool
+
+func (f *flag) UnmarshalJSON(b []byte) error {
+	switch string(b) {
+	case "0", "false":
+		*f = false
+	case "1", "true":
+		*f = true
+	default:
+		return fmt.Errorf("default_left value %s is not 0, 1, true or false", b)
+	}
+	return nil
+}
+
+// parseBaseScore reads base_score as XGBoost 1.x ("5E-1") or 2.x ("[5E-1]") writes it.
 func parseBaseScore(s string) (float32, error) {
 	s = strings.TrimSpace(s)
-	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
-	if s == "" {
-		return 0.5, nil
-	}
-	if i := strings.IndexByte(s, ','); i >= 0 {
-		return 0, fmt.Errorf("%w: base_score %q has several values", ErrFormat, s)
+	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		s = strings.TrimSpace(s[1 : len(s)-1])
+		if strings.Contains(s, ",") {
+			return 0, fmt.Errorf("base_score %q has several values (multi-target models are not supported)", s)
+		}
 	}
 	v, err := strconv.ParseFloat(s, 32)
-	if err != nil || v <= 0 || v >= 1 {
-		return 0, fmt.Errorf("%w: base_score %q", ErrFormat, s)
+	if err != nil {
+		return 0, fmt.Errorf("base_score %q: %w", s, err)
+	}
+	if !(v > 0 && v < 1) {
+		return 0, fmt.Errorf("base_score %v is not a probability in (0,1)", v)
 	}
 	return float32(v), nil
 }
 
-func treeFromJSON(jt *jsonTree, nf int) (Tree, error) {
-	n := len(jt.LeftChildren)
-	if n == 0 {
-		return Tree{}, errors.New("no nodes")
+// ReadJSON reads a binary:logistic gbtree model in XGBoost's JSON format, as written by
+// XGBoost 1.7 to 2.x or by WriteJSON.
+func ReadJSON(r io.Reader) (*Model, error) {
+	var jm jsonModel
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&jm); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
-	for name, l := range map[string]int{"right_children": len(jt.RightChildren), "split_conditions": len(jt.SplitConditions),
-		"split_indices": len(jt.SplitIndices), "default_left": len(jt.DefaultLeft)} {
-		if l != n {
-			return Tree{}, fmt.Errorf("%s has %d entries for %d nodes", name, l, n)
-		}
+	l := &jm.Learner
+	if name := l.Objective.Name; name != "binary:logistic" && name != "reg:logistic" {
+		return nil, fmt.Errorf("%w: objective %q, want binary:logistic", ErrFormat, name)
 	}
-	for _, st := range jt.SplitType {
-		if st != 0 {
-			return Tree{}, errors.New("categorical splits are not supported")
-		}
+	if l.GradientBooster.Name != "gbtree" {
+		return nil, fmt.Errorf("%w: booster %q, want gbtree", ErrFormat, l.GradientBooster.Name)
 	}
-	t := Tree{
-		Left: make([]int32, n), Right: make([]int32, n), Parent: make([]int32, n), Feature: make([]int32, n),
-		Threshold: make([]float32, n), DefaultLeft: make([]bool, n), BaseWeight: make([]float32, n),
-		LossChange: make([]float32, n), SumHessian: make([]float32, n), NumFeature: nf, NumNodes: n,
+	if nc := l.LearnerModelParam.NumClass; nc != "" && nc != "0" && nc != "1" {
+		return nil, fmt.Errorf("%w: num_class %s, want a binary model", ErrFormat, nc)
 	}
-	for i := 0; i < n; i++ {
-		l, r := jt.LeftChildren[i], jt.RightChildren[i]
-		if (l == -1) != (r == -1) || l != -1 && (l <= int64(i) || l >= int64(n) || r <= int64(i) || r >= int64(n)) {
-			return Tree{}, fmt.Errorf("node %d has children %d, %d", i, l, r)
-		}
-		f := jt.SplitIndices[i]
-		if l != -1 && (f < 0 || f >= int64(nf)) {
-			return Tree{}, fmt.Errorf("node %d splits on feature %d of %d", i, f, nf)
-		}
-		t.Left[i], t.Right[i], t.Feature[i] = int32(l), int32(r), int32(max(f, 0))
-		t.Threshold[i] = float32(jt.SplitConditions[i])
-		t.DefaultLeft[i] = jt.DefaultLeft[i] != 0
-		if i < len(jt.Parents) {
-			t.Parent[i] = int32(jt.Parents[i])
-		}
-		if i < len(jt.BaseWeights) {
-			t.BaseWeight[i] = float32(jt.BaseWeights[i])
-		}
-		if i < len(jt.LossChanges) {
-			t.LossChange[i] = float32(jt.LossChanges[i])
-		}
-		if i < len(jt.SumHessian) {
-			t.SumHessian[i] = float32(jt.SumHessian[i])
-		}
+	m := &Model{Attributes: l.Attributes, FeatureNames: l.FeatureNames}
+	nf, err := strconv.Atoi(l.LearnerModelParam.NumFeature)
+	if err != nil || nf < 0 || nf > maxFeatures {
+		return nil, fmt.Errorf("%w: num_feature %q", ErrFormat, l.LearnerModelParam.NumFeature)
 	}
-	// Every node must be reachable exactly once from the root (no cycles or sharing).
-	seen := make([]bool, n)
-	stack := []int32{0}
-	for len(stack) > 0 {
-		i := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if seen[i] {
-			return Tree{}, fmt.Errorf("node %d is reached twice", i)
-		}
-		seen[i] = true
-		if t.Left[i] != -1 {
-			stack = append(stack, t.Left[i], t.Right[i])
-		}
+	m.NumFeature = nf
+	if m.BaseScore, err = parseBaseScore(l.LearnerModelParam.BaseScore); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
-	return t, nil
+	for i, jt := range l.GradientBooster.Model.Trees {
+		t := Tree{Left: jt.Left, Right: jt.Right, SplitIndex: jt.SplitIndex,
+			SplitCondition: jt.SplitCondition, BaseWeight: jt.BaseWeight,
+			LossChange: jt.LossChange, SumHessian: jt.SumHessian}
+		t.Parent = make([]int32, len(jt.Parent))
+		for j, p := range jt.Parent {
+			if p == rootParent || p < 0 {
+				p = -1
+			}
+			if p >= math.MaxInt32 {
+				return nil, fmt.Errorf("%w: tree %d: parent %d out of range", ErrFormat, i, p)
+			}
+			t.Parent[j] = int32(p)
+		}
+		t.DefaultLeft = make([]bool, len(jt.DefaultLeft))
+		for j, d := range jt.DefaultLeft {
+			t.DefaultLeft[j] = bool(d)
+		}
+		for j, st := range jt.SplitType {
+			if st != 0 && j < len(t.Left) && t.Left[j] != -1 {
+				return nil, fmt.Errorf("%w: tree %d node %d: categorical splits are not supported", ErrFormat, i, j)
+			}
+		}
+		if err := t.check(nf); err != nil {
+			return nil, fmt.Errorf("%w: tree %d: %w", ErrFormat, i, err)
+		}
+		m.Trees = append(m.Trees, t)
+	}
+	return m, nil
 }
 
-// WriteJSON writes the model in XGBoost's JSON format (as XGBoost 1.7.4 saves an
-// XGBClassifier), loadable by XGBoost 1.7 and later. Output is deterministic.
-func (m *Model) WriteJSON(w io.Writer) error {
-	var b bytes.Buffer
-	b.WriteString(`{"learner":{"attributes":{`)
+// appendFloat writes f the way XGBoost does: the shortest representation that reads
+// back as the same float32, with an exponent ("-1.5339754E0", "8E-1", "-0E0").
+func appendFloat(b []byte, f float32) []byte {
+	if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
+		// JSON has no NaN or infinity; training never produces them.
+		panic(fmt.Sprintf("gbdt: non-finite value %v in a model", f))
+	}
+	s := strconv.FormatFloat(float64(f), 'E', -1, 32)
+	i := strings.IndexByte(s, 'E')
+	b = append(b, s[:i+1]...)
+	exp := s[i+1:]
+	if exp[0] == '+' {
+		exp = exp[1:]
+	} else if exp[0] == '-' {
+		b = append(b, '-')
+		exp = exp[1:]
+	}
+	exp = strings.TrimLeft(exp, "0")
+	if exp == "" {
+		exp = "0"
+	}
+	return append(b, exp...)
+}
+
+type jsonWriter struct{ b []byte }
+
+func (w *jsonWriter) raw(s string) { w.b = append(w.b, s...) }
+func (w *jsonWriter) str(s string) {
+	q, _ := json.Marshal(s) // a string always marshals
+	w.b = append(w.b, q...)
+}
+func (w *jsonWriter) key(k string) { w.str(k); w.b = append(w.b, ':') }
+
+func (w *jsonWriter) ints(v []int32) {
+	w.b = append(w.b, '[')
+	for i, x := range v {
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		w.b = strconv.AppendInt(w.b, int64(x), 10)
+	}
+	w.b = append(w.b, ']')
+}
+
+func (w *jsonWriter) floats(v []float32) {
+	w.b = append(w.b, '[')
+	for i, x := range v {
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		w.b = appendFloat(w.b, x)
+	}
+	w.b = append(w.b, ']')
+}
+
+// MarshalJSON returns m in XGBoost's JSON model format (version 1.7.4, keys sorted as
+// XGBoost writes them), loadable by XGBoost's Booster.load_model and
+// XGBClassifier.load_model. The output depends only on m.
+func (m *Model) MarshalJSON() ([]byte, error) {
+	for i := range m.Trees {
+		t := &m.Trees[i]
+		if err := t.check(m.NumFeature); err != nil {
+			return nil, fmt.Errorf("gbdt: tree %d: %w", i, err)
+		}
+		for _, v := range [][]float32{t.SplitCondition, t.BaseWeight, t.LossChange, t.SumHessian} {
+			for _, x := range v {
+				if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+					return nil, fmt.Errorf("gbdt: tree %d has a non-finite value %v", i, x)
+				}
+			}
+		}
+	}
+	if !(m.BaseScore > 0 && m.BaseScore < 1) {
+		return nil, fmt.Errorf("gbdt: base score %v is not a probability in (0,1)", m.BaseScore)
+	}
+	w := &jsonWriter{}
+	nf := strconv.Itoa(m.NumFeature)
+	w.raw(`{"learner":{"attributes":{`)
 	keys := make([]string, 0, len(m.Attributes))
 	for k := range m.Attributes {
 		keys = append(keys, k)
@@ -183,114 +237,116 @@ func (m *Model) WriteJSON(w io.Writer) error {
 	sort.Strings(keys)
 	for i, k := range keys {
 		if i > 0 {
-			b.WriteByte(',')
+			w.raw(",")
 		}
-		writeString(&b, k)
-		b.WriteByte(':')
-		writeString(&b, m.Attributes[k])
+		w.key(k)
+		w.str(m.Attributes[k])
 	}
-	b.WriteString(`},"feature_names":[`)
-	for i, f := range m.FeatureName {
+	w.raw(`},"feature_names":[`)
+	for i, n := range m.FeatureNames {
 		if i > 0 {
-			b.WriteByte(',')
+			w.raw(",")
 		}
-		writeString(&b, f)
+		w.str(n)
 	}
-	b.WriteString(`],"feature_types":[`)
-	for i := range m.FeatureName {
+	w.raw(`],"feature_types":[`)
+	for i := range m.FeatureNames {
 		if i > 0 {
-			b.WriteByte(',')
+			w.raw(",")
 		}
-		b.WriteString(`"float"`)
+		w.str("float")
 	}
-	fmt.Fprintf(&b, `],"gradient_booster":{"model":{"gbtree_model_param":{"num_parallel_tree":"1","num_trees":"%d","size_leaf_vector":"0"},"tree_info":[`, len(m.Trees))
+	w.raw(`],"gradient_booster":{"model":{"gbtree_model_param":{"num_parallel_tree":"1","num_trees":"`)
+	w.raw(strconv.Itoa(len(m.Trees)))
+	w.raw(`","size_leaf_vector":"0"},"tree_info":[`)
 	for i := range m.Trees {
 		if i > 0 {
-			b.WriteByte(',')
+			w.raw(",")
 		}
-		b.WriteByte('0')
+		w.raw("0")
 	}
-	b.WriteString(`],"trees":[`)
+	w.raw(`],"trees":[`)
 	for i := range m.Trees {
 		if i > 0 {
-			b.WriteByte(',')
+			w.raw(",")
 		}
-		m.Trees[i].writeJSON(&b, i, m.NumFeature)
+		m.Trees[i].writeJSON(w, i, nf)
 	}
-	fmt.Fprintf(&b, `]},"name":"gbtree"},"learner_model_param":{"base_score":"%s","boost_from_average":"1","num_class":"0","num_feature":"%d","num_target":"1"},"objective":{"name":"binary:logistic","reg_loss_param":{"scale_pos_weight":"1"}}},"version":[1,7,4]}`,
-		xgbFloat(m.BaseScore), m.NumFeature)
-	_, err := w.Write(b.Bytes())
+	w.raw(`]},"name":"gbtree"},"learner_model_param":{"base_score":"`)
+	w.b = appendFloat(w.b, m.BaseScore)
+	w.raw(`","boost_from_average":"0","num_class":"0","num_feature":"`)
+	w.raw(nf)
+	w.raw(`","num_target":"1"},"objective":{"name":"binary:logistic","reg_loss_param":{"scale_pos_weight":"1"}}},"version":[`)
+	for i, v := range jsonVersion {
+		if i > 0 {
+			w.raw(",")
+		}
+		w.raw(strconv.Itoa(v))
+	}
+	w.raw("]}")
+	return w.b, nil
+}
+
+func (t *Tree) writeJSON(w *jsonWriter, id int, nf string) {
+	n := t.NumNodes()
+	w.raw(`{"base_weights":`)
+	w.floats(t.BaseWeight)
+	w.raw(`,"categories":[],"categories_nodes":[],"categories_segments":[],"categories_sizes":[],"default_left":[`)
+	for i, d := range t.DefaultLeft {
+		if i > 0 {
+			w.raw(",")
+		}
+		if d {
+			w.raw("1")
+		} else {
+			w.raw("0")
+		}
+	}
+	w.raw(`],"id":`)
+	w.raw(strconv.Itoa(id))
+	w.raw(`,"left_children":`)
+	w.ints(t.Left)
+	w.raw(`,"loss_changes":`)
+	w.floats(t.LossChange)
+	w.raw(`,"parents":[`)
+	for i, p := range t.Parent {
+		if i > 0 {
+			w.raw(",")
+		}
+		if p < 0 {
+			w.raw(strconv.Itoa(rootParent))
+		} else {
+			w.b = strconv.AppendInt(w.b, int64(p), 10)
+		}
+	}
+	w.raw(`],"right_children":`)
+	w.ints(t.Right)
+	w.raw(`,"split_conditions":`)
+	w.floats(t.SplitCondition)
+	w.raw(`,"split_indices":`)
+	w.ints(t.SplitIndex)
+	w.raw(`,"split_type":[`)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			w.raw(",")
+		}
+		w.raw("0")
+	}
+	w.raw(`],"sum_hessian":`)
+	w.floats(t.SumHessian)
+	w.raw(`,"tree_param":{"num_deleted":"0","num_feature":"`)
+	w.raw(nf)
+	w.raw(`","num_nodes":"`)
+	w.raw(strconv.Itoa(n))
+	w.raw(`","size_leaf_vector":"0"}}`)
+}
+
+// WriteJSON writes m to w in XGBoost's JSON model format (see MarshalJSON).
+func (m *Model) WriteJSON(w io.Writer) error {
+	b, err := m.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(w, bytes.NewReader(b))
 	return err
-}
-
-func (t *Tree) writeJSON(b *bytes.Buffer, id, nf int) {
-	floats := func(name string, v []float32) {
-		fmt.Fprintf(b, `"%s":[`, name)
-		for i, x := range v {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(xgbFloat(x))
-		}
-		b.WriteString("],")
-	}
-	ints := func(name string, n int, f func(int) int64) {
-		fmt.Fprintf(b, `"%s":[`, name)
-		for i := 0; i < n; i++ {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(strconv.FormatInt(f(i), 10))
-		}
-		b.WriteString("],")
-	}
-	n := len(t.Left)
-	b.WriteByte('{')
-	floats("base_weights", t.BaseWeight)
-	b.WriteString(`"categories":[],"categories_nodes":[],"categories_segments":[],"categories_sizes":[],`)
-	ints("default_left", n, func(i int) int64 {
-		if t.DefaultLeft[i] {
-			return 1
-		}
-		return 0
-	})
-	fmt.Fprintf(b, `"id":%d,`, id)
-	ints("left_children", n, func(i int) int64 { return int64(t.Left[i]) })
-	floats("loss_changes", t.LossChange)
-	ints("parents", n, func(i int) int64 {
-		if i == 0 {
-			return math.MaxInt32
-		}
-		return int64(t.Parent[i])
-	})
-	ints("right_children", n, func(i int) int64 { return int64(t.Right[i]) })
-	floats("split_conditions", t.Threshold)
-	ints("split_indices", n, func(i int) int64 { return int64(t.Feature[i]) })
-	ints("split_type", n, func(int) int64 { return 0 })
-	floats("sum_hessian", t.SumHessian)
-	fmt.Fprintf(b, `"tree_param":{"num_deleted":"0","num_feature":"%d","num_nodes":"%d","size_leaf_vector":"0"}}`, nf, n)
-}
-
-// xgbFloat formats a float32 as XGBoost's JSON writer does: the shortest digits that
-// round-trip, in exponent form ("9.6393764E-1", "1.5E0"), so that every number carries
-// an exponent and reads back as a float.
-func xgbFloat(v float32) string {
-	f := float64(v)
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	}
-	s := strconv.FormatFloat(f, 'E', -1, 32)
-	mant, exp, _ := strings.Cut(s, "E")
-	e, _ := strconv.Atoi(exp)
-	return mant + "E" + strconv.Itoa(e)
-}
-
-func writeString(b *bytes.Buffer, s string) {
-	enc, _ := json.Marshal(s)
-	b.Write(enc)
 }

@@ -5,48 +5,58 @@ import (
 	"sort"
 )
 
-// AUC returns the area under the ROC curve of scores for labels (0 or 1), counting
-// ties as half (the Mann-Whitney statistic). It is NaN when one class is absent.
-func AUC(scores []float64, labels []float32) float64 {
+// AUC returns the area under the ROC curve of scores for labels (0 or 1), counting tied
+// scores as half (the Mann-Whitney statistic, as scikit-learn's roc_auc_score). It is NaN
+// when only one class is present.
+func AUC(labels, scores []float32) float64 {
 	idx := make([]int, len(scores))
 	for i := range idx {
 		idx[i] = i
 	}
 	sort.SliceStable(idx, func(a, b int) bool { return scores[idx[a]] < scores[idx[b]] })
-	var pos, neg, rankSum float64
+	var pos, neg float64
+	for _, y := range labels {
+		if y == 1 {
+			pos++
+		} else {
+			neg++
+		}
+	}
+	if pos == 0 || neg == 0 {
+		return math.NaN()
+	}
+	// Sum of the ranks of the positives, ties sharing their mean rank.
+	var rankSum float64
 	for i := 0; i < len(idx); {
 		j := i
 		for j < len(idx) && scores[idx[j]] == scores[idx[i]] {
 			j++
 		}
-		avg := float64(i+j+1) / 2 // mean of ranks i+1..j
+		mean := float64(i+j+1) / 2 // ranks i+1 .. j
 		for k := i; k < j; k++ {
-			if labels[idx[k]] > 0.5 {
-				rankSum += avg
-				pos++
-			} else {
-				neg++
+			if labels[idx[k]] == 1 {
+				rankSum += mean
 			}
 		}
 		i = j
 	}
-	if pos == 0 || neg == 0 {
-		return math.NaN()
-	}
 	return (rankSum - pos*(pos+1)/2) / (pos * neg)
 }
 
-// LogLoss returns the mean binary cross-entropy, with probabilities clipped to
-// [1e-15, 1-1e-15].
-func LogLoss(probs []float64, labels []float32) float64 {
+// LogLoss returns the mean binary cross-entropy of probabilities for labels, with the
+// probabilities clipped to [1e-15, 1-1e-15].
+func LogLoss(labels, probs []float32) float64 {
+	if len(labels) == 0 {
+		return math.NaN()
+	}
 	var s float64
-	for i, p := range probs {
-		p = math.Min(math.Max(p, 1e-15), 1-1e-15)
-		if labels[i] > 0.5 {
+	for i, y := range labels {
+		p := math.Min(math.Max(float64(probs[i]), 1e-15), 1-1e-15)
+		if y == 1 {
 			s -= math.Log(p)
 		} else {
 			s -= math.Log(1 - p)
 		}
 	}
-	return s / float64(len(probs))
+	return s / float64(len(labels))
 }

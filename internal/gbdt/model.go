@@ -1,184 +1,143 @@
-// Package gbdt implements gradient-boosted decision trees for binary classification
-// with the semantics of XGBoost's binary:logistic objective: histogram training with
-// learned default directions for missing values (NaN), prediction in float32 like
-// XGBoost, and reading and writing XGBoost's JSON model format (1.7 to 2.x).
+// Package gbdt implements gradient-boosted decision trees for binary classification:
+// histogram-based training with the logistic loss (XGBoost's "hist" method and its
+// default parameters), learned default directions for missing values (NaN), reading and
+// writing XGBoost's JSON model format, and prediction with XGBoost's float32 semantics.
+//
+// Training is multi-threaded and deterministic: the same data and parameters give the
+// bit-identical model for any number of threads.
 package gbdt
 
 import (
+	"fmt"
 	"math"
 )
 
-// Tree is one regression tree in XGBoost's array layout: node 0 is the root; a node
-// is a leaf when Left[i] == -1, and then Threshold[i] is its output.
+// Tree is one regression tree stored as XGBoost stores it: parallel arrays indexed by
+// node id, node 0 the root. A leaf has Left[i] == -1; its value is SplitCondition[i].
 type Tree struct {
-	Left, Right []int32
-	Parent      []int32
-	Feature     []int32   // split feature index (0 for leaves)
-	Threshold   []float32 // split condition: go left when x < Threshold; leaf value for leaves
-	DefaultLeft []bool    // where missing values go
-	BaseWeight  []float32 // node weight before shrinkage
-	LossChange  []float32 // split gain (0 for leaves)
-	SumHessian  []float32 // hessian sum of the node's rows
-	NumFeature  int
-	NumNodes    int
-
-	nodes []cnode // compact copy for prediction, made by compile
+	Left           []int32
+	Right          []int32
+	Parent         []int32 // -1 (written as 2147483647) for the root
+	SplitIndex     []int32
+	SplitCondition []float32 // the threshold (x < t goes left), or the leaf value
+	DefaultLeft    []bool    // where a missing value (NaN) goes
+	BaseWeight     []float32
+	LossChange     []float32
+	SumHessian     []float32
 }
 
-// cnode is a node laid out for prediction: one cache-friendly struct per node.
-type cnode struct {
-	left, right int32 // -1 for a leaf
-	feature     int32
-	value       float32 // threshold, or the leaf's value
-	defaultLeft bool
-}
+// NumNodes is the number of nodes of t.
+func (t *Tree) NumNodes() int { return len(t.Left) }
 
-// compile makes the compact node array from the parallel arrays.
-func (t *Tree) compile() {
-	t.nodes = make([]cnode, len(t.Left))
-	for i := range t.nodes {
-		t.nodes[i] = cnode{t.Left[i], t.Right[i], t.Feature[i], t.Threshold[i], t.DefaultLeft[i]}
-	}
-}
-
-// Model is a binary:logistic booster.
-type Model struct {
-	Trees       []Tree
-	NumFeature  int
-	BaseScore   float32 // probability, as XGBoost's base_score; the margin starts at logit(BaseScore)
-	FeatureName []string
-	// Attributes are kept as they were read and written back (XGBoost's "attributes").
-	Attributes map[string]string
-	// Params are training parameters recorded in the JSON (informational).
-	Params Params
-}
-
-// leafValue returns the value of the leaf reached by row x.
-func (t *Tree) leafValue(x []float32) float32 {
-	if t.nodes == nil {
-		t.compile()
-	}
-	nodes := t.nodes
-	n := &nodes[0]
-	for n.left != -1 {
-		v := x[n.feature]
-		// Branch-free choice: right unless v < threshold, or v is missing and the
-		// default is left.
-		next := n.right
-		if v < n.value || (v != v && n.defaultLeft) {
-			next = n.left
+// Leaf returns the value of the leaf that the feature vector x reaches.
+func (t *Tree) Leaf(x []float32) float32 {
+	n := int32(0)
+	for t.Left[n] >= 0 {
+		f := t.SplitIndex[n]
+		var v float32
+		if int(f) < len(x) {
+			v = x[f]
+		} else {
+			v = float32(math.NaN())
 		}
-		n = &nodes[next]
+		switch {
+		case v != v:
+			if t.DefaultLeft[n] {
+				n = t.Left[n]
+			} else {
+				n = t.Right[n]
+			}
+		case v < t.SplitCondition[n]:
+			n = t.Left[n]
+		default:
+			n = t.Right[n]
+		}
 	}
-	return n.value
+	return t.SplitCondition[n]
 }
 
-// baseMargin is the margin predictions start from.
+// check verifies the structure of t: array lengths agree, children are in range and
+// every node is reached exactly once from the root, so Leaf always terminates.
+func (t *Tree) check(numFeature int) error {
+	n := len(t.Left)
+	if n == 0 {
+		return fmt.Errorf("tree has no nodes")
+	}
+	for name, l := range map[string]int{"right_children": len(t.Right), "parents": len(t.Parent),
+		"split_indices": len(t.SplitIndex), "split_conditions": len(t.SplitCondition),
+		"default_left": len(t.DefaultLeft), "base_weights": len(t.BaseWeight),
+		"loss_changes": len(t.LossChange), "sum_hessian": len(t.SumHessian)} {
+		if l != n {
+			return fmt.Errorf("%s has %d entries, left_children %d", name, l, n)
+		}
+	}
+	seen := make([]bool, n)
+	stack := []int32{0}
+	seen[0] = true
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		l, r := t.Left[i], t.Right[i]
+		if l == -1 {
+			if r != -1 {
+				return fmt.Errorf("node %d: left child -1 but right child %d", i, r)
+			}
+			continue
+		}
+		if f := t.SplitIndex[i]; f < 0 || (numFeature > 0 && int(f) >= numFeature) {
+			return fmt.Errorf("node %d: split feature %d out of range [0,%d)", i, f, numFeature)
+		}
+		for _, c := range [2]int32{l, r} {
+			if c <= 0 || int(c) >= n || seen[c] {
+				return fmt.Errorf("node %d: bad child %d", i, c)
+			}
+			seen[c] = true
+			stack = append(stack, c)
+		}
+	}
+	for i, s := range seen {
+		if !s {
+			return fmt.Errorf("node %d is not reachable from the root", i)
+		}
+	}
+	return nil
+}
+
+// Model is a binary logistic gradient-boosted tree ensemble.
+type Model struct {
+	// NumFeature is the number of input features.
+	NumFeature int
+	// BaseScore is the initial prediction as a probability (XGBoost's base_score).
+	BaseScore float32
+	// Trees are summed in order.
+	Trees []Tree
+	// Attributes are XGBoost learner attributes, written back as they are.
+	Attributes map[string]string
+	// FeatureNames are optional names of the features (empty in the reference's models).
+	FeatureNames []string
+}
+
+// baseMargin is the base score in margin (log-odds) space, as float32.
 func (m *Model) baseMargin() float32 {
 	p := float64(m.BaseScore)
-	if p <= 0 || p >= 1 {
-		return 0
-	}
-	return float32(math.Log(p / (1 - p)))
+	return float32(-math.Log(1/p - 1))
 }
 
-// Margin returns the raw score of one row (features as float32; NaN is missing),
-// accumulated in float32 in tree order as XGBoost does.
-func (m *Model) Margin(x []float32) float32 {
+// PredictMargin returns the raw score (log-odds) for x: the base margin plus every
+// tree's leaf, summed in float32 in tree order as XGBoost does.
+func (m *Model) PredictMargin(x []float32) float32 {
 	s := m.baseMargin()
 	for i := range m.Trees {
-		s += m.Trees[i].leafValue(x)
+		s += m.Trees[i].Leaf(x)
 	}
 	return s
 }
 
-// Predict returns the probability of the positive class for one row.
+// Predict returns the probability of the positive class for x; NaN is a missing value.
 func (m *Model) Predict(x []float32) float32 {
-	return sigmoid(m.Margin(x))
+	return sigmoid32(m.PredictMargin(x))
 }
 
-// sigmoid is XGBoost's float32 logistic: 1 / (1 + exp(-x)).
-func sigmoid(x float32) float32 {
+func sigmoid32(x float32) float32 {
 	return float32(1 / (1 + math.Exp(-float64(x))))
-}
-
-// compile prepares every tree for prediction; it must run before Predict is called
-// from several goroutines.
-func (m *Model) compile() {
-	for i := range m.Trees {
-		m.Trees[i].compile()
-	}
-}
-
-// PredictRows returns the probabilities of rows (each of NumFeature values).
-func (m *Model) PredictRows(rows [][]float32) []float32 {
-	out := make([]float32, len(rows))
-	for i, r := range rows {
-		out[i] = m.Predict(r)
-	}
-	return out
-}
-
-// PredictDataset returns the probabilities of all rows of d, computed on up to threads
-// goroutines (each row's result does not depend on them). Rows are walked down each
-// tree a level at a time in blocks, which keeps the walk free of unpredictable branches.
-func (m *Model) PredictDataset(d *Dataset, threads int) []float32 {
-	out := make([]float32, d.N)
-	m.compile()
-	depth := 0
-	for i := range m.Trees {
-		depth = max(depth, m.Trees[i].depth())
-	}
-	const block = 256
-	chunks(d.N, threads, func(lo, hi int) {
-		var margin [block]float32
-		var idx [block]int32
-		for b0 := lo; b0 < hi; b0 += block {
-			n := min(block, hi-b0)
-			bm := m.baseMargin()
-			for r := 0; r < n; r++ {
-				margin[r] = bm
-			}
-			for ti := range m.Trees {
-				nodes := m.Trees[ti].nodes
-				clear(idx[:n])
-				for level := 0; level < depth; level++ {
-					for r := 0; r < n; r++ {
-						nd := &nodes[idx[r]]
-						if nd.left < 0 {
-							continue
-						}
-						v := d.X[int(nd.feature)*d.N+b0+r]
-						next := nd.right
-						if v < nd.value {
-							next = nd.left
-						}
-						if v != v && nd.defaultLeft {
-							next = nd.left
-						}
-						idx[r] = next
-					}
-				}
-				for r := 0; r < n; r++ {
-					margin[r] += nodes[idx[r]].value
-				}
-			}
-			for r := 0; r < n; r++ {
-				out[b0+r] = sigmoid(margin[r])
-			}
-		}
-	})
-	return out
-}
-
-// depth returns the number of edges on the tree's longest path.
-func (t *Tree) depth() int {
-	var walk func(i int32) int
-	walk = func(i int32) int {
-		if t.Left[i] == -1 {
-			return 0
-		}
-		return 1 + max(walk(t.Left[i]), walk(t.Right[i]))
-	}
-	return walk(0)
 }

@@ -5,696 +5,725 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
-	"slices"
-	"sort"
-	"sync"
+	"runtime"
+	"sync/atomic"
 
 	"github.com/addlink/addlink/internal/progress"
 )
 
-// Params are the training parameters. The defaults are XGBoost's.
+// Params are the training parameters. DefaultParams returns XGBoost's defaults.
 type Params struct {
-	Rounds         int     // boosting rounds (n_estimators), 100
-	MaxDepth       int     // 6
-	Eta            float64 // learning rate, 0.3
-	Lambda         float64 // L2 regularisation, 1
-	Alpha          float64 // L1 regularisation, 0
-	Gamma          float64 // minimum loss reduction to split, 0
-	MinChildWeight float64 // minimum hessian sum of a child, 1
-	MaxBin         int     // histogram bins per feature, 256
-	// BaseScore is the initial probability (XGBoost 1.x: 0.5). With EstimateBaseScore
-	// it is estimated from the labels as XGBoost 2.x does.
+	Rounds         int     // number of trees (n_estimators), default 100
+	MaxDepth       int     // maximum depth of a tree, default 6
+	Eta            float64 // learning rate, default 0.3
+	Lambda         float64 // L2 regularisation of leaf weights, default 1
+	Alpha          float64 // L1 regularisation of leaf weights, default 0
+	Gamma          float64 // minimum loss reduction of a split (min_split_loss), default 0
+	MinChildWeight float64 // minimum hessian sum in a child, default 1
+	MaxBin         int     // histogram bins per feature, default 256 (at most 65535)
+	// BaseScore is the initial probability, default 0.5 as in XGBoost 1.x. With
+	// EstimateBaseScore it is instead fitted to the labels as XGBoost 2.x does (one
+	// Newton step from 0.5).
 	BaseScore         float64
 	EstimateBaseScore bool
-	// Threads builds histograms and evaluates splits in parallel; the model does not
+	// Threads is the number of worker goroutines (<= 0: all cores). The model does not
 	// depend on it.
 	Threads int
 }
 
-// DefaultParams returns XGBoost's defaults for XGBClassifier.
+// DefaultParams returns XGBoost's defaults for binary:logistic with tree_method "hist".
 func DefaultParams() Params {
-	return Params{Rounds: 100, MaxDepth: 6, Eta: 0.3, Lambda: 1, Alpha: 0, Gamma: 0, MinChildWeight: 1, MaxBin: 256, BaseScore: 0.5, Threads: 1}
+	return Params{Rounds: 100, MaxDepth: 6, Eta: 0.3, Lambda: 1, Alpha: 0, Gamma: 0,
+		MinChildWeight: 1, MaxBin: 256, BaseScore: 0.5}
 }
 
-// Validate checks the parameters.
-func (p *Params) Validate() error {
+// Validate reports the first parameter out of range.
+func (p Params) Validate() error {
 	switch {
-	case p.Rounds < 1:
-		return errors.New("gbdt: rounds must be at least 1")
+	case p.Rounds < 0:
+		return fmt.Errorf("gbdt: rounds %d < 0", p.Rounds)
 	case p.MaxDepth < 1 || p.MaxDepth > 30:
-		return errors.New("gbdt: max depth must be 1 to 30")
-	case p.Eta <= 0:
-		return errors.New("gbdt: eta must be positive")
-	case p.Lambda < 0 || p.Alpha < 0 || p.Gamma < 0 || p.MinChildWeight < 0:
-		return errors.New("gbdt: lambda, alpha, gamma and min child weight must not be negative")
-	case p.MaxBin < 2 || p.MaxBin > 65535:
-		return errors.New("gbdt: max bin must be 2 to 65535")
-	case p.BaseScore <= 0 || p.BaseScore >= 1:
-		return errors.New("gbdt: base score must be between 0 and 1")
-	}
-	if p.Threads < 1 {
-		p.Threads = 1
+		return fmt.Errorf("gbdt: max depth %d not in [1,30]", p.MaxDepth)
+	case !(p.Eta > 0):
+		return fmt.Errorf("gbdt: eta %v must be > 0", p.Eta)
+	case !(p.Lambda >= 0) || !(p.Alpha >= 0) || !(p.Gamma >= 0) || !(p.MinChildWeight >= 0):
+		return errors.New("gbdt: lambda, alpha, gamma and min child weight must be >= 0")
+	case p.MaxBin < 2 || p.MaxBin >= missingBin:
+		return fmt.Errorf("gbdt: max bin %d not in [2,%d)", p.MaxBin, missingBin)
+	case !p.EstimateBaseScore && !(p.BaseScore > 0 && p.BaseScore < 1):
+		return fmt.Errorf("gbdt: base score %v not in (0,1)", p.BaseScore)
 	}
 	return nil
 }
 
-// Dataset is a training set: N rows of F features stored by column (X[f*N+i]), NaN for
-// missing values, and labels 0 or 1.
+// Dataset is a training set stored by column: Features[f][i] is feature f of row i (NaN
+// when missing), Labels[i] is 0 or 1.
 type Dataset struct {
-	N, F int
-	X    []float32
-	Y    []float32
+	Features [][]float32
+	Labels   []float32
 }
 
-// NewDataset builds a Dataset from rows.
-func NewDataset(rows [][]float32, labels []float32) (*Dataset, error) {
-	if len(rows) != len(labels) {
-		return nil, fmt.Errorf("gbdt: %d rows and %d labels", len(rows), len(labels))
+// NumRows is the number of rows of d.
+func (d *Dataset) NumRows() int { return len(d.Labels) }
+
+func (d *Dataset) check() error {
+	if len(d.Features) == 0 {
+		return errors.New("gbdt: no features")
 	}
-	if len(rows) == 0 {
-		return nil, errors.New("gbdt: no rows")
-	}
-	f := len(rows[0])
-	d := &Dataset{N: len(rows), F: f, X: make([]float32, f*len(rows)), Y: append([]float32(nil), labels...)}
-	for i, r := range rows {
-		if len(r) != f {
-			return nil, fmt.Errorf("gbdt: row %d has %d features, want %d", i, len(r), f)
-		}
-		for j, v := range r {
-			d.X[j*d.N+i] = v
+	for f, col := range d.Features {
+		if len(col) != len(d.Labels) {
+			return fmt.Errorf("gbdt: feature %d has %d values, labels %d", f, len(col), len(d.Labels))
 		}
 	}
-	return d, nil
+	for i, y := range d.Labels {
+		if y != 0 && y != 1 {
+			return fmt.Errorf("gbdt: label of row %d is %v, want 0 or 1", i, y)
+		}
+	}
+	return nil
 }
 
-// Row returns row i as a new slice.
-func (d *Dataset) Row(i int) []float32 {
-	r := make([]float32, d.F)
-	for f := range r {
-		r[f] = d.X[f*d.N+i]
+// kRtEps is XGBoost's smallest loss change that counts as an improvement.
+const kRtEps = 1e-6
+
+// parallelFor calls fn(i) for i in [0,n) on up to threads goroutines. Results must not
+// depend on which goroutine runs which i.
+func parallelFor(threads, n int, fn func(i int)) {
+	if threads > n {
+		threads = n
 	}
-	return r
-}
-
-const missingBin = math.MaxUint16
-
-// quantized is the dataset mapped to histogram bins.
-type quantized struct {
-	cuts [][]float32 // per feature: x < cuts[j] <=> bin <= j
-	bins [][]uint16  // per feature, per row; missingBin for NaN
-	// flat is row-major: flat[r*F+f] is the index of row r's bin of feature f in a
-	// flattened histogram (feature f's bins start at off[f]; its last slot, at
-	// off[f]+nbins[f], holds the missing values).
-	flat []uint16
-	off  []int
-	size int // entries of a flattened histogram
-}
-
-func quantize(d *Dataset, maxBin, threads int) (*quantized, error) {
-	q := &quantized{cuts: make([][]float32, d.F), bins: make([][]uint16, d.F)}
-	parallel(d.F, threads, func(f int) {
-		col := d.X[f*d.N : (f+1)*d.N]
-		vals := make([]float32, 0, len(col))
-		for _, v := range col {
-			if v == v {
-				vals = append(vals, v)
-			}
-		}
-		slices.Sort(vals)
-		uniq := slices.Compact(slices.Clone(vals))
-		var cuts []float32
-		if len(uniq) <= maxBin {
-			if len(uniq) > 1 {
-				cuts = uniq[1:]
-			}
-		} else {
-			// Equal-frequency cut points over the sorted values.
-			for k := 1; k < maxBin; k++ {
-				c := vals[k*len(vals)/maxBin]
-				if c > vals[0] && (len(cuts) == 0 || c > cuts[len(cuts)-1]) {
-					cuts = append(cuts, c)
-				}
-			}
-		}
-		q.cuts[f] = cuts
-		b := make([]uint16, d.N)
-		for i, v := range col {
-			if v != v {
-				b[i] = missingBin
-				continue
-			}
-			// bin = number of cuts <= v
-			b[i] = uint16(sort.Search(len(cuts), func(j int) bool { return cuts[j] > v }))
-		}
-		q.bins[f] = b
-	})
-	q.off = make([]int, d.F)
-	for f := range q.off {
-		q.off[f] = q.size
-		q.size += len(q.cuts[f]) + 2
-	}
-	if q.size > math.MaxUint16 {
-		return nil, fmt.Errorf("gbdt: %d features with up to %d bins need %d histogram slots; at most %d are supported (lower the bins)", d.F, maxBin, q.size, math.MaxUint16)
-	}
-	q.flat = make([]uint16, d.N*d.F)
-	parallel(d.F, threads, func(f int) {
-		miss := uint16(q.off[f] + len(q.cuts[f]) + 1)
-		for i, b := range q.bins[f] {
-			v := miss
-			if b != missingBin {
-				v = uint16(q.off[f]) + b
-			}
-			q.flat[i*d.F+f] = v
-		}
-	})
-	return q, nil
-}
-
-// parallel runs fn(0..n-1) on up to threads goroutines. Each index is handled by exactly
-// one call, so results written per index do not depend on the number of threads.
-func parallel(n, threads int, fn func(i int)) {
-	if threads <= 1 || n <= 1 {
+	if threads <= 1 {
 		for i := 0; i < n; i++ {
 			fn(i)
 		}
 		return
 	}
-	var wg sync.WaitGroup
-	next := make(chan int, n)
-	for i := 0; i < n; i++ {
-		next <- i
-	}
-	close(next)
-	for t := 0; t < min(threads, n); t++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				fn(i)
+	// The caller is one of the workers, and it waits for the tasks, not for the other
+	// workers: one that starts late (on a busy machine) finds no task left and exits.
+	var next, done atomic.Int64
+	finished := make(chan struct{})
+	work := func() {
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= n {
+				return
 			}
-		}()
+			fn(i)
+			if done.Add(1) == int64(n) {
+				close(finished)
+			}
+		}
 	}
-	wg.Wait()
+	for w := 1; w < threads; w++ {
+		go work()
+	}
+	work()
+	<-finished
 }
 
-// gradPair is a sum of gradients and hessians (float64, as XGBoost's histograms).
-type gradPair struct{ g, h float64 }
+// trainer holds the state of one training run.
+type trainer struct {
+	p        Params
+	threads  int
+	nf       int
+	n        int
+	cuts     []cuts
+	bins     [][]uint16 // bins[f][row]
+	off      []int      // offset of feature f's bins in a histogram, in bins; missing bin last
+	nbins    int        // total bins of a histogram, missing bins included
+	binsRow  []uint16   // binsRow[row*nf+f] = off[f] + bins[f][row]
+	partials []float64  // scratch histograms of row blocks
+	gh       []float32  // gradient and hessian of row i at 2i, 2i+1
+	labels   []float32
+	margin   []float32
+	rows     []int32 // row indices grouped by node
+	scratch  []int32
+	scratch2 []int32
+}
 
-// grad is one row's gradient and hessian, float32 as XGBoost computes them.
-type grad struct{ g, h float32 }
+// node is a tree node being built.
+type node struct {
+	id    int32
+	depth int
+	begin int // rows[begin:end] are this node's rows
+	end   int
+	mid   int // after partition: rows[begin:mid] go left
+	g, h  float64
+	hist  []float64 // 2*nbins: gradient and hessian sums per bin
+	split split
+}
 
-// Train fits a model. It returns ctx.Err() if ctx is cancelled between rounds.
-func Train(ctx context.Context, d *Dataset, p Params, rep progress.Reporter) (*Model, error) {
-	if err := p.Validate(); err != nil {
+type split struct {
+	gain        float64 // loss change; 0 when no valid split
+	feature     int
+	bin         int     // rows with bin <= bin go left (forward) / see threshold
+	threshold   float32 // x < threshold goes left
+	defaultLeft bool
+	gl, hl      float64
+	gr, hr      float64
+}
+
+func thresholdL1(g, alpha float64) float64 {
+	switch {
+	case g > alpha:
+		return g - alpha
+	case g < -alpha:
+		return g + alpha
+	}
+	return 0
+}
+
+func (t *trainer) gainOf(g, h float64) float64 {
+	if h < t.p.MinChildWeight || h <= 0 {
+		return 0
+	}
+	g = thresholdL1(g, t.p.Alpha)
+	return g * g / (h + t.p.Lambda)
+}
+
+func (t *trainer) weightOf(g, h float64) float64 {
+	if h < t.p.MinChildWeight || h <= 0 {
+		return 0
+	}
+	return -thresholdL1(g, t.p.Alpha) / (h + t.p.Lambda)
+}
+
+// Train fits a model to d. It checks ctx between trees and returns ctx.Err() when
+// cancelled. p reports one unit per tree.
+func Train(ctx context.Context, d *Dataset, params Params, rep progress.Reporter) (*Model, error) {
+	if err := params.Validate(); err != nil {
 		return nil, err
 	}
-	if d == nil || d.N == 0 {
-		return nil, errors.New("gbdt: no rows")
+	if err := d.check(); err != nil {
+		return nil, err
 	}
 	rep = progress.OrNop(rep)
-	base := p.BaseScore
-	if p.EstimateBaseScore {
-		var s float64
-		for _, y := range d.Y {
-			s += float64(y)
+	t := &trainer{p: params, nf: len(d.Features), n: d.NumRows(), labels: d.Labels}
+	t.threads = params.Threads
+	if t.threads <= 0 {
+		t.threads = runtime.NumCPU()
+	}
+	if t.n == 0 {
+		return nil, errors.New("gbdt: no training rows")
+	}
+	if t.n > math.MaxInt32 {
+		return nil, fmt.Errorf("gbdt: %d rows is too many", t.n)
+	}
+	rep.Phase("binning", int64(t.nf), "features")
+	t.cuts = make([]cuts, t.nf)
+	t.bins = make([][]uint16, t.nf)
+	parallelFor(t.threads, t.nf, func(f int) {
+		c, _ := makeCuts(d.Features[f], params.MaxBin, make([]float32, 0, t.n))
+		t.cuts[f] = c
+		b := make([]uint16, t.n)
+		nb := uint16(len(c.Cuts))
+		for i, v := range d.Features[f] {
+			if bi := c.bin(v); bi == missingBin {
+				b[i] = nb // the missing bin comes last
+			} else {
+				b[i] = bi
+			}
 		}
-		base = math.Min(math.Max(s/float64(d.N), 1e-6), 1-1e-6)
+		t.bins[f] = b
+		rep.Add(1)
+	})
+	t.off = make([]int, t.nf+1)
+	for f := range t.cuts {
+		t.off[f+1] = t.off[f] + len(t.cuts[f].Cuts) + 1
 	}
-	m := &Model{NumFeature: d.F, BaseScore: float32(base), Params: p}
-	q, err := quantize(d, p.MaxBin, p.Threads)
-	if err != nil {
-		return nil, err
+	t.nbins = t.off[t.nf]
+	if t.nbins > math.MaxUint16 {
+		return nil, fmt.Errorf("gbdt: %d features x %d bins is too many", t.nf, params.MaxBin)
 	}
-	margin := make([]float32, d.N)
+	// Row-major copy of the bins, as indices into a whole histogram, for building
+	// histograms row by row.
+	t.binsRow = make([]uint16, t.n*t.nf)
+	parallelFor(t.threads, (t.n+chunk-1)/chunk, func(c int) {
+		for i := c * chunk; i < min((c+1)*chunk, t.n); i++ {
+			for f := 0; f < t.nf; f++ {
+				t.binsRow[i*t.nf+f] = uint16(t.off[f]) + t.bins[f][i]
+			}
+		}
+	})
+
+	base := params.BaseScore
+	if params.EstimateBaseScore {
+		var sg, sh float64
+		for _, y := range d.Labels {
+			sg += 0.5 - float64(y)
+			sh += 0.25
+		}
+		base = 1 / (1 + math.Exp(sg/sh))
+		// Keep it a usable probability when every label is the same.
+		base = math.Min(math.Max(base, 1e-6), 1-1e-6)
+	}
+	m := &Model{NumFeature: t.nf, BaseScore: float32(base)}
 	bm := m.baseMargin()
-	for i := range margin {
-		margin[i] = bm
+	t.margin = make([]float32, t.n)
+	for i := range t.margin {
+		t.margin[i] = bm
 	}
-	gp := make([]grad, d.N)
-	rows := make([]int32, d.N)
-	b := &builder{p: p, q: q, gp: gp, nbins: make([]int, d.F), scratch: make([]int32, d.N), scratch2: make([]int32, d.N)}
-	for f := range b.nbins {
-		b.nbins[f] = len(q.cuts[f]) + 1
-	}
-	rep.Phase("train: boosting", int64(p.Rounds), "trees")
-	for round := 0; round < p.Rounds; round++ {
+	t.gh = make([]float32, 2*t.n)
+	t.rows = make([]int32, t.n)
+	t.scratch = make([]int32, t.n)
+	t.scratch2 = make([]int32, t.n)
+
+	rep.Phase("boosting", int64(params.Rounds), "trees")
+	for r := 0; r < params.Rounds; r++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		chunks(d.N, p.Threads, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				pr := fastSigmoid(margin[i])
-				g := pr - d.Y[i]
-				h := pr * (1 - pr)
-				if h < 1e-16 {
-					h = 1e-16
-				}
-				gp[i] = grad{g, h}
-			}
-		})
-		for i := range rows {
-			rows[i] = int32(i)
-		}
-		t, leaves := b.grow(rows, d.F)
-		parallel(len(leaves), p.Threads, func(k int) {
-			lf := leaves[k]
-			v := t.Threshold[lf.node]
-			for _, r := range rows[lf.start:lf.end] {
-				margin[r] += v
-			}
-		})
-		t.compile()
-		m.Trees = append(m.Trees, t)
+		m.Trees = append(m.Trees, t.buildTree())
 		rep.Add(1)
 	}
 	return m, nil
 }
 
-type builder struct {
-	p        Params
-	q        *quantized
-	gp       []grad
-	nbins    []int
-	scratch  []int32 // partition buffers
-	scratch2 []int32
-	partial  []gradPair
+const chunk = 8192
+
+// fastSigmoid32 is 1/(1+e^-x) rounded to float32, with e^x computed by range reduction
+// and a degree-9 polynomial (relative error below 1e-9, far under float32's resolution):
+// the training loop's hot spot, and a pure function, so results stay deterministic.
+func fastSigmoid32(x float32) float32 {
+	v := -float64(x)
+	if v > 700 {
+		return 0
+	}
+	if v < -700 {
+		return 1
+	}
+	// Round to the nearest integer without a branch or a call.
+	const magic = 0x1.8p52
+	k := (v*math.Log2E + magic) - magic
+	r := v - k*math.Ln2
+	e := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040+r*(1.0/40320+r*(1.0/362880)))))))))
+	e *= math.Float64frombits(uint64(int64(k)+1023) << 52)
+	return float32(1 / (1 + e))
 }
 
-// hist is a node's histogram, flattened: feature f's bins start at q.off[f], the slot
-// after its bins holds its missing values.
-type hist []gradPair
-
-func (b *builder) newHist() hist { return make(hist, b.q.size) }
-
-// view returns feature f's part of h.
-func (b *builder) view(h hist, f int) []gradPair {
-	return h[b.q.off[f] : b.q.off[f]+b.nbins[f]+1]
+// gradient sets the gradient and hessian of row i from its margin.
+func (t *trainer) gradient(i int) {
+	p := fastSigmoid32(t.margin[i])
+	t.gh[2*i] = p - t.labels[i]
+	h := p * (1 - p)
+	if h < 1e-16 {
+		h = 1e-16
+	}
+	t.gh[2*i+1] = h
 }
 
-// blockRows is the number of rows each partial histogram covers. Partial histograms
-// are added in block order, so sums do not depend on the number of threads.
-const blockRows = 8192
-
-// buildAll fills the histograms of nodes (already allocated) from their rows. The rows
-// of every node are cut into blocks of blockRows; blocks are accumulated in parallel into
-// partial histograms, which are added per node in block order.
-func (b *builder) buildAll(nodes []*node, rows []int32) {
-	nf := len(b.nbins)
-	flat, gp := b.q.flat, b.gp
+// buildHists fills the histograms of nodes, one task per (node, feature).
+func (t *trainer) buildHists(nodes []*node) {
+	for _, nd := range nodes {
+		if nd.hist == nil {
+			nd.hist = make([]float64, 2*t.nbins)
+		} else {
+			clear(nd.hist)
+		}
+	}
+	// Tasks are fixed blocks of rows (independent of the number of threads); a node of
+	// several blocks sums their partial histograms in block order.
 	type task struct {
-		n      *node
-		lo, hi int
+		nd         *node
+		begin, end int
+		hist       []float64
 	}
 	var tasks []task
-	for _, n := range nodes {
-		for lo := n.start; lo < n.end; lo += blockRows {
-			tasks = append(tasks, task{n, lo, min(lo+blockRows, n.end)})
+	stride := 2 * t.nbins
+	np := 0
+	for _, nd := range nodes {
+		if nd.end-nd.begin <= histBlock {
+			tasks = append(tasks, task{nd: nd, begin: nd.begin, end: nd.end, hist: nd.hist})
+			continue
+		}
+		for b := nd.begin; b < nd.end; b += histBlock {
+			tasks = append(tasks, task{nd: nd, begin: b, end: min(b+histBlock, nd.end)})
+			np++
 		}
 	}
-	size := b.q.size
-	if cap(b.partial) < len(tasks)*size {
-		b.partial = make([]gradPair, len(tasks)*size)
+	if len(t.partials) < np*stride {
+		t.partials = make([]float64, np*stride)
 	}
-	part := b.partial[:len(tasks)*size]
-	parallel(len(tasks), b.p.Threads, func(k int) {
-		dst := part[k*size : (k+1)*size]
-		clear(dst)
-		for _, r := range rows[tasks[k].lo:tasks[k].hi] {
-			g, h := float64(gp[r].g), float64(gp[r].h)
-			base := int(r) * nf
-			for _, idx := range flat[base : base+nf] {
-				dst[idx].g += g
-				dst[idx].h += h
+	k := 0
+	for i := range tasks {
+		if tasks[i].hist == nil {
+			tasks[i].hist = t.partials[k*stride : (k+1)*stride]
+			clear(tasks[i].hist)
+			k++
+		}
+	}
+	parallelFor(t.threads, len(tasks), func(i int) {
+		tk := &tasks[i]
+		var rows []int32
+		if tk.nd.begin != 0 || tk.nd.end != t.n {
+			rows = t.rows[tk.begin:tk.end]
+		}
+		if tk.nd.depth == 0 {
+			// The root's pass over every row also computes the gradients from the
+			// margins the previous tree left.
+			for i := tk.begin; i < tk.end; i++ {
+				t.gradient(i)
+			}
+		}
+		histRows(tk.hist, t.binsRow, t.nf, t.gh, rows, tk.begin, tk.end)
+	})
+	// Sum the partial histograms, one task per node and feature.
+	parallelFor(t.threads, len(nodes)*t.nf, func(i int) {
+		nd, f := nodes[i/t.nf], i%t.nf
+		if nd.end-nd.begin <= histBlock {
+			return
+		}
+		lo, hi := 2*t.off[f], 2*t.off[f+1]
+		h := nd.hist[lo:hi]
+		for _, tk := range tasks {
+			if tk.nd != nd {
+				continue
+			}
+			for j, v := range tk.hist[lo:hi] {
+				h[j] += v
 			}
 		}
 	})
-	first := 0
-	for _, n := range nodes {
-		clear(n.h)
-		for first < len(tasks) && tasks[first].n == n {
-			src := part[first*size : (first+1)*size]
-			for j := range n.h {
-				n.h[j].g += src[j].g
-				n.h[j].h += src[j].h
+}
+
+// histBlock is the number of rows whose histogram one task builds.
+const histBlock = 16384
+
+// histRows adds the gradient pairs of rows (or of rows begin..end-1 when rows is nil) to
+// the whole histogram h, row by row.
+func histRows(h []float64, binsRow []uint16, nf int, gh []float32, rows []int32, begin, end int) {
+	if rows == nil {
+		for i := begin; i < end; i++ {
+			g, hh := float64(gh[2*i]), float64(gh[2*i+1])
+			for _, j := range binsRow[i*nf : i*nf+nf] {
+				p := h[2*int(j) : 2*int(j)+2 : 2*int(j)+2]
+				p[0] += g
+				p[1] += hh
 			}
-			first++
+		}
+		return
+	}
+	for _, r := range rows {
+		i := int(r)
+		g, hh := float64(gh[2*i]), float64(gh[2*i+1])
+		for _, j := range binsRow[i*nf : i*nf+nf] {
+			p := h[2*int(j) : 2*int(j)+2 : 2*int(j)+2]
+			p[0] += g
+			p[1] += hh
 		}
 	}
 }
 
-func subtract(dst, parent, child hist) {
-	for j := range dst {
-		dst[j] = gradPair{parent[j].g - child[j].g, parent[j].h - child[j].h}
-	}
-}
-
-// chunks runs fn over [0, n) split into fixed ranges on up to threads goroutines.
-func chunks(n, threads int, fn func(lo, hi int)) {
-	const size = 16384
-	parallel((n+size-1)/size, threads, func(k int) { fn(k*size, min((k+1)*size, n)) })
-}
-
-type leafRange struct {
-	node       int
-	start, end int
-}
-
-type node struct {
-	id         int
-	start, end int // its rows in the rows slice
-	depth      int
-	sum        gradPair
-	h          hist
-}
-
-type split struct {
-	gain        float64
-	feature     int
-	bin         int // left: bins <= bin
-	defaultLeft bool
-	left, right gradPair
-}
-
-func (b *builder) weight(s gradPair) float64 {
-	g := s.g
-	switch {
-	case g > b.p.Alpha:
-		g -= b.p.Alpha
-	case g < -b.p.Alpha:
-		g += b.p.Alpha
-	default:
-		g = 0
-	}
-	return -g / (s.h + b.p.Lambda)
-}
-
-func (b *builder) score(s gradPair) float64 {
-	w := b.weight(s)
-	// -(2 G w + (H + lambda) w^2) - 2 alpha |w|, XGBoost's CalcGainGivenWeight
-	return -(2*s.g*w + (s.h+b.p.Lambda)*w*w) - 2*b.p.Alpha*math.Abs(w)
-}
-
-// bestSplit finds the best split of a node over all features.
-func (b *builder) bestSplit(n *node, parallelFeatures bool) split {
-	best := split{gain: 0, feature: -1}
-	parentScore := b.score(n.sum)
-	results := make([]split, len(b.nbins))
-	threads := 1
-	if parallelFeatures {
-		threads = b.p.Threads
-	}
-	parallel(len(b.nbins), threads, func(f int) {
-		hf := b.view(n.h, f)
-		nb := len(hf) - 1
-		miss := hf[nb]
-		fb := split{feature: -1}
-		var acc gradPair
-		for j := 0; j < nb-1; j++ {
-			acc.g += hf[j].g
-			acc.h += hf[j].h
-			// Missing values to the left, then to the right.
-			for _, dl := range [2]bool{true, false} {
-				l := acc
-				if dl {
-					l.g += miss.g
-					l.h += miss.h
-				}
-				r := gradPair{n.sum.g - l.g, n.sum.h - l.h}
-				if l.h < b.p.MinChildWeight || r.h < b.p.MinChildWeight {
-					continue
-				}
-				gain := b.score(l) + b.score(r) - parentScore
-				if gain > fb.gain || fb.feature < 0 && gain > 0 {
-					fb = split{gain: gain, feature: f, bin: j, defaultLeft: dl, left: l, right: r}
-				}
-				if miss.h == 0 {
-					break // no missing values: both directions are the same split
-				}
-			}
+// bestSplit finds the best split of nd on feature f, as XGBoost's hist evaluator does:
+// missing values first go right (scanning bins upwards), then, if the node has missing
+// values, left (scanning downwards); a later candidate wins only with a larger gain.
+func (t *trainer) bestSplit(nd *node, f int) split {
+	c := &t.cuts[f]
+	nb := len(c.Cuts)
+	h := nd.hist[2*t.off[f] : 2*t.off[f+1]]
+	parentGain := t.gainOf(nd.g, nd.h)
+	mcw := t.p.MinChildWeight
+	best := split{feature: f}
+	var gl, hl float64
+	for b := 0; b < nb; b++ {
+		gl += h[2*b]
+		hl += h[2*b+1]
+		if hl < mcw {
+			continue
 		}
-		results[f] = fb
-	})
-	for _, s := range results {
-		if s.feature >= 0 && s.gain > best.gain {
-			best = s
+		gr, hr := nd.g-gl, nd.h-hl
+		if hr < mcw {
+			continue
+		}
+		loss := float64(float32(t.gainOf(gl, hl)+t.gainOf(gr, hr)) - float32(parentGain))
+		if loss > best.gain {
+			best = split{gain: loss, feature: f, bin: b, threshold: c.Cuts[b], gl: gl, hl: hl, gr: gr, hr: hr}
+		}
+	}
+	if h[2*nb+1] <= 0 {
+		return best
+	}
+	var gr, hr float64
+	for b := nb - 1; b >= 0; b-- {
+		gr += h[2*b]
+		hr += h[2*b+1]
+		if hr < mcw {
+			continue
+		}
+		gl, hl := nd.g-gr, nd.h-hr
+		if hl < mcw {
+			continue
+		}
+		loss := float64(float32(t.gainOf(gl, hl)+t.gainOf(gr, hr)) - float32(parentGain))
+		if loss > best.gain {
+			thr := c.Min
+			if b > 0 {
+				thr = c.Cuts[b-1]
+			}
+			best = split{gain: loss, feature: f, bin: b - 1, threshold: thr, defaultLeft: true,
+				gl: gl, hl: hl, gr: gr, hr: hr}
 		}
 	}
 	return best
 }
 
-// partBlock is the number of rows one goroutine partitions at a time.
-const partBlock = 32768
-
-// partition splits the rows of several nodes, each rows[lo:hi] by its split, into the
-// rows going left followed by those going right, both in their original order, and
-// reports each node's number of left rows. Large nodes are cut into blocks partitioned
-// in parallel and then stitched together; the result does not depend on the threads.
-func (b *builder) partition(rows []int32, nodes func(yield func(lo, hi, feature int, bin uint16, defaultLeft bool, done func(nl int)))) {
-	type task struct {
-		lo, hi  int
-		bins    []uint16
-		bin     uint16
-		dl      int
-		nl      int
-		owner   int
-		leftAt  int // where its left rows go in the node's result
-		rightAt int
+// findSplits sets nd.split for every node, one task per (node, feature); ties go to the
+// lower feature index.
+func (t *trainer) findSplits(nodes []*node) {
+	res := make([]split, len(nodes)*t.nf)
+	parallelFor(t.threads, len(res), func(task int) {
+		res[task] = t.bestSplit(nodes[task/t.nf], task%t.nf)
+	})
+	for i, nd := range nodes {
+		best := split{}
+		for f := 0; f < t.nf; f++ {
+			if s := res[i*t.nf+f]; s.gain > best.gain {
+				best = s
+			}
+		}
+		nd.split = best
 	}
-	type owner struct {
-		lo, hi int
-		first  int // first task
-		done   func(int)
+}
+
+func (t *trainer) validSplit(s split) bool {
+	return s.gain > kRtEps && s.gain >= t.p.Gamma && s.hl > 0 && s.hr > 0
+}
+
+// partitionChunk is the number of rows one partition task handles.
+const partitionChunk = 16384
+
+// rightTest returns (lo, width) such that a row with bin b goes right iff
+// uint16(b-lo) < width: the bins after the split bin, plus the missing bin (the last,
+// numbered nb) unless missing values go left.
+func (t *trainer) rightTest(s split) (lo, width uint16) {
+	nb := len(t.cuts[s.feature].Cuts)
+	lo = uint16(s.bin + 1)
+	w := nb - (s.bin + 1)
+	if !s.defaultLeft {
+		w++
+	}
+	return lo, uint16(w)
+}
+
+// partition moves, in every node of nodes, the rows that go left to the front of its
+// range, keeping row order on both sides, and sets the nodes' mid. Work is split in
+// fixed chunks of rows, so the result does not depend on the number of threads.
+func (t *trainer) partition(nodes []*node) {
+	type task struct {
+		nd         *node
+		begin, end int
+		left       int // rows going left in this chunk
+		lout, rout int // where this chunk's left and right rows go in scratch
 	}
 	var tasks []task
-	var owners []owner
-	nodes(func(lo, hi, feature int, bin uint16, defaultLeft bool, done func(int)) {
-		owners = append(owners, owner{lo: lo, hi: hi, first: len(tasks), done: done})
-		for s := lo; s < hi; s += partBlock {
-			tasks = append(tasks, task{lo: s, hi: min(s+partBlock, hi), bins: b.q.bins[feature], bin: bin, dl: b2i(defaultLeft), owner: len(owners) - 1})
+	for _, nd := range nodes {
+		for b := nd.begin; b < nd.end; b += partitionChunk {
+			tasks = append(tasks, task{nd: nd, begin: b, end: min(b+partitionChunk, nd.end)})
 		}
-	})
-	parallel(len(tasks), b.p.Threads, func(k int) {
-		t := &tasks[k]
-		seg, scratch := rows[t.lo:t.hi], b.scratch[t.lo:t.hi]
-		nl, nr := 0, 0
-		for _, r := range seg {
-			bin := t.bins[r]
-			// Branch-free: missing values (missingBin > any bin) go to the default side.
-			left := b2i(bin <= t.bin) | b2i(bin == missingBin)&t.dl
-			seg[nl] = r
-			scratch[nr] = r
-			nl += left
-			nr += 1 - left
-		}
-		t.nl = nl
-	})
-	for oi := range owners {
-		o := &owners[oi]
-		nl := 0
-		for k := o.first; k < len(tasks) && tasks[k].owner == oi; k++ {
-			nl += tasks[k].nl
-		}
-		left, right := o.lo, o.lo+nl
-		for k := o.first; k < len(tasks) && tasks[k].owner == oi; k++ {
-			tasks[k].leftAt, tasks[k].rightAt = left, right
-			left += tasks[k].nl
-			right += (tasks[k].hi - tasks[k].lo) - tasks[k].nl
-		}
-		o.done(nl)
 	}
-	// Stitch: every task's left rows (at the start of its block) and right rows (in
-	// scratch) go to their places, through the second scratch buffer.
-	parallel(len(tasks), b.p.Threads, func(k int) {
-		t := &tasks[k]
-		copy(b.scratch2[t.leftAt:], rows[t.lo:t.lo+t.nl])
-		copy(b.scratch2[t.rightAt:], b.scratch[t.lo+t.nl : t.lo+t.nl+(t.hi-t.lo-t.nl)][:0])
-		copy(b.scratch2[t.rightAt:], b.scratch[t.lo:t.lo+(t.hi-t.lo-t.nl)])
+	// Each chunk splits its rows into its own stretch of scratch (left) and scratch2
+	// (right); the stores are branch-free and stay inside the chunk's stretch.
+	parallelFor(t.threads, len(tasks), func(i int) {
+		tk := &tasks[i]
+		bins := t.bins[tk.nd.split.feature]
+		lo, width := t.rightTest(tk.nd.split)
+		ls, rs := t.scratch, t.scratch2
+		l, r := tk.begin, tk.begin
+		for _, row := range t.rows[tk.begin:tk.end] {
+			inc := 0
+			if uint16(bins[row]-lo) >= width {
+				inc = 1
+			}
+			ls[l] = row
+			rs[r] = row
+			l += inc
+			r += 1 - inc
+		}
+		tk.left = l - tk.begin
 	})
-	parallel(len(tasks), b.p.Threads, func(k int) {
-		t := &tasks[k]
-		copy(rows[t.lo:t.hi], b.scratch2[t.lo:t.hi])
+	for i := 0; i < len(tasks); {
+		nd := tasks[i].nd
+		j, left := i, 0
+		for ; j < len(tasks) && tasks[j].nd == nd; j++ {
+			left += tasks[j].left
+		}
+		nd.mid = nd.begin + left
+		lout, rout := nd.begin, nd.mid
+		for k := i; k < j; k++ {
+			tasks[k].lout, tasks[k].rout = lout, rout
+			lout += tasks[k].left
+			rout += tasks[k].end - tasks[k].begin - tasks[k].left
+		}
+		i = j
+	}
+	parallelFor(t.threads, len(tasks), func(i int) {
+		tk := &tasks[i]
+		nr := tk.end - tk.begin - tk.left
+		copy(t.rows[tk.lout:tk.lout+tk.left], t.scratch[tk.begin:tk.begin+tk.left])
+		copy(t.rows[tk.rout:tk.rout+nr], t.scratch2[tk.begin:tk.begin+nr])
 	})
 }
 
-// grow builds one tree depth-wise over rows, partitioning rows in place so that each
-// leaf's rows are contiguous. It returns the tree and its leaves' row ranges. The nodes
-// of a level are searched, partitioned and histogrammed in parallel; every result is
-// computed the same way whatever the number of threads.
-func (b *builder) grow(rows []int32, nf int) (Tree, []leafRange) {
-	t := Tree{NumFeature: nf}
-	addNode := func(parent int32) int {
-		t.Left = append(t.Left, -1)
-		t.Right = append(t.Right, -1)
-		t.Parent = append(t.Parent, parent)
-		t.Feature = append(t.Feature, 0)
-		t.Threshold = append(t.Threshold, 0)
-		t.DefaultLeft = append(t.DefaultLeft, false)
-		t.BaseWeight = append(t.BaseWeight, 0)
-		t.LossChange = append(t.LossChange, 0)
-		t.SumHessian = append(t.SumHessian, 0)
-		return len(t.Left) - 1
+// buildTree grows one tree depth-wise (XGBoost's default grow policy), numbering nodes
+// breadth-first, and adds its leaves to the margins.
+func (t *trainer) buildTree() Tree {
+	var tr Tree
+	addNode := func(parent int32) int32 {
+		id := int32(len(tr.Left))
+		tr.Left = append(tr.Left, -1)
+		tr.Right = append(tr.Right, -1)
+		tr.Parent = append(tr.Parent, parent)
+		tr.SplitIndex = append(tr.SplitIndex, 0)
+		tr.SplitCondition = append(tr.SplitCondition, 0)
+		tr.DefaultLeft = append(tr.DefaultLeft, false)
+		tr.BaseWeight = append(tr.BaseWeight, 0)
+		tr.LossChange = append(tr.LossChange, 0)
+		tr.SumHessian = append(tr.SumHessian, 0)
+		return id
 	}
-	root := &node{id: addNode(math.MaxInt32), start: 0, end: len(rows), h: b.newHist()}
-	b.buildAll([]*node{root}, rows)
-	for _, gp := range b.view(root.h, 0) {
-		root.sum.g += gp.g
-		root.sum.h += gp.h
+	for i := range t.rows {
+		t.rows[i] = int32(i)
 	}
+	root := &node{id: addNode(-1), begin: 0, end: t.n}
+	var leaves []*node
+	var final []*node // nodes split at the last level, whose rows were not partitioned
 	level := []*node{root}
-	var leaves []leafRange
+	t.buildHists(level)
+	// The root's sums are those of any feature's histogram (missing bin included).
+	for j := 0; j < 2*t.off[1]; j += 2 {
+		root.g += root.hist[j]
+		root.h += root.hist[j+1]
+	}
+	var spare [][]float64
 	for len(level) > 0 {
-		splits := make([]split, len(level))
-		parallel(len(level), b.p.Threads, func(k int) {
-			if n := level[k]; n.depth < b.p.MaxDepth {
-				splits[k] = b.bestSplit(n, len(level) == 1)
-			} else {
-				splits[k] = split{feature: -1}
-			}
-		})
-		type pending struct {
-			n    *node
-			s    split
-			l, r *node
+		depth := level[0].depth
+		for _, nd := range level {
+			w := t.weightOf(nd.g, nd.h)
+			tr.BaseWeight[nd.id] = float32(w)
+			tr.SumHessian[nd.id] = float32(nd.h)
 		}
-		var work []pending
-		for k, n := range level {
-			s := splits[k]
-			t.BaseWeight[n.id] = float32(b.weight(n.sum))
-			t.SumHessian[n.id] = float32(n.sum.h)
-			if s.feature < 0 || s.gain <= 1e-6 || s.gain < b.p.Gamma {
-				t.Threshold[n.id] = float32(b.p.Eta * b.weight(n.sum))
-				leaves = append(leaves, leafRange{n.id, n.start, n.end})
-				n.h = nil
+		if depth >= t.p.MaxDepth {
+			leaves = append(leaves, level...)
+			break
+		}
+		t.findSplits(level)
+		var next []*node
+		var splitNodes []*node
+		for _, nd := range level {
+			s := nd.split
+			if !t.validSplit(s) {
+				leaves = append(leaves, nd)
 				continue
 			}
-			l := &node{id: addNode(int32(n.id)), depth: n.depth + 1, sum: s.left}
-			r := &node{id: addNode(int32(n.id)), depth: n.depth + 1, sum: s.right}
-			t.Left[n.id], t.Right[n.id] = int32(l.id), int32(r.id)
-			t.Feature[n.id] = int32(s.feature)
-			t.Threshold[n.id] = b.q.cuts[s.feature][s.bin]
-			t.DefaultLeft[n.id] = s.defaultLeft
-			t.LossChange[n.id] = float32(s.gain)
-			work = append(work, pending{n, s, l, r})
+			splitNodes = append(splitNodes, nd)
 		}
-		// Partition each split node's rows: left first, both sides in row order.
-		b.partition(rows, func(yield func(lo, hi int, feature int, bin uint16, defaultLeft bool, done func(nl int))) {
-			for _, w := range work {
-				yield(w.n.start, w.n.end, w.s.feature, uint16(w.s.bin), w.s.defaultLeft, func(nl int) {
-					w.l.start, w.l.end = w.n.start, w.n.start+nl
-					w.r.start, w.r.end = w.n.start+nl, w.n.end
-				})
+		last := depth+1 >= t.p.MaxDepth
+		if last {
+			// The children are leaves: rather than partitioning, the margin update
+			// below sends each row of these nodes to its side.
+			final = append(final, splitNodes...)
+			for _, nd := range splitNodes {
+				nd.mid = -1
 			}
-		})
-		// Histograms: build the smaller child of each pair, subtract for the other.
-		var small []*node
-		for _, w := range work {
-			if w.l.depth < b.p.MaxDepth {
-				sm := w.l
-				if w.r.end-w.r.start < w.l.end-w.l.start {
-					sm = w.r
+		} else {
+			t.partition(splitNodes)
+		}
+		var build []*node
+		for _, nd := range splitNodes {
+			s := nd.split
+			tr.SplitIndex[nd.id] = int32(s.feature)
+			tr.SplitCondition[nd.id] = s.threshold
+			tr.DefaultLeft[nd.id] = s.defaultLeft
+			tr.LossChange[nd.id] = float32(s.gain)
+			l := &node{id: addNode(nd.id), depth: depth + 1, begin: nd.begin, end: nd.mid, g: s.gl, h: s.hl}
+			r := &node{id: addNode(nd.id), depth: depth + 1, begin: nd.mid, end: nd.end, g: s.gr, h: s.hr}
+			if last {
+				l.begin, l.end, r.begin, r.end = 0, 0, 0, 0
+			}
+			tr.Left[nd.id], tr.Right[nd.id] = l.id, r.id
+			next = append(next, l, r)
+			if depth+1 < t.p.MaxDepth {
+				// Build the smaller child's histogram, derive the other by subtraction.
+				small, large := l, r
+				if r.end-r.begin < l.end-l.begin {
+					small, large = r, l
 				}
-				sm.h = b.newHist()
-				small = append(small, sm)
+				if n := len(spare); n > 0 {
+					small.hist, spare = spare[n-1], spare[:n-1]
+				}
+				large.hist = nd.hist
+				nd.hist = nil
+				build = append(build, small)
+			} else {
+				spare = append(spare, nd.hist)
+				nd.hist = nil
 			}
 		}
-		b.buildAll(small, rows)
-		var next []*node
-		for _, w := range work {
-			if w.l.depth < b.p.MaxDepth {
-				large := w.l
-				if w.l.h != nil {
-					large = w.r
-				}
-				sm := w.l
-				if large == w.l {
-					sm = w.r
-				}
-				large.h = w.n.h
-				subtract(large.h, w.n.h, sm.h)
+		for _, nd := range level {
+			if nd.hist != nil {
+				spare = append(spare, nd.hist)
+				nd.hist = nil
 			}
-			w.n.h = nil
-			next = append(next, w.l, w.r)
+		}
+		if len(build) > 0 {
+			t.buildHists(build)
+			// Subtract: the large child holds the parent's histogram.
+			for i := 0; i+1 < len(next); i += 2 {
+				l, r := next[i], next[i+1]
+				small, large := l, r
+				if r.end-r.begin < l.end-l.begin {
+					small, large = r, l
+				}
+				for j, v := range small.hist {
+					large.hist[j] -= v
+				}
+			}
 		}
 		level = next
 	}
-	t.NumNodes = len(t.Left)
-	return t, leaves
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
+	eta := float32(t.p.Eta)
+	for _, nd := range leaves {
+		// XGBoost stores the scaled value both as the leaf value and as its base weight.
+		tr.SplitCondition[nd.id] = tr.BaseWeight[nd.id] * eta
+		tr.BaseWeight[nd.id] = tr.SplitCondition[nd.id]
 	}
-	return 0
-}
-
-// Split returns a seeded random partition of 0..n-1 into a training part and a held-out
-// part of about holdout*n rows, each in increasing order.
-func Split(n int, holdout float64, seed uint64) (train, test []int) {
-	perm := rand.New(rand.NewPCG(seed, 0x5917)).Perm(n)
-	k := int(math.Round(holdout * float64(n)))
-	testSet := make([]bool, n)
-	for _, i := range perm[:k] {
-		testSet[i] = true
+	// Add the leaves to the margins and compute the next round's gradients, in fixed
+	// blocks of rows.
+	type task struct {
+		v          float32
+		begin, end int
+		split      *node // when set, rows go to the leaves v (left) or vr (right)
+		vr         float32
 	}
-	for i := 0; i < n; i++ {
-		if testSet[i] {
-			test = append(test, i)
-		} else {
-			train = append(train, i)
+	var tasks []task
+	for _, nd := range leaves {
+		for b := nd.begin; b < nd.end; b += histBlock {
+			tasks = append(tasks, task{v: tr.SplitCondition[nd.id], begin: b, end: min(b+histBlock, nd.end)})
 		}
 	}
-	return train, test
-}
-
-// Subset returns the rows idx of d as a new Dataset.
-func (d *Dataset) Subset(idx []int) *Dataset {
-	s := &Dataset{N: len(idx), F: d.F, X: make([]float32, d.F*len(idx)), Y: make([]float32, len(idx))}
-	for k, i := range idx {
-		for f := 0; f < d.F; f++ {
-			s.X[f*s.N+k] = d.X[f*d.N+i]
-		}
-		s.Y[k] = d.Y[i]
-	}
-	return s
-}
-
-// NewDatasetRowMajor builds a Dataset from row-major features (row i is
-// x[i*f : (i+1)*f]) and labels.
-func NewDatasetRowMajor(x, labels []float32, f int) (*Dataset, error) {
-	if f <= 0 || len(x) != f*len(labels) {
-		return nil, fmt.Errorf("gbdt: %d values for %d rows of %d features", len(x), len(labels), f)
-	}
-	if len(labels) == 0 {
-		return nil, errors.New("gbdt: no rows")
-	}
-	n := len(labels)
-	d := &Dataset{N: n, F: f, X: make([]float32, f*n), Y: append([]float32(nil), labels...)}
-	for i := 0; i < n; i++ {
-		for j := 0; j < f; j++ {
-			d.X[j*n+i] = x[i*f+j]
+	for _, nd := range final {
+		vl, vr := tr.SplitCondition[tr.Left[nd.id]], tr.SplitCondition[tr.Right[nd.id]]
+		for b := nd.begin; b < nd.end; b += histBlock {
+			tasks = append(tasks, task{v: vl, vr: vr, split: nd, begin: b, end: min(b+histBlock, nd.end)})
 		}
 	}
-	return d, nil
-}
-
-// fastSigmoid is 1/(1+e^-x) in float32 for the training gradients, with e^-x computed by
-// range reduction and a polynomial: within 2 float32 ulps of the float64 result, at a
-// fraction of math.Exp's cost. Prediction uses sigmoid.
-func fastSigmoid(x float32) float32 {
-	t := -x
-	switch {
-	case t > 88:
-		return 0
-	case t < -88:
-		return 1
-	}
-	// e^t = 2^n * e^r with t = n ln2 + r, |r| <= ln2/2.
-	n := float32(math.Round(float64(t * 1.4426950408889634)))
-	r := t - n*0.693145751953125 - n*1.428606765330187e-06
-	// e^r by its Taylor polynomial to degree 7 (error below 1e-9 on |r| <= 0.35).
-	p := 1 + r*(1+r*(0.5+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040)))))))
-	e := p * math.Float32frombits(uint32(int32(n)+127)<<23)
-	return 1 / (1 + e)
+	parallelFor(t.threads, len(tasks), func(i int) {
+		tk := tasks[i]
+		if tk.split == nil {
+			for _, r := range t.rows[tk.begin:tk.end] {
+				t.margin[r] += tk.v
+			}
+			return
+		}
+		bins := t.bins[tk.split.split.feature]
+		lo, width := t.rightTest(tk.split.split)
+		for _, r := range t.rows[tk.begin:tk.end] {
+			v := tk.vr
+			if uint16(bins[r]-lo) >= width {
+				v = tk.v
+			}
+			t.margin[r] += v
+		}
+	})
+	return tr
 }

@@ -1,19 +1,18 @@
-// Package train is the model stage: it fits gradient-boosted trees (XGBoost's defaults)
-// to the training rows, reports held-out ROC AUC and log loss, and writes the model in
-// XGBoost's JSON format with a sha256 checksum file (REFERENCE.md "Stage 6").
+// Package train is the model stage: it reads the training rows (the reference's
+// link_train.csv format), holds out a seeded share of them to measure ROC AUC and log
+// loss, fits a gradient-boosted tree model on the rest with XGBoost's defaults, and writes
+// the model in XGBoost's JSON format with a sha256 checksum sidecar.
 package train
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"time"
+	"runtime"
 
 	"github.com/addlink/addlink/checksum"
 	"github.com/addlink/addlink/datasets"
@@ -22,24 +21,32 @@ import (
 	"github.com/addlink/addlink/internal/progress"
 )
 
-// Options configures the stage. Either Wiki (with DataDir) or TrainingFile and ModelOut.
+// Options configure a training run. Either Wiki (with DataDir) or TrainingFile and
+// ModelOut must be set.
 type Options struct {
-	Wiki         string
-	DataDir      string
-	TrainingFile string // default <data-dir>/<wiki>/training/link_train.csv
-	ModelOut     string // default <data-dir>/<wiki>/<wiki>.linkmodel.json
-	Holdout      float64
-	HoldoutFile  string // evaluate on this file's rows instead of holding out a share
-	Seed         uint64
-	Params       gbdt.Params
+	DataDir string
+	Wiki    string
+	// TrainingFile and ModelOut override the paths derived from Wiki:
+	// <data-dir>/<wiki>/training/link_train.csv and <data-dir>/<wiki>/<wiki>.linkmodel.json.
+	TrainingFile string
+	ModelOut     string
+	// Holdout is the share of rows held out for evaluation (the reference: 0.33); 0
+	// trains on every row and skips the evaluation.
+	Holdout float64
+	// Seed seeds the hold-out split (the reference: 7; the split equals scikit-learn's
+	// train_test_split(test_size=Holdout, random_state=Seed)).
+	Seed uint32
+	// Params are the boosting parameters; Params.Threads is the number of threads.
+	Params gbdt.Params
 }
 
-// DefaultOptions has the reference's hold-out (33%, seed 7) and XGBoost's defaults.
+// DefaultOptions returns the reference's settings: 33% hold-out, seed 7, XGBoost's
+// default parameters.
 func DefaultOptions() Options {
-	return Options{Holdout: 0.33, Seed: 7, Params: gbdt.DefaultParams()}
+	return Options{DataDir: "data", Holdout: 0.33, Seed: 7, Params: gbdt.DefaultParams()}
 }
 
-// Validate fills the default paths and checks the options.
+// Validate checks the options and fills the paths derived from Wiki.
 func (o *Options) Validate() error {
 	if o.Wiki != "" {
 		if err := datasets.CheckWikiID(o.Wiki); err != nil {
@@ -54,135 +61,128 @@ func (o *Options) Validate() error {
 		}
 	}
 	if o.TrainingFile == "" || o.ModelOut == "" {
-		return errors.New("train: give --wiki, or --training-file and --model-out")
+		return errors.New("train: give a wiki, or a training file and a model output path")
 	}
-	if o.Holdout < 0 || o.Holdout >= 1 {
-		return fmt.Errorf("train: --holdout %v must be in [0, 1)", o.Holdout)
+	if !(o.Holdout >= 0 && o.Holdout < 1) {
+		return fmt.Errorf("train: hold-out share %v not in [0,1)", o.Holdout)
 	}
 	return o.Params.Validate()
 }
 
-// Summary is what the stage reports.
+// Summary describes a training run; it is also written as JSON beside the model when
+// training for a wiki.
 type Summary struct {
-	TrainingFile string  `json:"training_file"`
-	Model        string  `json:"model"`
-	Rows         int     `json:"rows"`
-	Positives    int     `json:"positives"`
-	TrainRows    int     `json:"train_rows"`
-	HoldoutRows  int     `json:"holdout_rows"`
-	AUC          float64 `json:"roc_auc"`  // NaN when undefined (JSON null)
-	LogLoss      float64 `json:"log_loss"` // NaN when there is no hold-out
-	SHA256       string  `json:"sha256"`
-	Seconds      float64 `json:"seconds"`
+	TrainingFile string `json:"training_file"`
+	Model        string `json:"model"`
+	ModelSHA256  string `json:"model_sha256"`
+	Rows         int    `json:"rows"`
+	Positives    int    `json:"positives"`
+	TrainRows    int    `json:"train_rows"`
+	TestRows     int    `json:"test_rows"`
+	// ROCAUC and LogLoss are measured on the held-out rows; nil without hold-out or
+	// when the held-out rows have only one class.
+	ROCAUC   *float64 `json:"roc_auc"`
+	LogLoss  *float64 `json:"log_loss"`
+	Holdout  float64  `json:"holdout"`
+	Seed     uint32   `json:"seed"`
+	Trees    int      `json:"trees"`
+	MaxDepth int      `json:"max_depth"`
+	Eta      float64  `json:"eta"`
+	Features []string `json:"features"`
 }
 
-// MarshalJSON writes NaN figures as null.
-func (s Summary) MarshalJSON() ([]byte, error) {
-	type plain Summary
-	b, err := json.Marshal(struct {
-		plain
-		AUC     *float64 `json:"roc_auc"`
-		LogLoss *float64 `json:"log_loss"`
-	}{plain(s), nanToNil(s.AUC), nanToNil(s.LogLoss)})
-	if err != nil {
-		return nil, err
+// subset returns the rows idx of d, in that order.
+func subset(d *gbdt.Dataset, idx []int) *gbdt.Dataset {
+	s := &gbdt.Dataset{Features: make([][]float32, len(d.Features)), Labels: make([]float32, len(idx))}
+	for f, col := range d.Features {
+		c := make([]float32, len(idx))
+		for i, r := range idx {
+			c[i] = col[r]
+		}
+		s.Features[f] = c
 	}
-	return b, nil
-}
-
-func nanToNil(f float64) *float64 {
-	if math.IsNaN(f) {
-		return nil
+	for i, r := range idx {
+		s.Labels[i] = d.Labels[r]
 	}
-	return &f
+	return s
 }
 
-// Run trains the model and writes it with its checksum.
-func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
-	start := time.Now()
+// Run trains the model as opts say and writes it (temporary file + rename) with its
+// checksum sidecar; for a wiki it also writes the stage summary. It returns ctx.Err()
+// when cancelled between trees, leaving no model behind.
+func Run(ctx context.Context, opts Options, p progress.Reporter) (Summary, error) {
 	p = progress.OrNop(p)
-	mat, err := datasets.ReadTrainingMatrix(o.TrainingFile, o.Params.Threads)
+	if err := opts.Validate(); err != nil {
+		return Summary{}, err
+	}
+	sum := Summary{TrainingFile: opts.TrainingFile, Model: opts.ModelOut, Holdout: opts.Holdout,
+		Seed: opts.Seed, Trees: opts.Params.Rounds, MaxDepth: opts.Params.MaxDepth,
+		Eta: opts.Params.Eta, Features: FeatureNames[:]}
+	p.Phase("reading "+filepath.Base(opts.TrainingFile), 0, "rows")
+	threads := opts.Params.Threads
+	if threads <= 0 {
+		threads = runtime.NumCPU()
+	}
+	all, err := ReadTrainingFile(opts.TrainingFile, threads)
 	if err != nil {
-		return Summary{}, fmt.Errorf("train: %w", err)
+		return sum, fmt.Errorf("train: %w", err)
 	}
-	if mat.Rows() == 0 {
-		return Summary{}, fmt.Errorf("train: %s has no rows", o.TrainingFile)
-	}
-	nTrain := mat.Rows()
-	if o.HoldoutFile != "" {
-		held, err := datasets.ReadTrainingMatrix(o.HoldoutFile, o.Params.Threads)
-		if err != nil {
-			return Summary{}, fmt.Errorf("train: %w", err)
-		}
-		mat.X = append(mat.X, held.X...)
-		mat.Y = append(mat.Y, held.Y...)
-	}
-	pos := 0
-	for _, y := range mat.Y {
+	sum.Rows = all.NumRows()
+	for _, y := range all.Labels {
 		if y == 1 {
-			pos++
+			sum.Positives++
 		}
 	}
-	all, err := gbdt.NewDatasetRowMajor(mat.X, mat.Y, len(datasets.FeatureNames))
-	if err != nil {
-		return Summary{}, err
+	p.Add(int64(sum.Rows))
+	if sum.Rows == 0 {
+		return sum, fmt.Errorf("train: %s has no rows", opts.TrainingFile)
 	}
-	trainIdx, testIdx := gbdt.Split(all.N, o.Holdout, o.Seed)
-	if o.HoldoutFile != "" {
-		trainIdx, testIdx = trainIdx[:0], testIdx[:0]
-		for i := 0; i < all.N; i++ {
-			if i < nTrain {
-				trainIdx = append(trainIdx, i)
-			} else {
-				testIdx = append(testIdx, i)
-			}
-		}
-	}
-	if len(trainIdx) == 0 {
-		return Summary{}, fmt.Errorf("train: no rows left to train on (%d rows, hold-out %v)", all.N, o.Holdout)
-	}
-	m, err := gbdt.Train(ctx, all.Subset(trainIdx), o.Params, p)
-	if err != nil {
-		return Summary{}, err
-	}
-	m.FeatureName = nil
-	m.Attributes = map[string]string{"scikit_learn": strings.Replace(sklearnMeta, "%d", strconv.Itoa(o.Params.Rounds), 1)}
-	s := Summary{TrainingFile: o.TrainingFile, Model: o.ModelOut, Rows: all.N, Positives: pos,
-		TrainRows: len(trainIdx), HoldoutRows: len(testIdx), AUC: math.NaN(), LogLoss: math.NaN()}
+	trainIdx, testIdx := gbdt.HoldoutSplit(sum.Rows, opts.Holdout, opts.Seed)
+	trainSet := all
 	if len(testIdx) > 0 {
-		held := all.Subset(testIdx)
-		pred := m.PredictDataset(held, o.Params.Threads)
-		probs := make([]float64, len(pred))
-		for i, v := range pred {
-			probs[i] = float64(v)
+		trainSet = subset(all, trainIdx)
+	}
+	sum.TrainRows, sum.TestRows = len(trainIdx), len(testIdx)
+	if sum.TrainRows == 0 {
+		return sum, fmt.Errorf("train: no rows left to train on after holding out %d of %d", sum.TestRows, sum.Rows)
+	}
+	model, err := gbdt.Train(ctx, trainSet, opts.Params, p)
+	if err != nil {
+		return sum, fmt.Errorf("train: %w", err)
+	}
+	if len(testIdx) > 0 {
+		test := subset(all, testIdx)
+		probs := model.PredictColumns(test.Features, threads)
+		if auc := gbdt.AUC(test.Labels, probs); !math.IsNaN(auc) {
+			sum.ROCAUC = &auc
 		}
-		s.AUC = gbdt.AUC(probs, held.Y)
-		s.LogLoss = gbdt.LogLoss(probs, held.Y)
+		ll := gbdt.LogLoss(test.Labels, probs)
+		sum.LogLoss = &ll
 	}
-	var buf bytes.Buffer
-	if err := m.WriteJSON(&buf); err != nil {
-		return Summary{}, err
+	b, err := model.MarshalJSON()
+	if err != nil {
+		return sum, fmt.Errorf("train: %w", err)
 	}
-	if s.SHA256, err = atomicfile.WriteFile(o.ModelOut, buf.Bytes()); err != nil {
-		return Summary{}, err
+	if dir := filepath.Dir(opts.ModelOut); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return sum, fmt.Errorf("train: %w", err)
+		}
 	}
-	if err := checksum.WriteSidecar(o.ModelOut, s.SHA256); err != nil {
-		return Summary{}, err
+	if sum.ModelSHA256, err = atomicfile.WriteFile(opts.ModelOut, b); err != nil {
+		return sum, fmt.Errorf("train: writing the model: %w", err)
 	}
-	s.Seconds = time.Since(start).Seconds()
-	if o.Wiki != "" {
-		b, err := json.MarshalIndent(s, "", "  ")
+	if err := checksum.WriteSidecar(opts.ModelOut, sum.ModelSHA256); err != nil {
+		return sum, fmt.Errorf("train: %w", err)
+	}
+	if opts.Wiki != "" {
+		js, err := json.MarshalIndent(sum, "", " ")
 		if err != nil {
-			return s, err
+			return sum, fmt.Errorf("train: %w", err)
 		}
-		l := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
-		if _, err := atomicfile.WriteFile(filepath.Clean(l.Summary("train")), append(b, '\n')); err != nil {
-			return s, err
+		l := datasets.Layout{DataDir: opts.DataDir, Wiki: opts.Wiki}
+		if _, err := atomicfile.WriteFile(l.Summary("train"), append(js, '\n')); err != nil {
+			return sum, fmt.Errorf("train: writing the summary: %w", err)
 		}
 	}
-	return s, nil
+	return sum, nil
 }
-
-// sklearnMeta is the "scikit_learn" attribute XGBoost 1.7.4 saves for a default
-// XGBClassifier, so that XGBClassifier().load_model restores a classifier.
-const sklearnMeta = `{"use_label_encoder": null, "n_estimators": %d, "objective": "binary:logistic", "max_depth": null, "max_leaves": null, "max_bin": null, "grow_policy": null, "learning_rate": null, "verbosity": null, "booster": null, "tree_method": "hist", "gamma": null, "min_child_weight": null, "max_delta_step": null, "subsample": null, "sampling_method": null, "colsample_bytree": null, "colsample_bylevel": null, "colsample_bynode": null, "reg_alpha": null, "reg_lambda": null, "scale_pos_weight": null, "base_score": null, "missing": NaN, "num_parallel_tree": null, "random_state": null, "n_jobs": null, "monotone_constraints": null, "interaction_constraints": null, "importance_type": null, "gpu_id": null, "validate_parameters": null, "predictor": null, "enable_categorical": false, "feature_types": null, "max_cat_to_onehot": null, "max_cat_threshold": null, "eval_metric": null, "early_stopping_rounds": null, "callbacks": null, "classes_": [0, 1], "n_classes_": 2, "_estimator_type": "classifier"}`

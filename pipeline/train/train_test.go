@@ -1,10 +1,16 @@
 package train
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -14,75 +20,247 @@ import (
 	"github.com/addlink/addlink/internal/testfixtures"
 )
 
-func TestRunForWiki(t *testing.T) {
-	src, err := os.ReadFile(testfixtures.Path(t, "reference/elwikivoyage/link_train.tsv"))
+func TestReadTraining(t *testing.T) {
+	good := "P\tm\tT\t1\t4\t1\t995.0010010010008\t1.0000001\t1.0\tFalse\n" +
+		"P\tm t\tT2\t2\t5\t3\tnan\t\t0.5\tTrue\r\n\n"
+	d, err := ReadTraining(strings.NewReader(good), "good")
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	l := datasets.Layout{DataDir: dir, Wiki: "elwikivoyage"}
-	os.MkdirAll(l.TrainingDir(), 0o755)
-	os.WriteFile(l.LinkTrain(), src, 0o644)
-	o := DefaultOptions()
-	o.Wiki, o.DataDir = "elwikivoyage", dir
-	o.Params.Threads = 2
-	if err := o.Validate(); err != nil {
-		t.Fatal(err)
+	if d.NumRows() != 2 || d.Labels[0] != 0 || d.Labels[1] != 1 {
+		t.Fatalf("rows %d, labels %v", d.NumRows(), d.Labels)
 	}
-	s, err := Run(context.Background(), o, nil)
-	if err != nil {
-		t.Fatal(err)
+	if d.Features[3][0] != float32(995.0010010010008) || !math.IsNaN(float64(d.Features[3][1])) ||
+		!math.IsNaN(float64(d.Features[4][1])) || d.Features[5][1] != 0.5 {
+		t.Errorf("features %v", d.Features)
 	}
-	if s.Rows != 1872 || s.Positives != 640 || s.HoldoutRows != 618 || s.AUC < 0.85 {
-		t.Errorf("summary %+v", s)
-	}
-	if err := checksum.Verify(l.Model() + checksum.Ext); err != nil {
-		t.Error(err)
-	}
-	f, _ := os.Open(l.Model())
-	defer f.Close()
-	m, err := gbdt.ReadJSON(f)
-	if err != nil || len(m.Trees) != 100 || m.NumFeature != 6 {
-		t.Fatalf("model: %v, %d trees", err, len(m.Trees))
-	}
-	if _, err := os.Stat(l.Summary("train")); err != nil {
-		t.Error(err)
-	}
-	// A second run gives the same bytes.
-	first, _ := os.ReadFile(l.Model())
-	o.Params.Threads = 1
-	if _, err := Run(context.Background(), o, nil); err != nil {
-		t.Fatal(err)
-	}
-	second, _ := os.ReadFile(l.Model())
-	if string(first) != string(second) {
-		t.Error("retraining with another thread count changed the model")
+	for _, tc := range []struct {
+		name, in string
+		line     int
+		col      int
+		err      error
+	}{
+		{"too few fields", "P\tm\tT\t1\t4\t1\t9\t1\tTrue\n", 1, 0, ErrFieldCount},
+		{"too many fields", "P\tm\tT\t1\t4\t1\t9\t1\t1\tTrue\tx\n", 1, 0, ErrFieldCount},
+		{"bad label", "P\tm\tT\t1\t4\t1\t9\t1\t1\tyes\n", 1, 10, ErrLabel},
+		{"non-numeric feature on line 2", "P\tm\tT\t1\t4\t1\t9\t1\t1\tTrue\nP\tm\tT\t1\tfour\t1\t9\t1\t1\tTrue\n", 2, 5, strconv.ErrSyntax},
+		{"infinite feature", "P\tm\tT\t1\t4\t1\tinf\t1\t1\tTrue\n", 1, 7, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ReadTraining(strings.NewReader(tc.in), "f.csv")
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %v is not a *ParseError", err)
+			}
+			if pe.Line != tc.line || pe.Column != tc.col || pe.File != "f.csv" {
+				t.Errorf("error %v at line %d field %d, want line %d field %d", err, pe.Line, pe.Column, tc.line, tc.col)
+			}
+			if tc.err != nil && !errors.Is(err, tc.err) {
+				t.Errorf("error %v does not wrap %v", err, tc.err)
+			}
+			if !strings.HasPrefix(err.Error(), fmt.Sprintf("f.csv:%d:", tc.line)) {
+				t.Errorf("error %q does not start with the file and line", err)
+			}
+		})
 	}
 }
 
-func TestBadRows(t *testing.T) {
-	dir := t.TempDir()
-	f := filepath.Join(dir, "t.csv")
-	os.WriteFile(f, []byte("P\tm\tT\t1\t2\t3\t4\t5\t6\tTrue\nP\tm\tT\t1\tx\t3\t4\t5\t6\tFalse\n"), 0o644)
-	o := DefaultOptions()
-	o.TrainingFile, o.ModelOut = f, filepath.Join(dir, "m.json")
-	if err := o.Validate(); err != nil {
+func FuzzReadTraining(f *testing.F) {
+	f.Add([]byte("P\tm\tT\t1\t4\t1\t995.0010010010008\t1.0000001\t1.0\tFalse\n"))
+	f.Add([]byte("P\tm\tT\t1\t4\t1\tnan\t\t1.0\tTrue\r\nP\tm\tT\t1\t4\t1\t3\t1\t1.0\tTrue"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, err := ReadTraining(bytes.NewReader(data), "fuzz")
+		if err != nil {
+			var pe *ParseError
+			if !errors.As(err, &pe) || pe.Line < 1 {
+				t.Fatalf("error %v is not a ParseError with a line", err)
+			}
+			return
+		}
+		for _, col := range d.Features {
+			if len(col) != d.NumRows() {
+				t.Fatalf("column of %d values for %d rows", len(col), d.NumRows())
+			}
+		}
+	})
+}
+
+func TestRunWiki(t *testing.T) {
+	src := testfixtures.Path(t, "reference/elwikivoyage/link_train.tsv")
+	dataDir := t.TempDir()
+	l := datasets.Layout{DataDir: dataDir, Wiki: "elwikivoyage"}
+	if err := os.MkdirAll(l.TrainingDir(), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Run(context.Background(), o, nil)
-	var pe *datasets.ParseError
-	if !errors.As(err, &pe) || pe.Line != 2 || !strings.Contains(err.Error(), "t.csv:2") {
-		t.Fatalf("err = %v, want a parse error on line 2", err)
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := os.Stat(o.ModelOut); !os.IsNotExist(err) {
-		t.Error("a model was written despite the error")
+	if err := os.WriteFile(l.LinkTrain(), b, 0o644); err != nil {
+		t.Fatal(err)
 	}
-	bad := DefaultOptions()
-	if err := bad.Validate(); err == nil {
-		t.Error("options without wiki or files validated")
+	opts := DefaultOptions()
+	opts.DataDir, opts.Wiki = dataDir, "elwikivoyage"
+	sum, err := Run(context.Background(), opts, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	bad.Wiki, bad.Holdout = "x", 1
-	if err := bad.Validate(); err == nil {
-		t.Error("hold-out 1 validated")
+	if sum.Rows != 1872 || sum.TestRows != 618 || sum.TrainRows != 1254 || sum.ROCAUC == nil {
+		t.Fatalf("summary %+v", sum)
+	}
+	if err := checksum.Verify(l.Model() + checksum.Ext); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(l.Summary("train")); err != nil {
+		t.Fatal(err)
+	}
+	// Same inputs: byte-identical model, whatever the number of threads.
+	first, _ := os.ReadFile(l.Model())
+	opts.Params.Threads = 1
+	if _, err := Run(context.Background(), opts, nil); err != nil {
+		t.Fatal(err)
+	}
+	second, _ := os.ReadFile(l.Model())
+	if !bytes.Equal(first, second) {
+		t.Error("the model differs between runs with different thread counts")
+	}
+	// The model reads back and holds 100 trees over the 6 features.
+	f, _ := os.Open(l.Model())
+	defer f.Close()
+	m, err := gbdt.ReadJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Trees) != 100 || m.NumFeature != 6 {
+		t.Errorf("model: %d trees, %d features", len(m.Trees), m.NumFeature)
+	}
+}
+
+func TestRunBadInput(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "bad.csv")
+	if err := os.WriteFile(in, []byte("P\tm\tT\t1\t4\t1\t9\t1\t1\tTrue\nP\tm\tT\t1\t4\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "m.json")
+	opts := DefaultOptions()
+	opts.TrainingFile, opts.ModelOut = in, out
+	_, err := Run(context.Background(), opts, nil)
+	if err == nil || !strings.Contains(err.Error(), "bad.csv:2:") {
+		t.Fatalf("error %v, want one naming bad.csv:2", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Error("a model was written from bad input")
+	}
+}
+
+func debianPython(t testing.TB) string {
+	t.Helper()
+	const py = "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import xgboost, numpy").Run(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s with python3-xgboost and python3-numpy is required in CI: %v", py, err)
+		}
+		t.Skipf("%s with python3-xgboost not available (CI would fail): %v", py, err)
+	}
+	return py
+}
+
+func writeLabelled(t testing.TB, path string, d *gbdt.Dataset) {
+	t.Helper()
+	var b bytes.Buffer
+	for i := 0; i < d.NumRows(); i++ {
+		for _, col := range d.Features {
+			if v := col[i]; v != v {
+				b.WriteString("nan\t")
+			} else {
+				b.WriteString(strconv.FormatFloat(float64(v), 'g', -1, 32) + "\t")
+			}
+		}
+		fmt.Fprintf(&b, "%d\n", int(d.Labels[i]))
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAUCVersusXGBoost trains on the reference's training files with the reference's
+// split and compares the held-out AUC with XGBoost 1.7.4's (hist, 2 threads) on the same
+// rows, run live.
+func TestAUCVersusXGBoost(t *testing.T) {
+	py := debianPython(t)
+	for _, wiki := range []string{"elwikivoyage", "viwiki", "ukwiki"} {
+		t.Run(wiki, func(t *testing.T) {
+			src := testfixtures.Path(t, "reference/"+wiki+"/link_train.tsv")
+			dir := t.TempDir()
+			opts := DefaultOptions()
+			opts.TrainingFile, opts.ModelOut = src, filepath.Join(dir, "m.json")
+			sum, err := Run(context.Background(), opts, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all, err := ReadTrainingFile(src, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			trainIdx, testIdx := gbdt.HoldoutSplit(all.NumRows(), opts.Holdout, opts.Seed)
+			trainPath, testPath := filepath.Join(dir, "train.tsv"), filepath.Join(dir, "test.tsv")
+			writeLabelled(t, trainPath, subset(all, trainIdx))
+			test := subset(all, testIdx)
+			writeLabelled(t, testPath, test)
+			out, err := exec.Command(py, filepath.Join(testfixtures.Root(t), "internal/gbdt/testdata/xgb_fit.py"), trainPath, testPath).Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var probs []float32
+			sc := bufio.NewScanner(bytes.NewReader(out))
+			for sc.Scan() {
+				if strings.HasPrefix(sc.Text(), "fit_seconds") {
+					continue
+				}
+				v, err := strconv.ParseFloat(sc.Text(), 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				probs = append(probs, float32(v))
+			}
+			theirs := gbdt.AUC(test.Labels, probs)
+			t.Logf("%s: held-out AUC ours %.5f, XGBoost %.5f (%d test rows)", wiki, *sum.ROCAUC, theirs, len(testIdx))
+			if math.Abs(*sum.ROCAUC-theirs) > 0.005 {
+				t.Errorf("held-out AUC ours %.5f, XGBoost %.5f", *sum.ROCAUC, theirs)
+			}
+		})
+	}
+}
+
+// TestParseTrainingPieces parses a file of several MB in 1 to 3 pieces: same rows, and a
+// bad line is reported with its line number in the whole file.
+func TestParseTrainingPieces(t *testing.T) {
+	var b bytes.Buffer
+	for i := 0; i < 40000; i++ {
+		fmt.Fprintf(&b, "Page %d\tm\tT\t%d\t%d\t3\tnan\t0.%d\t0.5\t%v\n", i, i%4, i, i, i%3 == 0)
+	}
+	data := b.Bytes()
+	one, err := ParseTraining(data, "f", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for threads := 2; threads <= 3; threads++ {
+		d, err := ParseTraining(data, "f", threads)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.NumRows() != one.NumRows() || fmt.Sprint(d.Features[1][39990:]) != fmt.Sprint(one.Features[1][39990:]) ||
+			fmt.Sprint(d.Labels) != fmt.Sprint(one.Labels) {
+			t.Errorf("%d pieces: rows differ from one piece", threads)
+		}
+	}
+	bad := bytes.Replace(data, []byte("Page 33333\tm\tT\t1\t33333\t"), []byte("Page 33333\tm\tT\t1\tx\t"), 1)
+	for threads := 1; threads <= 3; threads++ {
+		_, err := ParseTraining(bad, "f", threads)
+		var pe *ParseError
+		if !errors.As(err, &pe) || pe.Line != 33334 {
+			t.Errorf("%d pieces: error %v, want one on line 33334", threads, err)
+		}
 	}
 }
