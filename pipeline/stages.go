@@ -7,9 +7,11 @@ import (
 	"path/filepath"
 
 	"github.com/addlink/addlink/internal/dump"
+	"github.com/addlink/addlink/internal/embed"
 	"github.com/addlink/addlink/internal/progress"
 	"github.com/addlink/addlink/internal/synth"
 	"github.com/addlink/addlink/pipeline/dictionaries"
+	"github.com/addlink/addlink/pipeline/embeddings"
 	"github.com/addlink/addlink/pipeline/export"
 	"github.com/addlink/addlink/pipeline/filter"
 	"github.com/addlink/addlink/pipeline/train"
@@ -114,6 +116,33 @@ func Stages() []Stage {
 			Outputs: func(c *Config) []string { return []string{c.Layout().Anchors()} },
 			Run: func(ctx context.Context, c *Config, p progress.Reporter) error {
 				_, err := filter.Run(ctx, filter.Options{Wiki: c.Wiki, DataDir: c.DataDir}, p)
+				return err
+			},
+		},
+		{
+			Name: "embeddings",
+			Inputs: func(c *Config) ([]string, error) {
+				files, err := c.dumps()
+				if err != nil {
+					return nil, err
+				}
+				return append([]string{c.Layout().PageIDs(), c.Layout().Redirects()}, files...), nil
+			},
+			Outputs: func(c *Config) []string { return []string{c.Layout().Embeddings()} },
+			Params: func(c *Config) map[string]string {
+				p := embed.DefaultParams()
+				return map[string]string{"dim": fmt.Sprint(p.Dim), "epochs": fmt.Sprint(p.Epochs), "window": fmt.Sprint(p.Window),
+					"negatives": fmt.Sprint(p.Negatives), "link_weight": fmt.Sprint(p.LinkWeight), "seed": fmt.Sprint(p.Seed)}
+			},
+			Run: func(ctx context.Context, c *Config, p progress.Reporter) error {
+				files, err := c.dumps()
+				if err != nil {
+					return err
+				}
+				params := embed.DefaultParams()
+				// One thread: the vectors, and so every later artifact, are reproducible.
+				params.Threads = 1
+				_, err = embeddings.Run(ctx, embeddings.Options{Wiki: c.Wiki, DataDir: c.DataDir, Dumps: files, Params: params}, p)
 				return err
 			},
 		},

@@ -24,8 +24,8 @@ The dumps are --dump files or the latest complete dump under --dumps-dir.
 With no --wiki (and no WIKI_ID) and no --dump, it runs the built-in sample wiki
 (` + synth.SampleWiki + `), generating its dump under <data-dir>/` + synth.SampleWiki + `/dump/.
 Stages built so far: dictionaries, wdproperties (when a page_props dump is found under
---dumps-dir), filter, train (when <data-dir>/<wiki>/training/link_train.csv exists),
-export.`,
+--dumps-dir), filter, embeddings, train (when <data-dir>/<wiki>/training/link_train.csv
+exists), export.`,
 		Flags: []cli.Flag{
 			wikiFlag(false), dumpFlag(),
 			&cli.StringFlag{Name: "from", Usage: "first `STAGE` to consider"},

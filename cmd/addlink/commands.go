@@ -10,6 +10,7 @@ func commands() []*cli.Command {
 		newDictionariesCommand(),
 		newWDPropertiesCommand(),
 		newFilterCommand(),
+		newEmbeddingsCommand(),
 		newTrainCommand(),
 		newExportCommand(),
 		newPublishCommand(),

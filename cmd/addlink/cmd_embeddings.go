@@ -1,0 +1,53 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/addlink/addlink/internal/dump"
+	"github.com/addlink/addlink/internal/embed"
+	"github.com/addlink/addlink/pipeline/embeddings"
+)
+
+func newEmbeddingsCommand() *cli.Command {
+	d := embed.DefaultParams()
+	return &cli.Command{
+		Name:  "embeddings",
+		Usage: "learn entity vectors for the w2v feature (skip-gram over words, links and anchors)",
+		Description: `Reads <wiki>.pageids.parquet and <wiki>.redirects.parquet (from dictionaries) and the dump, and
+trains skip-gram with negative sampling over words and entities: word-word contexts from
+the article text, entity-entity pairs from the link graph (redirects resolved, weighted
+--link-weight times), and anchor contexts (a linked entity predicts the words around its
+link). Writes <wiki>.w2vfiltered.parquet (title, vector of float32), one row per article,
+sorted by title. With --threads 1 the output is byte-identical across runs.`,
+		Flags: []cli.Flag{wikiFlag(true), dumpFlag(),
+			&cli.IntFlag{Name: "dim", Value: d.Dim, Usage: "vector dimension"},
+			&cli.IntFlag{Name: "epochs", Value: d.Epochs, Usage: "passes over the corpus"},
+			&cli.IntFlag{Name: "link-weight", Value: d.LinkWeight, Usage: "times each link-graph pair is trained per epoch"},
+			&cli.Uint64Flag{Name: "seed", Value: d.Seed, Usage: "random seed"},
+		},
+		Action: func(c *cli.Context) error {
+			co := commonOptions(c)
+			p := embed.DefaultParams()
+			p.Dim, p.Epochs, p.LinkWeight, p.Seed, p.Threads = c.Int("dim"), c.Int("epochs"), c.Int("link-weight"), c.Uint64("seed"), co.Threads
+			o := embeddings.Options{Wiki: c.String(flagWiki), DataDir: co.DataDir, Dumps: c.StringSlice("dump"), Params: p}
+			if len(o.Dumps) == 0 {
+				files, err := dump.Discover(co.DumpsDir, o.Wiki)
+				if err != nil {
+					return usageError{err}
+				}
+				o.Dumps = files
+			}
+			rep, done := newReporter(co)
+			defer done()
+			s, err := embeddings.Run(c.Context, o, rep)
+			if err != nil {
+				return err
+			}
+			rep.Note(fmt.Sprintf("embeddings: %d articles, %d words, %d tokens, %d links; %.0f tokens/s; %.1fs",
+				s.Articles, s.Words, s.Tokens, s.Links, s.TokensPerS, s.Seconds))
+			return nil
+		},
+	}
+}

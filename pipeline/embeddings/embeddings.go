@@ -1,0 +1,220 @@
+// Package embeddings is the stage that learns entity vectors for the w2v feature
+// (REFERENCE.md "Stage 3"): it reads the dump once to build a corpus of words, links
+// and articles, trains skip-gram with negative sampling over words and entities
+// (internal/embed), and writes <wiki>.w2vfiltered.parquet: one vector per article.
+package embeddings
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/atomicfile"
+	"github.com/addlink/addlink/internal/dump"
+	"github.com/addlink/addlink/internal/embed"
+	"github.com/addlink/addlink/internal/progress"
+	"github.com/addlink/addlink/internal/wikitext"
+)
+
+// MinWordCount drops rarer words from the vocabulary.
+const MinWordCount = 5
+
+// Options configures the stage.
+type Options struct {
+	Wiki    string
+	DataDir string
+	Dumps   []string
+	Params  embed.Params
+}
+
+// Summary is what the stage reports.
+type Summary struct {
+	Articles   int     `json:"articles"`
+	Words      int     `json:"vocabulary_words"`
+	Tokens     int64   `json:"tokens"`
+	Links      int64   `json:"links"`
+	Dim        int     `json:"dim"`
+	Epochs     int     `json:"epochs"`
+	Seconds    float64 `json:"seconds"`
+	TokensPerS float64 `json:"tokens_per_second"`
+}
+
+// Run builds the corpus, trains, and writes the vectors.
+func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
+	start := time.Now()
+	p = progress.OrNop(p)
+	if err := datasets.CheckWikiID(o.Wiki); err != nil {
+		return Summary{}, err
+	}
+	if len(o.Dumps) == 0 {
+		return Summary{}, errors.New("embeddings: no dump files")
+	}
+	l := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
+	c, err := BuildCorpus(ctx, l, o.Dumps, o.Params.Threads, p)
+	if err != nil {
+		return Summary{}, err
+	}
+	s := Summary{Articles: len(c.Entities), Words: len(c.Words), Dim: o.Params.Dim, Epochs: o.Params.Epochs}
+	for _, d := range c.Docs {
+		s.Tokens += int64(len(d.Words))
+		s.Links += int64(len(d.Links))
+	}
+	t0 := time.Now()
+	m, err := embed.Train(ctx, c, o.Params, p)
+	if err != nil {
+		return s, err
+	}
+	if el := time.Since(t0).Seconds(); el > 0 {
+		s.TokensPerS = float64(s.Tokens) * float64(o.Params.Epochs) / el
+	}
+	rows := make([]datasets.Embedding, len(c.Entities))
+	for i, t := range c.Entities {
+		rows[i] = datasets.Embedding{Title: t, Vector: m.Vector(i)}
+	}
+	if _, err := datasets.WriteParquet(l.Embeddings(), rows); err != nil {
+		return s, err
+	}
+	s.Seconds = time.Since(start).Seconds()
+	b, _ := json.MarshalIndent(s, "", "  ")
+	_, err = atomicfile.WriteFile(l.Summary("embeddings"), append(b, '\n'))
+	return s, err
+}
+
+// BuildCorpus reads the dictionaries' page ids and redirects and the dump: every article
+// becomes a Doc of its lower-cased words, with its links (resolved through redirects, to
+// articles) at the positions of their anchor text.
+func BuildCorpus(ctx context.Context, l datasets.Layout, dumps []string, threads int, p progress.Reporter) (*embed.Corpus, error) {
+	p = progress.OrNop(p)
+	ids, err := datasets.ReadParquet[datasets.PageID](l.PageIDs())
+	if err != nil {
+		return nil, fmt.Errorf("embeddings: %w (run the dictionaries stage first)", err)
+	}
+	reds, err := datasets.ReadParquet[datasets.Redirect](l.Redirects())
+	if err != nil {
+		return nil, fmt.Errorf("embeddings: %w", err)
+	}
+	c := &embed.Corpus{}
+	entity := make(map[string]int32, len(ids))
+	for _, r := range ids {
+		c.Entities = append(c.Entities, r.Title)
+	}
+	sort.Strings(c.Entities)
+	for i, t := range c.Entities {
+		entity[t] = int32(i)
+	}
+	redirect := make(map[string]string, len(reds))
+	for _, r := range reds {
+		redirect[r.From] = r.To
+	}
+	c.EntityFreq = make([]int64, len(c.Entities))
+	vocab := map[string]int32{}
+	var freq []int64
+	r, err := dump.Open(ctx, dumps, dump.Options{Threads: threads, Progress: p})
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	p.Phase("embeddings: reading dump", 0, "bytes")
+	word := func(w string) int32 {
+		id, ok := vocab[w]
+		if !ok {
+			id = int32(len(freq))
+			vocab[w] = id
+			freq = append(freq, 0)
+		}
+		freq[id]++
+		return id
+	}
+	for {
+		pg, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if pg.NS != 0 || pg.IsRedirect() || pg.Text == "" {
+			continue
+		}
+		e, ok := entity[wikitext.NormalizeTitle(pg.Title)]
+		if !ok {
+			continue
+		}
+		doc := embed.Doc{Entity: e}
+		last := 0
+		addText := func(s string) {
+			for _, w := range words(wikitext.Lower(wikitext.StripCode(s))) {
+				doc.Words = append(doc.Words, word(w))
+			}
+		}
+		wikitext.ScanLinks(pg.Text, func(lk wikitext.Link) bool {
+			addText(pg.Text[last:lk.Start])
+			last = lk.End
+			target := wikitext.NormalizeTitle(lk.Target)
+			if to, ok := redirect[target]; ok {
+				target = to
+			}
+			anchor := lk.Anchor
+			if anchor == "" {
+				anchor = lk.Target
+			}
+			if t, ok := entity[target]; ok {
+				doc.Links = append(doc.Links, embed.Link{Entity: t, Pos: int32(len(doc.Words))})
+				c.EntityFreq[t]++
+			}
+			addText(anchor)
+			return true
+		})
+		addText(pg.Text[last:])
+		c.Docs = append(c.Docs, doc)
+	}
+	// Drop rare words and number the others in sorted order (deterministic ids).
+	var keep []string
+	for w, id := range vocab {
+		if freq[id] >= MinWordCount {
+			keep = append(keep, w)
+		}
+	}
+	sort.Strings(keep)
+	remap := make([]int32, len(freq))
+	for i := range remap {
+		remap[i] = -1
+	}
+	for i, w := range keep {
+		id := vocab[w]
+		remap[id] = int32(i)
+		c.Words = append(c.Words, w)
+		c.WordFreq = append(c.WordFreq, freq[id])
+	}
+	for di := range c.Docs {
+		d := &c.Docs[di]
+		out := d.Words[:0]
+		newPos := make([]int32, len(d.Words)+1)
+		for i, w := range d.Words {
+			newPos[i] = int32(len(out))
+			if nw := remap[w]; nw >= 0 {
+				out = append(out, nw)
+			}
+		}
+		newPos[len(d.Words)] = int32(len(out))
+		for li := range d.Links {
+			d.Links[li].Pos = newPos[min(int(d.Links[li].Pos), len(d.Words))]
+		}
+		d.Words = out
+	}
+	return c, nil
+}
+
+// words splits text into words: runs of letters, digits and combining marks.
+func words(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool {
+		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r))
+	})
+}
