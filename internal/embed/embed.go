@@ -45,7 +45,7 @@ type Params struct {
 	Epochs    int     // 5
 	Alpha     float64 // initial learning rate, 0.025, decaying linearly to Alpha*1e-4
 	Sample    float64 // subsampling threshold for frequent words, 1e-4
-	// LinkWeight is how many times each link-graph pair is trained per epoch (5): the
+	// LinkWeight is how many times each link-graph pair is trained per epoch (15): the
 	// link graph has far fewer pairs than the text, and it is what relates entities.
 	LinkWeight int
 	Seed       uint64
@@ -54,7 +54,7 @@ type Params struct {
 
 // DefaultParams are wikipedia2vec's defaults where they apply (dim 50 as the reference).
 func DefaultParams() Params {
-	return Params{Dim: 50, Window: 5, Negatives: 5, Epochs: 5, Alpha: 0.025, Sample: 1e-4, LinkWeight: 10, Seed: 1, Threads: 1}
+	return Params{Dim: 50, Window: 5, Negatives: 5, Epochs: 5, Alpha: 0.025, Sample: 1e-4, LinkWeight: 15, Seed: 1, Threads: 1}
 }
 
 // Model holds the learned vectors: entity i's vector is Vectors[i*Dim:(i+1)*Dim].
@@ -112,7 +112,14 @@ func Train(ctx context.Context, c *Corpus, p Params, rep progress.Reporter) (*Mo
 		syn0[i] = float32((init.Float64() - 0.5) / float64(dim))
 	}
 	words := newSampler(c.WordFreq, int32(nEnt), 1<<20)
-	ents := newSampler(c.EntityFreq, 0, 1<<20)
+	// Negative entities are drawn uniformly: popular entities are linked from almost
+	// everywhere, and drawing them as negatives in proportion would push apart exactly
+	// the pairs the link graph relates.
+	uniform := make([]int64, len(c.EntityFreq))
+	for i := range uniform {
+		uniform[i] = 1
+	}
+	ents := newSampler(uniform, 0, 1<<20)
 	var totalWords int64
 	for _, f := range c.WordFreq {
 		totalWords += f
