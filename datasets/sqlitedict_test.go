@@ -182,13 +182,7 @@ func TestSqliteDictDeterministic(t *testing.T) {
 
 // Debian's python3-sqlitedict and python3-numpy read every value back.
 func TestSqlitedictReadsOurFiles(t *testing.T) {
-	const py = "/usr/bin/python3"
-	if err := exec.Command(py, "-c", "import sqlitedict, numpy").Run(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("python3-sqlitedict and python3-numpy are needed: %v", err)
-		}
-		t.Skipf("python3-sqlitedict and python3-numpy are needed: %v", err)
-	}
+	py := testfixtures.Python(t, "sqlitedict", "numpy")
 	paths := writeSample(t, t.TempDir())
 	read := func(p string) []map[string]any {
 		out, err := exec.Command(py, "testdata/read_sqlitedict.py", p).Output()

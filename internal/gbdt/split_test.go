@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/addlink/addlink/internal/testfixtures"
 )
 
 // TestPermutationMatchesNumPy checks against NumPy's RandomState(seed).permutation(n),
@@ -14,7 +16,7 @@ func TestPermutationMatchesNumPy(t *testing.T) {
 	if got := Permutation(10, 7); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("Permutation(10, 7) = %v, want %v", got, want)
 	}
-	debianPython(t)
+	testfixtures.Python(t, "numpy")
 	for _, n := range []int{1, 52, 1872, 9973} {
 		lines := runPython(t, "-c", fmt.Sprintf(
 			"import numpy as np\nprint(' '.join(map(str, np.random.RandomState(7).permutation(%d))))", n))

@@ -12,21 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-)
 
-// debianPython returns Debian's interpreter when it has xgboost (python3-xgboost); the
-// test fails without it in CI and skips elsewhere.
-func debianPython(t testing.TB) string {
-	t.Helper()
-	const py = "/usr/bin/python3"
-	if err := exec.Command(py, "-c", "import xgboost, numpy").Run(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s with python3-xgboost and python3-numpy is required in CI: %v", py, err)
-		}
-		t.Skipf("%s with python3-xgboost not available (CI would fail): %v", py, err)
-	}
-	return py
-}
+	"github.com/addlink/addlink/internal/testfixtures"
+)
 
 func writeRows(t testing.TB, path string, d *Dataset, withLabel bool) {
 	t.Helper()
@@ -56,7 +44,7 @@ func writeRows(t testing.TB, path string, d *Dataset, withLabel bool) {
 
 func runPython(t testing.TB, args ...string) []string {
 	t.Helper()
-	cmd := exec.Command(debianPython(t), args...)
+	cmd := exec.Command(testfixtures.Python(t, "xgboost", "numpy"), args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -75,7 +63,7 @@ func runPython(t testing.TB, args ...string) []string {
 // we write (Booster.load_model and XGBClassifier().load_model) and predicts 10,000 rows
 // (some features missing) as we do, within 1e-6.
 func TestXGBoostLoadsOurModel(t *testing.T) {
-	debianPython(t)
+	testfixtures.Python(t, "xgboost", "numpy")
 	dir := t.TempDir()
 	m, err := Train(context.Background(), synthetic(5000, 11), DefaultParams(), nil)
 	if err != nil {
@@ -140,7 +128,7 @@ func xgboostAUC(t testing.TB, train, test *Dataset) float64 {
 // TestQualityVsXGBoost compares our held-out AUC with XGBoost's on the same synthetic
 // split (20,000 training rows with missing values).
 func TestQualityVsXGBoost(t *testing.T) {
-	debianPython(t)
+	testfixtures.Python(t, "xgboost", "numpy")
 	train, test := synthetic(20000, 21), synthetic(10000, 22)
 	m, err := Train(context.Background(), train, DefaultParams(), nil)
 	if err != nil {

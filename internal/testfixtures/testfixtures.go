@@ -5,7 +5,9 @@ package testfixtures
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -50,4 +52,29 @@ func Path(t testing.TB, rel string) string {
 		t.Skipf("fixture %s missing (CI would fail): %v", p, err)
 	}
 	return p
+}
+
+// DebianPython is the interpreter of Debian's python3 packages, the real consumers our
+// files are tested against (the python3 on PATH may be another build without them).
+const DebianPython = "/usr/bin/python3"
+
+// Require runs check and, when it fails, fails the test in CI (CI=true) or skips it
+// elsewhere, naming what is missing.
+func Require(t testing.TB, what string, check func() error) {
+	t.Helper()
+	if err := check(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is required in CI: %v", what, err)
+		}
+		t.Skipf("%s is not available (CI would fail): %v", what, err)
+	}
+}
+
+// Python returns DebianPython after checking that it imports modules, through Require.
+func Python(t testing.TB, modules ...string) string {
+	t.Helper()
+	Require(t, DebianPython+" with "+strings.Join(modules, ", "), func() error {
+		return exec.Command(DebianPython, "-c", "import "+strings.Join(modules, ", ")).Run()
+	})
+	return DebianPython
 }

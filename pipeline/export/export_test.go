@@ -79,12 +79,10 @@ func TestExportDeterministicAndVerifiable(t *testing.T) {
 // Debian's python3-sqlitedict reads every value of the exported SQLite files, and they
 // equal the Parquet datasets they come from (vectors as float32 numpy arrays).
 func TestSqlitedictReadsExportedDatasets(t *testing.T) {
-	requireTools(t, func() error {
-		return exec.Command("/usr/bin/python3", "-c", "import sqlitedict, numpy").Run()
-	}, "Debian's python3-sqlitedict and python3-numpy")
+	py := testfixtures.Python(t, "sqlitedict", "numpy")
 	l := exportElwikivoyage(t, t.TempDir())
 	read := func(name string) []map[string]any {
-		out, err := exec.Command("/usr/bin/python3", "../../datasets/testdata/read_sqlitedict.py", l.File(name+".sqlite")).Output()
+		out, err := exec.Command(py, "../../datasets/testdata/read_sqlitedict.py", l.File(name+".sqlite")).Output()
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

@@ -9,18 +9,8 @@ import (
 	"time"
 
 	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/testfixtures"
 )
-
-// requireTools fails under CI=true, and skips elsewhere, when a real consumer is missing.
-func requireTools(t *testing.T, check func() error, what string) {
-	t.Helper()
-	if err := check(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is needed: %v", what, err)
-		}
-		t.Skipf("%s is needed: %v", what, err)
-	}
-}
 
 // startMariaDB starts a MariaDB server on a unix socket in a temporary data directory
 // and returns the socket; the server is stopped when the test ends.
@@ -68,21 +58,19 @@ func startMariaDB(t *testing.T) string {
 // A MariaDB server loads our dumps the way the service does and returns the values
 // sqlitedict reads from our SQLite files.
 func TestMariaDBLoadsOurDumps(t *testing.T) {
-	requireTools(t, func() error {
+	testfixtures.Require(t, "Debian's mariadb-server", func() error {
 		if _, err := exec.LookPath("mariadbd"); err != nil {
 			return err
 		}
 		_, err := exec.LookPath("mariadb-install-db")
 		return err
-	}, "Debian's mariadb-server")
-	requireTools(t, func() error {
-		return exec.Command("/usr/bin/python3", "-c", "import pymysql, sqlitedict, numpy").Run()
-	}, "Debian's python3-pymysql, python3-sqlitedict and python3-numpy")
+	})
+	py := testfixtures.Python(t, "pymysql", "sqlitedict", "numpy")
 	l := exportElwikivoyage(t, t.TempDir())
 	sock := startMariaDB(t)
 	schema := filepath.Join(t.TempDir(), "schema.sql")
 	os.WriteFile(schema, []byte(datasets.SQLSchema(l.Wiki)), 0o644)
-	out, err := exec.Command("/usr/bin/python3", "testdata/mariadb_load.py", sock, schema, l.Dir(), l.Wiki).CombinedOutput()
+	out, err := exec.Command(py, "testdata/mariadb_load.py", sock, schema, l.Dir(), l.Wiki).CombinedOutput()
 	if err != nil {
 		t.Fatalf("loading into MariaDB: %v\n%s", err, out)
 	}

@@ -154,18 +154,6 @@ func TestRunBadInput(t *testing.T) {
 	}
 }
 
-func debianPython(t testing.TB) string {
-	t.Helper()
-	const py = "/usr/bin/python3"
-	if err := exec.Command(py, "-c", "import xgboost, numpy").Run(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s with python3-xgboost and python3-numpy is required in CI: %v", py, err)
-		}
-		t.Skipf("%s with python3-xgboost not available (CI would fail): %v", py, err)
-	}
-	return py
-}
-
 func writeLabelled(t testing.TB, path string, d *gbdt.Dataset) {
 	t.Helper()
 	var b bytes.Buffer
@@ -188,7 +176,7 @@ func writeLabelled(t testing.TB, path string, d *gbdt.Dataset) {
 // split and compares the held-out AUC with XGBoost 1.7.4's (hist, 2 threads) on the same
 // rows, run live.
 func TestAUCVersusXGBoost(t *testing.T) {
-	py := debianPython(t)
+	py := testfixtures.Python(t, "xgboost", "numpy")
 	for _, wiki := range []string{"elwikivoyage", "viwiki", "ukwiki"} {
 		t.Run(wiki, func(t *testing.T) {
 			src := testfixtures.Path(t, "reference/"+wiki+"/link_train.tsv")
