@@ -1,15 +1,9 @@
 #!/usr/bin/env bash
-# Publishes a wiki's datasets: `WIKI_ID=cswiki ./publish-datasets.sh [--dry-run] [--publish-root DIR]`.
-# A thin wrapper around `addlink publish` (see `bin/addlink publish --help`); builds bin/addlink
-# when the sources are newer than it.
+# Publishes a wiki's datasets: `WIKI_ID=cswiki ./publish-datasets.sh [--dry-run] [--publish-root DIR]`,
+# a thin wrapper around `addlink publish` (see `./addlink.sh publish --help`).
 set -euo pipefail
-cd "$(dirname "$0")"
 if [ -z "${WIKI_ID:-}" ]; then
   echo "publish-datasets.sh: set WIKI_ID (for example WIKI_ID=cswiki)" >&2
   exit 2
 fi
-bin=bin/addlink
-if [ ! -x "$bin" ] || [ -n "$(find cmd internal pipeline datasets checksum publish go.mod go.sum -newer "$bin" -print -quit 2>/dev/null)" ]; then
-  go build -trimpath -o "$bin" ./cmd/addlink
-fi
-exec "$bin" publish --wiki "$WIKI_ID" "$@"
+exec "$(dirname "$0")/addlink.sh" publish --wiki "$WIKI_ID" "$@"
