@@ -1,0 +1,324 @@
+// Package sentences is the stage that picks, for each article, the first sentence that
+// is made only of text and wikilinks and has at least one link (REFERENCE.md "Stage 4"),
+// shuffles them with the reference's generator and seed, and writes the first half to
+// training/sentences_train.csv and the second to testing/sentences_test.csv.
+//
+// Each line is `title<TAB>sentence wikitext`. A tab, newline or backslash inside a
+// value is escaped as \t, \n and \\ (the reference writes them raw, which splits the
+// line or makes its reader drop it).
+package sentences
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/atomicfile"
+	"github.com/addlink/addlink/internal/dump"
+	"github.com/addlink/addlink/internal/progress"
+	"github.com/addlink/addlink/internal/pyrandom"
+	"github.com/addlink/addlink/internal/wikitext"
+)
+
+// DefaultLimit is the reference's number of sentences.
+const DefaultLimit = 200000
+
+// DefaultSeed is the reference's random.seed for the split.
+const DefaultSeed = 2
+
+// Options configures the stage.
+type Options struct {
+	Wiki     string
+	DataDir  string
+	Dumps    []string
+	Limit    int    // at most this many sentences (default 200,000)
+	Seed     uint64 // Python random.seed of the shuffle (default 2)
+	Threads  int
+	Sentence wikitext.SentenceOptions
+}
+
+// DefaultOptions returns the reference's settings with our defect fixes.
+func DefaultOptions() Options { return Options{Limit: DefaultLimit, Seed: DefaultSeed} }
+
+// Validate checks the options.
+func (o Options) Validate() error {
+	if err := datasets.CheckWikiID(o.Wiki); err != nil {
+		return err
+	}
+	if len(o.Dumps) == 0 {
+		return errors.New("sentences: no dump files")
+	}
+	if o.Limit <= 0 {
+		return fmt.Errorf("sentences: --limit must be positive, got %d", o.Limit)
+	}
+	return nil
+}
+
+// Summary is what the stage reports.
+type Summary struct {
+	Articles  int64   `json:"articles"`
+	Sentences int     `json:"sentences"`
+	Train     int     `json:"train"`
+	Test      int     `json:"test"`
+	Seconds   float64 `json:"seconds"`
+}
+
+// Sentence is one extracted sentence.
+type Sentence struct {
+	Title, Text string
+}
+
+// Run extracts, shuffles, splits and writes the sentences.
+func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
+	start := time.Now()
+	p = progress.OrNop(p)
+	if err := o.Validate(); err != nil {
+		return Summary{}, err
+	}
+	sents, articles, err := Extract(ctx, o, p)
+	if err != nil {
+		return Summary{}, err
+	}
+	train, test := Split(sents, o.Seed)
+	l := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
+	if err := Write(l.SentencesTrain(), train); err != nil {
+		return Summary{}, err
+	}
+	if err := Write(l.SentencesTest(), test); err != nil {
+		return Summary{}, err
+	}
+	s := Summary{Articles: articles, Sentences: len(sents), Train: len(train), Test: len(test),
+		Seconds: time.Since(start).Seconds()}
+	b, _ := json.MarshalIndent(s, "", "  ")
+	if _, err := atomicfile.WriteFile(l.Summary("sentences"), append(b, '\n')); err != nil {
+		return s, err
+	}
+	p.Note(fmt.Sprintf("sentences: %d articles, %d sentences (%d training, %d testing) in %.2fs",
+		articles, len(sents), len(train), len(test), s.Seconds))
+	return s, nil
+}
+
+// Split shuffles the sentence indices as random.seed(seed); random.shuffle(...) does
+// and returns the first half (rounded down) and the rest.
+func Split(sents []Sentence, seed uint64) (train, test []Sentence) {
+	idx := make([]int, len(sents))
+	for i := range idx {
+		idx[i] = i
+	}
+	pyrandom.New(seed).Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+	half := len(sents) / 2
+	for k, i := range idx {
+		if k < half {
+			train = append(train, sents[i])
+		} else {
+			test = append(test, sents[i])
+		}
+	}
+	return train, test
+}
+
+// Extract reads the dump and returns the first qualifying sentence of each article in
+// page order, at most o.Limit of them, and the number of articles read.
+func Extract(ctx context.Context, o Options, p progress.Reporter) ([]Sentence, int64, error) {
+	p = progress.OrNop(p)
+	threads := o.Threads
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	r, err := dump.Open(ctx, o.Dumps, dump.Options{Threads: threads, Progress: p})
+	if err != nil {
+		return nil, 0, err
+	}
+	defer r.Close()
+	p.Phase("sentences: reading dump", 0, "bytes")
+
+	type batch struct {
+		pages []*dump.Page
+		out   []Sentence
+		ok    []bool
+		done  chan struct{}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	work := make(chan *batch, threads)
+	order := make(chan *batch, 4*threads)
+	var wg sync.WaitGroup
+	for w := 0; w < threads; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range work {
+				b.out = make([]Sentence, len(b.pages))
+				b.ok = make([]bool, len(b.pages))
+				for i, pg := range b.pages {
+					if s, ok := wikitext.FirstLinkedSentence(pg.Text, o.Sentence); ok {
+						b.out[i], b.ok[i] = Sentence{Title: pg.Title, Text: s}, true
+					}
+				}
+				close(b.done)
+			}
+		}()
+	}
+	var readErr error
+	var articles int64
+	go func() {
+		defer close(order)
+		defer close(work)
+		const size = 64
+		cur := &batch{done: make(chan struct{})}
+		flush := func() bool {
+			select {
+			case order <- cur:
+			case <-ctx.Done():
+				return false
+			}
+			select {
+			case work <- cur:
+			case <-ctx.Done():
+				return false
+			}
+			cur = &batch{done: make(chan struct{})}
+			return true
+		}
+		for {
+			pg, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				readErr = err
+				return
+			}
+			if pg.NS != 0 || pg.IsRedirect() || pg.Text == "" || strings.HasPrefix(pg.Title, "Wikipedia:") {
+				continue
+			}
+			articles++
+			cur.pages = append(cur.pages, pg)
+			if len(cur.pages) == size && !flush() {
+				return
+			}
+		}
+		if len(cur.pages) > 0 {
+			flush()
+		}
+	}()
+	var sents []Sentence
+	for b := range order {
+		select {
+		case <-b.done:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		for i := range b.pages {
+			if b.ok[i] && len(sents) < o.Limit {
+				sents = append(sents, b.out[i])
+			}
+		}
+		if len(sents) >= o.Limit {
+			cancel()
+			break
+		}
+	}
+	cancel()
+	for range order {
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return nil, 0, err
+	}
+	if readErr != nil {
+		return nil, 0, readErr
+	}
+	return sents, articles, nil
+}
+
+// Escape writes a value of a sentences file: \, tab and newline as \\, \t and \n.
+func Escape(s string) string {
+	if !strings.ContainsAny(s, "\\\t\n\r") {
+		return s
+	}
+	return strings.NewReplacer("\\", `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`).Replace(s)
+}
+
+// Unescape reverses Escape.
+func Unescape(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			switch s[i+1] {
+			case 't':
+				b.WriteByte('\t')
+			case 'n':
+				b.WriteByte('\n')
+			case 'r':
+				b.WriteByte('\r')
+			default:
+				b.WriteByte(s[i+1])
+			}
+			i++
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// Write writes sentences to path atomically.
+func Write(path string, sents []Sentence) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := atomicfile.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<16)
+	for _, s := range sents {
+		w.WriteString(Escape(s.Title))
+		w.WriteByte('\t')
+		w.WriteString(Escape(s.Text))
+		w.WriteByte('\n')
+	}
+	if err := w.Flush(); err != nil {
+		f.Abort()
+		return err
+	}
+	return f.Commit()
+}
+
+// Read reads a sentences file. A line without a tab is an error naming the line.
+func Read(path string) ([]Sentence, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []Sentence
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		t, s, ok := strings.Cut(sc.Text(), "\t")
+		if !ok {
+			return nil, fmt.Errorf("%s:%d: want title<TAB>sentence", path, line)
+		}
+		out = append(out, Sentence{Title: Unescape(t), Text: Unescape(s)})
+	}
+	return out, sc.Err()
+}
