@@ -74,6 +74,11 @@ func (l Layout) SentencesTest() string { return filepath.Join(l.TestingDir(), "s
 // LinkTrain is training/link_train.csv.
 func (l Layout) LinkTrain() string { return filepath.Join(l.TrainingDir(), "link_train.csv") }
 
+// LinkTrainParquet is training/link_train.parquet, the same rows as LinkTrain.
+func (l Layout) LinkTrainParquet() string {
+	return filepath.Join(l.TrainingDir(), "link_train.parquet")
+}
+
 // BacktestEval is testing/<wiki>.backtest.eval.csv.
 func (l Layout) BacktestEval() string {
 	return filepath.Join(l.TestingDir(), l.Wiki+".backtest.eval.csv")

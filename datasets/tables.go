@@ -44,3 +44,18 @@ type WDProperty struct {
 	PageID int64  `parquet:"page_id"`
 	QID    string `parquet:"qid"`
 }
+
+// TrainingRow is one row of training/link_train.parquet, the Parquet form of
+// link_train.csv, in the same order.
+type TrainingRow struct {
+	Page     string  `parquet:"page"`
+	Mention  string  `parquet:"mention"`
+	Target   string  `parquet:"target"`
+	NGram    int64   `parquet:"ngram"`
+	Freq     int64   `parquet:"freq"`
+	Ambig    int64   `parquet:"ambig"`
+	Kurtosis float64 `parquet:"kurtosis"`
+	W2V      float32 `parquet:"w2v"`
+	Jaro     float64 `parquet:"jaro"`
+	Label    bool    `parquet:"label"`
+}

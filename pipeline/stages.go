@@ -13,7 +13,9 @@ import (
 	"github.com/addlink/addlink/pipeline/dictionaries"
 	"github.com/addlink/addlink/pipeline/embeddings"
 	"github.com/addlink/addlink/pipeline/export"
+	"github.com/addlink/addlink/pipeline/features"
 	"github.com/addlink/addlink/pipeline/filter"
+	"github.com/addlink/addlink/pipeline/sentences"
 	"github.com/addlink/addlink/pipeline/train"
 	"github.com/addlink/addlink/pipeline/wdproperties"
 )
@@ -147,6 +149,43 @@ func Stages() []Stage {
 			},
 		},
 		{
+			Name: "sentences",
+			Inputs: func(c *Config) ([]string, error) {
+				return c.dumps()
+			},
+			Outputs: func(c *Config) []string {
+				return []string{c.Layout().SentencesTrain(), c.Layout().SentencesTest()}
+			},
+			Params: func(c *Config) map[string]string {
+				d := sentences.DefaultOptions()
+				return map[string]string{"limit": fmt.Sprint(d.Limit), "seed": fmt.Sprint(d.Seed), "per_article": fmt.Sprint(d.PerArticle)}
+			},
+			Run: func(ctx context.Context, c *Config, p progress.Reporter) error {
+				files, err := c.dumps()
+				if err != nil {
+					return err
+				}
+				o := sentences.DefaultOptions()
+				o.Wiki, o.DataDir, o.Dumps, o.Threads = c.Wiki, c.DataDir, files, c.Threads
+				_, err = sentences.Run(ctx, o, p)
+				return err
+			},
+		},
+		{
+			Name: "features",
+			Inputs: func(c *Config) ([]string, error) {
+				l := c.Layout()
+				return []string{l.SentencesTrain(), l.Anchors(), l.PageIDs(), l.Redirects(), l.Embeddings()}, nil
+			},
+			Outputs: func(c *Config) []string {
+				return []string{c.Layout().LinkTrain(), c.Layout().LinkTrainParquet()}
+			},
+			Run: func(ctx context.Context, c *Config, p progress.Reporter) error {
+				_, err := features.Run(ctx, features.Options{Wiki: c.Wiki, DataDir: c.DataDir, Threads: c.Threads}, p)
+				return err
+			},
+		},
+		{
 			Name:   "train",
 			Inputs: func(c *Config) ([]string, error) { return []string{c.Layout().LinkTrain()}, nil },
 			Outputs: func(c *Config) []string {
@@ -156,12 +195,6 @@ func Stages() []Stage {
 				d := train.DefaultOptions()
 				return map[string]string{"holdout": fmt.Sprint(d.Holdout), "seed": fmt.Sprint(d.Seed),
 					"rounds": fmt.Sprint(d.Params.Rounds), "max_depth": fmt.Sprint(d.Params.MaxDepth), "eta": fmt.Sprint(d.Params.Eta)}
-			},
-			Skip: func(c *Config) string {
-				if _, err := os.Stat(c.Layout().LinkTrain()); err != nil {
-					return "no training rows at " + c.Layout().LinkTrain() + " (the features stage is not built yet)"
-				}
-				return ""
 			},
 			Run: func(ctx context.Context, c *Config, p progress.Reporter) error {
 				o := train.DefaultOptions()

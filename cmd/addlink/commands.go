@@ -11,6 +11,8 @@ func commands() []*cli.Command {
 		newWDPropertiesCommand(),
 		newFilterCommand(),
 		newEmbeddingsCommand(),
+		newSentencesCommand(),
+		newFeaturesCommand(),
 		newTrainCommand(),
 		newExportCommand(),
 		newPublishCommand(),

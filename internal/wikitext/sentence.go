@@ -51,6 +51,16 @@ func countStops(a string, o SentenceOptions) int {
 // "<ref", "png", "jpg|"), and consists only of text and at least one wikilink, with
 // more than two such parts.
 func FirstLinkedSentence(text string, o SentenceOptions) (string, bool) {
+	s := LinkedSentences(text, o, 1)
+	if len(s) == 0 {
+		return "", false
+	}
+	return s[0], true
+}
+
+// LinkedSentences returns up to max sentences that FirstLinkedSentence would accept,
+// in text order (all of them when max <= 0).
+func LinkedSentences(text string, o SentenceOptions, max int) []string {
 	text = strings.ReplaceAll(text, "।", ".\n")
 	text = strings.ReplaceAll(text, "։", ".\n")
 	if o.GreedyRefs {
@@ -59,20 +69,19 @@ func FirstLinkedSentence(text string, o SentenceOptions) (string, bool) {
 		text = removeRefs(text)
 	}
 	text = plainKeepLinks(removeComments(text))
-	var found string
-	ok := false
+	var found []string
 	cutSentences(text, !o.OnlyDotStops, func(piece string) bool {
 		a := PyStrip(piece)
 		if excludedPiece(a) || countStops(a, o) != 1 {
 			return true
 		}
 		if onlyTextAndLinks(a) {
-			found, ok = a, true
-			return false
+			found = append(found, a)
+			return max <= 0 || len(found) < max
 		}
 		return true
 	})
-	return found, ok
+	return found
 }
 
 // isPyWord reports whether r matches Python's \w in a str pattern.

@@ -45,10 +45,14 @@ type Options struct {
 	Seed     uint64 // Python random.seed of the shuffle (default 2)
 	Threads  int
 	Sentence wikitext.SentenceOptions
+	// PerArticle is the number of sentences taken from each article: 1 (the
+	// reference's choice, the default) takes the first qualifying sentence; more gives
+	// more training rows on small wikis.
+	PerArticle int
 }
 
 // DefaultOptions returns the reference's settings with our defect fixes.
-func DefaultOptions() Options { return Options{Limit: DefaultLimit, Seed: DefaultSeed} }
+func DefaultOptions() Options { return Options{Limit: DefaultLimit, Seed: DefaultSeed, PerArticle: 1} }
 
 // Validate checks the options.
 func (o Options) Validate() error {
@@ -57,6 +61,9 @@ func (o Options) Validate() error {
 	}
 	if len(o.Dumps) == 0 {
 		return errors.New("sentences: no dump files")
+	}
+	if o.PerArticle <= 0 {
+		return fmt.Errorf("sentences: --per-article must be positive, got %d", o.PerArticle)
 	}
 	if o.Limit <= 0 {
 		return fmt.Errorf("sentences: --limit must be positive, got %d", o.Limit)
@@ -144,10 +151,10 @@ func Extract(ctx context.Context, o Options, p progress.Reporter) ([]Sentence, i
 
 	type batch struct {
 		pages []*dump.Page
-		out   []Sentence
-		ok    []bool
+		out   [][]string
 		done  chan struct{}
 	}
+	per := max(o.PerArticle, 1)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	work := make(chan *batch, threads)
@@ -158,12 +165,9 @@ func Extract(ctx context.Context, o Options, p progress.Reporter) ([]Sentence, i
 		go func() {
 			defer wg.Done()
 			for b := range work {
-				b.out = make([]Sentence, len(b.pages))
-				b.ok = make([]bool, len(b.pages))
+				b.out = make([][]string, len(b.pages))
 				for i, pg := range b.pages {
-					if s, ok := wikitext.FirstLinkedSentence(pg.Text, o.Sentence); ok {
-						b.out[i], b.ok[i] = Sentence{Title: pg.Title, Text: s}, true
-					}
+					b.out[i] = wikitext.LinkedSentences(pg.Text, o.Sentence, per)
 				}
 				close(b.done)
 			}
@@ -221,9 +225,11 @@ func Extract(ctx context.Context, o Options, p progress.Reporter) ([]Sentence, i
 		if ctx.Err() != nil {
 			break
 		}
-		for i := range b.pages {
-			if b.ok[i] && len(sents) < o.Limit {
-				sents = append(sents, b.out[i])
+		for i, pg := range b.pages {
+			for _, s := range b.out[i] {
+				if len(sents) < o.Limit {
+					sents = append(sents, Sentence{Title: pg.Title, Text: s})
+				}
 			}
 		}
 		if len(sents) >= o.Limit {

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/addlink/addlink/internal/dump"
+	"github.com/addlink/addlink/internal/linker"
+	"github.com/addlink/addlink/pipeline/features"
+	"github.com/addlink/addlink/pipeline/sentences"
+)
+
+func quirksFlag() *cli.StringSliceFlag {
+	return &cli.StringSliceFlag{Name: "reference-quirks", Usage: "reproduce these defects of the reference (comma-separated names, or all); see the description"}
+}
+
+func newSentencesCommand() *cli.Command {
+	d := sentences.DefaultOptions()
+	return &cli.Command{
+		Name:  "sentences",
+		Usage: "pick one linked sentence per article and split them into training and test halves",
+		Description: `Reads the dump. For each article (namespace 0, not a redirect) takes the first sentence
+made only of text and wikilinks with at least one link (references removed, markup other
+than links reduced to text; sentences end at "." and at the full stops of other scripts).
+Shuffles them as Python's random.seed(--seed); random.shuffle does, and writes the first
+half to training/sentences_train.csv and the rest to testing/sentences_test.csv:
+title<TAB>sentence per line, with tab, newline and backslash inside a value escaped as
+\t, \n and \\.
+
+Reference quirks (--reference-quirks) that apply here:
+  greedy-refs, dot-stops`,
+		Flags: []cli.Flag{wikiFlag(true), dumpFlag(),
+			&cli.IntFlag{Name: "limit", Value: d.Limit, Usage: "at most this many sentences"},
+			&cli.Uint64Flag{Name: "seed", Value: d.Seed, Usage: "seed of the shuffle (Python's random.seed)"},
+			&cli.IntFlag{Name: "per-article", Value: d.PerArticle, Usage: "sentences taken from each article (the reference takes 1)"},
+			quirksFlag(),
+		},
+		Action: func(c *cli.Context) error {
+			co := commonOptions(c)
+			so, _, err := linker.ParseQuirks(c.StringSlice("reference-quirks"))
+			if err != nil {
+				return usageError{err}
+			}
+			o := sentences.Options{Wiki: c.String(flagWiki), DataDir: co.DataDir, Dumps: c.StringSlice("dump"),
+				Limit: c.Int("limit"), Seed: c.Uint64("seed"), PerArticle: c.Int("per-article"), Threads: co.Threads, Sentence: so}
+			if len(o.Dumps) == 0 {
+				files, err := dump.Discover(co.DumpsDir, o.Wiki)
+				if err != nil {
+					return usageError{err}
+				}
+				o.Dumps = files
+			}
+			if err := o.Validate(); err != nil {
+				return usageError{err}
+			}
+			rep, done := newReporter(co)
+			defer done()
+			_, err = sentences.Run(c.Context, o, rep)
+			return err
+		},
+	}
+}
+
+func newFeaturesCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "features",
+		Usage: "compute the training rows of the training sentences",
+		Description: `Reads training/sentences_train.csv, <wiki>.anchors.parquet, <wiki>.pageids.parquet,
+<wiki>.redirects.parquet and <wiki>.w2vfiltered.parquet. For every sentence, every n-gram
+(10..1 tokens) of its plain text that is an anchor, and the anchors of its links, gives
+one row per candidate target: page, mention, target, ngram, freq, ambig, kurtosis, w2v,
+jaro, label (True when the sentence links the mention to that target). Writes
+training/link_train.csv (tab-separated, no header, the reference's format) and
+training/link_train.parquet, in a fixed order.
+
+Reference quirks (--reference-quirks) that apply here:
+` + linker.QuirksUsage(),
+		Flags: []cli.Flag{wikiFlag(true), quirksFlag()},
+		Action: func(c *cli.Context) error {
+			co := commonOptions(c)
+			_, to, err := linker.ParseQuirks(c.StringSlice("reference-quirks"))
+			if err != nil {
+				return usageError{err}
+			}
+			rep, done := newReporter(co)
+			defer done()
+			_, err = features.Run(c.Context, features.Options{Wiki: c.String(flagWiki), DataDir: co.DataDir, Threads: co.Threads, Training: to}, rep)
+			return err
+		},
+	}
+}

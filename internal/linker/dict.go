@@ -1,0 +1,168 @@
+package linker
+
+import (
+	"sort"
+
+	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/wikitext"
+)
+
+// Candidate is one target of an anchor with its number of links.
+type Candidate struct {
+	Title string
+	Count int64
+}
+
+// Mention is an anchor of the dictionary with its candidates, most linked first (ties
+// by title), and the features that depend only on the anchor.
+type Mention struct {
+	Candidates []Candidate
+	Kurtosis   float64
+	index      map[string]int // title -> position in Candidates, built lazily for large lists
+}
+
+// Freq returns the number of links from the mention to title, and whether it is a
+// candidate.
+func (m *Mention) Freq(title string) (int64, bool) {
+	if len(m.Candidates) <= 8 {
+		for _, c := range m.Candidates {
+			if c.Title == title {
+				return c.Count, true
+			}
+		}
+		return 0, false
+	}
+	if m.index == nil {
+		m.index = make(map[string]int, len(m.Candidates))
+		for i, c := range m.Candidates {
+			m.index[c.Title] = i
+		}
+	}
+	i, ok := m.index[title]
+	if !ok {
+		return 0, false
+	}
+	return m.Candidates[i].Count, true
+}
+
+// Dict holds a wiki's datasets as the linker uses them.
+type Dict struct {
+	Anchors   map[string]*Mention
+	PageIDs   map[string]int64
+	Redirects map[string]string
+	Vectors   map[string][]float32
+	// Lower lower-cases text the way the dictionary's anchors were lower-cased.
+	Lower func(string) string
+}
+
+// NewDict builds a Dict from dataset rows. Vectors may be nil.
+func NewDict(anchors []datasets.Anchor, pageids []datasets.PageID, redirects []datasets.Redirect, vectors []datasets.Embedding) *Dict {
+	d := &Dict{
+		Anchors:   make(map[string]*Mention, len(anchors)/2),
+		PageIDs:   make(map[string]int64, len(pageids)),
+		Redirects: make(map[string]string, len(redirects)),
+		Vectors:   make(map[string][]float32, len(vectors)),
+		Lower:     wikitext.Lower,
+	}
+	for _, a := range anchors {
+		m := d.Anchors[a.Anchor]
+		if m == nil {
+			m = &Mention{}
+			d.Anchors[a.Anchor] = m
+		}
+		m.Candidates = append(m.Candidates, Candidate{a.Target, a.N})
+	}
+	counts := []int64{}
+	for _, m := range d.Anchors {
+		sort.Slice(m.Candidates, func(i, j int) bool {
+			a, b := m.Candidates[i], m.Candidates[j]
+			if a.Count != b.Count {
+				return a.Count > b.Count
+			}
+			return a.Title < b.Title
+		})
+		counts = counts[:0]
+		for _, c := range m.Candidates {
+			counts = append(counts, c.Count)
+		}
+		m.Kurtosis = Kurtosis(counts)
+	}
+	for _, p := range pageids {
+		d.PageIDs[p.Title] = p.PageID
+	}
+	for _, r := range redirects {
+		d.Redirects[r.From] = r.To
+	}
+	for _, v := range vectors {
+		d.Vectors[v.Title] = v.Vector
+	}
+	return d
+}
+
+// LoadDict reads a wiki's anchors, page ids, redirects and (when present) embeddings.
+func LoadDict(l datasets.Layout, withVectors bool) (*Dict, error) {
+	anchors, err := datasets.ReadParquet[datasets.Anchor](l.Anchors())
+	if err != nil {
+		return nil, err
+	}
+	pageids, err := datasets.ReadParquet[datasets.PageID](l.PageIDs())
+	if err != nil {
+		return nil, err
+	}
+	redirects, err := datasets.ReadParquet[datasets.Redirect](l.Redirects())
+	if err != nil {
+		return nil, err
+	}
+	var vectors []datasets.Embedding
+	if withVectors {
+		if vectors, err = datasets.ReadParquet[datasets.Embedding](l.Embeddings()); err != nil {
+			return nil, err
+		}
+	}
+	return NewDict(anchors, pageids, redirects, vectors), nil
+}
+
+// Resolve follows one redirect, as the reference does.
+func (d *Dict) Resolve(title string) string {
+	if t, ok := d.Redirects[title]; ok {
+		return t
+	}
+	return title
+}
+
+// Features are the model's six inputs for one (page, mention, target) candidate, in
+// the reference's column order.
+type Features struct {
+	NGram    int
+	Freq     int64
+	Ambig    int
+	Kurtosis float64
+	W2V      float32
+	Jaro     float64
+}
+
+// Vector returns the features as the model reads them.
+func (f Features) Vector() []float32 {
+	return []float32{float32(f.NGram), float32(f.Freq), float32(f.Ambig), float32(f.Kurtosis), f.W2V, float32(f.Jaro)}
+}
+
+// Features computes the features of target as a link for mention on page. ok is
+// false when target is not a candidate of the mention.
+func (d *Dict) Features(page, mention, target string) (Features, bool) {
+	m := d.Anchors[mention]
+	if m == nil {
+		return Features{}, false
+	}
+	freq, ok := m.Freq(target)
+	if !ok {
+		return Features{}, false
+	}
+	return Features{
+		NGram:    NGram(mention),
+		Freq:     freq,
+		Ambig:    len(m.Candidates),
+		Kurtosis: m.Kurtosis,
+		W2V:      Cosine(d.Vectors[page], d.Vectors[target]),
+		Jaro:     JaroFeature(mention, target),
+	}, true
+}

@@ -1,0 +1,431 @@
+package linker
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/addlink/addlink/internal/wikitext"
+)
+
+// TokenOptions selects how text is cut into sentences, words and n-grams where the
+// reference has a known defect. The zero value is the fixed behaviour.
+type TokenOptions struct {
+	// Backquotes turns `"` into the tokens `` and '' as NLTK's word tokenizer does, so
+	// that mentions with quotes never match the dictionary.
+	Backquotes bool
+	// LastTokenQuirk reproduces the reference's n-gram loop, in which the last token of
+	// a sentence never ends an n-gram (and a one-token sentence has no n-grams).
+	LastTokenQuirk bool
+	// NoAbbreviations ends a sentence at every "." followed by a space, as the
+	// reference's sentence splitter does, even after initials and abbreviations.
+	NoAbbreviations bool
+	// SpaceOnly splits words only at " ", as the reference does; other whitespace
+	// inside a word (tab, no-break space) is then dropped by the word tokenizer and the
+	// parts are joined in grams. By default every whitespace character separates words
+	// and stays in the grams, so that grams are substrings of the text.
+	SpaceOnly bool
+}
+
+// ReferenceTokens reproduces the reference's tokenisation, defects included.
+var ReferenceTokens = TokenOptions{Backquotes: true, LastTokenQuirk: true, NoAbbreviations: true, SpaceOnly: true}
+
+// space is the token between two words.
+const space = " "
+
+// Mentions calls fn with every n-gram of text, longest first within each sentence, as
+// the reference's ngram_iterator does: text is cut into lines and sentences, each
+// sentence into tokens, and for n = nmax..nmin every run of n word tokens (with the
+// spaces between them) is one gram. Runs of scripts written without spaces (Han,
+// kana, Thai, Lao, Khmer, Myanmar, Tibetan) are cut into characters, each a token, so
+// that grams are substrings there too; for such grams up to CharGramMax tokens are
+// used when nmax is smaller.
+func Mentions(text string, nmax, nmin int, o TokenOptions, fn func(gram string)) {
+	for _, line := range strings.Split(text, "\n") {
+		if line == "" {
+			continue
+		}
+		for _, sent := range SplitSentences(line, o) {
+			tokens := WordTokens(sent, o)
+			unspaced := false
+			for _, t := range tokens {
+				if isUnspacedToken(t) {
+					unspaced = true
+					break
+				}
+			}
+			if unspaced && nmax < CharGramMax {
+				for n := CharGramMax; n > nmax; n-- {
+					NGrams(tokens, n, o, func(g string, allUnspaced bool) {
+						if allUnspaced {
+							fn(g)
+						}
+					})
+				}
+			}
+			for n := nmax; n >= nmin; n-- {
+				NGrams(tokens, n, o, func(g string, _ bool) { fn(g) })
+			}
+		}
+	}
+}
+
+// CharGramMax is the longest gram, in characters, looked up in text written without
+// spaces.
+const CharGramMax = 10
+
+// NGrams calls fn with every run of n non-space tokens and whether all of them are
+// characters of a script written without spaces.
+func NGrams(tokens []string, n int, o TokenOptions, fn func(gram string, allUnspaced bool)) {
+	if n <= 0 {
+		return
+	}
+	var b strings.Builder
+	for i, t := range tokens {
+		if t == space || isSpaceToken(t) {
+			continue
+		}
+		b.Reset()
+		count := 0
+		all := true
+		for j := i; j < len(tokens); j++ {
+			w := tokens[j]
+			b.WriteString(w)
+			if !isSpaceToken(w) {
+				count++
+				all = all && isUnspacedToken(w)
+			}
+			if count == n {
+				// The reference checks the count before appending the next token, so
+				// a gram that ends at the last token is never produced.
+				if !(o.LastTokenQuirk && j == len(tokens)-1) {
+					fn(b.String(), all)
+				}
+				break
+			}
+		}
+	}
+}
+
+func isSpaceToken(t string) bool {
+	if t == space {
+		return true
+	}
+	for _, r := range t {
+		if !wikitext.IsPySpace(r) {
+			return false
+		}
+	}
+	return t != ""
+}
+
+// SplitSentences cuts a line into sentences after runs of ".", "!" and "?" (and the
+// full stops of other scripts) followed by optional closing quotes and whitespace.
+// Unless o.NoAbbreviations, a "." after a single letter or a common abbreviation
+// does not end a sentence.
+func SplitSentences(line string, o TokenOptions) []string {
+	var out []string
+	start := 0
+	i := 0
+	for i < len(line) {
+		r, size := utf8.DecodeRuneInString(line[i:])
+		if r == '.' || r == '!' || r == '?' || isFullStop(r) {
+			j := i + size
+			for j < len(line) {
+				r2, s2 := utf8.DecodeRuneInString(line[j:])
+				if r2 == '.' || r2 == '!' || r2 == '?' || isFullStop(r2) {
+					j += s2
+					continue
+				}
+				break
+			}
+			for j < len(line) {
+				r2, s2 := utf8.DecodeRuneInString(line[j:])
+				if strings.ContainsRune(`"'»”’)`, r2) {
+					j += s2
+					continue
+				}
+				break
+			}
+			k := j
+			for k < len(line) {
+				r2, s2 := utf8.DecodeRuneInString(line[k:])
+				if !wikitext.IsPySpace(r2) {
+					break
+				}
+				k += s2
+			}
+			wide := !o.NoAbbreviations && isFullStop(r)
+			if (k > j || wide) && k < len(line) {
+				if r == '.' && !o.NoAbbreviations && abbreviationBefore(line[start:i]) {
+					i = k
+					continue
+				}
+				if s := line[start:j]; strings.TrimSpace(s) != "" {
+					out = append(out, strings.TrimRightFunc(s, wikitext.IsPySpace))
+				}
+				start, i = k, k
+				continue
+			}
+			i = j
+			continue
+		}
+		i += size
+	}
+	if s := strings.TrimRightFunc(line[start:], wikitext.IsPySpace); s != "" {
+		out = append(out, s)
+	}
+	return out
+}
+
+// isFullStop reports full stops of scripts other than Latin.
+func isFullStop(r rune) bool {
+	switch r {
+	case '。', '．', '｡', '！', '？', '।', '॥', '։', '۔', '؟', '።', '။', '។', '།':
+		return true
+	}
+	return false
+}
+
+var abbreviations = map[string]bool{
+	"mr": true, "mrs": true, "ms": true, "dr": true, "prof": true, "st": true, "jr": true, "sr": true,
+	"vs": true, "etc": true, "no": true, "nr": true, "inc": true, "ltd": true, "co": true, "mt": true,
+	"fig": true, "vol": true, "pp": true, "ca": true, "approx": true, "gen": true, "col": true,
+	"bzw": true, "usw": true, "ggf": true, "bzgl": true, "z.b": true, "e.g": true, "i.e": true, "u.a": true,
+	"т": true, "д": true, "г": true, "гг": true, "см": true, "им": true, "св": true, "ул": true,
+	"κ": true, "π.χ": true, "δηλ": true, "μ.χ": true, "π.χ.χ": true,
+}
+
+// abbreviationBefore reports whether the text before a "." ends with an initial or an
+// abbreviation.
+func abbreviationBefore(s string) bool {
+	k := strings.LastIndexFunc(s, wikitext.IsPySpace)
+	w := s[k+1:]
+	w = strings.TrimLeft(w, "([\"'«“")
+	if w == "" {
+		return false
+	}
+	if utf8.RuneCountInString(w) == 1 {
+		r, _ := utf8.DecodeRuneInString(w)
+		return unicode.IsLetter(r)
+	}
+	return abbreviations[wikitext.Lower(w)]
+}
+
+// WordTokens cuts a sentence into tokens as the reference's get_tokens does: the
+// sentence is split at spaces, each word tokenised like NLTK's Treebank word
+// tokenizer, and a " " token is put between the words' tokens.
+func WordTokens(sent string, o TokenOptions) []string {
+	var tokens []string
+	if o.SpaceOnly {
+		for wi, w := range strings.Split(sent, " ") {
+			if wi > 0 {
+				tokens = append(tokens, space)
+			}
+			tokens = appendWordTokens(tokens, w, o)
+		}
+		return tokens
+	}
+	start := 0
+	for i, r := range sent {
+		if wikitext.IsPySpace(r) {
+			tokens = appendWordTokens(tokens, sent[start:i], o)
+			tokens = append(tokens, string(r))
+			start = i + utf8.RuneLen(r)
+		}
+	}
+	return appendWordTokens(tokens, sent[start:], o)
+}
+
+func appendWordTokens(tokens []string, w string, o TokenOptions) []string {
+	if w == "" {
+		return tokens
+	}
+	if plainWord(w) {
+		if a, b, ok := contraction(w); ok {
+			return append(tokens, a, b)
+		}
+		return appendUnspaced(tokens, w)
+	}
+	for _, t := range treebank(w, o) {
+		tokens = appendUnspaced(tokens, t)
+	}
+	return tokens
+}
+
+// plainWord reports whether no Treebank rule can apply to w: letters, digits and
+// marks only.
+func plainWord(w string) bool {
+	for _, r := range w {
+		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)) {
+			return false
+		}
+	}
+	return true
+}
+
+var contractionSplits = map[string]int{"cannot": 3, "gimme": 3, "gonna": 3, "gotta": 3, "lemme": 3, "wanna": 3}
+
+func contraction(w string) (string, string, bool) {
+	if len(w) > 6 {
+		return "", "", false
+	}
+	if k, ok := contractionSplits[strings.ToLower(w)]; ok {
+		return w[:k], w[k:], true
+	}
+	return "", "", false
+}
+
+// appendUnspaced appends t, cut into characters where it is written in a script
+// without spaces (a character keeps its combining marks).
+func appendUnspaced(tokens []string, t string) []string {
+	start := 0
+	for i, r := range t {
+		if unspacedRune(r) {
+			if i > start && !unicode.IsMark(r) {
+				tokens = append(tokens, t[start:i])
+				start = i
+			}
+			continue
+		}
+		if unicode.IsMark(r) {
+			continue
+		}
+		if i > start {
+			if prev, _ := utf8.DecodeRuneInString(t[start:]); unspacedRune(prev) {
+				tokens = append(tokens, t[start:i])
+				start = i
+			}
+		}
+	}
+	if start < len(t) {
+		tokens = append(tokens, t[start:])
+	}
+	return tokens
+}
+
+// unspacedRune reports characters of scripts written without spaces between words.
+func unspacedRune(r rune) bool {
+	if r < 0x0e00 {
+		return false
+	}
+	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Thai, unicode.Lao,
+		unicode.Khmer, unicode.Myanmar, unicode.Tibetan) || r == 'ー' || r == '々' || r == '〆'
+}
+
+func isUnspacedToken(t string) bool {
+	r, _ := utf8.DecodeRuneInString(t)
+	return unspacedRune(r)
+}
+
+type rule struct {
+	re   *regexp.Regexp
+	repl string
+}
+
+func rules(pairs ...string) []rule {
+	out := make([]rule, 0, len(pairs)/2)
+	for i := 0; i < len(pairs); i += 2 {
+		out = append(out, rule{regexp.MustCompile(pairs[i]), pairs[i+1]})
+	}
+	return out
+}
+
+// The Treebank rules of NLTK 3.8's NLTKWordTokenizer, with Python's Unicode classes.
+var (
+	startingQuotes = rules(
+		"([«“‘„]|`+)", " $1 ",
+	)
+	startingQuotesBackquote = rules(
+		`^"`, "``",
+		"(``)", " $1 ",
+		`([ \(\[{<])("|'')`, "$1 `` ",
+	)
+	punctuation = rules(
+		`([^\.])(\.)([\]\)}>"'»”’ ]*)[\s\x{a0}\x{2000}-\x{200a}\x{3000}]*$`, "$1 $2 $3 ",
+		`([:,])([^\p{Nd}])`, " $1 $2",
+		`([:,])$`, " $1 ",
+		`\.\.+`, " $0 ",
+		`[;@#$%&]`, " $0 ",
+		`[?!]`, " $0 ",
+		`([^'])' `, "$1 ' ",
+		`\*`, " $0 ",
+		`[\]\[\(\)\{\}<>]`, " $0 ",
+		`--`, " -- ",
+	)
+	endingQuotes = rules(
+		`([»”’])`, " $1 ",
+		`''`, " '' ",
+	)
+	endingQuotesBackquote = rules(`"`, " '' ")
+	endingQuotesKeep      = rules(`"`, ` " `)
+	endingClitics         = rules(
+		`([^' ])('[sS]|'[mM]|'[dD]|') `, "$1 $2 ",
+		`([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) `, "$1 $2 ",
+		`(?i)\b(can)(not)\b`, " $1 $2 ",
+		`(?i)\b(d)('ye)\b`, " $1 $2 ",
+		`(?i)\b(gim)(me)\b`, " $1 $2 ",
+		`(?i)\b(gon)(na)\b`, " $1 $2 ",
+		`(?i)\b(got)(ta)\b`, " $1 $2 ",
+		`(?i)\b(lem)(me)\b`, " $1 $2 ",
+		`(?i)\b(more)('n)\b`, " $1 $2 ",
+		`(?i)\b(wan)(na)\s`, " $1 $2 ",
+		`(?i) ('t)(is)\b`, " $1 $2 ",
+		`(?i) ('t)(was)\b`, " $1 $2 ",
+	)
+)
+
+func apply(s string, rs []rule) string {
+	for _, r := range rs {
+		s = r.re.ReplaceAllString(s, r.repl)
+	}
+	return s
+}
+
+// treebank tokenises one word like NLTKWordTokenizer.tokenize.
+func treebank(w string, o TokenOptions) []string {
+	s := apply(w, startingQuotes)
+	if o.Backquotes {
+		s = apply(s, startingQuotesBackquote)
+	}
+	s = apostropheLetter(s)
+	s = apply(s, punctuation)
+	s = " " + s + " "
+	s = apply(s, endingQuotes)
+	if o.Backquotes {
+		s = apply(s, endingQuotesBackquote)
+	} else {
+		s = apply(s, endingQuotesKeep)
+	}
+	s = apply(s, endingClitics)
+	return strings.FieldsFunc(s, wikitext.IsPySpace)
+}
+
+// apostropheLetter is `(?i)(\')(?!re|ve|ll|m|t|s|d|n)(\w)\b` -> `\1 \2`: an
+// apostrophe before a single word character (other than m, t, s, d, n) is split off.
+func apostropheLetter(s string) string {
+	if !strings.Contains(s, "'") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		b.WriteByte(s[i])
+		if s[i] != '\'' || i+1 >= len(s) {
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i+1:])
+		if !isWord(r) || strings.ContainsRune("mtsdnMTSDN", r) {
+			continue
+		}
+		if i+1+size < len(s) {
+			if r2, _ := utf8.DecodeRuneInString(s[i+1+size:]); isWord(r2) {
+				continue
+			}
+		}
+		b.WriteByte(' ')
+	}
+	return b.String()
+}
+
+func isWord(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsNumber(r) }

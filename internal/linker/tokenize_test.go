@@ -1,0 +1,127 @@
+package linker
+
+import (
+	"bufio"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+)
+
+// TestTreebankMatchesNLTK compares our word tokenizer, in the reference's mode, with
+// NLTK 3.8 on the words of testdata/words.txt (expected tokens from gen_tokens.py).
+func TestTreebankMatchesNLTK(t *testing.T) {
+	f, err := os.Open("testdata/tokens.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	n := 0
+	for sc.Scan() {
+		w, toks, _ := strings.Cut(sc.Text(), "\t")
+		want := strings.Split(toks, "\x1f")
+		if toks == "" {
+			want = nil
+		}
+		got := appendWordTokens(nil, w, ReferenceTokens)
+		if strings.IndexFunc(w, unspacedRune) >= 0 {
+			// Our tokens cut scripts without spaces into characters; NLTK does not.
+			if strings.Join(got, "") != strings.Join(want, "") {
+				t.Errorf("%q: got %q, want the characters of %q", w, got, want)
+			}
+		} else if !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: got %q, want %q", w, got, want)
+		}
+		n++
+	}
+	if n < 150 {
+		t.Fatalf("only %d cases", n)
+	}
+}
+
+func TestNGrams(t *testing.T) {
+	tokens := WordTokens("the Red Sea, north", TokenOptions{})
+	var got []string
+	for n := 3; n >= 1; n-- {
+		NGrams(tokens, n, TokenOptions{}, func(g string, _ bool) { got = append(got, g) })
+	}
+	want := []string{"the Red Sea", "Red Sea,", "Sea, north", "the Red", "Red Sea", "Sea,", ", north", "the", "Red", "Sea", ",", "north"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+	got = nil
+	NGrams(tokens, 1, ReferenceTokens, func(g string, _ bool) { got = append(got, g) })
+	if want := []string{"the", "Red", "Sea", ","}; !reflect.DeepEqual(got, want) {
+		t.Errorf("reference quirk: got %q, want %q", got, want)
+	}
+}
+
+func TestSplitSentences(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		o    TokenOptions
+		want []string
+	}{
+		{"One. Two! Three? Four", TokenOptions{}, []string{"One.", "Two!", "Three?", "Four"}},
+		{`He said "go." Then left.`, TokenOptions{}, []string{`He said "go."`, "Then left."}},
+		{"J. R. R. Tolkien wrote it. Dr. Who too.", TokenOptions{}, []string{"J. R. R. Tolkien wrote it.", "Dr. Who too."}},
+		{"J. R. Tolkien.", ReferenceTokens, []string{"J.", "R.", "Tolkien."}},
+		{"東京都は首都。大阪は都市。", TokenOptions{}, []string{"東京都は首都。", "大阪は都市。"}},
+		{"এটি একটি বাক্য। আরেকটি।", TokenOptions{}, []string{"এটি একটি বাক্য।", "আরেকটি।"}},
+		{"3.5 is a number.", TokenOptions{}, []string{"3.5 is a number."}},
+	} {
+		if got := SplitSentences(c.in, c.o); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%q: got %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestUnspacedScripts(t *testing.T) {
+	var got []string
+	Mentions("東京都は日本の首都", 1, 1, TokenOptions{}, func(g string) { got = append(got, g) })
+	found := map[string]bool{}
+	for _, g := range got {
+		found[g] = true
+	}
+	for _, w := range []string{"東京都", "日本", "首都", "東", "都"} {
+		if !found[w] {
+			t.Errorf("mention %q not produced (got %q)", w, got)
+		}
+	}
+	// Thai: a consonant keeps its vowel marks.
+	toks := WordTokens("ภาษาไทย", TokenOptions{})
+	for _, tk := range toks {
+		if r, _ := utf8.DecodeRuneInString(tk); unicode.IsMark(r) {
+			t.Errorf("token %q starts with a combining mark", tk)
+		}
+	}
+}
+
+func FuzzTokenize(f *testing.F) {
+	for _, s := range []string{"Athens, the capital.", "東京都は日本の首都。", "don't \"x\" (y)", "a\xffb"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, o := range []TokenOptions{{}, ReferenceTokens} {
+			for _, sent := range SplitSentences(s, o) {
+				if !strings.Contains(s, sent) {
+					t.Fatalf("sentence %q not in %q", sent, s)
+				}
+			}
+			Mentions(s, 5, 1, o, func(g string) {
+				if g == "" {
+					t.Fatal("empty gram")
+				}
+				if utf8.ValidString(s) && !utf8.ValidString(g) {
+					t.Fatalf("invalid UTF-8 gram %q from %q", g, s)
+				}
+				if o == (TokenOptions{}) && utf8.ValidString(s) && !strings.Contains(s, g) && !strings.ContainsAny(g, "\"'`") {
+					t.Fatalf("gram %q is not a substring of %q", g, s)
+				}
+			})
+		}
+	})
+}

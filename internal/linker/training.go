@@ -1,0 +1,111 @@
+package linker
+
+import (
+	"github.com/addlink/addlink/internal/wikitext"
+)
+
+// TrainingOptions selects the reference's defects to reproduce in training rows. The
+// zero value is the fixed behaviour.
+type TrainingOptions struct {
+	Tokens TokenOptions
+	// UnderscoreAnchors takes the anchor of a link without text, such as [[Foo_bar]],
+	// from the title as written ("foo_bar"), as the reference's training does, while the
+	// dictionary uses the normalised title ("foo bar"); such links then never give a
+	// positive row. By default the dictionary's rule is used.
+	UnderscoreAnchors bool
+}
+
+// ReferenceTraining reproduces the reference's training rows, defects included.
+var ReferenceTraining = TrainingOptions{Tokens: ReferenceTokens, UnderscoreAnchors: true}
+
+// MaxTrainingGram is the longest mention, in tokens, looked for in training sentences.
+const MaxTrainingGram = 10
+
+// Gold returns the links of wikitext as {anchor: resolved target}, keeping only targets
+// that are articles; a later link with the same anchor wins, as in the reference.
+func (d *Dict) Gold(text string, underscoreAnchors bool) (map[string]string, []string) {
+	gold := map[string]string{}
+	var order []string
+	wikitext.ScanLinks(text, func(l wikitext.Link) bool {
+		link := wikitext.NormalizeTitle(l.Target)
+		var anchor string
+		switch {
+		case l.Anchor != "":
+			anchor = l.Anchor
+		case underscoreAnchors:
+			anchor = l.Target
+		default:
+			anchor = link
+		}
+		anchor = wikitext.PyStrip(d.Lower(wikitext.PyStrip(anchor)))
+		link = d.Resolve(link)
+		if _, ok := d.PageIDs[link]; !ok {
+			return true
+		}
+		if _, seen := gold[anchor]; !seen {
+			order = append(order, anchor)
+		}
+		gold[anchor] = link
+		return true
+	})
+	return gold, order
+}
+
+// Row is one training row.
+type Row struct {
+	Page, Mention, Target string
+	Features
+	Label bool
+}
+
+// TrainingRows returns the rows of one training sentence (REFERENCE.md "Stage 5"):
+// every n-gram (10..1 tokens) of the sentence's plain text that is an anchor, and the
+// anchors of its links, each with every candidate target; the label says whether the
+// sentence links that anchor to that target. Rows come in a fixed order: mentions in
+// the order they are found, candidates most linked first.
+func (d *Dict) TrainingRows(page, sentence string, o TrainingOptions) []Row {
+	gold, goldOrder := d.Gold(sentence, o.UnderscoreAnchors)
+	var mentions []string
+	tested := map[string]bool{}
+	Mentions(wikitext.StripCode(sentence), MaxTrainingGram, 1, o.Tokens, func(g string) {
+		m := d.Lower(g)
+		if !tested[m] && d.Anchors[m] != nil {
+			tested[m] = true
+			mentions = append(mentions, m)
+		}
+	})
+	for _, m := range goldOrder {
+		if !tested[m] && d.Anchors[m] != nil {
+			tested[m] = true
+			mentions = append(mentions, m)
+		}
+	}
+	var rows []Row
+	for _, m := range mentions {
+		mention := NormalizeMention(m, d.Lower)
+		mm := d.Anchors[mention]
+		if mm == nil {
+			continue
+		}
+		for _, c := range mm.Candidates {
+			// The reference re-normalises the candidate and drops the row when that
+			// changes it (its feature lookup then fails).
+			if wikitext.NormalizeTitle(c.Title) != c.Title {
+				continue
+			}
+			f, ok := d.Features(page, mention, c.Title)
+			if !ok {
+				continue
+			}
+			rows = append(rows, Row{Page: page, Mention: mention, Target: c.Title, Features: f,
+				Label: gold[mention] == c.Title})
+		}
+	}
+	return rows
+}
+
+// NormalizeMention strips and lower-cases a mention as the reference's
+// normalise_anchor does.
+func NormalizeMention(m string, lower func(string) string) string {
+	return lower(wikitext.PyStrip(m))
+}

@@ -1,0 +1,201 @@
+// Package features is the stage that turns the training sentences into training rows
+// (REFERENCE.md "Stage 5"): for every mention in a sentence that is an anchor, one row
+// per candidate target with the six features computed by internal/linker and a label
+// saying whether the sentence links the mention to that target. It writes
+// training/link_train.csv in the reference's format (tab-separated, no header, label
+// True/False) and the same rows as training/link_train.parquet.
+package features
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/atomicfile"
+	"github.com/addlink/addlink/internal/linker"
+	"github.com/addlink/addlink/internal/progress"
+	"github.com/addlink/addlink/pipeline/sentences"
+)
+
+// Options configures the stage.
+type Options struct {
+	Wiki     string
+	DataDir  string
+	Threads  int
+	Training linker.TrainingOptions
+}
+
+// Summary is what the stage reports.
+type Summary struct {
+	Sentences int     `json:"sentences"`
+	Rows      int     `json:"rows"`
+	Positive  int     `json:"positive"`
+	Negative  int     `json:"negative"`
+	Seconds   float64 `json:"seconds"`
+}
+
+// Run reads the training sentences and the dictionaries and writes the rows.
+func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
+	start := time.Now()
+	p = progress.OrNop(p)
+	if err := datasets.CheckWikiID(o.Wiki); err != nil {
+		return Summary{}, err
+	}
+	l := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
+	sents, err := sentences.Read(l.SentencesTrain())
+	if err != nil {
+		return Summary{}, fmt.Errorf("features: %w (run the sentences stage first)", err)
+	}
+	p.Phase("features: loading dictionaries", 0, "")
+	d, err := linker.LoadDict(l, true)
+	if err != nil {
+		return Summary{}, fmt.Errorf("features: %w", err)
+	}
+	p.Phase("features: sentences", int64(len(sents)), "sentences")
+	rows, err := Rows(ctx, d, sents, o.Training, o.Threads, p)
+	if err != nil {
+		return Summary{}, err
+	}
+	s := Summary{Sentences: len(sents), Rows: len(rows)}
+	for _, r := range rows {
+		if r.Label {
+			s.Positive++
+		} else {
+			s.Negative++
+		}
+	}
+	if err := WriteCSV(l.LinkTrain(), rows); err != nil {
+		return s, err
+	}
+	if _, err := datasets.WriteParquet(l.LinkTrainParquet(), ParquetRows(rows)); err != nil {
+		return s, err
+	}
+	s.Seconds = time.Since(start).Seconds()
+	b, _ := json.MarshalIndent(s, "", "  ")
+	if _, err := atomicfile.WriteFile(l.Summary("features"), append(b, '\n')); err != nil {
+		return s, err
+	}
+	p.Note(fmt.Sprintf("features: %d sentences, %d rows (%d positive, %d negative) in %.2fs",
+		s.Sentences, s.Rows, s.Positive, s.Negative, s.Seconds))
+	return s, nil
+}
+
+// Rows computes the rows of all sentences in parallel, in sentence order.
+func Rows(ctx context.Context, d *linker.Dict, sents []sentences.Sentence, o linker.TrainingOptions, threads int, p progress.Reporter) ([]linker.Row, error) {
+	p = progress.OrNop(p)
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	per := make([][]linker.Row, len(sents))
+	var next int64
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for w := 0; w < threads; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if int(i) >= len(sents) || ctx.Err() != nil {
+					return
+				}
+				per[i] = d.TrainingRows(sents[i].Title, sents[i].Text, o)
+				p.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var rows []linker.Row
+	for _, r := range per {
+		rows = append(rows, r...)
+	}
+	return rows, nil
+}
+
+// FormatRow writes a row in the reference's link_train.csv format: Python's str() of
+// each value (floats as repr, NaN as nan; w2v as a float32, or 0 when an embedding is
+// missing).
+func FormatRow(b []byte, r linker.Row, haveVectors bool) []byte {
+	b = append(b, r.Page...)
+	b = append(b, '\t')
+	b = append(b, r.Mention...)
+	b = append(b, '\t')
+	b = append(b, r.Target...)
+	b = append(b, '\t')
+	b = strconv.AppendInt(b, int64(r.NGram), 10)
+	b = append(b, '\t')
+	b = strconv.AppendInt(b, r.Freq, 10)
+	b = append(b, '\t')
+	b = strconv.AppendInt(b, int64(r.Ambig), 10)
+	b = append(b, '\t')
+	b = append(b, datasets.PyFloat(r.Kurtosis, 64)...)
+	b = append(b, '\t')
+	if haveVectors {
+		b = append(b, datasets.PyFloat(float64(r.W2V), 32)...)
+	} else {
+		b = append(b, '0')
+	}
+	b = append(b, '\t')
+	b = append(b, datasets.PyFloat(r.Jaro, 64)...)
+	if r.Label {
+		b = append(b, "\tTrue\n"...)
+	} else {
+		b = append(b, "\tFalse\n"...)
+	}
+	return b
+}
+
+// WriteCSV writes rows to path atomically.
+func WriteCSV(path string, rows []linker.Row) error {
+	if err := os.MkdirAll(dirOf(path), 0o755); err != nil {
+		return err
+	}
+	f, err := atomicfile.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<16)
+	var b []byte
+	for _, r := range rows {
+		b = FormatRow(b[:0], r, r.W2V != 0)
+		w.Write(b)
+	}
+	if err := w.Flush(); err != nil {
+		f.Abort()
+		return err
+	}
+	return f.Commit()
+}
+
+func dirOf(path string) string {
+	for i := len(path) - 1; i >= 0; i-- {
+		if path[i] == '/' {
+			return path[:i]
+		}
+	}
+	return "."
+}
+
+// ParquetRows converts rows to the Parquet row type.
+func ParquetRows(rows []linker.Row) []datasets.TrainingRow {
+	out := make([]datasets.TrainingRow, len(rows))
+	for i, r := range rows {
+		out[i] = datasets.TrainingRow{Page: r.Page, Mention: r.Mention, Target: r.Target,
+			NGram: int64(r.NGram), Freq: r.Freq, Ambig: int64(r.Ambig), Kurtosis: r.Kurtosis,
+			W2V: r.W2V, Jaro: r.Jaro, Label: r.Label}
+	}
+	return out
+}

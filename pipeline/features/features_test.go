@@ -1,0 +1,245 @@
+package features
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/linker"
+	"github.com/addlink/addlink/internal/testfixtures"
+	"github.com/addlink/addlink/internal/wikitext"
+	"github.com/addlink/addlink/pipeline/dictionaries"
+	"github.com/addlink/addlink/pipeline/filter"
+	"github.com/addlink/addlink/pipeline/sentences"
+)
+
+var fixtureDumps = map[string]string{
+	"elwikivoyage": "dumps/elwikivoyage/elwikivoyage-pages-articles.xml.bz2",
+	"ukwiki":       "dumps/ukwiki/ukwiki-20230501-pages-articles-head.xml.bz2",
+	"viwiki":       "dumps/viwiki/viwiki-20230501-pages-articles-head.xml.bz2",
+	"jawiki":       "dumps/jawiki/jawiki-20230501-pages-articles-head.xml.bz2",
+}
+
+var (
+	prepMu   sync.Mutex
+	prepared = map[string]string{}
+)
+
+// prepare runs the dictionaries, filter and sentences stages for a fixture wiki once
+// per test binary and returns the data directory.
+func prepare(t *testing.T, wiki string, perArticle int, so ...wikitext.SentenceOptions) string {
+	t.Helper()
+	prepMu.Lock()
+	defer prepMu.Unlock()
+	var sopt wikitext.SentenceOptions
+	if len(so) > 0 {
+		sopt = so[0]
+	}
+	key := fmt.Sprint(wiki, perArticle, sopt)
+	if dir, ok := prepared[key]; ok {
+		return dir
+	}
+	dump := testfixtures.Path(t, fixtureDumps[wiki])
+	dir, err := os.MkdirTemp("", "addlink-features-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	do := dictionaries.Options{Wiki: wiki, DataDir: dir, Dumps: []string{dump}, Threads: 2}
+	if err := do.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dictionaries.Run(ctx, do, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := filter.Run(ctx, filter.Options{Wiki: wiki, DataDir: dir}, nil); err != nil {
+		t.Fatal(err)
+	}
+	o := sentences.DefaultOptions()
+	o.Wiki, o.DataDir, o.Dumps, o.PerArticle, o.Sentence = wiki, dir, []string{dump}, perArticle, sopt
+	if _, err := sentences.Run(ctx, o, nil); err != nil {
+		t.Fatal(err)
+	}
+	prepared[key] = dir
+	return dir
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, dir := range prepared {
+		os.RemoveAll(dir)
+	}
+	os.Exit(code)
+}
+
+type refRow struct {
+	fields []string // ngram, freq, ambig, kurtosis, w2v, jaro, label
+}
+
+func readReferenceRows(t *testing.T, wiki string) map[[3]string]refRow {
+	f, err := os.Open(filepath.Join(testfixtures.Path(t, "reference/"+wiki), "link_train.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := map[[3]string]refRow{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		f := strings.Split(sc.Text(), "\t")
+		if len(f) != 10 {
+			t.Fatalf("reference row with %d fields", len(f))
+		}
+		un := func(s string) string { return sentences.Unescape(s) }
+		out[[3]string{un(f[0]), un(f[1]), un(f[2])}] = refRow{f[3:]}
+	}
+	return out
+}
+
+func rowsFor(t *testing.T, wiki string, perArticle int, o linker.TrainingOptions, so ...wikitext.SentenceOptions) []linker.Row {
+	dir := prepare(t, wiki, perArticle, so...)
+	l := datasets.Layout{DataDir: dir, Wiki: wiki}
+	d, err := linker.LoadDict(l, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sents, err := sentences.Read(l.SentencesTrain())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := Rows(context.Background(), d, sents, o, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func sameFloat(a float64, b string) bool {
+	v, err := strconv.ParseFloat(b, 64)
+	if err != nil {
+		return false
+	}
+	if math.IsNaN(a) || math.IsNaN(v) {
+		return math.IsNaN(a) && math.IsNaN(v)
+	}
+	return a == v || math.Abs(a-v) <= 1e-9*math.Max(math.Abs(a), math.Abs(v))
+}
+
+// TestAgreesWithReferenceRows: for the rows both we and the reference produce (same
+// page, mention, target), ngram, freq, ambig, kurtosis and jaro agree on at least 99%,
+// and those rows cover at least half of the reference's rows.
+func TestAgreesWithReferenceRows(t *testing.T) {
+	for _, wiki := range []string{"elwikivoyage", "ukwiki", "viwiki"} {
+		t.Run(wiki, func(t *testing.T) {
+			ref := readReferenceRows(t, wiki)
+			for _, mode := range []struct {
+				name string
+				o    linker.TrainingOptions
+			}{{"fixed", linker.TrainingOptions{}}, {"reference", linker.ReferenceTraining}} {
+				rows := rowsFor(t, wiki, 1, mode.o)
+				shared, agree, pos := 0, 0, 0
+				for _, r := range rows {
+					if r.Label {
+						pos++
+					}
+					rr, ok := ref[[3]string{r.Page, r.Mention, r.Target}]
+					if !ok {
+						continue
+					}
+					shared++
+					f := rr.fields
+					if strconv.Itoa(r.NGram) == f[0] && strconv.FormatInt(r.Freq, 10) == f[1] &&
+						strconv.Itoa(r.Ambig) == f[2] && sameFloat(r.Kurtosis, f[3]) && sameFloat(r.Jaro, f[5]) {
+						agree++
+					} else if testing.Verbose() {
+						t.Logf("disagree %q %q %q: ours %v, reference %v", r.Page, r.Mention, r.Target, r.Features, f)
+					}
+				}
+				refPos := 0
+				for _, rr := range ref {
+					if rr.fields[6] == "True" {
+						refPos++
+					}
+				}
+				t.Logf("%s (%s): %d rows (%d positive); reference %d rows (%d positive); shared %d = %.1f%% of the reference's; features agree on %d = %.2f%% of shared",
+					wiki, mode.name, len(rows), pos, len(ref), refPos, shared, 100*float64(shared)/float64(len(ref)), agree, 100*float64(agree)/float64(max(shared, 1)))
+				if 2*shared < len(ref) {
+					t.Errorf("%s: shared rows cover %d of %d reference rows", mode.name, shared, len(ref))
+				}
+				if float64(agree) < 0.99*float64(shared) {
+					t.Errorf("%s: features agree on %d of %d shared rows", mode.name, agree, shared)
+				}
+			}
+		})
+	}
+}
+
+// TestJawikiHasRows: text without spaces between words still yields training rows
+// with both labels. The fixture's 189 articles give few links to articles; with one
+// sentence per article (the reference's choice) the rows are counted, with three per
+// article they must reach 100.
+func TestJawikiHasRows(t *testing.T) {
+	ref := len(readReferenceRows(t, "jawiki"))
+	for _, per := range []int{1, 3} {
+		rows := rowsFor(t, "jawiki", per, linker.TrainingOptions{})
+		pos, neg := 0, 0
+		for _, r := range rows {
+			if r.Label {
+				pos++
+			} else {
+				neg++
+			}
+		}
+		t.Logf("jawiki, %d sentence(s) per article: %d rows, %d positive, %d negative (reference: %d rows)", per, len(rows), pos, neg, ref)
+		if pos == 0 || neg == 0 || len(rows) <= ref || (per == 3 && len(rows) < 100) {
+			t.Errorf("jawiki, %d per article: %d rows, %d positive, %d negative", per, len(rows), pos, neg)
+		}
+	}
+}
+
+// TestDefectFixEffects measures, on elwikivoyage, what each fix of a reference defect
+// changes (rows and positive rows), and checks that with every defect reproduced the
+// rows are exactly the reference's count.
+func TestDefectFixEffects(t *testing.T) {
+	count := func(rows []linker.Row) (int, int) {
+		pos := 0
+		for _, r := range rows {
+			if r.Label {
+				pos++
+			}
+		}
+		return len(rows), pos
+	}
+	fixed := linker.TrainingOptions{}
+	n0, p0 := count(rowsFor(t, "elwikivoyage", 1, fixed))
+	t.Logf("all fixes (default): %d rows, %d positive", n0, p0)
+	greedy := wikitext.SentenceOptions{GreedyRefs: true}
+	for _, c := range []struct {
+		name string
+		o    linker.TrainingOptions
+		so   wikitext.SentenceOptions
+	}{
+		{"greedy ref pattern", fixed, greedy},
+		{"last token never ends an n-gram", linker.TrainingOptions{Tokens: linker.TokenOptions{LastTokenQuirk: true}}, wikitext.SentenceOptions{}},
+		{"[[Foo_bar]] anchor foo_bar", linker.TrainingOptions{UnderscoreAnchors: true}, wikitext.SentenceOptions{}},
+		{"quotes become backquotes", linker.TrainingOptions{Tokens: linker.TokenOptions{Backquotes: true}}, wikitext.SentenceOptions{}},
+		{"all defects (reference)", linker.ReferenceTraining, wikitext.SentenceOptions{GreedyRefs: true, OnlyDotStops: true}},
+	} {
+		n, p := count(rowsFor(t, "elwikivoyage", 1, c.o, c.so))
+		t.Logf("with %s: %d rows (%+d), %d positive (%+d)", c.name, n, n-n0, p, p-p0)
+		if c.name == "all defects (reference)" {
+			ref := readReferenceRows(t, "elwikivoyage")
+			if n != len(ref) {
+				t.Errorf("reference mode: %d rows, the reference has %d", n, len(ref))
+			}
+		}
+	}
+}
