@@ -135,3 +135,16 @@ func TestEscapeRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkExtract measures sentence extraction on elwikivoyage (whole dump, 2 threads).
+func BenchmarkExtract(b *testing.B) {
+	o := DefaultOptions()
+	o.Wiki, o.DataDir, o.Threads = "elwikivoyage", b.TempDir(), 2
+	o.Dumps = []string{testfixtures.Path(b, referenceDumps["elwikivoyage"])}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := Extract(context.Background(), o, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
