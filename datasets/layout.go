@@ -84,6 +84,11 @@ func (l Layout) BacktestEval() string {
 	return filepath.Join(l.TestingDir(), l.Wiki+".backtest.eval.csv")
 }
 
+// BacktestPlot is testing/<wiki>.backtest.svg.
+func (l Layout) BacktestPlot() string {
+	return filepath.Join(l.TestingDir(), l.Wiki+".backtest.svg")
+}
+
 // Summary is the JSON summary a stage writes: <data-dir>/<wiki>/<stage>.summary.json.
 func (l Layout) Summary(stage string) string {
 	return filepath.Join(l.Dir(), stage+".summary.json")

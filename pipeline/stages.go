@@ -10,6 +10,7 @@ import (
 	"github.com/addlink/addlink/internal/embed"
 	"github.com/addlink/addlink/internal/progress"
 	"github.com/addlink/addlink/internal/synth"
+	"github.com/addlink/addlink/pipeline/backtest"
 	"github.com/addlink/addlink/pipeline/dictionaries"
 	"github.com/addlink/addlink/pipeline/embeddings"
 	"github.com/addlink/addlink/pipeline/export"
@@ -194,7 +195,7 @@ func Stages() []Stage {
 			Params: func(c *Config) map[string]string {
 				d := train.DefaultOptions()
 				return map[string]string{"holdout": fmt.Sprint(d.Holdout), "seed": fmt.Sprint(d.Seed),
-					"rounds": fmt.Sprint(d.Params.Rounds), "max_depth": fmt.Sprint(d.Params.MaxDepth), "eta": fmt.Sprint(d.Params.Eta)}
+					"rounds": fmt.Sprint(d.Params.Rounds), "max_depth": fmt.Sprint(d.Params.MaxDepth), "eta": fmt.Sprint(d.Params.Eta), "refit": fmt.Sprint(d.Refit)}
 			},
 			Run: func(ctx context.Context, c *Config, p progress.Reporter) error {
 				o := train.DefaultOptions()
@@ -204,6 +205,23 @@ func Stages() []Stage {
 					return err
 				}
 				_, err := train.Run(ctx, o, p)
+				return err
+			},
+		},
+		{
+			Name: "backtest",
+			Inputs: func(c *Config) ([]string, error) {
+				l := c.Layout()
+				return []string{l.SentencesTest(), l.Model(), l.Anchors(), l.PageIDs(), l.Redirects(), l.Embeddings()}, nil
+			},
+			Outputs: func(c *Config) []string {
+				return []string{c.Layout().BacktestEval(), c.Layout().BacktestPlot()}
+			},
+			Params: func(c *Config) map[string]string {
+				return map[string]string{"thresholds": fmt.Sprint(backtest.DefaultThresholds()), "nmax": fmt.Sprint(backtest.DefaultNMax)}
+			},
+			Run: func(ctx context.Context, c *Config, p progress.Reporter) error {
+				_, err := backtest.Run(ctx, backtest.Options{Wiki: c.Wiki, DataDir: c.DataDir, NMax: backtest.DefaultNMax, Threads: c.Threads}, p)
 				return err
 			},
 		},

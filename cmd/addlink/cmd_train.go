@@ -34,6 +34,7 @@ func newTrainCommand() *cli.Command {
 			&cli.IntFlag{Name: "max-depth", Value: d.Params.MaxDepth, Usage: "maximum tree depth (`N`)"},
 			&cli.Float64Flag{Name: "eta", Value: d.Params.Eta, Usage: "learning rate (`F`)"},
 			&cli.IntFlag{Name: "max-bin", Value: d.Params.MaxBin, Usage: "histogram bins per feature (`N`)"},
+			&cli.BoolFlag{Name: "refit", Value: d.Refit, Usage: "after the hold-out evaluation, write a model trained on every row; --refit=false writes the one trained without the hold-out, as the reference"},
 			&cli.BoolFlag{Name: "estimate-base-score", Usage: "fit the base score to the labels as XGBoost 2.x does (default: 0.5 as 1.x)"},
 		},
 		Action: func(c *cli.Context) error {
@@ -44,6 +45,7 @@ func newTrainCommand() *cli.Command {
 				TrainingFile: c.String("training-file"),
 				ModelOut:     c.String("model-out"),
 				Holdout:      c.Float64("holdout"),
+				Refit:        c.Bool("refit"),
 				Params:       gbdt.DefaultParams(),
 			}
 			seed := c.Uint("seed")

@@ -14,6 +14,8 @@ func commands() []*cli.Command {
 		newSentencesCommand(),
 		newFeaturesCommand(),
 		newTrainCommand(),
+		newBacktestCommand(),
+		newQueryCommand(),
 		newExportCommand(),
 		newPublishCommand(),
 		newUnpublishCommand(),

@@ -2,6 +2,7 @@ package linker
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/wikitext"
@@ -165,4 +166,19 @@ func (d *Dict) Features(page, mention, target string) (Features, bool) {
 		W2V:      Cosine(d.Vectors[page], d.Vectors[target]),
 		Jaro:     JaroFeature(mention, target),
 	}, true
+}
+
+// LowerFunc returns the lower-casing of a language: Python's str.lower, except for
+// the Turkic languages, where I becomes ı and İ becomes i.
+func LowerFunc(lang string) func(string) string {
+	switch lang {
+	case "tr", "az", "crh", "gag", "kaa", "tt", "ba":
+		return func(s string) string {
+			if strings.ContainsAny(s, "Iİ") {
+				s = strings.NewReplacer("I", "ı", "İ", "i").Replace(s)
+			}
+			return wikitext.Lower(s)
+		}
+	}
+	return wikitext.Lower
 }

@@ -1,0 +1,382 @@
+package linker
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/addlink/addlink/internal/wikitext"
+)
+
+// Scorer gives the probability that a candidate with these features is a link.
+type Scorer interface {
+	Predict(features []float32) float32
+}
+
+// RecommendOptions configures Recommend.
+type RecommendOptions struct {
+	Threshold float64 // minimum probability (the service's default is 0.5)
+	// MaxRecommendations stops after this many links; 0 or less means no limit.
+	MaxRecommendations int
+	// SectionsToExclude are section titles (compared case-insensitively) whose text
+	// gets no links; "%LEAD%" is the lead.
+	SectionsToExclude []string
+	// Deadline, when not zero, stops the work when it passes.
+	Deadline time.Time
+	Tokens   TokenOptions
+	Context  int // characters of context on each side (default 10)
+}
+
+// MaxCandidates is the number of most linked candidates scored per mention.
+const MaxCandidates = 10
+
+// MaxRecommendGram is the longest mention, in words, looked for in a page.
+const MaxRecommendGram = 5
+
+// Recommendation is one link the model would add.
+type Recommendation struct {
+	LinkTarget string  `json:"link_target"`
+	LinkText   string  `json:"link_text"`
+	Score      float64 `json:"score"`
+	// WikitextOffset is where the link text starts in the page's wikitext, in
+	// characters (code points), as the service reports it; ByteOffset in bytes.
+	WikitextOffset int    `json:"wikitext_offset"`
+	ByteOffset     int    `json:"-"`
+	MatchIndex     int    `json:"match_index"`
+	ContextBefore  string `json:"context_before"`
+	ContextAfter   string `json:"context_after"`
+	LinkIndex      int    `json:"link_index"`
+}
+
+// Result is what Recommend returns.
+type Result struct {
+	Links []Recommendation
+	Info  string // why the work stopped early, if it did
+}
+
+// Recommend returns the links the model would add to a page (REFERENCE.md
+// "Recommending links in a page"): it walks the page's sections and their top-level
+// text nodes; every n-gram of 5..1 words is a mention; mentions that are already linked
+// (or part of a linked anchor), whose candidates include an already linked target, or
+// that were tested before are skipped; for the others the 10 most linked candidates are
+// scored and the best is kept if its probability reaches the threshold; the link goes
+// at the first whole-word occurrence of the mention's text in the node that is not
+// inside a link. The page's own title counts as linked.
+//
+// Where the reference differs: offsets are exact byte positions of the link text
+// (the reference searches the first occurrence in the page of the node's text and
+// lower-cases before matching), and match_index counts occurrences in the original
+// text of the preceding nodes (the reference counts in nodes where links were already
+// inserted).
+func Recommend(d *Dict, model Scorer, page, text string, o RecommendOptions) Result {
+	if o.Context <= 0 {
+		o.Context = 10
+	}
+	var res Result
+	gold, _ := d.Gold(text, false)
+	linkedMentions := newSubstrings()
+	linkedLinks := map[string]bool{}
+	for a, l := range gold {
+		linkedMentions.add(a)
+		linkedLinks[l] = true
+	}
+	linkedMentions.add(NormalizeMention(page, d.Lower))
+	linkedLinks[wikitext.NormalizeTitle(page)] = true
+	tested := map[string]bool{}
+
+	exclude := map[string]bool{}
+	excludeLead := false
+	for _, s := range o.SectionsToExclude {
+		if s == "%LEAD%" {
+			excludeLead = true
+		}
+		exclude[casefold(s)] = true
+	}
+	sections := wikitext.Sections(text)
+	// All top-level text nodes of the page in order, for match_index.
+	var allNodes []wikitext.Span
+	for _, s := range sections {
+		allNodes = append(allNodes, s.Texts...)
+	}
+	nodeIndex := 0
+	runes := newRuneCounter(text)
+	var cands []scored
+	grams := 0
+	for _, sec := range sections {
+		skip := (sec.Lead && excludeLead) || (!sec.Lead && exclude[casefold(sec.Heading)])
+		for _, node := range sec.Texts {
+			ni := nodeIndex
+			nodeIndex++
+			if skip {
+				continue
+			}
+			nodeText := text[node.Start:node.End]
+			var taken []wikitext.Span // inserted links, relative to the node
+			type mention struct{ lower, original string }
+			var mentions []mention
+			pos := map[string]int{}
+			stop := false
+			Mentions(nodeText, MaxRecommendGram, 1, o.Tokens, func(g string) {
+				if stop {
+					return
+				}
+				grams++
+				if grams%1024 == 0 && !o.Deadline.IsZero() && time.Now().After(o.Deadline) {
+					stop = true
+					return
+				}
+				m := d.Lower(g)
+				if i, ok := pos[m]; ok {
+					mentions[i].original = g
+					return
+				}
+				pos[m] = len(mentions)
+				mentions = append(mentions, mention{m, g})
+			})
+			if stop {
+				res.Info = "stopped: the time budget was reached"
+				return res
+			}
+			for _, mt := range mentions {
+				mm := d.Anchors[mt.lower]
+				if mm == nil || tested[mt.lower] || linkedMentions.contains(mt.lower) || anyLinked(mm, linkedLinks) {
+					continue
+				}
+				best, ok := bestCandidate(d, model, page, mt.lower, mm, o.Threshold, &cands)
+				tested[mt.lower] = true
+				if !ok {
+					continue
+				}
+				linkedMentions.add(mt.lower)
+				linkedLinks[best.title] = true
+				at := findWholeWord(nodeText, mt.original, taken)
+				if at < 0 {
+					continue
+				}
+				taken = append(taken, wikitext.Span{Start: at, End: at + len(mt.original)})
+				off := node.Start + at
+				matchIndex := strings.Count(nodeText[:at], mt.original)
+				for _, prev := range allNodes[:ni] {
+					matchIndex += strings.Count(text[prev.Start:prev.End], mt.original)
+				}
+				res.Links = append(res.Links, Recommendation{
+					LinkTarget:     best.title,
+					LinkText:       mt.original,
+					Score:          float64(best.p),
+					WikitextOffset: runes.at(off),
+					ByteOffset:     off,
+					MatchIndex:     matchIndex,
+					ContextBefore:  lastRunes(nodeText[:at], o.Context),
+					ContextAfter:   firstRunes(nodeText[at+len(mt.original):], o.Context),
+					LinkIndex:      len(res.Links),
+				})
+				if o.MaxRecommendations > 0 && len(res.Links) >= o.MaxRecommendations {
+					res.Info = fmt.Sprintf("stopped: %d recommendations reached", o.MaxRecommendations)
+					return res
+				}
+			}
+		}
+	}
+	return res
+}
+
+type scored struct {
+	title string
+	p     float32
+}
+
+// bestCandidate scores the most linked candidates of a mention and returns the most
+// probable one if it reaches the threshold (the first of equal ones).
+func bestCandidate(d *Dict, model Scorer, page, mention string, mm *Mention, threshold float64, buf *[]scored) (scored, bool) {
+	cands := mm.Candidates
+	if len(cands) > MaxCandidates {
+		cands = cands[:MaxCandidates]
+	}
+	*buf = (*buf)[:0]
+	for _, c := range cands {
+		f, ok := d.Features(page, mention, c.Title)
+		if !ok {
+			continue
+		}
+		*buf = append(*buf, scored{c.Title, model.Predict(f.Vector())})
+	}
+	if len(*buf) == 0 {
+		return scored{}, false
+	}
+	best := (*buf)[0]
+	for _, s := range (*buf)[1:] {
+		if s.p > best.p {
+			best = s
+		}
+	}
+	if float64(best.p) < threshold {
+		return scored{}, false
+	}
+	return best, true
+}
+
+func anyLinked(m *Mention, linked map[string]bool) bool {
+	for _, c := range m.Candidates {
+		if linked[c.Title] {
+			return true
+		}
+	}
+	return false
+}
+
+// findWholeWord returns the byte offset of the first occurrence of w in s that starts
+// and ends at word boundaries (Python's \b), is not preceded by "[[" or "-->", is not
+// followed by word characters and spaces and then "]" (inside a link's text), and
+// does not overlap a taken span; -1 if there is none.
+func findWholeWord(s, w string, taken []wikitext.Span) int {
+	if w == "" {
+		return -1
+	}
+	from := 0
+	for from <= len(s)-len(w) {
+		k := strings.Index(s[from:], w)
+		if k < 0 {
+			return -1
+		}
+		at := from + k
+		end := at + len(w)
+		from = at + 1
+		for from < len(s) && !utf8.RuneStart(s[from]) {
+			from++
+		}
+		if !boundary(s, at) || !boundary(s, end) {
+			continue
+		}
+		if strings.HasSuffix(s[:at], "[[") || strings.HasSuffix(s[:at], "-->") {
+			continue
+		}
+		if insideLinkText(s[end:]) {
+			continue
+		}
+		overlap := false
+		for _, t := range taken {
+			if at < t.End && end > t.Start {
+				overlap = true
+				break
+			}
+		}
+		if !overlap {
+			return at
+		}
+	}
+	return -1
+}
+
+// boundary is Python's \b at byte i of s, except that next to a character of a script
+// written without spaces every position is a boundary (words there are not delimited).
+func boundary(s string, i int) bool {
+	before, after := false, false
+	if i > 0 {
+		r, _ := utf8.DecodeLastRuneInString(s[:i])
+		before = isWord(r)
+		if unspacedRune(r) {
+			return true
+		}
+	}
+	if i < len(s) {
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		after = isWord(r)
+		if unspacedRune(r) && !unicode.IsMark(r) {
+			return true
+		}
+	}
+	return before != after
+}
+
+// insideLinkText is the lookahead (?=[\w\s]*\]).
+func insideLinkText(rest string) bool {
+	for _, r := range rest {
+		switch {
+		case r == ']':
+			return true
+		case isWord(r) || wikitext.IsPySpace(r):
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+func casefold(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+func lastRunes(s string, n int) string {
+	i := len(s)
+	for k := 0; k < n && i > 0; k++ {
+		_, size := utf8.DecodeLastRuneInString(s[:i])
+		i -= size
+	}
+	return s[i:]
+}
+
+func firstRunes(s string, n int) string {
+	i := 0
+	for k := 0; k < n && i < len(s); k++ {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	return s[:i]
+}
+
+// substrings answers "is m a substring of one of the added strings" quickly by
+// searching one joined string.
+type substrings struct {
+	joined strings.Builder
+	cache  map[string]bool
+}
+
+func newSubstrings() *substrings { return &substrings{cache: map[string]bool{}} }
+
+func (s *substrings) add(m string) {
+	s.joined.WriteString(m)
+	s.joined.WriteByte(0)
+	for k, v := range s.cache {
+		if !v {
+			delete(s.cache, k)
+		}
+	}
+}
+
+func (s *substrings) contains(m string) bool {
+	if v, ok := s.cache[m]; ok {
+		return v
+	}
+	v := strings.Contains(s.joined.String(), m)
+	s.cache[m] = v
+	return v
+}
+
+// runeCounter converts byte offsets of a text to code-point offsets, for offsets
+// asked in increasing order mostly.
+type runeCounter struct {
+	text        string
+	byteAt, rAt int
+}
+
+func newRuneCounter(s string) *runeCounter { return &runeCounter{text: s} }
+
+func (c *runeCounter) at(b int) int {
+	if b < c.byteAt {
+		c.byteAt, c.rAt = 0, 0
+	}
+	c.rAt += utf8.RuneCountInString(c.text[c.byteAt:b])
+	c.byteAt = b
+	return c.rAt
+}
+
+// SortedTitles is a helper for deterministic output of title sets.
+func SortedTitles(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,294 @@
+// Package backtest is the stage that evaluates a trained model on the held-out test
+// sentences (REFERENCE.md "Stage 7"): each sentence is stripped of its links, links are
+// recommended into its plain text, and the predicted (anchor, target) pairs are compared
+// with the sentence's own links. It writes testing/<wiki>.backtest.eval.csv in the
+// reference's format and a plot of precision and recall against the threshold,
+// testing/<wiki>.backtest.svg.
+package backtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/atomicfile"
+	"github.com/addlink/addlink/internal/gbdt"
+	"github.com/addlink/addlink/internal/linker"
+	"github.com/addlink/addlink/internal/progress"
+	"github.com/addlink/addlink/internal/wikitext"
+	"github.com/addlink/addlink/pipeline/sentences"
+)
+
+// DefaultThresholds are the reference's thresholds 0.0, 0.1, ..., 0.9.
+func DefaultThresholds() []float64 {
+	return []float64{0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9}
+}
+
+// DefaultNMax is the number of test sentences the reference's pipeline evaluates.
+const DefaultNMax = 10000
+
+// Options configures the stage.
+type Options struct {
+	Wiki       string
+	DataDir    string
+	Thresholds []float64 // default DefaultThresholds()
+	NMax       int       // at most this many sentences with links; <= 0 means all
+	Threads    int
+	Tokens     linker.TokenOptions
+}
+
+// Row is one line of the evaluation.
+type Row struct {
+	Threshold      float64 `json:"threshold"`
+	N              int     `json:"n"`
+	MicroPrecision float64 `json:"micro_precision"` // NaN when nothing was predicted
+	MicroRecall    float64 `json:"micro_recall"`
+	TruePositives  int     `json:"true_positives"`
+	Predicted      int     `json:"predicted"`
+	Gold           int     `json:"gold"`
+}
+
+// MarshalJSON writes NaN as null.
+func (r Row) MarshalJSON() ([]byte, error) {
+	type plain Row
+	p := struct {
+		plain
+		MicroPrecision *float64 `json:"micro_precision"`
+		MicroRecall    *float64 `json:"micro_recall"`
+	}{plain: plain(r)}
+	if !math.IsNaN(r.MicroPrecision) {
+		p.MicroPrecision = &r.MicroPrecision
+	}
+	if !math.IsNaN(r.MicroRecall) {
+		p.MicroRecall = &r.MicroRecall
+	}
+	return json.Marshal(p)
+}
+
+// Summary is what the stage reports.
+type Summary struct {
+	Rows    []Row   `json:"rows"`
+	Seconds float64 `json:"seconds"`
+}
+
+// Run evaluates the model and writes the CSV and the plot.
+func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
+	start := time.Now()
+	p = progress.OrNop(p)
+	if err := datasets.CheckWikiID(o.Wiki); err != nil {
+		return Summary{}, err
+	}
+	if len(o.Thresholds) == 0 {
+		o.Thresholds = DefaultThresholds()
+	}
+	l := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
+	sents, err := sentences.Read(l.SentencesTest())
+	if err != nil {
+		return Summary{}, fmt.Errorf("backtest: %w (run the sentences stage first)", err)
+	}
+	model, err := LoadModel(l.Model())
+	if err != nil {
+		return Summary{}, fmt.Errorf("backtest: %w (run the train stage first)", err)
+	}
+	p.Phase("backtest: loading dictionaries", 0, "")
+	d, err := linker.LoadDict(l, true)
+	if err != nil {
+		return Summary{}, fmt.Errorf("backtest: %w", err)
+	}
+	rows, err := Evaluate(ctx, d, model, sents, o, p)
+	if err != nil {
+		return Summary{}, err
+	}
+	if err := os.MkdirAll(l.TestingDir(), 0o755); err != nil {
+		return Summary{}, err
+	}
+	if _, err := atomicfile.WriteFile(l.BacktestEval(), FormatCSV(rows)); err != nil {
+		return Summary{}, err
+	}
+	svg, err := Plot(o.Wiki, rows)
+	if err != nil {
+		return Summary{}, err
+	}
+	if _, err := atomicfile.WriteFile(l.BacktestPlot(), svg); err != nil {
+		return Summary{}, err
+	}
+	s := Summary{Rows: rows, Seconds: time.Since(start).Seconds()}
+	b, _ := json.MarshalIndent(s, "", "  ")
+	if _, err := atomicfile.WriteFile(l.Summary("backtest"), append(b, '\n')); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+// LoadModel reads an XGBoost JSON model.
+func LoadModel(path string) (*gbdt.Model, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return gbdt.ReadJSON(f)
+}
+
+// counts are one sentence's contribution at one threshold.
+type counts struct{ tp, predicted, gold int }
+
+// Evaluate runs the backtest over the sentences, in parallel over sentences; the result
+// does not depend on the number of threads.
+func Evaluate(ctx context.Context, d *linker.Dict, model linker.Scorer, sents []sentences.Sentence, o Options, p progress.Reporter) ([]Row, error) {
+	p = progress.OrNop(p)
+	if len(o.Thresholds) == 0 {
+		o.Thresholds = DefaultThresholds()
+	}
+	threads := o.Threads
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	// The sentences evaluated: those with gold links, up to NMax of them.
+	type item struct {
+		page, plain string
+		gold        map[string]string
+	}
+	var items []item
+	for _, s := range sents {
+		gold, _ := d.Gold(s.Text, false)
+		if len(gold) == 0 {
+			continue
+		}
+		items = append(items, item{s.Title, wikitext.StripCode(s.Text), gold})
+		if o.NMax > 0 && len(items) == o.NMax {
+			break
+		}
+	}
+	p.Phase("backtest: sentences", int64(len(items)), "sentences")
+	res := make([][]counts, len(items))
+	var next int
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for w := 0; w < threads; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cache := &cachedScorer{model: model, m: map[string]float32{}}
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= len(items) || ctx.Err() != nil {
+					return
+				}
+				it := items[i]
+				clear(cache.m)
+				res[i] = make([]counts, len(o.Thresholds))
+				for ti, th := range o.Thresholds {
+					r := linker.Recommend(d, cache, it.page, it.plain, linker.RecommendOptions{Threshold: th, Tokens: o.Tokens})
+					predicted := map[string]string{}
+					for _, l := range r.Links {
+						target := d.Resolve(l.LinkTarget)
+						if _, ok := d.PageIDs[target]; !ok {
+							continue
+						}
+						predicted[linker.NormalizeMention(l.LinkText, d.Lower)] = target
+					}
+					c := counts{predicted: len(predicted), gold: len(it.gold)}
+					for a, t := range predicted {
+						if it.gold[a] == t {
+							c.tp++
+						}
+					}
+					res[i][ti] = c
+				}
+				p.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rows := make([]Row, len(o.Thresholds))
+	for ti, th := range o.Thresholds {
+		r := Row{Threshold: th, N: len(items)}
+		for i := range items {
+			c := res[i][ti]
+			r.TruePositives += c.tp
+			r.Predicted += c.predicted
+			r.Gold += c.gold
+		}
+		r.MicroPrecision, r.MicroRecall = math.NaN(), math.NaN()
+		if r.Predicted > 0 {
+			r.MicroPrecision = float64(r.TruePositives) / float64(r.Predicted)
+		}
+		if r.Gold > 0 {
+			r.MicroRecall = float64(r.TruePositives) / float64(r.Gold)
+		}
+		rows[ti] = r
+	}
+	return rows, nil
+}
+
+// cachedScorer remembers the model's answers for one sentence: they do not change
+// with the threshold.
+type cachedScorer struct {
+	model linker.Scorer
+	m     map[string]float32
+	key   []byte
+}
+
+func (c *cachedScorer) Predict(x []float32) float32 {
+	c.key = c.key[:0]
+	for _, v := range x {
+		c.key = strconv.AppendUint(c.key, uint64(math.Float32bits(v)), 36)
+		c.key = append(c.key, ',')
+	}
+	if p, ok := c.m[string(c.key)]; ok {
+		return p
+	}
+	p := c.model.Predict(x)
+	c.m[string(c.key)] = p
+	return p
+}
+
+// FormatCSV writes the rows as pandas' DataFrame.to_csv does for the reference's
+// frame: an index column without a name, floats as Python's repr, NaN as "".
+func FormatCSV(rows []Row) []byte {
+	var b bytes.Buffer
+	b.WriteString(",threshold,N,micro_precision,micro_recall\n")
+	f := func(v float64) string {
+		if math.IsNaN(v) {
+			return ""
+		}
+		return datasets.PyFloat(v, 64)
+	}
+	for i, r := range rows {
+		fmt.Fprintf(&b, "%d,%s,%d,%s,%s\n", i, f(r.Threshold), r.N, f(r.MicroPrecision), f(r.MicroRecall))
+	}
+	return b.Bytes()
+}
+
+// Check returns the row at the threshold closest to th and whether it meets the
+// minimum precision and recall (NaN never does).
+func Check(rows []Row, th, minPrecision, minRecall float64) (Row, bool) {
+	best := -1
+	for i, r := range rows {
+		if best < 0 || math.Abs(r.Threshold-th) < math.Abs(rows[best].Threshold-th) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return Row{}, false
+	}
+	r := rows[best]
+	ok := !(r.MicroPrecision < minPrecision) && !(r.MicroRecall < minRecall) &&
+		!(math.IsNaN(r.MicroPrecision) && minPrecision > 0) && !(math.IsNaN(r.MicroRecall) && minRecall > 0)
+	return r, ok
+}

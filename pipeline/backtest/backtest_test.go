@@ -1,0 +1,176 @@
+package backtest_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/dump"
+	"github.com/addlink/addlink/internal/linker"
+	"github.com/addlink/addlink/internal/testfixtures"
+	"github.com/addlink/addlink/internal/wikitext"
+	"github.com/addlink/addlink/pipeline"
+	"github.com/addlink/addlink/pipeline/backtest"
+)
+
+var fixtureDumps = map[string]string{
+	"elwikivoyage": "dumps/elwikivoyage/elwikivoyage-pages-articles.xml.bz2",
+	"ukwiki":       "dumps/ukwiki/ukwiki-20230501-pages-articles-head.xml.bz2",
+	"viwiki":       "dumps/viwiki/viwiki-20230501-pages-articles-head.xml.bz2",
+	"jawiki":       "dumps/jawiki/jawiki-20230501-pages-articles-head.xml.bz2",
+}
+
+// referenceRow reads the reference's backtest row at threshold 0.5.
+func referenceRow(t *testing.T, wiki string) (p, r float64) {
+	f, err := os.Open(testfixtures.Path(t, filepath.Join("reference", wiki, "backtest.eval.csv")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		c := strings.Split(sc.Text(), ",")
+		if len(c) == 5 && c[1] == "0.5" {
+			p, r = math.NaN(), math.NaN()
+			if c[3] != "" {
+				p, _ = strconv.ParseFloat(c[3], 64)
+			}
+			if c[4] != "" {
+				r, _ = strconv.ParseFloat(c[4], 64)
+			}
+			return p, r
+		}
+	}
+	t.Fatalf("%s: no reference row at 0.5", wiki)
+	return 0, 0
+}
+
+// TestBacktestAgainstReference runs the pipeline up to the backtest on the fixture wikis
+// and compares the row at threshold 0.5 with the reference's: precision at least
+// min(reference, 0.8) - 0.02 and recall at least the reference's (jawiki, where the
+// reference finds nothing: recall at least 0.2). It then checks every recommendation
+// the trained model makes on the wiki's articles.
+func TestBacktestAgainstReference(t *testing.T) {
+	for _, wiki := range []string{"elwikivoyage", "ukwiki", "viwiki", "jawiki"} {
+		t.Run(wiki, func(t *testing.T) {
+			dumpFile := testfixtures.Path(t, fixtureDumps[wiki])
+			dir := t.TempDir()
+			cfg := &pipeline.Config{Wiki: wiki, DataDir: dir, Dumps: []string{dumpFile}, Threads: 2, Version: "test"}
+			if _, err := pipeline.Run(context.Background(), cfg, pipeline.Stages(), pipeline.RunOptions{To: "backtest"}, nil); err != nil {
+				t.Fatal(err)
+			}
+			l := datasets.Layout{DataDir: dir, Wiki: wiki}
+			b, err := os.ReadFile(l.BacktestEval())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var p, r float64
+			for _, line := range strings.Split(string(b), "\n") {
+				c := strings.Split(line, ",")
+				if len(c) == 5 && c[1] == "0.5" {
+					p, _ = strconv.ParseFloat(c[3], 64)
+					r, _ = strconv.ParseFloat(c[4], 64)
+				}
+			}
+			rp, rr := referenceRow(t, wiki)
+			t.Logf("%s at 0.5: precision %.4f recall %.4f; reference precision %.4f recall %.4f", wiki, p, r, rp, rr)
+			if wiki == "jawiki" {
+				if !(r >= 0.2) {
+					t.Errorf("jawiki recall %.4f < 0.2", r)
+				}
+			} else {
+				if !(p >= math.Min(rp, 0.8)-0.02) {
+					t.Errorf("precision %.4f < min(%.4f, 0.8) - 0.02", p, rp)
+				}
+				if !(r >= rr) {
+					t.Errorf("recall %.4f < reference %.4f", r, rr)
+				}
+			}
+			if _, err := os.Stat(l.BacktestPlot()); err != nil {
+				t.Error(err)
+			}
+			checkArticles(t, l, dumpFile)
+		})
+	}
+}
+
+// checkArticles recommends links for articles of the dump with the trained model and
+// checks every recommendation: its offset points at its text in the original
+// wikitext, it overlaps no existing link, and it does not link the page to itself or
+// to a page the article already links.
+func checkArticles(t *testing.T, l datasets.Layout, dumpFile string) {
+	q, err := linker.OpenQuery(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := dump.Open(context.Background(), []string{dumpFile}, dump.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	pages, recs := 0, 0
+	for pages < 150 {
+		pg, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pg.NS != 0 || pg.IsRedirect() {
+			continue
+		}
+		pages++
+		res := linker.Recommend(q.Dict, q.Model, pg.Title, pg.Text, linker.RecommendOptions{Threshold: 0.3})
+		gold, _ := q.Dict.Gold(pg.Text, false)
+		linked := map[string]bool{wikitext.NormalizeTitle(pg.Title): true}
+		for _, tg := range gold {
+			linked[tg] = true
+		}
+		links := wikitext.Links(pg.Text)
+		for _, rec := range res.Links {
+			recs++
+			end := rec.ByteOffset + len(rec.LinkText)
+			if rec.ByteOffset < 0 || end > len(pg.Text) || pg.Text[rec.ByteOffset:end] != rec.LinkText {
+				t.Fatalf("%s: offset %d does not point at %q", pg.Title, rec.ByteOffset, rec.LinkText)
+			}
+			if utf8.RuneCountInString(pg.Text[:rec.ByteOffset]) != rec.WikitextOffset {
+				t.Fatalf("%s: character offset %d of %q is wrong", pg.Title, rec.WikitextOffset, rec.LinkText)
+			}
+			for _, lk := range links {
+				if rec.ByteOffset < lk.End && end > lk.Start {
+					t.Fatalf("%s: %q at %d overlaps the link %q", pg.Title, rec.LinkText, rec.ByteOffset, pg.Text[lk.Start:lk.End])
+				}
+			}
+			if linked[rec.LinkTarget] {
+				t.Fatalf("%s: recommends %q, the page itself or already linked", pg.Title, rec.LinkTarget)
+			}
+		}
+	}
+	t.Logf("%d articles, %d recommendations checked", pages, recs)
+	if recs == 0 {
+		t.Errorf("no recommendations on %d articles", pages)
+	}
+}
+
+func TestFormatCSV(t *testing.T) {
+	rows := []backtest.Row{{Threshold: 0, N: 3, MicroPrecision: 0.5, MicroRecall: 1.0 / 3}, {Threshold: 0.1, N: 3, MicroPrecision: math.NaN(), MicroRecall: 0}}
+	want := ",threshold,N,micro_precision,micro_recall\n0,0.0,3,0.5,0.3333333333333333\n1,0.1,3,,0.0\n"
+	if got := string(backtest.FormatCSV(rows)); got != want {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+	if _, ok := backtest.Check(rows, 0.5, 0.75, 0.2); ok {
+		t.Error("gate passed with NaN precision")
+	}
+	if r, ok := backtest.Check(rows, 0.0, 0.5, 0.3); !ok || r.Threshold != 0 {
+		t.Errorf("gate failed: %+v", r)
+	}
+}
