@@ -146,6 +146,9 @@ func Run(ctx context.Context, cfg *Config, stages []Stage, opts RunOptions, p pr
 		return nil, fmt.Errorf("pipeline: --from %s comes after --to %s", opts.From, opts.To)
 	}
 	var results []StageResult
+	// rebuilt holds the outputs of the stages that ran in this run: a stage reading one
+	// of them runs again too, even when the new file has the same bytes.
+	rebuilt := map[string]bool{}
 	for i := first; i <= last; i++ {
 		if err := ctx.Err(); err != nil {
 			return results, err
@@ -164,7 +167,13 @@ func Run(ctx context.Context, cfg *Config, stages []Stage, opts RunOptions, p pr
 		}
 		par := params(cfg, s)
 		reason := "forced"
-		if !opts.Force {
+		for _, in := range inputs {
+			if rebuilt[in] && !opts.Force {
+				reason = "input " + filepath.Base(in) + " was rebuilt in this run"
+				break
+			}
+		}
+		if !opts.Force && reason == "forced" {
 			m, err := ReadManifest(ManifestPath(cfg, s.Name))
 			if err != nil {
 				return results, err
@@ -192,6 +201,9 @@ func Run(ctx context.Context, cfg *Config, stages []Stage, opts RunOptions, p pr
 		outs, err := Identify(s.Outputs(cfg), func(string) bool { return true })
 		if err != nil {
 			return results, fmt.Errorf("%s: output: %w", s.Name, err)
+		}
+		for _, o := range s.Outputs(cfg) {
+			rebuilt[o] = true
 		}
 		m := &Manifest{Stage: s.Name, Version: cfg.Version, Params: par, Inputs: ins, Outputs: outs}
 		if err := WriteManifest(ManifestPath(cfg, s.Name), m); err != nil {

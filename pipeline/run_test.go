@@ -29,14 +29,14 @@ func TestRunSkipsCurrentStages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a := actions(rs); a["dictionaries"] != "ran" || a["train"] != "skipped" {
+	if a := actions(rs); a["dictionaries"] != "ran" || a["train"] != "ran" || a["backtest"] != "ran" || a["wdproperties"] != "skipped" {
 		t.Fatalf("first run: %v", a)
 	}
 	if err := WriteReport(cfg, Stages(), rs); err != nil {
 		t.Fatal(err)
 	}
 	report, _ := os.ReadFile(ReportPath(cfg))
-	for _, want := range []string{"| dictionaries | ran |", "samplewiki.anchors.parquet", `"articles": 400`, "| train | skipped |"} {
+	for _, want := range []string{"| dictionaries | ran |", "samplewiki.anchors.parquet", `"articles": 400`, "| train | ran |", "| backtest | ran |"} {
 		if !strings.Contains(string(report), want) {
 			t.Errorf("report lacks %q:\n%s", want, report)
 		}
@@ -53,6 +53,25 @@ func TestRunSkipsCurrentStages(t *testing.T) {
 	for _, s := range Inspect(cfg, Stages()) {
 		if s.Stage == "dictionaries" && s.Status != "current" {
 			t.Errorf("status %+v", s)
+		}
+	}
+
+	// Deleting the model redoes train, backtest and export only.
+	os.Remove(cfg.Layout().Model())
+	rs, err = Run(ctx, cfg, Stages(), RunOptions{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for stage, action := range actions(rs) {
+		want := "current"
+		switch stage {
+		case "train", "backtest", "export":
+			want = "ran"
+		case "wdproperties":
+			want = "skipped"
+		}
+		if action != want {
+			t.Errorf("after deleting the model: %s %s, want %s", stage, action, want)
 		}
 	}
 
