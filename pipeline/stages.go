@@ -135,7 +135,8 @@ func Stages() []Stage {
 			Params: func(c *Config) map[string]string {
 				p := embed.DefaultParams()
 				return map[string]string{"dim": fmt.Sprint(p.Dim), "epochs": fmt.Sprint(p.Epochs), "window": fmt.Sprint(p.Window),
-					"negatives": fmt.Sprint(p.Negatives), "link_weight": fmt.Sprint(p.LinkWeight), "seed": fmt.Sprint(p.Seed)}
+					"negatives": fmt.Sprint(p.Negatives), "link_weight": fmt.Sprint(p.LinkWeight), "seed": fmt.Sprint(p.Seed),
+					"shards": fmt.Sprint(p.Shards), "word_epochs": fmt.Sprint(p.WordEpochs)}
 			},
 			Run: func(ctx context.Context, c *Config, p progress.Reporter) error {
 				files, err := c.dumps()
@@ -143,8 +144,8 @@ func Stages() []Stage {
 					return err
 				}
 				params := embed.DefaultParams()
-				// One thread: the vectors, and so every later artifact, are reproducible.
-				params.Threads = 1
+				// The vectors depend on the shards, not on the threads.
+				params.Threads = c.Threads
 				_, err = embeddings.Run(ctx, embeddings.Options{Wiki: c.Wiki, DataDir: c.DataDir, Dumps: files, Params: params}, p)
 				return err
 			},

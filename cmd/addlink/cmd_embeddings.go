@@ -20,17 +20,22 @@ trains skip-gram with negative sampling over words and entities: word-word conte
 the article text, entity-entity pairs from the link graph (redirects resolved, weighted
 --link-weight times), and anchor contexts (a linked entity predicts the words around its
 link). Writes <wiki>.w2vfiltered.parquet (title, vector of float32), one row per article,
-sorted by title. With --threads 1 the output is byte-identical across runs.`,
+sorted by title. Each epoch runs in rounds: --shards copies of the weights train side by
+side on their share of a round's articles and their changes are summed at the end of
+the round, so the output is byte-identical across runs and for any --threads.`,
 		Flags: []cli.Flag{wikiFlag(true), dumpFlag(),
 			&cli.IntFlag{Name: "dim", Value: d.Dim, Usage: "vector dimension"},
 			&cli.IntFlag{Name: "epochs", Value: d.Epochs, Usage: "passes over the corpus"},
 			&cli.IntFlag{Name: "link-weight", Value: d.LinkWeight, Usage: "times each link-graph pair is trained per epoch"},
 			&cli.Uint64Flag{Name: "seed", Value: d.Seed, Usage: "random seed"},
+			&cli.IntFlag{Name: "word-epochs", Value: d.WordEpochs, Usage: "epochs (the first ones) that also train word-word pairs; 0: all"},
+			&cli.IntFlag{Name: "shards", Value: d.Shards, Usage: "weight copies trained side by side (the vectors depend on it, not on --threads)"},
 		},
 		Action: func(c *cli.Context) error {
 			co := commonOptions(c)
 			p := embed.DefaultParams()
-			p.Dim, p.Epochs, p.LinkWeight, p.Seed, p.Threads = c.Int("dim"), c.Int("epochs"), c.Int("link-weight"), c.Uint64("seed"), co.Threads
+			p.Dim, p.Epochs, p.LinkWeight, p.Seed, p.Shards, p.Threads = c.Int("dim"), c.Int("epochs"), c.Int("link-weight"), c.Uint64("seed"), c.Int("shards"), co.Threads
+			p.WordEpochs = c.Int("word-epochs")
 			o := embeddings.Options{Wiki: c.String(flagWiki), DataDir: co.DataDir, Dumps: c.StringSlice("dump"), Params: p}
 			if len(o.Dumps) == 0 {
 				files, err := dump.Discover(co.DumpsDir, o.Wiki)
