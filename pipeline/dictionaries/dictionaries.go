@@ -27,6 +27,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/articles"
 	"github.com/addlink/addlink/internal/atomicfile"
 	"github.com/addlink/addlink/internal/dump"
 	"github.com/addlink/addlink/internal/progress"
@@ -279,15 +280,40 @@ func passOne(ctx context.Context, o Options, tmp string, p progress.Reporter) (*
 	g, gctx := errgroup.WithContext(ctx)
 	work := make(chan article, 256)
 	var mu sync.Mutex
+	// The articles are kept for the later stages (internal/articles); a failure to
+	// write them costs only speed.
+	cache, cacheErr := articles.Create(datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}.ArticlesCache(), o.Dumps)
+	if cacheErr != nil {
+		p.Note("dictionaries: the articles cache is not written: " + cacheErr.Error())
+		cache = nil
+	}
 	g.Go(func() error {
 		defer close(work)
+		defer func() {
+			if cache != nil {
+				cache.Abort()
+			}
+		}()
 		for {
 			pg, err := r.Next()
 			if err == io.EOF {
+				if cache != nil {
+					if err := cache.Close(); err != nil {
+						p.Note("dictionaries: the articles cache was not written: " + err.Error())
+					}
+					cache = nil
+				}
 				return nil
 			}
 			if err != nil {
 				return err
+			}
+			if cache != nil {
+				if err := cache.Add(pg); err != nil {
+					p.Note("dictionaries: the articles cache was not written: " + err.Error())
+					cache.Abort()
+					cache = nil
+				}
 			}
 			if pg.NS != 0 || pg.Text == "" {
 				continue

@@ -16,6 +16,7 @@ import (
 	"unicode"
 
 	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/articles"
 	"github.com/addlink/addlink/internal/atomicfile"
 	"github.com/addlink/addlink/internal/dump"
 	"github.com/addlink/addlink/internal/embed"
@@ -116,12 +117,16 @@ func BuildCorpus(ctx context.Context, l datasets.Layout, dumps []string, threads
 	c.EntityFreq = make([]int64, len(c.Entities))
 	vocab := map[string]int32{}
 	var freq []int64
-	r, err := dump.Open(ctx, dumps, dump.Options{Threads: threads, Progress: p})
+	r, cached, err := articles.OpenSource(ctx, l.ArticlesCache(), dumps, dump.Options{Threads: threads, Progress: p})
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	p.Phase("embeddings: reading dump", 0, "bytes")
+	if cached {
+		p.Phase("embeddings: reading the articles cache", 0, "")
+	} else {
+		p.Phase("embeddings: reading dump", 0, "bytes")
+	}
 	word := func(w string) int32 {
 		id, ok := vocab[w]
 		if !ok {
@@ -132,7 +137,10 @@ func BuildCorpus(ctx context.Context, l datasets.Layout, dumps []string, threads
 		freq[id]++
 		return id
 	}
-	for {
+	for n := 0; ; n++ {
+		if n%1024 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		pg, err := r.Next()
 		if err == io.EOF {
 			break

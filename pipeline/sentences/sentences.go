@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/articles"
 	"github.com/addlink/addlink/internal/atomicfile"
 	"github.com/addlink/addlink/internal/dump"
 	"github.com/addlink/addlink/internal/progress"
@@ -142,12 +143,17 @@ func Extract(ctx context.Context, o Options, p progress.Reporter) ([]Sentence, i
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	r, err := dump.Open(ctx, o.Dumps, dump.Options{Threads: threads, Progress: p})
+	l := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
+	r, cached, err := articles.OpenSource(ctx, l.ArticlesCache(), o.Dumps, dump.Options{Threads: threads, Progress: p})
 	if err != nil {
 		return nil, 0, err
 	}
 	defer r.Close()
-	p.Phase("sentences: reading dump", 0, "bytes")
+	if cached {
+		p.Phase("sentences: reading the articles cache", 0, "")
+	} else {
+		p.Phase("sentences: reading dump", 0, "bytes")
+	}
 
 	type batch struct {
 		pages []*dump.Page
