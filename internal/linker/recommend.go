@@ -119,7 +119,7 @@ func Recommend(d *Dict, model Scorer, page, text string, o RecommendOptions) Res
 			var mentions []mention
 			pos := map[string]int{}
 			stop := false
-			Mentions(nodeText, MaxRecommendGram, 1, o.Tokens, func(g string) {
+			MentionsLower(nodeText, MaxRecommendGram, 1, o.Tokens, d.Lower, func(g, m string) {
 				if stop {
 					return
 				}
@@ -128,7 +128,6 @@ func Recommend(d *Dict, model Scorer, page, text string, o RecommendOptions) Res
 					stop = true
 					return
 				}
-				m := d.Lower(g)
 				if i, ok := pos[m]; ok {
 					mentions[i].original = g
 					return

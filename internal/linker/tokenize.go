@@ -78,20 +78,22 @@ const CharGramMax = 10
 // NGrams calls fn with every run of n non-space tokens and whether all of them are
 // characters of a script written without spaces.
 func NGrams(tokens []string, n int, o TokenOptions, fn func(gram string, allUnspaced bool)) {
+	ngramSpans(tokens, n, o, func(i, j int, all bool) { fn(strings.Join(tokens[i:j+1], ""), all) })
+}
+
+// ngramSpans calls fn(i, j, all) for every gram tokens[i..j] of n non-space tokens.
+func ngramSpans(tokens []string, n int, o TokenOptions, fn func(i, j int, allUnspaced bool)) {
 	if n <= 0 {
 		return
 	}
-	var b strings.Builder
 	for i, t := range tokens {
-		if t == space || isSpaceToken(t) {
+		if isSpaceToken(t) {
 			continue
 		}
-		b.Reset()
 		count := 0
 		all := true
 		for j := i; j < len(tokens); j++ {
 			w := tokens[j]
-			b.WriteString(w)
 			if !isSpaceToken(w) {
 				count++
 				all = all && isUnspacedToken(w)
@@ -100,9 +102,65 @@ func NGrams(tokens []string, n int, o TokenOptions, fn func(gram string, allUnsp
 				// The reference checks the count before appending the next token, so
 				// a gram that ends at the last token is never produced.
 				if !(o.LastTokenQuirk && j == len(tokens)-1) {
-					fn(b.String(), all)
+					fn(i, j, all)
 				}
 				break
+			}
+		}
+	}
+}
+
+// MentionsLower is Mentions that also gives each gram lower-cased with lower, which is
+// applied once per token rather than once per gram.
+func MentionsLower(text string, nmax, nmin int, o TokenOptions, lower func(string) string, fn func(gram, low string)) {
+	var b, lb strings.Builder
+	var low []string
+	cache := map[string]string{}
+	emit := func(tokens []string, i, j int) {
+		b.Reset()
+		lb.Reset()
+		sigma := false
+		for k := i; k <= j; k++ {
+			b.WriteString(tokens[k])
+			lb.WriteString(low[k])
+			sigma = sigma || strings.ContainsRune(tokens[k], 'Σ')
+		}
+		g := b.String()
+		if sigma {
+			// Σ lower-cases by its context (final sigma): lower the whole gram.
+			fn(g, lower(g))
+			return
+		}
+		fn(g, lb.String())
+	}
+	for _, line := range strings.Split(text, "\n") {
+		if line == "" {
+			continue
+		}
+		for _, sent := range SplitSentences(line, o) {
+			tokens := WordTokens(sent, o)
+			low = low[:0]
+			unspaced := false
+			for _, t := range tokens {
+				l, ok := cache[t]
+				if !ok {
+					l = lower(t)
+					cache[t] = l
+				}
+				low = append(low, l)
+				unspaced = unspaced || isUnspacedToken(t)
+			}
+			if unspaced && nmax < CharGramMax {
+				for n := CharGramMax; n > nmax; n-- {
+					ngramSpans(tokens, n, o, func(i, j int, all bool) {
+						if all {
+							emit(tokens, i, j)
+						}
+					})
+				}
+			}
+			for n := nmax; n >= nmin; n-- {
+				ngramSpans(tokens, n, o, func(i, j int, _ bool) { emit(tokens, i, j) })
 			}
 		}
 	}
@@ -111,6 +169,9 @@ func NGrams(tokens []string, n int, o TokenOptions, fn func(gram string, allUnsp
 func isSpaceToken(t string) bool {
 	if t == space {
 		return true
+	}
+	if len(t) == 0 || (t[0] > ' ' && t[0] < 0x80) {
+		return false
 	}
 	for _, r := range t {
 		if !wikitext.IsPySpace(r) {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/addlink/addlink/internal/wikitext"
 )
 
 // TestTreebankMatchesNLTK compares our word tokenizer, in the reference's mode, with
@@ -124,4 +126,21 @@ func FuzzTokenize(f *testing.F) {
 			})
 		}
 	})
+}
+
+// TestMentionsLowerAgrees: lower-casing per token gives the grams lower-cased whole.
+func TestMentionsLowerAgrees(t *testing.T) {
+	for _, text := range []string{"ΟΔΟΣ ΑΘΗΝΑΣ, Η ΠΟΛΗ.", "İstanbul ve IŞIK", "Mixed CASE words, (Quoted) \"X\" end.", "東京都は日本", "a\u00a0B\tC"} {
+		var want, got []string
+		Mentions(text, 5, 1, TokenOptions{}, func(g string) { want = append(want, wikitext.Lower(g)) })
+		MentionsLower(text, 5, 1, TokenOptions{}, wikitext.Lower, func(g, l string) {
+			if l != wikitext.Lower(g) {
+				t.Errorf("%q: lower %q, want %q", g, l, wikitext.Lower(g))
+			}
+			got = append(got, l)
+		})
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: got %q, want %q", text, got, want)
+		}
+	}
 }

@@ -67,8 +67,7 @@ func (d *Dict) TrainingRows(page, sentence string, o TrainingOptions) []Row {
 	gold, goldOrder := d.Gold(sentence, o.UnderscoreAnchors)
 	var mentions []string
 	tested := map[string]bool{}
-	Mentions(wikitext.StripCode(sentence), MaxTrainingGram, 1, o.Tokens, func(g string) {
-		m := d.Lower(g)
+	MentionsLower(wikitext.StripCode(sentence), MaxTrainingGram, 1, o.Tokens, d.Lower, func(_, m string) {
 		if !tested[m] && d.Anchors[m] != nil {
 			tested[m] = true
 			mentions = append(mentions, m)
