@@ -55,13 +55,16 @@ func TestInterruptLeavesNoPartialOutput(t *testing.T) {
 	if b, _ := os.ReadFile(old); string(b) != "previous" {
 		t.Error("the previous anchors file was replaced")
 	}
-	entries, _ := os.ReadDir(wikiDir)
-	for _, e := range entries {
+	filepath.WalkDir(wikiDir, func(p string, e os.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
 		if e.Name() != "xwiki.anchors.parquet" {
-			t.Errorf("left behind: %s", e.Name())
+			t.Errorf("left behind: %s", p)
 		}
 		if strings.Contains(e.Name(), ".tmp") {
-			t.Errorf("temporary file left: %s", e.Name())
+			t.Errorf("temporary file left: %s", p)
 		}
-	}
+		return nil
+	})
 }

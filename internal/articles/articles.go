@@ -109,10 +109,11 @@ func (w *Writer) Close() error {
 	return w.f.Commit()
 }
 
-// Abort removes the unfinished file.
+// Abort removes the unfinished file (and its directory when that is then empty).
 func (w *Writer) Abort() {
 	w.enc.Close()
 	w.f.Abort()
+	os.Remove(filepath.Dir(w.f.Name()))
 }
 
 // ErrStale says a cache was made from other dump files (or is unreadable).
