@@ -76,3 +76,11 @@ func TestCheckWikiID(t *testing.T) {
 		}
 	}
 }
+
+func TestLanguage(t *testing.T) {
+	for in, want := range map[string]string{"azwiki": "az", "elwikivoyage": "el", "zh_min_nanwiki": "zh-min-nan", "samplewiki": "sample", "wiki": "wiki"} {
+		if got := Language(in); got != want {
+			t.Errorf("Language(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"strings"
 )
 
 var wikiIDPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
@@ -16,6 +17,18 @@ func CheckWikiID(id string) error {
 		return fmt.Errorf("invalid wiki id %q: want a database name like cswiki (^[a-z][a-z0-9_]*$)", id)
 	}
 	return nil
+}
+
+// Language returns the language code of a wiki database name: the name without its
+// project suffix, underscores as hyphens ("azwiki" az, "zh_min_nanwiki" zh-min-nan,
+// "elwikivoyage" el).
+func Language(wiki string) string {
+	for _, suffix := range []string{"wikivoyage", "wiktionary", "wikibooks", "wikinews", "wikiquote", "wikisource", "wikiversity", "wiki"} {
+		if strings.HasSuffix(wiki, suffix) && len(wiki) > len(suffix) {
+			return strings.ReplaceAll(strings.TrimSuffix(wiki, suffix), "_", "-")
+		}
+	}
+	return wiki
 }
 
 // Layout names the artifacts of one wiki under the data root: <DataDir>/<Wiki>/...

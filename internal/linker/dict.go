@@ -2,7 +2,6 @@ package linker
 
 import (
 	"sort"
-	"strings"
 
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/wikitext"
@@ -120,7 +119,9 @@ func LoadDict(l datasets.Layout, withVectors bool) (*Dict, error) {
 			return nil, err
 		}
 	}
-	return NewDict(anchors, pageids, redirects, vectors), nil
+	d := NewDict(anchors, pageids, redirects, vectors)
+	d.Lower = wikitext.LowerFor(datasets.Language(l.Wiki))
+	return d, nil
 }
 
 // Resolve follows one redirect, as the reference does.
@@ -168,17 +169,5 @@ func (d *Dict) Features(page, mention, target string) (Features, bool) {
 	}, true
 }
 
-// LowerFunc returns the lower-casing of a language: Python's str.lower, except for
-// the Turkic languages, where I becomes ı and İ becomes i.
-func LowerFunc(lang string) func(string) string {
-	switch lang {
-	case "tr", "az", "crh", "gag", "kaa", "tt", "ba":
-		return func(s string) string {
-			if strings.ContainsAny(s, "Iİ") {
-				s = strings.NewReplacer("I", "ı", "İ", "i").Replace(s)
-			}
-			return wikitext.Lower(s)
-		}
-	}
-	return wikitext.Lower
-}
+// LowerFunc returns the lower-casing of a language (wikitext.LowerFor).
+func LowerFunc(lang string) func(string) string { return wikitext.LowerFor(lang) }

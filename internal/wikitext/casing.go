@@ -129,3 +129,26 @@ func PyStrip(s string) string { return strings.TrimFunc(s, IsPySpace) }
 
 // PyFields splits s around runs of Python whitespace, as str.split() with no argument.
 func PyFields(s string) []string { return strings.FieldsFunc(s, IsPySpace) }
+
+// LowerFor returns the lower-casing used for a wiki of language lang: Python's
+// str.lower (Lower), except for the Turkic languages written with dotted and dotless
+// i (tr, az, crh, gag, kaa, tt, ba), where I becomes ı and İ becomes i first, as ICU
+// does for those locales. The reference lower-cases with Python's rules everywhere,
+// which on azwiki turns İ into "i̇" and shifts offsets (T308244).
+func LowerFor(lang string) func(string) string {
+	switch lang {
+	case "tr", "az", "crh", "gag", "kaa", "tt", "ba":
+		return lowerTurkic
+	}
+	return Lower
+}
+
+func lowerTurkic(s string) string {
+	if strings.ContainsAny(s, "Iİ") {
+		s = strings.NewReplacer("I", "ı", "İ", "i").Replace(s)
+	}
+	return Lower(s)
+}
+
+// NormalizeAnchorWith is NormalizeAnchor with the given lower-casing.
+func NormalizeAnchorWith(a string, lower func(string) string) string { return lower(PyStrip(a)) }

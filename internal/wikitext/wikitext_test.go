@@ -162,3 +162,16 @@ func FuzzStripCode(f *testing.F) {
 		}
 	})
 }
+
+func TestLowerFor(t *testing.T) {
+	for _, c := range []struct{ lang, in, want string }{
+		{"az", "İngiliscə IŞIQ", "ingiliscə ışıq"},
+		{"tr", "İSTANBUL", "istanbul"},
+		{"en", "İstanbul", "i̇stanbul"},
+		{"el", "ΟΔΟΣ", "οδος"[:len("οδο")] + "ς"},
+	} {
+		if got := LowerFor(c.lang)(c.in); got != c.want {
+			t.Errorf("%s %q: got %q, want %q", c.lang, c.in, got, c.want)
+		}
+	}
+}

@@ -264,6 +264,9 @@ func passOne(ctx context.Context, o Options, tmp string, p progress.Reporter) (*
 		return nil, err
 	}
 	defer r.Close()
+	// Anchors are lower-cased with the wiki language's rules (Python's except for the
+	// Turkic languages), as the features and the recommendation do.
+	lower := wikitext.LowerFor(datasets.Language(o.Wiki))
 	res := &passOneResult{articles: map[string]int64{}, redirects: map[string]string{}, threads: o.Threads}
 	writers := make([]*partWriter, o.Threads)
 	for i := range writers {
@@ -354,14 +357,14 @@ func passOne(ctx context.Context, o Options, tmp string, p progress.Reporter) (*
 					if anchor == "" {
 						anchor = link
 					}
-					pairs = append(pairs, [2]string{wikitext.NormalizeAnchor(anchor), link})
+					pairs = append(pairs, [2]string{wikitext.NormalizeAnchorWith(anchor, lower), link})
 					return true
 				})
 				n += int64(len(pairs))
 				if err := w.writeLinks(pairs); err != nil {
 					return err
 				}
-				tb = AppendChunks(tb[:0], TextForAnchors(a.text))
+				tb = AppendChunks(tb[:0], TextForAnchorsWith(a.text, lower))
 				tb = append(tb, 0) // end of the article
 				if _, err := w.text.Write(tb); err != nil {
 					return err

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -223,5 +224,35 @@ func TestAppendChunksMatchesChunks(t *testing.T) {
 		if got := AppendChunks(nil, s); !bytes.Equal(got, want) {
 			t.Errorf("AppendChunks(%q) = %q, want %q", s, got, want)
 		}
+	}
+}
+
+// TestTurkicLowerCase: on azwiki, anchors are lower-cased with the Turkic rules
+// (İ to i, I to ı), not Python's (İ to "i̇"), so that the recommender finds them in text.
+func TestTurkicLowerCase(t *testing.T) {
+	page := func(id int, title, text string) string {
+		return fmt.Sprintf("<page><title>%s</title><ns>0</ns><id>%d</id><revision><id>%d</id><text>%s</text></revision></page>\n", title, id, id, text)
+	}
+	xml := "<mediawiki>\n" +
+		page(1, "İstanbul", "Böyük şəhər.") +
+		page(2, "Bakı", "[[İstanbul]] və [[İstanbul|İSTANBUL]] şəhərləri. [[Işıq]] [[Işıq]]") +
+		page(3, "Işıq", "Işıq.") +
+		page(4, "Gəncə", "[[İstanbul]] [[Işıq|IŞIQ]]") +
+		"</mediawiki>\n"
+	dump := filepath.Join(t.TempDir(), "azwiki.xml")
+	if err := os.WriteFile(dump, []byte(xml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l := runStage(t, "azwiki", []string{dump}, 2)
+	rows, err := datasets.ReadParquet[datasets.AnchorStat](l.AnchorStats())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, r := range rows {
+		got[r.Anchor] = r.AsLink
+	}
+	if got["istanbul"] != 3 || got["ışıq"] != 3 {
+		t.Errorf("anchors %v, want istanbul and ışıq linked 3 times each", got)
 	}
 }

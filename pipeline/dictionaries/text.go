@@ -75,9 +75,12 @@ func replaceLinks(s string) string {
 
 // TextForAnchors is the lower-cased plain text the reference counts anchors in: links
 // and simple refs replaced by ".", markup stripped (mwparserfromhell strip_code
-// semantics), lower-cased.
-func TextForAnchors(wt string) string {
-	return wikitext.Lower(wikitext.StripCode(replaceRefs(replaceLinks(wt))))
+// semantics), lower-cased (Python's rules).
+func TextForAnchors(wt string) string { return TextForAnchorsWith(wt, wikitext.Lower) }
+
+// TextForAnchorsWith is TextForAnchors with the given lower-casing.
+func TextForAnchorsWith(wt string, lower func(string) string) string {
+	return lower(wikitext.StripCode(replaceRefs(replaceLinks(wt))))
 }
 
 // isChunkSep reports the characters the reference splits text into chunks at.
