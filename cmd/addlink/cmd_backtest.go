@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -85,7 +86,9 @@ func newQueryCommand() *cli.Command {
 		Name:  "query",
 		Usage: "recommend links for one page and print the service's JSON response",
 		Description: `Reads the wiki's datasets (<wiki>.anchors, pageids, redirects and w2vfiltered as Parquet
-under the data directory) and <wiki>.linkmodel.json, and the page's wikitext from
+under the data directory, or else the exported <wiki>.<name>.sqlite or .sqlite.gz files,
+also from a published directory given with --datasets) and <wiki>.linkmodel.json, and
+the page's wikitext from
 --wikitext-file or standard input. Prints the Link Recommendation service's response:
 page_title, pageid, revid, links_count, meta {format_version, dataset_checksums} and
 links [{link_text, wikitext_offset, context_before, context_after, link_target,
@@ -99,6 +102,7 @@ A title that is not in the wiki still gets recommendations; empty wikitext gives
 			&cli.StringSliceFlag{Name: "sections-to-exclude", Usage: "section titles whose text gets no links (%LEAD% for the lead); repeatable"},
 			&cli.DurationFlag{Name: "time-budget", Value: 29 * time.Second, Usage: "stop looking for links after this long"},
 			&cli.Int64Flag{Name: "revid", Usage: "revision id to report"},
+			&cli.StringFlag{Name: "datasets", Usage: "read the datasets and the model from this directory (e.g. <publish root>/<wiki>) instead of <data-dir>/<wiki>"},
 		},
 		Action: func(c *cli.Context) error {
 			co := commonOptions(c)
@@ -121,10 +125,17 @@ A title that is not in the wiki still gets recommendations; empty wikitext gives
 				return usageError{err}
 			}
 			l := datasets.Layout{DataDir: co.DataDir, Wiki: wiki}
+			if dir := c.String("datasets"); dir != "" {
+				if filepath.Base(filepath.Clean(dir)) != wiki {
+					return usagef("--datasets %s: the directory must be named after the wiki (%s)", dir, wiki)
+				}
+				l = datasets.Layout{DataDir: filepath.Dir(filepath.Clean(dir)), Wiki: wiki}
+			}
 			q, err := linker.OpenQuery(l)
 			if err != nil {
 				return err
 			}
+			q.Version = version
 			o := linker.RecommendOptions{Threshold: th, MaxRecommendations: c.Int("max-recommendations"),
 				SectionsToExclude: c.StringSlice("sections-to-exclude")}
 			if b := c.Duration("time-budget"); b > 0 {

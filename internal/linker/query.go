@@ -1,11 +1,15 @@
 package linker
 
 import (
+	"compress/gzip"
+	"fmt"
+	"io"
 	"os"
 	"strings"
 
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/gbdt"
+	"github.com/addlink/addlink/internal/wikitext"
 )
 
 // Query holds what answering recommendation queries for a wiki needs.
@@ -13,11 +17,20 @@ type Query struct {
 	Dict      *Dict
 	Model     *gbdt.Model
 	Checksums map[string]string // dataset name -> sha256 of its published file, when known
+	Version   string            // reported as meta.application_version
 }
 
-// OpenQuery loads a wiki's datasets and model from the data directory.
+// OpenQuery loads a wiki's datasets and model from the data directory: the Parquet
+// datasets when they are there, the exported SQLite files (<wiki>.<name>.sqlite, or
+// its .sqlite.gz copy) otherwise, as in a published directory.
 func OpenQuery(l datasets.Layout) (*Query, error) {
-	d, err := LoadDict(l, true)
+	var d *Dict
+	var err error
+	if _, statErr := os.Stat(l.Anchors()); statErr == nil {
+		d, err = LoadDict(l, true)
+	} else {
+		d, err = LoadDictSQLite(l)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -49,21 +62,23 @@ func firstField(s string) string {
 	return ""
 }
 
-// Response is the Link Recommendation service's answer for one page.
+// Response is the Link Recommendation service's answer for one page, with its keys in
+// the service's (sorted) order.
 type Response struct {
+	Info       string           `json:"info,omitempty"`
+	Links      []Recommendation `json:"links"`
+	LinksCount int              `json:"links_count"`
+	Meta       ResponseMeta     `json:"meta"`
 	PageTitle  string           `json:"page_title"`
 	PageID     int64            `json:"pageid"`
 	RevID      int64            `json:"revid"`
-	LinksCount int              `json:"links_count"`
-	Links      []Recommendation `json:"links"`
-	Meta       ResponseMeta     `json:"meta"`
-	Info       string           `json:"info,omitempty"`
 }
 
 // ResponseMeta is the response's meta object.
 type ResponseMeta struct {
-	FormatVersion    int               `json:"format_version"`
-	DatasetChecksums map[string]string `json:"dataset_checksums"`
+	ApplicationVersion string            `json:"application_version"`
+	DatasetChecksums   map[string]string `json:"dataset_checksums"`
+	FormatVersion      int               `json:"format_version"`
 }
 
 // Response recommends links for one page and shapes the answer as the service does.
@@ -79,7 +94,94 @@ func (q *Query) Response(title string, revid int64, wikitext string, o Recommend
 		RevID:      revid,
 		LinksCount: len(links),
 		Links:      links,
-		Meta:       ResponseMeta{FormatVersion: 1, DatasetChecksums: q.Checksums},
+		Meta:       ResponseMeta{ApplicationVersion: q.Version, FormatVersion: 1, DatasetChecksums: q.Checksums},
 		Info:       res.Info,
 	}
+}
+
+// LoadDictSQLite reads a wiki's datasets from the sqlitedict files the export stage
+// writes (the service's format).
+func LoadDictSQLite(l datasets.Layout) (*Dict, error) {
+	var anchors []datasets.Anchor
+	var pageids []datasets.PageID
+	var redirects []datasets.Redirect
+	var vectors []datasets.Embedding
+	for _, name := range []string{"anchors", "pageids", "redirects", "w2vfiltered"} {
+		path, cleanup, err := sqliteFile(l.File(name + ".sqlite"))
+		if err != nil {
+			if name == "w2vfiltered" && os.IsNotExist(err) {
+				continue
+			}
+			return nil, fmt.Errorf("query: no %s dataset in %s (neither Parquet nor SQLite): %w", name, l.Dir(), err)
+		}
+		err = datasets.ReadSqliteDict(path, func(key string, value []byte) error {
+			switch name {
+			case "anchors":
+				items, err := datasets.UnpickleStrIntDict(value)
+				if err != nil {
+					return err
+				}
+				for _, it := range items {
+					anchors = append(anchors, datasets.Anchor{Anchor: key, Target: it.Key, N: it.Value})
+				}
+			case "pageids":
+				n, err := datasets.UnpickleInt(value)
+				if err != nil {
+					return err
+				}
+				pageids = append(pageids, datasets.PageID{Title: key, PageID: n})
+			case "redirects":
+				to, err := datasets.UnpickleString(value)
+				if err != nil {
+					return err
+				}
+				redirects = append(redirects, datasets.Redirect{From: key, To: to})
+			case "w2vfiltered":
+				v, err := datasets.UnpickleFloat32Array(value)
+				if err != nil {
+					return err
+				}
+				vectors = append(vectors, datasets.Embedding{Title: key, Vector: v})
+			}
+			return nil
+		})
+		cleanup()
+		if err != nil {
+			return nil, fmt.Errorf("query: %s: %w", path, err)
+		}
+	}
+	d := NewDict(anchors, pageids, redirects, vectors)
+	d.Lower = wikitext.LowerFor(datasets.Language(l.Wiki))
+	return d, nil
+}
+
+// sqliteFile returns path, or a temporary copy of path.gz decompressed.
+func sqliteFile(path string) (string, func(), error) {
+	if _, err := os.Stat(path); err == nil {
+		return path, func() {}, nil
+	}
+	in, err := os.Open(path + ".gz")
+	if err != nil {
+		return "", nil, err
+	}
+	defer in.Close()
+	zr, err := gzip.NewReader(in)
+	if err != nil {
+		return "", nil, err
+	}
+	tmp, err := os.CreateTemp("", "addlink-query-*.sqlite")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { os.Remove(tmp.Name()) }
+	if _, err := io.Copy(tmp, zr); err != nil {
+		tmp.Close()
+		cleanup()
+		return "", nil, err
+	}
+	if err := tmp.Close(); err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	return tmp.Name(), cleanup, nil
 }

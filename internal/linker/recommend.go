@@ -36,19 +36,20 @@ const MaxCandidates = 10
 // MaxRecommendGram is the longest mention, in words, looked for in a page.
 const MaxRecommendGram = 5
 
-// Recommendation is one link the model would add.
+// Recommendation is one link the model would add. Its JSON form has the service's
+// keys, in the service's (sorted) order.
 type Recommendation struct {
-	LinkTarget string  `json:"link_target"`
-	LinkText   string  `json:"link_text"`
-	Score      float64 `json:"score"`
+	ContextAfter  string  `json:"context_after"`
+	ContextBefore string  `json:"context_before"`
+	LinkIndex     int     `json:"link_index"`
+	LinkTarget    string  `json:"link_target"`
+	LinkText      string  `json:"link_text"`
+	MatchIndex    int     `json:"match_index"`
+	Score         float64 `json:"score"`
 	// WikitextOffset is where the link text starts in the page's wikitext, in
 	// characters (code points), as the service reports it; ByteOffset in bytes.
-	WikitextOffset int    `json:"wikitext_offset"`
-	ByteOffset     int    `json:"-"`
-	MatchIndex     int    `json:"match_index"`
-	ContextBefore  string `json:"context_before"`
-	ContextAfter   string `json:"context_after"`
-	LinkIndex      int    `json:"link_index"`
+	WikitextOffset int `json:"wikitext_offset"`
+	ByteOffset     int `json:"-"`
 }
 
 // Result is what Recommend returns.

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -172,5 +173,73 @@ func TestFormatCSV(t *testing.T) {
 	}
 	if r, ok := backtest.Check(rows, 0.0, 0.5, 0.3); !ok || r.Threshold != 0 {
 		t.Errorf("gate failed: %+v", r)
+	}
+}
+
+// TestQueryFromExportedFiles: queries answered from the exported SQLite files (as in a
+// published directory: only the .sqlite.gz copies and the model) equal those answered
+// from the Parquet datasets.
+func TestQueryFromExportedFiles(t *testing.T) {
+	dir := t.TempDir()
+	dumpFile, err := pipeline.EnsureSample(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &pipeline.Config{Wiki: "samplewiki", DataDir: dir, Dumps: []string{dumpFile}, Threads: 2, Version: "test"}
+	if _, err := pipeline.Run(context.Background(), cfg, pipeline.Stages(), pipeline.RunOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	l := datasets.Layout{DataDir: dir, Wiki: "samplewiki"}
+	fromParquet, err := linker.OpenQuery(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := datasets.Layout{DataDir: t.TempDir(), Wiki: "samplewiki"}
+	os.MkdirAll(pub.Dir(), 0o755)
+	for _, name := range []string{"anchors", "pageids", "redirects", "w2vfiltered"} {
+		b, err := os.ReadFile(l.File(name + ".sqlite.gz"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(pub.File(name+".sqlite.gz"), b, 0o644)
+	}
+	b, _ := os.ReadFile(l.Model())
+	os.WriteFile(pub.Model(), b, 0o644)
+	fromSQLite, err := linker.OpenQuery(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := dump.Open(context.Background(), []string{dumpFile}, dump.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	total := 0
+	for n := 0; n < 60; {
+		pg, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pg.NS != 0 || pg.IsRedirect() {
+			continue
+		}
+		n++
+		o := linker.RecommendOptions{Threshold: 0.3}
+		a := fromParquet.Response(pg.Title, 0, pg.Text, o)
+		b := fromSQLite.Response(pg.Title, 0, pg.Text, o)
+		a.Meta, b.Meta = linker.ResponseMeta{}, linker.ResponseMeta{}
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("%s: Parquet %+v\nSQLite %+v", pg.Title, a, b)
+		}
+		total += a.LinksCount
+	}
+	if total == 0 {
+		t.Error("no links recommended on the sample wiki")
+	}
+	if resp := fromSQLite.Response("Nowhere", 0, "", linker.RecommendOptions{Threshold: 0.5}); resp.LinksCount != 0 || resp.Links == nil {
+		t.Errorf("empty wikitext: %+v", resp)
 	}
 }
