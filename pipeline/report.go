@@ -40,6 +40,20 @@ func WriteReport(cfg *Config, stages []Stage, results []StageResult) error {
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", st.Stage, action, secs, escapeCell(state))
 	}
+	if csv, err := os.ReadFile(cfg.Layout().BacktestEval()); err == nil {
+		b.WriteString("\n## Backtest\n\n| threshold | N | micro precision | micro recall |\n|---|---|---|---|\n")
+		for i, line := range strings.Split(strings.TrimSpace(string(csv)), "\n") {
+			c := strings.Split(line, ",")
+			if i == 0 || len(c) != 5 {
+				continue
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", c[1], c[2], orDash(c[3]), orDash(c[4]))
+		}
+		if _, err := os.Stat(cfg.Layout().BacktestPlot()); err == nil {
+			rel, _ := filepath.Rel(cfg.Layout().Dir(), cfg.Layout().BacktestPlot())
+			fmt.Fprintf(&b, "\n![precision and recall against the threshold](%s)\n", filepath.ToSlash(rel))
+		}
+	}
 	for _, s := range stages {
 		m, err := ReadManifest(ManifestPath(cfg, s.Name))
 		if err != nil || m == nil {

@@ -36,7 +36,7 @@ func TestRunSkipsCurrentStages(t *testing.T) {
 		t.Fatal(err)
 	}
 	report, _ := os.ReadFile(ReportPath(cfg))
-	for _, want := range []string{"| dictionaries | ran |", "samplewiki.anchors.parquet", `"articles": 400`, "| train | ran |", "| backtest | ran |"} {
+	for _, want := range []string{"| dictionaries | ran |", "samplewiki.anchors.parquet", `"articles": 400`, "| train | ran |", "| backtest | ran |", "## Backtest", "| 0.5 |", "testing/samplewiki.backtest.svg", "samplewiki.anchors.sqlite.gz"} {
 		if !strings.Contains(string(report), want) {
 			t.Errorf("report lacks %q:\n%s", want, report)
 		}
