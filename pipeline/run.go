@@ -193,7 +193,7 @@ func Run(ctx context.Context, cfg *Config, stages []Stage, opts RunOptions, p pr
 			return results, fmt.Errorf("%s: %w", s.Name, err)
 		}
 		if err := s.Run(ctx, cfg, p); err != nil {
-			if errors.Is(err, context.Canceled) {
+			if errors.Is(err, context.Canceled) || strings.HasPrefix(err.Error(), s.Name+": ") {
 				return results, err
 			}
 			return results, fmt.Errorf("%s: %w", s.Name, err)

@@ -144,6 +144,10 @@ func Run(ctx context.Context, opts Options, p progress.Reporter) (Summary, error
 	if sum.Rows == 0 {
 		return sum, fmt.Errorf("train: %s has no rows", opts.TrainingFile)
 	}
+	if sum.Positives == 0 || sum.Positives == sum.Rows {
+		return sum, fmt.Errorf("train: %s has %d rows, all of them %s: a model needs both labels (a wiki this small has too few links between its articles; the reference fails on it too)",
+			opts.TrainingFile, sum.Rows, map[bool]string{true: "positive", false: "negative"}[sum.Positives > 0])
+	}
 	trainIdx, testIdx := gbdt.HoldoutSplit(sum.Rows, opts.Holdout, opts.Seed)
 	trainSet := all
 	if len(testIdx) > 0 {
