@@ -28,6 +28,7 @@ the round, so the output is byte-identical across runs and for any --threads.`,
 			&cli.IntFlag{Name: "epochs", Value: d.Epochs, Usage: "passes over the corpus"},
 			&cli.IntFlag{Name: "link-weight", Value: d.LinkWeight, Usage: "times each link-graph pair is trained per epoch"},
 			&cli.Uint64Flag{Name: "seed", Value: d.Seed, Usage: "random seed"},
+			&cli.StringFlag{Name: "write-corpus", Usage: "also write the token sequences and test pairs to this `FILE` (for bench/embeddings.sh)"},
 			&cli.IntFlag{Name: "word-epochs", Value: d.WordEpochs, Usage: "epochs (the first ones) that also train word-word pairs; 0: all"},
 			&cli.IntFlag{Name: "shards", Value: d.Shards, Usage: "weight copies trained side by side (the vectors depend on it, not on --threads)"},
 		},
@@ -36,7 +37,8 @@ the round, so the output is byte-identical across runs and for any --threads.`,
 			p := embed.DefaultParams()
 			p.Dim, p.Epochs, p.LinkWeight, p.Seed, p.Shards, p.Threads = c.Int("dim"), c.Int("epochs"), c.Int("link-weight"), c.Uint64("seed"), c.Int("shards"), co.Threads
 			p.WordEpochs = c.Int("word-epochs")
-			o := embeddings.Options{Wiki: c.String(flagWiki), DataDir: co.DataDir, Dumps: c.StringSlice("dump"), Params: p}
+			o := embeddings.Options{Wiki: c.String(flagWiki), DataDir: co.DataDir, Dumps: c.StringSlice("dump"), Params: p,
+				WriteCorpus: c.String("write-corpus")}
 			if len(o.Dumps) == 0 {
 				files, err := dump.Discover(co.DumpsDir, o.Wiki)
 				if err != nil {

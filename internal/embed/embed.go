@@ -7,6 +7,8 @@ package embed
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -34,8 +36,50 @@ type Corpus struct {
 	Words      []string
 	WordFreq   []int64
 	EntityFreq []int64 // how often each entity is linked
-	Docs       []Doc
+	// Docs are the documents, read once per epoch in order; the whole corpus need not
+	// fit in memory.
+	Docs DocSource
+	// Tokens and Links count the documents' words and links, for reports.
+	Tokens, Links int64
 }
+
+// DocSource gives the documents of a corpus, in the same order every time.
+type DocSource interface {
+	Len() int
+	// Open starts a pass over the documents.
+	Open() (DocReader, error)
+}
+
+// DocReader reads one pass; Next fills d (reusing its slices) or returns io.EOF.
+type DocReader interface {
+	Next(d *Doc) error
+	Close() error
+}
+
+// MemDocs is a DocSource held in memory.
+type MemDocs []Doc
+
+// Len returns the number of documents.
+func (m MemDocs) Len() int { return len(m) }
+
+// Open starts a pass.
+func (m MemDocs) Open() (DocReader, error) { return &memReader{docs: m}, nil }
+
+type memReader struct {
+	docs MemDocs
+	i    int
+}
+
+func (r *memReader) Next(d *Doc) error {
+	if r.i >= len(r.docs) {
+		return io.EOF
+	}
+	*d = r.docs[r.i]
+	r.i++
+	return nil
+}
+
+func (r *memReader) Close() error { return nil }
 
 // Params are the training parameters.
 type Params struct {
@@ -178,7 +222,8 @@ func Train(ctx context.Context, c *Corpus, p Params, rep progress.Reporter) (*Mo
 		r := float64(f) / float64(totalWords)
 		tr.keep[i] = float32(math.Min(1, (math.Sqrt(r/p.Sample)+1)*p.Sample/r))
 	}
-	totalDocs := int64(len(c.Docs)) * int64(p.Epochs)
+	nDocs := c.Docs.Len()
+	totalDocs := int64(nDocs) * int64(p.Epochs)
 	rep.Phase("embeddings: training", totalDocs, "articles")
 
 	replicas := make([]*weights, shards)
@@ -196,19 +241,54 @@ func Train(ctx context.Context, c *Corpus, p Params, rep progress.Reporter) (*Mo
 	// link-pair AUC drops from 0.86 to 0.82; with 8 it stays within 0.01.
 	const roundDocs = 8
 	perRound := roundDocs * shards
+	round := make([]Doc, perRound)
+	owner := make([]int, perRound)
+	load := make([]int64, shards)
 	for epoch := 0; epoch < p.Epochs; epoch++ {
-		for from := 0; from < len(c.Docs); from += perRound {
+		dr, err := c.Docs.Open()
+		if err != nil {
+			return nil, err
+		}
+		for from := 0; from < nDocs; from += perRound {
 			if err := ctx.Err(); err != nil {
+				dr.Close()
 				return nil, err
 			}
-			to := min(from+perRound, len(c.Docs))
+			to := min(from+perRound, nDocs)
+			for k := range round[:to-from] {
+				if err := dr.Next(&round[k]); err != nil {
+					dr.Close()
+					if err == io.EOF {
+						err = fmt.Errorf("embed: the corpus has %d documents, %d announced", from+k, nDocs)
+					}
+					return nil, err
+				}
+			}
+			// Each document goes to the shard with the least work so far in this round
+			// (words, and link pairs as the trainer repeats them), in document order.
+			for s := range load {
+				load[s] = 0
+			}
+			for k := range round[:to-from] {
+				best := 0
+				for s := 1; s < shards; s++ {
+					if load[s] < load[best] {
+						best = s
+					}
+				}
+				owner[k] = best
+				load[best] += int64(len(round[k].Words)) + int64(len(round[k].Links))*int64(2*p.LinkWeight+2*p.Window)
+			}
 			work := func(s int) {
 				w := replicas[s]
 				r := rand.New(rand.NewPCG(p.Seed, uint64(epoch)<<40|uint64(from)<<8|uint64(s)))
-				for di := from + s; di < to; di += shards {
-					done := int64(epoch)*int64(len(c.Docs)) + int64(di)
+				for di := from; di < to; di++ {
+					if owner[di-from] != s {
+						continue
+					}
+					done := int64(epoch)*int64(nDocs) + int64(di)
 					alpha := float32(p.Alpha * math.Max(1-float64(done)/float64(totalDocs), 1e-4))
-					tr.doc(w, &c.Docs[di], r, alpha, p.WordEpochs <= 0 || epoch < p.WordEpochs)
+					tr.doc(w, &round[di-from], r, alpha, p.WordEpochs <= 0 || epoch < p.WordEpochs)
 				}
 			}
 			if threads == 1 {
@@ -234,9 +314,12 @@ func Train(ctx context.Context, c *Corpus, p Params, rep progress.Reporter) (*Mo
 				wg.Wait()
 			}
 			if shards > 1 {
-				merge(base, replicas)
+				merge(base, replicas, threads)
 			}
 			rep.Add(int64(to - from))
+		}
+		if err := dr.Close(); err != nil {
+			return nil, err
 		}
 	}
 	syn0 := base.syn0
@@ -355,8 +438,7 @@ func (w *weights) touch(row int32) {
 
 // merge adds the replicas' changes to base and brings every replica up to date. Only
 // rows some replica touched change.
-func merge(base *weights, replicas []*weights) {
-	dim := base.dim
+func merge(base *weights, replicas []*weights, threads int) {
 	var union []int32
 	for _, r := range replicas {
 		for _, row := range r.rows {
@@ -365,26 +447,60 @@ func merge(base *weights, replicas []*weights) {
 				union = append(union, row)
 			}
 		}
-	}
-	// A fixed order of rows and replicas: the sums do not depend on scheduling.
-	sort.Slice(union, func(i, j int) bool { return union[i] < union[j] })
-	for _, row := range union {
-		lo, hi := int(row)*dim, int(row)*dim+dim
-		const scale = 1
-		addChanges(base.syn0[lo:hi], replicas, func(r *weights) []float32 { return r.syn0[lo:hi] }, scale)
-		addChanges(base.syn1[lo:hi], replicas, func(r *weights) []float32 { return r.syn1[lo:hi] }, scale)
-		base.touched[row] = false
-	}
-	for _, r := range replicas {
-		for _, row := range union {
-			lo, hi := int(row)*dim, int(row)*dim+dim
-			copy(r.syn0[lo:hi], base.syn0[lo:hi])
-			copy(r.syn1[lo:hi], base.syn1[lo:hi])
-		}
 		for _, row := range r.rows {
 			r.touched[row] = false
 		}
 		r.rows = r.rows[:0]
+	}
+	// Rows are independent: splitting them among goroutines changes nothing.
+	if threads > 1 && len(union) > 256 {
+		var wg sync.WaitGroup
+		per := (len(union) + threads - 1) / threads
+		for lo := 0; lo < len(union); lo += per {
+			part := union[lo:min(lo+per, len(union))]
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				mergeRows(base, replicas, part)
+			}()
+		}
+		wg.Wait()
+	} else {
+		mergeRows(base, replicas, union)
+	}
+}
+
+// mergeRows adds the replicas' changes of the given rows to base (in a fixed order of
+// replicas) and copies the result back into every replica.
+func mergeRows(base *weights, replicas []*weights, rows []int32) {
+	dim := base.dim
+	for _, row := range rows {
+		lo, hi := int(row)*dim, int(row)*dim+dim
+		for _, arr := range [2]bool{false, true} {
+			b := base.syn0[lo:hi]
+			if arr {
+				b = base.syn1[lo:hi]
+			}
+			for k, old := range b {
+				sum := old
+				for _, r := range replicas {
+					v := r.syn0
+					if arr {
+						v = r.syn1
+					}
+					sum += v[lo+k] - old
+				}
+				b[k] = sum
+			}
+			for _, r := range replicas {
+				if arr {
+					copy(r.syn1[lo:hi], b)
+				} else {
+					copy(r.syn0[lo:hi], b)
+				}
+			}
+		}
+		base.touched[row] = false
 	}
 }
 
@@ -486,25 +602,4 @@ func (tr *trainer) update(w *weights, neu1e []float32, r *rand.Rand, in, out int
 		axpy2(g, l1, l2, neu1e)
 	}
 	axpy(1, neu1e, l1)
-}
-
-// addChanges adds to b, element by element, each replica's difference from b.
-func addChanges(b []float32, replicas []*weights, row func(*weights) []float32, scale float32) {
-	if len(replicas) == 2 {
-		x, y := row(replicas[0])[:len(b)], row(replicas[1])[:len(b)]
-		for k, old := range b {
-			b[k] = old + ((x[k]-old)+(y[k]-old))*scale
-		}
-		return
-	}
-	sum := make([]float32, len(b))
-	for _, r := range replicas {
-		x := row(r)[:len(b)]
-		for k, old := range b {
-			sum[k] += x[k] - old
-		}
-	}
-	for k := range b {
-		b[k] += sum[k] * scale
-	}
 }

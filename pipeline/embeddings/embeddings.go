@@ -5,11 +5,15 @@
 package embeddings
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -33,18 +37,23 @@ type Options struct {
 	DataDir string
 	Dumps   []string
 	Params  embed.Params
+	// WriteCorpus, when set, also writes the token sequences the trainer sees to this
+	// file and linked and random entity pairs to <file>.pairs (for bench/embeddings.sh).
+	WriteCorpus string
 }
 
 // Summary is what the stage reports.
 type Summary struct {
-	Articles   int     `json:"articles"`
-	Words      int     `json:"vocabulary_words"`
-	Tokens     int64   `json:"tokens"`
-	Links      int64   `json:"links"`
-	Dim        int     `json:"dim"`
-	Epochs     int     `json:"epochs"`
-	Seconds    float64 `json:"seconds"`
-	TokensPerS float64 `json:"tokens_per_second"`
+	Articles int     `json:"articles"`
+	Words    int     `json:"vocabulary_words"`
+	Tokens   int64   `json:"tokens"`
+	Links    int64   `json:"links"`
+	Dim      int     `json:"dim"`
+	Epochs   int     `json:"epochs"`
+	Seconds  float64 `json:"seconds"`
+	// TrainSeconds is the training alone, without reading the dump.
+	TrainSeconds float64 `json:"train_seconds"`
+	TokensPerS   float64 `json:"tokens_per_second"`
 }
 
 // Run builds the corpus, trains, and writes the vectors.
@@ -62,18 +71,24 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	s := Summary{Articles: len(c.Entities), Words: len(c.Words), Dim: o.Params.Dim, Epochs: o.Params.Epochs}
-	for _, d := range c.Docs {
-		s.Tokens += int64(len(d.Words))
-		s.Links += int64(len(d.Links))
+	if f, ok := c.Docs.(*docFile); ok {
+		defer f.remove()
 	}
+	if o.WriteCorpus != "" {
+		if err := WriteCorpus(o.WriteCorpus, c); err != nil {
+			return Summary{}, err
+		}
+	}
+	s := Summary{Articles: len(c.Entities), Words: len(c.Words), Dim: o.Params.Dim, Epochs: o.Params.Epochs,
+		Tokens: c.Tokens, Links: c.Links}
 	t0 := time.Now()
 	m, err := embed.Train(ctx, c, o.Params, p)
 	if err != nil {
 		return s, err
 	}
-	if el := time.Since(t0).Seconds(); el > 0 {
-		s.TokensPerS = float64(s.Tokens) * float64(o.Params.Epochs) / el
+	s.TrainSeconds = time.Since(t0).Seconds()
+	if s.TrainSeconds > 0 {
+		s.TokensPerS = float64(s.Tokens) * float64(o.Params.Epochs) / s.TrainSeconds
 	}
 	rows := make([]datasets.Embedding, len(c.Entities))
 	for i, t := range c.Entities {
@@ -137,6 +152,17 @@ func BuildCorpus(ctx context.Context, l datasets.Layout, dumps []string, threads
 		freq[id]++
 		return id
 	}
+	docs, err := newDocFile(filepath.Join(l.Dir(), "cache"))
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			docs.remove()
+		}
+	}()
+	var doc embed.Doc
 	for n := 0; ; n++ {
 		if n%1024 == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -155,7 +181,7 @@ func BuildCorpus(ctx context.Context, l datasets.Layout, dumps []string, threads
 		if !ok {
 			continue
 		}
-		doc := embed.Doc{Entity: e}
+		doc = embed.Doc{Entity: e, Words: doc.Words[:0], Links: doc.Links[:0]}
 		last := 0
 		addText := func(s string) {
 			for _, w := range words(wikitext.Lower(wikitext.StripCode(s))) {
@@ -181,7 +207,11 @@ func BuildCorpus(ctx context.Context, l datasets.Layout, dumps []string, threads
 			return true
 		})
 		addText(pg.Text[last:])
-		c.Docs = append(c.Docs, doc)
+		c.Tokens += int64(len(doc.Words))
+		c.Links += int64(len(doc.Links))
+		if err := docs.add(&doc); err != nil {
+			return nil, err
+		}
 	}
 	// Drop rare words and number the others in sorted order (deterministic ids).
 	var keep []string
@@ -201,22 +231,11 @@ func BuildCorpus(ctx context.Context, l datasets.Layout, dumps []string, threads
 		c.Words = append(c.Words, w)
 		c.WordFreq = append(c.WordFreq, freq[id])
 	}
-	for di := range c.Docs {
-		d := &c.Docs[di]
-		out := d.Words[:0]
-		newPos := make([]int32, len(d.Words)+1)
-		for i, w := range d.Words {
-			newPos[i] = int32(len(out))
-			if nw := remap[w]; nw >= 0 {
-				out = append(out, nw)
-			}
-		}
-		newPos[len(d.Words)] = int32(len(out))
-		for li := range d.Links {
-			d.Links[li].Pos = newPos[min(int(d.Links[li].Pos), len(d.Words))]
-		}
-		d.Words = out
+	if err := docs.finish(remap); err != nil {
+		return nil, err
 	}
+	c.Docs = docs
+	ok = true
 	return c, nil
 }
 
@@ -225,4 +244,75 @@ func words(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool {
 		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r))
 	})
+}
+
+// WriteCorpus writes one line per document: "E:<entity id>", then its words, with
+// "E:<id>" of each link at its position; and to path+".pairs" one line per distinct
+// linked pair "<a> <b> 1" and as many random pairs "<a> <b> 0" (ids are rows of
+// <wiki>.w2vfiltered.parquet, i.e. titles in sorted order).
+func WriteCorpus(path string, c *embed.Corpus) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w := bufio.NewWriterSize(f, 1<<16)
+	dr, err := c.Docs.Open()
+	if err != nil {
+		return err
+	}
+	defer dr.Close()
+	type pair struct{ a, b int32 }
+	seen := map[pair]bool{}
+	var pairs []pair
+	var d embed.Doc
+	for {
+		if err := dr.Next(&d); err == io.EOF {
+			break
+		} else if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "E:%d", d.Entity)
+		li := 0
+		for i, wd := range d.Words {
+			for li < len(d.Links) && int(d.Links[li].Pos) <= i {
+				fmt.Fprintf(w, " E:%d", d.Links[li].Entity)
+				li++
+			}
+			w.WriteByte(' ')
+			w.WriteString(c.Words[wd])
+		}
+		for ; li < len(d.Links); li++ {
+			fmt.Fprintf(w, " E:%d", d.Links[li].Entity)
+		}
+		w.WriteByte('\n')
+		for _, l := range d.Links {
+			p := pair{d.Entity, l.Entity}
+			if p.a != p.b && !seen[p] {
+				seen[p] = true
+				pairs = append(pairs, p)
+			}
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	pf, err := os.Create(path + ".pairs")
+	if err != nil {
+		return err
+	}
+	defer pf.Close()
+	pw := bufio.NewWriter(pf)
+	r := rand.New(rand.NewPCG(9, 9))
+	for _, p := range pairs {
+		fmt.Fprintf(pw, "%d %d 1\n", p.a, p.b)
+	}
+	for n := 0; n < len(pairs); {
+		a, b := r.IntN(len(c.Entities)), r.IntN(len(c.Entities))
+		if a != b {
+			fmt.Fprintf(pw, "%d %d 0\n", a, b)
+			n++
+		}
+	}
+	return pw.Flush()
 }

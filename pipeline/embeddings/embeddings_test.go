@@ -39,7 +39,14 @@ func linkAUC(t *testing.T, l datasets.Layout, dumps []string, m *embed.Model) fl
 	type pair struct{ a, b int32 }
 	seen := map[pair]bool{}
 	var pos []float64
-	for _, d := range c.Docs {
+	dr, err := c.Docs.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dr.Close()
+	defer c.Docs.(*docFile).remove()
+	var d embed.Doc
+	for dr.Next(&d) == nil {
 		for _, k := range d.Links {
 			pr := pair{d.Entity, k.Entity}
 			if pr.a != pr.b && !seen[pr] {
