@@ -224,7 +224,11 @@ func Train(ctx context.Context, c *Corpus, p Params, rep progress.Reporter) (*Mo
 	}
 	nDocs := c.Docs.Len()
 	totalDocs := int64(nDocs) * int64(p.Epochs)
-	rep.Phase("embeddings: training", totalDocs, "articles")
+	var epochTokens int64
+	for _, f := range c.WordFreq {
+		epochTokens += f
+	}
+	rep.Phase("embeddings: training", epochTokens*int64(p.Epochs), "tokens")
 
 	replicas := make([]*weights, shards)
 	if shards == 1 {
@@ -327,7 +331,11 @@ func Train(ctx context.Context, c *Corpus, p Params, rep progress.Reporter) (*Mo
 			if shards > 1 {
 				merge(base, replicas, threads)
 			}
-			rep.Add(int64(to - from))
+			var tokens int64
+			for k := range round[:n] {
+				tokens += int64(len(round[k].Words))
+			}
+			rep.Add(tokens)
 			from = to
 		}
 		if err := dr.Close(); err != nil {

@@ -73,3 +73,20 @@ func FuzzSections(f *testing.F) {
 		}
 	})
 }
+
+func FuzzLinkedSentences(f *testing.F) {
+	f.Add("Η [[Αθήνα|Αθήνα]] είναι πόλη. Άλλο [[x]] κείμενο.\n* [[a]] b.", false)
+	f.Add("東京都は[[日本]]の首都。<ref>x</ref>[[大阪]]も。", true)
+	f.Fuzz(func(t *testing.T, s string, greedy bool) {
+		for _, o := range []SentenceOptions{{GreedyRefs: greedy}, {GreedyRefs: greedy, OnlyDotStops: true}} {
+			for _, sent := range LinkedSentences(s, o, 0) {
+				if utf8.ValidString(s) && !utf8.ValidString(sent) {
+					t.Fatalf("invalid UTF-8 sentence %q", sent)
+				}
+				if countStops(sent, o) != 1 || !strings.Contains(sent, "[[") {
+					t.Fatalf("sentence %q: want one full stop and a link", sent)
+				}
+			}
+		}
+	})
+}
