@@ -167,24 +167,26 @@ func Run(ctx context.Context, cfg *Config, stages []Stage, opts RunOptions, p pr
 		}
 		par := params(cfg, s)
 		reason := "forced"
-		for _, in := range inputs {
-			if rebuilt[in] && !opts.Force {
-				reason = "input " + filepath.Base(in) + " was rebuilt in this run"
-				break
-			}
-		}
-		if !opts.Force && reason == "forced" {
+		if !opts.Force {
 			m, err := ReadManifest(ManifestPath(cfg, s.Name))
 			if err != nil {
 				return results, err
 			}
 			st := m.Check(cfg.Version, par, inputs)
+			reason = st.Reason
 			if st.Current() {
+				for _, in := range inputs {
+					if rebuilt[in] {
+						reason = "input " + filepath.Base(in) + " was rebuilt in this run"
+						break
+					}
+				}
+			}
+			if reason == "" {
 				p.Note(fmt.Sprintf("%s: current, skipped", s.Name))
 				results = append(results, StageResult{Stage: s.Name, Action: "current"})
 				continue
 			}
-			reason = st.Reason
 		}
 		p.Note(fmt.Sprintf("%s: running (%s)", s.Name, reason))
 		start := time.Now()
