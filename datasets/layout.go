@@ -102,9 +102,9 @@ func (l Layout) BacktestPlot() string {
 	return filepath.Join(l.TestingDir(), l.Wiki+".backtest.svg")
 }
 
-// ArticlesCache is cache/articles.zst: the dump's articles, kept by the dictionaries
+// ArticlesCache is cache/articles.s2: the dump's articles, kept by the dictionaries
 // stage for the stages that read the dump after it.
-func (l Layout) ArticlesCache() string { return filepath.Join(l.Dir(), "cache", "articles.zst") }
+func (l Layout) ArticlesCache() string { return filepath.Join(l.Dir(), "cache", "articles.s2") }
 
 // Summary is the JSON summary a stage writes: <data-dir>/<wiki>/<stage>.summary.json.
 func (l Layout) Summary(stage string) string {

@@ -1,10 +1,11 @@
 // Package articles keeps the articles of a dump (namespace 0, not redirects, with
-// text) in a zstd-compressed file, so that the stages after the first read them without
+// text) in an s2-compressed file (s2 rather than zstd: it costs the dictionaries stage,
+// which writes it while decompressing the dump, a third of the time), so that the stages after the first read them without
 // decompressing the bz2 dump again. The dictionaries stage writes the file while it
 // reads the dump; the embeddings and sentences stages read it when it was made from the
 // same dump files (same paths, sizes and modification times) and the dump otherwise.
 //
-// Format: a zstd stream of a header line "addlink-articles 1\n", one line per dump file
+// Format: an s2 stream of a header line "addlink-articles 1\n", one line per dump file
 // "<size> <mtime ns> <absolute path>\n", an empty line, then per article: uvarint id,
 // uvarint length + title, uvarint length + text. The title is as in the dump.
 package articles
@@ -21,13 +22,13 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/klauspost/compress/zstd"
+	"github.com/klauspost/compress/s2"
 
 	"github.com/addlink/addlink/internal/atomicfile"
 	"github.com/addlink/addlink/internal/dump"
 )
 
-const magic = "addlink-articles 1"
+const magic = "addlink-articles 2"
 
 // identity describes the dump files a cache was made from.
 func identity(dumps []string) (string, error) {
@@ -49,7 +50,7 @@ func identity(dumps []string) (string, error) {
 // Writer writes a cache file.
 type Writer struct {
 	f   *atomicfile.File
-	enc *zstd.Encoder
+	enc *s2.Writer
 	buf []byte
 	n   int64
 }
@@ -68,11 +69,7 @@ func Create(path string, dumps []string) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	enc, err := zstd.NewWriter(f, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
-	if err != nil {
-		f.Abort()
-		return nil, err
-	}
+	enc := s2.NewWriter(f, s2.WriterConcurrency(1))
 	w := &Writer{f: f, enc: enc}
 	if _, err := io.WriteString(enc, magic+"\n"+id+"\n"); err != nil {
 		w.Abort()
@@ -121,9 +118,8 @@ var ErrStale = errors.New("articles: the cache was made from other dump files")
 
 // Reader reads a cache file.
 type Reader struct {
-	f   *os.File
-	dec *zstd.Decoder
-	br  *bufio.Reader
+	f  *os.File
+	br *bufio.Reader
 }
 
 // Open opens the cache at path if it was made from exactly these dump files.
@@ -136,12 +132,7 @@ func Open(path string, dumps []string) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	dec, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1))
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	r := &Reader{f: f, dec: dec, br: bufio.NewReaderSize(dec, 1<<20)}
+	r := &Reader{f: f, br: bufio.NewReaderSize(s2.NewReader(f), 1<<20)}
 	var header strings.Builder
 	for {
 		line, err := r.br.ReadString('\n')
@@ -204,10 +195,7 @@ func noEOF(err error) error {
 }
 
 // Close releases the reader.
-func (r *Reader) Close() error {
-	r.dec.Close()
-	return r.f.Close()
-}
+func (r *Reader) Close() error { return r.f.Close() }
 
 // Source is a stream of pages: a dump or a cache.
 type Source interface {

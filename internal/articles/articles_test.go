@@ -45,7 +45,7 @@ func TestCacheGivesTheDumpsArticles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cachePath := filepath.Join(dir, "cache", "articles.zst")
+	cachePath := filepath.Join(dir, "cache", "articles.s2")
 	w, err := Create(cachePath, []string{dumpFile})
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +103,7 @@ func TestTruncatedCache(t *testing.T) {
 	dir := t.TempDir()
 	dumpFile := filepath.Join(dir, "d.xml")
 	os.WriteFile(dumpFile, []byte("x"), 0o644)
-	p := filepath.Join(dir, "a.zst")
+	p := filepath.Join(dir, "a.s2")
 	w, err := Create(p, []string{dumpFile})
 	if err != nil {
 		t.Fatal(err)
