@@ -160,7 +160,8 @@ func Stages() []Stage {
 			},
 			Params: func(c *Config) map[string]string {
 				d := sentences.DefaultOptions()
-				return map[string]string{"limit": fmt.Sprint(d.Limit), "seed": fmt.Sprint(d.Seed), "per_article": fmt.Sprint(d.PerArticle)}
+				return map[string]string{"limit": fmt.Sprint(d.Limit), "seed": fmt.Sprint(d.Seed), "per_article": fmt.Sprint(d.PerArticle),
+					"train_per_article": fmt.Sprint(d.TrainPerArticle)}
 			},
 			Run: func(ctx context.Context, c *Config, p progress.Reporter) error {
 				files, err := c.dumps()

@@ -23,9 +23,9 @@ sha256, and each stage's summary.
 The dumps are --dump files or the latest complete dump under --dumps-dir.
 With no --wiki (and no WIKI_ID) and no --dump, it runs the built-in sample wiki
 (` + synth.SampleWiki + `), generating its dump under <data-dir>/` + synth.SampleWiki + `/dump/.
-Stages built so far: dictionaries, wdproperties (when a page_props dump is found under
---dumps-dir), filter, embeddings, train (when <data-dir>/<wiki>/training/link_train.csv
-exists), export.`,
+Stages: dictionaries, wdproperties (when a page_props dump is found under --dumps-dir),
+filter, embeddings, sentences, features, train, backtest, export; --from and --to select
+a range of them.`,
 		Flags: []cli.Flag{
 			wikiFlag(false), dumpFlag(),
 			&cli.StringFlag{Name: "from", Usage: "first `STAGE` to consider"},

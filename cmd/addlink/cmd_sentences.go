@@ -24,14 +24,17 @@ than links reduced to text; sentences end at "." and at the full stops of other 
 Shuffles them as Python's random.seed(--seed); random.shuffle does, and writes the first
 half to training/sentences_train.csv and the rest to testing/sentences_test.csv:
 title<TAB>sentence per line, with tab, newline and backslash inside a value escaped as
-\t, \n and \\.
+\t, \n and \\. An article whose sentence went to the training half also gives it its
+next qualifying sentences, up to --train-per-article in all (the test half is unchanged;
+1 is the reference's choice).
 
 Reference quirks (--reference-quirks) that apply here:
   greedy-refs, dot-stops`,
 		Flags: []cli.Flag{wikiFlag(true), dumpFlag(),
 			&cli.IntFlag{Name: "limit", Value: d.Limit, Usage: "at most this many sentences"},
 			&cli.Uint64Flag{Name: "seed", Value: d.Seed, Usage: "seed of the shuffle (Python's random.seed)"},
-			&cli.IntFlag{Name: "per-article", Value: d.PerArticle, Usage: "sentences taken from each article (the reference takes 1)"},
+			&cli.IntFlag{Name: "per-article", Value: d.PerArticle, Usage: "sentences taken from each article into either half (the reference takes 1)"},
+			&cli.IntFlag{Name: "train-per-article", Value: d.TrainPerArticle, Usage: "sentences a training article gives the training half (the reference: 1)"},
 			quirksFlag(),
 		},
 		Action: func(c *cli.Context) error {
@@ -41,7 +44,7 @@ Reference quirks (--reference-quirks) that apply here:
 				return usageError{err}
 			}
 			o := sentences.Options{Wiki: c.String(flagWiki), DataDir: co.DataDir, Dumps: c.StringSlice("dump"),
-				Limit: c.Int("limit"), Seed: c.Uint64("seed"), PerArticle: c.Int("per-article"), Threads: co.Threads, Sentence: so}
+				Limit: c.Int("limit"), Seed: c.Uint64("seed"), PerArticle: c.Int("per-article"), TrainPerArticle: c.Int("train-per-article"), Threads: co.Threads, Sentence: so}
 			if len(o.Dumps) == 0 {
 				files, err := dump.Discover(co.DumpsDir, o.Wiki)
 				if err != nil {

@@ -11,7 +11,7 @@ import (
 // sentences made once, outside the timing; no embeddings).
 func BenchmarkRun(b *testing.B) {
 	t := &testing.T{}
-	dir := prepare(t, "elwikivoyage", 1)
+	dir := prepare(t, "elwikivoyage", 1, 1)
 	l := datasets.Layout{DataDir: dir, Wiki: "elwikivoyage"}
 	if _, err := datasets.WriteParquet[datasets.Embedding](l.Embeddings(), nil); err != nil {
 		b.Fatal(err)

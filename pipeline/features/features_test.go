@@ -35,7 +35,7 @@ var (
 
 // prepare runs the dictionaries, filter and sentences stages for a fixture wiki once
 // per test binary and returns the data directory.
-func prepare(t *testing.T, wiki string, perArticle int, so ...wikitext.SentenceOptions) string {
+func prepare(t *testing.T, wiki string, perArticle, trainPerArticle int, so ...wikitext.SentenceOptions) string {
 	t.Helper()
 	prepMu.Lock()
 	defer prepMu.Unlock()
@@ -43,7 +43,7 @@ func prepare(t *testing.T, wiki string, perArticle int, so ...wikitext.SentenceO
 	if len(so) > 0 {
 		sopt = so[0]
 	}
-	key := fmt.Sprint(wiki, perArticle, sopt)
+	key := fmt.Sprint(wiki, perArticle, trainPerArticle, sopt)
 	if dir, ok := prepared[key]; ok {
 		return dir
 	}
@@ -64,7 +64,7 @@ func prepare(t *testing.T, wiki string, perArticle int, so ...wikitext.SentenceO
 		t.Fatal(err)
 	}
 	o := sentences.DefaultOptions()
-	o.Wiki, o.DataDir, o.Dumps, o.PerArticle, o.Sentence = wiki, dir, []string{dump}, perArticle, sopt
+	o.Wiki, o.DataDir, o.Dumps, o.PerArticle, o.TrainPerArticle, o.Sentence = wiki, dir, []string{dump}, perArticle, trainPerArticle, sopt
 	if _, err := sentences.Run(ctx, o, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -104,8 +104,8 @@ func readReferenceRows(t *testing.T, wiki string) map[[3]string]refRow {
 	return out
 }
 
-func rowsFor(t *testing.T, wiki string, perArticle int, o linker.TrainingOptions, so ...wikitext.SentenceOptions) []linker.Row {
-	dir := prepare(t, wiki, perArticle, so...)
+func rowsFor(t *testing.T, wiki string, perArticle, trainPerArticle int, o linker.TrainingOptions, so ...wikitext.SentenceOptions) []linker.Row {
+	dir := prepare(t, wiki, perArticle, trainPerArticle, so...)
 	l := datasets.Layout{DataDir: dir, Wiki: wiki}
 	d, err := linker.LoadDict(l, false)
 	if err != nil {
@@ -144,7 +144,7 @@ func TestAgreesWithReferenceRows(t *testing.T) {
 				name string
 				o    linker.TrainingOptions
 			}{{"fixed", linker.TrainingOptions{}}, {"reference", linker.ReferenceTraining}} {
-				rows := rowsFor(t, wiki, 1, mode.o)
+				rows := rowsFor(t, wiki, 1, 1, mode.o)
 				shared, agree, pos := 0, 0, 0
 				for _, r := range rows {
 					if r.Label {
@@ -183,13 +183,14 @@ func TestAgreesWithReferenceRows(t *testing.T) {
 }
 
 // TestJawikiHasRows: text without spaces between words still yields training rows
-// with both labels. The fixture's 189 articles give few links to articles; with one
-// sentence per article (the reference's choice) the rows are counted, with three per
-// article they must reach 100.
+// with both labels. The fixture's 189 articles give few links to articles: with one
+// sentence per article (the reference's choice) the rows are only counted; with the
+// default (three sentences from each training article) and with three per article in
+// both halves they must reach 100.
 func TestJawikiHasRows(t *testing.T) {
 	ref := len(readReferenceRows(t, "jawiki"))
-	for _, per := range []int{1, 3} {
-		rows := rowsFor(t, "jawiki", per, linker.TrainingOptions{})
+	for _, c := range []struct{ per, train int }{{1, 1}, {1, sentences.DefaultTrainPerArticle}, {3, 3}} {
+		rows := rowsFor(t, "jawiki", c.per, c.train, linker.TrainingOptions{})
 		pos, neg := 0, 0
 		for _, r := range rows {
 			if r.Label {
@@ -198,9 +199,10 @@ func TestJawikiHasRows(t *testing.T) {
 				neg++
 			}
 		}
-		t.Logf("jawiki, %d sentence(s) per article: %d rows, %d positive, %d negative (reference: %d rows)", per, len(rows), pos, neg, ref)
-		if pos == 0 || neg == 0 || len(rows) <= ref || (per == 3 && len(rows) < 100) {
-			t.Errorf("jawiki, %d per article: %d rows, %d positive, %d negative", per, len(rows), pos, neg)
+		t.Logf("jawiki, %d sentence(s) per article, %d per training article: %d rows, %d positive, %d negative (reference: %d rows)",
+			c.per, c.train, len(rows), pos, neg, ref)
+		if pos == 0 || neg == 0 || len(rows) <= ref || (c.train >= 3 && len(rows) < 100) {
+			t.Errorf("jawiki, %+v: %d rows, %d positive, %d negative", c, len(rows), pos, neg)
 		}
 	}
 }
@@ -219,7 +221,7 @@ func TestDefectFixEffects(t *testing.T) {
 		return len(rows), pos
 	}
 	fixed := linker.TrainingOptions{}
-	n0, p0 := count(rowsFor(t, "elwikivoyage", 1, fixed))
+	n0, p0 := count(rowsFor(t, "elwikivoyage", 1, 1, fixed))
 	t.Logf("all fixes (default): %d rows, %d positive", n0, p0)
 	greedy := wikitext.SentenceOptions{GreedyRefs: true}
 	for _, c := range []struct {
@@ -233,7 +235,7 @@ func TestDefectFixEffects(t *testing.T) {
 		{"quotes become backquotes", linker.TrainingOptions{Tokens: linker.TokenOptions{Backquotes: true}}, wikitext.SentenceOptions{}},
 		{"all defects (reference)", linker.ReferenceTraining, wikitext.SentenceOptions{GreedyRefs: true, OnlyDotStops: true}},
 	} {
-		n, p := count(rowsFor(t, "elwikivoyage", 1, c.o, c.so))
+		n, p := count(rowsFor(t, "elwikivoyage", 1, 1, c.o, c.so))
 		t.Logf("with %s: %d rows (%+d), %d positive (%+d)", c.name, n, n-n0, p, p-p0)
 		if c.name == "all defects (reference)" {
 			ref := readReferenceRows(t, "elwikivoyage")

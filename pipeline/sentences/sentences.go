@@ -48,12 +48,24 @@ type Options struct {
 	Sentence wikitext.SentenceOptions
 	// PerArticle is the number of sentences taken from each article: 1 (the
 	// reference's choice, the default) takes the first qualifying sentence; more gives
-	// more training rows on small wikis.
+	// more sentences to both halves.
 	PerArticle int
+	// TrainPerArticle is the number of sentences an article whose first sentence went
+	// to the training half contributes to it (no fewer than PerArticle): the test half
+	// stays the reference's while the model learns from more rows. 1 is the
+	// reference's choice.
+	TrainPerArticle int
 }
 
 // DefaultOptions returns the reference's settings with our defect fixes.
-func DefaultOptions() Options { return Options{Limit: DefaultLimit, Seed: DefaultSeed, PerArticle: 1} }
+func DefaultOptions() Options {
+	return Options{Limit: DefaultLimit, Seed: DefaultSeed, PerArticle: 1, TrainPerArticle: DefaultTrainPerArticle}
+}
+
+// DefaultTrainPerArticle is the default of Options.TrainPerArticle. Measured on the
+// fixture wikis (README "sentences"), three sentences per training article raise the
+// backtest's recall at 0.5 at the same precision, and its spread across seeds narrows.
+const DefaultTrainPerArticle = 3
 
 // Validate checks the options.
 func (o Options) Validate() error {
@@ -65,6 +77,9 @@ func (o Options) Validate() error {
 	}
 	if o.PerArticle <= 0 {
 		return fmt.Errorf("sentences: --per-article must be positive, got %d", o.PerArticle)
+	}
+	if o.TrainPerArticle < 0 {
+		return fmt.Errorf("sentences: --train-per-article must not be negative, got %d", o.TrainPerArticle)
 	}
 	if o.Limit <= 0 {
 		return fmt.Errorf("sentences: --limit must be positive, got %d", o.Limit)
@@ -86,6 +101,13 @@ type Sentence struct {
 	Title, Text string
 }
 
+// Unit is a sentence that is shuffled into one half, with the further sentences of
+// its article that follow it into the training half (Options.TrainPerArticle).
+type Unit struct {
+	Sentence
+	Extra []Sentence
+}
+
 // Run extracts, shuffles, splits and writes the sentences.
 func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	start := time.Now()
@@ -93,11 +115,11 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	if err := o.Validate(); err != nil {
 		return Summary{}, err
 	}
-	sents, articles, err := Extract(ctx, o, p)
+	units, articles, err := Extract(ctx, o, p)
 	if err != nil {
 		return Summary{}, err
 	}
-	train, test := Split(sents, o.Seed)
+	train, test := Split(units, o.Seed)
 	l := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
 	if err := Write(l.SentencesTrain(), train); err != nil {
 		return Summary{}, err
@@ -105,39 +127,42 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	if err := Write(l.SentencesTest(), test); err != nil {
 		return Summary{}, err
 	}
-	s := Summary{Articles: articles, Sentences: len(sents), Train: len(train), Test: len(test),
+	s := Summary{Articles: articles, Sentences: len(train) + len(test), Train: len(train), Test: len(test),
 		Seconds: time.Since(start).Seconds()}
 	b, _ := json.MarshalIndent(s, "", "  ")
 	if _, err := atomicfile.WriteFile(l.Summary("sentences"), append(b, '\n')); err != nil {
 		return s, err
 	}
 	p.Note(fmt.Sprintf("sentences: %d articles, %d sentences (%d training, %d testing) in %.2fs",
-		articles, len(sents), len(train), len(test), s.Seconds))
+		articles, s.Sentences, len(train), len(test), s.Seconds))
 	return s, nil
 }
 
-// Split shuffles the sentence indices as random.seed(seed); random.shuffle(...) does
-// and returns the first half (rounded down) and the rest.
-func Split(sents []Sentence, seed uint64) (train, test []Sentence) {
-	idx := make([]int, len(sents))
+// Split shuffles the unit indices as random.seed(seed); random.shuffle(...) does and
+// returns the first half (rounded down), each unit followed by its extra sentences,
+// and the rest without them.
+func Split(units []Unit, seed uint64) (train, test []Sentence) {
+	idx := make([]int, len(units))
 	for i := range idx {
 		idx[i] = i
 	}
 	pyrandom.New(seed).Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
-	half := len(sents) / 2
+	half := len(units) / 2
 	for k, i := range idx {
 		if k < half {
-			train = append(train, sents[i])
+			train = append(train, units[i].Sentence)
+			train = append(train, units[i].Extra...)
 		} else {
-			test = append(test, sents[i])
+			test = append(test, units[i].Sentence)
 		}
 	}
 	return train, test
 }
 
-// Extract reads the dump and returns the first qualifying sentence of each article in
-// page order, at most o.Limit of them, and the number of articles read.
-func Extract(ctx context.Context, o Options, p progress.Reporter) ([]Sentence, int64, error) {
+// Extract reads the dump and returns the first o.PerArticle qualifying sentences of
+// each article in page order as units, at most o.Limit of them, the first one carrying
+// the article's next sentences up to o.TrainPerArticle, and the number of articles read.
+func Extract(ctx context.Context, o Options, p progress.Reporter) ([]Unit, int64, error) {
 	p = progress.OrNop(p)
 	threads := o.Threads
 	if threads <= 0 {
@@ -161,6 +186,7 @@ func Extract(ctx context.Context, o Options, p progress.Reporter) ([]Sentence, i
 		done  chan struct{}
 	}
 	per := max(o.PerArticle, 1)
+	perTrain := max(per, o.TrainPerArticle)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	work := make(chan *batch, threads)
@@ -173,7 +199,7 @@ func Extract(ctx context.Context, o Options, p progress.Reporter) ([]Sentence, i
 			for b := range work {
 				b.out = make([][]string, len(b.pages))
 				for i, pg := range b.pages {
-					b.out[i] = wikitext.LinkedSentences(pg.Text, o.Sentence, per)
+					b.out[i] = wikitext.LinkedSentences(pg.Text, o.Sentence, perTrain)
 				}
 				close(b.done)
 			}
@@ -222,7 +248,7 @@ func Extract(ctx context.Context, o Options, p progress.Reporter) ([]Sentence, i
 			flush()
 		}
 	}()
-	var sents []Sentence
+	var units []Unit
 	for b := range order {
 		select {
 		case <-b.done:
@@ -232,13 +258,17 @@ func Extract(ctx context.Context, o Options, p progress.Reporter) ([]Sentence, i
 			break
 		}
 		for i, pg := range b.pages {
-			for _, s := range b.out[i] {
-				if len(sents) < o.Limit {
-					sents = append(sents, Sentence{Title: pg.Title, Text: s})
+			first := len(units)
+			for k, s := range b.out[i] {
+				switch {
+				case k < per && len(units) < o.Limit:
+					units = append(units, Unit{Sentence: Sentence{Title: pg.Title, Text: s}})
+				case k >= per && first < len(units):
+					units[first].Extra = append(units[first].Extra, Sentence{Title: pg.Title, Text: s})
 				}
 			}
 		}
-		if len(sents) >= o.Limit {
+		if len(units) >= o.Limit {
 			cancel()
 			break
 		}
@@ -253,7 +283,7 @@ func Extract(ctx context.Context, o Options, p progress.Reporter) ([]Sentence, i
 	if readErr != nil {
 		return nil, 0, readErr
 	}
-	return sents, articles, nil
+	return units, articles, nil
 }
 
 // Escape writes a value of a sentences file: \, tab and newline as \\, \t and \n.

@@ -2,6 +2,7 @@ package sentences
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -49,11 +50,12 @@ func TestMatchesReferenceSentences(t *testing.T) {
 			o := DefaultOptions()
 			o.Wiki, o.DataDir, o.Dumps = wiki, t.TempDir(), []string{testfixtures.Path(t, rel)}
 			o.Sentence = wikitext.SentenceOptions{GreedyRefs: true, OnlyDotStops: true}
-			sents, _, err := Extract(context.Background(), o, nil)
+			o.TrainPerArticle = 1
+			units, _, err := Extract(context.Background(), o, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			train, test := Split(sents, o.Seed)
+			train, test := Split(units, o.Seed)
 			if testing.Verbose() {
 				ref := map[string]string{}
 				for _, n := range []string{"sentences_train.tsv", "sentences_test.tsv"} {
@@ -62,7 +64,7 @@ func TestMatchesReferenceSentences(t *testing.T) {
 					}
 				}
 				ours := map[string]string{}
-				for _, s := range sents {
+				for _, s := range units {
 					ours[s.Title] = s.Text
 					if r, ok := ref[s.Title]; !ok {
 						t.Logf("extra %q: %q", s.Title, s.Text)
@@ -102,26 +104,59 @@ func TestMatchesReferenceSentences(t *testing.T) {
 	}
 }
 
+// TestRunWritesFiles runs the stage with one and with the default sentences per
+// training article: the summaries match the files, the test halves are the same bytes,
+// and the larger training half holds the smaller one's sentences in the same order,
+// each followed only by sentences of its own article.
 func TestRunWritesFiles(t *testing.T) {
-	dir := t.TempDir()
-	o := DefaultOptions()
-	o.Wiki, o.DataDir = "elwikivoyage", dir
-	o.Dumps = []string{testfixtures.Path(t, referenceDumps["elwikivoyage"])}
-	s, err := Run(context.Background(), o, nil)
-	if err != nil {
-		t.Fatal(err)
+	run := func(trainPer int) (Summary, []Sentence, []byte) {
+		dir := t.TempDir()
+		o := DefaultOptions()
+		o.Wiki, o.DataDir, o.TrainPerArticle = "elwikivoyage", dir, trainPer
+		o.Dumps = []string{testfixtures.Path(t, referenceDumps["elwikivoyage"])}
+		s, err := Run(context.Background(), o, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := datasets.Layout{DataDir: dir, Wiki: "elwikivoyage"}
+		train, err := Read(l.SentencesTrain())
+		if err != nil {
+			t.Fatal(err)
+		}
+		test, err := Read(l.SentencesTest())
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := os.ReadFile(l.SentencesTest())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(train) != s.Train || len(test) != s.Test || s.Sentences != s.Train+s.Test {
+			t.Errorf("train-per-article %d: summary %+v, files %d and %d", trainPer, s, len(train), len(test))
+		}
+		return s, train, raw
 	}
-	l := datasets.Layout{DataDir: dir, Wiki: "elwikivoyage"}
-	train, err := Read(l.SentencesTrain())
-	if err != nil {
-		t.Fatal(err)
+	s1, train1, test1 := run(1)
+	sd, traind, testd := run(DefaultTrainPerArticle)
+	t.Logf("training sentences: %d with one per article, %d with %d", s1.Train, sd.Train, DefaultTrainPerArticle)
+	if s1.Train != s1.Test || !bytes.Equal(test1, testd) {
+		t.Errorf("test halves differ, or one per article is not halved: %+v %+v", s1, sd)
 	}
-	test, err := Read(l.SentencesTest())
-	if err != nil {
-		t.Fatal(err)
+	if sd.Train <= s1.Train {
+		t.Errorf("%d training sentences with %d per article, %d with one", sd.Train, DefaultTrainPerArticle, s1.Train)
 	}
-	if len(train) != s.Train || len(test) != s.Test || s.Train != s.Sentences/2 {
-		t.Errorf("summary %+v, files %d and %d", s, len(train), len(test))
+	k := 0
+	for i, s := range traind {
+		if k < len(train1) && s == train1[k] {
+			k++
+			continue
+		}
+		if k == 0 || s.Title != train1[k-1].Title {
+			t.Fatalf("training sentence %d (%q) follows no sentence of its article", i, s.Title)
+		}
+	}
+	if k != len(train1) {
+		t.Errorf("%d of %d one-per-article training sentences found in order", k, len(train1))
 	}
 }
 
