@@ -4,6 +4,7 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // flatNode is a tree node packed for batch prediction: a leaf has left < 0 and its value
@@ -47,7 +48,8 @@ func (m *Model) PredictColumns(features [][]float32, threads int) []float32 {
 	for i := range m.Trees {
 		trees[i] = m.Trees[i].flatten()
 		for _, nd := range trees[i] {
-			if nd.left >= 0 && (nd.right != nd.left+1 || int(nd.feat&^defaultLeftBit) >= len(features)) {
+			if nd.left >= 0 && (nd.right != nd.left+1 || int(nd.right) >= len(trees[i]) ||
+				int(nd.feat&^defaultLeftBit) >= len(features)) {
 				adjacent = false
 			}
 		}
@@ -60,10 +62,16 @@ func (m *Model) PredictColumns(features [][]float32, threads int) []float32 {
 	if threads < 1 {
 		threads = 1
 	}
+	nf := len(features)
 	for w := 0; w < threads; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// The block's rows, row-major, for the branch-free walk.
+			var rowsBuf []float32
+			if adjacent {
+				rowsBuf = make([]float32, block*nf)
+			}
 			for {
 				lo := int(next.Add(block) - block)
 				if lo >= n {
@@ -74,10 +82,17 @@ func (m *Model) PredictColumns(features [][]float32, threads int) []float32 {
 				for i := range margin {
 					margin[i] = m.baseMargin()
 				}
+				if adjacent {
+					for f, col := range features {
+						for i, v := range col[lo:hi] {
+							rowsBuf[i*nf+f] = v
+						}
+					}
+				}
 				// Tree by tree, so the sum runs in the same order as PredictMargin's.
 				for _, nodes := range trees {
 					if adjacent {
-						walkAdjacent(nodes, features, lo, margin)
+						walkAdjacent(nodes, rowsBuf, nf, margin)
 						continue
 					}
 					for i := range margin {
@@ -115,16 +130,23 @@ func (m *Model) PredictColumns(features [][]float32, threads int) []float32 {
 	return out
 }
 
-// walkAdjacent adds the leaf of the tree nodes for rows lo.. to margin, with branch-free
-// steps (requires right == left+1 at every split, and every split feature present). Eight
-// rows walk in lockstep so their independent loads overlap.
-func walkAdjacent(nodes []flatNode, features [][]float32, lo int, margin []float32) {
+// walkAdjacent adds the leaf of the tree nodes for the rows (row-major, nf values each)
+// to margin, with branch-free steps (requires right == left+1 at every split, and every
+// split feature below nf). Eight rows walk in lockstep so their independent loads
+// overlap. Node indices stay inside nodes and feature indices below nf (checked by the
+// caller), so the steps read through pointers without bounds checks.
+func walkAdjacent(nodes []flatNode, rows []float32, nf int, margin []float32) {
+	np := unsafe.Pointer(unsafe.SliceData(nodes))
+	rp := unsafe.Pointer(unsafe.SliceData(rows[:len(margin)*nf]))
+	node := func(k int32) *flatNode {
+		return (*flatNode)(unsafe.Add(np, uintptr(k)*unsafe.Sizeof(flatNode{})))
+	}
 	step := func(k int32, i int) int32 {
-		nd := &nodes[k]
+		nd := node(k)
 		if nd.left < 0 {
 			return k
 		}
-		v := features[nd.feat&^defaultLeftBit][lo+i]
+		v := *(*float32)(unsafe.Add(rp, uintptr(i*nf+int(nd.feat&^defaultLeftBit))*4))
 		s := int32(0)
 		if !(v < nd.cond) {
 			s = 1
@@ -137,35 +159,26 @@ func walkAdjacent(nodes []flatNode, features [][]float32, lo int, margin []float
 	i := 0
 	for ; i+8 <= len(margin); i += 8 {
 		var k0, k1, k2, k3, k4, k5, k6, k7 int32
-		for nodes[k0].left >= 0 || nodes[k1].left >= 0 || nodes[k2].left >= 0 || nodes[k3].left >= 0 ||
-			nodes[k4].left >= 0 || nodes[k5].left >= 0 || nodes[k6].left >= 0 || nodes[k7].left >= 0 {
+		for node(k0).left >= 0 || node(k1).left >= 0 || node(k2).left >= 0 || node(k3).left >= 0 ||
+			node(k4).left >= 0 || node(k5).left >= 0 || node(k6).left >= 0 || node(k7).left >= 0 {
 			k0, k1, k2, k3 = step(k0, i), step(k1, i+1), step(k2, i+2), step(k3, i+3)
 			k4, k5, k6, k7 = step(k4, i+4), step(k5, i+5), step(k6, i+6), step(k7, i+7)
 		}
-		margin[i] += nodes[k0].cond
-		margin[i+1] += nodes[k1].cond
-		margin[i+2] += nodes[k2].cond
-		margin[i+3] += nodes[k3].cond
-		margin[i+4] += nodes[k4].cond
-		margin[i+5] += nodes[k5].cond
-		margin[i+6] += nodes[k6].cond
-		margin[i+7] += nodes[k7].cond
-	}
-	for ; i+4 <= len(margin); i += 4 {
-		var k0, k1, k2, k3 int32
-		for nodes[k0].left >= 0 || nodes[k1].left >= 0 || nodes[k2].left >= 0 || nodes[k3].left >= 0 {
-			k0, k1, k2, k3 = step(k0, i), step(k1, i+1), step(k2, i+2), step(k3, i+3)
-		}
-		margin[i] += nodes[k0].cond
-		margin[i+1] += nodes[k1].cond
-		margin[i+2] += nodes[k2].cond
-		margin[i+3] += nodes[k3].cond
+		m := margin[i : i+8 : i+8]
+		m[0] += node(k0).cond
+		m[1] += node(k1).cond
+		m[2] += node(k2).cond
+		m[3] += node(k3).cond
+		m[4] += node(k4).cond
+		m[5] += node(k5).cond
+		m[6] += node(k6).cond
+		m[7] += node(k7).cond
 	}
 	for ; i < len(margin); i++ {
 		k := int32(0)
-		for nodes[k].left >= 0 {
+		for node(k).left >= 0 {
 			k = step(k, i)
 		}
-		margin[i] += nodes[k].cond
+		margin[i] += node(k).cond
 	}
 }

@@ -2,18 +2,33 @@ package gbdt
 
 import (
 	"math"
-	"sort"
+	"slices"
 )
 
 // AUC returns the area under the ROC curve of scores for labels (0 or 1), counting tied
 // scores as half (the Mann-Whitney statistic, as scikit-learn's roc_auc_score). It is NaN
 // when only one class is present.
 func AUC(labels, scores []float32) float64 {
-	idx := make([]int, len(scores))
-	for i := range idx {
-		idx[i] = i
+	// Sort (score, index) pairs packed into integers that order as the scores do
+	// (-0 and +0 alike; tied scores form one group whatever their order).
+	keys := make([]uint64, len(scores))
+	for i, v := range scores {
+		if v == 0 {
+			v = 0 // -0 ties with +0
+		}
+		b := math.Float32bits(v)
+		if b>>31 != 0 {
+			b = ^b
+		} else {
+			b |= 1 << 31
+		}
+		keys[i] = uint64(b)<<32 | uint64(i)
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return scores[idx[a]] < scores[idx[b]] })
+	slices.Sort(keys)
+	idx := make([]int, len(keys))
+	for i, k := range keys {
+		idx[i] = int(uint32(k))
+	}
 	var pos, neg float64
 	for _, y := range labels {
 		if y == 1 {

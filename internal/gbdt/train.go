@@ -7,6 +7,7 @@ import (
 	"math"
 	"runtime"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/addlink/addlink/internal/progress"
 )
@@ -301,15 +302,23 @@ func fastSigmoid32(x float32) float32 {
 	return float32(1 / (1 + e))
 }
 
-// gradient sets the gradient and hessian of row i from its margin.
-func (t *trainer) gradient(i int) {
-	p := fastSigmoid32(t.margin[i])
-	t.gh[2*i] = p - t.labels[i]
-	h := p * (1 - p)
-	if h < 1e-16 {
-		h = 1e-16
+// gradients sets the gradients and hessians of rows begin..end-1 from their margins.
+func (t *trainer) gradients(begin, end int) {
+	m := t.margin[begin:end]
+	labels := t.labels[begin:end]
+	gh := t.gh[2*begin : 2*end]
+	labels = labels[:len(m)]
+	gh = gh[:2*len(m)]
+	for k, v := range m {
+		p := fastSigmoid32(v)
+		h := p * (1 - p)
+		if h < 1e-16 {
+			h = 1e-16
+		}
+		pair := gh[2*k : 2*k+2 : 2*k+2]
+		pair[0] = p - labels[k]
+		pair[1] = h
 	}
-	t.gh[2*i+1] = h
 }
 
 // buildHists fills the histograms of nodes, one task per (node, feature).
@@ -361,9 +370,7 @@ func (t *trainer) buildHists(nodes []*node) {
 		if tk.nd.depth == 0 {
 			// The root's pass over every row also computes the gradients from the
 			// margins the previous tree left.
-			for i := tk.begin; i < tk.end; i++ {
-				t.gradient(i)
-			}
+			t.gradients(tk.begin, tk.end)
 		}
 		histRows(tk.hist, t.binsRow, t.nf, t.gh, rows, tk.begin, tk.end)
 	})
@@ -392,25 +399,29 @@ const histBlock = 16384
 // histRows adds the gradient pairs of rows (or of rows begin..end-1 when rows is nil) to
 // the whole histogram h, row by row.
 func histRows(h []float64, binsRow []uint16, nf int, gh []float32, rows []int32, begin, end int) {
+	if len(h) == 0 || nf == 0 {
+		return
+	}
+	// Every bin index in binsRow is below nbins = len(h)/2 by construction (off[f] plus
+	// a bin of feature f, at most its missing bin): the loop adds through a pointer
+	// without the compiler's per-access bounds check, in training's hottest loop.
+	hp := unsafe.Pointer(unsafe.SliceData(h))
+	add := func(i int) {
+		g, hh := float64(gh[2*i]), float64(gh[2*i+1])
+		for _, j := range binsRow[i*nf : i*nf+nf] {
+			p := (*[2]float64)(unsafe.Add(hp, uintptr(j)*16))
+			p[0] += g
+			p[1] += hh
+		}
+	}
 	if rows == nil {
 		for i := begin; i < end; i++ {
-			g, hh := float64(gh[2*i]), float64(gh[2*i+1])
-			for _, j := range binsRow[i*nf : i*nf+nf] {
-				p := h[2*int(j) : 2*int(j)+2 : 2*int(j)+2]
-				p[0] += g
-				p[1] += hh
-			}
+			add(i)
 		}
 		return
 	}
 	for _, r := range rows {
-		i := int(r)
-		g, hh := float64(gh[2*i]), float64(gh[2*i+1])
-		for _, j := range binsRow[i*nf : i*nf+nf] {
-			p := h[2*int(j) : 2*int(j)+2 : 2*int(j)+2]
-			p[0] += g
-			p[1] += hh
-		}
+		add(int(r))
 	}
 }
 
@@ -527,19 +538,26 @@ func (t *trainer) partition(nodes []*node) {
 		tk := &tasks[i]
 		bins := t.bins[tk.nd.split.feature]
 		lo, width := t.rightTest(tk.nd.split)
-		ls, rs := t.scratch, t.scratch2
-		l, r := tk.begin, tk.begin
+		// Rows are below len(bins), and the stores stay inside this chunk's stretch
+		// begin..end of the scratch arrays: pointers without bounds checks.
+		ls := t.scratch[tk.begin:tk.end]
+		rs := t.scratch2[tk.begin:tk.end]
+		bp := unsafe.Pointer(unsafe.SliceData(bins))
+		lp := unsafe.Pointer(unsafe.SliceData(ls))
+		rp := unsafe.Pointer(unsafe.SliceData(rs))
+		l, r := uintptr(0), uintptr(0)
 		for _, row := range t.rows[tk.begin:tk.end] {
-			inc := 0
-			if uint16(bins[row]-lo) >= width {
+			b := *(*uint16)(unsafe.Add(bp, uintptr(row)*2))
+			inc := uintptr(0)
+			if uint16(b-lo) >= width {
 				inc = 1
 			}
-			ls[l] = row
-			rs[r] = row
+			*(*int32)(unsafe.Add(lp, l*4)) = row
+			*(*int32)(unsafe.Add(rp, r*4)) = row
 			l += inc
 			r += 1 - inc
 		}
-		tk.left = l - tk.begin
+		tk.left = int(l)
 	})
 	for i := 0; i < len(tasks); {
 		nd := tasks[i].nd

@@ -122,6 +122,42 @@ func TestAUC(t *testing.T) {
 	if !math.IsNaN(AUC([]float32{1, 1}, []float32{0.2, 0.3})) {
 		t.Error("AUC of one class is not NaN")
 	}
+	// Against the pairwise definition, with negative scores, -0 and +0, and many ties.
+	rng := rand.New(rand.NewPCG(3, 4))
+	for n := 2; n < 200; n += 7 {
+		labels, scores := make([]float32, n), make([]float32, n)
+		for i := range scores {
+			labels[i] = float32(rng.IntN(2))
+			scores[i] = float32(rng.IntN(9)-4) / 4
+			if scores[i] == 0 && rng.IntN(2) == 0 {
+				scores[i] = float32(math.Copysign(0, -1))
+			}
+		}
+		var wins, pairs float64
+		for i := range scores {
+			for j := range scores {
+				if labels[i] == 1 && labels[j] == 0 {
+					pairs++
+					switch {
+					case scores[i] > scores[j]:
+						wins++
+					case scores[i] == scores[j]:
+						wins += 0.5
+					}
+				}
+			}
+		}
+		got := AUC(labels, scores)
+		if pairs == 0 {
+			if !math.IsNaN(got) {
+				t.Errorf("n=%d: one class, AUC %v", n, got)
+			}
+			continue
+		}
+		if want := wins / pairs; math.Abs(got-want) > 1e-12 {
+			t.Errorf("n=%d: AUC %v, pairwise %v", n, got, want)
+		}
+	}
 }
 
 func TestMakeCuts(t *testing.T) {

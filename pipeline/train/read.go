@@ -168,6 +168,34 @@ func isMissing(s []byte) bool {
 	return false
 }
 
+// smallInt parses a decimal integer of at most 15 digits (with an optional sign),
+// which float64 holds exactly: the common case of the count features, without
+// strconv's general path.
+func smallInt(s []byte) (float64, bool) {
+	neg := false
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	if len(s) == 0 || len(s) > 15 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		if n == 0 {
+			return math.Copysign(0, -1), true
+		}
+		n = -n
+	}
+	return float64(n), true
+}
+
 func parseRow(d *gbdt.Dataset, b []byte, fields *[][]byte) *ParseError {
 	fs := (*fields)[:0]
 	for {
@@ -195,6 +223,10 @@ func parseRow(d *gbdt.Dataset, b []byte, fields *[][]byte) *ParseError {
 	var x [numFeatures]float32
 	for j := range FeatureNames {
 		s := fs[3+j]
+		if v, ok := smallInt(s); ok {
+			x[j] = float32(v)
+			continue
+		}
 		if isMissing(s) {
 			x[j] = float32(math.NaN())
 			continue

@@ -65,6 +65,22 @@ func TestReadTraining(t *testing.T) {
 	}
 }
 
+// TestSmallInt: the integer fast path gives what strconv.ParseFloat gives, bit for bit,
+// and leaves everything else to it.
+func TestSmallInt(t *testing.T) {
+	for _, s := range []string{"0", "-0", "+0", "7", "-12", "+5", "007", "123456789012345",
+		"1234567890123456", "", "-", "1.0", "1e3", "0x10", " 1", "1 ", "nan", "١٢"} {
+		v, ok := smallInt([]byte(s))
+		want, err := strconv.ParseFloat(s, 64)
+		switch {
+		case ok && (err != nil || math.Float64bits(v) != math.Float64bits(want)):
+			t.Errorf("smallInt(%q) = %v, strconv %v (%v)", s, v, want, err)
+		case !ok && len(s) > 0 && len(s) <= 15 && strings.Trim(s, "+-0123456789") == "" && strings.ContainsAny(s, "0123456789") && strings.LastIndexAny(s, "+-") <= 0:
+			t.Errorf("smallInt(%q) declined a small integer", s)
+		}
+	}
+}
+
 func FuzzReadTraining(f *testing.F) {
 	f.Add([]byte("P\tm\tT\t1\t4\t1\t995.0010010010008\t1.0000001\t1.0\tFalse\n"))
 	f.Add([]byte("P\tm\tT\t1\t4\t1\tnan\t\t1.0\tTrue\r\nP\tm\tT\t1\t4\t1\t3\t1\t1.0\tTrue"))
