@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -28,7 +29,9 @@ const (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	stopProfile := startProfile()
 	err := newApp().RunContext(ctx, os.Args)
+	stopProfile()
 	interrupted := ctx.Err() != nil
 	stop()
 	os.Exit(exitStatus(err, interrupted))
@@ -104,5 +107,28 @@ func setUsageErrors(c *cli.Command) {
 	}
 	for _, s := range c.Subcommands {
 		setUsageErrors(s)
+	}
+}
+
+// startProfile writes a CPU profile of the whole command to the file named by
+// ADDLINK_CPUPROFILE, for developers (go tool pprof bin/addlink FILE).
+func startProfile() func() {
+	path := os.Getenv("ADDLINK_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "addlink: ADDLINK_CPUPROFILE: %v\n", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintf(os.Stderr, "addlink: ADDLINK_CPUPROFILE: %v\n", err)
+		f.Close()
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
 	}
 }

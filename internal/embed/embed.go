@@ -405,42 +405,6 @@ var sigmoid = func() [sigmoidSize + 1]float32 {
 	return t
 }()
 
-// dot returns the dot product of a and b (len(b) >= len(a)).
-func dot(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-// axpy2 does acc += g*l2 and then l2 += g*l1, element by element.
-func axpy2(g float32, l1, l2, acc []float32) {
-	l2 = l2[:len(l1)]
-	acc = acc[:len(l1)]
-	for k, v := range l1 {
-		w := l2[k]
-		acc[k] += g * w
-		l2[k] = w + g*v
-	}
-}
-
-// axpy does y += a*x.
-func axpy(a float32, x, y []float32) {
-	y = y[:len(x)]
-	for k, v := range x {
-		y[k] += a * v
-	}
-}
-
 // weights are the input (syn0) and output (syn1) vectors, with the rows touched since
 // the last merge.
 type weights struct {
@@ -633,5 +597,5 @@ func (tr *trainer) update(w *weights, neu1e []float32, r *rand.Rand, in, out int
 		}
 		axpy2(g, l1, l2, neu1e)
 	}
-	axpy(1, neu1e, l1)
+	addTo(neu1e, l1)
 }
