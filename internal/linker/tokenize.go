@@ -113,25 +113,28 @@ func ngramSpans(tokens []string, n int, o TokenOptions, fn func(i, j int, allUns
 // MentionsLower is Mentions that also gives each gram lower-cased with lower, which is
 // applied once per token rather than once per gram.
 func MentionsLower(text string, nmax, nmin int, o TokenOptions, lower func(string) string, fn func(gram, low string)) {
-	var b, lb strings.Builder
+	var b, lb []byte // reused: each gram costs one string, two when lower-casing changes it
 	var low []string
 	cache := map[string]string{}
 	emit := func(tokens []string, i, j int) {
-		b.Reset()
-		lb.Reset()
+		b, lb = b[:0], lb[:0]
 		sigma := false
 		for k := i; k <= j; k++ {
-			b.WriteString(tokens[k])
-			lb.WriteString(low[k])
+			b = append(b, tokens[k]...)
+			lb = append(lb, low[k]...)
 			sigma = sigma || strings.ContainsRune(tokens[k], 'Σ')
 		}
-		g := b.String()
+		g := string(b)
 		if sigma {
 			// Σ lower-cases by its context (final sigma): lower the whole gram.
 			fn(g, lower(g))
 			return
 		}
-		fn(g, lb.String())
+		if string(lb) == g {
+			fn(g, g)
+			return
+		}
+		fn(g, string(lb))
 	}
 	for _, line := range strings.Split(text, "\n") {
 		if line == "" {

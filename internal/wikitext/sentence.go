@@ -86,8 +86,19 @@ func LinkedSentences(text string, o SentenceOptions, max int) []string {
 
 // isPyWord reports whether r matches Python's \w in a str pattern.
 func isPyWord(r rune) bool {
-	return r == '_' || unicode.IsLetter(r) || unicode.IsNumber(r)
+	if r < 0x80 {
+		return asciiWord[r]
+	}
+	return unicode.IsLetter(r) || unicode.IsNumber(r)
 }
+
+// asciiWord is isPyWord for ASCII: letters, digits and '_'.
+var asciiWord = func() (t [0x80]bool) {
+	for r := range t {
+		t[r] = r == '_' || ('0' <= r && r <= '9') || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z')
+	}
+	return t
+}()
 
 // cutSentences emulates re.sub(r"(\w{3,}[\]\]]*\s*\.\s)|()\n", r"\1[cut]", text)
 // followed by split("[cut]"), calling fn with each piece until fn returns false. With

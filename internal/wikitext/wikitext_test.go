@@ -3,6 +3,7 @@ package wikitext
 import (
 	"regexp"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -172,6 +173,15 @@ func TestLowerFor(t *testing.T) {
 	} {
 		if got := LowerFor(c.lang)(c.in); got != c.want {
 			t.Errorf("%s %q: got %q, want %q", c.lang, c.in, got, c.want)
+		}
+	}
+}
+
+// TestIsPyWordASCII: the ASCII table agrees with the Unicode definition.
+func TestIsPyWordASCII(t *testing.T) {
+	for r := rune(0); r < 0x80; r++ {
+		if want := r == '_' || unicode.IsLetter(r) || unicode.IsNumber(r); isPyWord(r) != want {
+			t.Errorf("isPyWord(%q) = %v", r, !want)
 		}
 	}
 }
