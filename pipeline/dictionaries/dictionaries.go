@@ -11,6 +11,7 @@ package dictionaries
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -532,17 +533,20 @@ func noEOF(err error) error {
 // countAsText counts, for every anchor in index, its occurrences as an n-gram
 // (n = 10..1) of the articles' text chunks.
 func countAsText(ctx context.Context, one *passOneResult, index map[string]int, p progress.Reporter) ([]int64, error) {
-	// prefixes holds the proper word prefixes of the anchors, so that an n-gram is
-	// extended only while it can still become an anchor.
+	// grams maps every anchor to its index+1 and every proper word prefix of an anchor
+	// to the prefix bit (both when a prefix is an anchor too): one lookup per n-gram
+	// says whether to count it and whether it can still grow into an anchor.
+	const prefixBit = 1 << 31
 	maxWords := 0
-	prefixes := map[string]bool{}
-	for a := range index {
+	grams := make(map[string]uint32, 2*len(index))
+	for a, k := range index {
+		grams[a] |= uint32(k + 1)
 		words := strings.Split(a, " ")
 		if n := len(words); n > maxWords && n <= maxNgram {
 			maxWords = n
 		}
 		for k := 1; k < len(words) && k < maxNgram; k++ {
-			prefixes[strings.Join(words[:k], " ")] = true
+			grams[strings.Join(words[:k], " ")] |= prefixBit
 		}
 	}
 	counts := make([][]int64, len(one.parts))
@@ -557,7 +561,7 @@ func countAsText(ctx context.Context, one *passOneResult, index map[string]int, 
 			br := bufio.NewReaderSize(s2.NewReader(f), 1<<16)
 			c := make([]int64, len(index))
 			var buf []byte
-			var words []string
+			var words [][]byte
 			for lines := 0; ; lines++ {
 				line, err := br.ReadSlice('\n')
 				if err == bufio.ErrBufferFull {
@@ -586,7 +590,7 @@ func countAsText(ctx context.Context, one *passOneResult, index map[string]int, 
 				if lines%4096 == 0 && ctx.Err() != nil {
 					return ctx.Err()
 				}
-				words = splitSpace(string(line), words[:0])
+				words = splitSpace(line, words[:0])
 				for s := range words {
 					buf = buf[:0]
 					for n := 1; n <= maxWords && s+n <= len(words); n++ {
@@ -594,10 +598,11 @@ func countAsText(ctx context.Context, one *passOneResult, index map[string]int, 
 							buf = append(buf, ' ')
 						}
 						buf = append(buf, words[s+n-1]...)
-						if k, ok := index[string(buf)]; ok {
-							c[k]++
+						v := grams[string(buf)]
+						if k := v &^ prefixBit; k != 0 {
+							c[k-1]++
 						}
-						if !prefixes[string(buf)] {
+						if v&prefixBit == 0 {
 							break
 						}
 					}
@@ -626,9 +631,10 @@ func boolInt(b bool) int {
 	return 0
 }
 
-func splitSpace(s string, out []string) []string {
+// splitSpace splits s at spaces, dropping empty words (the words alias s).
+func splitSpace(s []byte, out [][]byte) [][]byte {
 	for len(s) > 0 {
-		i := strings.IndexByte(s, ' ')
+		i := bytes.IndexByte(s, ' ')
 		if i < 0 {
 			return append(out, s)
 		}
