@@ -533,21 +533,34 @@ func noEOF(err error) error {
 // countAsText counts, for every anchor in index, its occurrences as an n-gram
 // (n = 10..1) of the articles' text chunks.
 func countAsText(ctx context.Context, one *passOneResult, index map[string]int, p progress.Reporter) ([]int64, error) {
-	// grams maps every anchor to its index+1 and every proper word prefix of an anchor
-	// to the prefix bit (both when a prefix is an anchor too): one lookup per n-gram
-	// says whether to count it and whether it can still grow into an anchor.
-	const prefixBit = 1 << 31
-	maxWords := 0
-	grams := make(map[string]uint32, 2*len(index))
+	// The anchors as a trie over word ids: a text word is looked up once, and an n-gram
+	// grows one word at a time through integer-keyed children until no anchor can
+	// start with it. Anchors of more than maxNgram words are never counted.
+	wordID := map[string]uint32{} // words of the anchors, from 1
+	children := map[uint64]uint32{}
+	anchorAt := []int32{-1} // the anchor index of each trie node (-1: none); 0 is the root
 	for a, k := range index {
-		grams[a] |= uint32(k + 1)
 		words := strings.Split(a, " ")
-		if n := len(words); n > maxWords && n <= maxNgram {
-			maxWords = n
+		if len(words) > maxNgram {
+			continue
 		}
-		for k := 1; k < len(words) && k < maxNgram; k++ {
-			grams[strings.Join(words[:k], " ")] |= prefixBit
+		node := uint32(0)
+		for _, w := range words {
+			id, ok := wordID[w]
+			if !ok {
+				id = uint32(len(wordID) + 1)
+				wordID[w] = id
+			}
+			key := uint64(node)<<32 | uint64(id)
+			child, ok := children[key]
+			if !ok {
+				child = uint32(len(anchorAt))
+				anchorAt = append(anchorAt, -1)
+				children[key] = child
+			}
+			node = child
 		}
+		anchorAt[node] = int32(k)
 	}
 	counts := make([][]int64, len(one.parts))
 	g, _ := errgroup.WithContext(ctx)
@@ -560,8 +573,8 @@ func countAsText(ctx context.Context, one *passOneResult, index map[string]int, 
 			defer f.Close()
 			br := bufio.NewReaderSize(s2.NewReader(f), 1<<16)
 			c := make([]int64, len(index))
-			var buf []byte
 			var words [][]byte
+			var ids []uint32
 			for lines := 0; ; lines++ {
 				line, err := br.ReadSlice('\n')
 				if err == bufio.ErrBufferFull {
@@ -591,19 +604,23 @@ func countAsText(ctx context.Context, one *passOneResult, index map[string]int, 
 					return ctx.Err()
 				}
 				words = splitSpace(line, words[:0])
-				for s := range words {
-					buf = buf[:0]
-					for n := 1; n <= maxWords && s+n <= len(words); n++ {
-						if n > 1 {
-							buf = append(buf, ' ')
-						}
-						buf = append(buf, words[s+n-1]...)
-						v := grams[string(buf)]
-						if k := v &^ prefixBit; k != 0 {
-							c[k-1]++
-						}
-						if v&prefixBit == 0 {
+				ids = ids[:0]
+				for _, w := range words {
+					ids = append(ids, wordID[string(w)]) // 0: in no anchor
+				}
+				for s := range ids {
+					node := uint32(0)
+					for _, id := range ids[s:min(s+maxNgram, len(ids))] {
+						if id == 0 {
 							break
+						}
+						child, ok := children[uint64(node)<<32|uint64(id)]
+						if !ok {
+							break
+						}
+						node = child
+						if a := anchorAt[node]; a >= 0 {
+							c[a]++
 						}
 					}
 				}
