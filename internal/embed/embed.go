@@ -115,6 +115,7 @@ func DefaultParams() Params {
 type Model struct {
 	Dim     int
 	Vectors []float32 // entities only
+	Pairs   int64     // (input, output) pairs trained, negatives not counted
 }
 
 // Vector returns entity i's vector.
@@ -230,6 +231,8 @@ func Train(ctx context.Context, c *Corpus, p Params, rep progress.Reporter) (*Mo
 	}
 	rep.Phase("embeddings: training", epochTokens*int64(p.Epochs), "tokens")
 
+	pairs := make([]int64, shards) // pairs trained by each shard in the current round
+	var totalPairs int64
 	replicas := make([]*weights, shards)
 	if shards == 1 {
 		base.touched = nil // one copy: nothing to merge
@@ -303,7 +306,7 @@ func Train(ctx context.Context, c *Corpus, p Params, rep progress.Reporter) (*Mo
 					}
 					done := int64(epoch)*int64(nDocs) + int64(di)
 					alpha := float32(p.Alpha * math.Max(1-float64(done)/float64(totalDocs), 1e-4))
-					tr.doc(w, &round[di-from], r, alpha, p.WordEpochs <= 0 || epoch < p.WordEpochs)
+					pairs[s] += tr.doc(w, &round[di-from], r, alpha, p.WordEpochs <= 0 || epoch < p.WordEpochs)
 				}
 			}
 			if threads == 1 {
@@ -331,10 +334,16 @@ func Train(ctx context.Context, c *Corpus, p Params, rep progress.Reporter) (*Mo
 			if shards > 1 {
 				merge(base, replicas, threads)
 			}
-			var tokens int64
+			var tokens, trained int64
 			for k := range round[:n] {
 				tokens += int64(len(round[k].Words))
 			}
+			for s := range pairs {
+				trained += pairs[s]
+				pairs[s] = 0
+			}
+			totalPairs += trained
+			progress.AddSecondary(rep, trained, "pairs")
 			rep.Add(tokens)
 			from = to
 		}
@@ -360,7 +369,7 @@ func Train(ctx context.Context, c *Corpus, p Params, rep progress.Reporter) (*Mo
 			}
 		}
 	}
-	return &Model{Dim: dim, Vectors: vec}, nil
+	return &Model{Dim: dim, Vectors: vec, Pairs: totalPairs}, nil
 }
 
 // Cosine returns the cosine of two vectors (0 when a norm is 0).
@@ -516,8 +525,8 @@ type scratch struct {
 
 var scratchPool = sync.Pool{New: func() any { return &scratch{} }}
 
-// doc trains on one document.
-func (tr *trainer) doc(w *weights, doc *Doc, r *rand.Rand, alpha float32, wordPairs bool) {
+// doc trains on one document and returns the number of (input, output) pairs trained.
+func (tr *trainer) doc(w *weights, doc *Doc, r *rand.Rand, alpha float32, wordPairs bool) int64 {
 	p := tr.p
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
@@ -533,6 +542,7 @@ func (tr *trainer) doc(w *weights, doc *Doc, r *rand.Rand, alpha float32, wordPa
 		}
 	}
 	sc.kept, sc.pos = kept, pos
+	var pairs int64
 	// Word-word skip-gram.
 	for i, wd := range kept {
 		if !wordPairs {
@@ -543,21 +553,25 @@ func (tr *trainer) doc(w *weights, doc *Doc, r *rand.Rand, alpha float32, wordPa
 			if j < 0 || j >= len(kept) || j == i {
 				continue
 			}
+			pairs++
 			tr.update(w, sc.neu1e, r, wd, kept[j], tr.words, alpha, false)
 		}
 	}
 	for _, l := range doc.Links {
 		// Link graph, both directions.
 		for rep := 0; rep < p.LinkWeight; rep++ {
+			pairs += 2
 			tr.update(w, sc.neu1e, r, doc.Entity, l.Entity, tr.ents, alpha, true)
 			tr.update(w, sc.neu1e, r, l.Entity, doc.Entity, tr.ents, alpha, true)
 		}
 		// Anchor context: the linked entity predicts the words around it.
 		lo := sort.Search(len(pos), func(i int) bool { return pos[i] >= l.Pos-int32(p.Window) })
 		for i := lo; i < len(pos) && pos[i] <= l.Pos+int32(p.Window); i++ {
+			pairs++
 			tr.update(w, sc.neu1e, r, l.Entity, kept[i], tr.words, alpha, false)
 		}
 	}
+	return pairs
 }
 
 // update trains in to predict out against negatives from neg. With shared, the output

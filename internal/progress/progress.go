@@ -17,6 +17,21 @@ type Reporter interface {
 	Note(msg string)
 }
 
+// Secondary is implemented by Reporters that also show a second count of the current
+// phase with its rate (the pairs an embedding trainer has trained while the phase
+// counts tokens). Use AddSecondary to report to any Reporter.
+type Secondary interface {
+	// AddSecondary reports n more of unit done in the current phase.
+	AddSecondary(n int64, unit string)
+}
+
+// AddSecondary reports n more of unit to r when r shows a second count.
+func AddSecondary(r Reporter, n int64, unit string) {
+	if s, ok := r.(Secondary); ok {
+		s.AddSecondary(n, unit)
+	}
+}
+
 // Nop is a Reporter that discards everything.
 var Nop Reporter = nop{}
 

@@ -25,6 +25,8 @@ type Renderer struct {
 	total   int64
 	started time.Time
 	done    atomic.Int64
+	second  atomic.Int64 // the secondary count (AddSecondary), in secUnit
+	secUnit string
 	last    time.Time
 	stop    chan struct{}
 	wg      sync.WaitGroup
@@ -74,6 +76,17 @@ func (r *Renderer) Phase(name string, total int64, unit string) {
 	r.name, r.total, r.unit = name, total, unit
 	r.started = r.now()
 	r.done.Store(0)
+	r.second.Store(0)
+	r.secUnit = ""
+}
+
+// AddSecondary implements Secondary.
+func (r *Renderer) AddSecondary(n int64, unit string) {
+	if r.second.Add(n) == n {
+		r.mu.Lock()
+		r.secUnit = unit
+		r.mu.Unlock()
+	}
 }
 
 // Add implements Reporter.
@@ -162,6 +175,10 @@ func (r *Renderer) status(final bool) string {
 		fmt.Fprintf(&b, " %s %s", human(done, r.unit), r.unit)
 	}
 	fmt.Fprintf(&b, " %s %s/s", human(int64(rate), r.unit), r.unit)
+	if r.secUnit != "" && el > 0 {
+		sec := r.second.Load()
+		fmt.Fprintf(&b, " (%s %s, %s %s/s)", human(sec, r.secUnit), r.secUnit, human(int64(float64(sec)/el), r.secUnit), r.secUnit)
+	}
 	if final {
 		fmt.Fprintf(&b, " in %.1fs", el)
 	} else if r.total > 0 && rate > 0 && done < r.total {
@@ -204,9 +221,19 @@ func (r *Renderer) drawJSON(final bool) {
 		Rate  float64  `json:"rate"`
 		ETA   *float64 `json:"eta_seconds,omitempty"`
 		Final bool     `json:"final,omitempty"`
+		// The secondary count, when the phase has one.
+		Second     int64   `json:"secondary,omitempty"`
+		SecondUnit string  `json:"secondary_unit,omitempty"`
+		SecondRate float64 `json:"secondary_rate,omitempty"`
 	}{Time: r.now().UTC().Format(time.RFC3339Nano), Phase: r.name, Done: done, Total: r.total, Unit: r.unit, Final: final}
 	if el > 0 {
 		rec.Rate = float64(done) / el
+	}
+	if r.secUnit != "" {
+		rec.Second, rec.SecondUnit = r.second.Load(), r.secUnit
+		if el > 0 {
+			rec.SecondRate = float64(rec.Second) / el
+		}
 	}
 	if !final && r.total > 0 && rec.Rate > 0 && done < r.total {
 		eta := float64(r.total-done) / rec.Rate

@@ -64,3 +64,36 @@ func TestJSONRenderer(t *testing.T) {
 		}
 	}
 }
+
+// TestSecondary: a second count shows with its rate beside the phase's own, in text and
+// JSON, and a Reporter without one ignores it.
+func TestSecondary(t *testing.T) {
+	for _, js := range []bool{false, true} {
+		var buf bytes.Buffer
+		r := NewRenderer(&buf, false, time.Hour)
+		if js {
+			r = NewJSONRenderer(&buf, time.Hour)
+		}
+		start := time.Unix(0, 0)
+		now := start
+		r.now = func() time.Time { return now }
+		r.Phase("training", 1000, "tokens")
+		r.Add(500)
+		AddSecondary(r, 30000, "pairs")
+		AddSecondary(r, 10000, "pairs")
+		now = start.Add(2 * time.Second)
+		r.Close()
+		want := []string{"(40.0k pairs, 20.0k pairs/s)"}
+		if js {
+			want = []string{`"secondary":40000`, `"secondary_unit":"pairs"`, `"secondary_rate":20000`}
+		}
+		for _, w := range want {
+			if !strings.Contains(buf.String(), w) {
+				t.Errorf("json %v: output lacks %s:\n%s", js, w, buf.String())
+			}
+		}
+	}
+	var c Counter
+	AddSecondary(&c, 5, "pairs") // no second count: nothing happens
+	AddSecondary(OrNop(nil), 5, "pairs")
+}

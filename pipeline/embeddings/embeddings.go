@@ -54,6 +54,10 @@ type Summary struct {
 	// TrainSeconds is the training alone, without reading the dump.
 	TrainSeconds float64 `json:"train_seconds"`
 	TokensPerS   float64 `json:"tokens_per_second"`
+	// Pairs are the (input, output) pairs trained (word-word, entity-entity, anchor
+	// context), negatives not counted.
+	Pairs     int64   `json:"pairs"`
+	PairsPerS float64 `json:"pairs_per_second"`
 }
 
 // Run builds the corpus, trains, and writes the vectors.
@@ -89,7 +93,11 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	s.TrainSeconds = time.Since(t0).Seconds()
 	if s.TrainSeconds > 0 {
 		s.TokensPerS = float64(s.Tokens) * float64(o.Params.Epochs) / s.TrainSeconds
+		s.PairsPerS = float64(m.Pairs) / s.TrainSeconds
 	}
+	s.Pairs = m.Pairs
+	p.Note(fmt.Sprintf("embeddings: %d articles, %d pairs trained in %.1fs (%.0f pairs/s)",
+		s.Articles, s.Pairs, s.TrainSeconds, s.PairsPerS))
 	rows := make([]datasets.Embedding, len(c.Entities))
 	for i, t := range c.Entities {
 		rows[i] = datasets.Embedding{Title: t, Vector: m.Vector(i)}
