@@ -73,7 +73,7 @@ func Sections(s string) []Section {
 				}
 				continue
 			}
-			if n := lineMarkup(&discard, s, i, maxDepth); n > 0 {
+			if n := faithful.lineMarkup(&discard, s, i, maxDepth); n > 0 {
 				closeText(i)
 				i = n
 				if i < len(s) && s[i-1] == '\n' {
@@ -95,16 +95,16 @@ func Sections(s string) []Section {
 			lineStart = true
 			continue
 		case '<':
-			n = tagOrComment(&discard, s, i, maxDepth)
+			n = faithful.tagOrComment(&discard, s, i, maxDepth)
 		case '{':
 			if strings.HasPrefix(s[i:], "{{") {
-				n = braces(&discard, s, i, maxDepth)
+				n = faithful.braces(&discard, s, i, maxDepth)
 			}
 		case '[':
 			if strings.HasPrefix(s[i:], "[[") {
-				n = wikilink(&discard, s, i, maxDepth)
+				n = faithful.wikilink(&discard, s, i, maxDepth)
 			} else {
-				n = externalLink(&discard, s, i, maxDepth)
+				n = faithful.externalLink(&discard, s, i, maxDepth)
 			}
 		case '&':
 			n = entity(&discard, s, i)

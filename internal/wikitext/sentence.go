@@ -242,7 +242,7 @@ func onlyTextAndLinks(s string) bool {
 		case c == '<':
 			if i+1 < len(s) && (isASCIILetter(s[i+1]) || s[i+1] == '/' || s[i+1] == '!') {
 				var b strings.Builder
-				if tagOrComment(&b, s, i, 0) > 0 {
+				if faithful.tagOrComment(&b, s, i, 0) > 0 {
 					return false
 				}
 			}

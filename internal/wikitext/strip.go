@@ -11,16 +11,31 @@ import (
 // (math, gallery, ...) are dropped; links become their text (or title); external
 // links their title; tags their contents; headings their title; entities are decoded;
 // list markers, bold and italic quotes and table markup are removed. Markup that does
-// not close is kept as text, as mwparserfromhell does.
-func StripCode(s string) string {
+// not close is kept as text, as mwparserfromhell does, and so is a template, table,
+// tag or heading that a bold or italic run opened inside it runs out of (the run
+// closes after the node's end; see stripper).
+func StripCode(s string) string { return faithful.strip(s) }
+
+// PlainText is StripCode, except that a bold or italic run opened inside a template,
+// table, tag or heading ends with it: those nodes are read (and dropped, or reduced to
+// their text) even when an apostrophe inside is unbalanced, where mwparserfromhell
+// leaves their whole markup as text. For text that is not compared with the
+// reference's counts: the words of the embeddings.
+func PlainText(s string) string { return contained.strip(s) }
+
+// A stripMode is how StripCode or PlainText reads nodes; see PlainText.
+type stripMode struct{ contained bool }
+
+var (
+	faithful  = stripMode{}
+	contained = stripMode{contained: true}
+)
+
+func (m stripMode) strip(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
-	stripInto(&b, s, 0)
-	out := strings.Trim(b.String(), "\n")
-	for strings.Contains(out, "\n\n\n") {
-		out = strings.ReplaceAll(out, "\n\n\n", "\n\n")
-	}
-	return out
+	m.stripInto(&b, s, 0)
+	return collapse(b.String())
 }
 
 // maxDepth bounds recursion on deeply nested markup.
@@ -40,19 +55,87 @@ var rawTags = map[string]bool{
 // singleTags never have contents.
 var singleTags = map[string]bool{"br": true, "wbr": true, "hr": true, "meta": true, "link": true, "img": true}
 
-func stripInto(b *strings.Builder, s string, depth int) {
+func (m stripMode) stripInto(b *strings.Builder, s string, depth int) {
 	if depth > maxDepth {
 		b.WriteString(s)
 		return
 	}
-	lineStart := true
-	openQuotes := 0 // bold/italic runs opened on this line
-	i := 0
+	st := stripper{s: s, m: m, budget: 16*len(s) + 1<<16}
+	st.run(b, 0, depth, 0, true)
+}
+
+// A styleCtx is the formatting a part of the text is parsed in, with mwparserfromhell's
+// two flags for a bold run that failed inside italics (parse the italics again, and then
+// read that run as an apostrophe and the end of the italics).
+type styleCtx uint8
+
+const (
+	ctxItalic styleCtx = 1 << iota
+	ctxBold
+	ctxPassAgain
+	ctxSecondPass
+)
+
+// A stripper strips one string. Bold and italic runs follow mwparserfromhell: an
+// opening run is closed by the next run of its kind anywhere after it, across lines,
+// and a run that never closes stays as text. Runs are remembered by position and
+// context, and templates by position, so that each is read once; a budget of steps for
+// reading ahead bounds the work on text full of runs that never close.
+type stripper struct {
+	s         string
+	m         stripMode
+	routes    map[styleRoute]styleResult
+	templates map[int]int  // template ends by position (0: none)
+	escaped   map[int]bool // escapes by the start of the node's contents
+	probing   int          // > 0 while looking ahead: style runs need no text
+	scratch   strings.Builder
+	budget    int // steps that scans ahead may still take; then runs stay text
+}
+
+// A styleResult is the outcome of a style run from a position in a context, and its
+// text once a caller needed it (looking ahead for where runs end needs none).
+type styleResult struct {
+	text    string
+	hasText bool
+	end     int
+	ok      bool
+	ctx     styleCtx
+}
+
+type styleRoute struct {
+	pos int
+	ctx styleCtx
+}
+
+// run strips s[i:] in ctx into b. In a style context it returns at the run that closes
+// it (the position after it, true); at the end of s it returns true only outside styles.
+func (st *stripper) run(b *strings.Builder, i, depth int, ctx styleCtx, lineStart bool) (int, bool, styleCtx) {
+	s := st.s
 	for i < len(s) {
 		c := s[i]
+		if ctx != 0 {
+			st.budget--
+		}
 		if lineStart {
 			lineStart = false
-			if n := lineMarkup(b, s, i, depth); n > 0 {
+			if strings.HasPrefix(s[i:], "{|") && (depth >= maxDepth || st.tableEscaped(i, depth)) {
+				b.WriteByte('{') // no table: the rest is read as text
+				i++
+				continue
+			}
+			if c == '=' {
+				line := s[i:]
+				if eol := strings.IndexByte(line, '\n'); eol >= 0 {
+					line = line[:eol]
+				}
+				if lv, last, ok := headingLine(line); ok && st.escapes(i+lv, i+last+1-lv, depth) {
+					lead := len(line) - len(strings.TrimLeft(line, "="))
+					b.WriteString(line[:lead]) // no heading: its "=" are text
+					i += lead
+					continue
+				}
+			}
+			if n := st.m.lineMarkup(b, s, i, depth); n > 0 {
 				i = n
 				if i < len(s) && s[i-1] == '\n' {
 					lineStart = true
@@ -65,27 +148,35 @@ func stripInto(b *strings.Builder, s string, depth int) {
 			b.WriteByte('\n')
 			i++
 			lineStart = true
-			openQuotes = 0
 			continue
 		case '<':
-			if n := tagOrComment(b, s, i, depth); n > 0 {
+			if n := st.m.tagOrCommentEsc(b, s, i, depth, st.escapes); n > 0 {
 				i = n
 				continue
 			}
 		case '{':
-			if strings.HasPrefix(s[i:], "{{") {
-				if n := braces(b, s, i, depth); n > 0 {
+			if strings.HasPrefix(s[i:], "{{{") {
+				if n := st.m.braces(b, s, i, depth); n > 0 {
 					i = n
 					continue
 				}
 			}
-		case '[':
-			if strings.HasPrefix(s[i:], "[[") {
-				if n := wikilink(b, s, i, depth); n > 0 {
+			if strings.HasPrefix(s[i:], "{{") {
+				if n := st.template(i, depth); n > 0 {
 					i = n
 					continue
 				}
-			} else if n := externalLink(b, s, i, depth); n > 0 {
+				b.WriteString("{{")
+				i += 2
+				continue
+			}
+		case '[':
+			if strings.HasPrefix(s[i:], "[[") {
+				if n := st.m.wikilink(b, s, i, depth); n > 0 {
+					i = n
+					continue
+				}
+			} else if n := st.m.externalLink(b, s, i, depth); n > 0 {
 				i = n
 				continue
 			}
@@ -95,24 +186,306 @@ func stripInto(b *strings.Builder, s string, depth int) {
 				continue
 			}
 		case '\'':
-			if n, opens := quotes(s, i, openQuotes); n > 0 {
-				if opens {
-					openQuotes++
-				} else {
-					openQuotes--
+			if i+1 < len(s) && s[i+1] == '\'' {
+				end, closes, c := st.style(b, i, depth, ctx)
+				if closes {
+					return end, true, c
 				}
-				i = n
+				i, ctx = end, c
 				continue
 			}
 		}
 		b.WriteByte(c)
 		i++
 	}
+	return i, ctx&(ctxItalic|ctxBold) == 0, ctx
+}
+
+// style handles the run of apostrophes at s[i]: it closes the current context (the
+// position after what it used, true), or opens bold or italics, or stays text.
+func (st *stripper) style(b *strings.Builder, i, depth int, ctx styleCtx) (int, bool, styleCtx) {
+	s := st.s
+	n := 0
+	for i+n < len(s) && s[i+n] == '\'' {
+		n++
+	}
+	after := i + n
+	if n > 5 {
+		b.WriteString(s[i : i+n-5])
+		n = 5
+	} else if n == 4 {
+		b.WriteByte('\'')
+		n = 3
+	}
+	italic, bold := ctx&ctxItalic != 0, ctx&ctxBold != 0
+	if italic && (n == 2 || n == 5) || bold && (n == 3 || n == 5) {
+		if n == 5 { // close with two or three, leave the rest
+			if italic {
+				after -= 3
+			} else {
+				after -= 2
+			}
+		}
+		return after, true, ctx
+	}
+	if st.budget <= 0 { // out of steps: no more runs open
+		b.WriteString(s[after-n : after])
+		return after, false, ctx
+	}
+	if depth >= maxDepth {
+		if n == 3 {
+			if ctx&ctxSecondPass != 0 {
+				b.WriteByte('\'')
+				return after, true, ctx
+			}
+			if italic {
+				ctx |= ctxPassAgain
+			}
+		}
+		b.WriteString(s[after-n : after])
+		return after, false, ctx
+	}
+	switch n {
+	case 2:
+		return st.italics(b, after, depth), false, ctx
+	case 3:
+		return st.bold(b, after, depth, ctx)
+	}
+	return st.italicsAndBold(b, after, depth), false, ctx
+}
+
+// template returns the position after the template at s[i] ("{{"), or 0 when
+// mwparserfromhell reads none there. Its end is the first "}}" outside nested templates
+// and comments, but a bold or italic run opened inside the template and closed after
+// it (anywhere later) carries the template's end along: past a later "}}", or to no
+// end at all, when the "{{" stays text.
+func (st *stripper) template(i, depth int) int {
+	if depth >= maxDepth {
+		return 0 // too deep to read one, as mwparserfromhell
+	}
+	if st.budget <= 0 {
+		if end, ok := matchBraces(st.s, i+2, "{{", "}}"); ok {
+			return end + 2
+		}
+		return 0
+	}
+	if end, ok := st.templates[i]; ok {
+		return end
+	}
+	st.probing++
+	end := st.scanTemplate(i, depth)
+	st.probing--
+	if st.templates == nil {
+		st.templates = map[int]int{}
+	}
+	st.templates[i] = end
+	return end
+}
+
+func (st *stripper) scanTemplate(i, depth int) int {
+	s := st.s
+	var discard strings.Builder
+	for p := i + 2; p < len(s); {
+		st.budget--
+		switch c := s[p]; {
+		case c == '}' && strings.HasPrefix(s[p:], "}}"):
+			return p + 2
+		case c == '{' && strings.HasPrefix(s[p:], "{{"):
+			if n := st.template(p, depth+1); n > 0 {
+				p = n
+			} else {
+				p += 2
+			}
+		case c == '<' && strings.HasPrefix(s[p:], "<!--"):
+			k := strings.Index(s[p+4:], "-->")
+			if k < 0 {
+				return 0
+			}
+			p += 4 + k + 3
+		case !st.m.contained && c == '\'' && p+1 < len(s) && s[p+1] == '\'':
+			discard.Reset()
+			end, _, _ := st.style(&discard, p, depth+1, 0)
+			p = end
+		default:
+			p++
+		}
+	}
+	return 0
+}
+
+// tableEscaped reports whether the table at s[i] is no table for mwparserfromhell
+// because a bold or italic run inside it closes after its end (see escapes).
+func (st *stripper) tableEscaped(i, depth int) bool {
+	end := tableEnd(st.s, i)
+	return end > 0 && st.escapes(i+2, end, depth)
+}
+
+// escapes reports whether a bold or italic run opened in s[from:to], the contents of a
+// table, tag or heading, closes after to. mwparserfromhell reads such a run through
+// the end of the node, which then fails and stays text.
+func (st *stripper) escapes(from, to, depth int) bool {
+	if st.m.contained {
+		return false
+	}
+	if depth >= maxDepth || st.budget <= 0 {
+		return false
+	}
+	if e, ok := st.escaped[from]; ok {
+		return e
+	}
+	st.probing++
+	e := st.scanEscapes(from, to, depth)
+	st.probing--
+	if st.escaped == nil {
+		st.escaped = map[int]bool{}
+	}
+	st.escaped[from] = e
+	return e
+}
+
+func (st *stripper) scanEscapes(from, to, depth int) bool {
+	s := st.s
+	if !strings.Contains(s[from:to], "''") {
+		return false
+	}
+	var discard strings.Builder
+	for p := from; p < to; {
+		st.budget--
+		switch c := s[p]; {
+		case c == '{' && strings.HasPrefix(s[p:], "{{"):
+			if n := st.template(p, depth+1); n > 0 {
+				p = n
+			} else {
+				p += 2
+			}
+		case c == '<' && strings.HasPrefix(s[p:], "<!--"):
+			k := strings.Index(s[p+4:], "-->")
+			if k < 0 {
+				return false
+			}
+			p += 4 + k + 3
+		case c == '\'' && p+1 < len(s) && s[p+1] == '\'':
+			discard.Reset()
+			n, _, _ := st.style(&discard, p, depth+1, 0)
+			if n > to {
+				return true
+			}
+			p = n
+		default:
+			p++
+		}
+	}
+	return false
+}
+
+// sub strips from pos in a new style context into a string: its text, the position
+// after its closing run, whether it closed, and the context it ended in.
+func (st *stripper) sub(pos, depth int, ctx styleCtx) (string, int, bool, styleCtx) {
+	key := styleRoute{pos, ctx}
+	r, seen := st.routes[key]
+	if seen && (r.hasText || !r.ok || st.probing > 0) {
+		return r.text, r.end, r.ok, r.ctx
+	}
+	var b *strings.Builder
+	if st.probing > 0 {
+		if st.scratch.Len() > 1<<20 {
+			st.scratch.Reset()
+		}
+		b = &st.scratch
+	} else {
+		b = new(strings.Builder)
+	}
+	end, closed, c := st.run(b, pos, depth+1, ctx, false)
+	r = styleResult{end: pos, ok: closed, ctx: c}
+	if closed {
+		r.end = end
+		if st.probing == 0 {
+			r.text, r.hasText = b.String(), true
+		}
+	}
+	if st.routes == nil {
+		st.routes = map[styleRoute]styleResult{}
+	}
+	st.routes[key] = r
+	return r.text, r.end, r.ok, r.ctx
+}
+
+// italics parses an italic run whose opening ends at after.
+func (st *stripper) italics(b *strings.Builder, after, depth int) int {
+	text, end, ok, c := st.sub(after, depth, ctxItalic)
+	if !ok && c&ctxPassAgain != 0 {
+		text, end, ok, _ = st.sub(after, depth, ctxItalic|ctxSecondPass)
+	}
+	if !ok {
+		b.WriteString("''")
+		return after
+	}
+	b.WriteString(collapse(text))
+	return end
+}
+
+// bold parses a bold run whose opening ends at after, in ctx. When it never closes it
+// stays text: inside italics as three apostrophes (and the italics are parsed again if
+// they fail too), in that second pass as one apostrophe that also ends the italics
+// (true), elsewhere as one apostrophe before an attempt at italics.
+func (st *stripper) bold(b *strings.Builder, after, depth int, ctx styleCtx) (int, bool, styleCtx) {
+	text, end, ok, _ := st.sub(after, depth, ctxBold)
+	if ok {
+		b.WriteString(collapse(text))
+		return end, false, ctx
+	}
+	switch {
+	case ctx&ctxSecondPass != 0:
+		b.WriteByte('\'')
+		return after, true, ctx
+	case ctx&ctxItalic != 0:
+		b.WriteString("'''")
+		return after, false, ctx | ctxPassAgain
+	}
+	b.WriteByte('\'')
+	return st.italics(b, after, depth), false, ctx
+}
+
+// italicsAndBold parses a run of five: bold with italics after it inside, or italics
+// with bold, or whichever of the two closes.
+func (st *stripper) italicsAndBold(b *strings.Builder, after, depth int) int {
+	first, second := ctxBold, ctxItalic
+	t1, e1, ok, _ := st.sub(after, depth, first)
+	if !ok {
+		first, second = ctxItalic, ctxBold
+		if t1, e1, ok, _ = st.sub(after, depth, first); !ok {
+			b.WriteString("'''''")
+			return after
+		}
+	}
+	t2, e2, ok2, _ := st.sub(e1, depth, second)
+	if !ok2 {
+		if second == ctxBold {
+			b.WriteString("'''")
+		} else {
+			b.WriteString("''")
+		}
+		b.WriteString(collapse(t1))
+		return e1
+	}
+	b.WriteString(collapse(collapse(t1) + t2))
+	return e2
+}
+
+// collapse is what mwparserfromhell's strip_code does to the text of every node with
+// contents (tags, bold, italics, links, headings) and to the whole: line breaks trimmed
+// from both ends and runs of blank lines shortened to one.
+func collapse(s string) string {
+	s = strings.Trim(s, "\n")
+	for strings.Contains(s, "\n\n\n") {
+		s = strings.ReplaceAll(s, "\n\n\n", "\n\n")
+	}
+	return s
 }
 
 // lineMarkup handles markup at the start of a line: headings, list markers,
 // horizontal rules and tables. It returns the position after what it consumed, or 0.
-func lineMarkup(b *strings.Builder, s string, i, depth int) int {
+func (m stripMode) lineMarkup(b *strings.Builder, s string, i, depth int) int {
 	eol := strings.IndexByte(s[i:], '\n')
 	if eol < 0 {
 		eol = len(s)
@@ -122,23 +495,13 @@ func lineMarkup(b *strings.Builder, s string, i, depth int) int {
 	line := s[i:eol]
 	switch {
 	case strings.HasPrefix(line, "{|"):
-		if n := table(b, s, i, depth); n > 0 {
+		if n := m.table(b, s, i, depth); n > 0 {
 			return n
 		}
 	case strings.HasPrefix(line, "="):
-		lead := len(line) - len(strings.TrimLeft(line, "="))
-		last := strings.LastIndexByte(line, '=')
-		if last >= lead {
-			runStart := last
-			for runStart > lead && line[runStart-1] == '=' {
-				runStart--
-			}
-			trail := last + 1 - runStart
-			if runStart > lead {
-				lv := min(lead, trail, 6)
-				stripInto(b, line[lv:last+1-lv], depth+1)
-				return i + last + 1
-			}
+		if lv, last, ok := headingLine(line); ok {
+			m.stripInto(b, line[lv:last+1-lv], depth+1)
+			return i + last + 1
 		}
 	case strings.HasPrefix(line, "----"):
 		j := i + len(line) - len(strings.TrimLeft(line, "-"))
@@ -152,8 +515,8 @@ func lineMarkup(b *strings.Builder, s string, i, depth int) int {
 			// A definition term: the first ':' on the line starts the definition.
 			rest := s[j:eol]
 			if k := strings.IndexByte(rest, ':'); k >= 0 {
-				stripInto(b, rest[:k], depth+1)
-				stripInto(b, rest[k+1:], depth+1)
+				m.stripInto(b, rest[:k], depth+1)
+				m.stripInto(b, rest[k+1:], depth+1)
 				return eol
 			}
 		}
@@ -162,8 +525,32 @@ func lineMarkup(b *strings.Builder, s string, i, depth int) int {
 	return 0
 }
 
+// headingLine reports whether a line that starts with "=" is a heading: its level lv (the
+// "=" dropped at both ends of its title) and the index of its last "=".
+func headingLine(line string) (lv, last int, ok bool) {
+	lead := len(line) - len(strings.TrimLeft(line, "="))
+	last = strings.LastIndexByte(line, '=')
+	if last < lead {
+		return 0, 0, false
+	}
+	runStart := last
+	for runStart > lead && line[runStart-1] == '=' {
+		runStart--
+	}
+	if runStart <= lead {
+		return 0, 0, false
+	}
+	return min(lead, last+1-runStart, 6), last, true
+}
+
 // tagOrComment handles "<!--...-->" and HTML-like tags at s[i] == '<'.
-func tagOrComment(b *strings.Builder, s string, i, depth int) int {
+func (m stripMode) tagOrComment(b *strings.Builder, s string, i, depth int) int {
+	return m.tagOrCommentEsc(b, s, i, depth, nil)
+}
+
+// tagOrCommentEsc is tagOrComment where a tag whose parsed contents s[from:to] escape
+// (esc reports true; see stripper.escapes) is no tag.
+func (m stripMode) tagOrCommentEsc(b *strings.Builder, s string, i, depth int, esc func(from, to, depth int) bool) int {
 	if strings.HasPrefix(s[i:], "<!--") {
 		if k := strings.Index(s[i+4:], "-->"); k >= 0 {
 			return i + 4 + k + 3
@@ -213,61 +600,77 @@ func tagOrComment(b *strings.Builder, s string, i, depth int) int {
 	switch {
 	case invisibleTags[name]:
 	case rawTags[name]:
-		b.WriteString(body)
+		b.WriteString(collapse(body))
 	default:
-		stripInto(b, body, depth+1)
+		if esc != nil && esc(end+1, end+1+len(body), depth) {
+			return 0
+		}
+		m.stripCell(b, body, depth)
 	}
 	return after
 }
 
 // findClose finds the </name> that closes a tag whose contents start at from,
-// counting nested tags of the same name.
+// counting nested tags of the same name (name is lower-case; tags match in any case).
 func findClose(s string, from int, name string) (body string, after int, ok bool) {
-	lower := asciiLower(s[from:]) // same byte offsets as s
-	open, close := "<"+name, "</"+name
 	nest := 0
-	pos := 0
-	for {
-		c := strings.Index(lower[pos:], close)
-		if c < 0 {
+	for pos := from; ; {
+		k := strings.IndexByte(s[pos:], '<')
+		if k < 0 {
 			return "", 0, false
 		}
-		c += pos
-		if o := strings.Index(lower[pos:c], open); o >= 0 && !rawTags[name] {
-			next := pos + o + len(open)
-			if next < len(lower) && (lower[next] == '>' || lower[next] == ' ' || lower[next] == '/') {
+		k += pos
+		pos = k + 1
+		rest := s[k+1:]
+		if strings.HasPrefix(rest, "/") && hasPrefixASCIIFold(rest[1:], name) {
+			gt := strings.IndexByte(s[k:], '>')
+			if gt < 0 {
+				return "", 0, false
+			}
+			if strings.TrimSpace(s[k+2+len(name):k+gt]) != "" {
+				continue // "</font color=x>" is no closing tag
+			}
+			if nest > 0 {
+				nest--
+				continue
+			}
+			return s[from:k], k + gt + 1, true
+		}
+		if !rawTags[name] && hasPrefixASCIIFold(rest, name) {
+			if next := k + 1 + len(name); next < len(s) && (s[next] == '>' || s[next] == ' ' || s[next] == '/') {
 				nest++
 			}
-			pos = next
-			continue
 		}
-		gt := strings.IndexByte(lower[c:], '>')
-		if gt < 0 {
-			return "", 0, false
-		}
-		if strings.TrimSpace(lower[c+len(close):c+gt]) != "" {
-			// "</font color=x>" is no closing tag; look further.
-			pos = c + len(close)
-			continue
-		}
-		if nest > 0 {
-			nest--
-			pos = c + gt + 1
-			continue
-		}
-		return s[from : from+c], from + c + gt + 1, true
 	}
+}
+
+// hasPrefixASCIIFold reports whether s starts with the lower-case ASCII prefix, in any
+// case.
+func hasPrefixASCIIFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func isASCIILetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
 // braces handles templates "{{...}}" and arguments "{{{...}}}" at s[i].
-func braces(b *strings.Builder, s string, i, depth int) int {
+func (m stripMode) braces(b *strings.Builder, s string, i, depth int) int {
 	if strings.HasPrefix(s[i:], "{{{") {
 		if end, ok := matchBraces(s, i+3, "{{{", "}}}"); ok {
 			inner := s[i+3 : end]
 			if p := topLevelPipe(inner); p >= 0 {
-				stripInto(b, inner[p+1:], depth+1)
+				m.stripInto(b, inner[p+1:], depth+1)
 			}
 			return end + 3
 		}
@@ -321,7 +724,7 @@ func topLevelPipe(s string) int {
 }
 
 // wikilink handles "[[title|text]]" at s[i]: its text, or its title without one.
-func wikilink(b *strings.Builder, s string, i, depth int) int {
+func (m stripMode) wikilink(b *strings.Builder, s string, i, depth int) int {
 	d := 0
 	for j := i + 2; j < len(s); j++ {
 		switch {
@@ -336,9 +739,9 @@ func wikilink(b *strings.Builder, s string, i, depth int) int {
 					return 0
 				}
 				if hasText {
-					stripInto(b, text, depth+1)
+					m.stripInto(b, text, depth+1)
 				} else {
-					stripInto(b, title, depth+1)
+					m.stripInto(b, title, depth+1)
 				}
 				return j + 2
 			}
@@ -352,7 +755,7 @@ func wikilink(b *strings.Builder, s string, i, depth int) int {
 var urlSchemes = []string{"http://", "https://", "//", "ftp://", "ftps://", "mailto:", "irc://", "ircs://", "news:", "gopher://", "telnet://", "nntp://", "worldwind://", "svn://", "git://", "mms://", "sftp://", "ssh://", "urn:", "xmpp:", "sip:", "sips:", "tel:", "geo:", "bitcoin:", "magnet:", "redis://", "matrix:"}
 
 // externalLink handles "[url title]" at s[i] == '['.
-func externalLink(b *strings.Builder, s string, i, depth int) int {
+func (m stripMode) externalLink(b *strings.Builder, s string, i, depth int) int {
 	rest := s[i+1:]
 	ok := false
 	for _, sc := range urlSchemes {
@@ -368,10 +771,20 @@ func externalLink(b *strings.Builder, s string, i, depth int) int {
 	if end < 0 || rest[end] != ']' {
 		return 0
 	}
-	inner := rest[:end]
-	if sp := strings.IndexAny(inner, " \t"); sp >= 0 {
-		stripInto(b, strings.TrimLeft(inner[sp:], " \t"), depth+1)
+	// The address ends at a space (dropped), or where markup starts: [ < > " ''.
+	inner, u := rest[:end], end
+	for k := 0; k < len(inner); k++ {
+		if c := inner[k]; c == ' ' || c == '[' || c == '<' || c == '>' || c == '"' ||
+			c == '\'' && k+1 < len(inner) && inner[k+1] == '\'' {
+			u = k
+			break
+		}
 	}
+	title := inner[u:]
+	if strings.HasPrefix(title, " ") {
+		title = title[1:]
+	}
+	m.stripCell(b, title, depth)
 	return i + 1 + end + 1
 }
 
@@ -424,7 +837,7 @@ func quotes(s string, i, open int) (int, bool) {
 // are kept, table, row and cell markup and attributes are dropped, and so are the line
 // breaks between cells (those inside a cell's content stay: a cell runs until the next
 // cell or row marker, so a tag or template may span its lines). Nested tables recurse.
-func table(b *strings.Builder, s string, i, depth int) int {
+func (m stripMode) table(b *strings.Builder, s string, i, depth int) int {
 	end := tableEnd(s, i)
 	if end < 0 || depth > maxDepth {
 		return 0
@@ -438,7 +851,7 @@ func table(b *strings.Builder, s string, i, depth int) int {
 	open := false
 	flush := func() {
 		if open {
-			stripInto(b, cellContent(cell.String()), depth+1)
+			m.stripCell(b, cellContent(cell.String()), depth)
 			cell.Reset()
 			open = false
 		}
@@ -452,13 +865,38 @@ func table(b *strings.Builder, s string, i, depth int) int {
 		}
 		line := s[pos:eol]
 		t := strings.TrimLeft(line, " \t")
+		if ws := line[:len(line)-len(t)]; ws != "" && t != "" && (t[0] == '|' || t[0] == '!') {
+			if open {
+				// The space before the markup ends the open cell, and stays in it.
+				cell.WriteByte('\n')
+				cell.WriteString(ws)
+			} else {
+				b.WriteString(ws)
+			}
+		}
 		switch {
 		case strings.HasPrefix(t, "|}"):
 			flush()
+		case strings.HasPrefix(t, "{|") && open:
+			// A table inside a cell is part of the cell's contents.
+			if n := tableEnd(s, pos+len(line)-len(t)); n > 0 {
+				cell.WriteByte('\n')
+				cell.WriteString(s[pos:n])
+				eol = n
+				if nl := strings.IndexByte(s[n:end], '\n'); nl >= 0 {
+					cell.WriteString(s[n : n+nl])
+					eol = n + nl
+				} else {
+					cell.WriteString(s[n:end])
+					eol = end
+				}
+			} else {
+				cell.WriteByte('\n')
+				cell.WriteString(line)
+			}
 		case strings.HasPrefix(t, "{|"):
-			flush()
 			b.WriteByte('\n')
-			if n := table(b, s, pos+len(line)-len(t), depth+1); n > 0 {
+			if n := m.table(b, s, pos+len(line)-len(t), depth+1); n > 0 {
 				eol = n
 				if nl := strings.IndexByte(s[n:end], '\n'); nl >= 0 {
 					eol = n + nl
@@ -468,16 +906,11 @@ func table(b *strings.Builder, s string, i, depth int) int {
 			}
 		case strings.HasPrefix(t, "|-"):
 			flush()
-		case strings.HasPrefix(t, "|+"):
-			flush()
-			b.WriteString("+")
-			cell.WriteString(t[2:])
-			open = true
 		case strings.HasPrefix(t, "|") || strings.HasPrefix(t, "!"):
 			flush()
 			cells := splitCells(t[1:], t[0] == '!')
 			for _, c := range cells[:len(cells)-1] {
-				stripInto(b, cellContent(c), depth+1)
+				m.stripCell(b, cellContent(c), depth)
 			}
 			cell.WriteString(cells[len(cells)-1])
 			open = true
@@ -487,13 +920,22 @@ func table(b *strings.Builder, s string, i, depth int) int {
 				cell.WriteString(line)
 			} else {
 				b.WriteByte('\n')
-				stripInto(b, line, depth+1)
+				m.stripInto(b, line, depth+1)
 			}
 		}
 		pos = eol + 1
 	}
 	flush()
 	return end
+}
+
+// stripCell writes the plain text of a node's contents (a table cell, a tag's body, a
+// link's title):
+// as for every node with contents, without line breaks at its ends.
+func (m stripMode) stripCell(b *strings.Builder, cell string, depth int) {
+	var c strings.Builder
+	m.stripInto(&c, cell, depth+1)
+	b.WriteString(collapse(c.String()))
 }
 
 // splitCells splits a table line's cells at "||" (and "!!" in a header line), outside
@@ -546,9 +988,13 @@ func tableEnd(s string, i int) int {
 	return -1
 }
 
-// cellContent drops the attributes of a table cell ("style=x | content").
+// cellContent drops the attributes of a table cell ("style=x | content" on its first line).
 func cellContent(cell string) string {
-	if p := strings.IndexByte(cell, '|'); p >= 0 && !strings.Contains(cell[:p], "[[") && !strings.Contains(cell[:p], "{{") {
+	first := cell
+	if nl := strings.IndexByte(cell, '\n'); nl >= 0 {
+		first = cell[:nl] // attributes end on the cell's first line
+	}
+	if p := strings.IndexByte(first, '|'); p >= 0 && !strings.Contains(cell[:p], "[[") && !strings.Contains(cell[:p], "{{") && !strings.Contains(cell[:p], "<") {
 		return cell[p+1:]
 	}
 	return cell

@@ -1,7 +1,10 @@
 package wikitext
 
 import (
+	"encoding/json"
+	"os"
 	"regexp"
+	"strings"
 	"testing"
 	"unicode"
 	"unicode/utf8"
@@ -153,13 +156,17 @@ func TestStripCode(t *testing.T) {
 }
 
 func FuzzStripCode(f *testing.F) {
-	for _, s := range []string{"{{a|{{b}}}}", "[[a|[[b]]]]", "<ref>x</ref>", "{|\n|a\n|}", "'''x''", "== a ==", "&amp;&#x1F600;", "<div><div>x</div></div>"} {
+	for _, s := range []string{"{{a|{{b}}}}", "[[a|[[b]]]]", "<ref>x</ref>", "{|\n|a\n|}", "'''x''", "== a ==", "&amp;&#x1F600;", "<div><div>x</div></div>",
+		"{{T|x ''y}} ''z", "{|\n| ''x\n|}\n''", "'''''a''' b'' c"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		out := StripCode(s)
 		if utf8.ValidString(s) && !utf8.ValidString(out) {
 			t.Fatalf("StripCode(%q) = %q: invalid UTF-8", s, out)
+		}
+		if out := PlainText(s); utf8.ValidString(s) && !utf8.ValidString(out) {
+			t.Fatalf("PlainText(%q) = %q: invalid UTF-8", s, out)
 		}
 	})
 }
@@ -182,6 +189,52 @@ func TestIsPyWordASCII(t *testing.T) {
 	for r := rune(0); r < 0x80; r++ {
 		if want := r == '_' || unicode.IsLetter(r) || unicode.IsNumber(r); isPyWord(r) != want {
 			t.Errorf("isPyWord(%q) = %v", r, !want)
+		}
+	}
+}
+
+// TestStripCodeGolden compares StripCode with mwparserfromhell 0.6's strip_code() on the
+// cases of testdata/strip_cases.txt (testdata/strip.golden, made by gen_strip.py): bold
+// and italic runs across lines and out of templates, collapsed node contents, external
+// link titles, table captions and cells.
+func TestStripCodeGolden(t *testing.T) {
+	b, err := os.ReadFile("testdata/strip.golden")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var golden []struct{ In, Want string }
+	if err := json.Unmarshal(b, &golden); err != nil {
+		t.Fatal(err)
+	}
+	cases, err := os.ReadFile("testdata/strip_cases.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(strings.Split(string(cases), "\n=====CASE=====\n")); n != len(golden) {
+		t.Fatalf("%d cases, %d golden: run gen_strip.py", n, len(golden))
+	}
+	for _, g := range golden {
+		if got := StripCode(g.In); got != g.Want {
+			t.Errorf("StripCode(%q)\n got %q\nwant %q", g.In, got, g.Want)
+		}
+	}
+}
+
+// TestPlainText checks where PlainText differs from StripCode: a bold or italic run
+// does not leave the template, table, tag or heading it opens in.
+func TestPlainText(t *testing.T) {
+	for _, tt := range []struct{ in, strip, plain string }{
+		{"{{T|a=x ''y}}\n(p: ''", "{{T|a=x y}}\n(p: ", "(p: ''"},
+		{"{|\n| ''x'''y''' || z\n|}\nafter ''z'' end", "{|\n| xy || z\n|}\nafter z'' end", " ''xy  z\nafter z end"},
+		{"<div>a ''b</div> c '' d", "<div>a b</div> c  d", "a ''b c '' d"},
+		{"== Heading with ''open ==\nnext ''line'' x", "== Heading with open ==\nnext line'' x", " Heading with ''open \nnext line x"},
+		{"''A x\nb''", "A x\nb", "A x\nb"},
+	} {
+		if got := StripCode(tt.in); got != tt.strip {
+			t.Errorf("StripCode(%q) = %q, want %q", tt.in, got, tt.strip)
+		}
+		if got := PlainText(tt.in); got != tt.plain {
+			t.Errorf("PlainText(%q) = %q, want %q", tt.in, got, tt.plain)
 		}
 	}
 }

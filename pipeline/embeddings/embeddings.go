@@ -192,7 +192,7 @@ func BuildCorpus(ctx context.Context, l datasets.Layout, dumps []string, threads
 		doc = embed.Doc{Entity: e, Words: doc.Words[:0], Links: doc.Links[:0]}
 		last := 0
 		addText := func(s string) {
-			for _, w := range words(wikitext.Lower(wikitext.StripCode(s))) {
+			for _, w := range words(wikitext.Lower(wikitext.PlainText(s))) {
 				doc.Words = append(doc.Words, word(w))
 			}
 		}
