@@ -9,7 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/cosnicolaou/pbzip2"
+	"github.com/addlink/addlink/internal/bz2"
 	"github.com/klauspost/compress/gzip"
 )
 
@@ -71,12 +71,11 @@ func openDecompressed(ctx context.Context, path string, threads int) (io.Reader,
 		if threads < 1 {
 			threads = 1
 		}
-		// pbzip2 finds block boundaries (also across concatenated multistream
-		// streams) and decompresses blocks in parallel, checking block and stream CRCs.
-		cctx, cancel := context.WithCancel(ctx)
-		r := pbzip2.NewReader(cctx, bufio.NewReaderSize(cr, 1<<20),
-			pbzip2.DecompressionOptions(pbzip2.BZConcurrency(threads)))
-		return r, cr, kind, func() error { cancel(); return f.Close() }, nil
+		// Blocks (also across concatenated multistream streams) are finished in
+		// parallel and come out in order, block and stream CRCs checked; on damage,
+		// every good block in front of it comes out before the error.
+		r := bz2.NewReader(bufio.NewReaderSize(cr, 1<<20), threads)
+		return r, cr, kind, func() error { r.Close(); return f.Close() }, nil
 	case gzipc:
 		zr, err := gzip.NewReader(bufio.NewReaderSize(cr, 1<<20))
 		if err != nil {

@@ -1,19 +1,15 @@
 package dump
 
 import (
-	"bufio"
 	"bytes"
-	"compress/bzip2"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/addlink/addlink/internal/progress"
@@ -81,8 +77,6 @@ type Reader struct {
 	header     bool // header (before the first <page>) parsed
 	rooted     bool // the file opened a <mediawiki> element
 	compressed bool // the file has its own integrity trailer (bz2, gzip)
-	kind       compression
-	sequential bool // decoding bz2 sequentially after the parallel decoder failed
 	closedRoot bool
 	lastID     int64
 
@@ -139,7 +133,6 @@ func (r *Reader) openNext() error {
 	}
 	r.name, r.src, r.counted, r.closeFile = path, src, counted, closeFn
 	r.compressed = kind != plain
-	r.kind, r.sequential = kind, false
 	r.lastCount = 0
 	r.buf = r.buf[:0]
 	r.start, r.end, r.base = 0, 0, 0
@@ -219,17 +212,7 @@ func (r *Reader) fill() error {
 		if errors.Is(err, context.Canceled) && r.ctx.Err() != nil {
 			return r.ctx.Err()
 		}
-		if r.kind == bzip2c && !r.sequential {
-			// The parallel decoder may report a damaged or truncated file before it has
-			// delivered the good blocks in front of the damage. Decode the rest again in
-			// order, so that every complete page comes out before the error, always the
-			// same way.
-			if serr := r.decodeSequentially(); serr != nil {
-				return r.fail(r.base+int64(r.end), serr)
-			}
-			return r.fill()
-		}
-		if errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "failed to find trailer") {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return r.fail(r.base+int64(r.end), fmt.Errorf("%w: compressed stream ends early: %v", ErrTruncated, err))
 		}
 		return r.fail(r.base+int64(r.end), fmt.Errorf("decompressing: %w", err))
@@ -668,38 +651,4 @@ func lastRevision(raw []byte) int {
 			off += j
 		}
 	}
-}
-
-// decodeSequentially replaces the parallel bz2 decoder of the current file by Go's
-// sequential one, positioned after the XML bytes already read.
-func (r *Reader) decodeSequentially() error {
-	f, err := os.Open(r.name)
-	if err != nil {
-		return err
-	}
-	src := bzip2.NewReader(bufio.NewReaderSize(f, 1<<20))
-	if _, err := io.CopyN(io.Discard, src, r.base+int64(r.end)); err != nil {
-		f.Close()
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return fmt.Errorf("%w: compressed stream ends early", ErrTruncated)
-		}
-		return fmt.Errorf("decompressing: %w", err)
-	}
-	if r.closeFile != nil {
-		r.closeFile()
-	}
-	r.src, r.closeFile, r.sequential = sequentialErrors{src}, f.Close, true
-	return nil
-}
-
-// sequentialErrors maps the sequential decoder's end-of-data inside a stream to
-// io.ErrUnexpectedEOF.
-type sequentialErrors struct{ r io.Reader }
-
-func (s sequentialErrors) Read(p []byte) (int, error) {
-	n, err := s.r.Read(p)
-	if err != nil && err != io.EOF && strings.Contains(err.Error(), "unexpected EOF") {
-		err = io.ErrUnexpectedEOF
-	}
-	return n, err
 }
