@@ -312,10 +312,48 @@ func appendWordTokens(tokens []string, w string, o TokenOptions) []string {
 		}
 		return appendUnspaced(tokens, w)
 	}
+	if out, ok := appendBracketed(tokens, w); ok {
+		return out
+	}
 	for _, t := range treebank(w, o) {
 		tokens = appendUnspaced(tokens, t)
 	}
 	return tokens
+}
+
+// appendBracketed is the Treebank rules' result, without the regular expressions, for
+// the commonest words with punctuation: a plain word after opening brackets "([{" and
+// before closing brackets ")]}" and one of ",;:!?." (each its own token). It reports
+// false for any other shape.
+func appendBracketed(tokens []string, w string) ([]string, bool) {
+	i := 0
+	for i < len(w) && (w[i] == '(' || w[i] == '[' || w[i] == '{') {
+		i++
+	}
+	j := len(w)
+	if j > i && strings.IndexByte(",;:!?.", w[j-1]) >= 0 {
+		j--
+	}
+	k := j
+	for k > i && (w[k-1] == ')' || w[k-1] == ']' || w[k-1] == '}') {
+		k--
+	}
+	core := w[i:k]
+	if core == "" || !plainWord(core) {
+		return tokens, false
+	}
+	for p := 0; p < i; p++ {
+		tokens = append(tokens, w[p:p+1])
+	}
+	if a, b, ok := contraction(core); ok {
+		tokens = append(tokens, a, b)
+	} else {
+		tokens = appendUnspaced(tokens, core)
+	}
+	for p := k; p < len(w); p++ {
+		tokens = append(tokens, w[p:p+1])
+	}
+	return tokens, true
 }
 
 // plainWord reports whether no Treebank rule can apply to w: letters, digits and

@@ -144,3 +144,36 @@ func TestMentionsLowerAgrees(t *testing.T) {
 		}
 	}
 }
+
+// TestBracketedMatchesTreebank checks the fast path for bracketed and punctuated words
+// against the Treebank rules on generated words (ASCII, Cyrillic, CJK, contractions).
+func TestBracketedMatchesTreebank(t *testing.T) {
+	cores := []string{"word", "Київ", "東京", "cannot", "GONNA", "a1", "x", "élan"}
+	leads := []string{"", "(", "[", "{", "((", "([", "'", "\"", "«"}
+	trails := []string{"", ")", "]", "}", ",", ";", ":", "!", "?", ".", "),", ").", "]:", "))", "?!", ".)", "'", "'s", "...", ",,"}
+	n := 0
+	for _, c := range cores {
+		for _, l := range leads {
+			for _, tr := range trails {
+				w := l + c + tr
+				for _, o := range []TokenOptions{{}, {Backquotes: true}} {
+					var want []string
+					for _, tok := range treebank(w, o) {
+						want = appendUnspaced(want, tok)
+					}
+					got, ok := appendBracketed(nil, w)
+					if !ok {
+						continue
+					}
+					n++
+					if !reflect.DeepEqual(got, want) {
+						t.Errorf("%q: fast path %q, Treebank rules %q", w, got, want)
+					}
+				}
+			}
+		}
+	}
+	if n < 500 {
+		t.Fatalf("only %d words took the fast path", n)
+	}
+}
