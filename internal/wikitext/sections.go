@@ -178,3 +178,29 @@ func heading(s string, i int) (int, string, bool) {
 	// The heading ends at its last "="; what follows on the line is text.
 	return i + len(line), title, true
 }
+
+// quotes handles a run of two or more apostrophes (bold/italic) at s[i] for Sections,
+// line by line (StripCode follows mwparserfromhell's runs across lines): it closes
+// a run opened earlier on the line, or opens one when another run follows on the line;
+// otherwise the apostrophes stay as text. It returns the position after the run (0 to
+// keep it) and whether it opened.
+func quotes(s string, i, open int) (int, bool) {
+	n := 0
+	for i+n < len(s) && s[i+n] == '\'' {
+		n++
+	}
+	if n < 2 {
+		return 0, false
+	}
+	if open > 0 {
+		return i + n, false
+	}
+	line := s[i+n:]
+	if eol := strings.IndexByte(line, '\n'); eol >= 0 {
+		line = line[:eol]
+	}
+	if strings.Contains(line, "''") {
+		return i + n, true
+	}
+	return 0, false
+}

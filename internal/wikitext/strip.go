@@ -808,30 +808,6 @@ func entity(b *strings.Builder, s string, i int) int {
 	return i + len(ent)
 }
 
-// quotes handles a run of two or more apostrophes (bold/italic) at s[i]: it closes
-// a run opened earlier on the line, or opens one when another run follows on the line;
-// otherwise the apostrophes stay as text. It returns the position after the run (0 to
-// keep it) and whether it opened.
-func quotes(s string, i, open int) (int, bool) {
-	n := 0
-	for i+n < len(s) && s[i+n] == '\'' {
-		n++
-	}
-	if n < 2 {
-		return 0, false
-	}
-	if open > 0 {
-		return i + n, false
-	}
-	line := s[i+n:]
-	if eol := strings.IndexByte(line, '\n'); eol >= 0 {
-		line = line[:eol]
-	}
-	if strings.Contains(line, "''") {
-		return i + n, true
-	}
-	return 0, false
-}
 
 // table handles a wiki table starting at s[i] ("{|" at a line start): cell contents
 // are kept, table, row and cell markup and attributes are dropped, and so are the line
