@@ -808,7 +808,6 @@ func entity(b *strings.Builder, s string, i int) int {
 	return i + len(ent)
 }
 
-
 // table handles a wiki table starting at s[i] ("{|" at a line start): cell contents
 // are kept, table, row and cell markup and attributes are dropped, and so are the line
 // breaks between cells (those inside a cell's content stay: a cell runs until the next
