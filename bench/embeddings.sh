@@ -7,7 +7,8 @@
 # and 2 worker threads; ours trains with 2 threads (2 shards) and, for the comparison,
 # word-word pairs in all 5 epochs. Throughput is the corpus file's tokens times epochs
 # per second of training alone; AUC is the link-pair ROC AUC of the entity vectors on
-# the same pairs. A last line gives our default settings (sequential, 2 word epochs).
+# the same pairs; both are trained RUNS times (default 3) and the table gives medians and
+# their ratio. A last column gives our default settings (sequential, 2 word epochs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${BENCH_DIR:-bench/out}
@@ -15,17 +16,30 @@ fixtures=${FIXTURES:-../shared/fixtures}
 mkdir -p "$out"
 go build -trimpath -o bin/addlink ./cmd/addlink
 /usr/bin/python3 -c 'import gensim' 2>/dev/null || { echo "bench: Debian's python3-gensim is needed" >&2; exit 1; }
-printf '%-13s %10s %14s %8s %14s %8s %14s %8s\n' wiki tokens "gensim tok/s" AUC "ours tok/s" AUC "default tok/s" AUC
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+printf '%-13s %10s %14s %8s %14s %8s %7s %14s %8s\n' wiki tokens "gensim tok/s" AUC "ours tok/s" AUC ratio "default tok/s" AUC
 for spec in elwikivoyage:dumps/elwikivoyage/elwikivoyage-pages-articles.xml.bz2 viwiki:dumps/viwiki/viwiki-20230501-pages-articles-head.xml.bz2; do
   wiki=${spec%%:*}; dump="$fixtures/${spec#*:}"
   data="$out/embeddings-$wiki"
   rm -rf "$data"
   a() { bin/addlink -q --threads 2 --data-dir "$data" "$@"; }
   a dictionaries --wiki "$wiki" --dump "$dump"
-  a embeddings --wiki "$wiki" --dump "$dump" --shards 2 --word-epochs 5 --write-corpus "$data/corpus.txt"
-  ours_s=$(/usr/bin/python3 -c "import json; print(json.load(open('$data/$wiki/embeddings.summary.json'))['train_seconds'])")
-  a cat --format jsonl "$data/$wiki/$wiki.w2vfiltered.parquet" > "$data/ours.jsonl"
-  res=$(/usr/bin/python3 bench/gensim_baseline.py "$data/corpus.txt" "$data/ours.jsonl" 2 50 5 5 5)
+  # RUNS times each (default 3), one after the other: single runs of either vary by up
+  # to 2x on a shared machine, so the table gives medians.
+  ours_s=() gens=()
+  for _ in $(seq "${RUNS:-3}"); do
+    a embeddings --wiki "$wiki" --dump "$dump" --shards 2 --word-epochs 5 --write-corpus "$data/corpus.txt"
+    ours_s+=("$(/usr/bin/python3 -c "import json; print(json.load(open('$data/$wiki/embeddings.summary.json'))['train_seconds'])")")
+    a cat --format jsonl "$data/$wiki/$wiki.w2vfiltered.parquet" > "$data/ours.jsonl"
+    gens+=("$(/usr/bin/python3 bench/gensim_baseline.py "$data/corpus.txt" "$data/ours.jsonl" 2 50 5 5 5)")
+  done
+  ours_s=$(median "${ours_s[@]}")
+  res=$(/usr/bin/python3 -c '
+import json, statistics, sys
+rs = [json.loads(a) for a in sys.argv[1:]]
+r = rs[0]
+r["gensim_tokens_per_second"] = statistics.median(x["gensim_tokens_per_second"] for x in rs)
+print(json.dumps(r))' "${gens[@]}")
   a embeddings --wiki "$wiki" --dump "$dump"
   def_s=$(/usr/bin/python3 -c "import json; print(json.load(open('$data/$wiki/embeddings.summary.json'))['train_seconds'])")
   a cat --format jsonl "$data/$wiki/$wiki.w2vfiltered.parquet" > "$data/default.jsonl"
@@ -35,8 +49,8 @@ import json, sys
 wiki, ours_s, def_s = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
 r, d = json.loads(sys.argv[4]), json.loads(sys.argv[5])
 t = r["tokens"] * 5
-print("%-13s %10d %14.0f %8.3f %14.0f %8.3f %14.0f %8.3f" % (wiki, r["tokens"], r["gensim_tokens_per_second"], r["gensim_auc"],
-      t / ours_s, r["ours_auc"], t / def_s, d["ours_auc"]))
+print("%-13s %10d %14.0f %8.3f %14.0f %8.3f %7.2f %14.0f %8.3f" % (wiki, r["tokens"], r["gensim_tokens_per_second"], r["gensim_auc"],
+      t / ours_s, r["ours_auc"], t / ours_s / r["gensim_tokens_per_second"], t / def_s, d["ours_auc"]))
 PY
 done
 
