@@ -284,33 +284,43 @@ func (st *stripper) template(i, depth int) int {
 
 func (st *stripper) scanTemplate(i, depth int) int {
 	s := st.s
-	var discard strings.Builder
 	for p := i + 2; p < len(s); {
-		st.budget--
-		switch c := s[p]; {
-		case c == '}' && strings.HasPrefix(s[p:], "}}"):
+		if strings.HasPrefix(s[p:], "}}") {
 			return p + 2
-		case c == '{' && strings.HasPrefix(s[p:], "{{"):
-			if n := st.template(p, depth+1); n > 0 {
-				p = n
-			} else {
-				p += 2
-			}
-		case c == '<' && strings.HasPrefix(s[p:], "<!--"):
-			k := strings.Index(s[p+4:], "-->")
-			if k < 0 {
-				return 0
-			}
-			p += 4 + k + 3
-		case !st.m.contained && c == '\'' && p+1 < len(s) && s[p+1] == '\'':
-			discard.Reset()
-			end, _, _ := st.style(&discard, p, depth+1, 0)
-			p = end
-		default:
-			p++
 		}
+		next, _, ok := st.ahead(p, depth, !st.m.contained)
+		if !ok {
+			return 0
+		}
+		p = next
 	}
 	return 0
+}
+
+// ahead moves past what starts at s[p] when looking ahead through a node's contents: a
+// template, a comment, a bold or italic run (to where it closes, when runs is set;
+// style reports that), or one byte. ok is false for a comment that never closes.
+func (st *stripper) ahead(p, depth int, runs bool) (next int, style, ok bool) {
+	s := st.s
+	st.budget--
+	switch c := s[p]; {
+	case c == '{' && strings.HasPrefix(s[p:], "{{"):
+		if n := st.template(p, depth+1); n > 0 {
+			return n, false, true
+		}
+		return p + 2, false, true
+	case c == '<' && strings.HasPrefix(s[p:], "<!--"):
+		k := strings.Index(s[p+4:], "-->")
+		if k < 0 {
+			return p, false, false
+		}
+		return p + 4 + k + 3, false, true
+	case runs && c == '\'' && p+1 < len(s) && s[p+1] == '\'':
+		st.scratch.Reset()
+		end, _, _ := st.style(&st.scratch, p, depth+1, 0)
+		return end, true, true
+	}
+	return p + 1, false, true
 }
 
 // tableEscaped reports whether the table at s[i] is no table for mwparserfromhell
@@ -344,36 +354,18 @@ func (st *stripper) escapes(from, to, depth int) bool {
 }
 
 func (st *stripper) scanEscapes(from, to, depth int) bool {
-	s := st.s
-	if !strings.Contains(s[from:to], "''") {
+	if !strings.Contains(st.s[from:to], "''") {
 		return false
 	}
-	var discard strings.Builder
 	for p := from; p < to; {
-		st.budget--
-		switch c := s[p]; {
-		case c == '{' && strings.HasPrefix(s[p:], "{{"):
-			if n := st.template(p, depth+1); n > 0 {
-				p = n
-			} else {
-				p += 2
-			}
-		case c == '<' && strings.HasPrefix(s[p:], "<!--"):
-			k := strings.Index(s[p+4:], "-->")
-			if k < 0 {
-				return false
-			}
-			p += 4 + k + 3
-		case c == '\'' && p+1 < len(s) && s[p+1] == '\'':
-			discard.Reset()
-			n, _, _ := st.style(&discard, p, depth+1, 0)
-			if n > to {
-				return true
-			}
-			p = n
-		default:
-			p++
+		next, style, ok := st.ahead(p, depth, true)
+		if !ok {
+			return false
 		}
+		if style && next > to {
+			return true
+		}
+		p = next
 	}
 	return false
 }
