@@ -18,25 +18,22 @@ type Candidate struct {
 type Mention struct {
 	Candidates []Candidate
 	Kurtosis   float64
-	index      map[string]int // title -> position in Candidates, built lazily for large lists
+	index      map[string]int // title -> position in Candidates, for long lists (NewDict)
 }
 
+// indexFrom is the length from which NewDict indexes a mention's candidates by title.
+const indexFrom = 9
+
 // Freq returns the number of links from the mention to title, and whether it is a
-// candidate.
+// candidate. It only reads the mention: stages call it from several goroutines.
 func (m *Mention) Freq(title string) (int64, bool) {
-	if len(m.Candidates) <= 8 {
+	if m.index == nil {
 		for _, c := range m.Candidates {
 			if c.Title == title {
 				return c.Count, true
 			}
 		}
 		return 0, false
-	}
-	if m.index == nil {
-		m.index = make(map[string]int, len(m.Candidates))
-		for i, c := range m.Candidates {
-			m.index[c.Title] = i
-		}
 	}
 	i, ok := m.index[title]
 	if !ok {
@@ -86,6 +83,12 @@ func NewDict(anchors []datasets.Anchor, pageids []datasets.PageID, redirects []d
 			counts = append(counts, c.Count)
 		}
 		m.Kurtosis = Kurtosis(counts)
+		if len(m.Candidates) >= indexFrom {
+			m.index = make(map[string]int, len(m.Candidates))
+			for i, c := range m.Candidates {
+				m.index[c.Title] = i
+			}
+		}
 	}
 	for _, p := range pageids {
 		d.PageIDs[p.Title] = p.PageID
