@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The project's test command (README, .ci/run): formatting, vet, the test suite, and a
-# short run of every fuzz target. FUZZTIME (default 4s) sets how long each target fuzzes.
+# The project's test command (README, .ci/run): formatting, vet, the test suite, the race
+# detector on the concurrent packages, and a short run of every fuzz target. FUZZTIME (default 4s) sets how long each target fuzzes.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -12,6 +12,9 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 go test -count=1 -timeout 30m ./...
+# The data race detector on the packages whose goroutines share structures (the
+# dictionary the features workers read, the bzip2 workers, the dump reader).
+go test -count=1 -race -timeout 30m ./internal/linker ./internal/bz2 ./internal/dump ./pipeline/features
 
 fuzztime=${FUZZTIME:-4s}
 if [ "$fuzztime" != "0" ]; then
