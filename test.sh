@@ -22,7 +22,10 @@ if [ "$fuzztime" != "0" ]; then
     pkg=./$(dirname "${f#./}")
     grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | sed 's/^func //' | while read -r name; do
       echo "fuzz $pkg $name ($fuzztime)"
-      go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "$pkg" >/dev/null
+      if ! out=$(go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "$pkg" 2>&1); then
+        echo "$out" >&2 # the failing input and the test's message
+        exit 1
+      fi
     done
   done
 fi
