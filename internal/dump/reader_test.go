@@ -442,3 +442,26 @@ func TestLastRevisionWins(t *testing.T) {
 		t.Fatalf("page %+v, %v: want the last revision", p, err)
 	}
 }
+
+// TestOpenCompressedCancel: a reader from OpenCompressed (used by the wdproperties stage)
+// stops at the next read once its context is cancelled, for bzip2, gzip and plain files.
+func TestOpenCompressedCancel(t *testing.T) {
+	for _, rel := range []string{
+		"dumps/ukwiki/ukwiki-20230501-pages-articles-head.xml.bz2",
+		"dumps/edge/stub-articles-sample.xml.gz",
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		rc, err := OpenCompressed(ctx, testfixtures.Path(t, rel), 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := rc.Read(make([]byte, 100)); err != nil {
+			t.Fatalf("%s: %v", rel, err)
+		}
+		cancel()
+		if _, err := rc.Read(make([]byte, 100)); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: read after cancel: %v, want context.Canceled", rel, err)
+		}
+		rc.Close()
+	}
+}
