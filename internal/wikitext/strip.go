@@ -597,7 +597,7 @@ func (m stripMode) tagOrCommentEsc(b *strings.Builder, s string, i, depth int, e
 		if esc != nil && esc(end+1, end+1+len(body), depth) {
 			return 0
 		}
-		m.stripCell(b, body, depth)
+		m.stripNode(b, body, depth)
 	}
 	return after
 }
@@ -776,7 +776,7 @@ func (m stripMode) externalLink(b *strings.Builder, s string, i, depth int) int 
 	if strings.HasPrefix(title, " ") {
 		title = title[1:]
 	}
-	m.stripCell(b, title, depth)
+	m.stripNode(b, title, depth)
 	return i + 1 + end + 1
 }
 
@@ -818,7 +818,7 @@ func (m stripMode) table(b *strings.Builder, s string, i, depth int) int {
 	open := false
 	flush := func() {
 		if open {
-			m.stripCell(b, cellContent(cell.String()), depth)
+			m.stripNode(b, cellContent(cell.String()), depth)
 			cell.Reset()
 			open = false
 		}
@@ -877,7 +877,7 @@ func (m stripMode) table(b *strings.Builder, s string, i, depth int) int {
 			flush()
 			cells := splitCells(t[1:], t[0] == '!')
 			for _, c := range cells[:len(cells)-1] {
-				m.stripCell(b, cellContent(c), depth)
+				m.stripNode(b, cellContent(c), depth)
 			}
 			cell.WriteString(cells[len(cells)-1])
 			open = true
@@ -896,12 +896,12 @@ func (m stripMode) table(b *strings.Builder, s string, i, depth int) int {
 	return end
 }
 
-// stripCell writes the plain text of a node's contents (a table cell, a tag's body, a
-// link's title):
-// as for every node with contents, without line breaks at its ends.
-func (m stripMode) stripCell(b *strings.Builder, cell string, depth int) {
+// stripNode writes the plain text of a node's contents (a table cell, a tag's body, an
+// external link's title) as for every node with contents: without line breaks at its
+// ends.
+func (m stripMode) stripNode(b *strings.Builder, contents string, depth int) {
 	var c strings.Builder
-	m.stripInto(&c, cell, depth+1)
+	m.stripInto(&c, contents, depth+1)
 	b.WriteString(collapse(c.String()))
 }
 
