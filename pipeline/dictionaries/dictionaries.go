@@ -11,7 +11,6 @@ package dictionaries
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -533,35 +532,7 @@ func noEOF(err error) error {
 // countAsText counts, for every anchor in index, its occurrences as an n-gram
 // (n = 10..1) of the articles' text chunks.
 func countAsText(ctx context.Context, one *passOneResult, index map[string]int, p progress.Reporter) ([]int64, error) {
-	// The anchors as a trie over word ids: a text word is looked up once, and an n-gram
-	// grows one word at a time through integer-keyed children until no anchor can
-	// start with it. Anchors of more than maxNgram words are never counted.
-	wordID := map[string]uint32{} // words of the anchors, from 1
-	children := map[uint64]uint32{}
-	anchorAt := []int32{-1} // the anchor index of each trie node (-1: none); 0 is the root
-	for a, k := range index {
-		words := strings.Split(a, " ")
-		if len(words) > maxNgram {
-			continue
-		}
-		node := uint32(0)
-		for _, w := range words {
-			id, ok := wordID[w]
-			if !ok {
-				id = uint32(len(wordID) + 1)
-				wordID[w] = id
-			}
-			key := uint64(node)<<32 | uint64(id)
-			child, ok := children[key]
-			if !ok {
-				child = uint32(len(anchorAt))
-				anchorAt = append(anchorAt, -1)
-				children[key] = child
-			}
-			node = child
-		}
-		anchorAt[node] = int32(k)
-	}
+	trie := newAnchorTrie(index)
 	counts := make([][]int64, len(one.parts))
 	g, _ := errgroup.WithContext(ctx)
 	for i, pattern := range one.parts {
@@ -573,7 +544,6 @@ func countAsText(ctx context.Context, one *passOneResult, index map[string]int, 
 			defer f.Close()
 			br := bufio.NewReaderSize(s2.NewReader(f), 1<<16)
 			c := make([]int64, len(index))
-			var words [][]byte
 			var ids []uint32
 			for lines := 0; ; lines++ {
 				line, err := br.ReadSlice('\n')
@@ -603,27 +573,7 @@ func countAsText(ctx context.Context, one *passOneResult, index map[string]int, 
 				if lines%4096 == 0 && ctx.Err() != nil {
 					return ctx.Err()
 				}
-				words = splitSpace(line, words[:0])
-				ids = ids[:0]
-				for _, w := range words {
-					ids = append(ids, wordID[string(w)]) // 0: in no anchor
-				}
-				for s := range ids {
-					node := uint32(0)
-					for _, id := range ids[s:min(s+maxNgram, len(ids))] {
-						if id == 0 {
-							break
-						}
-						child, ok := children[uint64(node)<<32|uint64(id)]
-						if !ok {
-							break
-						}
-						node = child
-						if a := anchorAt[node]; a >= 0 {
-							c[a]++
-						}
-					}
-				}
+				ids = trie.countLine(line, c, ids)
 			}
 			counts[i] = c
 			return nil
@@ -646,21 +596,6 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
-}
-
-// splitSpace splits s at spaces, dropping empty words (the words alias s).
-func splitSpace(s []byte, out [][]byte) [][]byte {
-	for len(s) > 0 {
-		i := bytes.IndexByte(s, ' ')
-		if i < 0 {
-			return append(out, s)
-		}
-		if i > 0 {
-			out = append(out, s[:i])
-		}
-		s = s[i+1:]
-	}
-	return out
 }
 
 // finish computes link probabilities and the final dictionary.

@@ -10,9 +10,11 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/testfixtures"
+	"github.com/addlink/addlink/internal/wikitext"
 )
 
 // referenceWikis are the fixture dumps with reference outputs of the Python pipeline.
@@ -211,17 +213,106 @@ func BenchmarkTextForAnchors(b *testing.B) {
 	}
 }
 
+// chunksByRunes is AppendChunks written plainly, rune by rune: the specification its
+// fast path is checked against.
+func chunksByRunes(text string) []byte {
+	var dst []byte
+	inWord, wordsInChunk := false, 0
+	for _, r := range text {
+		switch {
+		case isChunkSep(r):
+			if wordsInChunk > 0 {
+				dst = append(dst, '\n')
+			}
+			inWord, wordsInChunk = false, 0
+		case wikitext.IsPySpace(r):
+			inWord = false
+		default:
+			if !inWord {
+				if wordsInChunk > 0 {
+					dst = append(dst, ' ')
+				}
+				inWord = true
+				wordsInChunk++
+			}
+			dst = utf8.AppendRune(dst, r)
+		}
+	}
+	if wordsInChunk > 0 {
+		dst = append(dst, '\n')
+	}
+	return dst
+}
+
+var chunkCases = []string{"", "a b. c,d", "  x\t y \u00a0z\n\n(w) \"q\"", "ελλάδα: ένα!δύο", "a\u2003b", "\ufffd x", "ab\xffcd e\xc3", "x\x1cy\x85z", "tail "}
+
 func TestAppendChunksMatchesChunks(t *testing.T) {
-	for _, s := range []string{"", "a b. c,d", "  x\t y \u00a0z\n\n(w) \"q\"", "ελλάδα: ένα!δύο", "a\u2003b", "\ufffd x"} {
+	for _, s := range chunkCases {
 		var want []byte
-		Chunks(s, func(w []string) {
-			want = append(want, strings.Join(w, " ")...)
-			want = append(want, '\n')
-		})
+		if utf8.ValidString(s) {
+			Chunks(s, func(w []string) {
+				want = append(want, strings.Join(w, " ")...)
+				want = append(want, '\n')
+			})
+			if got := chunksByRunes(s); !bytes.Equal(got, want) {
+				t.Errorf("chunksByRunes(%q) = %q, want %q", s, got, want)
+			}
+		} else {
+			want = chunksByRunes(s)
+		}
 		if got := AppendChunks(nil, s); !bytes.Equal(got, want) {
 			t.Errorf("AppendChunks(%q) = %q, want %q", s, got, want)
 		}
 	}
+}
+
+func FuzzAppendChunks(f *testing.F) {
+	for _, s := range chunkCases {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := AppendChunks(nil, s), chunksByRunes(s); !bytes.Equal(got, want) {
+			t.Errorf("AppendChunks(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
+
+// BenchmarkAppendChunks splits the lower-cased plain text of the wikitext fixtures, with
+// AppendChunks and with the rune-by-rune specification.
+func BenchmarkAppendChunks(b *testing.B) {
+	files, _ := filepath.Glob(filepath.Join(testfixtures.Dir(b), "wikitext", "*.txt"))
+	var texts []string
+	var size int64
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		texts = append(texts, TextForAnchors(string(data)))
+		size += int64(len(texts[len(texts)-1]))
+	}
+	if size == 0 {
+		b.Fatal("no wikitext fixtures")
+	}
+	b.Run("AppendChunks", func(b *testing.B) {
+		b.SetBytes(size)
+		b.ReportAllocs()
+		var dst []byte
+		for b.Loop() {
+			for _, s := range texts {
+				dst = AppendChunks(dst[:0], s)
+			}
+		}
+	})
+	b.Run("byRunes", func(b *testing.B) { // the baseline
+		b.SetBytes(size)
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, s := range texts {
+				chunksByRunes(s)
+			}
+		}
+	})
 }
 
 // TestTurkicLowerCase: on azwiki, anchors are lower-cased with the Turkic rules

@@ -102,18 +102,52 @@ func Chunks(text string, fn func(words []string)) {
 	}
 }
 
+// Byte classes of ASCII for AppendChunks.
+const (
+	classWord = iota
+	classSep
+	classSpace
+)
+
+var asciiClass = func() (t [utf8.RuneSelf]uint8) {
+	for c := range t {
+		switch {
+		case isChunkSep(rune(c)):
+			t[c] = classSep
+		case wikitext.IsPySpace(rune(c)):
+			t[c] = classSpace
+		}
+	}
+	return t
+}()
+
 // AppendChunks appends text's chunks to dst, one per line with its words separated by
-// single spaces: the same words as Chunks, without intermediate strings.
+// single spaces: the same words as Chunks, without intermediate strings. Runs of ASCII
+// word bytes are copied at once; other characters are classified one by one.
 func AppendChunks(dst []byte, text string) []byte {
 	inWord, wordsInChunk := false, 0
-	for _, r := range text {
-		switch {
-		case isChunkSep(r):
+	for i := 0; i < len(text); {
+		c := text[i]
+		class, size := classWord, 1
+		if c < utf8.RuneSelf {
+			class = int(asciiClass[c])
+		} else {
+			var r rune
+			r, size = utf8.DecodeRuneInString(text[i:])
+			switch {
+			case isChunkSep(r):
+				class = classSep
+			case wikitext.IsPySpace(r):
+				class = classSpace
+			}
+		}
+		switch class {
+		case classSep:
 			if wordsInChunk > 0 {
 				dst = append(dst, '\n')
 			}
 			inWord, wordsInChunk = false, 0
-		case wikitext.IsPySpace(r):
+		case classSpace:
 			inWord = false
 		default:
 			if !inWord {
@@ -123,8 +157,20 @@ func AppendChunks(dst []byte, text string) []byte {
 				inWord = true
 				wordsInChunk++
 			}
-			dst = utf8.AppendRune(dst, r)
+			if c < utf8.RuneSelf {
+				j := i + 1
+				for j < len(text) && text[j] < utf8.RuneSelf && asciiClass[text[j]] == classWord {
+					j++
+				}
+				dst = append(dst, text[i:j]...)
+				size = j - i
+			} else if size == 1 { // invalid UTF-8, as a range loop reads it
+				dst = utf8.AppendRune(dst, utf8.RuneError)
+			} else {
+				dst = append(dst, text[i:i+size]...)
+			}
 		}
+		i += size
 	}
 	if wordsInChunk > 0 {
 		dst = append(dst, '\n')

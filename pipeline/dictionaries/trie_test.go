@@ -1,0 +1,56 @@
+package dictionaries
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// naiveAsText counts the anchors as n-grams of the line the plain way.
+func naiveAsText(line string, index map[string]int, counts []int64) {
+	words := strings.Fields(line)
+	for s := range words {
+		for n := 1; n <= maxNgram && s+n <= len(words); n++ {
+			if k, ok := index[strings.Join(words[s:s+n], " ")]; ok {
+				counts[k]++
+			}
+		}
+	}
+}
+
+// TestAnchorTrieCounts compares the trie's counts with plain n-gram counting, on random
+// anchors and lines over a small vocabulary (so that anchors share prefixes, words
+// collide in the tables' probes and the edge table grows).
+func TestAnchorTrieCounts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	vocab := []string{"a", "b", "ab", "ba", "x", "ελλάδα", "東京", "a.b", "long-word-here", "z"}
+	phrase := func(n int) string {
+		w := make([]string, n)
+		for i := range w {
+			w[i] = vocab[rng.IntN(len(vocab))]
+		}
+		return strings.Join(w, " ")
+	}
+	for round := 0; round < 20; round++ {
+		index := map[string]int{}
+		for len(index) < 1+rng.IntN(300) {
+			a := phrase(1 + rng.IntN(12)) // some longer than maxNgram: never counted
+			if _, ok := index[a]; !ok {
+				index[a] = len(index)
+			}
+		}
+		trie := newAnchorTrie(index)
+		got, want := make([]int64, len(index)), make([]int64, len(index))
+		var ids []uint32
+		for i := 0; i < 50; i++ {
+			line := phrase(1 + rng.IntN(40))
+			ids = trie.countLine([]byte(line), got, ids)
+			naiveAsText(line, index, want)
+		}
+		for a, k := range index {
+			if got[k] != want[k] {
+				t.Fatalf("round %d: %q counted %d times, want %d", round, a, got[k], want[k])
+			}
+		}
+	}
+}
