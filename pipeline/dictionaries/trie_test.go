@@ -2,6 +2,7 @@ package dictionaries
 
 import (
 	"math/rand/v2"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -42,8 +43,22 @@ func TestAnchorTrieCounts(t *testing.T) {
 		trie := newAnchorTrie(index)
 		got, want := make([]int64, len(index)), make([]int64, len(index))
 		var ids []uint32
+		anchors := make([]string, 0, len(index))
+		for a := range index {
+			anchors = append(anchors, a)
+		}
+		sort.Strings(anchors) // the test does not depend on map order
 		for i := 0; i < 50; i++ {
-			line := phrase(1 + rng.IntN(40))
+			// Anchors and random words, so that long anchors occur too.
+			var parts []string
+			for len(parts) < 8 {
+				if rng.IntN(2) == 0 {
+					parts = append(parts, anchors[rng.IntN(len(anchors))])
+				} else {
+					parts = append(parts, phrase(1+rng.IntN(3)))
+				}
+			}
+			line := strings.Join(parts, " ")
 			ids = trie.countLine([]byte(line), got, ids)
 			naiveAsText(line, index, want)
 		}
