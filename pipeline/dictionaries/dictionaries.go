@@ -3,10 +3,10 @@
 // statistics, the page-id table and the redirect table, exactly as the reference's
 // Spark job (REFERENCE.md "Stage 1").
 //
-// The dump is decompressed once. Pass one extracts each article's links and the
-// lower-cased plain text the reference counts anchors in, and keeps both in
-// s2-compressed temporary files; once every redirect and article is known, pass two
-// resolves the links and counts the anchors as text.
+// The dump is decompressed once. Pass one counts each article's links by anchor and
+// target as written, and keeps the lower-cased plain text the reference counts anchors
+// in in s2-compressed temporary files; once every redirect and article is known, pass
+// two resolves the counted targets and counts the anchors as text.
 package dictionaries
 
 import (
@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -206,9 +207,34 @@ type passOneResult struct {
 	articles  map[string]int64  // title -> page id
 	redirects map[string]string // title -> target title
 	links     int64
-	parts     []string // per-worker temporary files (links and text)
+	counted   []*linkCounts // per worker
+	parts     []string      // per-worker temporary files (links and text)
 	stats     dump.Stats
 	threads   int
+}
+
+// linkCounts counts links by (anchor, target as written, normalised): the links, and
+// the articles they are in. The reference counts an (anchor, target) pair once per
+// article after resolving redirects; counting by the written target gives the same
+// counts when each anchor of an article has one written target, so the links of an
+// anchor written with several targets in one article go to the links file instead,
+// to be counted after resolution.
+type linkCounts struct {
+	index map[[2]string]int32
+	n     []struct{ links, articles int64 }
+}
+
+func (c *linkCounts) add(key [2]string, links int64) {
+	i, ok := c.index[key]
+	if !ok {
+		// The strings may share memory with the article's text: keep only themselves.
+		key = [2]string{strings.Clone(key[0]), strings.Clone(key[1])}
+		i = int32(len(c.n))
+		c.index[key] = i
+		c.n = append(c.n, struct{ links, articles int64 }{})
+	}
+	c.n[i].links += links
+	c.n[i].articles++
 }
 
 type article struct {
@@ -340,11 +366,14 @@ func passOne(ctx context.Context, o Options, tmp string, p progress.Reporter) (*
 	})
 	var links int64
 	var lmu sync.Mutex
+	res.counted = make([]*linkCounts, len(writers))
 	for i := range writers {
 		w := writers[i]
+		counted := &linkCounts{index: map[[2]string]int32{}}
+		res.counted[i] = counted
 		g.Go(func() error {
 			var n int64
-			var pairs [][2]string
+			var pairs, several [][2]string
 			var tb []byte
 			for a := range work {
 				pairs = pairs[:0]
@@ -361,8 +390,29 @@ func passOne(ctx context.Context, o Options, tmp string, p progress.Reporter) (*
 					return true
 				})
 				n += int64(len(pairs))
-				if err := w.writeLinks(pairs); err != nil {
-					return err
+				slices.SortFunc(pairs, func(a, b [2]string) int {
+					if c := strings.Compare(a[0], b[0]); c != 0 {
+						return c
+					}
+					return strings.Compare(a[1], b[1])
+				})
+				several = several[:0]
+				for i := 0; i < len(pairs); {
+					j := i + 1
+					for j < len(pairs) && pairs[j][0] == pairs[i][0] {
+						j++
+					}
+					if pairs[i][1] != pairs[j-1][1] { // sorted: several targets
+						several = append(several, pairs[i:j]...)
+					} else {
+						counted.add(pairs[i], int64(j-i))
+					}
+					i = j
+				}
+				if len(several) > 0 {
+					if err := w.writeLinks(several); err != nil {
+						return err
+					}
 				}
 				tb = AppendChunks(tb[:0], TextForAnchorsWith(a.text, lower))
 				tb = append(tb, 0) // end of the article
@@ -440,6 +490,24 @@ func resolveLinks(ctx context.Context, one *passOneResult, p progress.Reporter) 
 			defer f.Close()
 			br := bufio.NewReaderSize(s2.NewReader(f), 1<<16)
 			pt := partial{aslink: map[string]int64{}, pairs: map[[2]string]int64{}}
+			counted := one.counted[i]
+			for key, k := range counted.index {
+				n := counted.n[k]
+				link := key[1]
+				if to, ok := one.redirects[link]; ok {
+					link = to
+				}
+				if _, ok := one.articles[link]; !ok {
+					continue
+				}
+				pt.kept += n.links
+				if excludedAnchor(key[0]) {
+					continue
+				}
+				pt.aslink[key[0]] += n.links
+				pt.pairs[[2]string{key[0], link}] += n.articles
+			}
+			// The links of anchors with several targets in one article.
 			seen := map[[2]string]bool{}
 			for {
 				if err := ctx.Err(); err != nil {
@@ -488,6 +556,7 @@ func resolveLinks(ctx context.Context, one *passOneResult, p progress.Reporter) 
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	one.counted = nil
 	res := &linkResult{anchors: map[string]int64{}, pairs: map[[2]string]int64{}, anchorIndex: map[string]int{}}
 	for _, pt := range parts {
 		for a, n := range pt.aslink {

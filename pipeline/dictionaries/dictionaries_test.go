@@ -344,3 +344,41 @@ func TestTurkicLowerCase(t *testing.T) {
 		t.Errorf("anchors %v, want istanbul and ışıq linked 3 times each", got)
 	}
 }
+
+// TestOneAnchorSeveralTargets: the reference counts an (anchor, target) pair once per
+// article after resolving redirects, so two written targets of one anchor that resolve
+// to the same article count once, and two that do not count once each; every link
+// counts as a link. (Pass one counts links by written target and leaves such anchors
+// for after the resolution.)
+func TestOneAnchorSeveralTargets(t *testing.T) {
+	page := func(id int, title, text string) string {
+		return fmt.Sprintf("<page><title>%s</title><ns>0</ns><id>%d</id><revision><id>%d</id><text>%s</text></revision></page>\n", title, id, id, text)
+	}
+	redirect := func(id int, title, to string) string {
+		return fmt.Sprintf("<page><title>%s</title><ns>0</ns><id>%d</id><redirect title=\"%s\" /><revision><id>%d</id><text>#REDIRECT [[%s]]</text></revision></page>\n", title, id, to, id, to)
+	}
+	xml := "<mediawiki>\n" +
+		page(1, "Paris", "City.") +
+		page(2, "Paris Texas", "Town.") +
+		redirect(3, "Paname", "Paris") +
+		// One article: "paris" to Paris twice (once by the redirect), to Paris Texas once.
+		page(4, "A", "[[Paris]] [[Paname|Paris]] [[Paris Texas|Paris]] [[Paris]]") +
+		// Another: "paris" to Paris only, by the redirect.
+		page(5, "B", "[[Paname|Paris]] [[Paname|Paris]]") +
+		"</mediawiki>\n"
+	dump := filepath.Join(t.TempDir(), "xxwiki.xml")
+	if err := os.WriteFile(dump, []byte(xml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, threads := range []int{1, 2} {
+		l := runStage(t, "xxwiki", []string{dump}, threads)
+		got := strings.Join(catLines(t, l.AnchorsUnfiltered(), 3), "\n")
+		if want := "paris\tParis\t2\nparis\tParis Texas\t1"; got != want {
+			t.Errorf("threads %d: anchors\n%s\nwant\n%s", threads, got, want)
+		}
+		stats := strings.Join(catLines(t, l.AnchorStats(), 5), "\n")
+		if !strings.HasPrefix(stats, "paris\t6\t") {
+			t.Errorf("threads %d: stats\n%s\nwant paris linked 6 times", threads, stats)
+		}
+	}
+}
