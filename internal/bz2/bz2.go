@@ -66,7 +66,7 @@ type Reader struct {
 func NewReader(r io.Reader, threads int) *Reader {
 	threads = max(threads, 1)
 	z := &Reader{order: make(chan *block, threads+1), stop: make(chan struct{})}
-	work := make(chan *block, threads+1)
+	work := make(chan pair, threads+1)
 	z.wg.Add(1 + threads)
 	go func() {
 		defer z.wg.Done()
@@ -74,6 +74,7 @@ func NewReader(r io.Reader, threads int) *Reader {
 		defer close(z.order)
 		d := decoder{br: bitReader{r: r, buf: make([]byte, 1<<16)}, z: z}
 		d.run(work)
+		d.flush(work)
 	}()
 	for i := 0; i < threads; i++ {
 		go func() {
@@ -137,14 +138,27 @@ func (z *Reader) newBlock() *block {
 
 func (z *Reader) release(b *block) { z.pool.Put(b) }
 
-// worker finishes blocks.
-func worker(work <-chan *block) {
-	for b := range work {
-		if b.err == nil {
-			inverseBWT(b)
-			finish(b)
-		} else {
+// worker finishes blocks, two at a time: the inverse BWT of a block is a chain of
+// dependent reads, each a cache miss, and walking two chains side by side keeps two
+// misses in flight with the tables the two blocks need anyway (walking one block from
+// both ends would need a second table).
+func worker(work <-chan pair) {
+	for pr := range work {
+		a, b := pr[0], pr[1]
+		if a.err != nil { // an error comes alone
+			close(a.done)
+			continue
+		}
+		if b != nil && b.err != nil {
+			inverseBWT(a, nil)
+			finish(a)
 			close(b.done)
+			continue
+		}
+		inverseBWT(a, b)
+		finish(a)
+		if b != nil {
+			finish(b)
 		}
 	}
 }
@@ -162,16 +176,34 @@ func finish(b *block) {
 	close(b.done)
 }
 
-// inverseBWT writes the BWT-decoded bytes of b into b.bwt: a chain of dependent reads
-// through the table, one per byte. (Walking the block from both ends at once, two
-// chains, decoded twice as fast alone but slower inside the dictionaries stage: its
-// second table of 3.6 MB per block competes for the caches with the stage's own work.)
-func inverseBWT(b *block) {
-	links(b)
-	b.bwt = grow(b.bwt, b.n)
-	tt, out := b.tt[:b.n], b.bwt[:b.n]
-	p := tt[b.origPtr] >> 8
-	for k := range out {
+// inverseBWT writes the BWT-decoded bytes of a into a.bwt, and those of b (if not nil)
+// into b.bwt: for each a chain of dependent reads through its table, one per byte,
+// walked side by side.
+func inverseBWT(a, b *block) {
+	links(a)
+	a.bwt = grow(a.bwt, a.n)
+	tt, out := a.tt[:a.n], a.bwt[:a.n]
+	p := tt[a.origPtr] >> 8
+	k := 0
+	if b != nil {
+		links(b)
+		b.bwt = grow(b.bwt, b.n)
+		tt2, out2 := b.tt[:b.n], b.bwt[:b.n]
+		q := tt2[b.origPtr] >> 8
+		n := min(len(out), len(out2))
+		x, y := out[:n], out2[:n]
+		for ; k < len(x); k++ {
+			v, w := tt[p], tt2[q]
+			x[k], y[k] = byte(v), byte(w)
+			p, q = v>>8, w>>8
+		}
+		for j := n; j < len(out2); j++ {
+			w := tt2[q]
+			out2[j] = byte(w)
+			q = w >> 8
+		}
+	}
+	for ; k < len(out); k++ {
 		v := tt[p]
 		out[k] = byte(v)
 		p = v >> 8

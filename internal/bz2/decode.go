@@ -1,6 +1,7 @@
 package bz2
 
 import (
+	"encoding/binary"
 	"io"
 )
 
@@ -89,32 +90,66 @@ type decoder struct {
 	tables    [6]huffman
 	lens      [258]uint8
 	selectors []uint8
+	pending   *block // sent to the output, waiting for a second block to pair it with
 }
 
-// send passes b to the workers and to the output, in order; false when stopped.
-func (d *decoder) send(work chan<- *block, b *block) bool {
+// pair is two consecutive blocks for a worker; the second may be nil.
+type pair [2]*block
+
+// send passes b to the output, in order, and to the workers, paired with the block
+// before it or waiting for the next; false when stopped. At most one block is in the
+// output and not with the workers (the pending one, the newest), so the output never
+// waits for a block that waits for the output.
+func (d *decoder) send(work chan<- pair, b *block) bool {
 	select {
 	case d.z.order <- b:
 	case <-d.z.stop:
-		return false
-	}
-	select {
-	case work <- b:
-	case <-d.z.stop:
 		close(b.done)
+		d.flush(work)
 		return false
 	}
-	return true
+	if d.pending == nil && b.err == nil {
+		d.pending = b
+		return true
+	}
+	pr := pair{b}
+	if d.pending != nil {
+		pr = pair{d.pending, b}
+		d.pending = nil
+	}
+	return d.dispatch(work, pr)
+}
+
+// flush passes the pending block on alone.
+func (d *decoder) flush(work chan<- pair) {
+	if b := d.pending; b != nil {
+		d.pending = nil
+		d.dispatch(work, pair{b})
+	}
+}
+
+func (d *decoder) dispatch(work chan<- pair, pr pair) bool {
+	select {
+	case work <- pr:
+		return true
+	case <-d.z.stop:
+		for _, b := range pr {
+			if b != nil {
+				close(b.done)
+			}
+		}
+		return false
+	}
 }
 
 // fail sends an error in stream order.
-func (d *decoder) fail(work chan<- *block, err error) {
+func (d *decoder) fail(work chan<- pair, err error) {
 	b := d.z.newBlock()
 	b.err = err
 	d.send(work, b)
 }
 
-func (d *decoder) run(work chan<- *block) {
+func (d *decoder) run(work chan<- pair) {
 	for stream := 0; ; stream++ {
 		if stream > 0 && d.br.alignedEnd() {
 			return
@@ -303,7 +338,15 @@ func (d *decoder) block(b *block) error {
 			left = groupSize
 		}
 		left--
-		sym := h.decode(br)
+		// The next symbol, or -1 for a bit sequence that is no code.
+		sym := -1
+		if bits := br.peek20(); h.lookup[bits>>(maxCodeLen-lookupBits)] != 0 {
+			e := h.lookup[bits>>(maxCodeLen-lookupBits)]
+			br.nbit -= uint(e & 31)
+			sym = int(e >> 5)
+		} else {
+			sym = h.decodeLong(br, bits)
+		}
 		if sym < 0 {
 			if br.overrun() {
 				return io.ErrUnexpectedEOF
@@ -337,8 +380,14 @@ func (d *decoder) block(b *block) error {
 		}
 		idx := sym - 1
 		v := mtf[idx]
-		copy(mtf[1:idx+1], mtf[:idx])
-		mtf[0] = v
+		if idx < 8 { // most indices are small: shift the first eight bytes as a word
+			w := binary.LittleEndian.Uint64(mtf[:8])
+			m := uint64(1)<<(8*(idx+1)) - 1 // the bytes up to idx (all, for idx 7)
+			binary.LittleEndian.PutUint64(mtf[:8], (w<<8|uint64(v))&m|w&^m)
+		} else {
+			copy(mtf[1:idx+1], mtf[:idx])
+			mtf[0] = v
+		}
 		tt[n] = uint32(seqToByte[v])
 		n++
 	}
@@ -410,13 +459,9 @@ func (h *huffman) build(lens []uint8) error {
 	return nil
 }
 
-// decode returns the next symbol, or -1 for a bit sequence that is no code.
-func (h *huffman) decode(br *bitReader) int {
-	bits := br.peek20()
-	if e := h.lookup[bits>>(maxCodeLen-lookupBits)]; e != 0 {
-		br.nbit -= uint(e & 31)
-		return int(e >> 5)
-	}
+// decodeLong decodes a code longer than lookupBits from the next 20 bits, bits; -1 for
+// a bit sequence that is no code. (The decoding loop looks the shorter ones up itself.)
+func (h *huffman) decodeLong(br *bitReader, bits uint32) int {
 	for l := int(h.minLong); l <= int(h.maxLen); l++ {
 		c := bits >> (maxCodeLen - l)
 		if d := c - h.firstCode[l]; d < uint32(h.count[l]) {
