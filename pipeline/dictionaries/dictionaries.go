@@ -141,34 +141,41 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	}
 
 	anchors, stats := finish(links, astext)
-	pageids := make([]datasets.PageID, 0, len(one.articles))
-	for t, id := range one.articles {
-		pageids = append(pageids, datasets.PageID{Title: t, PageID: id})
-	}
-	sort.Slice(pageids, func(i, j int) bool { return pageids[i].Title < pageids[j].Title })
-	redirects := make([]datasets.Redirect, 0, len(one.redirects))
-	for f, t := range one.redirects {
-		redirects = append(redirects, datasets.Redirect{From: f, To: t})
-	}
-	sort.Slice(redirects, func(i, j int) bool { return redirects[i].From < redirects[j].From })
 
-	// Write everything to temporary names first, then rename: a failure leaves no
-	// mixture of old and new outputs.
-	// The dictionary before any Wikidata filter, and the dictionary in use (which the
-	// filter stage replaces by a filtered one).
-	if _, err := datasets.WriteParquet(layout.AnchorsUnfiltered(), anchors); err != nil {
-		return Summary{}, err
-	}
-	if _, err := datasets.WriteParquet(layout.Anchors(), anchors); err != nil {
-		return Summary{}, err
-	}
-	if _, err := datasets.WriteParquet(layout.AnchorStats(), stats); err != nil {
-		return Summary{}, err
-	}
-	if _, err := datasets.WriteParquet(layout.PageIDs(), pageids); err != nil {
-		return Summary{}, err
-	}
-	if _, err := datasets.WriteParquet(layout.Redirects(), redirects); err != nil {
+	// The datasets are written side by side, each to a temporary name renamed when
+	// complete. The dictionary before any Wikidata filter and the dictionary in use
+	// (which the filter stage replaces by a filtered one) start as the same file.
+	var wg errgroup.Group
+	wg.Go(func() error {
+		if _, err := datasets.WriteParquet(layout.Anchors(), anchors); err != nil {
+			return err
+		}
+		_, err := atomicfile.CopyFile(layout.AnchorsUnfiltered(), layout.Anchors())
+		return err
+	})
+	wg.Go(func() error {
+		_, err := datasets.WriteParquet(layout.AnchorStats(), stats)
+		return err
+	})
+	wg.Go(func() error {
+		pageids := make([]datasets.PageID, 0, len(one.articles))
+		for t, id := range one.articles {
+			pageids = append(pageids, datasets.PageID{Title: t, PageID: id})
+		}
+		slices.SortFunc(pageids, func(a, b datasets.PageID) int { return strings.Compare(a.Title, b.Title) })
+		_, err := datasets.WriteParquet(layout.PageIDs(), pageids)
+		return err
+	})
+	wg.Go(func() error {
+		redirects := make([]datasets.Redirect, 0, len(one.redirects))
+		for f, t := range one.redirects {
+			redirects = append(redirects, datasets.Redirect{From: f, To: t})
+		}
+		slices.SortFunc(redirects, func(a, b datasets.Redirect) int { return strings.Compare(a.From, b.From) })
+		_, err := datasets.WriteParquet(layout.Redirects(), redirects)
+		return err
+	})
+	if err := wg.Wait(); err != nil {
 		return Summary{}, err
 	}
 	kept := map[string]bool{}
@@ -557,8 +564,9 @@ func resolveLinks(ctx context.Context, one *passOneResult, p progress.Reporter) 
 		return nil, err
 	}
 	one.counted = nil
-	res := &linkResult{anchors: map[string]int64{}, pairs: map[[2]string]int64{}, anchorIndex: map[string]int{}}
-	for _, pt := range parts {
+	// The first part's maps become the totals; the others are added to them.
+	res := &linkResult{anchors: parts[0].aslink, pairs: parts[0].pairs, kept: parts[0].kept}
+	for _, pt := range parts[1:] {
 		for a, n := range pt.aslink {
 			res.anchors[a] += n
 		}
@@ -572,7 +580,8 @@ func resolveLinks(ctx context.Context, one *passOneResult, p progress.Reporter) 
 			res.order = append(res.order, a)
 		}
 	}
-	sort.Strings(res.order)
+	slices.Sort(res.order)
+	res.anchorIndex = make(map[string]int, len(res.order))
 	for i, a := range res.order {
 		res.anchorIndex[a] = i
 	}
