@@ -136,11 +136,20 @@ func PyFields(s string) []string { return strings.FieldsFunc(s, IsPySpace) }
 // does for those locales. The reference lower-cases with Python's rules everywhere,
 // which on azwiki turns İ into "i̇" and shifts offsets (T308244).
 func LowerFor(lang string) func(string) string {
-	switch lang {
-	case "tr", "az", "crh", "gag", "kaa", "tt", "ba":
+	if !PythonLower(lang) {
 		return lowerTurkic
 	}
 	return Lower
+}
+
+// PythonLower reports whether LowerFor(lang) is Lower, Python's lower-casing (which on
+// ASCII text maps A-Z to a-z and nothing else).
+func PythonLower(lang string) bool {
+	switch lang {
+	case "tr", "az", "crh", "gag", "kaa", "tt", "ba":
+		return false
+	}
+	return true
 }
 
 func lowerTurkic(s string) string {

@@ -227,21 +227,30 @@ type passOneResult struct {
 // anchor written with several targets in one article go to the links file instead,
 // to be counted after resolution.
 type linkCounts struct {
-	index map[[2]string]int32
+	index map[string]int32 // key: uvarint length of the anchor, anchor, target
 	n     []struct{ links, articles int64 }
+	key   []byte
 }
 
-func (c *linkCounts) add(key [2]string, links int64) {
-	i, ok := c.index[key]
+func (c *linkCounts) add(anchor, target string, links int64) {
+	c.key = binary.AppendUvarint(c.key[:0], uint64(len(anchor)))
+	c.key = append(append(c.key, anchor...), target...)
+	i, ok := c.index[string(c.key)] // no allocation for the look-up
 	if !ok {
-		// The strings may share memory with the article's text: keep only themselves.
-		key = [2]string{strings.Clone(key[0]), strings.Clone(key[1])}
 		i = int32(len(c.n))
-		c.index[key] = i
+		c.index[string(c.key)] = i
 		c.n = append(c.n, struct{ links, articles int64 }{})
 	}
 	c.n[i].links += links
 	c.n[i].articles++
+}
+
+// each calls fn with every counted (anchor, target).
+func (c *linkCounts) each(fn func(anchor, target string, links, articles int64)) {
+	for key, i := range c.index {
+		n, w := binary.Uvarint([]byte(key[:min(len(key), binary.MaxVarintLen64)]))
+		fn(key[w:w+int(n)], key[w+int(n):], c.n[i].links, c.n[i].articles)
+	}
 }
 
 type article struct {
@@ -299,7 +308,9 @@ func passOne(ctx context.Context, o Options, tmp string, p progress.Reporter) (*
 	defer r.Close()
 	// Anchors are lower-cased with the wiki language's rules (Python's except for the
 	// Turkic languages), as the features and the recommendation do.
-	lower := wikitext.LowerFor(datasets.Language(o.Wiki))
+	lang := datasets.Language(o.Wiki)
+	lower := wikitext.LowerFor(lang)
+	pyLower := wikitext.PythonLower(lang)
 	res := &passOneResult{articles: map[string]int64{}, redirects: map[string]string{}, threads: o.Threads}
 	writers := make([]*partWriter, o.Threads)
 	for i := range writers {
@@ -376,7 +387,7 @@ func passOne(ctx context.Context, o Options, tmp string, p progress.Reporter) (*
 	res.counted = make([]*linkCounts, len(writers))
 	for i := range writers {
 		w := writers[i]
-		counted := &linkCounts{index: map[[2]string]int32{}}
+		counted := &linkCounts{index: map[string]int32{}}
 		res.counted[i] = counted
 		g.Go(func() error {
 			var n int64
@@ -412,7 +423,7 @@ func passOne(ctx context.Context, o Options, tmp string, p progress.Reporter) (*
 					if pairs[i][1] != pairs[j-1][1] { // sorted: several targets
 						several = append(several, pairs[i:j]...)
 					} else {
-						counted.add(pairs[i], int64(j-i))
+						counted.add(pairs[i][0], pairs[i][1], int64(j-i))
 					}
 					i = j
 				}
@@ -421,7 +432,7 @@ func passOne(ctx context.Context, o Options, tmp string, p progress.Reporter) (*
 						return err
 					}
 				}
-				tb = AppendChunks(tb[:0], TextForAnchorsWith(a.text, lower))
+				tb = appendTextChunks(tb[:0], a.text, lower, pyLower)
 				tb = append(tb, 0) // end of the article
 				if _, err := w.text.Write(tb); err != nil {
 					return err
@@ -497,23 +508,20 @@ func resolveLinks(ctx context.Context, one *passOneResult, p progress.Reporter) 
 			defer f.Close()
 			br := bufio.NewReaderSize(s2.NewReader(f), 1<<16)
 			pt := partial{aslink: map[string]int64{}, pairs: map[[2]string]int64{}}
-			counted := one.counted[i]
-			for key, k := range counted.index {
-				n := counted.n[k]
-				link := key[1]
+			one.counted[i].each(func(anchor, link string, links, articles int64) {
 				if to, ok := one.redirects[link]; ok {
 					link = to
 				}
 				if _, ok := one.articles[link]; !ok {
-					continue
+					return
 				}
-				pt.kept += n.links
-				if excludedAnchor(key[0]) {
-					continue
+				pt.kept += links
+				if excludedAnchor(anchor) {
+					return
 				}
-				pt.aslink[key[0]] += n.links
-				pt.pairs[[2]string{key[0], link}] += n.articles
-			}
+				pt.aslink[anchor] += links
+				pt.pairs[[2]string{anchor, link}] += articles
+			})
 			// The links of anchors with several targets in one article.
 			seen := map[[2]string]bool{}
 			for {

@@ -382,3 +382,37 @@ func TestOneAnchorSeveralTargets(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendTextChunks: lower-casing ASCII text while copying its chunks gives the
+// chunks of the lower-cased text, with Python's rules and with the Turkic ones.
+func TestAppendTextChunks(t *testing.T) {
+	texts := []string{"Plain ASCII [[Link|Anchor]] text. With, Some: CAPITALS!", "İstanbul [[Işık]] IŞIK Is", "Ελλάδα ΣΟΦΟΣ. [[Αθήνα]]", "{{tmpl|X}} ''Bold'' <ref>Ref</ref> Tail"}
+	files, _ := filepath.Glob(filepath.Join(testfixtures.Dir(t), "wikitext", "*.txt"))
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts = append(texts, string(data))
+	}
+	for _, lang := range []string{"en", "tr"} {
+		lower := wikitext.LowerFor(lang)
+		for _, wt := range texts {
+			want := AppendChunks(nil, TextForAnchorsWith(wt, lower))
+			if got := appendTextChunks(nil, wt, lower, wikitext.PythonLower(lang)); !bytes.Equal(got, want) {
+				t.Errorf("%s: appendTextChunks(%.40q...) differs from the chunks of the lower-cased text", lang, wt)
+			}
+		}
+	}
+}
+
+func FuzzAppendTextChunks(f *testing.F) {
+	f.Add("Plain [[Link|Anchor]] TEXT. Is")
+	f.Add("ΣΟΦΟΣ ''İ''")
+	f.Fuzz(func(t *testing.T, wt string) {
+		want := AppendChunks(nil, TextForAnchorsWith(wt, wikitext.Lower))
+		if got := appendTextChunks(nil, wt, wikitext.Lower, true); !bytes.Equal(got, want) {
+			t.Errorf("appendTextChunks(%q) = %q, want %q", wt, got, want)
+		}
+	})
+}

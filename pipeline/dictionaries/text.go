@@ -124,7 +124,30 @@ var asciiClass = func() (t [utf8.RuneSelf]uint8) {
 // AppendChunks appends text's chunks to dst, one per line with its words separated by
 // single spaces: the same words as Chunks, without intermediate strings. Runs of ASCII
 // word bytes are copied at once; other characters are classified one by one.
-func AppendChunks(dst []byte, text string) []byte {
+func AppendChunks(dst []byte, text string) []byte { return appendChunks(dst, text, false) }
+
+// appendTextChunks appends the chunks of TextForAnchorsWith(wt, lower) to dst. When
+// lower is Python's lower-casing (pyLower) and the plain text is ASCII, its letters
+// are lower-cased as the chunks are copied, without an intermediate string.
+func appendTextChunks(dst []byte, wt string, lower func(string) string, pyLower bool) []byte {
+	plain := wikitext.StripCode(replaceRefs(replaceLinks(wt)))
+	if pyLower && isASCII(plain) {
+		return appendChunks(dst, plain, true)
+	}
+	return appendChunks(dst, lower(plain), false)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// appendChunks is AppendChunks, lower-casing ASCII letters when fold is set.
+func appendChunks(dst []byte, text string, fold bool) []byte {
 	inWord, wordsInChunk := false, 0
 	for i := 0; i < len(text); {
 		c := text[i]
@@ -162,7 +185,16 @@ func AppendChunks(dst []byte, text string) []byte {
 				for j < len(text) && text[j] < utf8.RuneSelf && asciiClass[text[j]] == classWord {
 					j++
 				}
-				dst = append(dst, text[i:j]...)
+				if fold {
+					for _, c := range []byte(text[i:j]) {
+						if 'A' <= c && c <= 'Z' {
+							c += 'a' - 'A'
+						}
+						dst = append(dst, c)
+					}
+				} else {
+					dst = append(dst, text[i:j]...)
+				}
 				size = j - i
 			} else if size == 1 { // invalid UTF-8, as a range loop reads it
 				dst = utf8.AppendRune(dst, utf8.RuneError)
