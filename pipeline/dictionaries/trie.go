@@ -2,7 +2,6 @@ package dictionaries
 
 import (
 	"bytes"
-	"math/bits"
 	"strings"
 )
 
@@ -23,13 +22,21 @@ type anchorTrie struct {
 
 	root []uint32 // the node of the one-word n-gram of each word id (0: none)
 
+	words int // number of words
+
 	// Edges below the first word: (node, word id) -> child node.
-	edgeKeys []uint64 // node<<32 | word id; 0: empty (node 0, the root, has no edges here)
-	edgeVals []uint32
-	edgeMask uint64
-	edges    int
+	edgeSlots []edge
+	edgeMask  uint64
+	edges     int
 
 	anchorAt []int32 // the anchor index at each node (-1: none); node 0 is the root
+}
+
+// edge is a slot of the edge table: key node<<32 | word id (0: empty; node 0, the
+// root, has no edges there), and the child. Key and child share a cache line.
+type edge struct {
+	key   uint64
+	child uint32
 }
 
 // Word hashing: FNV-1a over the bytes, folded.
@@ -48,19 +55,15 @@ func hashWord(w []byte) uint64 {
 
 // newAnchorTrie builds the trie of the anchors in index (anchor -> its index).
 func newAnchorTrie(index map[string]int) *anchorTrie {
-	words := 0
-	for a := range index {
-		words += strings.Count(a, " ") + 1
-	}
-	size := tableSize(words)
+	// The tables start small and double when half full: small tables stay in the
+	// caches while the text is counted.
 	t := &anchorTrie{
-		wordSlots: make([]uint64, size), wordMask: uint64(size - 1),
+		wordSlots: make([]uint64, 1<<10), wordMask: 1<<10 - 1,
+		edgeSlots: make([]edge, 1<<10), edgeMask: 1<<10 - 1,
 		ends:     []uint32{0},
 		root:     []uint32{0},
 		anchorAt: []int32{-1},
 	}
-	size = tableSize(words)
-	t.edgeKeys, t.edgeVals, t.edgeMask = make([]uint64, size), make([]uint32, size), uint64(size-1)
 	// (Node numbers depend on the map's order; the counts do not.)
 	for a, k := range index {
 		ws := strings.Split(a, " ")
@@ -82,11 +85,6 @@ func newAnchorTrie(index map[string]int) *anchorTrie {
 		t.anchorAt[node] = int32(k)
 	}
 	return t
-}
-
-// tableSize is a power of two at least twice n (and at least 16).
-func tableSize(n int) int {
-	return 1 << max(4, bits.Len(uint(2*n)))
 }
 
 func (t *anchorTrie) newNode() uint32 {
@@ -116,16 +114,32 @@ func (t *anchorTrie) addWord(w []byte) uint32 {
 	if id := t.word(w, h); id != 0 {
 		return id
 	}
+	if 2*(t.words+1) > len(t.wordSlots) {
+		t.growWords()
+	}
 	t.arena = append(t.arena, w...)
 	t.ends = append(t.ends, uint32(len(t.arena)))
 	t.root = append(t.root, 0)
 	id := uint32(len(t.ends) - 1)
+	t.putWord(h, id)
+	t.words++
+	return id
+}
+
+func (t *anchorTrie) putWord(h uint64, id uint32) {
 	i := h & t.wordMask
 	for t.wordSlots[i] != 0 {
 		i = (i + 1) & t.wordMask
 	}
 	t.wordSlots[i] = h>>32<<32 | uint64(id)
-	return id
+}
+
+func (t *anchorTrie) growWords() {
+	t.wordSlots = make([]uint64, 2*len(t.wordSlots))
+	t.wordMask = uint64(len(t.wordSlots) - 1)
+	for id := uint32(1); id < uint32(len(t.ends)); id++ {
+		t.putWord(hashWord(t.arena[t.ends[id-1]:t.ends[id]]), id)
+	}
 }
 
 func edgeHash(key uint64) uint64 {
@@ -137,9 +151,9 @@ func edgeHash(key uint64) uint64 {
 func (t *anchorTrie) child(node, id uint32) uint32 {
 	key := uint64(node)<<32 | uint64(id)
 	for i := edgeHash(key) & t.edgeMask; ; i = (i + 1) & t.edgeMask {
-		switch t.edgeKeys[i] {
+		switch e := t.edgeSlots[i]; e.key {
 		case key:
-			return t.edgeVals[i]
+			return e.child
 		case 0:
 			return 0
 		}
@@ -150,34 +164,28 @@ func (t *anchorTrie) addEdge(node, id uint32) uint32 {
 	if c := t.child(node, id); c != 0 {
 		return c
 	}
-	if 2*(t.edges+1) > len(t.edgeKeys) {
-		t.growEdges()
-	}
-	key := uint64(node)<<32 | uint64(id)
-	i := edgeHash(key) & t.edgeMask
-	for t.edgeKeys[i] != 0 {
-		i = (i + 1) & t.edgeMask
+	if 2*(t.edges+1) > len(t.edgeSlots) {
+		old := t.edgeSlots
+		t.edgeSlots = make([]edge, 2*len(old))
+		t.edgeMask = uint64(len(t.edgeSlots) - 1)
+		for _, e := range old {
+			if e.key != 0 {
+				t.putEdge(e)
+			}
+		}
 	}
 	c := t.newNode()
-	t.edgeKeys[i], t.edgeVals[i] = key, c
+	t.putEdge(edge{uint64(node)<<32 | uint64(id), c})
 	t.edges++
 	return c
 }
 
-func (t *anchorTrie) growEdges() {
-	keys, vals := t.edgeKeys, t.edgeVals
-	size := 2 * len(keys)
-	t.edgeKeys, t.edgeVals, t.edgeMask = make([]uint64, size), make([]uint32, size), uint64(size-1)
-	for j, k := range keys {
-		if k == 0 {
-			continue
-		}
-		i := edgeHash(k) & t.edgeMask
-		for t.edgeKeys[i] != 0 {
-			i = (i + 1) & t.edgeMask
-		}
-		t.edgeKeys[i], t.edgeVals[i] = k, vals[j]
+func (t *anchorTrie) putEdge(e edge) {
+	i := edgeHash(e.key) & t.edgeMask
+	for t.edgeSlots[i].key != 0 {
+		i = (i + 1) & t.edgeMask
 	}
+	t.edgeSlots[i] = e
 }
 
 // countLine adds to counts the occurrences of the anchors in one chunk (words separated

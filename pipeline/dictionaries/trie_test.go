@@ -1,6 +1,7 @@
 package dictionaries
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"sort"
 	"strings"
@@ -21,7 +22,7 @@ func naiveAsText(line string, index map[string]int, counts []int64) {
 
 // TestAnchorTrieCounts compares the trie's counts with plain n-gram counting, on random
 // anchors and lines over a small vocabulary (so that anchors share prefixes, words
-// collide in the tables' probes and the edge table grows).
+// collide in the tables' probes, and with many words, so that both tables grow).
 func TestAnchorTrieCounts(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	vocab := []string{"a", "b", "ab", "ba", "x", "ελλάδα", "東京", "a.b", "long-word-here", "z"}
@@ -32,9 +33,16 @@ func TestAnchorTrieCounts(t *testing.T) {
 		}
 		return strings.Join(w, " ")
 	}
+	base := vocab
 	for round := 0; round < 20; round++ {
+		vocab = base
+		if round%4 == 3 { // enough words for the word table to grow
+			for i := 0; i < 1500; i++ {
+				vocab = append(vocab, fmt.Sprintf("w%d", i))
+			}
+		}
 		index := map[string]int{}
-		for len(index) < 1+rng.IntN(300) {
+		for len(index) < 1+rng.IntN(300)+len(vocab) {
 			a := phrase(1 + rng.IntN(12)) // some longer than maxNgram: never counted
 			if _, ok := index[a]; !ok {
 				index[a] = len(index)
