@@ -88,11 +88,9 @@ func (w *Writer) Add(pg *dump.Page) error {
 	b = binary.AppendUvarint(b, uint64(len(pg.Title)))
 	b = append(b, pg.Title...)
 	b = binary.AppendUvarint(b, uint64(len(pg.Text)))
+	b = append(b, pg.Text...) // one reused buffer, where io.WriteString would copy the text to a new one
 	w.buf = b
-	if _, err := w.enc.Write(b); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w.enc, pg.Text)
+	_, err := w.enc.Write(b)
 	w.n++
 	return err
 }

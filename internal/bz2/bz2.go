@@ -58,14 +58,16 @@ type Reader struct {
 	stop  chan struct{}
 	once  sync.Once
 	wg    sync.WaitGroup
-	pool  sync.Pool
+	free  chan *block // blocks to reuse: their tables are 3.6 MB (a sync.Pool loses them at every GC)
 }
 
 // NewReader returns a Reader of the data decompressed from r, finishing blocks on
 // threads goroutines besides the one reading r.
 func NewReader(r io.Reader, threads int) *Reader {
 	threads = max(threads, 1)
-	z := &Reader{order: make(chan *block, threads+1), stop: make(chan struct{})}
+	// In flight at most: threads+1 in the output channel, a pair with each worker and
+	// one being read.
+	z := &Reader{order: make(chan *block, threads+1), stop: make(chan struct{}), free: make(chan *block, 3*threads+3)}
 	work := make(chan pair, threads+1)
 	z.wg.Add(1 + threads)
 	go func() {
@@ -129,14 +131,21 @@ func (z *Reader) Close() error {
 }
 
 func (z *Reader) newBlock() *block {
-	if b, ok := z.pool.Get().(*block); ok {
+	select {
+	case b := <-z.free:
 		b.err, b.done = nil, make(chan struct{})
 		return b
+	default:
+		return &block{done: make(chan struct{})}
 	}
-	return &block{done: make(chan struct{})}
 }
 
-func (z *Reader) release(b *block) { z.pool.Put(b) }
+func (z *Reader) release(b *block) {
+	select {
+	case z.free <- b:
+	default:
+	}
+}
 
 // worker finishes blocks, two at a time: the inverse BWT of a block is a chain of
 // dependent reads, each a cache miss, and walking two chains side by side keeps two

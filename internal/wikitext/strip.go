@@ -469,10 +469,20 @@ func (st *stripper) italicsAndBold(b *strings.Builder, after, depth int) int {
 // from both ends and runs of blank lines shortened to one.
 func collapse(s string) string {
 	s = strings.Trim(s, "\n")
-	for strings.Contains(s, "\n\n\n") {
-		s = strings.ReplaceAll(s, "\n\n\n", "\n\n")
+	i := strings.Index(s, "\n\n\n")
+	if i < 0 {
+		return s
 	}
-	return s
+	// Every run of three or more line breaks becomes two, in one pass.
+	var b strings.Builder
+	b.Grow(len(s))
+	for i >= 0 {
+		b.WriteString(s[:i+2])
+		s = strings.TrimLeft(s[i:], "\n")
+		i = strings.Index(s, "\n\n\n")
+	}
+	b.WriteString(s)
+	return b.String()
 }
 
 // lineMarkup handles markup at the start of a line: headings, list markers,

@@ -238,3 +238,20 @@ func TestPlainText(t *testing.T) {
 		}
 	}
 }
+
+// TestCollapse: one pass gives what replacing "\n\n\n" by "\n\n" until none is left
+// gives.
+func TestCollapse(t *testing.T) {
+	slow := func(s string) string {
+		s = strings.Trim(s, "\n")
+		for strings.Contains(s, "\n\n\n") {
+			s = strings.ReplaceAll(s, "\n\n\n", "\n\n")
+		}
+		return s
+	}
+	for _, s := range []string{"", "\n", "a", "\na\n", "a\n\nb", "a\n\n\nb", "a\n\n\n\n\n\nb\n\n\nc\n\n\n", "\n\n\n\nx\n\n\n\n\ny", "a\n\n\n"} {
+		if got, want := collapse(s), slow(s); got != want {
+			t.Errorf("collapse(%q) = %q, want %q", s, got, want)
+		}
+	}
+}

@@ -14,6 +14,7 @@ func replaceRefs(s string) string {
 		return s
 	}
 	var b strings.Builder
+	b.Grow(len(s))
 	last := 0
 	for i := 0; ; {
 		j := strings.Index(s[i:], "<ref")
