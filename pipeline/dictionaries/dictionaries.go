@@ -248,8 +248,16 @@ func (c *linkCounts) add(anchor, target string, links int64) {
 // each calls fn with every counted (anchor, target).
 func (c *linkCounts) each(fn func(anchor, target string, links, articles int64)) {
 	for key, i := range c.index {
-		n, w := binary.Uvarint([]byte(key[:min(len(key), binary.MaxVarintLen64)]))
-		fn(key[w:w+int(n)], key[w+int(n):], c.n[i].links, c.n[i].articles)
+		n, w := 0, 0 // the uvarint, read from the string without copying it
+		for shift := 0; ; shift += 7 {
+			b := key[w]
+			w++
+			n |= int(b&0x7f) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fn(key[w:w+n], key[w+n:], c.n[i].links, c.n[i].articles)
 	}
 }
 
