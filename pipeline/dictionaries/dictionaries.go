@@ -129,6 +129,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
+	defer func() { <-one.cacheDone }()
 	p.Phase("dictionaries: resolving links", 0, "pages")
 	links, err := resolveLinks(ctx, one, p)
 	if err != nil {
@@ -215,6 +216,7 @@ type passOneResult struct {
 	redirects map[string]string // title -> target title
 	links     int64
 	counted   []*linkCounts // per worker
+	cacheDone chan struct{} // closed when the articles cache is finished (or abandoned)
 	parts     []string      // per-worker temporary files (links and text)
 	stats     dump.Stats
 	threads   int
@@ -319,7 +321,7 @@ func passOne(ctx context.Context, o Options, tmp string, p progress.Reporter) (*
 	lang := datasets.Language(o.Wiki)
 	lower := wikitext.LowerFor(lang)
 	pyLower := wikitext.PythonLower(lang)
-	res := &passOneResult{articles: map[string]int64{}, redirects: map[string]string{}, threads: o.Threads}
+	res := &passOneResult{articles: map[string]int64{}, redirects: map[string]string{}, threads: o.Threads, cacheDone: make(chan struct{})}
 	writers := make([]*partWriter, o.Threads)
 	for i := range writers {
 		w, err := newPartWriter(tmp, i)
@@ -344,19 +346,29 @@ func passOne(ctx context.Context, o Options, tmp string, p progress.Reporter) (*
 	}
 	g.Go(func() error {
 		defer close(work)
+		handed := false // to the goroutine that finishes the cache
 		defer func() {
 			if cache != nil {
 				cache.Abort()
+			}
+			if !handed {
+				close(res.cacheDone)
 			}
 		}()
 		for {
 			pg, err := r.Next()
 			if err == io.EOF {
 				if cache != nil {
-					if err := cache.Close(); err != nil {
-						p.Note("dictionaries: the articles cache was not written: " + err.Error())
-					}
-					cache = nil
+					// Finishing the cache waits for the disk (the file is synced before
+					// its rename): it goes on while the links are resolved and counted.
+					c := cache
+					go func() {
+						if err := c.Close(); err != nil {
+							p.Note("dictionaries: the articles cache was not written: " + err.Error())
+						}
+						close(res.cacheDone)
+					}()
+					cache, handed = nil, true
 				}
 				return nil
 			}
@@ -459,6 +471,7 @@ func passOne(ctx context.Context, o Options, tmp string, p progress.Reporter) (*
 		}
 	}
 	if err != nil {
+		<-res.cacheDone
 		return nil, err
 	}
 	res.links = links
