@@ -413,9 +413,12 @@ func passOne(ctx context.Context, o Options, tmp string, p progress.Reporter) (*
 			var n int64
 			var pairs, several [][2]string
 			var tb []byte
+			var spans [][2]int
+			var bufs textBuffers
 			for a := range work {
-				pairs = pairs[:0]
+				pairs, spans = pairs[:0], spans[:0]
 				wikitext.ScanLinks(a.text, func(l wikitext.Link) bool {
+					spans = append(spans, [2]int{l.Start, l.End}) // replaced in the text
 					link := wikitext.NormalizeTitle(l.Target)
 					if link == "" {
 						return true
@@ -452,7 +455,7 @@ func passOne(ctx context.Context, o Options, tmp string, p progress.Reporter) (*
 						return err
 					}
 				}
-				tb = appendTextChunks(tb[:0], a.text, lower, pyLower)
+				tb = appendTextChunks(tb[:0], a.text, spans, lower, pyLower, &bufs)
 				tb = append(tb, 0) // end of the article
 				if _, err := w.text.Write(tb); err != nil {
 					return err

@@ -395,11 +395,12 @@ func TestAppendTextChunks(t *testing.T) {
 		}
 		texts = append(texts, string(data))
 	}
+	var bufs textBuffers // shared, as a pass-one worker shares its buffers between articles
 	for _, lang := range []string{"en", "tr"} {
 		lower := wikitext.LowerFor(lang)
 		for _, wt := range texts {
 			want := AppendChunks(nil, TextForAnchorsWith(wt, lower))
-			if got := appendTextChunks(nil, wt, lower, wikitext.PythonLower(lang)); !bytes.Equal(got, want) {
+			if got := appendTextChunks(nil, wt, linkSpans(wt), lower, wikitext.PythonLower(lang), &bufs); !bytes.Equal(got, want) {
 				t.Errorf("%s: appendTextChunks(%.40q...) differs from the chunks of the lower-cased text", lang, wt)
 			}
 		}
@@ -411,7 +412,7 @@ func FuzzAppendTextChunks(f *testing.F) {
 	f.Add("ΣΟΦΟΣ ''İ''")
 	f.Fuzz(func(t *testing.T, wt string) {
 		want := AppendChunks(nil, TextForAnchorsWith(wt, wikitext.Lower))
-		if got := appendTextChunks(nil, wt, wikitext.Lower, true); !bytes.Equal(got, want) {
+		if got := appendTextChunks(nil, wt, linkSpans(wt), wikitext.Lower, true, &textBuffers{}); !bytes.Equal(got, want) {
 			t.Errorf("appendTextChunks(%q) = %q, want %q", wt, got, want)
 		}
 	})

@@ -3,6 +3,7 @@ package dictionaries
 import (
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/addlink/addlink/internal/wikitext"
 )
@@ -10,11 +11,19 @@ import (
 // replaceRefs replaces what the reference's pattern <ref[^>]*>[^<]+</ref> matches with
 // "." (Python re.sub semantics: leftmost, non-overlapping).
 func replaceRefs(s string) string {
-	if !strings.Contains(s, "<ref") {
+	b, ok := appendRefsReplaced(nil, s)
+	if !ok {
 		return s
 	}
-	var b strings.Builder
-	b.Grow(len(s))
+	return string(b)
+}
+
+// appendRefsReplaced appends replaceRefs(s) to dst; false, and dst as it was, when
+// nothing matches.
+func appendRefsReplaced(dst []byte, s string) ([]byte, bool) {
+	if !strings.Contains(s, "<ref") {
+		return dst, false
+	}
 	last := 0
 	for i := 0; ; {
 		j := strings.Index(s[i:], "<ref")
@@ -23,18 +32,17 @@ func replaceRefs(s string) string {
 		}
 		start := i + j
 		if end, ok := matchRef(s, start); ok {
-			b.WriteString(s[last:start])
-			b.WriteByte('.')
+			dst = append(dst, s[last:start]...)
+			dst = append(dst, '.')
 			last, i = end, end
 			continue
 		}
 		i = start + 1
 	}
 	if last == 0 {
-		return s
+		return dst, false
 	}
-	b.WriteString(s[last:])
-	return b.String()
+	return append(dst, s[last:]...), true
 }
 
 // matchRef matches <ref[^>]*>[^<]+</ref> at s[start:].
@@ -127,11 +135,42 @@ var asciiClass = func() (t [utf8.RuneSelf]uint8) {
 // word bytes are copied at once; other characters are classified one by one.
 func AppendChunks(dst []byte, text string) []byte { return appendChunks(dst, text, false) }
 
-// appendTextChunks appends the chunks of TextForAnchorsWith(wt, lower) to dst. When
-// lower is Python's lower-casing (pyLower) and the plain text is ASCII, its letters
-// are lower-cased as the chunks are copied, without an intermediate string.
-func appendTextChunks(dst []byte, wt string, lower func(string) string, pyLower bool) []byte {
-	plain := wikitext.StripCode(replaceRefs(replaceLinks(wt)))
+// textBuffers are a pass-one worker's buffers for the text of the article it is on:
+// the strings made from them (without copying) are dead before the next article.
+type textBuffers struct{ links, refs []byte }
+
+func bufString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// linkSpans returns the spans of the links ScanLinks finds in wt.
+func linkSpans(wt string) [][2]int {
+	var spans [][2]int
+	wikitext.ScanLinks(wt, func(l wikitext.Link) bool {
+		spans = append(spans, [2]int{l.Start, l.End})
+		return true
+	})
+	return spans
+}
+
+// appendTextChunks appends the chunks of TextForAnchorsWith(wt, lower) to dst, given
+// the spans of wt's links (linkSpans). When lower is Python's lower-casing (pyLower)
+// and the plain text is ASCII, its letters are lower-cased as the chunks are copied,
+// without an intermediate string.
+func appendTextChunks(dst []byte, wt string, spans [][2]int, lower func(string) string, pyLower bool, tb *textBuffers) []byte {
+	text := wt
+	if len(spans) > 0 {
+		b, last := tb.links[:0], 0
+		for _, sp := range spans {
+			b = append(append(b, wt[last:sp[0]]...), '.')
+			last = sp[1]
+		}
+		tb.links = append(b, wt[last:]...)
+		text = bufString(tb.links)
+	}
+	if b, ok := appendRefsReplaced(tb.refs[:0], text); ok {
+		tb.refs = b
+		text = bufString(b)
+	}
+	plain := wikitext.StripCode(text)
 	if pyLower && isASCII(plain) {
 		return appendChunks(dst, plain, true)
 	}
