@@ -15,6 +15,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"os"
 	"path/filepath"
@@ -215,7 +216,7 @@ type passOneResult struct {
 	articles  map[string]int64  // title -> page id
 	redirects map[string]string // title -> target title
 	links     int64
-	counted   []*linkCounts // per worker
+	counted   *linkCounts
 	cacheDone chan struct{} // closed when the articles cache is finished (or abandoned)
 	parts     []string      // per-worker temporary files (links and text)
 	stats     dump.Stats
@@ -228,28 +229,56 @@ type passOneResult struct {
 // counts when each anchor of an article has one written target, so the links of an
 // anchor written with several targets in one article go to the links file instead,
 // to be counted after resolution.
+//
+// The pass-one workers share the counts, in shards by anchor, each with its lock: one
+// table per worker kept the pairs common to their articles once per worker (peak RSS
+// 308 MB on the 300 MB synthetic dump, against 200 MB when every link went through
+// the links file).
 type linkCounts struct {
+	seed   maphash.Seed
+	shards [linkShards]linkShard
+}
+
+const linkShards = 64
+
+type linkShard struct {
+	mu    sync.Mutex
 	index map[string]int32 // key: uvarint length of the anchor, anchor, target
 	n     []struct{ links, articles int64 }
-	key   []byte
 }
 
-func (c *linkCounts) add(anchor, target string, links int64) {
-	c.key = binary.AppendUvarint(c.key[:0], uint64(len(anchor)))
-	c.key = append(append(c.key, anchor...), target...)
-	i, ok := c.index[string(c.key)] // no allocation for the look-up
-	if !ok {
-		i = int32(len(c.n))
-		c.index[string(c.key)] = i
-		c.n = append(c.n, struct{ links, articles int64 }{})
+func newLinkCounts() *linkCounts {
+	c := &linkCounts{seed: maphash.MakeSeed()}
+	for i := range c.shards {
+		c.shards[i].index = map[string]int32{}
 	}
-	c.n[i].links += links
-	c.n[i].articles++
+	return c
 }
 
-// each calls fn with every counted (anchor, target).
-func (c *linkCounts) each(fn func(anchor, target string, links, articles int64)) {
-	for key, i := range c.index {
+// add counts links links of (anchor, target) in one article; key is scratch space,
+// returned for reuse.
+func (c *linkCounts) add(anchor, target string, links int64, key []byte) []byte {
+	key = binary.AppendUvarint(key[:0], uint64(len(anchor)))
+	key = append(append(key, anchor...), target...)
+	sh := &c.shards[maphash.String(c.seed, anchor)%linkShards]
+	sh.mu.Lock()
+	i, ok := sh.index[string(key)] // no allocation for the look-up
+	if !ok {
+		i = int32(len(sh.n))
+		sh.index[string(key)] = i
+		sh.n = append(sh.n, struct{ links, articles int64 }{})
+	}
+	sh.n[i].links += links
+	sh.n[i].articles++
+	sh.mu.Unlock()
+	return key
+}
+
+// each calls fn with every counted (anchor, target) of shard k (0 <= k < linkShards):
+// an anchor's pairs are all in one shard.
+func (c *linkCounts) each(k int, fn func(anchor, target string, links, articles int64)) {
+	sh := &c.shards[k]
+	for key, i := range sh.index {
 		n, w := 0, 0 // the uvarint, read from the string without copying it
 		for shift := 0; ; shift += 7 {
 			b := key[w]
@@ -259,7 +288,7 @@ func (c *linkCounts) each(fn func(anchor, target string, links, articles int64))
 				break
 			}
 		}
-		fn(key[w:w+n], key[w+n:], c.n[i].links, c.n[i].articles)
+		fn(key[w:w+n], key[w+n:], sh.n[i].links, sh.n[i].articles)
 	}
 }
 
@@ -404,12 +433,11 @@ func passOne(ctx context.Context, o Options, tmp string, p progress.Reporter) (*
 	})
 	var links int64
 	var lmu sync.Mutex
-	res.counted = make([]*linkCounts, len(writers))
+	res.counted = newLinkCounts()
 	for i := range writers {
 		w := writers[i]
-		counted := &linkCounts{index: map[string]int32{}}
-		res.counted[i] = counted
 		g.Go(func() error {
+			var key []byte
 			var n int64
 			var pairs, several [][2]string
 			var tb []byte
@@ -446,7 +474,7 @@ func passOne(ctx context.Context, o Options, tmp string, p progress.Reporter) (*
 					if pairs[i][1] != pairs[j-1][1] { // sorted: several targets
 						several = append(several, pairs[i:j]...)
 					} else {
-						counted.add(pairs[i][0], pairs[i][1], int64(j-i))
+						key = res.counted.add(pairs[i][0], pairs[i][1], int64(j-i), key)
 					}
 					i = j
 				}
@@ -532,7 +560,7 @@ func resolveLinks(ctx context.Context, one *passOneResult, p progress.Reporter) 
 			defer f.Close()
 			br := bufio.NewReaderSize(s2.NewReader(f), 1<<16)
 			pt := partial{aslink: map[string]int64{}, pairs: map[[2]string]int64{}}
-			one.counted[i].each(func(anchor, link string, links, articles int64) {
+			count := func(anchor, link string, links, articles int64) {
 				if to, ok := one.redirects[link]; ok {
 					link = to
 				}
@@ -545,7 +573,10 @@ func resolveLinks(ctx context.Context, one *passOneResult, p progress.Reporter) 
 				}
 				pt.aslink[anchor] += links
 				pt.pairs[[2]string{anchor, link}] += articles
-			})
+			}
+			for k := i; k < linkShards; k += len(one.parts) {
+				one.counted.each(k, count)
+			}
 			// The links of anchors with several targets in one article.
 			seen := map[[2]string]bool{}
 			for {

@@ -421,17 +421,23 @@ func FuzzAppendTextChunks(f *testing.F) {
 // TestLinkCounts: anchors and targets come back from the keys as they went in, long
 // anchors (two-byte lengths) and empty strings included, with their counts.
 func TestLinkCounts(t *testing.T) {
-	c := &linkCounts{index: map[string]int32{}}
+	c := newLinkCounts()
 	long := strings.Repeat("αβγ ", 50)
 	type row struct{ anchor, target string }
 	in := []row{{"a", "B"}, {long, "T"}, {"", "x"}, {"a", "B"}, {"ab", ""}, {long, "T"}}
+	var key []byte
 	for _, r := range in {
-		c.add(r.anchor, r.target, 2)
+		key = c.add(r.anchor, r.target, 2, key)
 	}
 	got := map[row][2]int64{}
-	c.each(func(anchor, target string, links, articles int64) {
-		got[row{anchor, target}] = [2]int64{links, articles}
-	})
+	for k := 0; k < linkShards; k++ {
+		c.each(k, func(anchor, target string, links, articles int64) {
+			if _, ok := got[row{anchor, target}]; ok {
+				t.Errorf("%.10q -> %q in two shards", anchor, target)
+			}
+			got[row{anchor, target}] = [2]int64{links, articles}
+		})
+	}
 	want := map[row][2]int64{{"a", "B"}: {4, 2}, {long, "T"}: {4, 2}, {"", "x"}: {2, 1}, {"ab", ""}: {2, 1}}
 	if len(got) != len(want) {
 		t.Fatalf("got %d keys, want %d", len(got), len(want))
