@@ -20,7 +20,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -180,15 +179,15 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	if err := wg.Wait(); err != nil {
 		return Summary{}, err
 	}
-	kept := map[string]bool{}
-	for _, a := range anchors {
-		kept[a.Anchor] = true
+	kept := 0 // anchors kept (each has a pair: it was linked more than once)
+	for _, st := range stats {
+		kept += int(st.Kept)
 	}
 	s := Summary{
 		Wiki: o.Wiki, Dumps: o.Dumps,
 		Pages: one.stats.Pages, Articles: len(one.articles), Redirects: len(one.redirects),
 		Links: one.links, LinksKept: links.kept,
-		AnchorsAsLink: len(links.anchors), Anchors: len(kept), AnchorTargetPairs: len(anchors),
+		AnchorsAsLink: len(links.anchors), Anchors: kept, AnchorTargetPairs: len(anchors),
 		ReplacedInvalidUTF8: one.stats.ReplacedInvalidUTF8,
 		CompressedBytes:     one.stats.CompressedBytes, XMLBytes: one.stats.XMLBytes,
 		Seconds: time.Since(start).Seconds(),
@@ -742,28 +741,27 @@ func boolInt(b bool) int {
 // finish computes link probabilities and the final dictionary.
 func finish(links *linkResult, astext []int64) ([]datasets.Anchor, []datasets.AnchorStat) {
 	stats := make([]datasets.AnchorStat, len(links.order))
-	keep := map[string]bool{}
 	for i, a := range links.order {
 		al, at := links.anchors[a], astext[i]
 		lp := float64(al) / float64(at+al)
 		st := datasets.AnchorStat{Anchor: a, AsLink: al, AsText: at, LinkProb: lp}
 		if lp >= MinLinkProb {
 			st.Kept = 1
-			keep[a] = true
 		}
 		stats[i] = st
 	}
 	var anchors []datasets.Anchor
 	for k, n := range links.pairs {
-		if keep[k[0]] {
+		// Anchors linked once are not in the index, and not kept.
+		if i, ok := links.anchorIndex[k[0]]; ok && stats[i].Kept == 1 {
 			anchors = append(anchors, datasets.Anchor{Anchor: k[0], Target: k[1], N: n})
 		}
 	}
-	sort.Slice(anchors, func(i, j int) bool {
-		if anchors[i].Anchor != anchors[j].Anchor {
-			return anchors[i].Anchor < anchors[j].Anchor
+	slices.SortFunc(anchors, func(a, b datasets.Anchor) int {
+		if c := strings.Compare(a.Anchor, b.Anchor); c != 0 {
+			return c
 		}
-		return anchors[i].Target < anchors[j].Target
+		return strings.Compare(a.Target, b.Target)
 	})
 	return anchors, stats
 }
