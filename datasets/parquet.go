@@ -22,11 +22,21 @@ const rowGroupRows = 128 * 1024
 // T is a struct whose fields carry `parquet:"name"` tags. It returns the hex SHA-256 of
 // the file.
 func WriteParquet[T any](path string, rows []T) (string, error) {
-	f, err := atomicfile.Create(path)
+	f, err := EncodeParquet(path, rows)
 	if err != nil {
 		return "", err
 	}
-	defer f.Abort()
+	sum := f.SHA256()
+	return sum, f.Commit()
+}
+
+// EncodeParquet writes rows as WriteParquet does, to a temporary file that the caller
+// commits (to path) or aborts; on error nothing is left.
+func EncodeParquet[T any](path string, rows []T) (*atomicfile.File, error) {
+	f, err := atomicfile.Create(path)
+	if err != nil {
+		return nil, err
+	}
 	w := parquet.NewGenericWriter[T](f,
 		parquet.Compression(&zstd.Codec{Level: zstd.SpeedDefault}),
 		parquet.CreatedBy("addlink", "", ""),
@@ -35,17 +45,19 @@ func WriteParquet[T any](path string, rows []T) (string, error) {
 	for start := 0; start < len(rows); start += rowGroupRows {
 		end := min(start+rowGroupRows, len(rows))
 		if _, err := w.Write(rows[start:end]); err != nil {
-			return "", fmt.Errorf("datasets: write %s: %w", path, err)
+			f.Abort()
+			return nil, fmt.Errorf("datasets: write %s: %w", path, err)
 		}
 		if err := w.Flush(); err != nil {
-			return "", fmt.Errorf("datasets: write %s: %w", path, err)
+			f.Abort()
+			return nil, fmt.Errorf("datasets: write %s: %w", path, err)
 		}
 	}
 	if err := w.Close(); err != nil {
-		return "", fmt.Errorf("datasets: write %s: %w", path, err)
+		f.Abort()
+		return nil, fmt.Errorf("datasets: write %s: %w", path, err)
 	}
-	sum := f.SHA256()
-	return sum, f.Commit()
+	return f, nil
 }
 
 // ReadParquet reads all rows of a Parquet file written by WriteParquet with the same T.

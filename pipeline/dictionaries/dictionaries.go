@@ -130,6 +130,49 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 		return Summary{}, err
 	}
 	defer func() { <-one.cacheDone }()
+	// The datasets are encoded as soon as their rows are known (page ids and
+	// redirects now, while the links are resolved and counted) to temporary files,
+	// committed together once all are encoded: a failure or cancellation leaves the
+	// outputs of an earlier run as they were.
+	var (
+		encoders errgroup.Group
+		emu      sync.Mutex
+		encoded  = map[string]*atomicfile.File{}
+	)
+	encode := func(path string, fn func() (*atomicfile.File, error)) {
+		encoders.Go(func() error {
+			f, err := fn()
+			if err == nil {
+				emu.Lock()
+				encoded[path] = f
+				emu.Unlock()
+			}
+			return err
+		})
+	}
+	defer func() {
+		encoders.Wait()
+		for _, f := range encoded {
+			f.Abort() // a no-op once committed
+		}
+	}()
+	encode(layout.PageIDs(), func() (*atomicfile.File, error) {
+		pageids := make([]datasets.PageID, 0, len(one.articles))
+		for t, id := range one.articles {
+			pageids = append(pageids, datasets.PageID{Title: t, PageID: id})
+		}
+		slices.SortFunc(pageids, func(a, b datasets.PageID) int { return strings.Compare(a.Title, b.Title) })
+		return datasets.EncodeParquet(layout.PageIDs(), pageids)
+	})
+	encode(layout.Redirects(), func() (*atomicfile.File, error) {
+		redirects := make([]datasets.Redirect, 0, len(one.redirects))
+		for f, t := range one.redirects {
+			redirects = append(redirects, datasets.Redirect{From: f, To: t})
+		}
+		slices.SortFunc(redirects, func(a, b datasets.Redirect) int { return strings.Compare(a.From, b.From) })
+		return datasets.EncodeParquet(layout.Redirects(), redirects)
+	})
+
 	p.Phase("dictionaries: resolving links", 0, "pages")
 	links, err := resolveLinks(ctx, one, p)
 	if err != nil {
@@ -142,41 +185,21 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	}
 
 	anchors, stats := finish(links, astext)
-
-	// The datasets are written side by side, each to a temporary name renamed when
-	// complete. The dictionary before any Wikidata filter and the dictionary in use
-	// (which the filter stage replaces by a filtered one) start as the same file.
-	var wg errgroup.Group
-	wg.Go(func() error {
-		if _, err := datasets.WriteParquet(layout.Anchors(), anchors); err != nil {
-			return err
-		}
-		_, err := atomicfile.CopyFile(layout.AnchorsUnfiltered(), layout.Anchors())
-		return err
-	})
-	wg.Go(func() error {
-		_, err := datasets.WriteParquet(layout.AnchorStats(), stats)
-		return err
-	})
-	wg.Go(func() error {
-		pageids := make([]datasets.PageID, 0, len(one.articles))
-		for t, id := range one.articles {
-			pageids = append(pageids, datasets.PageID{Title: t, PageID: id})
-		}
-		slices.SortFunc(pageids, func(a, b datasets.PageID) int { return strings.Compare(a.Title, b.Title) })
-		_, err := datasets.WriteParquet(layout.PageIDs(), pageids)
-		return err
-	})
-	wg.Go(func() error {
-		redirects := make([]datasets.Redirect, 0, len(one.redirects))
-		for f, t := range one.redirects {
-			redirects = append(redirects, datasets.Redirect{From: f, To: t})
-		}
-		slices.SortFunc(redirects, func(a, b datasets.Redirect) int { return strings.Compare(a.From, b.From) })
-		_, err := datasets.WriteParquet(layout.Redirects(), redirects)
-		return err
-	})
-	if err := wg.Wait(); err != nil {
+	encode(layout.Anchors(), func() (*atomicfile.File, error) { return datasets.EncodeParquet(layout.Anchors(), anchors) })
+	encode(layout.AnchorStats(), func() (*atomicfile.File, error) { return datasets.EncodeParquet(layout.AnchorStats(), stats) })
+	if err := encoders.Wait(); err != nil {
+		return Summary{}, err
+	}
+	var commits errgroup.Group // each commit waits for its file's sync
+	for _, f := range encoded {
+		commits.Go(f.Commit)
+	}
+	if err := commits.Wait(); err != nil {
+		return Summary{}, err
+	}
+	// The dictionary before any Wikidata filter, and the dictionary in use (which the
+	// filter stage replaces by a filtered one) start as the same file.
+	if _, err := atomicfile.CopyFile(layout.AnchorsUnfiltered(), layout.Anchors()); err != nil {
 		return Summary{}, err
 	}
 	kept := 0 // anchors kept (each has a pair: it was linked more than once)
