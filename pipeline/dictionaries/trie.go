@@ -29,8 +29,12 @@ type anchorTrie struct {
 	edgeMask  uint64
 	edges     int
 
-	anchorAt []int32 // the anchor index at each node (-1: none); node 0 is the root
+	// Each node (node 0 is the root): its anchor's index + 1 (0: none), and hasKids when
+	// edges leave it, so that n-grams stop at leaves without probing the edges.
+	nodes []uint32
 }
+
+const hasKids = 1 << 31
 
 // edge is a slot of the edge table: key node<<32 | word id (0: empty; node 0, the
 // root, has no edges there), and the child. Key and child share a cache line.
@@ -60,9 +64,9 @@ func newAnchorTrie(index map[string]int) *anchorTrie {
 	t := &anchorTrie{
 		wordSlots: make([]uint64, 1<<10), wordMask: 1<<10 - 1,
 		edgeSlots: make([]edge, 1<<10), edgeMask: 1<<10 - 1,
-		ends:     []uint32{0},
-		root:     []uint32{0},
-		anchorAt: []int32{-1},
+		ends:  []uint32{0},
+		root:  []uint32{0},
+		nodes: []uint32{0},
 	}
 	// (Node numbers depend on the map's order; the counts do not.)
 	for a, k := range index {
@@ -82,14 +86,14 @@ func newAnchorTrie(index map[string]int) *anchorTrie {
 			}
 			node = t.addEdge(node, id)
 		}
-		t.anchorAt[node] = int32(k)
+		t.nodes[node] |= uint32(k) + 1
 	}
 	return t
 }
 
 func (t *anchorTrie) newNode() uint32 {
-	t.anchorAt = append(t.anchorAt, -1)
-	return uint32(len(t.anchorAt) - 1)
+	t.nodes = append(t.nodes, 0)
+	return uint32(len(t.nodes) - 1)
 }
 
 // word returns the id of w (hash h), or 0.
@@ -175,6 +179,7 @@ func (t *anchorTrie) addEdge(node, id uint32) uint32 {
 		}
 	}
 	c := t.newNode()
+	t.nodes[node] |= hasKids
 	t.putEdge(edge{uint64(node)<<32 | uint64(id), c})
 	t.edges++
 	return c
@@ -214,18 +219,20 @@ func (t *anchorTrie) countLine(line []byte, counts []int64, ids []uint32) []uint
 		if node == 0 {
 			continue
 		}
-		if a := t.anchorAt[node]; a >= 0 {
-			counts[a]++
+		info := t.nodes[node]
+		if a := info &^ hasKids; a != 0 {
+			counts[a-1]++
 		}
 		for _, id := range ids[s+1 : min(s+maxNgram, len(ids))] {
-			if id == 0 {
+			if id == 0 || info&hasKids == 0 {
 				break
 			}
 			if node = t.child(node, id); node == 0 {
 				break
 			}
-			if a := t.anchorAt[node]; a >= 0 {
-				counts[a]++
+			info = t.nodes[node]
+			if a := info &^ hasKids; a != 0 {
+				counts[a-1]++
 			}
 		}
 	}
