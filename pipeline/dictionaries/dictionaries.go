@@ -598,6 +598,7 @@ func resolveLinks(ctx context.Context, one *passOneResult, p progress.Reporter) 
 			}
 			for k := i; k < linkShards; k += len(one.parts) {
 				one.counted.each(k, count)
+				one.counted.shards[k] = linkShard{} // done with: free it as the totals grow
 			}
 			// The links of anchors with several targets in one article.
 			seen := map[[2]string]bool{}
