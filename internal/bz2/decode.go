@@ -21,6 +21,14 @@ type bitReader struct {
 // fill makes at least 57 bits available, adding zero bits past the end of the input
 // (counted in pad, so that using them is an error).
 func (b *bitReader) fill() {
+	if b.end-b.pos >= 8 { // as many whole bytes as fit, from one load
+		w := binary.BigEndian.Uint64(b.buf[b.pos:])
+		k := (64 - b.nbit) / 8
+		b.acc = b.acc<<(8*k) | w>>(64-8*k)
+		b.pos += int(k)
+		b.nbit += 8 * k
+		return
+	}
 	for b.nbit <= 56 {
 		if b.pos == b.end {
 			if !b.eof {
@@ -384,6 +392,12 @@ func (d *decoder) block(b *block) error {
 			w := binary.LittleEndian.Uint64(mtf[:8])
 			m := uint64(1)<<(8*(idx+1)) - 1 // the bytes up to idx (all, for idx 7)
 			binary.LittleEndian.PutUint64(mtf[:8], (w<<8|uint64(v))&m|w&^m)
+		} else if idx < 16 { // two words: all of the first, the second up to idx
+			w0 := binary.LittleEndian.Uint64(mtf[:8])
+			w1 := binary.LittleEndian.Uint64(mtf[8:16])
+			m := uint64(1)<<(8*(idx-7)) - 1
+			binary.LittleEndian.PutUint64(mtf[8:16], (w1<<8|w0>>56)&m|w1&^m)
+			binary.LittleEndian.PutUint64(mtf[:8], w0<<8|uint64(v))
 		} else {
 			copy(mtf[1:idx+1], mtf[:idx])
 			mtf[0] = v
