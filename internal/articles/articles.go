@@ -65,7 +65,7 @@ func Create(path string, dumps []string) (*Writer, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
-	f, err := atomicfile.Create(path)
+	f, err := atomicfile.CreateUnhashed(path) // a cache: its checksum is never asked for
 	if err != nil {
 		return nil, err
 	}

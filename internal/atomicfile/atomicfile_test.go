@@ -54,3 +54,20 @@ func TestWriteFileHash(t *testing.T) {
 		t.Fatalf("CopyFile = %s, %v", sum2, err)
 	}
 }
+
+func TestCreateUnhashed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "cache.bin")
+	f, err := CreateUnhashed(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write([]byte("cached")); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "cached" {
+		t.Fatalf("read %q, %v", b, err)
+	}
+}
