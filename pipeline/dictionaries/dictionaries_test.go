@@ -448,3 +448,33 @@ func TestLinkCounts(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAppendTextChunks: the lower-cased chunks of the wikitext fixtures' plain text
+// as pass one makes them (links and refs replaced, markup stripped).
+func BenchmarkAppendTextChunks(b *testing.B) {
+	files, _ := filepath.Glob(filepath.Join(testfixtures.Dir(b), "wikitext", "*.txt"))
+	var texts []string
+	var spans [][][2]int
+	var size int64
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		texts = append(texts, string(data))
+		spans = append(spans, linkSpans(string(data)))
+		size += int64(len(data))
+	}
+	if size == 0 {
+		b.Fatal("no wikitext fixtures")
+	}
+	b.SetBytes(size)
+	b.ReportAllocs()
+	var dst []byte
+	var bufs textBuffers
+	for b.Loop() {
+		for i, s := range texts {
+			dst = appendTextChunks(dst[:0], s, spans[i], wikitext.Lower, true, &bufs)
+		}
+	}
+}

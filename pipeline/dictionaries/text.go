@@ -226,11 +226,12 @@ func appendChunks(dst []byte, text string, fold bool) []byte {
 					j++
 				}
 				if fold {
-					for _, c := range []byte(text[i:j]) {
+					n := len(dst)
+					dst = append(dst, text[i:j]...)
+					for k, c := range dst[n:] {
 						if 'A' <= c && c <= 'Z' {
-							c += 'a' - 'A'
+							dst[n+k] = c + 'a' - 'A'
 						}
-						dst = append(dst, c)
 					}
 				} else {
 					dst = append(dst, text[i:j]...)
