@@ -195,11 +195,23 @@ func (st *stripper) run(b *strings.Builder, i, depth int, ctx styleCtx, lineStar
 				continue
 			}
 		}
-		b.WriteByte(c)
-		i++
+		// c is text: copy it with the text after it up to the next byte that may start
+		// markup (the budget counts each byte, as one by one).
+		j := i + 1
+		for j < len(s) && !markupByte[s[j]] {
+			j++
+		}
+		if ctx != 0 {
+			st.budget -= j - i - 1
+		}
+		b.WriteString(s[i:j])
+		i = j
 	}
 	return i, ctx&(ctxItalic|ctxBold) == 0, ctx
 }
+
+// markupByte marks the bytes at which run looks for markup.
+var markupByte = [256]bool{'\n': true, '<': true, '{': true, '[': true, '&': true, '\'': true}
 
 // style handles the run of apostrophes at s[i]: it closes the current context (the
 // position after what it used, true), or opens bold or italics, or stays text.
