@@ -2,6 +2,7 @@ package dictionaries
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strings"
 )
 
@@ -10,12 +11,13 @@ import (
 // one word at a time until no anchor starts with it.
 //
 // Words and edges live in open-addressing tables of our own rather than Go maps: a word
-// is hashed while the line is split, and a probe touches one slot and the word's bytes,
-// where the map also follows the key's string header (counting was 40% of the stage's
-// time after the dump was read).
+// is hashed while the line is split, and a probe touches one slot, which holds the
+// word's length and first eight bytes (longer words are compared in full), where the
+// map also follows the key's string header. Each node keeps a mask of its children's
+// word ids (modulo 32), so that most n-grams that go no further stop without a probe.
 type anchorTrie struct {
 	// Words, with ids from 1.
-	wordSlots []uint64 // hash tag<<32 | id; 0: empty
+	wordSlots []wordSlot
 	wordMask  uint64
 	arena     []byte   // the words' bytes
 	ends      []uint32 // word id i is arena[ends[i-1]:ends[i]]; ends[0] = 0
@@ -29,12 +31,31 @@ type anchorTrie struct {
 	edgeMask  uint64
 	edges     int
 
-	// Each node (node 0 is the root): its anchor's index + 1 (0: none), and hasKids when
-	// edges leave it, so that n-grams stop at leaves without probing the edges.
-	nodes []uint32
+	// Each node (node 0 is the root): in the low 32 bits its anchor's index + 1 (0:
+	// none), in the high 32 bits bit id%32 for each child's word id.
+	nodes []uint64
 }
 
-const hasKids = 1 << 31
+// wordSlot is a slot of the word table: tag is the hash's high 24 bits, the word's
+// length (up to 255) in the low 8, and the id (0: empty); head the word's first eight
+// bytes, little-endian, zero-padded.
+type wordSlot struct {
+	tagID uint64 // tag<<32 | id
+	head  uint64
+}
+
+func wordTag(w []byte, h uint64) uint64 { return h>>32&^0xff | uint64(min(len(w), 255)) }
+
+func wordHead(w []byte) uint64 {
+	if len(w) >= 8 {
+		return binary.LittleEndian.Uint64(w)
+	}
+	var x uint64
+	for i := len(w) - 1; i >= 0; i-- {
+		x = x<<8 | uint64(w[i])
+	}
+	return x
+}
 
 // edge is a slot of the edge table: key node<<32 | word id (0: empty; node 0, the
 // root, has no edges there), and the child. Key and child share a cache line.
@@ -62,11 +83,11 @@ func newAnchorTrie(index map[string]int) *anchorTrie {
 	// The tables start small and double when half full: small tables stay in the
 	// caches while the text is counted.
 	t := &anchorTrie{
-		wordSlots: make([]uint64, 1<<10), wordMask: 1<<10 - 1,
+		wordSlots: make([]wordSlot, 1<<10), wordMask: 1<<10 - 1,
 		edgeSlots: make([]edge, 1<<10), edgeMask: 1<<10 - 1,
 		ends:  []uint32{0},
 		root:  []uint32{0},
-		nodes: []uint32{0},
+		nodes: []uint64{0},
 	}
 	// (Node numbers depend on the map's order; the counts do not.)
 	for a, k := range index {
@@ -86,7 +107,7 @@ func newAnchorTrie(index map[string]int) *anchorTrie {
 			}
 			node = t.addEdge(node, id)
 		}
-		t.nodes[node] |= uint32(k) + 1
+		t.nodes[node] |= uint64(k) + 1
 	}
 	return t
 }
@@ -98,15 +119,15 @@ func (t *anchorTrie) newNode() uint32 {
 
 // word returns the id of w (hash h), or 0.
 func (t *anchorTrie) word(w []byte, h uint64) uint32 {
-	tag := h >> 32
+	tag, head := wordTag(w, h), wordHead(w)
 	for i := h & t.wordMask; ; i = (i + 1) & t.wordMask {
-		s := t.wordSlots[i]
-		if s == 0 {
+		s := &t.wordSlots[i]
+		if s.tagID == 0 {
 			return 0
 		}
-		if s>>32 == tag {
-			id := uint32(s)
-			if bytes.Equal(t.arena[t.ends[id-1]:t.ends[id]], w) {
+		if s.tagID>>32 == tag && s.head == head {
+			id := uint32(s.tagID)
+			if len(w) <= 8 || bytes.Equal(t.arena[t.ends[id-1]:t.ends[id]], w) {
 				return id
 			}
 		}
@@ -131,15 +152,16 @@ func (t *anchorTrie) addWord(w []byte) uint32 {
 }
 
 func (t *anchorTrie) putWord(h uint64, id uint32) {
+	w := t.arena[t.ends[id-1]:t.ends[id]]
 	i := h & t.wordMask
-	for t.wordSlots[i] != 0 {
+	for t.wordSlots[i].tagID != 0 {
 		i = (i + 1) & t.wordMask
 	}
-	t.wordSlots[i] = h>>32<<32 | uint64(id)
+	t.wordSlots[i] = wordSlot{wordTag(w, h)<<32 | uint64(id), wordHead(w)}
 }
 
 func (t *anchorTrie) growWords() {
-	t.wordSlots = make([]uint64, 2*len(t.wordSlots))
+	t.wordSlots = make([]wordSlot, 2*len(t.wordSlots))
 	t.wordMask = uint64(len(t.wordSlots) - 1)
 	for id := uint32(1); id < uint32(len(t.ends)); id++ {
 		t.putWord(hashWord(t.arena[t.ends[id-1]:t.ends[id]]), id)
@@ -179,7 +201,7 @@ func (t *anchorTrie) addEdge(node, id uint32) uint32 {
 		}
 	}
 	c := t.newNode()
-	t.nodes[node] |= hasKids
+	t.nodes[node] |= 1 << (32 + id%32)
 	t.putEdge(edge{uint64(node)<<32 | uint64(id), c})
 	t.edges++
 	return c
@@ -220,18 +242,18 @@ func (t *anchorTrie) countLine(line []byte, counts []int64, ids []uint32) []uint
 			continue
 		}
 		info := t.nodes[node]
-		if a := info &^ hasKids; a != 0 {
+		if a := uint32(info); a != 0 {
 			counts[a-1]++
 		}
 		for _, id := range ids[s+1 : min(s+maxNgram, len(ids))] {
-			if id == 0 || info&hasKids == 0 {
+			if id == 0 || info&(1<<(32+id%32)) == 0 {
 				break
 			}
 			if node = t.child(node, id); node == 0 {
 				break
 			}
 			info = t.nodes[node]
-			if a := info &^ hasKids; a != 0 {
+			if a := uint32(info); a != 0 {
 				counts[a-1]++
 			}
 		}
