@@ -327,10 +327,8 @@ func (d *decoder) block(b *block) error {
 		b.tt = make([]uint32, d.blockSize)
 	}
 	tt := b.tt[:d.blockSize]
-	var mtf [256]uint8
-	for i := range mtf {
-		mtf[i] = uint8(i)
-	}
+	var mtf [256]uint8 // the bytes themselves, in move-to-front order
+	copy(mtf[:], seqToByte[:nInUse])
 	eob := nInUse + 1
 	n := 0
 	run, runBit := 0, 1
@@ -373,7 +371,7 @@ func (d *decoder) block(b *block) error {
 			if n+run > d.blockSize {
 				return StructuralError("block too long")
 			}
-			c := uint32(seqToByte[mtf[0]])
+			c := uint32(mtf[0])
 			for k := n; k < n+run; k++ {
 				tt[k] = c
 			}
@@ -402,7 +400,7 @@ func (d *decoder) block(b *block) error {
 			copy(mtf[1:idx+1], mtf[:idx])
 			mtf[0] = v
 		}
-		tt[n] = uint32(seqToByte[v])
+		tt[n] = uint32(v)
 		n++
 	}
 	if br.overrun() {
