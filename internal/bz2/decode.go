@@ -334,6 +334,7 @@ func (d *decoder) block(b *block) error {
 	run, runBit := 0, 1
 	sel, left := 0, 0
 	var h *huffman
+	next := uint32(0) // a decoded symbol not yet used: its length<<9 | symbol (0: none)
 	for {
 		if left == 0 {
 			if sel >= len(d.selectors) {
@@ -344,12 +345,20 @@ func (d *decoder) block(b *block) error {
 			left = groupSize
 		}
 		left--
-		// The next symbol, or -1 for a bit sequence that is no code.
+		// The next symbol, or -1 for a bit sequence that is no code: the second of the
+		// two that the last look-up found, or a new look-up's first.
 		sym := -1
-		if bits := br.peek20(); h.lookup[bits>>(maxCodeLen-lookupBits)] != 0 {
+		if next != 0 {
+			br.nbit -= uint(next >> 9)
+			sym = int(next & 511)
+			next = 0
+		} else if bits := br.peek20(); h.lookup[bits>>(maxCodeLen-lookupBits)]&31 != 0 {
 			e := h.lookup[bits>>(maxCodeLen-lookupBits)]
 			br.nbit -= uint(e & 31)
-			sym = int(e >> 5)
+			sym = int(e >> 10 & 511)
+			if left > 0 { // the second code is in the same group of 50
+				next = e>>5&31<<9 | e>>19
+			}
 		} else {
 			sym = h.decodeLong(br, bits)
 		}
@@ -416,7 +425,10 @@ func (d *decoder) block(b *block) error {
 // huffman decodes one table's canonical codes: a lookup of the first lookupBits bits,
 // then the longer codes length by length.
 type huffman struct {
-	lookup     [1 << lookupBits]uint16 // symbol<<5 | length, 0 when longer
+	// lookup maps the next lookupBits bits to their first code's length and symbol,
+	// and the second code's when it fits too: len1 | len2<<5 | sym1<<10 | sym2<<19
+	// (len1 0: a longer code; len2 0: no second symbol).
+	lookup     [1 << lookupBits]uint32
 	minLong    uint8
 	maxLen     uint8
 	firstCode  [maxCodeLen + 2]uint32
@@ -464,8 +476,20 @@ func (h *huffman) build(lens []uint8) error {
 			}
 			shift := lookupBits - l
 			for f := c << shift; f < (c+1)<<shift; f++ {
-				h.lookup[f] = sym<<5 | uint16(l)
+				h.lookup[f] = uint32(sym)<<10 | uint32(l)
 			}
+		}
+	}
+	// Second codes: the bits after a first code of length l1 are the next code's
+	// first bits, padded; the code is known when its length is at most lookupBits-l1.
+	for f, e := range h.lookup {
+		l1 := e & 31
+		if l1 == 0 || l1 == lookupBits {
+			continue
+		}
+		e2 := h.lookup[f<<l1&(1<<lookupBits-1)]
+		if l2 := e2 & 31; l2 != 0 && l2 <= lookupBits-l1 {
+			h.lookup[f] = e | l2<<5 | e2>>10&511<<19 // (e2 may have its own second code)
 		}
 	}
 	return nil
