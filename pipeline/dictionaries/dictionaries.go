@@ -157,20 +157,14 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 		}
 	}()
 	encode(layout.PageIDs(), func() (*atomicfile.File, error) {
-		pageids := make([]datasets.PageID, 0, len(one.articles))
-		for t, id := range one.articles {
-			pageids = append(pageids, datasets.PageID{Title: t, PageID: id})
-		}
-		slices.SortFunc(pageids, func(a, b datasets.PageID) int { return strings.Compare(a.Title, b.Title) })
-		return datasets.EncodeParquet(layout.PageIDs(), pageids)
+		return datasets.EncodeParquet(layout.PageIDs(), rowsByKey(one.articles, func(t string, id int64) datasets.PageID {
+			return datasets.PageID{Title: t, PageID: id}
+		}))
 	})
 	encode(layout.Redirects(), func() (*atomicfile.File, error) {
-		redirects := make([]datasets.Redirect, 0, len(one.redirects))
-		for f, t := range one.redirects {
-			redirects = append(redirects, datasets.Redirect{From: f, To: t})
-		}
-		slices.SortFunc(redirects, func(a, b datasets.Redirect) int { return strings.Compare(a.From, b.From) })
-		return datasets.EncodeParquet(layout.Redirects(), redirects)
+		return datasets.EncodeParquet(layout.Redirects(), rowsByKey(one.redirects, func(from, to string) datasets.Redirect {
+			return datasets.Redirect{From: from, To: to}
+		}))
 	})
 
 	p.Phase("dictionaries: resolving links", 0, "pages")
@@ -231,6 +225,20 @@ func writeSummary(path string, s any) error {
 	}
 	_, err = atomicfile.WriteFile(path, b)
 	return err
+}
+
+// rowsByKey makes a row of each entry of m, in the order of the keys.
+func rowsByKey[V, R any](m map[string]V, row func(string, V) R) []R {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	rows := make([]R, len(keys))
+	for i, k := range keys {
+		rows[i] = row(k, m[k])
+	}
+	return rows
 }
 
 // passOneResult is what the first pass over the dump found.

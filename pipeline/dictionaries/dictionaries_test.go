@@ -189,21 +189,28 @@ func TestExcludedAnchor(t *testing.T) {
 	}
 }
 
-func BenchmarkTextForAnchors(b *testing.B) {
-	files, _ := filepath.Glob(filepath.Join(testfixtures.Dir(b), "wikitext", "*.txt"))
+// wikitextFixtures returns the texts of the wikitext fixtures and their total size.
+func wikitextFixtures(tb testing.TB) ([]string, int64) {
+	tb.Helper()
+	files, _ := filepath.Glob(filepath.Join(testfixtures.Dir(tb), "wikitext", "*.txt"))
 	if len(files) == 0 {
-		b.Skip("no wikitext fixtures")
+		tb.Fatal("no wikitext fixtures")
 	}
 	var texts []string
 	var size int64
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 		texts = append(texts, string(data))
 		size += int64(len(data))
 	}
+	return texts, size
+}
+
+func BenchmarkTextForAnchors(b *testing.B) {
+	texts, size := wikitextFixtures(b)
 	b.SetBytes(size)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -280,19 +287,12 @@ func FuzzAppendChunks(f *testing.F) {
 // BenchmarkAppendChunks splits the lower-cased plain text of the wikitext fixtures, with
 // AppendChunks and with the rune-by-rune specification.
 func BenchmarkAppendChunks(b *testing.B) {
-	files, _ := filepath.Glob(filepath.Join(testfixtures.Dir(b), "wikitext", "*.txt"))
+	wts, _ := wikitextFixtures(b)
 	var texts []string
 	var size int64
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			b.Fatal(err)
-		}
-		texts = append(texts, TextForAnchors(string(data)))
+	for _, wt := range wts {
+		texts = append(texts, TextForAnchors(wt))
 		size += int64(len(texts[len(texts)-1]))
-	}
-	if size == 0 {
-		b.Fatal("no wikitext fixtures")
 	}
 	b.Run("AppendChunks", func(b *testing.B) {
 		b.SetBytes(size)
@@ -315,22 +315,29 @@ func BenchmarkAppendChunks(b *testing.B) {
 	})
 }
 
+// pageXML is a page of namespace 0 in a dump.
+func pageXML(id int, title, text string) string {
+	return fmt.Sprintf("<page><title>%s</title><ns>0</ns><id>%d</id><revision><id>%d</id><text>%s</text></revision></page>\n", title, id, id, text)
+}
+
+// writeDump writes a dump of the pages to a temporary file and returns its path.
+func writeDump(t *testing.T, name string, pages ...string) string {
+	t.Helper()
+	dump := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(dump, []byte("<mediawiki>\n"+strings.Join(pages, "")+"</mediawiki>\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dump
+}
+
 // TestTurkicLowerCase: on azwiki, anchors are lower-cased with the Turkic rules
 // (İ to i, I to ı), not Python's (İ to "i̇"), so that the recommender finds them in text.
 func TestTurkicLowerCase(t *testing.T) {
-	page := func(id int, title, text string) string {
-		return fmt.Sprintf("<page><title>%s</title><ns>0</ns><id>%d</id><revision><id>%d</id><text>%s</text></revision></page>\n", title, id, id, text)
-	}
-	xml := "<mediawiki>\n" +
-		page(1, "İstanbul", "Böyük şəhər.") +
-		page(2, "Bakı", "[[İstanbul]] və [[İstanbul|İSTANBUL]] şəhərləri. [[Işıq]] [[Işıq]]") +
-		page(3, "Işıq", "Işıq.") +
-		page(4, "Gəncə", "[[İstanbul]] [[Işıq|IŞIQ]]") +
-		"</mediawiki>\n"
-	dump := filepath.Join(t.TempDir(), "azwiki.xml")
-	if err := os.WriteFile(dump, []byte(xml), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dump := writeDump(t, "azwiki.xml",
+		pageXML(1, "İstanbul", "Böyük şəhər."),
+		pageXML(2, "Bakı", "[[İstanbul]] və [[İstanbul|İSTANBUL]] şəhərləri. [[Işıq]] [[Işıq]]"),
+		pageXML(3, "Işıq", "Işıq."),
+		pageXML(4, "Gəncə", "[[İstanbul]] [[Işıq|IŞIQ]]"))
 	l := runStage(t, "azwiki", []string{dump}, 2)
 	rows, err := datasets.ReadParquet[datasets.AnchorStat](l.AnchorStats())
 	if err != nil {
@@ -351,25 +358,15 @@ func TestTurkicLowerCase(t *testing.T) {
 // counts as a link. (Pass one counts links by written target and leaves such anchors
 // for after the resolution.)
 func TestOneAnchorSeveralTargets(t *testing.T) {
-	page := func(id int, title, text string) string {
-		return fmt.Sprintf("<page><title>%s</title><ns>0</ns><id>%d</id><revision><id>%d</id><text>%s</text></revision></page>\n", title, id, id, text)
-	}
-	redirect := func(id int, title, to string) string {
-		return fmt.Sprintf("<page><title>%s</title><ns>0</ns><id>%d</id><redirect title=\"%s\" /><revision><id>%d</id><text>#REDIRECT [[%s]]</text></revision></page>\n", title, id, to, id, to)
-	}
-	xml := "<mediawiki>\n" +
-		page(1, "Paris", "City.") +
-		page(2, "Paris Texas", "Town.") +
-		redirect(3, "Paname", "Paris") +
+	redirect := `<page><title>Paname</title><ns>0</ns><id>3</id><redirect title="Paris" /><revision><id>3</id><text>#REDIRECT [[Paris]]</text></revision></page>` + "\n"
+	dump := writeDump(t, "xxwiki.xml",
+		pageXML(1, "Paris", "City."),
+		pageXML(2, "Paris Texas", "Town."),
+		redirect,
 		// One article: "paris" to Paris twice (once by the redirect), to Paris Texas once.
-		page(4, "A", "[[Paris]] [[Paname|Paris]] [[Paris Texas|Paris]] [[Paris]]") +
+		pageXML(4, "A", "[[Paris]] [[Paname|Paris]] [[Paris Texas|Paris]] [[Paris]]"),
 		// Another: "paris" to Paris only, by the redirect.
-		page(5, "B", "[[Paname|Paris]] [[Paname|Paris]]") +
-		"</mediawiki>\n"
-	dump := filepath.Join(t.TempDir(), "xxwiki.xml")
-	if err := os.WriteFile(dump, []byte(xml), 0o644); err != nil {
-		t.Fatal(err)
-	}
+		pageXML(5, "B", "[[Paname|Paris]] [[Paname|Paris]]"))
 	for _, threads := range []int{1, 2} {
 		l := runStage(t, "xxwiki", []string{dump}, threads)
 		got := strings.Join(catLines(t, l.AnchorsUnfiltered(), 3), "\n")
@@ -387,14 +384,8 @@ func TestOneAnchorSeveralTargets(t *testing.T) {
 // chunks of the lower-cased text, with Python's rules and with the Turkic ones.
 func TestAppendTextChunks(t *testing.T) {
 	texts := []string{"Plain ASCII [[Link|Anchor]] text. With, Some: CAPITALS!", "İstanbul [[Işık]] IŞIK Is", "Ελλάδα ΣΟΦΟΣ. [[Αθήνα]]", "{{tmpl|X}} ''Bold'' <ref>Ref</ref> Tail"}
-	files, _ := filepath.Glob(filepath.Join(testfixtures.Dir(t), "wikitext", "*.txt"))
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		texts = append(texts, string(data))
-	}
+	fixtures, _ := wikitextFixtures(t)
+	texts = append(texts, fixtures...)
 	var bufs textBuffers // shared, as a pass-one worker shares its buffers between articles
 	for _, lang := range []string{"en", "tr"} {
 		lower := wikitext.LowerFor(lang)
@@ -452,21 +443,10 @@ func TestLinkCounts(t *testing.T) {
 // BenchmarkAppendTextChunks: the lower-cased chunks of the wikitext fixtures' plain text
 // as pass one makes them (links and refs replaced, markup stripped).
 func BenchmarkAppendTextChunks(b *testing.B) {
-	files, _ := filepath.Glob(filepath.Join(testfixtures.Dir(b), "wikitext", "*.txt"))
-	var texts []string
+	texts, size := wikitextFixtures(b)
 	var spans [][][2]int
-	var size int64
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			b.Fatal(err)
-		}
-		texts = append(texts, string(data))
-		spans = append(spans, linkSpans(string(data)))
-		size += int64(len(data))
-	}
-	if size == 0 {
-		b.Fatal("no wikitext fixtures")
+	for _, wt := range texts {
+		spans = append(spans, linkSpans(wt))
 	}
 	b.SetBytes(size)
 	b.ReportAllocs()
