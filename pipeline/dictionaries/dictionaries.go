@@ -250,7 +250,6 @@ type passOneResult struct {
 	cacheDone chan struct{} // closed when the articles cache is finished (or abandoned)
 	parts     []string      // per-worker temporary files (links and text)
 	stats     dump.Stats
-	threads   int
 }
 
 // linkCounts counts links by (anchor, target as written, normalised): the links, and
@@ -380,7 +379,7 @@ func passOne(ctx context.Context, o Options, tmp string, p progress.Reporter) (*
 	lang := datasets.Language(o.Wiki)
 	lower := wikitext.LowerFor(lang)
 	pyLower := wikitext.PythonLower(lang)
-	res := &passOneResult{articles: map[string]int64{}, redirects: map[string]string{}, threads: o.Threads, cacheDone: make(chan struct{})}
+	res := &passOneResult{articles: map[string]int64{}, redirects: map[string]string{}, cacheDone: make(chan struct{})}
 	writers := make([]*partWriter, o.Threads)
 	for i := range writers {
 		w, err := newPartWriter(tmp, i)

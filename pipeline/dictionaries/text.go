@@ -8,18 +8,9 @@ import (
 	"github.com/addlink/addlink/internal/wikitext"
 )
 
-// replaceRefs replaces what the reference's pattern <ref[^>]*>[^<]+</ref> matches with
-// "." (Python re.sub semantics: leftmost, non-overlapping).
-func replaceRefs(s string) string {
-	b, ok := appendRefsReplaced(nil, s)
-	if !ok {
-		return s
-	}
-	return string(b)
-}
-
-// appendRefsReplaced appends replaceRefs(s) to dst; false, and dst as it was, when
-// nothing matches.
+// appendRefsReplaced appends to dst s with every match of the reference's pattern
+// <ref[^>]*>[^<]+</ref> replaced by "." (Python re.sub semantics: leftmost,
+// non-overlapping); false, and dst as it was, when nothing matches.
 func appendRefsReplaced(dst []byte, s string) ([]byte, bool) {
 	if !strings.Contains(s, "<ref") {
 		return dst, false
@@ -62,36 +53,6 @@ func matchRef(s string, start int) (int, bool) {
 	return body + lt + len("</ref>"), true
 }
 
-// replaceLinks replaces every match of the reference's link pattern with ".".
-func replaceLinks(s string) string {
-	var b strings.Builder
-	last := 0
-	wikitext.ScanLinks(s, func(l wikitext.Link) bool {
-		if b.Len() == 0 {
-			b.Grow(len(s))
-		}
-		b.WriteString(s[last:l.Start])
-		b.WriteByte('.')
-		last = l.End
-		return true
-	})
-	if last == 0 {
-		return s
-	}
-	b.WriteString(s[last:])
-	return b.String()
-}
-
-// TextForAnchors is the lower-cased plain text the reference counts anchors in: links
-// and simple refs replaced by ".", markup stripped (mwparserfromhell strip_code
-// semantics), lower-cased (Python's rules).
-func TextForAnchors(wt string) string { return TextForAnchorsWith(wt, wikitext.Lower) }
-
-// TextForAnchorsWith is TextForAnchors with the given lower-casing.
-func TextForAnchorsWith(wt string, lower func(string) string) string {
-	return lower(wikitext.StripCode(replaceRefs(replaceLinks(wt))))
-}
-
 // isChunkSep reports the characters the reference splits text into chunks at.
 func isChunkSep(r rune) bool {
 	switch r {
@@ -101,17 +62,7 @@ func isChunkSep(r rune) bool {
 	return false
 }
 
-// Chunks splits text into the reference's chunks: split at [\n.,;:()!"], each
-// whitespace-split into words; chunks without words are dropped.
-func Chunks(text string, fn func(words []string)) {
-	for _, block := range strings.FieldsFunc(text, isChunkSep) {
-		if w := wikitext.PyFields(block); len(w) > 0 {
-			fn(w)
-		}
-	}
-}
-
-// Byte classes of ASCII for AppendChunks.
+// Byte classes of ASCII for appendChunks.
 const (
 	classWord = iota
 	classSep
@@ -130,11 +81,6 @@ var asciiClass = func() (t [utf8.RuneSelf]uint8) {
 	return t
 }()
 
-// AppendChunks appends text's chunks to dst, one per line with its words separated by
-// single spaces: the same words as Chunks, without intermediate strings. Runs of ASCII
-// word bytes are copied at once; other characters are classified one by one.
-func AppendChunks(dst []byte, text string) []byte { return appendChunks(dst, text, false) }
-
 // textBuffers are a pass-one worker's buffers for the text of the article it is on:
 // the strings made from them (without copying) are dead before the next article.
 type textBuffers struct{ links, refs []byte }
@@ -151,8 +97,10 @@ func linkSpans(wt string) [][2]int {
 	return spans
 }
 
-// appendTextChunks appends the chunks of TextForAnchorsWith(wt, lower) to dst, given
-// the spans of wt's links (linkSpans). When lower is Python's lower-casing (pyLower)
+// appendTextChunks appends to dst the chunks of the lower-cased plain text the reference
+// counts anchors in (links and simple refs replaced by ".", markup stripped as
+// mwparserfromhell's strip_code does, lower-cased), one per line with its words
+// separated by single spaces, given the spans of wt's links (linkSpans). When lower is Python's lower-casing (pyLower)
 // and the plain text is ASCII, its letters are lower-cased as the chunks are copied,
 // without an intermediate string.
 func appendTextChunks(dst []byte, wt string, spans [][2]int, lower func(string) string, pyLower bool, tb *textBuffers) []byte {
@@ -186,7 +134,11 @@ func isASCII(s string) bool {
 	return true
 }
 
-// appendChunks is AppendChunks, lower-casing ASCII letters when fold is set.
+// appendChunks appends text's chunks to dst (split at [\n.,;:()!"], each split into
+// words at Python's whitespace, chunks without words dropped), one per line with its
+// words separated by single spaces. Runs of ASCII word bytes are copied at once, and
+// their letters lower-cased when fold is set; other characters are classified one by
+// one.
 func appendChunks(dst []byte, text string, fold bool) []byte {
 	inWord, wordsInChunk := false, 0
 	for i := 0; i < len(text); {
