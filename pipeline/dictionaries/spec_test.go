@@ -61,3 +61,13 @@ func Chunks(text string, fn func(words []string)) {
 
 // AppendChunks is appendChunks without lower-casing.
 func AppendChunks(dst []byte, text string) []byte { return appendChunks(dst, text, false) }
+
+// linkSpans returns the spans of the links ScanLinks finds in wt.
+func linkSpans(wt string) [][2]int {
+	var spans [][2]int
+	wikitext.ScanLinks(wt, func(l wikitext.Link) bool {
+		spans = append(spans, [2]int{l.Start, l.End})
+		return true
+	})
+	return spans
+}

@@ -87,22 +87,13 @@ type textBuffers struct{ links, refs []byte }
 
 func bufString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
-// linkSpans returns the spans of the links ScanLinks finds in wt.
-func linkSpans(wt string) [][2]int {
-	var spans [][2]int
-	wikitext.ScanLinks(wt, func(l wikitext.Link) bool {
-		spans = append(spans, [2]int{l.Start, l.End})
-		return true
-	})
-	return spans
-}
-
 // appendTextChunks appends to dst the chunks of the lower-cased plain text the reference
 // counts anchors in (links and simple refs replaced by ".", markup stripped as
 // mwparserfromhell's strip_code does, lower-cased), one per line with its words
-// separated by single spaces, given the spans of wt's links (linkSpans). When lower is
-// Python's lower-casing (pyLower) and the plain text is ASCII, its letters are
-// lower-cased as the chunks are copied, without an intermediate string.
+// separated by single spaces, given the spans of wt's links (as wikitext.ScanLinks
+// finds them). When lower is Python's lower-casing (pyLower) and the plain text is
+// ASCII, its letters are lower-cased as the chunks are copied, without an intermediate
+// string.
 func appendTextChunks(dst []byte, wt string, spans [][2]int, lower func(string) string, pyLower bool, tb *textBuffers) []byte {
 	text := wt
 	if len(spans) > 0 {
