@@ -20,11 +20,14 @@ func newDictionariesCommand() *cli.Command {
 		Description: `Reads the pages-articles dump (--dump files, or the latest complete dump of the wiki
 under --dumps-dir) once and writes, under <data-dir>/<wiki>/:
   <wiki>.anchors.parquet        anchor, target, n: distinct pages linking target with anchor
+                                (the filter stage replaces it by the filtered dictionary)
+  <wiki>.anchors_unfiltered.parquet  the same, never filtered
   <wiki>.anchors_stats.parquet  anchor, aslink, astext, linkprob, kept (lp >= 0.065)
   <wiki>.pageids.parquet        title, page_id of every article (ns 0, not a redirect)
   <wiki>.redirects.parquet      from, to
   dictionaries.summary.json     counts, replaced invalid UTF-8, seconds, MB/s
-Print any of them with 'addlink cat FILE --format tsv'.`,
+  cache/articles.s2             the articles, so that later stages need not read the dump
+Print any of the Parquet files with 'addlink cat FILE --format tsv'.`,
 		Flags: []cli.Flag{wikiFlag(true), dumpFlag()},
 		Action: func(c *cli.Context) error {
 			co := commonOptions(c)
