@@ -110,3 +110,24 @@ func (l Layout) ArticlesCache() string { return filepath.Join(l.Dir(), "cache", 
 func (l Layout) Summary(stage string) string {
 	return filepath.Join(l.Dir(), stage+".summary.json")
 }
+
+// ExportDir is the directory that holds the export stage's files: the sqlitedict
+// datasets (<wiki>.<name>.sqlite, .sqlite.gz, .sqlite.checksum), the MySQL dumps
+// (lr_<wiki>_<name>.sql.gz and .checksum) and the model's checksum. Readers of exported
+// files (publish, serve, load) find them through ExportedSQLite, ExportedSQLDump and
+// ExportedModel, never by building paths themselves.
+func (l Layout) ExportDir() string { return l.Dir() }
+
+// ExportedSQLite is the exported sqlitedict file of a dataset ("anchors", "pageids",
+// "redirects", "w2vfiltered").
+func (l Layout) ExportedSQLite(name string) string {
+	return filepath.Join(l.ExportDir(), l.Wiki+"."+name+".sqlite")
+}
+
+// ExportedSQLDump is the exported MySQL dump of a dataset, lr_<wiki>_<name>.sql.gz.
+func (l Layout) ExportedSQLDump(name string) string {
+	return filepath.Join(l.ExportDir(), SQLTable(l.Wiki, name)+".sql.gz")
+}
+
+// ExportedModel is the model as exported and published, <wiki>.linkmodel.json.
+func (l Layout) ExportedModel() string { return l.Model() }

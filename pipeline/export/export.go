@@ -62,7 +62,7 @@ func Outputs(l datasets.Layout) []string {
 		if _, err := os.Stat(input(l, n)); err != nil {
 			continue
 		}
-		out = append(out, l.File(n+".sqlite"), l.File(n+".sqlite.gz"), l.File(n+".sqlite.checksum"),
+		out = append(out, l.ExportedSQLite(n), l.ExportedSQLite(n)+".gz", l.ExportedSQLite(n)+checksum.Ext,
 			sqlDump(l, n), sqlDump(l, n)+checksum.Ext)
 	}
 	if _, err := os.Stat(l.Model()); err == nil {
@@ -87,9 +87,7 @@ func Inputs(l datasets.Layout) []string {
 
 func input(l datasets.Layout, name string) string { return l.File(name + ".parquet") }
 
-func sqlDump(l datasets.Layout, name string) string {
-	return filepath.Join(l.Dir(), datasets.SQLTable(l.Wiki, name)+".sql.gz")
-}
+func sqlDump(l datasets.Layout, name string) string { return l.ExportedSQLDump(name) }
 
 type row struct {
 	key   string
@@ -134,7 +132,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 			return nil
 		}
 		t0 := time.Now()
-		sqlitePath := l.File(name + ".sqlite")
+		sqlitePath := l.ExportedSQLite(name)
 		if err := datasets.WriteSqliteDict(sqlitePath, yield); err != nil {
 			return s, err
 		}
@@ -142,7 +140,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 		if err != nil {
 			return s, err
 		}
-		if err := checksum.WriteSidecarNamed(l.File(name+".sqlite.checksum"), filepath.Base(sqlitePath)+".gz", sum); err != nil {
+		if err := checksum.WriteSidecarNamed(l.ExportedSQLite(name)+checksum.Ext, filepath.Base(sqlitePath)+".gz", sum); err != nil {
 			return s, err
 		}
 		s.Files = append(s.Files, File{sqlitePath + ".gz", sum})
