@@ -55,6 +55,12 @@ func WriteFor(path string) (string, error) {
 	return sum, WriteSidecar(path, sum)
 }
 
+// ErrNotSidecar is the error of a file that is not a sidecar.
+var ErrNotSidecar = errors.New(`not a checksum file (want one line "<sha256>  <file name>")`)
+
+// maxSidecar bounds what ReadSidecar reads: a digest, two spaces and a file name.
+const maxSidecar = 4096
+
 // ReadSidecar parses a sidecar file and returns the digest and the file name it names.
 func ReadSidecar(sidecar string) (sum, name string, err error) {
 	f, err := os.Open(sidecar)
@@ -62,7 +68,9 @@ func ReadSidecar(sidecar string) (sum, name string, err error) {
 		return "", "", err
 	}
 	defer f.Close()
-	line, err := bufio.NewReader(f).ReadString('\n')
+	// A sidecar is one short line: reading a little suffices and keeps a large file
+	// given by mistake from being read whole.
+	line, err := bufio.NewReader(io.LimitReader(f, maxSidecar)).ReadString('\n')
 	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
 		return "", "", fmt.Errorf("checksum: %s: empty or unreadable: %w", sidecar, err)
 	}
@@ -70,7 +78,9 @@ func ReadSidecar(sidecar string) (sum, name string, err error) {
 	sum, name, ok := strings.Cut(line, " ")
 	name = strings.TrimPrefix(strings.TrimPrefix(name, " "), "*")
 	if !ok || len(sum) != 64 || name == "" {
-		return "", "", fmt.Errorf("checksum: %s: not a sha256 sidecar line: %q", sidecar, line)
+		// The line is not quoted: the file may be anything, and its content is no
+		// business of the terminal.
+		return "", "", fmt.Errorf("checksum: %s: %w", sidecar, ErrNotSidecar)
 	}
 	if _, err := hex.DecodeString(sum); err != nil {
 		return "", "", fmt.Errorf("checksum: %s: bad digest: %w", sidecar, err)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -96,5 +97,28 @@ func TestVerifyPaths(t *testing.T) {
 	}
 	if err := Verify(filepath.Join(dir, "x.sqlite.checksum")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A file that is not a sidecar (a password file, a dataset given by mistake) is refused
+// without its content reaching the message.
+func TestReadSidecarDoesNotPrintTheFile(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"secret":  "root:x:0:0:root:/root:/bin/bash\n",
+		"big":     string(make([]byte, 1<<20)),
+		"oneline": "SECRETSECRET",
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(dir, name)
+			os.WriteFile(p, []byte(content), 0o644)
+			_, _, err := ReadSidecar(p)
+			if !errors.Is(err, ErrNotSidecar) {
+				t.Fatalf("ReadSidecar: %v, want ErrNotSidecar", err)
+			}
+			if strings.Contains(err.Error(), "root:") || strings.Contains(err.Error(), "SECRET") || strings.Contains(err.Error(), "\\x00") {
+				t.Errorf("the message shows the file's content: %v", err)
+			}
+		})
 	}
 }
