@@ -127,23 +127,9 @@ type StageResult struct {
 // error or when ctx is cancelled; finished artifacts stay intact.
 func Run(ctx context.Context, cfg *Config, stages []Stage, opts RunOptions, p progress.Reporter) ([]StageResult, error) {
 	p = progress.OrNop(p)
-	first, last := 0, len(stages)-1
-	for i, s := range stages {
-		if s.Name == opts.From {
-			first = i
-		}
-		if s.Name == opts.To {
-			last = i
-		}
-	}
-	if err := checkStageName(stages, opts.From); err != nil {
+	first, last, err := opts.selection(stages)
+	if err != nil {
 		return nil, err
-	}
-	if err := checkStageName(stages, opts.To); err != nil {
-		return nil, err
-	}
-	if first > last {
-		return nil, fmt.Errorf("pipeline: --from %s comes after --to %s", opts.From, opts.To)
 	}
 	var results []StageResult
 	// rebuilt holds the outputs of the stages that ran in this run: a stage reading one
@@ -214,6 +200,36 @@ func Run(ctx context.Context, cfg *Config, stages []Stage, opts RunOptions, p pr
 		results = append(results, StageResult{Stage: s.Name, Action: "ran", Reason: reason, Seconds: time.Since(start).Seconds()})
 	}
 	return results, nil
+}
+
+// Validate checks that From and To name stages of the graph, in order: a mistake in
+// the command line, found before anything runs.
+func (o RunOptions) Validate(stages []Stage) error {
+	_, _, err := o.selection(stages)
+	return err
+}
+
+// selection returns the indices of the first and last stage the options select.
+func (o RunOptions) selection(stages []Stage) (first, last int, err error) {
+	first, last = 0, len(stages)-1
+	for i, s := range stages {
+		if s.Name == o.From {
+			first = i
+		}
+		if s.Name == o.To {
+			last = i
+		}
+	}
+	if err := checkStageName(stages, o.From); err != nil {
+		return 0, 0, err
+	}
+	if err := checkStageName(stages, o.To); err != nil {
+		return 0, 0, err
+	}
+	if first > last {
+		return 0, 0, fmt.Errorf("pipeline: --from %s comes after --to %s", o.From, o.To)
+	}
+	return first, last, nil
 }
 
 func checkStageName(stages []Stage, name string) error {

@@ -36,6 +36,10 @@ a range of them.`,
 			co := commonOptions(c)
 			cfg := &pipeline.Config{Wiki: c.String(flagWiki), DataDir: co.DataDir, Dumps: c.StringSlice("dump"),
 				DumpsDir: co.DumpsDir, Threads: co.Threads, Version: version}
+			runOpts := pipeline.RunOptions{From: c.String("from"), To: c.String("to"), Force: c.Bool("force")}
+			if err := runOpts.Validate(pipeline.Stages()); err != nil {
+				return usageError{err}
+			}
 			if cfg.Wiki == "" {
 				if len(cfg.Dumps) > 0 {
 					return usagef("run: --wiki (or WIKI_ID) is required with --dump")
@@ -55,8 +59,7 @@ a range of them.`,
 			}
 			rep, done := newReporter(co)
 			defer done()
-			results, err := pipeline.Run(c.Context, cfg, pipeline.Stages(),
-				pipeline.RunOptions{From: c.String("from"), To: c.String("to"), Force: c.Bool("force")}, rep)
+			results, err := pipeline.Run(c.Context, cfg, pipeline.Stages(), runOpts, rep)
 			if err != nil {
 				return err
 			}

@@ -30,7 +30,7 @@ const (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	stopProfile := startProfile()
-	err := newApp().RunContext(ctx, os.Args)
+	err := run(ctx, os.Args)
 	stopProfile()
 	interrupted := ctx.Err() != nil
 	stop()
@@ -70,6 +70,12 @@ func usagef(format string, args ...any) error {
 	return usageError{fmt.Errorf(format, args...)}
 }
 
+// dashed is a flag-parsing error whose message spells long flags with two dashes.
+type dashed struct{ error }
+
+func (e dashed) Error() string { return dashedFlags(e.error.Error()) }
+func (e dashed) Unwrap() error { return e.error }
+
 // qualityGateError marks a backtest below --min-precision or --min-recall (exit status 3).
 type qualityGateError struct{ error }
 
@@ -83,18 +89,21 @@ func newApp() *cli.App {
 		Description: "addlink re-implements Wikimedia's \"add a link\" training pipeline in one binary.\n" +
 			"Artifacts are written under <data-dir>/<wiki>/. Run `addlink COMMAND --help` for what\n" +
 			"each command reads and writes.",
-		Flags:                commonFlags(),
+		// --wiki is listed with the common flags: normalizeArgs moves it, like every
+		// flag, after the command name, where the commands that take it read it.
+		Flags:                append(commonFlags(), wikiFlag(false)),
 		Commands:             commands(),
 		EnableBashCompletion: true,
 		// Errors go back to main, which alone decides the exit status, so deferred
 		// cleanup always runs.
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return usageError{err}
+			return usageError{dashed{err}}
 		},
 	}
 	for _, c := range app.Commands {
 		setUsageErrors(c)
+		c.Before = checkCommandLine(takeRequired(c))
 		// The common flags are accepted after the command name too.
 		c.Flags = append(c.Flags, commonFlags()...)
 	}
@@ -103,7 +112,7 @@ func newApp() *cli.App {
 
 func setUsageErrors(c *cli.Command) {
 	if c.OnUsageError == nil {
-		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usageError{err} }
+		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usageError{dashed{err}} }
 	}
 	for _, s := range c.Subcommands {
 		setUsageErrors(s)
