@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/dump"
 	"github.com/addlink/addlink/internal/progress"
 )
 
@@ -46,7 +47,7 @@ type Stage struct {
 // State is a stage's state in `addlink status`.
 type State struct {
 	Stage  string
-	Status string // "current", "stale", "missing" or "skipped"
+	Status string // "current", "stale", "missing", "skipped" or "no dump" (its dump is not found)
 	Reason string
 }
 
@@ -95,6 +96,11 @@ func Inspect(cfg *Config, stages []Stage) []State {
 			continue
 		}
 		inputs, err := s.Inputs(cfg)
+		if errors.Is(err, dump.ErrNotFound) {
+			// Not stale: nothing says the dump changed, it is not where it was looked for.
+			out = append(out, State{s.Name, "no dump", err.Error()})
+			continue
+		}
 		if err != nil {
 			out = append(out, State{s.Name, "stale", err.Error()})
 			continue
@@ -107,6 +113,23 @@ func Inspect(cfg *Config, stages []Stage) []State {
 	}
 	return out
 }
+
+// StageError is the error of a run that stopped in a stage: the stage failed, or the
+// run was interrupted while (or before) running it.
+type StageError struct {
+	Stage string
+	Err   error
+}
+
+func (e *StageError) Error() string {
+	msg := e.Err.Error()
+	if strings.HasPrefix(msg, e.Stage+": ") {
+		return msg
+	}
+	return e.Stage + ": " + msg
+}
+
+func (e *StageError) Unwrap() error { return e.Err }
 
 // RunOptions selects which stages of the graph a run executes.
 type RunOptions struct {
@@ -136,10 +159,10 @@ func Run(ctx context.Context, cfg *Config, stages []Stage, opts RunOptions, p pr
 	// of them runs again too, even when the new file has the same bytes.
 	rebuilt := map[string]bool{}
 	for i := first; i <= last; i++ {
-		if err := ctx.Err(); err != nil {
-			return results, err
-		}
 		s := &stages[i]
+		if err := ctx.Err(); err != nil {
+			return results, &StageError{Stage: s.Name, Err: err}
+		}
 		if s.Skip != nil {
 			if why := s.Skip(cfg); why != "" {
 				p.Note(fmt.Sprintf("%s: skipped (%s)", s.Name, why))
@@ -149,14 +172,14 @@ func Run(ctx context.Context, cfg *Config, stages []Stage, opts RunOptions, p pr
 		}
 		inputs, err := s.Inputs(cfg)
 		if err != nil {
-			return results, fmt.Errorf("%s: %w", s.Name, err)
+			return results, &StageError{Stage: s.Name, Err: err}
 		}
 		par := params(cfg, s)
 		reason := "forced"
 		if !opts.Force {
 			m, err := ReadManifest(ManifestPath(cfg, s.Name))
 			if err != nil {
-				return results, err
+				return results, &StageError{Stage: s.Name, Err: err}
 			}
 			st := m.Check(cfg.Version, par, inputs)
 			reason = st.Reason
@@ -178,24 +201,25 @@ func Run(ctx context.Context, cfg *Config, stages []Stage, opts RunOptions, p pr
 		start := time.Now()
 		ins, err := Identify(inputs, hashInput(cfg))
 		if err != nil {
-			return results, fmt.Errorf("%s: %w", s.Name, err)
+			return results, &StageError{Stage: s.Name, Err: err}
 		}
-		if err := s.Run(ctx, cfg, p); err != nil {
-			if errors.Is(err, context.Canceled) || strings.HasPrefix(err.Error(), s.Name+": ") {
-				return results, err
-			}
-			return results, fmt.Errorf("%s: %w", s.Name, err)
+		err = s.Run(ctx, cfg, p)
+		// The stage's last progress line is printed now, before anything of the next
+		// stage or the run's summary.
+		progress.End(p)
+		if err != nil {
+			return results, &StageError{Stage: s.Name, Err: err}
 		}
 		outs, err := Identify(s.Outputs(cfg), func(string) bool { return true })
 		if err != nil {
-			return results, fmt.Errorf("%s: output: %w", s.Name, err)
+			return results, &StageError{Stage: s.Name, Err: fmt.Errorf("output: %w", err)}
 		}
 		for _, o := range s.Outputs(cfg) {
 			rebuilt[o] = true
 		}
 		m := &Manifest{Stage: s.Name, Version: cfg.Version, Params: par, Inputs: ins, Outputs: outs}
 		if err := WriteManifest(ManifestPath(cfg, s.Name), m); err != nil {
-			return results, err
+			return results, &StageError{Stage: s.Name, Err: err}
 		}
 		results = append(results, StageResult{Stage: s.Name, Action: "ran", Reason: reason, Seconds: time.Since(start).Seconds()})
 	}

@@ -56,6 +56,34 @@ func TestRunSkipsCurrentStages(t *testing.T) {
 		}
 	}
 
+	// Without the dump (no --dump, no dumps under --dumps-dir) the stages that read it
+	// are "no dump", not stale: nothing says the dump changed (issue 18, item 12).
+	noDump := *cfg
+	noDump.Dumps, noDump.DumpsDir = nil, t.TempDir()
+	for _, s := range Inspect(&noDump, Stages()) {
+		switch s.Stage {
+		case "dictionaries", "embeddings", "sentences":
+			if s.Status != "no dump" {
+				t.Errorf("without the dump: %+v, want status \"no dump\"", s)
+			}
+		default:
+			if s.Status == "stale" {
+				t.Errorf("without the dump: %+v", s)
+			}
+		}
+	}
+	// The run's outcome: the model's held-out AUC and the backtest at 0.5.
+	out, err := ReadOutcome(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.ROCAUC == nil || out.Precision == nil || out.Recall == nil || out.N == 0 || *out.ROCAUC < 0.5 {
+		t.Errorf("outcome %+v", out)
+	}
+	if s := out.String(); !strings.Contains(s, "held-out AUC 0.") || !strings.Contains(s, "backtest at 0.5: precision ") {
+		t.Errorf("outcome line %q", s)
+	}
+
 	// Deleting the model redoes train, backtest and export only.
 	os.Remove(cfg.Layout().Model())
 	rs, err = Run(ctx, cfg, Stages(), RunOptions{}, nil)

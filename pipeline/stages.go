@@ -40,9 +40,18 @@ func EnsureSample(dataDir string) (string, error) {
 	return p, synth.WriteFile(p, synth.SampleOptions())
 }
 
+// DumpFiles returns the run's dump files: the ones given, or the latest complete dump
+// under DumpsDir. An error wraps dump.ErrNotFound when there is none.
+func (c *Config) DumpFiles() ([]string, error) { return c.dumps() }
+
 // dumps returns the run's dump files, discovering them when none were given.
 func (c *Config) dumps() ([]string, error) {
 	if len(c.Dumps) > 0 {
+		for _, f := range c.Dumps {
+			if _, err := os.Stat(f); err != nil {
+				return nil, fmt.Errorf("dump: %w: %w", dump.ErrNotFound, err)
+			}
+		}
 		return c.Dumps, nil
 	}
 	files, err := dump.Discover(c.DumpsDir, c.Wiki)

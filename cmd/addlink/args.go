@@ -9,15 +9,20 @@ import (
 )
 
 // run runs the app on a command line after normalizeArgs: main and the tests go
-// through it.
-func run(ctx context.Context, args []string) error {
+// through it. jsonLog reports whether the command asked for --log-format json, so that
+// main prints the error in that form too.
+func run(ctx context.Context, args []string) (jsonLog bool, err error) {
 	app := newApp()
-	args, err := normalizeArgs(app, args)
+	args, err = normalizeArgs(app, args)
 	if err != nil {
-		return err
+		return false, err
 	}
-	return app.RunContext(ctx, args)
+	err = app.RunContext(ctx, args)
+	return app.Metadata[metaJSONLog] == true, err
 }
+
+// metaJSONLog is the app's Metadata key set when the command logs JSON.
+const metaJSONLog = "json-log"
 
 // normalizeArgs lets flags go anywhere on the command line, as users expect
 // (`addlink cat FILE --format tsv`, `addlink --wiki cswiki status`): urfave/cli stops
@@ -137,9 +142,11 @@ func checkCommandLine(required []string) cli.BeforeFunc {
 				strings.Join(missing, " and ")+map[bool]string{true: " is", false: " are"}[len(missing) == 1],
 				c.Command.Name)
 		}
-		if f := setIn(c, flagLogFmt).String(flagLogFmt); f != "text" && f != "json" {
+		f := setIn(c, flagLogFmt).String(flagLogFmt)
+		if f != "text" && f != "json" {
 			return usagef("--%s must be text or json, not %q", flagLogFmt, f)
 		}
+		c.App.Metadata[metaJSONLog] = f == "json"
 		if c.Command.ArgsUsage == "" && c.NArg() > 0 {
 			return usagef("%s: takes no arguments, got %q", c.Command.Name, c.Args().First())
 		}

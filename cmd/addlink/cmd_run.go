@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -59,6 +60,9 @@ a range of them.`,
 			}
 			rep, done := newReporter(co)
 			defer done()
+			if files, err := cfg.DumpFiles(); err == nil && cfg.Wiki != synth.SampleWiki {
+				rep.Note(fmt.Sprintf("run: %s: dump %s", cfg.Wiki, strings.Join(files, ", ")))
+			}
 			results, err := pipeline.Run(c.Context, cfg, pipeline.Stages(), runOpts, rep)
 			if err != nil {
 				return err
@@ -70,6 +74,11 @@ a range of them.`,
 				return err
 			}
 			rep.Note("run: artifacts in " + cfg.Layout().Dir() + ", report in " + pipeline.ReportPath(cfg))
+			outcome, err := pipeline.ReadOutcome(cfg)
+			if err != nil {
+				return err
+			}
+			rep.Note("run: " + cfg.Wiki + ": " + outcome.String())
 			return nil
 		},
 	}

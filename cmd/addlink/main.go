@@ -5,14 +5,19 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"runtime/pprof"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/addlink/addlink/pipeline"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -30,34 +35,55 @@ const (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	stopProfile := startProfile()
-	err := run(ctx, os.Args)
+	jsonLog, err := run(ctx, os.Args)
 	stopProfile()
 	interrupted := ctx.Err() != nil
 	stop()
-	os.Exit(exitStatus(err, interrupted))
+	os.Exit(report(os.Stderr, err, interrupted, jsonLog))
 }
 
-// exitStatus is the only place where errors become exit statuses.
+// exitStatus is the only place where errors become exit statuses; it prints the error
+// on stderr.
 func exitStatus(err error, interrupted bool) int {
+	return report(os.Stderr, err, interrupted, false)
+}
+
+// report prints err on w (one JSON object when jsonLog) and returns the exit status.
+func report(w io.Writer, err error, interrupted, jsonLog bool) int {
 	if err == nil {
 		return exitOK
 	}
 	var usage usageError
 	var gate qualityGateError
+	var stage *pipeline.StageError
+	code, msg, stageName := exitError, err.Error(), ""
 	switch {
 	case interrupted || errors.Is(err, context.Canceled):
-		fmt.Fprintln(os.Stderr, "addlink: interrupted")
-		return exitInterrupted
+		code = exitInterrupted
+		if errors.As(err, &stage) {
+			stageName = stage.Stage
+			msg = fmt.Sprintf("interrupted in stage %s: the stages before it are kept, and the next run resumes with %s", stage.Stage, stage.Stage)
+		} else {
+			msg = "interrupted: nothing half-written is left under a final name; run the command again to redo it"
+		}
 	case errors.As(err, &usage):
-		fmt.Fprintf(os.Stderr, "addlink: %v\n", err)
-		return exitUsage
+		code = exitUsage
 	case errors.As(err, &gate):
-		fmt.Fprintf(os.Stderr, "addlink: %v\n", err)
-		return exitQualityGate
-	default:
-		fmt.Fprintf(os.Stderr, "addlink: %v\n", err)
-		return exitError
+		code = exitQualityGate
 	}
+	if jsonLog {
+		b, _ := json.Marshal(struct {
+			Time       string `json:"time"`
+			Level      string `json:"level"`
+			Msg        string `json:"msg"`
+			Stage      string `json:"stage,omitempty"`
+			ExitStatus int    `json:"exit_status"`
+		}{time.Now().UTC().Format(time.RFC3339Nano), "error", msg, stageName, code})
+		fmt.Fprintf(w, "%s\n", b)
+	} else {
+		fmt.Fprintf(w, "addlink: %s\n", msg)
+	}
+	return code
 }
 
 // usageError marks a mistake in the command line (exit status 2).
@@ -92,6 +118,7 @@ func newApp() *cli.App {
 		// --wiki is listed with the common flags: normalizeArgs moves it, like every
 		// flag, after the command name, where the commands that take it read it.
 		Flags:                append(commonFlags(), wikiFlag(false)),
+		Metadata:             map[string]any{},
 		Commands:             commands(),
 		EnableBashCompletion: true,
 		// Errors go back to main, which alone decides the exit status, so deferred

@@ -13,6 +13,10 @@ import (
 
 var dateDir = regexp.MustCompile(`^\d{8}$`)
 
+// ErrNotFound is wrapped by Discover's errors when no usable dump exists, so that callers
+// can tell "no dump" from a dump that could not be read.
+var ErrNotFound = errors.New("no complete pages-articles dump found")
+
 // Discover finds the pages-articles dump of wiki under root, in the layout of Wikimedia's
 // dump hosts: <root>/<wiki>/<YYYYMMDD>/<wiki>-<YYYYMMDD>-pages-articles*.xml*.bz2.
 //
@@ -25,7 +29,7 @@ func Discover(root, wiki string) ([]string, error) {
 	base := filepath.Join(root, wiki)
 	entries, err := os.ReadDir(base)
 	if err != nil {
-		return nil, fmt.Errorf("dump: no dumps for %s under %s: %w", wiki, root, err)
+		return nil, fmt.Errorf("dump: %w for %s under %s: %w", ErrNotFound, wiki, root, err)
 	}
 	var dates []string
 	for _, e := range entries {
@@ -43,9 +47,9 @@ func Discover(root, wiki string) ([]string, error) {
 		skipped = append(skipped, d+": "+why)
 	}
 	if len(dates) == 0 {
-		return nil, fmt.Errorf("dump: no dated dump directory (YYYYMMDD) in %s", base)
+		return nil, fmt.Errorf("dump: %w: no dated dump directory (YYYYMMDD) in %s", ErrNotFound, base)
 	}
-	return nil, fmt.Errorf("dump: no complete pages-articles dump of %s under %s (%v)", wiki, base, skipped)
+	return nil, fmt.Errorf("dump: %w for %s under %s (%v)", ErrNotFound, wiki, base, skipped)
 }
 
 func completeDump(dir, wiki, date string) ([]string, string) {

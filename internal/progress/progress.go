@@ -32,6 +32,20 @@ func AddSecondary(r Reporter, n int64, unit string) {
 	}
 }
 
+// Ender is implemented by Reporters that show a phase until the next one starts: End
+// shows the current phase's final state now and forgets it, so that nothing of it is
+// printed after what follows (the next stage's notes, a run's summary).
+type Ender interface {
+	End()
+}
+
+// End ends r's current phase when r is an Ender.
+func End(r Reporter) {
+	if e, ok := r.(Ender); ok {
+		e.End()
+	}
+}
+
 // Nop is a Reporter that discards everything.
 var Nop Reporter = nop{}
 

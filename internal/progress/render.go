@@ -110,6 +110,13 @@ func (r *Renderer) Note(msg string) {
 	fmt.Fprintln(r.w, msg)
 }
 
+// End implements Ender: it prints the final state of the current phase.
+func (r *Renderer) End() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.finishLine()
+}
+
 // Close prints the final state of the current phase and stops the ticker.
 func (r *Renderer) Close() {
 	r.mu.Lock()
@@ -160,6 +167,15 @@ func (r *Renderer) status(final bool) string {
 	}
 	var b strings.Builder
 	b.WriteString(r.name)
+	if done == 0 && r.total <= 0 && r.secUnit == "" {
+		// A phase without counts (loading, writing): its name and, at the end, its time.
+		if final {
+			fmt.Fprintf(&b, " done in %.1fs", el)
+		} else {
+			b.WriteString(" ...")
+		}
+		return b.String()
+	}
 	if r.total > 0 {
 		frac := float64(done) / float64(r.total)
 		if frac > 1 {

@@ -97,3 +97,43 @@ func TestSecondary(t *testing.T) {
 	AddSecondary(&c, 5, "pairs") // no second count: nothing happens
 	AddSecondary(OrNop(nil), 5, "pairs")
 }
+
+// A phase that End finished prints nothing more: not on the next tick, not after the
+// notes that follow it (a stage's lines came after the next stage's before End).
+func TestRendererEnd(t *testing.T) {
+	var buf bytes.Buffer
+	r := NewRenderer(&buf, false, time.Hour)
+	start := time.Unix(0, 0)
+	r.now = func() time.Time { return start }
+	r.Phase("stage one: reading", 10, "pages")
+	r.Add(10)
+	End(r)
+	r.Note("stage two: running")
+	r.mu.Lock()
+	r.draw(false) // a tick
+	r.mu.Unlock()
+	r.Close()
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "stage one: reading 100.0%") || lines[1] != "stage two: running" {
+		t.Errorf("lines %q, want the phase's final line then the note, once each", lines)
+	}
+}
+
+// A phase without counts shows its name and time, not "0  0 /s".
+func TestRendererPhaseWithoutCounts(t *testing.T) {
+	var buf bytes.Buffer
+	r := NewRenderer(&buf, false, time.Hour)
+	start := time.Unix(0, 0)
+	now := start
+	r.now = func() time.Time { return now }
+	r.Phase("loading dictionaries", 0, "")
+	r.mu.Lock()
+	r.draw(false)
+	r.mu.Unlock()
+	now = start.Add(1500 * time.Millisecond)
+	r.Close()
+	want := "loading dictionaries ...\nloading dictionaries done in 1.5s\n"
+	if buf.String() != want {
+		t.Errorf("output %q, want %q", buf.String(), want)
+	}
+}

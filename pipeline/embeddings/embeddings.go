@@ -96,6 +96,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 		s.PairsPerS = float64(m.Pairs) / s.TrainSeconds
 	}
 	s.Pairs = m.Pairs
+	progress.End(p) // the last phase's line before the summary
 	p.Note(fmt.Sprintf("embeddings: %d articles, %d pairs trained in %.1fs (%.0f pairs/s)",
 		s.Articles, s.Pairs, s.TrainSeconds, s.PairsPerS))
 	rows := make([]datasets.Embedding, len(c.Entities))

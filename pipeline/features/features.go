@@ -82,6 +82,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	if _, err := atomicfile.WriteFile(l.Summary("features"), append(b, '\n')); err != nil {
 		return s, err
 	}
+	progress.End(p) // the last phase's line before the summary
 	p.Note(fmt.Sprintf("features: %d sentences, %d rows (%d positive, %d negative) in %.2fs",
 		s.Sentences, s.Rows, s.Positive, s.Negative, s.Seconds))
 	return s, nil

@@ -133,6 +133,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	if _, err := atomicfile.WriteFile(l.Summary("sentences"), append(b, '\n')); err != nil {
 		return s, err
 	}
+	progress.End(p) // the last phase's line before the summary
 	p.Note(fmt.Sprintf("sentences: %d articles, %d sentences (%d training, %d testing) in %.2fs",
 		articles, s.Sentences, len(train), len(test), s.Seconds))
 	return s, nil
