@@ -49,9 +49,35 @@ func Path(t testing.TB, rel string) string {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("fixture %s missing: %v", p, err)
 		}
+		recordSkip(t, "fixture", p)
 		t.Skipf("fixture %s missing (CI would fail): %v", p, err)
 	}
 	return p
+}
+
+// SkipLogEnv names the environment variable that test.sh sets to a file: every test
+// skipped for want of a fixture or a tool appends a line "kind<TAB>test<TAB>what" to it,
+// so that the test command can say how many skipped and why.
+const SkipLogEnv = "ADDLINK_SKIP_LOG"
+
+func recordSkip(t testing.TB, kind, what string) {
+	path := os.Getenv(SkipLogEnv)
+	if path == "" {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Logf("testfixtures: %s: %v", SkipLogEnv, err)
+		return
+	}
+	// One short write with O_APPEND: lines of parallel test processes do not mix.
+	line := kind + "\t" + t.Name() + "\t" + strings.ReplaceAll(what, "\n", " ") + "\n"
+	if _, err := f.WriteString(line); err != nil {
+		t.Logf("testfixtures: %s: %v", SkipLogEnv, err)
+	}
+	if err := f.Close(); err != nil {
+		t.Logf("testfixtures: %s: %v", SkipLogEnv, err)
+	}
 }
 
 // DebianPython is the interpreter of Debian's python3 packages, the real consumers our
@@ -66,6 +92,7 @@ func Require(t testing.TB, what string, check func() error) {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("%s is required in CI: %v", what, err)
 		}
+		recordSkip(t, "tool", what)
 		t.Skipf("%s is not available (CI would fail): %v", what, err)
 	}
 }

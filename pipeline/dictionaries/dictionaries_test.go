@@ -192,7 +192,7 @@ func TestExcludedAnchor(t *testing.T) {
 // wikitextFixtures returns the texts of the wikitext fixtures and their total size.
 func wikitextFixtures(tb testing.TB) ([]string, int64) {
 	tb.Helper()
-	files, _ := filepath.Glob(filepath.Join(testfixtures.Dir(tb), "wikitext", "*.txt"))
+	files, _ := filepath.Glob(filepath.Join(testfixtures.Path(tb, "wikitext"), "*.txt"))
 	if len(files) == 0 {
 		tb.Fatal("no wikitext fixtures")
 	}
