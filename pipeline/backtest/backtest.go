@@ -24,7 +24,6 @@ import (
 	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/internal/progress"
 	"github.com/addlink/addlink/internal/wikitext"
-	"github.com/addlink/addlink/pipeline/sentences"
 )
 
 // DefaultThresholds are the reference's thresholds 0.0, 0.1, ..., 0.9.
@@ -90,7 +89,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 		o.Thresholds = DefaultThresholds()
 	}
 	l := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
-	sents, err := sentences.Read(l.SentencesTest())
+	sents, err := datasets.ReadSentences(l.SentencesTest())
 	if err != nil {
 		return Summary{}, fmt.Errorf("backtest: %w (run the sentences stage first)", err)
 	}
@@ -143,7 +142,7 @@ type counts struct{ tp, predicted, gold int }
 
 // Evaluate runs the backtest over the sentences, in parallel over sentences; the result
 // does not depend on the number of threads.
-func Evaluate(ctx context.Context, d *linker.Dict, model linker.Scorer, sents []sentences.Sentence, o Options, p progress.Reporter) ([]Row, error) {
+func Evaluate(ctx context.Context, d *linker.Dict, model linker.Scorer, sents []datasets.Sentence, o Options, p progress.Reporter) ([]Row, error) {
 	p = progress.OrNop(p)
 	if len(o.Thresholds) == 0 {
 		o.Thresholds = DefaultThresholds()

@@ -21,7 +21,6 @@ import (
 	"github.com/addlink/addlink/internal/atomicfile"
 	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/internal/progress"
-	"github.com/addlink/addlink/pipeline/sentences"
 )
 
 // Options configures the stage.
@@ -49,7 +48,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 		return Summary{}, err
 	}
 	l := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
-	sents, err := sentences.Read(l.SentencesTrain())
+	sents, err := datasets.ReadSentences(l.SentencesTrain())
 	if err != nil {
 		return Summary{}, fmt.Errorf("features: %w (run the sentences stage first)", err)
 	}
@@ -89,7 +88,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 }
 
 // Rows computes the rows of all sentences in parallel, in sentence order.
-func Rows(ctx context.Context, d *linker.Dict, sents []sentences.Sentence, o linker.TrainingOptions, threads int, p progress.Reporter) ([]linker.Row, error) {
+func Rows(ctx context.Context, d *linker.Dict, sents []datasets.Sentence, o linker.TrainingOptions, threads int, p progress.Reporter) ([]linker.Row, error) {
 	p = progress.OrNop(p)
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)

@@ -98,7 +98,7 @@ func readReferenceRows(t *testing.T, wiki string) map[[3]string]refRow {
 		if len(f) != 10 {
 			t.Fatalf("reference row with %d fields", len(f))
 		}
-		un := func(s string) string { return sentences.Unescape(s) }
+		un := func(s string) string { return datasets.UnescapeSentence(s) }
 		out[[3]string{un(f[0]), un(f[1]), un(f[2])}] = refRow{f[3:]}
 	}
 	return out
@@ -111,7 +111,7 @@ func rowsFor(t *testing.T, wiki string, perArticle, trainPerArticle int, o linke
 	if err != nil {
 		t.Fatal(err)
 	}
-	sents, err := sentences.Read(l.SentencesTrain())
+	sents, err := datasets.ReadSentences(l.SentencesTrain())
 	if err != nil {
 		t.Fatal(err)
 	}

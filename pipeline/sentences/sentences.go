@@ -9,14 +9,11 @@
 package sentences
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -96,10 +93,9 @@ type Summary struct {
 	Seconds   float64 `json:"seconds"`
 }
 
-// Sentence is one extracted sentence.
-type Sentence struct {
-	Title, Text string
-}
+// Sentence is one extracted sentence; the files of sentences are read and written by
+// datasets (ReadSentences, WriteSentences), which the stages after this one use.
+type Sentence = datasets.Sentence
 
 // Unit is a sentence that is shuffled into one half, with the further sentences of
 // its article that follow it into the training half (Options.TrainPerArticle).
@@ -121,10 +117,10 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	}
 	train, test := Split(units, o.Seed)
 	l := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
-	if err := Write(l.SentencesTrain(), train); err != nil {
+	if err := datasets.WriteSentences(l.SentencesTrain(), train); err != nil {
 		return Summary{}, err
 	}
-	if err := Write(l.SentencesTest(), test); err != nil {
+	if err := datasets.WriteSentences(l.SentencesTest(), test); err != nil {
 		return Summary{}, err
 	}
 	s := Summary{Articles: articles, Sentences: len(train) + len(test), Train: len(train), Test: len(test),
@@ -285,83 +281,4 @@ func Extract(ctx context.Context, o Options, p progress.Reporter) ([]Unit, int64
 		return nil, 0, readErr
 	}
 	return units, articles, nil
-}
-
-// Escape writes a value of a sentences file: \, tab and newline as \\, \t and \n.
-func Escape(s string) string {
-	if !strings.ContainsAny(s, "\\\t\n\r") {
-		return s
-	}
-	return strings.NewReplacer("\\", `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`).Replace(s)
-}
-
-// Unescape reverses Escape.
-func Unescape(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+1 < len(s) {
-			switch s[i+1] {
-			case 't':
-				b.WriteByte('\t')
-			case 'n':
-				b.WriteByte('\n')
-			case 'r':
-				b.WriteByte('\r')
-			default:
-				b.WriteByte(s[i+1])
-			}
-			i++
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-// Write writes sentences to path atomically.
-func Write(path string, sents []Sentence) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := atomicfile.Create(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriterSize(f, 1<<16)
-	for _, s := range sents {
-		w.WriteString(Escape(s.Title))
-		w.WriteByte('\t')
-		w.WriteString(Escape(s.Text))
-		w.WriteByte('\n')
-	}
-	if err := w.Flush(); err != nil {
-		f.Abort()
-		return err
-	}
-	return f.Commit()
-}
-
-// Read reads a sentences file. A line without a tab is an error naming the line.
-func Read(path string) ([]Sentence, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []Sentence
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		t, s, ok := strings.Cut(sc.Text(), "\t")
-		if !ok {
-			return nil, fmt.Errorf("%s:%d: want title<TAB>sentence", path, line)
-		}
-		out = append(out, Sentence{Title: Unescape(t), Text: Unescape(s)})
-	}
-	return out, sc.Err()
 }

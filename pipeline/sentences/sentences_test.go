@@ -27,7 +27,7 @@ func readReference(t *testing.T, path string) []Sentence {
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	for sc.Scan() {
 		a, b, _ := strings.Cut(sc.Text(), "\t")
-		out = append(out, Sentence{Unescape(a), Unescape(b)})
+		out = append(out, Sentence{Title: datasets.UnescapeSentence(a), Text: datasets.UnescapeSentence(b)})
 	}
 	return out
 }
@@ -119,11 +119,11 @@ func TestRunWritesFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 		l := datasets.Layout{DataDir: dir, Wiki: "elwikivoyage"}
-		train, err := Read(l.SentencesTrain())
+		train, err := datasets.ReadSentences(l.SentencesTrain())
 		if err != nil {
 			t.Fatal(err)
 		}
-		test, err := Read(l.SentencesTest())
+		test, err := datasets.ReadSentences(l.SentencesTest())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,17 +157,6 @@ func TestRunWritesFiles(t *testing.T) {
 	}
 	if k != len(train1) {
 		t.Errorf("%d of %d one-per-article training sentences found in order", k, len(train1))
-	}
-}
-
-func TestEscapeRoundTrip(t *testing.T) {
-	for _, s := range []string{"", "a\tb", "a\\nb", "x\ny\\", `\\t`} {
-		if got := Unescape(Escape(s)); got != s {
-			t.Errorf("%q -> %q -> %q", s, Escape(s), got)
-		}
-		if strings.ContainsAny(Escape(s), "\t\n") {
-			t.Errorf("Escape(%q) = %q", s, Escape(s))
-		}
 	}
 }
 
