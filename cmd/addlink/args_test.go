@@ -188,6 +188,8 @@ func TestUsageErrors(t *testing.T) {
 		{args: []string{"run", "--to", "nosuch"}, want: `no stage "nosuch"`},
 		{args: []string{"run", "--from", "export", "--to", "train"}, want: "--from export comes after --to train"},
 		{args: []string{"status", "--log-format", "xml"}, want: "--log-format must be text or json"},
+		{args: []string{"backtest", "--wiki", "xwiki", "--min-precision", "3"}, want: "--min-precision must be between 0 and 1"},
+		{args: []string{"synth", "--out", "x.xml", "--size", "-3"}, want: "must not be negative"},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			stdout, stderr, code := runAddlink(t, dir, tt.env, tt.args...)

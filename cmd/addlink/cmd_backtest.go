@@ -47,6 +47,11 @@ Quality gate: with --min-precision and/or --min-recall the row at threshold 0.5 
 				}
 				o.Thresholds, gate = []float64{th}, th
 			}
+			for _, f := range []string{"min-precision", "min-recall"} {
+				if v := c.Float64(f); c.IsSet(f) && (v < 0 || v > 1) {
+					return usagef("--%s must be between 0 and 1, got %g", f, v)
+				}
+			}
 			rep, done := newReporter(co)
 			s, err := backtest.Run(c.Context, o, rep)
 			done()

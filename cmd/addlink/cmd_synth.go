@@ -35,6 +35,10 @@ Without --articles and --size it writes the built-in sample wiki (400 articles).
 			if !strings.HasSuffix(out, ".xml") && !strings.HasSuffix(out, ".xml.gz") {
 				return usagef("synth: --out must end in .xml or .xml.gz")
 			}
+			if c.Int("articles") < 0 || c.Float64("size") < 0 || c.Int("vocabulary") <= 0 ||
+				c.Float64("redirect-share") < 0 || c.Float64("redirect-share") >= 1 {
+				return usagef("synth: --articles and --size must not be negative, --vocabulary must be positive, --redirect-share in [0,1)")
+			}
 			o := synth.SampleOptions()
 			if c.IsSet("articles") || c.IsSet("size") {
 				o = synth.Options{

@@ -15,7 +15,7 @@ var dateDir = regexp.MustCompile(`^\d{8}$`)
 
 // ErrNotFound is wrapped by Discover's errors when no usable dump exists, so that callers
 // can tell "no dump" from a dump that could not be read.
-var ErrNotFound = errors.New("no complete pages-articles dump found")
+var ErrNotFound = errors.New("no dump found")
 
 // Discover finds the pages-articles dump of wiki under root, in the layout of Wikimedia's
 // dump hosts: <root>/<wiki>/<YYYYMMDD>/<wiki>-<YYYYMMDD>-pages-articles*.xml*.bz2.
