@@ -203,7 +203,7 @@ func Run(ctx context.Context, cfg *Config, stages []Stage, opts RunOptions, p pr
 		if err != nil {
 			return results, &StageError{Stage: s.Name, Err: err}
 		}
-		err = s.Run(ctx, cfg, p)
+		err = s.Run(ctx, cfg, progress.WithPrefix(p, s.Name))
 		// The stage's last progress line is printed now, before anything of the next
 		// stage or the run's summary.
 		progress.End(p)

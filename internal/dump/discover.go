@@ -49,7 +49,7 @@ func Discover(root, wiki string) ([]string, error) {
 	if len(dates) == 0 {
 		return nil, fmt.Errorf("dump: %w: no dated dump directory (YYYYMMDD) in %s", ErrNotFound, base)
 	}
-	return nil, fmt.Errorf("dump: %w for %s under %s (%v)", ErrNotFound, wiki, base, skipped)
+	return nil, fmt.Errorf("dump: %w: no complete pages-articles dump of %s under %s (%v)", ErrNotFound, wiki, base, skipped)
 }
 
 func completeDump(dir, wiki, date string) ([]string, string) {

@@ -1,6 +1,7 @@
 package dump
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -48,11 +49,11 @@ func TestDiscover(t *testing.T) {
 	if err != nil || len(got) != 1 || !strings.HasSuffix(got[0], "yywiki-20230501-pages-articles.xml.bz2") {
 		t.Errorf("Discover(yywiki) = %v, %v", got, err)
 	}
-	if _, err := Discover(root, "zzwiki"); err == nil || !strings.Contains(err.Error(), "zzwiki") {
+	if _, err := Discover(root, "zzwiki"); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "zzwiki") {
 		t.Errorf("Discover(zzwiki) err = %v", err)
 	}
 	mk("wwwiki/20240101/readme.txt", "")
-	if _, err := Discover(root, "wwwiki"); err == nil || !strings.Contains(err.Error(), "no complete") {
+	if _, err := Discover(root, "wwwiki"); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "no complete") {
 		t.Errorf("Discover(wwwiki) err = %v", err)
 	}
 }

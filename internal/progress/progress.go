@@ -3,7 +3,10 @@
 // it on stderr (a bar on a terminal, periodic lines otherwise).
 package progress
 
-import "sync/atomic"
+import (
+	"strings"
+	"sync/atomic"
+)
 
 // Reporter receives progress from long-running work. Implementations must be safe for
 // concurrent use: Add is called from worker goroutines.
@@ -77,3 +80,26 @@ func (c *Counter) Add(n int64) { c.Units.Add(n) }
 
 // Note implements Reporter.
 func (c *Counter) Note(string) {}
+
+// WithPrefix returns a Reporter that passes everything to r, naming each phase
+// "prefix: name" unless its name already starts so: a pipeline names each stage's
+// phases after the stage. Secondary counts and End reach r too.
+func WithPrefix(r Reporter, prefix string) Reporter {
+	return prefixed{OrNop(r), prefix + ": "}
+}
+
+type prefixed struct {
+	Reporter
+	prefix string
+}
+
+func (p prefixed) Phase(name string, total int64, unit string) {
+	if !strings.HasPrefix(name, p.prefix) {
+		name = p.prefix + name
+	}
+	p.Reporter.Phase(name, total, unit)
+}
+
+func (p prefixed) AddSecondary(n int64, unit string) { AddSecondary(p.Reporter, n, unit) }
+
+func (p prefixed) End() { End(p.Reporter) }

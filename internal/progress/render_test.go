@@ -137,3 +137,22 @@ func TestRendererPhaseWithoutCounts(t *testing.T) {
 		t.Errorf("output %q, want %q", buf.String(), want)
 	}
 }
+
+func TestWithPrefix(t *testing.T) {
+	var buf bytes.Buffer
+	r := NewRenderer(&buf, false, time.Hour)
+	now := time.Unix(0, 0)
+	r.now = func() time.Time { return now }
+	p := WithPrefix(r, "train")
+	p.Phase("boosting", 2, "trees")
+	now = now.Add(time.Second)
+	p.Add(2)
+	AddSecondary(p, 5, "pairs")
+	End(p)
+	p.Phase("train: writing", 0, "")
+	r.Close()
+	out := buf.String()
+	if !strings.HasPrefix(out, "train: boosting 100.0% 2/2 trees") || !strings.Contains(out, "5 pairs") || !strings.Contains(out, "\ntrain: writing done") {
+		t.Errorf("output %q", out)
+	}
+}
