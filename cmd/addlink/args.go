@@ -55,6 +55,9 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 	}
 	name := args[i]
 	if name == "help" || name == "h" {
+		if i+1 < len(args) && !isFlag(args[i+1]) && findCommand(app, args[i+1]) == nil {
+			return nil, usagef("unknown command %q (addlink --help lists the commands)", args[i+1])
+		}
 		return args, nil
 	}
 	cmd := findCommand(app, name)
@@ -87,6 +90,11 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 		}
 	}
 	out := append([]string{args[0], name}, flags...)
+	for _, f := range flags {
+		if f == "--help" || f == "-h" {
+			positional = nil // the command's help, whatever else was typed
+		}
+	}
 	if len(positional) > 0 {
 		out = append(append(out, "--"), positional...)
 	}

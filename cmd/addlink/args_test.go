@@ -97,6 +97,7 @@ func TestNormalizeArgs(t *testing.T) {
 			[]string{"addlink", "cat", "-f", "tsv", "--", "-"}},
 		{"no command", []string{"addlink", "--version"}, []string{"addlink", "--version"}},
 		{"help", []string{"addlink", "help", "status"}, []string{"addlink", "help", "status"}},
+		{"--help after an argument", []string{"addlink", "cat", "F", "--help"}, []string{"addlink", "cat", "--help"}},
 		{"repeated flag", []string{"addlink", "run", "--dump", "a", "--wiki", "x", "--dump", "b"},
 			[]string{"addlink", "run", "--dump", "a", "--wiki", "x", "--dump", "b"}},
 	} {
@@ -174,6 +175,7 @@ func TestUsageErrors(t *testing.T) {
 		want string // in stderr
 	}{
 		{args: []string{"nosuchcommand"}, want: `unknown command "nosuchcommand"`},
+		{args: []string{"help", "nosuchcommand"}, want: `unknown command "nosuchcommand"`},
 		{args: []string{"status", "--no-such-flag"}, want: "--no-such-flag"},
 		{args: []string{"status", "--from", "x"}, want: "--from"},
 		{args: []string{"--threads", "abc", "status"}, want: "--threads"},
