@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/addlink/addlink/internal/dump"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -44,11 +46,12 @@ func exitStatus(err error, interrupted bool) int {
 	}
 	var usage usageError
 	var gate qualityGateError
+	var mismatch *dump.WikiMismatchError
 	switch {
 	case interrupted || errors.Is(err, context.Canceled):
 		fmt.Fprintln(os.Stderr, "addlink: interrupted")
 		return exitInterrupted
-	case errors.As(err, &usage):
+	case errors.As(err, &usage), errors.As(err, &mismatch):
 		fmt.Fprintf(os.Stderr, "addlink: %v\n", err)
 		return exitUsage
 	case errors.As(err, &gate):
@@ -95,6 +98,7 @@ func newApp() *cli.App {
 	}
 	for _, c := range app.Commands {
 		setUsageErrors(c)
+		c.Action = guard(c.Name, c.Action)
 		// The common flags are accepted after the command name too.
 		c.Flags = append(c.Flags, commonFlags()...)
 	}
