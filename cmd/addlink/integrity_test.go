@@ -234,12 +234,15 @@ func TestSecondProcessIsRefusedOrWaits(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(700 * time.Millisecond)
-	if cmd.ProcessState != nil {
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
 		t.Fatalf("--wait did not wait: %s", stderr.String())
+	case <-time.After(700 * time.Millisecond):
 	}
 	lock.Release()
-	cmd.Wait() // export then fails: nothing to export in this empty directory
+	<-done // export then fails: nothing to export in this empty directory
 	out := stderr.String()
 	if !strings.Contains(out, "waiting") {
 		t.Fatalf("stderr %q: want a waiting line", out)
@@ -353,6 +356,7 @@ func TestKilledExportLeavesAWholeSet(t *testing.T) {
 			t.Fatalf("killed at %.0f%% of an export: the export directory is not a whole set: %v", 100*frac, err)
 		}
 		now, _ := os.Readlink(l.ExportDir())
+		t.Logf("killed at %.0f%% of an export: the link points at the %s set", 100*frac, map[bool]string{true: "previous", false: "new"}[now == first])
 		pubOut, pubErr := addlink("publish", "--wiki", "xwiki", "--publish-root", root)
 		verOut, verErr := addlink("verify", l.Dir())
 		if now == first {
