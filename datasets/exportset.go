@@ -211,7 +211,9 @@ func CheckExportCurrent(dir, wikiDir string, s *ExportSet) error {
 // VerifyExportSets finds the export sets under paths (a path is an export directory,
 // a directory holding some, or a file, which has none) and checks each: consistent
 // (VerifyExportSet) and current for the inputs of the wiki directory it is in
-// (CheckExportCurrent). It returns one result per set found.
+// (CheckExportCurrent). It returns one result per set found. A set beside the export link
+// that the link does not point at (an older set an export killed after its switch did not
+// remove yet; the next export removes it) is not checked.
 func VerifyExportSets(paths []string) []checksum.Result {
 	var out []checksum.Result
 	for _, p := range paths {
@@ -224,6 +226,9 @@ func VerifyExportSets(paths []string) []checksum.Result {
 				return nil
 			}
 			dir := filepath.Dir(path)
+			if cur, err := os.Readlink(filepath.Join(filepath.Dir(dir), "export")); err == nil && cur != filepath.Base(dir) {
+				return nil // an older set, left by an export killed after its switch: not the export
+			}
 			err = VerifyExportSet(dir)
 			if err == nil {
 				var s *ExportSet

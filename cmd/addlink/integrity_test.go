@@ -373,6 +373,37 @@ func TestKilledExportLeavesAWholeSet(t *testing.T) {
 			t.Fatalf("killed at %.0f%% after the switch: publish %v, verify %v\n%s\n%s", 100*frac, pubErr, verErr, pubOut, verOut)
 		}
 	}
+	// The model is trained once more; this export is killed as soon as the link has
+	// moved, while the older set is being removed.
+	os.WriteFile(l.Model(), []byte(`{"learner":{"v":3}}`), 0o644)
+	before, _ := os.Readlink(l.ExportDir())
+	cmd := exec.Command(bin, "-q", "--threads", "2", "--data-dir", data, "export", "--wiki", "xwiki")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Minute); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if now, _ := os.Readlink(l.ExportDir()); now != before {
+			break
+		}
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	if now, _ := os.Readlink(l.ExportDir()); now == before {
+		t.Fatal("the export never moved the link")
+	}
+	if err := datasets.VerifyExportSet(l.ExportDir()); err != nil {
+		t.Fatalf("killed right after the switch: %v", err)
+	}
+	if out, err := addlink("verify", l.Dir()); err != nil {
+		t.Fatalf("verify after a kill right after the switch: %v\n%s", err, out)
+	}
+	if out, err := addlink("publish", "--wiki", "xwiki", "--publish-root", root); err != nil {
+		t.Fatalf("publish after a kill right after the switch: %v\n%s", err, out)
+	}
+	if b, _ := os.ReadFile(filepath.Join(root, "xwiki", "xwiki.linkmodel.json")); string(b) != `{"learner":{"v":3}}` {
+		t.Fatalf("published model %s", b)
+	}
+	// A finished export leaves one set and nothing else.
 	if out, err := addlink("export", "--wiki", "xwiki"); err != nil {
 		t.Fatalf("export: %v\n%s", err, out)
 	}
@@ -382,8 +413,9 @@ func TestKilledExportLeavesAWholeSet(t *testing.T) {
 	if out, err := addlink("verify", l.Dir(), filepath.Join(root, "xwiki")); err != nil {
 		t.Fatalf("verify after a finished export: %v\n%s", err, out)
 	}
-	if b, _ := os.ReadFile(filepath.Join(root, "xwiki", "xwiki.linkmodel.json")); string(b) != `{"learner":{"v":2}}` {
-		t.Fatalf("published model %s", b)
+	sets, _ := filepath.Glob(filepath.Join(l.Dir(), "export-*"))
+	if left := tempNames(l.Dir()); len(left) != 0 || len(sets) != 1 {
+		t.Fatalf("sets %v, temporary files %v", sets, left)
 	}
 	if left := tempNames(l.Dir()); len(left) != 0 {
 		t.Fatalf("temporary files left: %v", left)
