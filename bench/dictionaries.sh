@@ -24,7 +24,7 @@ for mb in $sizes; do
   f="$out/synth-$mb.xml"
   if [ ! -f "$f.bz2" ]; then
     # A fixed vocabulary: peak memory should not grow with the dump's size.
-    bin/addlink -q synth --size "$mb" --vocabulary 50000 --out "$f"
+    bin/addlink -q synth --wiki synthwiki --size "$mb" --vocabulary 50000 --out "$f"
     lbzip2 -n2 -f "$f"
   fi
   lbs=() ourss=() rss=0

@@ -60,7 +60,7 @@ done
 printf '\n%-8s %10s %10s %12s %12s\n' "MB(xml)" articles tokens "seconds" "peak RSS MB"
 for mb in ${SIZES:-40 80}; do
   f="$out/synth-emb-$mb.xml.gz"
-  [ -f "$f" ] || bin/addlink -q synth --size "$mb" --vocabulary 50000 --out "$f"
+  [ -f "$f" ] || bin/addlink -q synth --wiki synthwiki --size "$mb" --vocabulary 50000 --out "$f"
   data="$out/embeddings-synth-$mb"
   rm -rf "$data"
   bin/addlink -q --threads 2 --data-dir "$data" dictionaries --wiki synthwiki --dump "$f"

@@ -41,7 +41,7 @@ for tpa in 1 3; do
 done
 
 syn="$out/synth-features-$size.xml.gz"
-[ -f "$syn" ] || bin/addlink -q synth --size "$size" --out "$syn"
+[ -f "$syn" ] || bin/addlink -q synth --wiki synthwiki --size "$size" --out "$syn"
 data="$out/features-synth"
 rm -rf "$data"
 a dictionaries --wiki synthwiki --dump "$syn"

@@ -127,8 +127,15 @@ func VerifyPaths(paths []string) []Result {
 			out = append(out, Result{p, Verify(p)})
 			continue
 		}
+		// A directory given through a symbolic link (data/<wiki>/export) is walked;
+		// links met inside it are not followed.
+		root, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			out = append(out, Result{p, err})
+			continue
+		}
 		n := 0
-		err = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
+		err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}

@@ -111,12 +111,15 @@ func (l Layout) Summary(stage string) string {
 	return filepath.Join(l.Dir(), stage+".summary.json")
 }
 
-// ExportDir is the directory that holds the export stage's files: the sqlitedict
-// datasets (<wiki>.<name>.sqlite, .sqlite.gz, .sqlite.checksum), the MySQL dumps
-// (lr_<wiki>_<name>.sql.gz and .checksum) and the model's checksum. Readers of exported
+// ExportDir is the directory that holds the export stage's files, <data-dir>/<wiki>/export:
+// the sqlitedict datasets (<wiki>.<name>.sqlite, .sqlite.gz, .sqlite.checksum), the
+// MySQL dumps (lr_<wiki>_<name>.sql.gz and .checksum), the model and its checksum, and
+// the set file (ExportSetName) that lists them with the inputs they were made from.
+// It is a symbolic link to export-<id>/, which the export stage replaces as a whole:
+// a reader sees the previous set or the new one, never a mix. Readers of exported
 // files (publish, serve, load) find them through ExportedSQLite, ExportedSQLDump and
 // ExportedModel, never by building paths themselves.
-func (l Layout) ExportDir() string { return l.Dir() }
+func (l Layout) ExportDir() string { return filepath.Join(l.Dir(), "export") }
 
 // ExportedSQLite is the exported sqlitedict file of a dataset ("anchors", "pageids",
 // "redirects", "w2vfiltered").
@@ -129,5 +132,6 @@ func (l Layout) ExportedSQLDump(name string) string {
 	return filepath.Join(l.ExportDir(), SQLTable(l.Wiki, name)+".sql.gz")
 }
 
-// ExportedModel is the model as exported and published, <wiki>.linkmodel.json.
-func (l Layout) ExportedModel() string { return l.Model() }
+// ExportedModel is the model as exported and published, <wiki>.linkmodel.json: the
+// copy in the export set, which the train stage does not touch.
+func (l Layout) ExportedModel() string { return filepath.Join(l.ExportDir(), l.Wiki+".linkmodel.json") }

@@ -25,7 +25,7 @@ func WriteSqliteDict(path string, rows func(yield func(key string, value []byte)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	tmp, err := os.CreateTemp(dir, atomicfile.TempPrefix("."+filepath.Base(path))+"*")
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,8 @@ type Config struct {
 	Threads  int
 	Seed     int64
 	Version  string // program version, recorded in manifests
+	// AllowWikiMismatch reads dumps whose <dbname> or file name names another wiki.
+	AllowWikiMismatch bool
 }
 
 // Layout returns the artifact names of the run's wiki.

@@ -79,7 +79,7 @@ func Stages() []Stage {
 				if err != nil {
 					return err
 				}
-				o := dictionaries.Options{Wiki: c.Wiki, DataDir: c.DataDir, Dumps: files, Threads: c.Threads}
+				o := dictionaries.Options{Wiki: c.Wiki, DataDir: c.DataDir, Dumps: files, Threads: c.Threads, AllowWikiMismatch: c.AllowWikiMismatch}
 				if err := o.Validate(); err != nil {
 					return err
 				}
@@ -155,7 +155,7 @@ func Stages() []Stage {
 				params := embed.DefaultParams()
 				// The vectors depend on the shards, not on the threads.
 				params.Threads = c.Threads
-				_, err = embeddings.Run(ctx, embeddings.Options{Wiki: c.Wiki, DataDir: c.DataDir, Dumps: files, Params: params}, p)
+				_, err = embeddings.Run(ctx, embeddings.Options{Wiki: c.Wiki, DataDir: c.DataDir, Dumps: files, Params: params, AllowWikiMismatch: c.AllowWikiMismatch}, p)
 				return err
 			},
 		},
@@ -178,7 +178,7 @@ func Stages() []Stage {
 					return err
 				}
 				o := sentences.DefaultOptions()
-				o.Wiki, o.DataDir, o.Dumps, o.Threads = c.Wiki, c.DataDir, files, c.Threads
+				o.Wiki, o.DataDir, o.Dumps, o.Threads, o.AllowWikiMismatch = c.Wiki, c.DataDir, files, c.Threads, c.AllowWikiMismatch
 				_, err = sentences.Run(ctx, o, p)
 				return err
 			},

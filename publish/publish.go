@@ -20,6 +20,7 @@ import (
 	"github.com/addlink/addlink/checksum"
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/atomicfile"
+	"github.com/addlink/addlink/internal/synth"
 )
 
 // DefaultRoot is where Wikimedia publishes the datasets (the reference's
@@ -79,19 +80,48 @@ type Change struct {
 
 func (c Change) String() string { return c.Action + " " + c.Path }
 
-// sources lists the exported files of the wiki to publish and verifies their checksums.
+// ErrSampleWiki is returned by Publish for the built-in sample wiki, whose datasets are
+// made from generated text.
+var ErrSampleWiki = errors.New("publish: the built-in sample wiki " + synth.SampleWiki + " is generated text, not a wiki: it cannot be published")
+
+// sources returns the exported files of the wiki to publish after checking that the
+// export set is whole (every file with its recorded checksum, nothing else), and that it
+// is current: made from the model and datasets now under <data-dir>/<wiki>/.
 func sources(o Options) ([]string, error) {
-	dir := filepath.Join(o.DataDir, o.Wiki)
-	entries, err := os.ReadDir(dir)
+	l := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
+	// The set the link points at now: an export switching the link meanwhile cannot
+	// mix its files into this publication.
+	dir, err := filepath.EvalSymlinks(l.ExportDir())
+	if err == nil {
+		_, err = datasets.ReadExportSet(dir)
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("publish: nothing exported in %s (run addlink export --wiki %s)", l.ExportDir(), o.Wiki)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("publish: %w", err)
 	}
+	set, err := datasets.ReadExportSet(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("publish: nothing exported in %s (run addlink export --wiki %s)", dir, o.Wiki)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("publish: %w", err)
+	}
+	if err := datasets.VerifyExportSet(dir); err != nil {
+		return nil, fmt.Errorf("publish: refusing to publish: %w (run addlink export --wiki %s)", err, o.Wiki)
+	}
+	if err := datasets.CheckExportCurrent(dir, l.Dir(), set); err != nil {
+		return nil, fmt.Errorf("publish: refusing to publish: %w: run addlink export --wiki %s (or addlink run) first", err, o.Wiki)
+	}
 	var files []string
 	data := 0
-	for _, e := range entries {
-		if e.Type().IsRegular() && published(o.Wiki, e.Name()) && e.Name() != "README" {
-			files = append(files, filepath.Join(dir, e.Name()))
-			if !strings.HasSuffix(e.Name(), checksum.Ext) {
+	have := map[string]bool{}
+	for _, f := range set.Files {
+		have[f.Name] = true
+		if published(o.Wiki, f.Name) && f.Name != "README" {
+			files = append(files, filepath.Join(dir, f.Name))
+			if !strings.HasSuffix(f.Name, checksum.Ext) {
 				data++
 			}
 		}
@@ -99,17 +129,10 @@ func sources(o Options) ([]string, error) {
 	if data == 0 {
 		return nil, fmt.Errorf("publish: nothing to publish in %s (run addlink export --wiki %s)", dir, o.Wiki)
 	}
-	// Every data file needs a checksum that matches, and every checksum its file.
-	have := map[string]bool{}
-	for _, f := range files {
-		have[filepath.Base(f)] = true
-	}
+	// Every data file needs its checksum file (VerifyExportSet checked the digests).
 	for _, f := range files {
 		name := filepath.Base(f)
 		if strings.HasSuffix(name, checksum.Ext) {
-			if err := checksum.Verify(f); err != nil {
-				return nil, fmt.Errorf("publish: refusing to publish: %w", err)
-			}
 			continue
 		}
 		side := name + checksum.Ext
@@ -124,13 +147,18 @@ func sources(o Options) ([]string, error) {
 	return files, nil
 }
 
-// Publish copies the exported files (*.sql.gz, *.sqlite.gz, <wiki>.linkmodel.json and
-// their .checksum files, after verifying them) and a README into <root>/<wiki>/, keeping
-// files of other kinds that are already there, and lists the wiki in wikis.txt. With
-// DryRun it only returns the plan.
+// Publish copies the exported set's files (*.sql.gz, *.sqlite.gz, <wiki>.linkmodel.json
+// and their .checksum files) and a README into <root>/<wiki>/, and lists the wiki in
+// wikis.txt. It refuses an export set that is not whole or not current (made from other
+// datasets or another model than those now under <data-dir>/<wiki>/), and the sample
+// wiki. Files of the published kinds that the new set lacks are removed; files of other
+// kinds already there are kept. With DryRun it only returns the plan.
 func Publish(o Options) ([]Change, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
+	}
+	if o.Wiki == synth.SampleWiki {
+		return nil, ErrSampleWiki
 	}
 	files, err := sources(o)
 	if err != nil {
@@ -151,6 +179,27 @@ func Publish(o Options) ([]Change, error) {
 			plan = append(plan, Change{"replace", target})
 		}
 	}
+	newNames := map[string]bool{"README": true}
+	for _, f := range files {
+		newNames[filepath.Base(f)] = true
+	}
+	if entries, err := os.ReadDir(dest); err == nil {
+		for _, e := range entries {
+			if e.Type().IsRegular() && published(o.Wiki, e.Name()) && !newNames[e.Name()] {
+				plan = append(plan, Change{"remove", filepath.Join(dest, e.Name())})
+			}
+		}
+	}
+	if !o.DryRun {
+		if err := os.MkdirAll(o.Root, 0o755); err != nil {
+			return nil, err
+		}
+		unlock, err := lockRoot(o.Root)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+	}
 	listed, err := readIndex(o.Root)
 	if err != nil {
 		return nil, err
@@ -161,19 +210,19 @@ func Publish(o Options) ([]Change, error) {
 	if o.DryRun {
 		return plan, nil
 	}
-	if err := os.MkdirAll(o.Root, 0o755); err != nil {
+	if _, err := atomicfile.RemoveStale(o.Root, false); err != nil {
 		return nil, err
 	}
-	stage, err := os.MkdirTemp(o.Root, "."+o.Wiki+".publish-")
+	stage, err := os.MkdirTemp(o.Root, atomicfile.TempPrefix("."+o.Wiki+".publish"))
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(stage) // after a successful exchange it holds the old publication
-	// Start from what is published (hard links: nothing is copied or changed), then
-	// replace the published kinds with the new files.
+	// Start from the files of other kinds that are published (hard links: nothing is
+	// copied or changed), then add the new set: no file of an older set stays beside it.
 	if entries, err := os.ReadDir(dest); err == nil {
 		for _, e := range entries {
-			if !e.Type().IsRegular() {
+			if !e.Type().IsRegular() || published(o.Wiki, e.Name()) {
 				continue
 			}
 			if err := os.Link(filepath.Join(dest, e.Name()), filepath.Join(stage, e.Name())); err != nil {
@@ -224,6 +273,15 @@ func Publish(o Options) ([]Change, error) {
 func Unpublish(o Options) (plan []Change, kept []string, err error) {
 	if err := o.Validate(); err != nil {
 		return nil, nil, err
+	}
+	if !o.DryRun {
+		if _, err := os.Stat(o.Root); err == nil {
+			unlock, err := lockRoot(o.Root)
+			if err != nil {
+				return nil, nil, err
+			}
+			defer unlock()
+		}
 	}
 	dest := filepath.Join(o.Root, o.Wiki)
 	entries, err := os.ReadDir(dest)
@@ -342,4 +400,19 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// lockRoot takes an exclusive flock on the publish root directory itself (no file is
+// added to the published tree), so that two publishes or unpublishes do not rewrite
+// wikis.txt over each other. It waits for the holder: these are short operations.
+func lockRoot(root string) (func(), error) {
+	d, err := os.Open(root)
+	if err != nil {
+		return nil, fmt.Errorf("publish: %w", err)
+	}
+	if err := unix.Flock(int(d.Fd()), unix.LOCK_EX); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("publish: lock %s: %w", root, err)
+	}
+	return func() { d.Close() }, nil
 }

@@ -1,6 +1,8 @@
 package publish
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -8,28 +10,47 @@ import (
 	"testing"
 
 	"github.com/addlink/addlink/checksum"
+	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/synth"
 )
 
-// exported makes the files export writes for wiki under data/<wiki>/.
+// exported makes an export set for wiki as the export stage does: the files in
+// data/<wiki>/export-<n>/ with their set file (the inputs it records are the
+// data/<wiki>/<wiki>.anchors.parquet and model written here), and the export link
+// switched to it.
 func exported(t *testing.T, data, wiki, model string) {
 	t.Helper()
-	dir := filepath.Join(data, wiki)
-	os.MkdirAll(dir, 0o755)
-	write := func(name, content string) {
-		p := filepath.Join(dir, name)
+	l := datasets.Layout{DataDir: data, Wiki: wiki}
+	os.MkdirAll(l.Dir(), 0o755)
+	write := func(p, content string) {
 		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	write(wiki+".anchors.sqlite", "sqlite") // not published
-	write(wiki+".anchors.sqlite.gz", "gz anchors")
+	write(l.Anchors(), "anchors of "+model)
+	write(l.Model(), model)
+	inputs, err := datasets.DescribeInputs(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(l.Dir())
+	dir := filepath.Join(l.Dir(), fmt.Sprintf("export-%d", len(entries)))
+	os.MkdirAll(dir, 0o755)
+	write(filepath.Join(dir, wiki+".anchors.sqlite"), "sqlite") // not published
+	write(filepath.Join(dir, wiki+".anchors.sqlite.gz"), "gz anchors")
 	sum, _ := checksum.File(filepath.Join(dir, wiki+".anchors.sqlite.gz"))
 	checksum.WriteSidecarNamed(filepath.Join(dir, wiki+".anchors.sqlite.checksum"), wiki+".anchors.sqlite.gz", sum)
-	write("lr_"+wiki+"_anchors.sql.gz", "sql anchors")
+	write(filepath.Join(dir, "lr_"+wiki+"_anchors.sql.gz"), "sql anchors")
 	checksum.WriteFor(filepath.Join(dir, "lr_"+wiki+"_anchors.sql.gz"))
-	write(wiki+".linkmodel.json", model)
+	write(filepath.Join(dir, wiki+".linkmodel.json"), model)
 	checksum.WriteFor(filepath.Join(dir, wiki+".linkmodel.json"))
-	write(wiki+".anchors.parquet", "not published")
+	if _, err := datasets.WriteExportSet(dir, wiki, inputs); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(l.ExportDir())
+	if err := os.Symlink(filepath.Base(dir), l.ExportDir()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func listDir(t *testing.T, dir string) []string {
@@ -179,18 +200,82 @@ func snapshot(t *testing.T, dir string) string {
 
 func TestRefusesBadChecksums(t *testing.T) {
 	data, root := t.TempDir(), t.TempDir()
+	l := datasets.Layout{DataDir: data, Wiki: "xxwiki"}
 	exported(t, data, "xxwiki", `{"v":1}`)
-	os.WriteFile(filepath.Join(data, "xxwiki", "xxwiki.linkmodel.json"), []byte("tampered"), 0o644)
-	if _, err := Publish(Options{Wiki: "xxwiki", DataDir: data, Root: root}); err == nil || !strings.Contains(err.Error(), "mismatch") {
+	os.WriteFile(l.ExportedModel(), []byte("tampered"), 0o644)
+	if _, err := Publish(Options{Wiki: "xxwiki", DataDir: data, Root: root}); !errors.Is(err, datasets.ErrExportInconsistent) {
 		t.Fatalf("err = %v", err)
 	}
-	os.Remove(filepath.Join(data, "xxwiki", "lr_xxwiki_anchors.sql.gz.checksum"))
 	exported(t, data, "xxwiki", `{"v":1}`)
-	os.Remove(filepath.Join(data, "xxwiki", "lr_xxwiki_anchors.sql.gz.checksum"))
-	if _, err := Publish(Options{Wiki: "xxwiki", DataDir: data, Root: root}); err == nil || !strings.Contains(err.Error(), "no checksum") {
+	os.Remove(l.ExportedSQLDump("anchors") + checksum.Ext)
+	if _, err := Publish(Options{Wiki: "xxwiki", DataDir: data, Root: root}); !errors.Is(err, datasets.ErrExportInconsistent) || !strings.Contains(err.Error(), "missing") {
 		t.Fatalf("err = %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(root, "xxwiki")); !os.IsNotExist(err) {
 		t.Fatal("something was published")
+	}
+}
+
+// Publish refuses an export that is not current for the model and datasets now in the
+// data directory (issue 18, item 1): a model trained again, an input gone or added.
+func TestRefusesStaleExport(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(l datasets.Layout)
+	}{
+		{"model trained again", func(l datasets.Layout) { os.WriteFile(l.Model(), []byte(`{"v":3}`), 0o644) }},
+		{"anchors rebuilt", func(l datasets.Layout) { os.WriteFile(l.Anchors(), []byte("new anchors"), 0o644) }},
+		{"embeddings made since", func(l datasets.Layout) { os.WriteFile(l.Embeddings(), []byte("vectors"), 0o644) }},
+		{"model gone", func(l datasets.Layout) { os.Remove(l.Model()) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data, root := t.TempDir(), t.TempDir()
+			l := datasets.Layout{DataDir: data, Wiki: "xxwiki"}
+			exported(t, data, "xxwiki", `{"v":1}`)
+			if _, err := Publish(Options{Wiki: "xxwiki", DataDir: data, Root: root}); err != nil {
+				t.Fatal(err)
+			}
+			before := snapshot(t, filepath.Join(root, "xxwiki"))
+			tt.change(l)
+			_, err := Publish(Options{Wiki: "xxwiki", DataDir: data, Root: root})
+			if !errors.Is(err, datasets.ErrExportStale) || !strings.Contains(err.Error(), "addlink export --wiki xxwiki") {
+				t.Fatalf("err = %v, want a refusal naming addlink export", err)
+			}
+			if after := snapshot(t, filepath.Join(root, "xxwiki")); after != before {
+				t.Fatal("the publication changed")
+			}
+		})
+	}
+}
+
+// A published file of a kind the new set lacks does not stay beside the new set.
+func TestPublishRemovesFilesOfOlderSet(t *testing.T) {
+	data, root := t.TempDir(), t.TempDir()
+	exported(t, data, "xxwiki", `{"v":1}`)
+	old := filepath.Join(root, "xxwiki", "lr_xxwiki_w2vfiltered.sql.gz")
+	os.MkdirAll(filepath.Dir(old), 0o755)
+	os.WriteFile(old, []byte("old vectors"), 0o644)
+	checksum.WriteFor(old)
+	plan, err := Publish(Options{Wiki: "xxwiki", DataDir: data, Root: root})
+	if err != nil || !hasChange(plan, "remove", "lr_xxwiki_w2vfiltered.sql.gz") {
+		t.Fatalf("plan %v, %v", plan, err)
+	}
+	for _, n := range []string{"lr_xxwiki_w2vfiltered.sql.gz", "lr_xxwiki_w2vfiltered.sql.gz.checksum"} {
+		if _, err := os.Stat(filepath.Join(root, "xxwiki", n)); !os.IsNotExist(err) {
+			t.Errorf("%s of the older set is still published", n)
+		}
+	}
+}
+
+// The sample wiki is generated text: it is never published (issue 18, item 7).
+func TestRefusesSampleWiki(t *testing.T) {
+	data, root := t.TempDir(), t.TempDir()
+	exported(t, data, synth.SampleWiki, `{"v":1}`)
+	if _, err := Publish(Options{Wiki: synth.SampleWiki, DataDir: data, Root: root}); !errors.Is(err, ErrSampleWiki) {
+		t.Fatalf("err = %v, want ErrSampleWiki", err)
+	}
+	if got := listDir(t, root); len(got) != 0 {
+		t.Fatalf("root holds %v", got)
 	}
 }

@@ -13,6 +13,15 @@ func dumpFlag() *cli.StringSliceFlag {
 		Usage: "pages-articles dump `FILE` (.xml, .xml.bz2, .xml.gz; repeat for part files); default: discover under --dumps-dir"}
 }
 
+const flagAllowWikiMismatch = "allow-wiki-mismatch"
+
+// allowWikiMismatchFlag lets a renamed dump through: by default a dump whose <dbname>
+// or file name names another wiki than --wiki is a usage error.
+func allowWikiMismatchFlag() *cli.BoolFlag {
+	return &cli.BoolFlag{Name: flagAllowWikiMismatch,
+		Usage: "read dumps whose <dbname> or file name (<wiki>-<date>-...) names another wiki than --wiki (a renamed dump)"}
+}
+
 func newDictionariesCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "dictionaries",
@@ -28,12 +37,12 @@ under --dumps-dir) once and writes, under <data-dir>/<wiki>/:
   dictionaries.summary.json     counts, replaced invalid UTF-8, seconds, MB/s
   cache/articles.s2             the articles, so that later stages need not read the dump
 Print any of the Parquet files with 'addlink cat FILE --format tsv'.`,
-		Flags: []cli.Flag{wikiFlag(true), dumpFlag()},
+		Flags: []cli.Flag{wikiFlag(true), dumpFlag(), allowWikiMismatchFlag()},
 		Action: func(c *cli.Context) error {
 			co := commonOptions(c)
 			opts := dictionaries.Options{
 				Wiki: c.String(flagWiki), DataDir: co.DataDir, Dumps: c.StringSlice("dump"),
-				DumpsDir: co.DumpsDir, Threads: co.Threads,
+				DumpsDir: co.DumpsDir, Threads: co.Threads, AllowWikiMismatch: c.Bool(flagAllowWikiMismatch),
 			}
 			if err := opts.Validate(); err != nil {
 				return usageError{err}

@@ -31,6 +31,7 @@ the round, so the output is byte-identical across runs and for any --threads.`,
 			&cli.StringFlag{Name: "write-corpus", Usage: "also write the token sequences and test pairs to this `FILE` (for bench/embeddings.sh)"},
 			&cli.IntFlag{Name: "word-epochs", Value: d.WordEpochs, Usage: "epochs (the first ones) that also train word-word pairs; 0: all"},
 			&cli.IntFlag{Name: "shards", Value: d.Shards, Usage: "weight copies trained side by side (the vectors depend on it, not on --threads)"},
+			allowWikiMismatchFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			co := commonOptions(c)
@@ -38,7 +39,7 @@ the round, so the output is byte-identical across runs and for any --threads.`,
 			p.Dim, p.Epochs, p.LinkWeight, p.Seed, p.Shards, p.Threads = c.Int("dim"), c.Int("epochs"), c.Int("link-weight"), c.Uint64("seed"), c.Int("shards"), co.Threads
 			p.WordEpochs = c.Int("word-epochs")
 			o := embeddings.Options{Wiki: c.String(flagWiki), DataDir: co.DataDir, Dumps: c.StringSlice("dump"), Params: p,
-				WriteCorpus: c.String("write-corpus")}
+				WriteCorpus: c.String("write-corpus"), AllowWikiMismatch: c.Bool(flagAllowWikiMismatch)}
 			if len(o.Dumps) == 0 {
 				files, err := dump.Discover(co.DumpsDir, o.Wiki)
 				if err != nil {

@@ -15,13 +15,17 @@ func newExportCommand() *cli.Command {
 		Name:  "export",
 		Usage: "write the datasets the Link Recommendation service loads, with checksums",
 		Description: `Reads <wiki>.{anchors,pageids,redirects,w2vfiltered}.parquet and <wiki>.linkmodel.json under
-<data-dir>/<wiki>/ and writes, for each dataset (w2vfiltered when the embeddings exist):
+<data-dir>/<wiki>/ and writes into <data-dir>/<wiki>/export/, for each dataset (w2vfiltered
+when the embeddings exist):
   <wiki>.<name>.sqlite           sqlitedict layout (table "unnamed", key TEXT, value BLOB)
                                  with Python pickles (protocol 4) as values
   <wiki>.<name>.sqlite.gz        its gzipped copy; <wiki>.<name>.sqlite.checksum: sha256 of the .gz
   lr_<wiki>_<name>.sql.gz        one INSERT INTO line per row (mysqldump --skip-opt
                                  --no-create-info --skip-extended-insert style), + .checksum
-and <wiki>.linkmodel.json.checksum. The same inputs give byte-identical files.
+and a copy of <wiki>.linkmodel.json with its .checksum. The same inputs give byte-identical
+files. They form one set: written into a new directory with export-set.json (every file's
+sha256 and those of the datasets and model they were made from), then export/ (a link) is
+switched to it in one rename, so readers never see a mix of two exports.
 --print-schema prints the CREATE TABLE statements of the lr_ tables, lr_model and lr_checksum.`,
 		Flags: []cli.Flag{
 			wikiFlag(true),

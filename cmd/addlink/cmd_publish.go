@@ -18,10 +18,13 @@ func newPublishCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "publish",
 		Usage: "publish a wiki's exported datasets for the Link Recommendation service",
-		Description: `Verifies the checksums of the files 'addlink export' wrote under <data-dir>/<wiki>/, then
-copies *.sql.gz, *.sqlite.gz, <wiki>.linkmodel.json and their .checksum files, and a
-README, to <publish-root>/<wiki>/, and lists the wiki once in <publish-root>/wikis.txt.
-Other files already in <publish-root>/<wiki>/ are kept. The new publication replaces the
+		Description: `Checks the export set 'addlink export' wrote in <data-dir>/<wiki>/export/: exactly its
+files with their recorded sha256, and made from the datasets and model now in
+<data-dir>/<wiki>/ (otherwise it refuses: export again first). Then copies *.sql.gz,
+*.sqlite.gz, <wiki>.linkmodel.json and their .checksum files, and a README, to
+<publish-root>/<wiki>/, and lists the wiki once in <publish-root>/wikis.txt. Published
+files of those kinds that the set lacks are removed; other files are kept. The built-in
+sample wiki cannot be published. The new publication replaces the
 old one in one atomic step: an interrupted publish leaves the previous one intact.
 Publishing again is harmless. --dry-run prints what would change.`,
 		Flags: []cli.Flag{wikiFlag(true), publishRootFlag(),

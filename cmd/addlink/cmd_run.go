@@ -28,7 +28,7 @@ Stages: dictionaries, wdproperties (when a page_props dump is found under --dump
 filter, embeddings, sentences, features, train, backtest, export; --from and --to select
 a range of them.`,
 		Flags: []cli.Flag{
-			wikiFlag(false), dumpFlag(),
+			wikiFlag(false), dumpFlag(), allowWikiMismatchFlag(),
 			&cli.StringFlag{Name: "from", Usage: "first `STAGE` to consider"},
 			&cli.StringFlag{Name: "to", Usage: "last `STAGE` to consider"},
 			&cli.BoolFlag{Name: "force", Usage: "run the selected stages even when current"},
@@ -36,7 +36,7 @@ a range of them.`,
 		Action: func(c *cli.Context) error {
 			co := commonOptions(c)
 			cfg := &pipeline.Config{Wiki: c.String(flagWiki), DataDir: co.DataDir, Dumps: c.StringSlice("dump"),
-				DumpsDir: co.DumpsDir, Threads: co.Threads, Version: version}
+				DumpsDir: co.DumpsDir, Threads: co.Threads, Version: version, AllowWikiMismatch: c.Bool(flagAllowWikiMismatch)}
 			runOpts := pipeline.RunOptions{From: c.String("from"), To: c.String("to"), Force: c.Bool("force")}
 			if err := runOpts.Validate(pipeline.Stages()); err != nil {
 				return usageError{err}

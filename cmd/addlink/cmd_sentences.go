@@ -35,7 +35,7 @@ Reference quirks (--reference-quirks) that apply here:
 			&cli.Uint64Flag{Name: "seed", Value: d.Seed, Usage: "seed of the shuffle (Python's random.seed)"},
 			&cli.IntFlag{Name: "per-article", Value: d.PerArticle, Usage: "sentences taken from each article into either half (the reference takes 1)"},
 			&cli.IntFlag{Name: "train-per-article", Value: d.TrainPerArticle, Usage: "sentences a training article gives the training half (the reference: 1)"},
-			quirksFlag(),
+			quirksFlag(), allowWikiMismatchFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			co := commonOptions(c)
@@ -44,7 +44,8 @@ Reference quirks (--reference-quirks) that apply here:
 				return usageError{err}
 			}
 			o := sentences.Options{Wiki: c.String(flagWiki), DataDir: co.DataDir, Dumps: c.StringSlice("dump"),
-				Limit: c.Int("limit"), Seed: c.Uint64("seed"), PerArticle: c.Int("per-article"), TrainPerArticle: c.Int("train-per-article"), Threads: co.Threads, Sentence: so}
+				Limit: c.Int("limit"), Seed: c.Uint64("seed"), PerArticle: c.Int("per-article"), TrainPerArticle: c.Int("train-per-article"), Threads: co.Threads, Sentence: so,
+				AllowWikiMismatch: c.Bool(flagAllowWikiMismatch)}
 			if len(o.Dumps) == 0 {
 				files, err := dump.Discover(co.DumpsDir, o.Wiki)
 				if err != nil {

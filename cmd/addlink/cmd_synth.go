@@ -40,6 +40,7 @@ Without --articles and --size it writes the built-in sample wiki (400 articles).
 				return usagef("synth: --articles and --size must not be negative, --vocabulary must be positive, --redirect-share in [0,1)")
 			}
 			o := synth.SampleOptions()
+			o.Wiki = c.String("wiki")
 			if c.IsSet("articles") || c.IsSet("size") {
 				o = synth.Options{
 					Wiki: c.String("wiki"), Articles: c.Int("articles"), TargetBytes: int64(c.Float64("size") * 1e6),

@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/addlink/addlink/checksum"
+	"github.com/addlink/addlink/datasets"
 )
 
 func newVerifyCommand() *cli.Command {
@@ -16,15 +17,22 @@ func newVerifyCommand() *cli.Command {
 		ArgsUsage: "PATH ...",
 		Description: `Each PATH is a .checksum file (one line "<sha256>  <file name>", the format of
 shasum -a 256 and sha256sum) or a directory whose .checksum files are all checked. The
-named file must exist beside its checksum file and hash to the recorded digest. Prints
-one line per checksum file; exits with status 1 naming every mismatch or missing file.`,
+named file must exist beside its checksum file and hash to the recorded digest. An
+export set found under a PATH (` + "`" + `export-set.json` + "`" + `, written by 'addlink export') is checked as a
+whole: exactly its files, each with its recorded sha256, made from the datasets and
+model now in its wiki directory. Prints one line per checksum file and set; exits with
+status 1 naming every mismatch, missing or extra file, or stale set.`,
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
 				return usagef("verify: give at least one PATH")
 			}
 			co := commonOptions(c)
 			bad := 0
-			for _, r := range checksum.VerifyPaths(c.Args().Slice()) {
+			// Each checksum file, then each export set found: whole, and current for the
+			// datasets and model of the wiki directory it is in.
+			results := checksum.VerifyPaths(c.Args().Slice())
+			results = append(results, datasets.VerifyExportSets(c.Args().Slice())...)
+			for _, r := range results {
 				if r.Err != nil {
 					bad++
 					fmt.Fprintf(os.Stderr, "FAILED %s: %v\n", r.Sidecar, r.Err)

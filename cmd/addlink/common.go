@@ -33,6 +33,7 @@ func commonFlags() []cli.Flag {
 		&cli.IntFlag{Name: flagThreads, Value: runtime.NumCPU(),
 			Usage: "number of worker threads (`N`); results do not depend on it"},
 		&cli.BoolFlag{Name: flagQuiet, Aliases: []string{"q"}, Usage: "no progress on stderr"},
+		&cli.BoolFlag{Name: flagWait, Usage: "when another addlink process is using the wiki's data directory, wait for it instead of failing"},
 		&cli.StringFlag{Name: flagLogFmt, Value: "text", Usage: "progress on stderr as `text` (a bar on a terminal) or json (one object per line)"},
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/addlink/addlink/internal/dump"
 	"github.com/addlink/addlink/pipeline"
 )
 
@@ -56,6 +57,7 @@ func report(w io.Writer, err error, interrupted, jsonLog bool) int {
 	var usage usageError
 	var gate qualityGateError
 	var stage *pipeline.StageError
+	var mismatch *dump.WikiMismatchError
 	code, msg, stageName := exitError, err.Error(), ""
 	switch {
 	case interrupted || errors.Is(err, context.Canceled):
@@ -66,7 +68,7 @@ func report(w io.Writer, err error, interrupted, jsonLog bool) int {
 		} else {
 			msg = "interrupted: nothing half-written is left under a final name; run the command again to redo it"
 		}
-	case errors.As(err, &usage):
+	case errors.As(err, &usage), errors.As(err, &mismatch):
 		code = exitUsage
 	case errors.As(err, &gate):
 		code = exitQualityGate
@@ -131,6 +133,7 @@ func newApp() *cli.App {
 	for _, c := range app.Commands {
 		setUsageErrors(c)
 		c.Before = checkCommandLine(takeRequired(c))
+		c.Action = guard(c.Name, c.Action)
 		// The common flags are accepted after the command name too.
 		c.Flags = append(c.Flags, commonFlags()...)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/addlink/addlink/checksum"
+	"github.com/addlink/addlink/internal/dump"
 )
 
 func TestExitStatus(t *testing.T) {
@@ -25,6 +26,7 @@ func TestExitStatus(t *testing.T) {
 		{"usage", usagef("missing --wiki"), false, 2},
 		{"wrapped usage", fmt.Errorf("x: %w", usagef("bad")), false, 2},
 		{"quality gate", qualityGateError{errors.New("precision 0.5 < 0.75")}, false, 3},
+		{"dump of another wiki", fmt.Errorf("dictionaries: %w", &dump.WikiMismatchError{File: "f", Wiki: "cswiki", Found: "dewiki", Source: "<dbname>"}), false, 2},
 		{"canceled", fmt.Errorf("stage: %w", context.Canceled), false, 130},
 		{"interrupted", errors.New("read: file closed"), true, 130},
 	} {

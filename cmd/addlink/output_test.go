@@ -26,7 +26,9 @@ func TestRunOutput(t *testing.T) {
 	}
 	dir := t.TempDir()
 	dump := filepath.Join(dir, "x.xml.gz")
-	if err := synth.WriteFile(dump, synth.SampleOptions()); err != nil {
+	opts := synth.SampleOptions()
+	opts.Wiki = "xwiki"
+	if err := synth.WriteFile(dump, opts); err != nil {
 		t.Fatal(err)
 	}
 	_, stderr, code := runAddlink(t, dir, []string{"DUMPS_DIR=" + filepath.Join(dir, "none")},
@@ -82,7 +84,7 @@ func TestInterruptMessage(t *testing.T) {
 	}
 	dir := t.TempDir()
 	dump := filepath.Join(dir, "big.xml")
-	if err := synth.WriteFile(dump, synth.Options{TargetBytes: 40 << 20, Seed: 3}); err != nil {
+	if err := synth.WriteFile(dump, synth.Options{Wiki: "xwiki", TargetBytes: 40 << 20, Seed: 3}); err != nil {
 		t.Fatal(err)
 	}
 	for _, format := range []string{"text", "json"} {

@@ -38,7 +38,7 @@ func TestScriptsResolvePathsWhereTyped(t *testing.T) {
 		return stdout.String(), stderr.String()
 	}
 	// A relative output path is written in the caller's directory.
-	script(nil, "addlink.sh", "synth", "--out", "rel.xml.gz")
+	script(nil, "addlink.sh", "synth", "--wiki", "xwiki", "--out", "rel.xml.gz")
 	if _, err := os.Stat(filepath.Join(cwd, "rel.xml.gz")); err != nil {
 		t.Errorf("synth --out rel.xml.gz through addlink.sh: %v", err)
 	}

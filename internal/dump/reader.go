@@ -22,6 +22,29 @@ var ErrTruncated = errors.New("dump: truncated")
 // ErrNotXML is wrapped in an *Error when a file is not UTF-8 XML (for example UTF-16).
 var ErrNotXML = errors.New("dump: not a UTF-8 XML dump")
 
+// ErrEmpty is wrapped in an *Error when a file holds no XML at all (0 bytes, or a
+// compressed file of nothing).
+var ErrEmpty = errors.New("dump: empty file")
+
+// ErrNoArticles is wrapped in an *Error when the files end without a single article
+// (a page of namespace 0 that is not a redirect): nothing can be learnt from them, and
+// outputs made from them would replace good ones with empty ones.
+var ErrNoArticles = errors.New("dump: no articles")
+
+// WikiMismatchError says a dump file belongs to another wiki than the one it is read
+// for, according to its <dbname> or its file name (<wiki>-<YYYYMMDD>-...).
+type WikiMismatchError struct {
+	File   string
+	Wiki   string // the wiki the file is read for
+	Found  string // the wiki the file says it is
+	Source string // "<dbname>" or "file name"
+}
+
+func (e *WikiMismatchError) Error() string {
+	return fmt.Sprintf("dump %s is a dump of %s (its %s), not of %s: give --wiki %s, or --allow-wiki-mismatch for a renamed dump",
+		e.File, e.Found, e.Source, e.Wiki, e.Found)
+}
+
 // Error is a problem in one dump file: where it happened and the last page read intact.
 type Error struct {
 	File       string
@@ -43,6 +66,14 @@ type Options struct {
 	Threads int
 	// Progress receives the number of compressed bytes read.
 	Progress progress.Reporter
+	// Wiki, when set, is the wiki the files are read for: a file whose <dbname>, or
+	// whose name (<wiki>-<YYYYMMDD|latest>-...), names another wiki is refused with a
+	// *WikiMismatchError, unless AllowWikiMismatch.
+	Wiki              string
+	AllowWikiMismatch bool
+	// AllowNoArticles accepts files without any article (empty part files read on
+	// their own); by default the end of such files is an ErrNoArticles error.
+	AllowNoArticles bool
 }
 
 // Stats counts what a Reader read.
@@ -54,6 +85,8 @@ type Stats struct {
 	// ReplacedInvalidUTF8 is the number of invalid UTF-8 sequences in titles and texts
 	// that were replaced by U+FFFD.
 	ReplacedInvalidUTF8 int64
+	// Articles counts the pages of namespace 0 that are not redirects.
+	Articles int64
 }
 
 // Reader streams the pages of one or more dump files as one wiki. It is not safe for
@@ -76,12 +109,12 @@ type Reader struct {
 	eof        bool
 	header     bool // header (before the first <page>) parsed
 	rooted     bool // the file opened a <mediawiki> element
-	compressed bool // the file has its own integrity trailer (bz2, gzip)
 	closedRoot bool
 	lastID     int64
 
 	site     SiteInfo
 	haveSite bool
+	fileDB   string // <dbname> of the current file
 	stats    Stats
 }
 
@@ -101,6 +134,13 @@ func Open(ctx context.Context, files []string, opts Options) (*Reader, error) {
 		return nil, errors.New("dump: no dump files given")
 	}
 	SortParts(list)
+	if opts.Wiki != "" && !opts.AllowWikiMismatch {
+		for _, f := range list {
+			if w := FileWiki(f); w != "" && w != opts.Wiki {
+				return nil, &WikiMismatchError{File: f, Wiki: opts.Wiki, Found: w, Source: "file name"}
+			}
+		}
+	}
 	r := &Reader{ctx: ctx, files: list, opts: opts, buf: make([]byte, 0, 4<<20)}
 	if err := r.openNext(); err != nil {
 		return nil, err
@@ -109,6 +149,18 @@ func Open(ctx context.Context, files []string, opts Options) (*Reader, error) {
 }
 
 var pageRange = regexp.MustCompile(`-p(\d+)p(\d+)`)
+
+var fileWiki = regexp.MustCompile(`^([a-z][a-z0-9_]*)-(\d{8}|latest)-`)
+
+// FileWiki returns the wiki a dump file's name gives in Wikimedia's naming
+// (<wiki>-<YYYYMMDD>-... or <wiki>-latest-...), or "" for other names.
+func FileWiki(path string) string {
+	m := fileWiki.FindStringSubmatch(filepath.Base(path))
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
 
 // SortParts sorts page-range part files by their first page id, keeping the given order
 // for files without a range (they come first).
@@ -127,12 +179,11 @@ func SortParts(files []string) {
 func (r *Reader) openNext() error {
 	path := r.files[r.next]
 	r.next++
-	src, counted, kind, closeFn, err := openDecompressed(r.ctx, path, r.opts.Threads)
+	src, counted, _, closeFn, err := openDecompressed(r.ctx, path, r.opts.Threads)
 	if err != nil {
 		return err
 	}
 	r.name, r.src, r.counted, r.closeFile = path, src, counted, closeFn
-	r.compressed = kind != plain
 	r.lastCount = 0
 	r.buf = r.buf[:0]
 	r.start, r.end, r.base = 0, 0, 0
@@ -233,6 +284,9 @@ func (r *Reader) Next() (*Page, error) {
 		p, err := r.nextInFile()
 		if err == nil {
 			r.stats.Pages++
+			if p.NS == 0 && !p.IsRedirect() {
+				r.stats.Articles++
+			}
 			return p, nil
 		}
 		if err != io.EOF {
@@ -242,6 +296,9 @@ func (r *Reader) Next() (*Page, error) {
 			return nil, r.fail(r.base+int64(r.end), err)
 		}
 		if r.next >= len(r.files) {
+			if r.stats.Articles == 0 && !r.opts.AllowNoArticles {
+				return nil, r.fail(r.base+int64(r.end), fmt.Errorf("%w in %d file(s), %d page(s): refusing to build anything from them", ErrNoArticles, len(r.files), r.stats.Pages))
+			}
 			return nil, io.EOF
 		}
 		if err := r.openNext(); err != nil {
@@ -316,10 +373,11 @@ func (r *Reader) endOfFile() error {
 	if bytes.Contains(r.buf[r.start:r.end], tagRootClose) {
 		r.closedRoot = true
 	}
-	// Compressed files are checked by their own trailers (a multistream file may
-	// legitimately lack the footer stream); plain XML must close its root element.
-	if r.rooted && !r.closedRoot && !r.compressed {
-		return r.fail(r.base+int64(r.end), fmt.Errorf("%w: no </mediawiki> at the end of the file", ErrTruncated))
+	// A file that opened <mediawiki> must close it, whatever its compression: a
+	// compressed file cut between two streams (multistream bz2, concatenated gzip)
+	// passes its own checks but has lost pages.
+	if r.rooted && !r.closedRoot {
+		return r.fail(r.base+int64(r.end), fmt.Errorf("%w: no </mediawiki> at the end of the file (it stops between two pages)", ErrTruncated))
 	}
 	return io.EOF
 }
@@ -332,6 +390,9 @@ func (r *Reader) readHeader() error {
 		}
 	}
 	head := r.buf[r.start:r.end]
+	if len(head) == 0 && r.base == 0 {
+		return r.fail(0, fmt.Errorf("%w: no XML in it (0 bytes)", ErrEmpty))
+	}
 	if len(head) >= 2 && (head[0] == 0xff && head[1] == 0xfe || head[0] == 0xfe && head[1] == 0xff) {
 		return r.fail(0, fmt.Errorf("%w: the file starts with a UTF-16 byte-order mark (dumps are UTF-8)", ErrNotXML))
 	}
@@ -360,20 +421,29 @@ func (r *Reader) readHeader() error {
 		}
 	}
 	r.header = true
-	return nil
+	return r.checkWiki()
 }
 
 func (r *Reader) parseHeader(h []byte) {
 	if bytes.Contains(h, tagRootOpen) {
 		r.rooted = true
 	}
-	if r.haveSite {
-		return
-	}
 	si, ok := parseSiteInfo(h)
+	r.fileDB = ""
 	if ok {
+		r.fileDB = si.DBName
+	}
+	if ok && !r.haveSite {
 		r.site, r.haveSite = si, true
 	}
+}
+
+// checkWiki refuses a file whose <dbname> names another wiki than Options.Wiki.
+func (r *Reader) checkWiki() error {
+	if r.opts.Wiki == "" || r.opts.AllowWikiMismatch || r.fileDB == "" || r.fileDB == r.opts.Wiki {
+		return nil
+	}
+	return &WikiMismatchError{File: r.name, Wiki: r.opts.Wiki, Found: r.fileDB, Source: "<dbname>"}
 }
 
 func parseSiteInfo(h []byte) (SiteInfo, bool) {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,7 +28,9 @@ type pageSum struct {
 
 func readAll(t *testing.T, files ...string) ([]pageSum, *Reader, error) {
 	t.Helper()
-	r, err := Open(context.Background(), files, Options{Threads: 2})
+	// Files without articles (stubs of other namespaces) are read like any other here;
+	// TestNoArticles checks that they are refused by default.
+	r, err := Open(context.Background(), files, Options{Threads: 2, AllowNoArticles: true})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -130,7 +133,7 @@ func TestMultistreamVariants(t *testing.T) {
 	if len(src) != 17 {
 		t.Fatalf("source has %d pages, want 17", len(src))
 	}
-	for _, name := range []string{"multistream", "multistream-nofooter", "multistream-noheader"} {
+	for _, name := range []string{"multistream", "multistream-noheader"} {
 		t.Run(name, func(t *testing.T) {
 			f := filepath.Join(dir, "pages-articles-p2566p2583."+name+".xml.bz2")
 			// The index given alongside is recognised and skipped.
@@ -142,6 +145,16 @@ func TestMultistreamVariants(t *testing.T) {
 			samePages(t, got, src)
 		})
 	}
+	// Without its footer stream the file stops between two pages: every stream passes
+	// its CRC, but pages may be missing, so it is refused (issue 18, item 3).
+	t.Run("multistream-nofooter", func(t *testing.T) {
+		f := filepath.Join(dir, "pages-articles-p2566p2583.multistream-nofooter.xml.bz2")
+		_, _, err := readAll(t, f)
+		var de *Error
+		if !errors.As(err, &de) || !errors.Is(err, ErrTruncated) || de.File != f || de.LastPageID != src[len(src)-1].ID {
+			t.Fatalf("err = %v, want a truncation error naming %s and page %d", err, f, src[len(src)-1].ID)
+		}
+	})
 }
 
 func TestEdgeFixtures(t *testing.T) {
@@ -208,8 +221,9 @@ func TestEdgeEmptyPartsAndStubs(t *testing.T) {
 	if len(empty) != 2 {
 		t.Fatalf("want 2 empty part files, got %v", empty)
 	}
-	if pages, r, err := readAll(t, empty...); err != nil || len(pages) != 0 || r.SiteInfo().DBName != "wikidatawiki" {
-		t.Errorf("empty parts: %v, %d pages", err, len(pages))
+	// They stop after their <siteinfo>, without </mediawiki>: cut files, refused.
+	if pages, r, err := readAll(t, empty...); !errors.Is(err, ErrTruncated) || len(pages) != 0 || r.SiteInfo().DBName != "wikidatawiki" {
+		t.Errorf("header-only parts: %v, %d pages, want a truncation error", err, len(pages))
 	}
 	// The four combined samples hold the 23 pages of the stub dump, in the same order;
 	// sample 4's texts are Wikidata entity JSON.
@@ -349,9 +363,9 @@ func TestPlainTruncation(t *testing.T) {
 	if _, _, err := readAll(t, writeFile(t, "d.xml", []byte(page(1, "A", "", "t")))); err != nil {
 		t.Errorf("bare pages: %v", err)
 	}
-	// An empty file is an empty part.
-	if pages, _, err := readAll(t, writeFile(t, "d.xml", nil)); err != nil || len(pages) != 0 {
-		t.Errorf("empty file: %v, %d pages", err, len(pages))
+	// A 0-byte file is no dump (a part without pages still has its header and footer).
+	if _, _, err := readAll(t, writeFile(t, "d.xml", nil)); !errors.Is(err, ErrEmpty) {
+		t.Errorf("empty file: %v, want ErrEmpty", err)
 	}
 }
 
@@ -463,5 +477,171 @@ func TestOpenCompressedCancel(t *testing.T) {
 			t.Errorf("%s: read after cancel: %v, want context.Canceled", rel, err)
 		}
 		rc.Close()
+	}
+}
+
+// compress returns data in the named format: "xml", "gz", "gz-members" (one gzip
+// member per part, as concatenated .gz files), "bz2" (bzip2 -c) and "bz2-streams" (one
+// bzip2 stream per part, as a multistream dump).
+func compress(t *testing.T, format string, parts ...string) []byte {
+	t.Helper()
+	gz := func(s string) []byte {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		io.WriteString(zw, s)
+		zw.Close()
+		return b.Bytes()
+	}
+	bz := func(s string) []byte {
+		cmd := exec.Command("bzip2", "-c")
+		cmd.Stdin = strings.NewReader(s)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Skipf("bzip2: %v", err)
+		}
+		return out
+	}
+	var out []byte
+	switch format {
+	case "xml":
+		return []byte(strings.Join(parts, ""))
+	case "gz":
+		return gz(strings.Join(parts, ""))
+	case "bz2":
+		return bz(strings.Join(parts, ""))
+	case "gz-members":
+		for _, p := range parts {
+			out = append(out, gz(p)...)
+		}
+	case "bz2-streams":
+		for _, p := range parts {
+			out = append(out, bz(p)...)
+		}
+	}
+	return out
+}
+
+// A dump that stops between two pages (no </mediawiki>) is refused in every format,
+// naming the file and the last complete page (issue 18, item 3); with its footer it is
+// read.
+func TestCutBetweenPagesEveryFormat(t *testing.T) {
+	p1, p2 := header+page(1, "A", "", "text"), page(2, "B", "", "more")
+	for _, format := range []string{"xml", "gz", "gz-members", "bz2", "bz2-streams"} {
+		for _, name := range []string{"xxwiki-20260101-pages-articles.xml", "xxwiki-20260101-pages-articles1.xml-p1p2"} {
+			ext := map[string]string{"xml": "", "gz": ".gz", "gz-members": ".gz", "bz2": ".bz2", "bz2-streams": ".bz2"}[format]
+			t.Run(format+"/"+name, func(t *testing.T) {
+				cut := writeFile(t, name+ext, compress(t, format, p1, p2))
+				_, _, err := readAll(t, cut)
+				var de *Error
+				if !errors.As(err, &de) || !errors.Is(err, ErrTruncated) || de.File != cut || de.LastPageID != 2 {
+					t.Fatalf("err = %v, want a truncation error naming %s and last page 2", err, cut)
+				}
+				for _, want := range []string{cut, "last complete page id 2", "</mediawiki>"} {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("error %q lacks %q", err, want)
+					}
+				}
+				whole := writeFile(t, name+ext, compress(t, format, p1, p2, "</mediawiki>\n"))
+				if pages, _, err := readAll(t, whole); err != nil || len(pages) != 2 {
+					t.Errorf("whole file: %v, %d pages", err, len(pages))
+				}
+			})
+		}
+	}
+}
+
+// Files without a single article, or empty, are refused before anything is built from
+// them (issue 18, item 2); AllowNoArticles reads them.
+func TestNoArticles(t *testing.T) {
+	only := func(pages ...string) []byte { return []byte(header + strings.Join(pages, "") + "</mediawiki>\n") }
+	tests := []struct {
+		name string
+		data []byte
+		want error
+	}{
+		{"0 bytes", nil, ErrEmpty},
+		{"0 bytes gzip", compress(t, "gz", ""), ErrEmpty},
+		{"no pages", only(), ErrNoArticles},
+		{"only redirects", only(page(1, "A", `<redirect title="B" />`, "#REDIRECT [[B]]")), ErrNoArticles},
+		{"only templates", only(strings.Replace(page(1, "Template:A", "", "x"), "<ns>0</ns>", "<ns>10</ns>", 1)), ErrNoArticles},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := writeFile(t, "d.xml", tt.data)
+			r, err := Open(context.Background(), []string{f}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			for err == nil {
+				_, err = r.Next()
+			}
+			var de *Error
+			if !errors.Is(err, tt.want) || !errors.As(err, &de) || de.File != f {
+				t.Fatalf("err = %v, want %v naming %s", err, tt.want, f)
+			}
+		})
+	}
+	// One article among other files is enough.
+	a := writeFile(t, "a.xml", only(page(1, "A", `<redirect title="B" />`, "#REDIRECT [[B]]")))
+	b := writeFile(t, "b.xml", only(page(2, "B", "", "text")))
+	r, _ := Open(context.Background(), []string{a, b}, Options{})
+	defer r.Close()
+	for {
+		_, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A dump of another wiki is refused (its <dbname> or its file name), unless
+// AllowWikiMismatch (issue 18, item 4).
+func TestWikiMismatch(t *testing.T) {
+	doc := []byte(header + page(1, "A", "", "text") + "</mediawiki>\n") // <dbname>xxwiki</dbname>
+	noSite := []byte(page(1, "A", "", "text"))
+	tests := []struct {
+		name, file string
+		data       []byte
+		wiki       string
+		allow      bool
+		source     string // "" means accepted
+	}{
+		{"same dbname", "d.xml", doc, "xxwiki", false, ""},
+		{"other dbname", "d.xml", doc, "cswiki", false, "<dbname>"},
+		{"other dbname allowed", "d.xml", doc, "cswiki", true, ""},
+		{"file name", "dewiki-20260101-pages-articles.xml", noSite, "cswiki", false, "file name"},
+		{"file name latest", "dewiki-latest-pages-articles1.xml-p1p9.bz2", noSite, "cswiki", false, "file name"},
+		{"file name allowed", "dewiki-20260101-pages-articles.xml", noSite, "cswiki", true, ""},
+		{"file name same", "cswiki-20260101-pages-articles.xml", noSite, "cswiki", false, ""},
+		{"no wiki in name", "renamed.xml", noSite, "cswiki", false, ""},
+		{"no wiki asked", "dewiki-20260101-pages-articles.xml", doc, "", false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := writeFile(t, tt.file, tt.data)
+			r, err := Open(context.Background(), []string{f}, Options{Wiki: tt.wiki, AllowWikiMismatch: tt.allow})
+			if err == nil {
+				defer r.Close()
+				for err == nil {
+					_, err = r.Next()
+				}
+				if err == io.EOF {
+					err = nil
+				}
+			}
+			var we *WikiMismatchError
+			switch {
+			case tt.source == "" && err != nil:
+				t.Fatalf("err = %v, want the file accepted", err)
+			case tt.source != "" && (!errors.As(err, &we) || we.Source != tt.source || we.File != f || we.Wiki != tt.wiki):
+				t.Fatalf("err = %v, want a mismatch found in the %s", err, tt.source)
+			case tt.source != "" && !strings.Contains(err.Error(), "--allow-wiki-mismatch"):
+				t.Errorf("error %q does not name the override", err)
+			}
+		})
 	}
 }

@@ -45,7 +45,7 @@ func OpenQuery(l datasets.Layout) (*Query, error) {
 	}
 	q := &Query{Dict: d, Model: m, Checksums: map[string]string{}}
 	for _, name := range []string{"anchors", "pageids", "redirects", "w2vfiltered"} {
-		if b, err := os.ReadFile(l.File(name + ".sqlite.checksum")); err == nil {
+		if b, err := os.ReadFile(exportedSQLite(l, name) + ".checksum"); err == nil {
 			q.Checksums[name] = firstField(string(b))
 		}
 	}
@@ -107,7 +107,7 @@ func LoadDictSQLite(l datasets.Layout) (*Dict, error) {
 	var redirects []datasets.Redirect
 	var vectors []datasets.Embedding
 	for _, name := range []string{"anchors", "pageids", "redirects", "w2vfiltered"} {
-		path, cleanup, err := sqliteFile(l.File(name + ".sqlite"))
+		path, cleanup, err := sqliteFile(exportedSQLite(l, name))
 		if err != nil {
 			if name == "w2vfiltered" && os.IsNotExist(err) {
 				continue
@@ -153,6 +153,15 @@ func LoadDictSQLite(l datasets.Layout) (*Dict, error) {
 	d := NewDict(anchors, pageids, redirects, vectors)
 	d.Lower = wikitext.LowerFor(datasets.Language(l.Wiki))
 	return d, nil
+}
+
+// exportedSQLite is where a dataset's exported SQLite file is: in the export set of a
+// data directory (Layout.ExportedSQLite), or beside the model in a published directory.
+func exportedSQLite(l datasets.Layout, name string) string {
+	if _, err := os.Stat(l.ExportDir()); err == nil {
+		return l.ExportedSQLite(name)
+	}
+	return l.File(name + ".sqlite")
 }
 
 // sqliteFile returns path, or a temporary copy of path.gz decompressed.

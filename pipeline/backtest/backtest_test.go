@@ -197,7 +197,7 @@ func TestQueryFromExportedFiles(t *testing.T) {
 	pub := datasets.Layout{DataDir: t.TempDir(), Wiki: "samplewiki"}
 	os.MkdirAll(pub.Dir(), 0o755)
 	for _, name := range []string{"anchors", "pageids", "redirects", "w2vfiltered"} {
-		b, err := os.ReadFile(l.File(name + ".sqlite.gz"))
+		b, err := os.ReadFile(l.ExportedSQLite(name) + ".gz")
 		if err != nil {
 			t.Fatal(err)
 		}

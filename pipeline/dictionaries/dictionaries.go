@@ -49,6 +49,9 @@ type Options struct {
 	DumpsDir string
 	Threads  int
 	TempDir  string // for the intermediate files; default: the wiki's data directory
+	// AllowWikiMismatch reads dump files whose <dbname> or file name names another
+	// wiki (a renamed dump); by default they are refused.
+	AllowWikiMismatch bool
 }
 
 // Validate checks the options and discovers the dump files when none are given.
@@ -112,7 +115,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	if tmpRoot == "" {
 		tmpRoot = layout.Dir()
 	}
-	tmp, err := os.MkdirTemp(tmpRoot, ".dictionaries-")
+	tmp, err := os.MkdirTemp(tmpRoot, atomicfile.TempPrefix(".dictionaries"))
 	if err != nil {
 		return Summary{}, err
 	}
@@ -369,7 +372,7 @@ func (w *partWriter) writeLinks(pairs [][2]string) error {
 }
 
 func passOne(ctx context.Context, o Options, tmp string, p progress.Reporter) (*passOneResult, error) {
-	r, err := dump.Open(ctx, o.Dumps, dump.Options{Threads: o.Threads, Progress: p})
+	r, err := dump.Open(ctx, o.Dumps, dump.Options{Threads: o.Threads, Progress: p, Wiki: o.Wiki, AllowWikiMismatch: o.AllowWikiMismatch})
 	if err != nil {
 		return nil, err
 	}

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/klauspost/compress/s2"
 
+	"github.com/addlink/addlink/internal/atomicfile"
 	"github.com/addlink/addlink/internal/embed"
 )
 
@@ -27,17 +27,16 @@ type docFile struct {
 	buf   []byte
 }
 
-// newDocFile creates the file in dir; stale files of killed runs are removed first.
+// newDocFile creates the file in dir; files left there by killed runs are removed first.
 func newDocFile(dir string) (*docFile, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	if old, _ := filepath.Glob(filepath.Join(dir, "corpus-*.s2")); len(old) > 0 {
-		for _, o := range old {
-			os.Remove(o)
-		}
+	// Only files whose owner is gone: another run's corpus file is not ours to remove.
+	if _, err := atomicfile.RemoveStale(dir, false); err != nil {
+		return nil, err
 	}
-	f, err := os.CreateTemp(dir, "corpus-*.s2")
+	f, err := os.CreateTemp(dir, atomicfile.TempPrefix("corpus")+"*.s2")
 	if err != nil {
 		return nil, err
 	}

@@ -40,6 +40,9 @@ type Options struct {
 	// WriteCorpus, when set, also writes the token sequences the trainer sees to this
 	// file and linked and random entity pairs to <file>.pairs (for bench/embeddings.sh).
 	WriteCorpus string
+	// AllowWikiMismatch reads dump files whose <dbname> or file name names another
+	// wiki (a renamed dump); by default they are refused.
+	AllowWikiMismatch bool
 }
 
 // Summary is what the stage reports.
@@ -71,7 +74,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 		return Summary{}, errors.New("embeddings: no dump files")
 	}
 	l := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
-	c, err := BuildCorpus(ctx, l, o.Dumps, o.Params.Threads, p)
+	c, err := BuildCorpus(ctx, l, o.Dumps, o.Params.Threads, o.AllowWikiMismatch, p)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -114,8 +117,9 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 
 // BuildCorpus reads the dictionaries' page ids and redirects and the dump: every article
 // becomes a Doc of its lower-cased words, with its links (resolved through redirects, to
-// articles) at the positions of their anchor text.
-func BuildCorpus(ctx context.Context, l datasets.Layout, dumps []string, threads int, p progress.Reporter) (*embed.Corpus, error) {
+// articles) at the positions of their anchor text. A dump of another wiki than l.Wiki
+// is refused unless allowWikiMismatch.
+func BuildCorpus(ctx context.Context, l datasets.Layout, dumps []string, threads int, allowWikiMismatch bool, p progress.Reporter) (*embed.Corpus, error) {
 	p = progress.OrNop(p)
 	ids, err := datasets.ReadParquet[datasets.PageID](l.PageIDs())
 	if err != nil {
@@ -141,7 +145,7 @@ func BuildCorpus(ctx context.Context, l datasets.Layout, dumps []string, threads
 	c.EntityFreq = make([]int64, len(c.Entities))
 	vocab := map[string]int32{}
 	var freq []int64
-	r, cached, err := articles.OpenSource(ctx, l.ArticlesCache(), dumps, dump.Options{Threads: threads, Progress: p})
+	r, cached, err := articles.OpenSource(ctx, l.ArticlesCache(), dumps, dump.Options{Threads: threads, Progress: p, Wiki: l.Wiki, AllowWikiMismatch: allowWikiMismatch})
 	if err != nil {
 		return nil, err
 	}

@@ -32,7 +32,7 @@ func prepare(t testing.TB, wiki, dumpFixture string) (datasets.Layout, []string)
 // linkAUC is the ROC AUC of the cosine of linked article pairs against random pairs.
 func linkAUC(t *testing.T, l datasets.Layout, dumps []string, m *embed.Model) float64 {
 	t.Helper()
-	c, err := BuildCorpus(context.Background(), l, dumps, 2, nil)
+	c, err := BuildCorpus(context.Background(), l, dumps, 2, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

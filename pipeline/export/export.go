@@ -1,7 +1,9 @@
 // Package export is the stage that turns a wiki's dictionaries, embeddings and model into
 // the files the Link Recommendation service loads (REFERENCE.md "Export and
 // publishing"): for each dataset, a sqlitedict SQLite file with its gzipped copy and
-// checksum, and a MySQL dump of its lr_ table with checksum; and the model's checksum.
+// checksum, and a MySQL dump of its lr_ table with checksum; and the model with its
+// checksum. The files form one set (datasets.ExportSet) under Layout.ExportDir, which
+// is replaced as a whole.
 package export
 
 import (
@@ -9,9 +11,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/addlink/addlink/checksum"
@@ -55,7 +59,8 @@ type Summary struct {
 	Seconds       float64 `json:"seconds"`
 }
 
-// Outputs lists the files the stage writes for the datasets it finds.
+// Outputs lists the files the stage writes for the datasets it finds, as their readers
+// find them (through ExportDir).
 func Outputs(l datasets.Layout) []string {
 	var out []string
 	for _, n := range datasets.DatasetNames {
@@ -66,21 +71,18 @@ func Outputs(l datasets.Layout) []string {
 			sqlDump(l, n), sqlDump(l, n)+checksum.Ext)
 	}
 	if _, err := os.Stat(l.Model()); err == nil {
-		out = append(out, l.Model()+checksum.Ext)
+		out = append(out, l.ExportedModel(), l.ExportedModel()+checksum.Ext)
 	}
-	return out
+	return append(out, filepath.Join(l.ExportDir(), datasets.ExportSetName))
 }
 
 // Inputs lists the files the stage reads (those that exist).
 func Inputs(l datasets.Layout) []string {
 	var in []string
-	for _, n := range datasets.DatasetNames {
-		if _, err := os.Stat(input(l, n)); err == nil {
-			in = append(in, input(l, n))
+	for _, p := range datasets.ExportInputs(l) {
+		if _, err := os.Stat(p); err == nil {
+			in = append(in, p)
 		}
-	}
-	if _, err := os.Stat(l.Model()); err == nil {
-		in = append(in, l.Model())
 	}
 	return in
 }
@@ -94,13 +96,34 @@ type row struct {
 	value []byte
 }
 
-// Run writes the export files. Anchors, page ids and redirects are required;
-// embeddings and the model are exported when present.
+// Run writes the export files as one set. Anchors, page ids and redirects are
+// required; embeddings and the model are exported when present. The files are written
+// into a new directory with the set file that lists them and the inputs they were made
+// from (their SHA-256), and the export directory (a symbolic link) is then switched to
+// it in one rename: readers see the previous set or the new one, never a mix, and an
+// interrupted export leaves the previous set as it was. The caller holds the wiki
+// directory's lock (no other export runs beside it).
 func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	start := time.Now()
 	p = progress.OrNop(p)
 	l := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
 	s := Summary{Wiki: o.Wiki, Rows: map[string]int{}}
+	if err := removeOrphans(l); err != nil {
+		return s, err
+	}
+	// The inputs are identified before they are read: the set records what it was made
+	// from, and publish compares that with the present files.
+	inputs, err := datasets.DescribeInputs(l)
+	if err != nil {
+		return s, fmt.Errorf("export: %w", err)
+	}
+	tmp, err := os.MkdirTemp(l.Dir(), atomicfile.TempPrefix(".export"))
+	if err != nil {
+		return s, fmt.Errorf("export: %w", err)
+	}
+	defer os.RemoveAll(tmp) // after the switch it no longer exists
+	// in names a file of the new set; the summary names files as readers find them.
+	in := func(final string) string { return filepath.Join(tmp, filepath.Base(final)) }
 	p.Phase("export", int64(len(datasets.DatasetNames)), "datasets")
 	for _, name := range datasets.DatasetNames {
 		if err := ctx.Err(); err != nil {
@@ -132,7 +155,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 			return nil
 		}
 		t0 := time.Now()
-		sqlitePath := l.ExportedSQLite(name)
+		sqlitePath := in(l.ExportedSQLite(name))
 		if err := datasets.WriteSqliteDict(sqlitePath, yield); err != nil {
 			return s, err
 		}
@@ -140,13 +163,13 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 		if err != nil {
 			return s, err
 		}
-		if err := checksum.WriteSidecarNamed(l.ExportedSQLite(name)+checksum.Ext, filepath.Base(sqlitePath)+".gz", sum); err != nil {
+		if err := checksum.WriteSidecarNamed(sqlitePath+checksum.Ext, filepath.Base(sqlitePath)+".gz", sum); err != nil {
 			return s, err
 		}
-		s.Files = append(s.Files, File{sqlitePath + ".gz", sum})
+		s.Files = append(s.Files, File{l.ExportedSQLite(name) + ".gz", sum})
 		t1 := time.Now()
 		s.SqliteSeconds += t1.Sub(t0).Seconds()
-		dumpPath := sqlDump(l, name)
+		dumpPath := in(sqlDump(l, name))
 		dsum, err := datasets.WriteSQLDump(dumpPath, datasets.SQLTable(o.Wiki, name), yield)
 		if err != nil {
 			return s, err
@@ -154,19 +177,40 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 		if err := checksum.WriteSidecar(dumpPath, dsum); err != nil {
 			return s, err
 		}
-		s.Files = append(s.Files, File{dumpPath, dsum})
+		s.Files = append(s.Files, File{sqlDump(l, name), dsum})
 		s.SQLSeconds += time.Since(t1).Seconds()
 		p.Add(1)
 	}
 	if _, err := os.Stat(l.Model()); err == nil {
-		sum, err := checksum.WriteFor(l.Model())
+		// A copy: training again replaces the model, not the exported one.
+		sum, err := atomicfile.CopyFile(in(l.ExportedModel()), l.Model())
 		if err != nil {
+			return s, fmt.Errorf("export: %w", err)
+		}
+		if err := checksum.WriteSidecar(in(l.ExportedModel()), sum); err != nil {
 			return s, err
 		}
-		s.Files = append(s.Files, File{l.Model(), sum})
+		s.Files = append(s.Files, File{l.ExportedModel(), sum})
+		for _, f := range inputs {
+			if f.Name == filepath.Base(l.Model()) && f.SHA256 != sum {
+				return s, fmt.Errorf("export: %s changed while it was exported", l.Model())
+			}
+		}
 	} else {
 		s.Skipped = append(s.Skipped, "model")
-		p.Note("export: no " + l.Model() + ", its checksum is not written (the train stage has not run)")
+		p.Note("export: no " + l.Model() + ", not exported (the train stage has not run)")
+	}
+	if err := ctx.Err(); err != nil {
+		return s, err
+	}
+	if _, err := datasets.WriteExportSet(tmp, o.Wiki, inputs); err != nil {
+		return s, fmt.Errorf("export: %w", err)
+	}
+	if err := atomicfile.SyncDir(tmp); err != nil {
+		return s, err
+	}
+	if err := switchTo(l, tmp); err != nil {
+		return s, fmt.Errorf("export: %w", err)
 	}
 	s.Seconds = time.Since(start).Seconds()
 	b, err := json.MarshalIndent(s, "", "  ")
@@ -175,6 +219,89 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	}
 	_, err = atomicfile.WriteFile(l.Summary("export"), append(b, '\n'))
 	return s, err
+}
+
+// setPrefix starts the names of the directories that hold export sets.
+const setPrefix = "export-"
+
+// switchTo gives the new set in tmp its name, export-<first 16 hex digits of the
+// SHA-256 of its set file> (the same content keeps the same name), points the export
+// link at it in one rename and removes the previous set.
+func switchTo(l datasets.Layout, tmp string) error {
+	sum, err := checksum.File(filepath.Join(tmp, datasets.ExportSetName))
+	if err != nil {
+		return err
+	}
+	name := setPrefix + sum[:16]
+	link := l.ExportDir()
+	old, _ := os.Readlink(link)
+	if old == name {
+		return nil // the same set is already in place; tmp is removed by the caller
+	}
+	if st, err := os.Lstat(link); err == nil && st.Mode()&os.ModeSymlink == 0 {
+		return fmt.Errorf("%s is not a symbolic link to an export set: move it away", link)
+	}
+	final := filepath.Join(l.Dir(), name)
+	if err := os.RemoveAll(final); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return err
+	}
+	next := filepath.Join(l.Dir(), atomicfile.TempPrefix(".export-link")+name)
+	os.Remove(next)
+	if err := os.Symlink(name, next); err != nil {
+		return err
+	}
+	if err := os.Rename(next, link); err != nil {
+		os.Remove(next)
+		return err
+	}
+	if err := atomicfile.SyncDir(l.Dir()); err != nil {
+		return err
+	}
+	return removeOrphans(l)
+}
+
+// removeOrphans removes the export sets the export link does not point at (the
+// previous one, or one left by an export killed during its switch) and the files
+// exports wrote straight into the wiki directory before they were written as sets.
+func removeOrphans(l datasets.Layout) error {
+	current, _ := os.Readlink(l.ExportDir())
+	entries, err := os.ReadDir(l.Dir())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		n := e.Name()
+		orphan := e.IsDir() && strings.HasPrefix(n, setPrefix) && n != current
+		if e.Type().IsRegular() {
+			orphan = legacyExport(l.Wiki, n)
+		}
+		if !orphan {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(l.Dir(), n)); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+	}
+	return nil
+}
+
+// legacyExport reports whether name is a file the export stage wrote straight into the
+// wiki directory before it wrote sets (the model's own .checksum belongs to train).
+func legacyExport(wiki, name string) bool {
+	for _, n := range datasets.DatasetNames {
+		switch name {
+		case wiki + "." + n + ".sqlite", wiki + "." + n + ".sqlite.gz", wiki + "." + n + ".sqlite" + checksum.Ext,
+			datasets.SQLTable(wiki, n) + ".sql.gz", datasets.SQLTable(wiki, n) + ".sql.gz" + checksum.Ext:
+			return true
+		}
+	}
+	return false
 }
 
 // load reads a dataset and pickles its values, in key order.

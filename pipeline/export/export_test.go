@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,18 +48,18 @@ func exportElwikivoyage(t *testing.T, dir string) datasets.Layout {
 func TestExportDeterministicAndVerifiable(t *testing.T) {
 	a, b := exportElwikivoyage(t, t.TempDir()), exportElwikivoyage(t, t.TempDir())
 	outs := Outputs(a)
-	if len(outs) != 4*5+1 {
+	if len(outs) != 4*5+2+1 {
 		t.Fatalf("outputs %v", outs)
 	}
 	for _, p := range outs {
 		x, err1 := os.ReadFile(p)
-		y, err2 := os.ReadFile(filepath.Join(b.Dir(), filepath.Base(p)))
+		y, err2 := os.ReadFile(filepath.Join(b.ExportDir(), filepath.Base(p)))
 		if err1 != nil || err2 != nil || !bytes.Equal(x, y) {
 			t.Errorf("%s differs between two exports (%v, %v)", filepath.Base(p), err1, err2)
 		}
 	}
 	if _, err := exec.LookPath("sha256sum"); err == nil {
-		sums, _ := filepath.Glob(filepath.Join(a.Dir(), "*.checksum"))
+		sums, _ := filepath.Glob(filepath.Join(a.ExportDir(), "*.checksum"))
 		cmd := exec.Command("sha256sum", "-c")
 		cmd.Args = append(cmd.Args, func() []string {
 			var names []string
@@ -67,7 +68,7 @@ func TestExportDeterministicAndVerifiable(t *testing.T) {
 			}
 			return names
 		}()...)
-		cmd.Dir = a.Dir()
+		cmd.Dir = a.ExportDir()
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("sha256sum -c: %v\n%s", err, out)
 		} else if strings.Count(string(out), ": OK") != 9 {
@@ -82,7 +83,7 @@ func TestSqlitedictReadsExportedDatasets(t *testing.T) {
 	py := testfixtures.Python(t, "sqlitedict", "numpy")
 	l := exportElwikivoyage(t, t.TempDir())
 	read := func(name string) []map[string]any {
-		out, err := exec.Command(py, "../../datasets/testdata/read_sqlitedict.py", l.File(name+".sqlite")).Output()
+		out, err := exec.Command(py, "../../datasets/testdata/read_sqlitedict.py", l.ExportedSQLite(name)).Output()
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -152,6 +153,112 @@ func TestSqlitedictReadsExportedDatasets(t *testing.T) {
 			if float32(v.(float64)) != w[j] {
 				t.Fatalf("w2vfiltered[%v][%d] = %v, want %v", r["key"], j, v, w[j])
 			}
+		}
+	}
+}
+
+// cancelAfter cancels its context after n datasets of the export phase.
+type cancelAfter struct {
+	n      int64
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Phase(string, int64, string) {}
+func (c *cancelAfter) Note(string)                 {}
+func (c *cancelAfter) Add(n int64) {
+	if c.n -= n; c.n <= 0 {
+		c.cancel()
+	}
+}
+
+func setDirs(t *testing.T, l datasets.Layout) []string {
+	t.Helper()
+	var dirs []string
+	entries, _ := os.ReadDir(l.Dir())
+	for _, e := range entries {
+		if e.IsDir() && (strings.HasPrefix(e.Name(), "export-") || strings.Contains(e.Name(), ".tmp-")) {
+			dirs = append(dirs, e.Name())
+		}
+	}
+	return dirs
+}
+
+// Export replaces its files as one set (issue 18, item 1): an export interrupted in the
+// middle leaves the previous set whole and in place; a finished one replaces it whole,
+// records the inputs it was made from, and leaves no older set behind.
+func TestExportReplacesTheSetAsAWhole(t *testing.T) {
+	l := exportElwikivoyage(t, t.TempDir())
+	first, err := os.Readlink(l.ExportDir())
+	if err != nil {
+		t.Fatalf("the export directory is not a link to a set: %v", err)
+	}
+	set, err := datasets.ReadExportSet(l.ExportDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := datasets.CheckExportCurrent(l.ExportDir(), l.Dir(), set); err != nil {
+		t.Fatalf("a fresh export is not current: %v", err)
+	}
+	// The model is trained again; an export of it is interrupted after one dataset.
+	os.WriteFile(l.Model(), []byte(`{"learner":{"v":2}}`), 0o644)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := Run(ctx, Options{Wiki: l.Wiki, DataDir: l.DataDir}, &cancelAfter{n: 1, cancel: cancel}); err == nil {
+		t.Fatal("the interrupted export succeeded")
+	}
+	if now, _ := os.Readlink(l.ExportDir()); now != first {
+		t.Fatalf("the link moved to %s after an interrupted export", now)
+	}
+	if err := datasets.VerifyExportSet(l.ExportDir()); err != nil {
+		t.Fatalf("the previous set was damaged: %v", err)
+	}
+	if err := datasets.CheckExportCurrent(l.ExportDir(), l.Dir(), set); !errors.Is(err, datasets.ErrExportStale) {
+		t.Fatalf("the previous set is not stale for the new model: %v", err)
+	}
+	if b, _ := os.ReadFile(l.ExportedModel()); string(b) != `{"learner":{}}` {
+		t.Fatalf("exported model %s, want the previous one", b)
+	}
+	if dirs := setDirs(t, l); len(dirs) != 1 {
+		t.Fatalf("set directories after the interrupted export: %v", dirs)
+	}
+	// The export runs to its end: a new, current set, and only it.
+	if _, err := Run(context.Background(), Options{Wiki: l.Wiki, DataDir: l.DataDir}, nil); err != nil {
+		t.Fatal(err)
+	}
+	second, _ := os.Readlink(l.ExportDir())
+	set2, _ := datasets.ReadExportSet(l.ExportDir())
+	if second == first || set2 == nil || datasets.CheckExportCurrent(l.ExportDir(), l.Dir(), set2) != nil {
+		t.Fatalf("after a finished export the link is %s (was %s)", second, first)
+	}
+	if b, _ := os.ReadFile(l.ExportedModel()); string(b) != `{"learner":{"v":2}}` {
+		t.Fatalf("exported model %s, want the new one", b)
+	}
+	if dirs := setDirs(t, l); len(dirs) != 1 || dirs[0] != second {
+		t.Fatalf("set directories: %v, want only %s", dirs, second)
+	}
+	// The same inputs again: the same set, under the same name.
+	if _, err := Run(context.Background(), Options{Wiki: l.Wiki, DataDir: l.DataDir}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if third, _ := os.Readlink(l.ExportDir()); third != second {
+		t.Fatalf("an identical export moved the link from %s to %s", second, third)
+	}
+}
+
+// Files that exports wrote straight into the wiki directory before they wrote sets are
+// removed by the first export of a set, so that no older file sits beside the set.
+func TestExportRemovesLegacyFiles(t *testing.T) {
+	dir := t.TempDir()
+	l := datasets.Layout{DataDir: dir, Wiki: "elwikivoyage"}
+	os.MkdirAll(l.Dir(), 0o755)
+	legacy := []string{"elwikivoyage.anchors.sqlite.gz", "elwikivoyage.anchors.sqlite.checksum", "lr_elwikivoyage_pageids.sql.gz", "lr_elwikivoyage_pageids.sql.gz.checksum"}
+	for _, n := range legacy {
+		os.WriteFile(filepath.Join(l.Dir(), n), []byte("old"), 0o644)
+	}
+	exportElwikivoyage(t, dir)
+	for _, n := range legacy {
+		if _, err := os.Stat(filepath.Join(l.Dir(), n)); err == nil {
+			t.Errorf("legacy %s left beside the set", n)
 		}
 	}
 }

@@ -21,7 +21,7 @@ func TestMariaDBLoadsOurDumps(t *testing.T) {
 	sock := mariadbtest.Start(t).Socket
 	schema := filepath.Join(t.TempDir(), "schema.sql")
 	os.WriteFile(schema, []byte(datasets.SQLSchema(l.Wiki)), 0o644)
-	out, err := exec.Command(py, "testdata/mariadb_load.py", sock, schema, l.Dir(), l.Wiki).CombinedOutput()
+	out, err := exec.Command(py, "testdata/mariadb_load.py", sock, schema, l.ExportDir(), l.Wiki).CombinedOutput()
 	if err != nil {
 		t.Fatalf("loading into MariaDB: %v\n%s", err, out)
 	}

@@ -52,6 +52,9 @@ type Options struct {
 	// stays the reference's while the model learns from more rows. 1 is the
 	// reference's choice.
 	TrainPerArticle int
+	// AllowWikiMismatch reads dump files whose <dbname> or file name names another
+	// wiki (a renamed dump); by default they are refused.
+	AllowWikiMismatch bool
 }
 
 // DefaultOptions returns the reference's settings with our defect fixes.
@@ -166,7 +169,7 @@ func Extract(ctx context.Context, o Options, p progress.Reporter) ([]Unit, int64
 		threads = runtime.GOMAXPROCS(0)
 	}
 	l := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
-	r, cached, err := articles.OpenSource(ctx, l.ArticlesCache(), o.Dumps, dump.Options{Threads: threads, Progress: p})
+	r, cached, err := articles.OpenSource(ctx, l.ArticlesCache(), o.Dumps, dump.Options{Threads: threads, Progress: p, Wiki: o.Wiki, AllowWikiMismatch: o.AllowWikiMismatch})
 	if err != nil {
 		return nil, 0, err
 	}
@@ -204,6 +207,7 @@ func Extract(ctx context.Context, o Options, p progress.Reporter) ([]Unit, int64
 	}
 	var readErr error
 	var articles int64
+	atEOF := false
 	go func() {
 		defer close(order)
 		defer close(work)
@@ -226,6 +230,7 @@ func Extract(ctx context.Context, o Options, p progress.Reporter) ([]Unit, int64
 		for {
 			pg, err := r.Next()
 			if err == io.EOF {
+				atEOF = true
 				break
 			}
 			if err != nil {
@@ -279,6 +284,18 @@ func Extract(ctx context.Context, o Options, p progress.Reporter) ([]Unit, int64
 	}
 	if readErr != nil {
 		return nil, 0, readErr
+	}
+	if !cached && !atEOF {
+		// The limit may be reached before the end of the dump: read the rest, so that
+		// no sentences are taken from a dump the reader refuses (cut, of another wiki).
+		p.Phase("sentences: checking the rest of the dump", 0, "bytes")
+		for {
+			if _, err := r.Next(); err == io.EOF {
+				break
+			} else if err != nil {
+				return nil, 0, err
+			}
+		}
 	}
 	return units, articles, nil
 }
