@@ -92,18 +92,12 @@ func sources(o Options) ([]string, error) {
 	// The set the link points at now: an export switching the link meanwhile cannot
 	// mix its files into this publication.
 	dir, err := filepath.EvalSymlinks(l.ExportDir())
+	var set *datasets.ExportSet
 	if err == nil {
-		_, err = datasets.ReadExportSet(dir)
+		set, err = datasets.ReadExportSet(dir)
 	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("publish: nothing exported in %s (run addlink export --wiki %s)", l.ExportDir(), o.Wiki)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("publish: %w", err)
-	}
-	set, err := datasets.ReadExportSet(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("publish: nothing exported in %s (run addlink export --wiki %s)", dir, o.Wiki)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("publish: %w", err)
