@@ -139,6 +139,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	}
 	r := wikidata.NewSQLReader(rc, o.PageProps)
 	r.SkipBadRows = o.SkipBadRows
+	ppRows := 0
 	for {
 		table, row, err := r.Next()
 		if errors.Is(err, io.EOF) {
@@ -151,6 +152,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 		if table != "page_props" {
 			continue
 		}
+		ppRows++
 		page, name, value := column(r, table, row, "pp_page", 0), column(r, table, row, "pp_propname", 1), column(r, table, row, "pp_value", 2)
 		id, err := strconv.ParseInt(page.Num, 10, 64)
 		if err != nil {
@@ -171,6 +173,11 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	}
 	if err := rc.Close(); err != nil {
 		return s, err
+	}
+	if ppRows == 0 {
+		// An empty file, or not a page_props dump: an empty table made from it would
+		// replace a good one and filter nothing.
+		return s, fmt.Errorf("wdproperties: %s holds no page_props rows (empty, or not a page_props dump): nothing is replaced", o.PageProps)
 	}
 	s.PagesWithItem, s.Disambiguations, s.SkippedBadRows = len(items), len(disamb), r.Skipped
 	p31 := map[string][]string{}

@@ -88,3 +88,38 @@ func TestTruncatedInputs(t *testing.T) {
 		t.Error("an output was written despite the error")
 	}
 }
+
+// A page_props dump without a single page_props row (a 0-byte file, another table's
+// dump) is an error, and the table of an earlier run stays (issue 18, item 2).
+func TestEmptyPagePropsReplacesNothing(t *testing.T) {
+	dir := t.TempDir()
+	pp := filepath.Join(dir, "xxwiki-20260101-page_props.sql.gz")
+	gzipped(t, pp, "INSERT INTO `page_props` VALUES (1,'wikibase_item','Q1'),(2,'disambiguation','');\n")
+	o := Options{Wiki: "xxwiki", DataDir: dir, PageProps: pp}
+	if err := o.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), o, nil); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "xxwiki", "xxwiki.wdproperties.parquet")
+	good, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string]string{
+		"0 bytes":     "",
+		"other table": "INSERT INTO `page` VALUES (1,0,'A');\n",
+	} {
+		os.WriteFile(pp, nil, 0o644)
+		if content != "" {
+			gzipped(t, pp, content)
+		}
+		if _, err := Run(context.Background(), o, nil); err == nil || !strings.Contains(err.Error(), pp) {
+			t.Errorf("%s: err = %v, want an error naming %s", name, err, pp)
+		}
+		if b, _ := os.ReadFile(out); !bytes.Equal(b, good) {
+			t.Errorf("%s: the earlier table was replaced", name)
+		}
+	}
+}
