@@ -201,6 +201,9 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 		if err != nil {
 			return s, err
 		}
+		if stats.Entities == 0 {
+			return s, fmt.Errorf("wdproperties: %s holds no entities (empty, or not a Wikidata JSON dump): nothing is replaced", o.Wikidata)
+		}
 		s.EntitiesScanned, s.EntitiesDecoded = stats.Entities, stats.Decoded
 		s.EntityJSONMB = float64(stats.Bytes) / 1e6
 		if el := time.Since(t0).Seconds(); el > 0 {

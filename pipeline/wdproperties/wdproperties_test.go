@@ -122,4 +122,17 @@ func TestEmptyPagePropsReplacesNothing(t *testing.T) {
 			t.Errorf("%s: the earlier table was replaced", name)
 		}
 	}
+	// The same for an entity dump without entities.
+	gzipped(t, pp, "INSERT INTO `page_props` VALUES (1,'wikibase_item','Q1');\n")
+	wd := filepath.Join(dir, "wikidata-20260101-all.json.gz")
+	for _, content := range []string{"", "[\n]\n"} {
+		gzipped(t, wd, content)
+		o.Wikidata = wd
+		if _, err := Run(context.Background(), o, nil); err == nil || !strings.Contains(err.Error(), wd) {
+			t.Errorf("entities %q: err = %v, want an error naming %s", content, err, wd)
+		}
+		if b, _ := os.ReadFile(out); !bytes.Equal(b, good) {
+			t.Errorf("entities %q: the earlier table was replaced", content)
+		}
+	}
 }
