@@ -56,7 +56,7 @@ func Path(t testing.TB, rel string) string {
 }
 
 // SkipLogEnv names the environment variable that test.sh sets to a file: every test
-// skipped for want of a fixture or a tool appends a line "kind<TAB>test<TAB>what" to it,
+// skipped for want of a fixture or a tool appends a line "kind<TAB>dir:test<TAB>what" to it,
 // so that the test command can say how many skipped and why.
 const SkipLogEnv = "ADDLINK_SKIP_LOG"
 
@@ -70,8 +70,10 @@ func recordSkip(t testing.TB, kind, what string) {
 		t.Logf("testfixtures: %s: %v", SkipLogEnv, err)
 		return
 	}
-	// One short write with O_APPEND: lines of parallel test processes do not mix.
-	line := kind + "\t" + t.Name() + "\t" + strings.ReplaceAll(what, "\n", " ") + "\n"
+	// One short write with O_APPEND: lines of parallel test processes do not mix. The
+	// test is named with its package's directory (the working directory of a test).
+	pkg, _ := os.Getwd()
+	line := kind + "\t" + pkg + ":" + t.Name() + "\t" + strings.ReplaceAll(what, "\n", " ") + "\n"
 	if _, err := f.WriteString(line); err != nil {
 		t.Logf("testfixtures: %s: %v", SkipLogEnv, err)
 	}
