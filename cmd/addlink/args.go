@@ -18,7 +18,20 @@ func run(ctx context.Context, args []string) (jsonLog bool, err error) {
 		return false, err
 	}
 	err = app.RunContext(ctx, args)
-	return app.Metadata[metaJSONLog] == true, err
+	if v, ok := app.Metadata[metaJSONLog].(bool); ok {
+		return v, err
+	}
+	// The command line stopped before the command's checks (a flag urfave/cli refused):
+	// read the format as typed.
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "--"+flagLogFmt+"=json" || a == "--"+flagLogFmt && i+1 < len(args) && args[i+1] == "json" {
+			return true, err
+		}
+	}
+	return false, err
 }
 
 // metaJSONLog is the app's Metadata key set when the command logs JSON.

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -212,5 +214,30 @@ func TestUsageErrors(t *testing.T) {
 	// A required flag given through the environment is given.
 	if _, stderr, code := runAddlink(t, dir, []string{"WIKI_ID=xwiki"}, "export", "--data-dir", filepath.Join(dir, "none"), "--quiet"); code != exitError || strings.Contains(stderr, "required") {
 		t.Errorf("export with WIKI_ID: exit %d, stderr %q; want an error about the missing datasets", code, stderr)
+	}
+}
+
+// With --log-format json, errors are JSON too, even those urfave/cli finds first.
+func TestJSONErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"addlink", "status", "--log-format", "json", "--no-such-flag"},
+		{"addlink", "--log-format=json", "status", "--wiki", "Bad"},
+	} {
+		jsonLog, err := run(context.Background(), args)
+		if err == nil || !jsonLog {
+			t.Errorf("%q: err %v, jsonLog %v", args, err, jsonLog)
+		}
+		var buf bytes.Buffer
+		if code := report(&buf, err, false, jsonLog); code != exitUsage {
+			t.Errorf("%q: exit status %d", args, code)
+		}
+		var rec struct {
+			Level      string `json:"level"`
+			Msg        string `json:"msg"`
+			ExitStatus int    `json:"exit_status"`
+		}
+		if err := json.Unmarshal(buf.Bytes(), &rec); err != nil || rec.ExitStatus != exitUsage || rec.Msg == "" {
+			t.Errorf("%q: %q (%v)", args, buf.String(), err)
+		}
 	}
 }
