@@ -115,7 +115,11 @@ type Result struct {
 // VerifyPaths verifies sidecar files: each path is a .checksum file, or a directory
 // whose .checksum files (recursively) are all verified. A path that does not exist, or
 // a directory without any sidecar, is an error result.
-func VerifyPaths(paths []string) []Result {
+func VerifyPaths(paths []string) []Result { return VerifyPathsSkipping(paths, nil) }
+
+// VerifyPathsSkipping is VerifyPaths passing over the directories for which skip
+// returns true (a nil skip passes over none), without reading them.
+func VerifyPathsSkipping(paths []string, skip func(dir string) bool) []Result {
 	var out []Result
 	for _, p := range paths {
 		st, err := os.Stat(p)
@@ -138,6 +142,9 @@ func VerifyPaths(paths []string) []Result {
 		err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 			if err != nil {
 				return err
+			}
+			if d.IsDir() && path != root && skip != nil && skip(path) {
+				return filepath.SkipDir
 			}
 			if !d.IsDir() && strings.HasSuffix(path, Ext) {
 				out = append(out, Result{path, Verify(path)})

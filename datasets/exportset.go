@@ -208,6 +208,22 @@ func CheckExportCurrent(dir, wikiDir string, s *ExportSet) error {
 	return nil
 }
 
+// NotTheExport reports whether dir is an export directory that readers do not see: an
+// older set that the link <wiki>/export no longer points to (left by an export killed
+// after its switch, or being removed by a running one), or a set still being written
+// (a temporary name). verify passes over them.
+func NotTheExport(dir string) bool {
+	base := filepath.Base(dir)
+	if strings.HasPrefix(base, ".export") && strings.Contains(base, ".tmp-") {
+		return true
+	}
+	if !strings.HasPrefix(base, "export-") {
+		return false
+	}
+	cur, err := os.Readlink(filepath.Join(filepath.Dir(dir), "export"))
+	return err == nil && cur != base
+}
+
 // VerifyExportSets finds the export sets under paths (a path is an export directory,
 // a directory holding some, or a file, which has none) and checks each: consistent
 // (VerifyExportSet) and current for the inputs of the wiki directory it is in
@@ -226,8 +242,8 @@ func VerifyExportSets(paths []string) []checksum.Result {
 				return nil
 			}
 			dir := filepath.Dir(path)
-			if cur, err := os.Readlink(filepath.Join(filepath.Dir(dir), "export")); err == nil && cur != filepath.Base(dir) {
-				return nil // an older set, left by an export killed after its switch: not the export
+			if NotTheExport(dir) {
+				return nil
 			}
 			err = VerifyExportSet(dir)
 			if err == nil {

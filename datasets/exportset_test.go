@@ -82,3 +82,32 @@ func TestVerifyExportSets(t *testing.T) {
 		t.Fatalf("verify with an older set beside the export: %+v", rs)
 	}
 }
+
+// verify passes over the sets readers do not see: an older set beside the export link
+// (being removed by a running export, or left by one killed after its switch) and a set
+// still being written; the set the link points at, and directories that are not sets,
+// are checked.
+func TestNotTheExport(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"export-aaa", "export-bbb", ".export.tmp-12-345", "training"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("export-aaa", filepath.Join(dir, "export")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		dir  string
+		want bool
+	}{
+		{"export-aaa", false},
+		{"export-bbb", true},
+		{".export.tmp-12-345", true},
+		{"training", false},
+	} {
+		if got := NotTheExport(filepath.Join(dir, tc.dir)); got != tc.want {
+			t.Errorf("NotTheExport(%s) = %v, want %v", tc.dir, got, tc.want)
+		}
+	}
+}
