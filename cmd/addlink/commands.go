@@ -16,6 +16,7 @@ func commands() []*cli.Command {
 		newTrainCommand(),
 		newBacktestCommand(),
 		newQueryCommand(),
+		newServeCommand(),
 		newExportCommand(),
 		newPublishCommand(),
 		newUnpublishCommand(),

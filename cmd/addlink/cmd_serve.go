@@ -1,0 +1,81 @@
+package main
+
+import (
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/addlink/addlink/service"
+)
+
+func newServeCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "serve",
+		Usage: "run the Link Recommendation HTTP service (a drop-in for research-mwaddlink's API)",
+		Description: `Serves the Link Recommendation API that GrowthExperiments calls:
+  GET|POST /v1/linkrecommendations/{project}/{domain}/{title}   recommended links (JSON)
+  GET /healthz, GET /apispec_1.json (OpenAPI), GET /apidocs/ (API page), GET /metrics (Prometheus)
+Several wikis are served by one process; a wiki's datasets are loaded on its first request.
+
+The datasets come from DB_BACKEND:
+  sqlite   the exported <wiki>.<name>.sqlite (or .sqlite.gz) files and <wiki>.linkmodel.json
+           under <data-dir>/<wiki>/ (our data directory or a published tree):
+             DB_BACKEND=sqlite addlink serve --listen 127.0.0.1:8000 --data-dir data
+  parquet  our pipeline's Parquet datasets under <data-dir>/<wiki>/
+  mysql    the lr_<wiki>_* , lr_model and lr_checksum tables that addlink load (or the
+           reference's load-datasets.py) fills; DB_USER, DB_PASSWORD, DB_HOST (a path: a unix
+           socket), DB_PORT (3306), DB_DATABASE, DB_READ_DEFAULT_FILE ([client] section).
+           lr_checksum is polled every --reload-interval; a wiki whose checksums changed is
+           reloaded in the background and swapped in without failing a request:
+             DB_BACKEND=mysql DB_HOST=127.0.0.1 DB_USER=u DB_PASSWORD=p DB_DATABASE=mwaddlink addlink serve
+  (unset)  Parquet when a wiki has it, the sqlite files otherwise.
+GET requests fetch the page from MediaWiki: MEDIAWIKI_API_BASE_URL (default
+https://<domain>.<project>.org/w/), MEDIAWIKI_PROXY_API_BASE_URL (every request goes there with
+the wiki's host in the Host header). URL_PREFIX serves every route under a prefix as well.
+Logs: one JSON line per request on stderr. SIGTERM or Ctrl-C: stop accepting, let requests
+in progress finish (--shutdown-grace), exit.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "listen", Value: ":8000", Usage: "listen on `ADDR`"},
+			&cli.StringFlag{Name: "backend", EnvVars: []string{"DB_BACKEND"}, Usage: "datasets from `KIND`: sqlite, parquet or mysql (env DB_BACKEND)"},
+			&cli.DurationFlag{Name: "time-budget", Value: service.DefaultTimeBudget, Usage: "stop looking for links after this long and answer with those found"},
+			&cli.Int64Flag{Name: "max-body-bytes", Value: 32 << 20, Usage: "largest POST body"},
+			&cli.IntFlag{Name: "max-concurrent", Usage: "recommendations computed at once (default: 2 per CPU)"},
+			&cli.IntFlag{Name: "max-queue", Usage: "requests waiting for a slot before the next get 503 (default: 4 per CPU)"},
+			&cli.DurationFlag{Name: "queue-timeout", Value: 5e9, Usage: "longest wait for a slot before 503"},
+			&cli.DurationFlag{Name: "mediawiki-timeout", Value: 10e9, Usage: "longest MediaWiki API fetch (GET requests) before 504"},
+			&cli.DurationFlag{Name: "reload-interval", Value: 30e9, Usage: "mysql backend: how often lr_checksum is polled"},
+			&cli.DurationFlag{Name: "shutdown-grace", Value: 30e9, Usage: "how long requests in progress may finish after SIGTERM"},
+			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
+		},
+		Action: func(c *cli.Context) error {
+			co := commonOptions(c)
+			var level slog.Level
+			if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
+				return usagef("--log-level: %v", err)
+			}
+			logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+			cfg := service.Config{
+				Listen: c.String("listen"),
+				Backend: service.BackendOptions{Kind: strings.ToLower(c.String("backend")), DataDir: co.DataDir,
+					ReloadInterval: c.Duration("reload-interval"), Logger: logger},
+				Server: service.Options{
+					MediaWiki: service.NewMediaWiki(service.MediaWikiOptions{
+						APIBaseURL:      os.Getenv("MEDIAWIKI_API_BASE_URL"),
+						ProxyAPIBaseURL: os.Getenv("MEDIAWIKI_PROXY_API_BASE_URL"),
+						Timeout:         c.Duration("mediawiki-timeout")}),
+					Logger: logger, Version: version, URLPrefix: os.Getenv("URL_PREFIX"),
+					TimeBudget: c.Duration("time-budget"), MaxBodyBytes: c.Int64("max-body-bytes"),
+					MaxConcurrent: c.Int("max-concurrent"), MaxQueue: c.Int("max-queue"),
+					QueueTimeout: c.Duration("queue-timeout"),
+				},
+				ShutdownGrace: c.Duration("shutdown-grace"),
+			}
+			if err := cfg.Validate(); err != nil {
+				return usageError{err}
+			}
+			return service.Run(c.Context, cfg)
+		},
+	}
+}

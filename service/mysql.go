@@ -1,0 +1,404 @@
+package service
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/gbdt"
+	"github.com/addlink/addlink/internal/linker"
+)
+
+// MySQLConfig builds a go-sql-driver/mysql configuration from the reference's
+// environment variables: DB_USER, DB_PASSWORD, DB_HOST, DB_PORT (3306), DB_DATABASE
+// and DB_READ_DEFAULT_FILE, an option file whose [client] section (user, password,
+// host, port, database, socket) takes precedence, as with PyMySQL. DB_HOST starting
+// with "/" is a unix socket.
+func MySQLConfig(getenv func(string) string) (*mysql.Config, error) {
+	v := map[string]string{
+		"user": getenv("DB_USER"), "password": getenv("DB_PASSWORD"), "host": getenv("DB_HOST"),
+		"database": getenv("DB_DATABASE"), "port": getenv("DB_PORT"),
+	}
+	if f := getenv("DB_READ_DEFAULT_FILE"); f != "" {
+		fileVals, err := readOptionFile(f)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(v, fileVals)
+	}
+	c := mysql.NewConfig()
+	c.User, c.Passwd, c.DBName = v["user"], v["password"], v["database"]
+	if c.DBName == "" {
+		return nil, errors.New("service: DB_DATABASE is not set")
+	}
+	port := 3306
+	if p := v["port"]; p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n <= 0 || n > 65535 {
+			return nil, fmt.Errorf("service: invalid DB_PORT %q", p)
+		}
+		port = n
+	}
+	switch host := v["host"]; {
+	case v["socket"] != "":
+		c.Net, c.Addr = "unix", v["socket"]
+	case strings.HasPrefix(host, "/"):
+		c.Net, c.Addr = "unix", host
+	default:
+		if host == "" {
+			host = "localhost"
+		}
+		c.Net, c.Addr = "tcp", fmt.Sprintf("%s:%d", host, port)
+	}
+	c.Params = map[string]string{"charset": "utf8mb4"}
+	c.Timeout = 10 * time.Second
+	c.ReadTimeout = 5 * time.Minute
+	return c, nil
+}
+
+// readOptionFile reads the [client] section of a MySQL option file.
+func readOptionFile(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("service: DB_READ_DEFAULT_FILE: %w", err)
+	}
+	defer f.Close()
+	out := map[string]string{}
+	section := ""
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			continue
+		}
+		if strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]") {
+			section = strings.TrimSpace(line[1 : len(line)-1])
+			continue
+		}
+		if section != "client" {
+			continue
+		}
+		k, val, _ := strings.Cut(line, "=")
+		k = strings.ReplaceAll(strings.TrimSpace(k), "-", "_")
+		val = strings.Trim(strings.TrimSpace(val), `"'`)
+		switch k {
+		case "user", "password", "host", "port", "database", "socket":
+			out[k] = val
+		}
+	}
+	return out, sc.Err()
+}
+
+// MySQLBackend serves wikis from the tables the loader fills (lr_<wiki>_<name>,
+// lr_model, lr_checksum; datasets.SQLSchema). A wiki's rows are read into memory on
+// its first request, within one consistent snapshot, so data and checksums agree.
+// Every PollInterval it reads lr_checksum and reloads, in the background, each wiki
+// whose checksums changed; requests keep using the previous datasets until the new
+// ones are loaded, then switch.
+type MySQLBackend struct {
+	db   *sql.DB
+	poll time.Duration
+	log  *slog.Logger
+
+	mu    sync.Mutex
+	wikis map[string]*mysqlWiki
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+type mysqlWiki struct {
+	ready     chan struct{} // closed when the first load ended
+	wiki      *Wiki         // guarded by MySQLBackend.mu after ready
+	err       error
+	reloading bool
+}
+
+// NewMySQLBackend connects with cfg and starts polling lr_checksum every poll
+// (default 30s). Close stops the poller and closes the connections.
+func NewMySQLBackend(ctx context.Context, cfg *mysql.Config, poll time.Duration, log *slog.Logger) (*MySQLBackend, error) {
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, err
+	}
+	db := sql.OpenDB(conn)
+	db.SetMaxOpenConns(8)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("service: MySQL at %s: %w", cfg.Addr, err)
+	}
+	if poll <= 0 {
+		poll = 30 * time.Second
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	b := &MySQLBackend{db: db, poll: poll, log: log, wikis: map[string]*mysqlWiki{},
+		stop: make(chan struct{}), done: make(chan struct{})}
+	go b.poller()
+	return b, nil
+}
+
+// Close implements Backend.
+func (b *MySQLBackend) Close() error {
+	close(b.stop)
+	<-b.done
+	return b.db.Close()
+}
+
+// Wiki implements Backend.
+func (b *MySQLBackend) Wiki(ctx context.Context, id string) (*Wiki, error) {
+	if err := datasets.CheckWikiID(id); err != nil {
+		return nil, &NoModelError{Wiki: id, Valid: b.validWikis(ctx)}
+	}
+	b.mu.Lock()
+	e := b.wikis[id]
+	if e == nil {
+		e = &mysqlWiki{ready: make(chan struct{})}
+		b.wikis[id] = e
+		b.mu.Unlock()
+		w, err := b.load(context.WithoutCancel(ctx), id)
+		b.mu.Lock()
+		e.wiki, e.err = w, err
+		if err != nil {
+			delete(b.wikis, id)
+		}
+		close(e.ready)
+	}
+	b.mu.Unlock()
+	select {
+	case <-e.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return e.wiki, e.err
+}
+
+// validWikis lists the wiki ids of lr_model, for the 400 answer.
+func (b *MySQLBackend) validWikis(ctx context.Context) []string {
+	valid := []string{}
+	rows, err := b.db.QueryContext(ctx, "SELECT lookup FROM lr_model ORDER BY id")
+	if err != nil {
+		return valid
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s string
+		if rows.Scan(&s) == nil {
+			valid = append(valid, s)
+		}
+	}
+	return valid
+}
+
+// load reads a wiki's model, checksums and datasets in one read-only transaction.
+func (b *MySQLBackend) load(ctx context.Context, id string) (*Wiki, error) {
+	start := time.Now()
+	tx, err := b.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var modelJSON []byte
+	err = tx.QueryRowContext(ctx, "SELECT value FROM lr_model WHERE lookup = ?", id).Scan(&modelJSON)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, &NoModelError{Wiki: id, Valid: b.validWikis(ctx)}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("service: lr_model: %w", err)
+	}
+	m, err := gbdt.ReadJSON(strings.NewReader(string(modelJSON)))
+	if err != nil {
+		return nil, fmt.Errorf("service: lr_model %s: %w", id, err)
+	}
+	sums, err := checksums(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	var anchors []datasets.Anchor
+	var pageids []datasets.PageID
+	var redirects []datasets.Redirect
+	var vectors []datasets.Embedding
+	for _, name := range datasets.DatasetNames {
+		table := datasets.SQLTable(id, name)
+		err := scanTable(ctx, tx, table, func(key string, value []byte) error {
+			switch name {
+			case "anchors":
+				items, err := datasets.UnpickleStrIntDict(value)
+				if err != nil {
+					return err
+				}
+				for _, it := range items {
+					anchors = append(anchors, datasets.Anchor{Anchor: key, Target: it.Key, N: it.Value})
+				}
+			case "pageids":
+				n, err := datasets.UnpickleInt(value)
+				if err != nil {
+					return err
+				}
+				pageids = append(pageids, datasets.PageID{Title: key, PageID: n})
+			case "redirects":
+				to, err := datasets.UnpickleString(value)
+				if err != nil {
+					return err
+				}
+				redirects = append(redirects, datasets.Redirect{From: key, To: to})
+			case "w2vfiltered":
+				v, err := datasets.UnpickleFloat32Array(value)
+				if err != nil {
+					return err
+				}
+				vectors = append(vectors, datasets.Embedding{Title: key, Vector: v})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("service: %s: %w", table, err)
+		}
+	}
+	d := linker.NewDict(anchors, pageids, redirects, vectors)
+	d.Lower = linker.LowerFunc(datasets.Language(id))
+	w, err := newWiki(id, d, m, sums)
+	if err != nil {
+		return nil, err
+	}
+	b.log.Info("loaded wiki", slog.String("wiki", id), slog.Int("anchors", len(d.Anchors)),
+		slog.Int("pageids", len(pageids)), slog.Float64("seconds", time.Since(start).Seconds()),
+		slog.Any("checksums", sums))
+	return w, nil
+}
+
+func scanTable(ctx context.Context, tx *sql.Tx, table string, fn func(key string, value []byte) error) error {
+	rows, err := tx.QueryContext(ctx, "SELECT lookup, value FROM `"+table+"` ORDER BY id")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var key string
+	var value []byte
+	for rows.Next() {
+		if err := rows.Scan(&key, &value); err != nil {
+			return err
+		}
+		if err := fn(key, value); err != nil {
+			return fmt.Errorf("row %q: %w", key, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return rows.Close()
+}
+
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// checksums reads lr_checksum's rows of a wiki: <wiki>_<dataset> -> sha256.
+func checksums(ctx context.Context, q queryer, id string) (map[string]string, error) {
+	args := []any{}
+	for _, n := range checksumNames {
+		args = append(args, id+"_"+n)
+	}
+	rows, err := q.QueryContext(ctx, "SELECT lookup, value FROM lr_checksum WHERE lookup IN (?,?,?,?,?)", args...)
+	if err != nil {
+		return nil, fmt.Errorf("service: lr_checksum: %w", err)
+	}
+	defer rows.Close()
+	sums := map[string]string{}
+	for rows.Next() {
+		var k string
+		var v []byte
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, err
+		}
+		sums[strings.TrimPrefix(k, id+"_")] = strings.TrimSpace(string(v))
+	}
+	return sums, rows.Err()
+}
+
+// poller reloads the wikis whose checksums changed, until Close.
+func (b *MySQLBackend) poller() {
+	defer close(b.done)
+	t := time.NewTicker(b.poll)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-t.C:
+			b.Check(context.Background())
+		}
+	}
+}
+
+// Check compares the checksums of every loaded wiki with lr_checksum and starts a
+// background reload of those that changed. The poller calls it; tests may too.
+func (b *MySQLBackend) Check(ctx context.Context) {
+	b.mu.Lock()
+	var ids []string
+	for id, e := range b.wikis {
+		select {
+		case <-e.ready:
+			if e.wiki != nil && !e.reloading {
+				ids = append(ids, id)
+			}
+		default:
+		}
+	}
+	b.mu.Unlock()
+	for _, id := range ids {
+		sums, err := checksums(ctx, b.db, id)
+		if err != nil {
+			b.log.Warn("polling lr_checksum", slog.String("error", err.Error()))
+			return
+		}
+		b.mu.Lock()
+		e := b.wikis[id]
+		changed := e != nil && e.wiki != nil && !maps.Equal(e.wiki.Checksums, sums)
+		if changed {
+			e.reloading = true
+		}
+		b.mu.Unlock()
+		if changed {
+			go b.reload(id, e)
+		}
+	}
+}
+
+// reload loads a wiki again and swaps it in; on failure the old datasets stay (or,
+// when the model was removed, the wiki is dropped).
+func (b *MySQLBackend) reload(id string, e *mysqlWiki) {
+	w, err := b.load(context.Background(), id)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	e.reloading = false
+	var nm *NoModelError
+	switch {
+	case errors.As(err, &nm):
+		b.log.Warn("model removed, wiki no longer served", slog.String("wiki", id))
+		delete(b.wikis, id)
+	case err != nil:
+		b.log.Error("reloading wiki failed, serving the previous datasets", slog.String("wiki", id), slog.String("error", err.Error()))
+	default:
+		e.wiki = w
+		b.log.Info("reloaded wiki", slog.String("wiki", id))
+	}
+}

@@ -1,0 +1,117 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+)
+
+// Backend kinds, the values of DB_BACKEND.
+const (
+	BackendSQLite  = "sqlite"  // exported sqlitedict files under <data-dir>/<wiki>/
+	BackendParquet = "parquet" // our Parquet datasets under <data-dir>/<wiki>/
+	BackendMySQL   = "mysql"   // the lr_ tables (DB_* variables)
+	BackendAuto    = ""        // Parquet when a wiki has it, the sqlitedict files otherwise
+)
+
+// BackendOptions says where the datasets come from.
+type BackendOptions struct {
+	Kind    string // DB_BACKEND: sqlite, parquet, mysql or "" (auto)
+	DataDir string // for the file backends
+	// Getenv reads the DB_* variables of the mysql backend (default os.Getenv).
+	Getenv func(string) string
+	// ReloadInterval is how often the mysql backend polls lr_checksum (default 30s).
+	ReloadInterval time.Duration
+	Logger         *slog.Logger
+}
+
+// Validate checks the options.
+func (o *BackendOptions) Validate() error {
+	switch o.Kind {
+	case BackendSQLite, BackendParquet, BackendMySQL, BackendAuto:
+	default:
+		return fmt.Errorf("DB_BACKEND=%q: want sqlite, parquet or mysql", o.Kind)
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	return nil
+}
+
+// OpenBackend opens the backend o describes; the caller closes it.
+func OpenBackend(ctx context.Context, o BackendOptions) (Backend, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	switch o.Kind {
+	case BackendMySQL:
+		cfg, err := MySQLConfig(o.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		return NewMySQLBackend(ctx, cfg, o.ReloadInterval, o.Logger)
+	case BackendSQLite:
+		return NewFileBackend(o.DataDir, SQLite)
+	case BackendParquet:
+		return NewFileBackend(o.DataDir, Parquet)
+	default:
+		return NewFileBackend(o.DataDir, Auto)
+	}
+}
+
+// Config is what `addlink serve` runs.
+type Config struct {
+	Listen  string // address, e.g. ":8000"
+	Backend BackendOptions
+	Server  Options // its Backend is filled by Run
+	// ShutdownGrace is how long requests in progress may finish after ctx ends
+	// (default 30s, the reference's gunicorn graceful timeout).
+	ShutdownGrace time.Duration
+	// Ready, when set, is called with the listening address before serving.
+	Ready func(addr net.Addr)
+}
+
+// Validate checks the configuration and fills in defaults.
+func (c *Config) Validate() error {
+	if c.Listen == "" {
+		return errors.New("no listen address")
+	}
+	if c.ShutdownGrace <= 0 {
+		c.ShutdownGrace = 30 * time.Second
+	}
+	return c.Backend.Validate()
+}
+
+// Run opens the backend, listens and serves until ctx ends, then shuts down
+// gracefully. It returns nil after a clean shutdown.
+func Run(ctx context.Context, c Config) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	b, err := OpenBackend(ctx, c.Backend)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	c.Server.Backend = b
+	s, err := New(c.Server)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return err
+	}
+	s.log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("backend", c.Backend.Kind),
+		slog.String("data_dir", c.Backend.DataDir), slog.String("version", c.Server.Version))
+	if c.Ready != nil {
+		c.Ready(ln.Addr())
+	}
+	err = s.Serve(ctx, ln, c.ShutdownGrace)
+	s.log.Info("stopped", slog.Any("error", err))
+	return err
+}

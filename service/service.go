@@ -1,0 +1,271 @@
+// Package service implements the Link Recommendation HTTP API (`addlink serve`), a
+// drop-in for Wikimedia's research-mwaddlink service: the same routes, parameters,
+// JSON bodies and environment variables (../shared/SERVICE.md), answered by
+// internal/linker with datasets from a Backend (sqlitedict files, our Parquet
+// datasets, or the lr_ tables in MySQL).
+//
+// A Server holds its dependencies (backend, MediaWiki client, logger, metrics);
+// Handler returns its routes; ListenAndServe runs it until its context ends and then
+// shuts down gracefully. Recommend answers one request without HTTP, for the CLI.
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/linker"
+	"github.com/addlink/addlink/internal/wikitext"
+)
+
+// Options configures a Server. Zero values take the defaults named below.
+type Options struct {
+	Backend   Backend    // required
+	MediaWiki *MediaWiki // for GET requests; nil: NewMediaWiki(MediaWikiOptions{})
+	Logger    *slog.Logger
+	// Registry receives the service's metrics; nil: a new registry with the Go and
+	// process collectors. /metrics serves it.
+	Registry *prometheus.Registry
+	Version  string // meta.application_version
+	// URLPrefix is served in front of every route as well as without it (URL_PREFIX).
+	URLPrefix string
+	// TimeBudget stops looking for links after this long and returns those found
+	// (default 29s, as the reference).
+	TimeBudget time.Duration
+	// MaxBodyBytes limits a POST body (default 32 MiB).
+	MaxBodyBytes int64
+	// MaxConcurrent recommendation requests run at once (default 2 per CPU); up to
+	// MaxQueue more wait at most QueueTimeout (default 4 per CPU and 5s), the others
+	// get 503 at once.
+	MaxConcurrent int
+	MaxQueue      int
+	QueueTimeout  time.Duration
+}
+
+// Validate checks the options and fills in the defaults.
+func (o *Options) Validate() error {
+	if o.Backend == nil {
+		return errors.New("service: no backend")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.TimeBudget <= 0 {
+		o.TimeBudget = DefaultTimeBudget
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 32 << 20
+	}
+	if o.MaxConcurrent <= 0 {
+		o.MaxConcurrent = 2 * runtime.GOMAXPROCS(0)
+	}
+	if o.MaxQueue < 0 {
+		return fmt.Errorf("service: negative queue length %d", o.MaxQueue)
+	}
+	if o.MaxQueue == 0 {
+		o.MaxQueue = 4 * runtime.GOMAXPROCS(0)
+	}
+	if o.QueueTimeout <= 0 {
+		o.QueueTimeout = 5 * time.Second
+	}
+	o.URLPrefix = strings.TrimRight(o.URLPrefix, "/")
+	if o.URLPrefix != "" && !strings.HasPrefix(o.URLPrefix, "/") {
+		o.URLPrefix = "/" + o.URLPrefix
+	}
+	return nil
+}
+
+// Server answers the Link Recommendation API.
+type Server struct {
+	opts    Options
+	backend Backend
+	mw      *MediaWiki
+	log     *slog.Logger
+	metrics *metrics
+	slots   chan struct{} // running requests
+	queue   chan struct{} // running and waiting requests
+}
+
+// New returns a Server; opts are validated.
+func New(opts Options) (*Server, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	mw := opts.MediaWiki
+	if mw == nil {
+		mw = NewMediaWiki(MediaWikiOptions{})
+	}
+	reg := opts.Registry
+	if reg == nil {
+		reg = newRegistry()
+	}
+	return &Server{
+		opts: opts, backend: opts.Backend, mw: mw, log: opts.Logger,
+		metrics: newMetrics(reg),
+		slots:   make(chan struct{}, opts.MaxConcurrent),
+		queue:   make(chan struct{}, opts.MaxConcurrent+opts.MaxQueue),
+	}, nil
+}
+
+// Request is one recommendation request, as the HTTP API and the query CLI take it.
+type Request struct {
+	Project, Domain string // wiki id: <domain>wiki for "wikipedia", <domain><project> otherwise
+	WikiID          string // used instead of Project and Domain when set
+	Title           string // as in the URL (percent-decoded once)
+	// Wikitext is the page's text (POST); nil fetches it from MediaWiki (GET).
+	Wikitext *string
+	Revision int64           // GET: the revision to fetch, 0 for the latest
+	RevID    int64           // POST: echoed
+	PageID   json.RawMessage // POST: echoed as sent
+	// Threshold, MaxRecommendations (0 or less: no limit), LanguageCode (accepted and
+	// logged; offsets are exact whatever the language) and SectionsToExclude as the
+	// reference takes them.
+	Threshold          float64
+	MaxRecommendations int
+	LanguageCode       string
+	SectionsToExclude  []string
+}
+
+// Response is the answer to a recommendation request. Its JSON form (MarshalJSON,
+// AppendJSON) is the reference service's, byte for byte.
+type Response struct {
+	Links     []linker.Recommendation
+	Meta      Meta
+	PageTitle string
+	PageID    json.RawMessage
+	RevID     int64
+	// Info says why the search stopped early, if it did. It is logged, not returned.
+	Info string
+	Wiki string
+}
+
+// Meta is the response's meta object.
+type Meta struct {
+	ApplicationVersion string
+	DatasetChecksums   map[string]string
+	FormatVersion      int
+}
+
+// WikiID returns the wiki id the reference derives from a project and a domain.
+func WikiID(project, domain string) string {
+	if project == "wikipedia" {
+		return domain + "wiki"
+	}
+	return domain + project
+}
+
+// Recommend answers one request: it loads the wiki (an *Error with status 400 when
+// there is no model), fetches the page from MediaWiki when req.Wikitext is nil (404,
+// 502, 504 on failure), and runs internal/linker within the time budget.
+func (s *Server) Recommend(ctx context.Context, req Request) (*Response, error) {
+	project := req.Project
+	wiki := req.WikiID
+	if wiki == "" {
+		wiki = WikiID(req.Project, req.Domain)
+	} else if project == "" {
+		project = "wikipedia"
+	}
+	w, err := s.backend.Wiki(ctx, wiki)
+	if err != nil {
+		var nm *NoModelError
+		if errors.As(err, &nm) {
+			valid := []string{}
+			for _, v := range nm.Valid {
+				valid = append(valid, "wikipedia/"+strings.ReplaceAll(v, "wiki", ""))
+			}
+			return nil, &Error{Status: http.StatusBadRequest, Wiki: wiki,
+				Message: fmt.Sprintf("Unable to process request for %s/%s", project, req.Domain),
+				Valid:   valid, Err: err}
+		}
+		return nil, &Error{Status: http.StatusInternalServerError, Wiki: wiki,
+			Message: "the datasets of " + wiki + " could not be loaded", Err: err}
+	}
+	resp := &Response{Wiki: wiki, RevID: req.RevID, PageID: req.PageID}
+	var text string
+	if req.Wikitext != nil {
+		text = *req.Wikitext
+	} else {
+		domain := req.Domain
+		if domain == "" {
+			domain = strings.ReplaceAll(datasets.Language(wiki), "-", "_")
+		}
+		page, err := s.mw.Article(ctx, project, domain, req.Title, req.Revision)
+		if err != nil {
+			return nil, err
+		}
+		text = page.Wikitext
+		resp.RevID = page.RevID
+		if req.Revision != 0 {
+			resp.RevID = req.Revision
+		}
+		resp.PageID = json.RawMessage(strconv.FormatInt(page.PageID, 10))
+	}
+	if len(resp.PageID) == 0 {
+		resp.PageID = json.RawMessage("0")
+	}
+	resp.PageTitle = wikitext.NormalizeTitle(req.Title)
+	res := linker.Recommend(w.Dict, w.Model, resp.PageTitle, text, linker.RecommendOptions{
+		Threshold:          req.Threshold,
+		MaxRecommendations: req.MaxRecommendations,
+		SectionsToExclude:  req.SectionsToExclude,
+		Deadline:           time.Now().Add(s.opts.TimeBudget),
+	})
+	resp.Links = res.Links
+	if resp.Links == nil {
+		resp.Links = []linker.Recommendation{}
+	}
+	resp.Info = res.Info
+	resp.Meta = Meta{ApplicationVersion: s.opts.Version, DatasetChecksums: w.Checksums, FormatVersion: 1}
+	return resp, nil
+}
+
+// Error is an error answered with a JSON body {"message": ..., ...} and a status.
+type Error struct {
+	Status  int
+	Message string
+	// Valid, when not nil, is written as valid_project_domain_pairs.
+	Valid []string
+	Wiki  string
+	Err   error // the cause, logged and not returned
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%d %s: %v", e.Status, e.Message, e.Err)
+	}
+	return fmt.Sprintf("%d %s", e.Status, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// body is the error's JSON body, keys sorted as jsonify writes them.
+func (e *Error) body() []byte {
+	j := jsonBuf{}
+	j.open('{')
+	j.key("message")
+	j.str(e.Message)
+	if e.Valid != nil {
+		j.key("valid_project_domain_pairs")
+		j.strings(e.Valid)
+	}
+	j.close('}')
+	j.b = append(j.b, '\n')
+	return j.b
+}
+
+func badRequest(format string, args ...any) *Error {
+	return &Error{Status: http.StatusBadRequest, Message: fmt.Sprintf(format, args...)}
+}
+
+// DefaultTimeBudget is the reference's processing budget (gunicorn's 30 s minus one).
+const DefaultTimeBudget = 29 * time.Second
