@@ -71,11 +71,11 @@ func (j *jsonBuf) comma() {
 	}
 }
 
-func (j *jsonBuf) int(v int64)      { j.b = strconv.AppendInt(j.b, v, 10) }
-func (j *jsonBuf) float(v float64)  { j.b = append(j.b, datasets.PyFloat(v, 64)...) }
-func (j *jsonBuf) raw(v []byte)     { j.b = append(j.b, v...) }
-func (j *jsonBuf) open(c byte)      { j.b = append(j.b, c) }
-func (j *jsonBuf) close(c byte)     { j.b = append(j.b, c) }
+func (j *jsonBuf) int(v int64)     { j.b = strconv.AppendInt(j.b, v, 10) }
+func (j *jsonBuf) float(v float64) { j.b = append(j.b, datasets.PyFloat(v, 64)...) }
+func (j *jsonBuf) raw(v []byte)    { j.b = append(j.b, v...) }
+func (j *jsonBuf) open(c byte)     { j.b = append(j.b, c) }
+func (j *jsonBuf) close(c byte)    { j.b = append(j.b, c) }
 func (j *jsonBuf) strings(v []string) {
 	j.open('[')
 	for _, s := range v {
