@@ -62,7 +62,9 @@ func MySQLConfig(getenv func(string) string) (*mysql.Config, error) {
 		}
 		c.Net, c.Addr = "tcp", fmt.Sprintf("%s:%d", host, port)
 	}
-	c.Params = map[string]string{"charset": "utf8mb4"}
+	if err := c.Apply(mysql.Charset("utf8mb4", "")); err != nil {
+		return nil, err
+	}
 	c.Timeout = 10 * time.Second
 	c.ReadTimeout = 5 * time.Minute
 	return c, nil

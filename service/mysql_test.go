@@ -1,0 +1,212 @@
+package service
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+
+	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/mariadbtest"
+)
+
+// loadMariaDB fills a fresh MariaDB the way the loader does: the schema, then every
+// INSERT INTO line of our lr_elwikivoyage_*.sql.gz dumps (written by datasets.WriteSQLDump
+// from the reference's sqlitedict files) as one statement, the model and the checksums.
+func loadMariaDB(t *testing.T) (*mariadbtest.Server, *sql.DB, map[string]string) {
+	srv := mariadbtest.Start(t)
+	root, err := sql.Open("mysql", srv.DSN(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { root.Close() })
+	if _, err := root.Exec("CREATE DATABASE mwaddlink"); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("mysql", srv.DSN("mwaddlink"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	for _, stmt := range strings.Split(strings.TrimSpace(datasets.SQLSchema("elwikivoyage")), "\n") {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src := exportDir(t)
+	dir := t.TempDir()
+	sums := map[string]string{}
+	for _, name := range datasets.DatasetNames {
+		dumpPath := filepath.Join(dir, datasets.SQLTable("elwikivoyage", name)+".sql.gz")
+		sum, err := datasets.WriteSQLDump(dumpPath, datasets.SQLTable("elwikivoyage", name), func(yield func(string, []byte) error) error {
+			return datasets.ReadSqliteDict(filepath.Join(src, "elwikivoyage."+name+".sqlite"), yield)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sums[name] = sum
+		f, err := os.Open(dumpPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(zr)
+		sc.Buffer(nil, 64<<20)
+		for sc.Scan() {
+			if line := sc.Text(); strings.Contains(line, "INSERT INTO") {
+				if _, err := db.Exec(line); err != nil {
+					t.Fatalf("%s: %v", dumpPath, err)
+				}
+			}
+		}
+		f.Close()
+		if err := sc.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	model, err := os.ReadFile(filepath.Join(src, "elwikivoyage.linkmodel.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums["model"] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	if _, err := db.Exec("INSERT INTO lr_model (lookup, value) VALUES (?, ?)", "elwikivoyage", model); err != nil {
+		t.Fatal(err)
+	}
+	for name, sum := range sums {
+		if _, err := db.Exec("INSERT INTO lr_checksum (lookup, value) VALUES (?, ?)", "elwikivoyage_"+name, sum); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return srv, db, sums
+}
+
+func TestMySQLBackend(t *testing.T) {
+	srv, db, sums := loadMariaDB(t)
+	env := map[string]string{"DB_HOST": "127.0.0.1", "DB_PORT": strconv.Itoa(srv.Port), "DB_USER": "root", "DB_DATABASE": "mwaddlink"}
+	cfg, err := MySQLConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	b, err := NewMySQLBackend(ctx, cfg, time.Hour, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	_, my := newTestServer(t, Options{Backend: b})
+	_, lite := newTestServer(t, Options{})
+
+	type answerBody struct {
+		Links json.RawMessage `json:"links"`
+		Meta  struct {
+			DatasetChecksums map[string]string `json:"dataset_checksums"`
+		} `json:"meta"`
+		LinksCount int `json:"links_count"`
+	}
+	post := func(base, title, text string) answerBody {
+		a := do(t, "POST", base+recPath+"wikivoyage/el/"+url.PathEscape(title), map[string]any{"wikitext": text, "revid": 1, "pageid": 2})
+		if a.status != 200 {
+			t.Fatalf("%s: %d %s", title, a.status, a.body)
+		}
+		var r answerBody
+		if err := json.Unmarshal(a.body, &r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	pages := elPages(t, 30)
+	total := 0
+	for _, p := range pages {
+		m, l := post(my.URL, p.Title, p.Text), post(lite.URL, p.Title, p.Text)
+		if string(m.Links) != string(l.Links) {
+			t.Errorf("%s: mysql %s, sqlite %s", p.Title, m.Links, l.Links)
+		}
+		if !reflect.DeepEqual(m.Meta.DatasetChecksums, sums) {
+			t.Fatalf("dataset_checksums %v, want lr_checksum's %v", m.Meta.DatasetChecksums, sums)
+		}
+		total += m.LinksCount
+	}
+	if total == 0 {
+		t.Fatal("no links at all")
+	}
+	a := do(t, "POST", my.URL+recPath+"wikipedia/foo/Bar", map[string]any{"wikitext": "x", "revid": 1, "pageid": 2})
+	if a.status != 400 || !strings.Contains(string(a.body), `"valid_project_domain_pairs":["wikipedia/elvoyage"]`) {
+		t.Errorf("no model: %d %s", a.status, a.body)
+	}
+
+	// A new dataset is loaded (anchors emptied, new checksum) in one transaction: the
+	// service switches after the next poll, and no request fails meanwhile.
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx.Exec("DELETE FROM lr_elwikivoyage_anchors")
+	tx.Exec("UPDATE lr_checksum SET value = 'ffff' WHERE lookup = 'elwikivoyage_anchors'")
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	b.Check(ctx)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		r := post(my.URL, pages[0].Title, pages[0].Text)
+		if r.Meta.DatasetChecksums["anchors"] == "ffff" {
+			if r.LinksCount != 0 {
+				t.Errorf("reloaded but %d links without anchors", r.LinksCount)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the new datasets were not picked up")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestMySQLConfig(t *testing.T) {
+	optFile := filepath.Join(t.TempDir(), "my.cnf")
+	os.WriteFile(optFile, []byte("[mysql]\nuser=nobody\n[client]\nuser = fromfile\npassword=\"secret\"\nsocket=/run/mysqld.sock\n"), 0o600)
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		net  string
+		addr string
+		user string
+		err  bool
+	}{
+		{"defaults", map[string]string{"DB_DATABASE": "mwaddlink"}, "tcp", "localhost:3306", "", false},
+		{"host and port", map[string]string{"DB_DATABASE": "d", "DB_HOST": "m2-master.eqiad.wmnet", "DB_PORT": "3307", "DB_USER": "u"}, "tcp", "m2-master.eqiad.wmnet:3307", "u", false},
+		{"socket path", map[string]string{"DB_DATABASE": "d", "DB_HOST": "/tmp/s.sock"}, "unix", "/tmp/s.sock", "", false},
+		{"option file wins", map[string]string{"DB_DATABASE": "d", "DB_USER": "u", "DB_READ_DEFAULT_FILE": optFile}, "unix", "/run/mysqld.sock", "fromfile", false},
+		{"no database", map[string]string{}, "", "", "", true},
+		{"bad port", map[string]string{"DB_DATABASE": "d", "DB_PORT": "x"}, "", "", "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := MySQLConfig(func(k string) string { return tc.env[k] })
+			if tc.err {
+				if err == nil {
+					t.Fatal("no error")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Net != tc.net || c.Addr != tc.addr || c.User != tc.user {
+				t.Errorf("%s %s %s", c.Net, c.Addr, c.User)
+			}
+		})
+	}
+}
