@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/mariadbtest"
 )

@@ -127,6 +127,9 @@ type Request struct {
 	Revision int64           // GET: the revision to fetch, 0 for the latest
 	RevID    int64           // POST: echoed
 	PageID   json.RawMessage // POST: echoed as sent
+	// PageIDFromDatasets reports, with given wikitext, the title's id in the wiki's
+	// pageids dataset (0 when absent) instead of PageID (the query CLI's default).
+	PageIDFromDatasets bool
 	// Threshold, MaxRecommendations (0 or less: no limit), LanguageCode (accepted and
 	// logged; offsets are exact whatever the language) and SectionsToExclude as the
 	// reference takes them.
@@ -210,10 +213,13 @@ func (s *Server) Recommend(ctx context.Context, req Request) (*Response, error) 
 		}
 		resp.PageID = json.RawMessage(strconv.FormatInt(page.PageID, 10))
 	}
+	resp.PageTitle = wikitext.NormalizeTitle(req.Title)
+	if req.Wikitext != nil && req.PageIDFromDatasets {
+		resp.PageID = json.RawMessage(strconv.FormatInt(w.Dict.PageIDs[resp.PageTitle], 10))
+	}
 	if len(resp.PageID) == 0 {
 		resp.PageID = json.RawMessage("0")
 	}
-	resp.PageTitle = wikitext.NormalizeTitle(req.Title)
 	res := linker.Recommend(w.Dict, w.Model, resp.PageTitle, text, linker.RecommendOptions{
 		Threshold:          req.Threshold,
 		MaxRecommendations: req.MaxRecommendations,

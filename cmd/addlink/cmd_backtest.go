@@ -1,19 +1,13 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"os"
-	"path/filepath"
-	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/addlink/addlink/datasets"
-	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/pipeline/backtest"
 )
 
@@ -84,73 +78,4 @@ func pct(v float64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.4f", v)
-}
-
-func newQueryCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "query",
-		Usage: "recommend links for one page and print the service's JSON response",
-		Description: `Reads the wiki's datasets (<wiki>.anchors, pageids, redirects and w2vfiltered as Parquet
-under the data directory, or else the exported <wiki>.<name>.sqlite or .sqlite.gz files,
-also from a published directory given with --datasets) and <wiki>.linkmodel.json, and
-the page's wikitext from
---wikitext-file or standard input. Prints the Link Recommendation service's response:
-page_title, pageid, revid, links_count, meta {format_version, dataset_checksums} and
-links [{link_text, wikitext_offset, context_before, context_after, link_target,
-match_index, score, link_index}]. wikitext_offset counts characters (code points).
-A title that is not in the wiki still gets recommendations; empty wikitext gives none.`,
-		Flags: []cli.Flag{wikiFlag(true),
-			&cli.StringFlag{Name: "title", Required: true, Usage: "the page's title"},
-			&cli.StringFlag{Name: "wikitext-file", Usage: "read the wikitext from this file (default: standard input)"},
-			&cli.Float64Flag{Name: "threshold", Value: 0.5, Usage: "minimum probability of a recommended link"},
-			&cli.IntFlag{Name: "max-recommendations", Value: 15, Usage: "at most this many links (0: no limit)"},
-			&cli.StringSliceFlag{Name: "sections-to-exclude", Usage: "section titles whose text gets no links (%LEAD% for the lead); repeatable"},
-			&cli.DurationFlag{Name: "time-budget", Value: 29 * time.Second, Usage: "stop looking for links after this long"},
-			&cli.Int64Flag{Name: "revid", Usage: "revision id to report"},
-			&cli.StringFlag{Name: "datasets", Usage: "read the datasets and the model from this directory (e.g. <publish root>/<wiki>) instead of <data-dir>/<wiki>"},
-		},
-		Action: func(c *cli.Context) error {
-			co := commonOptions(c)
-			th := c.Float64("threshold")
-			if th < 0 || th > 1 {
-				return usagef("--threshold must be between 0 and 1, got %g", th)
-			}
-			var text []byte
-			var err error
-			if f := c.String("wikitext-file"); f != "" {
-				text, err = os.ReadFile(f)
-			} else {
-				text, err = io.ReadAll(os.Stdin)
-			}
-			if err != nil {
-				return err
-			}
-			wiki := c.String(flagWiki)
-			if err := datasets.CheckWikiID(wiki); err != nil {
-				return usageError{err}
-			}
-			l := datasets.Layout{DataDir: co.DataDir, Wiki: wiki}
-			if dir := c.String("datasets"); dir != "" {
-				if filepath.Base(filepath.Clean(dir)) != wiki {
-					return usagef("--datasets %s: the directory must be named after the wiki (%s)", dir, wiki)
-				}
-				l = datasets.Layout{DataDir: filepath.Dir(filepath.Clean(dir)), Wiki: wiki}
-			}
-			q, err := linker.OpenQuery(l)
-			if err != nil {
-				return err
-			}
-			q.Version = version
-			o := linker.RecommendOptions{Threshold: th, MaxRecommendations: c.Int("max-recommendations"),
-				SectionsToExclude: c.StringSlice("sections-to-exclude")}
-			if b := c.Duration("time-budget"); b > 0 {
-				o.Deadline = time.Now().Add(b)
-			}
-			resp := q.Response(strings.TrimSpace(c.String("title")), c.Int64("revid"), string(text), o)
-			enc := json.NewEncoder(os.Stdout)
-			enc.SetIndent("", "  ")
-			enc.SetEscapeHTML(false)
-			return enc.Encode(resp)
-		},
-	}
 }
