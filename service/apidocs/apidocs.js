@@ -84,7 +84,9 @@
     ];
     if (body) { children.push(el("p", {text: "Body (JSON):"}), body); }
     children.push(button, status, out);
-    return el("details", {"class": "opblock " + method, id: op.operationId || ""}, [
+    var attrs = {"class": "opblock " + method, id: op.operationId || ""};
+    if (method === "post") { attrs.open = "open"; }
+    return el("details", attrs, [
       el("summary", {}, [
         el("span", {"class": "method", text: method.toUpperCase()}),
         el("span", {"class": "path", text: path}),
