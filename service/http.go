@@ -146,27 +146,34 @@ func (s *Server) writeError(w *statusWriter, err error) {
 	w.Write(e.body())
 }
 
-// acquire waits for a slot to run a recommendation: at most MaxConcurrent run and
-// MaxQueue wait, each for at most QueueTimeout; the others get errOverloaded.
-func (s *Server) acquire(ctx context.Context) (func(), error) {
+// enter admits a recommendation request: at most MaxConcurrent+MaxQueue are admitted at
+// once (so at most that many bodies are held in memory); the others get errOverloaded
+// at once. The returned function waits for one of the MaxConcurrent slots to compute
+// in (at most QueueTimeout, then errOverloaded) and returns the function that releases
+// everything; leave must be called when the slot is never asked for.
+func (s *Server) enter() (slot func(ctx context.Context) (release func(), err error), leave func(), err error) {
 	select {
 	case s.queue <- struct{}{}:
 	default:
-		return nil, errOverloaded
+		return nil, nil, errOverloaded
 	}
-	t := time.NewTimer(s.opts.QueueTimeout)
-	defer t.Stop()
-	select {
-	case s.slots <- struct{}{}:
-		s.metrics.inflight.Inc()
-		return func() { s.metrics.inflight.Dec(); <-s.slots; <-s.queue }, nil
-	case <-t.C:
-		<-s.queue
-		return nil, errOverloaded
-	case <-ctx.Done():
-		<-s.queue
-		return nil, ctx.Err()
+	leave = func() { <-s.queue }
+	slot = func(ctx context.Context) (func(), error) {
+		t := time.NewTimer(s.opts.QueueTimeout)
+		defer t.Stop()
+		select {
+		case s.slots <- struct{}{}:
+			s.metrics.inflight.Inc()
+			return func() { s.metrics.inflight.Dec(); <-s.slots; <-s.queue }, nil
+		case <-t.C:
+			<-s.queue
+			return nil, errOverloaded
+		case <-ctx.Done():
+			<-s.queue
+			return nil, ctx.Err()
+		}
 	}
+	return slot, leave, nil
 }
 
 // legalTitle reports whether every character of a title is one of MediaWiki's
@@ -217,14 +224,19 @@ func (s *Server) handleRecommend(w http.ResponseWriter, r *http.Request, l *reqL
 		req.LanguageCode = v[0]
 	}
 	req.SectionsToExclude = q["sections_to_exclude"]
+	slot, leave, err := s.enter()
+	if err != nil {
+		return err
+	}
 	if r.Method == http.MethodPost {
 		if err := s.readBody(w, r, &req); err != nil {
+			leave()
 			return err
 		}
 	} else if v := q.Get("revision"); v != "" {
 		req.Revision, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64) // not an integer: 0, as the reference
 	}
-	release, err := s.acquire(r.Context())
+	release, err := slot(r.Context())
 	if err != nil {
 		return err
 	}
