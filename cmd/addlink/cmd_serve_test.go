@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/addlink/addlink/internal/testfixtures"
+)
+
+// elData is a data directory holding the reference's elwikivoyage export.
+func elData(t *testing.T) string {
+	dir := t.TempDir()
+	if err := os.Symlink(testfixtures.Path(t, "reference/elwikivoyage/export"), filepath.Join(dir, "elwikivoyage")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// captureStdout runs f with os.Stdout going to a pipe and returns what it wrote.
+func captureStdout(t *testing.T, f func() error) (string, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stdout
+	os.Stdout = w
+	done := make(chan string)
+	go func() { b, _ := io.ReadAll(r); done <- string(b) }()
+	ferr := f()
+	os.Stdout = old
+	w.Close()
+	return <-done, ferr
+}
+
+func TestQueryCommand(t *testing.T) {
+	data := elData(t)
+	text := "Η Αθήνα είναι πρωτεύουσα της Ελλάδας και η Μακεδονία."
+	mw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("titles") != "Αθήνα" {
+			fmt.Fprint(w, `{"query":{"pages":[{"missing":true}]}}`)
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"query": map[string]any{"pages": []any{map[string]any{"pageid": 5,
+			"revisions": []any{map[string]any{"revid": 7, "slots": map[string]any{"main": map[string]any{"content": text}}}}}}}})
+	}))
+	defer mw.Close()
+	t.Setenv("MEDIAWIKI_API_BASE_URL", mw.URL+"/w/")
+	t.Setenv("DB_BACKEND", "sqlite")
+	wt := filepath.Join(t.TempDir(), "page.wikitext")
+	os.WriteFile(wt, []byte(text), 0o644)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+		err  string
+	}{
+		{"fetched like the reference's CLI", []string{"--project", "wikivoyage", "--wiki-domain", "el", "--page-title", "Αθήνα", "--threshold", "0.1"},
+			`"link_target":"Μακεδονία"`, ""},
+		{"fetched: page and revision ids from MediaWiki", []string{"--project", "wikivoyage", "--wiki-domain", "el", "--page-title", "Αθήνα"},
+			`"page_title":"Αθήνα","pageid":5,"revid":7}` + "\n", ""},
+		{"given wikitext", []string{"--wiki", "elwikivoyage", "--title", "Αθήνα", "--wikitext-file", wt, "--revid", "3"},
+			`"page_title":"Αθήνα","pageid":72,"revid":3}` + "\n", ""},
+		{"missing page", []string{"--project", "wikivoyage", "--wiki-domain", "el", "--page-title", "Nope"}, "", "Page not found: Nope"},
+		{"no model", []string{"--wiki-domain", "foo", "--page-title", "Bar"}, "", "Unable to process request for wikipedia/foo"},
+		{"both namings", []string{"--wiki", "elwikivoyage", "--wiki-domain", "el", "--page-title", "X"}, "", "either --wiki"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := captureStdout(t, func() error {
+				return newApp().Run(append([]string{"addlink", "query", "--data-dir", data, "--quiet"}, tc.args...))
+			})
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(out, tc.want) || !strings.HasPrefix(out, `{"links":[`) {
+				t.Errorf("output %s, want %s", out, tc.want)
+			}
+		})
+	}
+}
+
+func TestServeCommand(t *testing.T) {
+	data := elData(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	t.Setenv("DB_BACKEND", "sqlite")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() {
+		done <- newApp().RunContext(ctx, []string{"addlink", "serve", "--listen", addr, "--data-dir", data, "--log-level", "error"})
+	}()
+	var resp *http.Response
+	for i := 0; i < 100; i++ {
+		if resp, err = http.Post("http://"+addr+"/v1/linkrecommendations/wikivoyage/el/Αθήνα", "application/json",
+			strings.NewReader(`{"wikitext": "Η Μακεδονία.", "revid": 1, "pageid": 2}`)); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"link_target":"Μακεδονία"`) {
+		t.Errorf("%d %s", resp.StatusCode, b)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve after shutdown: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if err := newApp().Run([]string{"addlink", "serve", "--backend", "oracle"}); exitStatus(err, false) != exitUsage {
+		t.Errorf("unknown backend: %v, want a usage error", err)
+	}
+}
