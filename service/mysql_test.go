@@ -141,6 +141,10 @@ func TestMySQLBackend(t *testing.T) {
 	if total == 0 {
 		t.Fatal("no links at all")
 	}
+	m := do(t, "GET", my.URL+"/metrics", nil)
+	if want := `linkrecommendation_dataset_info{dataset="anchors",sha256="` + sums["anchors"] + `",wiki="elwikivoyage"} 1`; !strings.Contains(string(m.body), want) {
+		t.Errorf("metrics lack %s", want)
+	}
 	a := do(t, "POST", my.URL+recPath+"wikipedia/foo/Bar", map[string]any{"wikitext": "x", "revid": 1, "pageid": 2})
 	if a.status != 400 || !strings.Contains(string(a.body), `"valid_project_domain_pairs":["wikipedia/elvoyage"]`) {
 		t.Errorf("no model: %d %s", a.status, a.body)
@@ -164,6 +168,10 @@ func TestMySQLBackend(t *testing.T) {
 		if r.Meta.DatasetChecksums["anchors"] == "ffff" {
 			if r.LinksCount != 0 {
 				t.Errorf("reloaded but %d links without anchors", r.LinksCount)
+			}
+			m := do(t, "GET", my.URL+"/metrics", nil)
+			if !strings.Contains(string(m.body), `sha256="ffff"`) || strings.Contains(string(m.body), `sha256="`+sums["anchors"]+`"`) {
+				t.Errorf("metrics do not show the reloaded checksum only")
 			}
 			break
 		}
