@@ -5,15 +5,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
-
-var fuzzServer struct {
-	sync.Once
-	h http.Handler
-}
 
 // FuzzRequest sends arbitrary paths, queries and bodies through the whole request
 // path (routing, parsing, the recommender on elwikivoyage's datasets, JSON writing):
@@ -24,15 +18,13 @@ func FuzzRequest(f *testing.F) {
 	f.Add("POST", "..%2F/el/X", "", `{"wikitext":"\u2028\ud800","revid":1e3,"pageid":[1]}`)
 	f.Add("GET", "wikipedia/foo/%ff%fe", "threshold=inf", "")
 	f.Add("POST", "wikivoyage/el/X", "threshold=-1", "{\"wikitext\":\"\xff{{\",\"revid\":1,\"pageid\":1}")
+	s, err := New(Options{Backend: mustFileBackend(f, dataDir(f), SQLite), TimeBudget: time.Second,
+		MediaWiki: NewMediaWiki(MediaWikiOptions{APIBaseURL: "http://127.0.0.1:1/w/", Timeout: 100 * time.Millisecond})})
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := s.Handler()
 	f.Fuzz(func(t *testing.T, method, path, query, body string) {
-		fuzzServer.Do(func() {
-			s, err := New(Options{Backend: mustFileBackend(t, dataDir(t), SQLite), TimeBudget: time.Second,
-				MediaWiki: NewMediaWiki(MediaWikiOptions{APIBaseURL: "http://127.0.0.1:1/w/", Timeout: 100 * time.Millisecond})})
-			if err != nil {
-				t.Fatal(err)
-			}
-			fuzzServer.h = s.Handler()
-		})
 		if method != "GET" {
 			method = "POST"
 		}
@@ -42,7 +34,7 @@ func FuzzRequest(f *testing.F) {
 			return // not a URL a client could send
 		}
 		w := httptest.NewRecorder()
-		fuzzServer.h.ServeHTTP(w, req)
+		h.ServeHTTP(w, req)
 		if w.Code >= 500 && w.Code != http.StatusBadGateway && w.Code != http.StatusGatewayTimeout {
 			t.Fatalf("%s %s: %d %s", method, target, w.Code, w.Body.String())
 		}
