@@ -20,6 +20,7 @@ ADDLINK_SKIP_LOG=$skiplog go test -count=1 -timeout 30m ./...
 # The data race detector on the packages whose goroutines share structures (the
 # dictionary the features workers read, the bzip2 workers, the dump reader).
 go test -count=1 -race -timeout 30m ./internal/linker ./internal/bz2 ./internal/dump ./pipeline/features
+go test -count=1 -race -short ./service
 
 fuzztime=${FUZZTIME:-4s}
 if [ "$fuzztime" != "0" ]; then

@@ -626,3 +626,33 @@ func TestBigAndConcurrent(t *testing.T) {
 		return true
 	})
 }
+
+// Concurrent requests share the loaded datasets: they get the serial answers (run under
+// the race detector by test.sh).
+func TestConcurrentAnswersEqualSerial(t *testing.T) {
+	_, ts := newTestServer(t, Options{})
+	pages := elPages(t, 12)
+	post := func(i int) string {
+		p := pages[i]
+		return string(do(t, "POST", ts.URL+recPath+"wikivoyage/el/"+url.PathEscape(p.Title),
+			map[string]any{"wikitext": p.Text, "revid": p.RevID, "pageid": p.ID}).body)
+	}
+	serial := make([]string, len(pages))
+	for i := range pages {
+		serial[i] = post(i)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for k := range pages {
+				i := (k + g*3) % len(pages)
+				if got := post(i); got != serial[i] {
+					t.Errorf("page %d concurrently: %s, serially %s", i, got, serial[i])
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+}
