@@ -50,6 +50,9 @@ type Options struct {
 	MaxConcurrent int
 	MaxQueue      int
 	QueueTimeout  time.Duration
+	// Tokens selects how mentions are cut from the text; the zero value fixes the
+	// reference's tokenisation defects, linker.ReferenceTokens reproduces them.
+	Tokens linker.TokenOptions
 }
 
 // Validate checks the options and fills in the defaults.
@@ -225,6 +228,7 @@ func (s *Server) Recommend(ctx context.Context, req Request) (*Response, error) 
 		MaxRecommendations: req.MaxRecommendations,
 		SectionsToExclude:  req.SectionsToExclude,
 		Deadline:           time.Now().Add(s.opts.TimeBudget),
+		Tokens:             s.opts.Tokens,
 	})
 	resp.Links = res.Links
 	if resp.Links == nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/service"
 )
 
@@ -51,6 +52,7 @@ recommendations; empty wikitext gives none.`,
 			&cli.Int64Flag{Name: "revid", Usage: "revision id to report (with given wikitext)"},
 			&cli.Int64Flag{Name: "pageid", Usage: "page id to report (with given wikitext; default: the datasets')"},
 			&cli.StringFlag{Name: "backend", EnvVars: []string{"DB_BACKEND"}, Usage: "datasets from `KIND`: sqlite, parquet or mysql (env DB_BACKEND)"},
+			&cli.BoolFlag{Name: "reference-tokens", EnvVars: []string{"ADDLINK_REFERENCE_TOKENS"}, Usage: "cut mentions as the reference's v1 code does (words split at spaces only, no n-gram ending a sentence, NLTK quotes, no abbreviations); default: those defects fixed"},
 			&cli.StringFlag{Name: "datasets", Usage: "read the datasets and the model from this directory (e.g. <publish root>/<wiki>) instead of <data-dir>/<wiki>"},
 		},
 		Action: func(c *cli.Context) error {
@@ -117,7 +119,11 @@ recommendations; empty wikitext gives none.`,
 				return err
 			}
 			defer b.Close()
-			s, err := service.New(service.Options{Backend: b, Version: version, TimeBudget: c.Duration("time-budget"),
+			var tokens linker.TokenOptions
+			if c.Bool("reference-tokens") {
+				tokens = linker.ReferenceTokens
+			}
+			s, err := service.New(service.Options{Backend: b, Version: version, TimeBudget: c.Duration("time-budget"), Tokens: tokens,
 				MediaWiki: service.NewMediaWiki(service.MediaWikiOptions{
 					APIBaseURL:      os.Getenv("MEDIAWIKI_API_BASE_URL"),
 					ProxyAPIBaseURL: os.Getenv("MEDIAWIKI_PROXY_API_BASE_URL"),

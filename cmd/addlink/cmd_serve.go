@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/service"
 )
 
@@ -47,6 +48,7 @@ in progress finish (--shutdown-grace), exit.`,
 			&cli.DurationFlag{Name: "mediawiki-timeout", Value: 10e9, Usage: "longest MediaWiki API fetch (GET requests) before 504"},
 			&cli.DurationFlag{Name: "reload-interval", Value: 30e9, Usage: "mysql backend: how often lr_checksum is polled"},
 			&cli.DurationFlag{Name: "shutdown-grace", Value: 30e9, Usage: "how long requests in progress may finish after SIGTERM"},
+			&cli.BoolFlag{Name: "reference-tokens", EnvVars: []string{"ADDLINK_REFERENCE_TOKENS"}, Usage: "cut mentions as the reference's v1 code does (words split at spaces only, no n-gram ending a sentence, NLTK quotes, no abbreviations); default: those defects fixed"},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
 		},
 		Action: func(c *cli.Context) error {
@@ -71,6 +73,9 @@ in progress finish (--shutdown-grace), exit.`,
 					QueueTimeout: c.Duration("queue-timeout"),
 				},
 				ShutdownGrace: c.Duration("shutdown-grace"),
+			}
+			if c.Bool("reference-tokens") {
+				cfg.Server.Tokens = linker.ReferenceTokens
 			}
 			if err := cfg.Validate(); err != nil {
 				return usageError{err}
