@@ -28,8 +28,9 @@ dump=$(ls "$fixtures"/dumps/"$wiki"/*pages-articles*.xml.bz2 | head -1)
 data=${DATA_DIR:-$out/data}
 [ -f "$data/$wiki/$wiki.anchors.sqlite" ] || bin/addlink -q --data-dir "$data" run --wiki "$wiki" --dump "$dump"
 "$refquery"/pages_from_dump.py "$dump" -n "$npages" -o "$out/pages.jsonl"
-lang=${wiki%%wiki*}
-case "$wiki" in *wiki) project=wikipedia ;; *) project=${wiki#"${lang}"wiki} ;; esac
+lang=${wiki%%wiki*}                                   # elwikivoyage: el, wikivoyage
+project=${wiki#"$lang"}
+[ "$project" = wiki ] && project=wikipedia
 port=${PORT:-18765}
 base="http://127.0.0.1:$port"
 pids=()
@@ -43,12 +44,17 @@ serve() { # serve BACKEND [ENV...]: start addlink serve, wait until it answers, 
   pids+=("$server")
   for _ in $(seq 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
   bin/loadgen -url "$base" -pages "$out/pages.jsonl" -project "$project" -domain "$lang" -c 1 -d 2s >/dev/null
+  check
 }
 load() { # load LABEL: the measured runs
   bin/loadgen -url "$base" -pages "$out/pages.jsonl" -project "$project" -domain "$lang" -c "$conc" -d "$dur" -label "$1 all pages:      "
   bin/loadgen -url "$base" -pages "$out/pages.jsonl" -project "$project" -domain "$lang" -c "$conc" -d "$dur" -max-kb 100 -label "$1 pages < 100 KB:  "
 }
 stop() { kill -TERM "$server"; wait "$server" || true; }
+check() { # the warm-up answer must be a 200 with links, or the figures mean nothing
+  curl -fs -XPOST -H 'Content-Type: application/json' --data-binary @<(head -1 "$out/pages.jsonl") \
+    "$base/v1/linkrecommendations/$project/$lang/Bench" | grep -q '"links":' || { echo "bench: the service does not answer 200" >&2; exit 1; }
+}
 
 echo "$wiki, $(wc -l <"$out/pages.jsonl") pages, concurrency $conc, $dur each, $(nproc) cores"
 serve sqlite
@@ -67,7 +73,7 @@ if command -v mariadbd >/dev/null; then
   sql -e "CREATE DATABASE mwaddlink"
   bin/addlink export --print-schema --wiki "$wiki" | sql mwaddlink
   for n in anchors pageids redirects w2vfiltered; do
-    zcat "$data/$wiki/lr_${wiki}_$n.sql.gz" | grep 'INSERT INTO' | sql mwaddlink
+    zcat "$data/$wiki/lr_${wiki}_$n.sql.gz" | grep -a 'INSERT INTO' | sql mwaddlink
     echo "INSERT INTO lr_checksum (lookup, value) VALUES ('${wiki}_$n', '$(cut -d' ' -f1 "$data/$wiki/lr_${wiki}_$n.sql.gz.checksum")');" | sql mwaddlink
   done
   echo "INSERT INTO lr_model (lookup, value) VALUES ('$wiki', FROM_BASE64('$(base64 -w0 "$data/$wiki/$wiki.linkmodel.json")'));" | sql mwaddlink
