@@ -26,7 +26,9 @@ go build -trimpath -o bin/addlink ./cmd/addlink
 go build -trimpath -o bin/loadgen ./bench/loadgen
 dump=$(ls "$fixtures"/dumps/"$wiki"/*pages-articles*.xml.bz2 | head -1)
 data=${DATA_DIR:-$out/data}
-[ -f "$data/$wiki/$wiki.anchors.sqlite" ] || bin/addlink -q --data-dir "$data" run --wiki "$wiki" --dump "$dump"
+[ -e "$data/$wiki/export" ] || [ -f "$data/$wiki/$wiki.anchors.sqlite" ] || bin/addlink -q --data-dir "$data" run --wiki "$wiki" --dump "$dump"
+exp="$data/$wiki"                                     # the exported files: the export set, if any
+[ -e "$exp/export" ] && exp="$exp/export"
 "$refquery"/pages_from_dump.py "$dump" -n "$npages" -o "$out/pages.jsonl"
 lang=${wiki%%wiki*}                                   # elwikivoyage: el, wikivoyage
 project=${wiki#"$lang"}
@@ -73,11 +75,11 @@ if command -v mariadbd >/dev/null; then
   sql -e "CREATE DATABASE mwaddlink"
   bin/addlink export --print-schema --wiki "$wiki" | sql mwaddlink
   for n in anchors pageids redirects w2vfiltered; do
-    zcat "$data/$wiki/lr_${wiki}_$n.sql.gz" | grep -a 'INSERT INTO' | sql mwaddlink
-    echo "INSERT INTO lr_checksum (lookup, value) VALUES ('${wiki}_$n', '$(cut -d' ' -f1 "$data/$wiki/lr_${wiki}_$n.sql.gz.checksum")');" | sql mwaddlink
+    zcat "$exp/lr_${wiki}_$n.sql.gz" | grep -a 'INSERT INTO' | sql mwaddlink
+    echo "INSERT INTO lr_checksum (lookup, value) VALUES ('${wiki}_$n', '$(cut -d' ' -f1 "$exp/lr_${wiki}_$n.sql.gz.checksum")');" | sql mwaddlink
   done
-  echo "INSERT INTO lr_model (lookup, value) VALUES ('$wiki', FROM_BASE64('$(base64 -w0 "$data/$wiki/$wiki.linkmodel.json")'));" | sql mwaddlink
-  echo "INSERT INTO lr_checksum (lookup, value) VALUES ('${wiki}_model', '$(cut -d' ' -f1 "$data/$wiki/$wiki.linkmodel.json.checksum")');" | sql mwaddlink
+  echo "INSERT INTO lr_model (lookup, value) VALUES ('$wiki', FROM_BASE64('$(base64 -w0 "$exp/$wiki.linkmodel.json")'));" | sql mwaddlink
+  echo "INSERT INTO lr_checksum (lookup, value) VALUES ('${wiki}_model', '$(cut -d' ' -f1 "$exp/$wiki.linkmodel.json.checksum")');" | sql mwaddlink
   serve mysql DB_HOST="$m/sock" DB_USER=root DB_DATABASE=mwaddlink
   load "addlink mysql "
   stop

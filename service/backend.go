@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 
@@ -118,7 +119,7 @@ func (b *FileBackend) Wiki(ctx context.Context, id string) (*Wiki, error) {
 	b.mu.Lock()
 	lo := b.wikis[id]
 	if lo == nil {
-		if _, err := os.Stat(l.ExportedModel()); err != nil {
+		if _, err := os.Stat(modelPath(l, b.Format)); err != nil {
 			b.mu.Unlock()
 			return nil, &NoModelError{Wiki: id, Valid: []string{}}
 		}
@@ -153,29 +154,51 @@ func (b *FileBackend) load(l datasets.Layout) (*Wiki, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(l.ExportedModel())
+	model := modelPath(l, b.Format)
+	f, err := os.Open(model)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	m, err := gbdt.ReadJSON(f)
 	if err != nil {
-		return nil, fmt.Errorf("service: %s: %w", l.ExportedModel(), err)
+		return nil, fmt.Errorf("service: %s: %w", model, err)
 	}
-	return newWiki(l.Wiki, d, m, fileChecksums(l))
+	return newWiki(l.Wiki, d, m, fileChecksums(l, model))
+}
+
+// exportSet reports whether the wiki's directory holds an export set (our data
+// directory, datasets.Layout.ExportDir) rather than the exported files themselves (a
+// published tree, or the reference's data/<wiki>/ layout).
+func exportSet(l datasets.Layout) bool {
+	_, err := os.Stat(l.ExportDir())
+	return err == nil
+}
+
+// modelPath is the model a backend serves: the export set's copy, or <wiki>.linkmodel.json
+// beside the datasets; the Parquet backend serves the train stage's model.
+func modelPath(l datasets.Layout, f FileFormat) string {
+	if f != Parquet && exportSet(l) {
+		return l.ExportedModel()
+	}
+	return l.Model()
 }
 
 // fileChecksums reads the checksums that the loader would store in lr_checksum for
 // these files: those of the lr_<wiki>_<name>.sql.gz dumps and of the model, from their
 // .checksum files, when they exist.
-func fileChecksums(l datasets.Layout) map[string]string {
+func fileChecksums(l datasets.Layout, model string) map[string]string {
 	sums := map[string]string{}
 	for _, name := range datasets.DatasetNames {
-		if s := readChecksum(l.ExportedSQLDump(name) + ".checksum"); s != "" {
+		dump := l.ExportedSQLDump(name)
+		if !exportSet(l) {
+			dump = filepath.Join(l.Dir(), datasets.SQLTable(l.Wiki, name)+".sql.gz")
+		}
+		if s := readChecksum(dump + ".checksum"); s != "" {
 			sums[name] = s
 		}
 	}
-	if s := readChecksum(l.ExportedModel() + ".checksum"); s != "" {
+	if s := readChecksum(model + ".checksum"); s != "" {
 		sums["model"] = s
 	}
 	return sums

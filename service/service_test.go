@@ -656,3 +656,18 @@ func TestConcurrentAnswersEqualSerial(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// Our data directory keeps the exported files in an export set (<wiki>/export/); a
+// published tree keeps them in <wiki>/: the sqlite backend reads both.
+func TestExportSetLayout(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "elwikivoyage"), 0o755)
+	if err := os.Symlink(exportDir(t), filepath.Join(dir, "elwikivoyage", "export")); err != nil {
+		t.Fatal(err)
+	}
+	_, ts := newTestServer(t, Options{Backend: mustFileBackend(t, dir, SQLite)})
+	a := do(t, "POST", ts.URL+recPath+"wikivoyage/el/Αθήνα", map[string]any{"wikitext": "Η Μακεδονία.", "revid": 1, "pageid": 2})
+	if a.status != 200 || !strings.Contains(string(a.body), `"link_target":"Μακεδονία"`) {
+		t.Errorf("%d %s", a.status, a.body)
+	}
+}

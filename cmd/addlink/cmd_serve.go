@@ -22,7 +22,7 @@ Several wikis are served by one process; a wiki's datasets are loaded on its fir
 
 The datasets come from DB_BACKEND:
   sqlite   the exported <wiki>.<name>.sqlite (or .sqlite.gz) files and <wiki>.linkmodel.json
-           under <data-dir>/<wiki>/ (our data directory or a published tree):
+           in <data-dir>/<wiki>/export/ (our data directory) or <data-dir>/<wiki>/ (a published tree):
              DB_BACKEND=sqlite addlink serve --listen 127.0.0.1:8000 --data-dir data
   parquet  our pipeline's Parquet datasets under <data-dir>/<wiki>/
   mysql    the lr_<wiki>_* , lr_model and lr_checksum tables that addlink load (or the
