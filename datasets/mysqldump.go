@@ -27,6 +27,10 @@ func createTable(name string) string {
 		") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;"
 }
 
+// CreateTableSQL is the reference's CREATE TABLE IF NOT EXISTS statement for one lr_
+// table (create_tables.py): id, lookup, value, the lookup(767) index, utf8mb4_bin.
+func CreateTableSQL(table string) string { return createTable(table) }
+
 // SQLSchema returns the CREATE TABLE statements of a wiki's datasets and of the shared
 // lr_model and lr_checksum tables, one per line.
 func SQLSchema(wiki string) string {
