@@ -19,6 +19,7 @@ func commands() []*cli.Command {
 		newExportCommand(),
 		newPublishCommand(),
 		newUnpublishCommand(),
+		newLoadCommand(),
 		newVerifyCommand(),
 		newCatCommand(),
 		newSynthCommand(),
