@@ -354,7 +354,8 @@ func (h *httpSource) fetch(ctx context.Context, rel string, rep progress.Reporte
 var wikiListLine = regexp.MustCompile(`^[\w_-]+$`)
 
 // listWikis reads <src>/wikis.txt: one wiki id a line; lines that are not ids are
-// skipped as the reference skips them.
+// skipped as the reference skips them, except that a CRLF line counts (the reference
+// drops it).
 func listWikis(ctx context.Context, src source) ([]string, error) {
 	text, err := src.text(ctx, "wikis.txt")
 	if err != nil {
@@ -362,6 +363,7 @@ func listWikis(ctx context.Context, src source) ([]string, error) {
 	}
 	var out []string
 	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSuffix(line, "\r")
 		if wikiListLine.MatchString(line) {
 			out = append(out, line)
 		}
