@@ -147,8 +147,7 @@ func connect(ctx context.Context, db *sql.DB, o *Options, lock bool) (*session, 
 		return nil, errors.New("no database selected: set DB_DATABASE")
 	}
 	s.dbName, s.infile = dbName.String, infile == 1
-	// Backslash escapes are how values are sent; strict mode makes a bad row an error.
-	if _, err := conn.ExecContext(ctx, "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'"); err != nil {
+	if err := setSession(ctx, conn); err != nil {
 		conn.Close()
 		return nil, err
 	}
@@ -164,6 +163,27 @@ func connect(ctx context.Context, db *sql.DB, o *Options, lock bool) (*session, 
 		}
 	}
 	return s, nil
+}
+
+// setSession sets a connection up: backslash escapes are how values are sent, and
+// strict mode makes a bad row an error.
+func setSession(ctx context.Context, conn *sql.Conn) error {
+	_, err := conn.ExecContext(ctx, "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'")
+	return err
+}
+
+// fork returns a session on a second connection of the same database (no lock of its
+// own), for an import beside the main one. The caller closes its conn.
+func (s *session) fork(ctx context.Context) (*session, error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := setSession(ctx, conn); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return &session{db: s.db, conn: conn, dbName: s.dbName, packet: s.packet, infile: s.infile}, nil
 }
 
 // ErrLocked is returned when another loader holds the database.

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/progress"
@@ -72,6 +73,7 @@ type Options struct {
 	LockWait   time.Duration // how long to wait for another loader's lock
 	Method     string        // MethodAuto, MethodLoadData or MethodInsert
 	BatchBytes int           // the size of one INSERT with MethodInsert
+	Parallel   int           // datasets imported at once, each on its own connection
 
 	Log        *slog.Logger      // messages; nil: discarded
 	Progress   progress.Reporter // nil: none
@@ -94,6 +96,9 @@ func (o *Options) Defaults() {
 	}
 	if o.BatchBytes == 0 {
 		o.BatchBytes = 4 << 20
+	}
+	if o.Parallel == 0 {
+		o.Parallel = 2
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -127,8 +132,8 @@ func (o *Options) Validate() error {
 	default:
 		return fmt.Errorf("unknown method %q: want auto, load-data or insert", o.Method)
 	}
-	if o.Retries < 0 || o.Timeout < 0 || o.BatchBytes < 0 {
-		return errors.New("negative --retries, --timeout or batch size")
+	if o.Retries < 0 || o.Timeout < 0 || o.BatchBytes < 0 || o.Parallel < 0 {
+		return errors.New("negative --retries, --timeout, --parallel or batch size")
 	}
 	return nil
 }
@@ -391,38 +396,54 @@ func loadWiki(ctx context.Context, s *session, o *Options, w wikiSource) (wr Wik
 		}
 	}()
 	var model []byte
+	var imports []fetched
 	for _, f := range files {
-		if f.dataset == "model" {
-			if model, err = io.ReadAll(f.file); err != nil {
-				wr.Err = err
-				return wr
+		if f.dataset != "model" {
+			imports = append(imports, f)
+			staged = append(staged, datasets.SQLTable(w.wiki, f.dataset)+newSuffix)
+		} else if model, err = io.ReadAll(f.file); err != nil {
+			wr.Err = err
+			return wr
+		}
+	}
+	if err := dropTables(ctx, s.conn, staged); err != nil {
+		wr.Err = err
+		return wr
+	}
+	// Datasets are imported side by side, each on its own connection.
+	o.Progress.Phase("import "+w.wiki, 0, "rows")
+	rows := make([]int64, len(imports))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(o.Parallel)
+	for i, f := range imports {
+		g.Go(func() error {
+			ws, err := s.fork(gctx)
+			if err != nil {
+				return err
 			}
-			continue
-		}
-		table := datasets.SQLTable(w.wiki, f.dataset)
-		staging := table + newSuffix
-		if err := dropTables(ctx, s.conn, []string{staging}); err != nil {
-			wr.Err = err
-			return wr
-		}
-		if err := s.createStaging(ctx, staging); err != nil {
-			wr.Err = err
-			return wr
-		}
-		staged = append(staged, staging)
-		o.Progress.Phase("import "+table, 0, "rows")
-		n, err := s.importDump(ctx, f.file, table, staging, o, o.Progress)
-		if err != nil {
-			wr.Err = fmt.Errorf("%s: %w", f.file.Name(), err)
-			return wr
-		}
-		o.Progress.Phase("index "+table, 0, "rows")
-		if err := s.addIndex(ctx, staging); err != nil {
-			wr.Err = fmt.Errorf("indexing %s: %w", staging, err)
-			return wr
-		}
-		wr.Rows[f.dataset] = n
-		log.Info("imported", "dataset", f.dataset, "rows", n)
+			defer ws.conn.Close()
+			table := datasets.SQLTable(w.wiki, f.dataset)
+			if err := ws.createStaging(gctx, staged[i]); err != nil {
+				return err
+			}
+			n, err := ws.importDump(gctx, f.file, table, staged[i], o, o.Progress)
+			if err != nil {
+				return fmt.Errorf("%s: %w", f.file.Name(), err)
+			}
+			if err := ws.addIndex(gctx, staged[i]); err != nil {
+				return fmt.Errorf("indexing %s: %w", staged[i], err)
+			}
+			rows[i] = n
+			log.Info("imported", "dataset", f.dataset, "rows", n)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		wr.Err = err
+		return wr
+	}
+	for i, f := range imports {
+		wr.Rows[f.dataset] = rows[i]
 	}
 	// 4. The swap: every staged table takes its place in one RENAME TABLE; then the
 	// model and the checksums in one transaction.
