@@ -214,7 +214,7 @@ func (s *session) createTable(ctx context.Context, table string) error {
 
 // createStaging creates a staging table: the reference's schema without the lookup
 // index, which addIndex builds once the rows are in (one sort instead of a B-tree
-// insert per row: bench/load.sh measured 19-27 s against 26-43 s for 1,000,000 rows).
+// insert per row: 19-27 s against 26-43 s for the 1,000,000 anchors of bench/load.sh).
 func (s *session) createStaging(ctx context.Context, table string) error {
 	q := datasets.CreateTableSQL(table)
 	noIndex := strings.Replace(q, ",  "+datasets.LookupIndexSQL, "", 1)
