@@ -41,7 +41,17 @@ var (
 	fixtureOnce sync.Once
 	fixtureVal  *fixture
 	fixtureErr  error
+	fixtureDir  string
 )
+
+// TestMain removes the fixture, which the tests of the package share, at the end.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if fixtureDir != "" {
+		os.RemoveAll(fixtureDir)
+	}
+	os.Exit(code)
+}
 
 func publication(t *testing.T) *fixture {
 	t.Helper()
@@ -58,6 +68,7 @@ func makeFixture(dump string) (*fixture, error) {
 	if err != nil {
 		return nil, err
 	}
+	fixtureDir = dir
 	f := &fixture{data: filepath.Join(dir, "data"), rootA: filepath.Join(dir, "a"), rootB: filepath.Join(dir, "b")}
 	d := dictionaries.Options{Wiki: wiki, DataDir: f.data, Threads: 2, Dumps: []string{dump}}
 	if err := d.Validate(); err != nil {
