@@ -23,9 +23,16 @@ func createTable(name string) string {
 		"  `id` INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY," +
 		"  `lookup` TEXT NOT NULL," +
 		"  `value` LONGBLOB NOT NULL," +
-		"  INDEX `lookup_index` (`lookup`(767))" +
+		"  " + LookupIndexSQL +
 		") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;"
 }
+
+// LookupIndexSQL is the index of every lr_ table, as create_tables.py names it.
+const LookupIndexSQL = "INDEX `lookup_index` (`lookup`(767))"
+
+// CreateTableSQL is the reference's CREATE TABLE IF NOT EXISTS statement for one lr_
+// table (create_tables.py): id, lookup, value, the lookup(767) index, utf8mb4_bin.
+func CreateTableSQL(table string) string { return createTable(table) }
 
 // SQLSchema returns the CREATE TABLE statements of a wiki's datasets and of the shared
 // lr_model and lr_checksum tables, one per line.

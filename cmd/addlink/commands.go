@@ -20,6 +20,7 @@ func commands() []*cli.Command {
 		newExportCommand(),
 		newPublishCommand(),
 		newUnpublishCommand(),
+		newLoadCommand(),
 		newVerifyCommand(),
 		newCatCommand(),
 		newSynthCommand(),

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -68,7 +69,7 @@ func Start(t testing.TB) *Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		s.cmd.Process.Signal(os.Interrupt)
+		s.cmd.Process.Signal(syscall.SIGTERM) // mariadbd ignores SIGINT: it would wait 20 s for the kill
 		done := make(chan struct{})
 		go func() { s.cmd.Wait(); close(done) }()
 		select {
