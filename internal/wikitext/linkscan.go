@@ -17,13 +17,14 @@ const maxLinkTarget = 256
 
 // ScanLinks calls fn for every link of text in order; fn returns false to stop.
 func ScanLinks(text string, fn func(Link) bool) {
+	var ahead linkAhead
 	for i := 0; ; {
 		j := strings.Index(text[i:], "[[")
 		if j < 0 {
 			return
 		}
 		start := i + j
-		if l, ok := matchLink(text, start); ok {
+		if l, ok := matchLink(text, start, &ahead); ok {
 			if !fn(l) {
 				return
 			}
@@ -41,8 +42,33 @@ func Links(text string) []Link {
 	return out
 }
 
+// linkAhead remembers, for ScanLinks, the next "]]" and the next "[" found after a
+// position: the positions it is asked about only grow, so each is found once and the
+// text is looked through once however many links never close.
+type linkAhead struct {
+	close, open next
+}
+
+// A next is the next occurrence of a string at or after the position last asked for.
+type next struct {
+	from, at int // at: where it starts, -1 when there is none after from
+	used     bool
+}
+
+// index is strings.Index(s[from:], sub) + from (or -1), for from that never decrease.
+func (n *next) index(s string, from int, sub string) int {
+	if n.used && from >= n.from && (n.at < 0 || n.at >= from) {
+		return n.at
+	}
+	n.used, n.from, n.at = true, from, strings.Index(s[from:], sub)
+	if n.at >= 0 {
+		n.at += from
+	}
+	return n.at
+}
+
 // matchLink tries the pattern at text[start:], which begins with "[[".
-func matchLink(text string, start int) (Link, bool) {
+func matchLink(text string, start int, ahead *linkAhead) (Link, bool) {
 	p := start + 2
 	n := 0
 	for p < len(text) {
@@ -70,12 +96,15 @@ func matchLink(text string, start int) (Link, bool) {
 		}
 		return Link{}, false
 	case '|':
-		rest := text[p+1:]
-		k := strings.Index(rest, "]]")
-		if k < 0 || strings.IndexByte(rest[:k], '[') >= 0 {
+		// The anchor runs to the first "]]" after the "|", with no "[" before it.
+		k := ahead.close.index(text, p+1, "]]")
+		if k < 0 {
 			return Link{}, false
 		}
-		return Link{Start: start, End: p + 1 + k + 2, Target: target, Anchor: rest[:k], HasPipe: true}, true
+		if o := ahead.open.index(text, p+1, "["); o >= 0 && o < k {
+			return Link{}, false
+		}
+		return Link{Start: start, End: k + 2, Target: target, Anchor: text[p+1 : k], HasPipe: true}, true
 	}
 	return Link{}, false
 }

@@ -22,6 +22,8 @@ type Section struct {
 
 // Sections splits wikitext into sections and finds their top-level text nodes.
 func Sections(s string) []Section {
+	m := faithful.metered(len(s), nil)
+	var q quoteLines
 	var out []Section
 	cur := Section{Lead: true}
 	textStart := -1
@@ -73,7 +75,7 @@ func Sections(s string) []Section {
 				}
 				continue
 			}
-			if n := faithful.lineMarkup(&discard, s, i, maxDepth); n > 0 {
+			if n := m.lineMarkup(&discard, s, i, maxDepth); n > 0 {
 				closeText(i)
 				i = n
 				if i < len(s) && s[i-1] == '\n' {
@@ -95,28 +97,28 @@ func Sections(s string) []Section {
 			lineStart = true
 			continue
 		case '<':
-			n = faithful.tagOrComment(&discard, s, i, maxDepth)
+			n = m.tagOrComment(&discard, s, i, maxDepth)
 		case '{':
 			if strings.HasPrefix(s[i:], "{{") {
-				n = faithful.braces(&discard, s, i, maxDepth)
+				n = m.braces(&discard, s, i, maxDepth)
 			}
 		case '[':
 			if strings.HasPrefix(s[i:], "[[") {
-				n = faithful.wikilink(&discard, s, i, maxDepth)
+				n = m.wikilink(&discard, s, i, maxDepth)
 			} else {
-				n = faithful.externalLink(&discard, s, i, maxDepth)
+				n = m.externalLink(&discard, s, i, maxDepth)
 			}
 		case '&':
 			n = entity(&discard, s, i)
 		case '\'':
-			if m, opens := quotes(s, i, openQuotes); m > 0 {
+			if end, opens := q.quotes(s, i, openQuotes); end > 0 {
 				if opens {
 					openQuotes++
 				} else {
 					openQuotes--
 				}
 				closeText(i)
-				i = m
+				i = end
 				continue
 			}
 		case 'h', 'H', 'f', 'F':
@@ -179,12 +181,20 @@ func heading(s string, i int) (int, string, bool) {
 	return i + len(line), title, true
 }
 
+// quoteLines remembers, for the line Sections is on, where its last "”" starts, so
+// that a line full of runs is looked through once.
+type quoteLines struct {
+	eol  int // the end of the line last looked at (its "\n" or len(s)); -1: none yet
+	last int // the start of the line's last "''", or -1
+	init bool
+}
+
 // quotes handles a run of two or more apostrophes (bold/italic) at s[i] for Sections,
 // line by line (StripCode follows mwparserfromhell's runs across lines): it closes
 // a run opened earlier on the line, or opens one when another run follows on the line;
 // otherwise the apostrophes stay as text. It returns the position after the run (0 to
 // keep it) and whether it opened.
-func quotes(s string, i, open int) (int, bool) {
+func (q *quoteLines) quotes(s string, i, open int) (int, bool) {
 	n := 0
 	for i+n < len(s) && s[i+n] == '\'' {
 		n++
@@ -195,11 +205,19 @@ func quotes(s string, i, open int) (int, bool) {
 	if open > 0 {
 		return i + n, false
 	}
-	line := s[i+n:]
-	if eol := strings.IndexByte(line, '\n'); eol >= 0 {
-		line = line[:eol]
+	if !q.init || i >= q.eol {
+		q.init = true
+		q.eol = len(s)
+		if eol := strings.IndexByte(s[i:], '\n'); eol >= 0 {
+			q.eol = i + eol
+		}
+		q.last = strings.LastIndex(s[i:q.eol], "''")
+		if q.last >= 0 {
+			q.last += i
+		}
 	}
-	if strings.Contains(line, "''") {
+	// Another "''" follows on the line: the last one starts after this run.
+	if q.last >= i+n {
 		return i + n, true
 	}
 	return 0, false

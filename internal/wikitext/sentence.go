@@ -1,6 +1,7 @@
 package wikitext
 
 import (
+	"context"
 	"html"
 	"strings"
 	"unicode"
@@ -61,6 +62,21 @@ func FirstLinkedSentence(text string, o SentenceOptions) (string, bool) {
 // LinkedSentences returns up to max sentences that FirstLinkedSentence would accept,
 // in text order (all of them when max <= 0).
 func LinkedSentences(text string, o SentenceOptions, max int) []string {
+	return linkedSentences(text, o, max, nil)
+}
+
+// LinkedSentencesContext is LinkedSentences that stops early, with ctx's error, when
+// ctx is done.
+func LinkedSentencesContext(ctx context.Context, text string, o SentenceOptions, max int) ([]string, error) {
+	found := linkedSentences(text, o, max, ctx.Done())
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return found, nil
+}
+
+func linkedSentences(text string, o SentenceOptions, max int, done <-chan struct{}) []string {
+	m := faithful.metered(len(text), done)
 	text = strings.ReplaceAll(text, "।", ".\n")
 	text = strings.ReplaceAll(text, "։", ".\n")
 	if o.GreedyRefs {
@@ -68,14 +84,14 @@ func LinkedSentences(text string, o SentenceOptions, max int) []string {
 	} else {
 		text = removeRefs(text)
 	}
-	text = plainKeepLinks(removeComments(text))
+	text = m.plainKeepLinks(removeComments(text))
 	var found []string
 	cutSentences(text, !o.OnlyDotStops, func(piece string) bool {
 		a := PyStrip(piece)
 		if excludedPiece(a) || countStops(a, o) != 1 {
 			return true
 		}
-		if onlyTextAndLinks(a) {
+		if m.onlyTextAndLinks(a) {
 			found = append(found, a)
 			return max <= 0 || len(found) < max
 		}
@@ -214,7 +230,7 @@ func excludedPiece(a string) bool {
 
 // onlyTextAndLinks reports whether mwparserfromhell would parse s into more than two
 // nodes, all of them Text or Wikilink, at least one a Wikilink.
-func onlyTextAndLinks(s string) bool {
+func (m stripMode) onlyTextAndLinks(s string) bool {
 	nodes, links := 0, 0
 	inText := false
 	lineStart := true
@@ -230,7 +246,7 @@ func onlyTextAndLinks(s string) bool {
 		case c == '\n':
 			lineStart = true
 		case strings.HasPrefix(s[i:], "[["):
-			if end := linkEnd(s, i); end > 0 {
+			if end := m.linkEnd(s, i); end > 0 {
 				nodes++
 				links++
 				inText = false
@@ -242,7 +258,7 @@ func onlyTextAndLinks(s string) bool {
 		case c == '<':
 			if i+1 < len(s) && (isASCIILetter(s[i+1]) || s[i+1] == '/' || s[i+1] == '!') {
 				var b strings.Builder
-				if faithful.tagOrComment(&b, s, i, 0) > 0 {
+				if m.tagOrComment(&b, s, i, 0) > 0 {
 					return false
 				}
 			}
@@ -267,16 +283,26 @@ func onlyTextAndLinks(s string) bool {
 	return nodes > 2 && links > 0
 }
 
-// linkEnd returns the position after a well-formed "[[title|...]]" at s[i], or 0.
-// Titles may not contain the characters MediaWiki forbids in them; the text after the
-// first "|" may contain nested links (file captions do).
-func linkEnd(s string, i int) int {
+// linkEnd returns the position after a well-formed "[[title|...]]" at s[i], or 0
+// (also once m's budget is spent). Titles may not contain the characters MediaWiki
+// forbids in them; the text after the first "|" may contain nested links (file
+// captions do).
+func (m stripMode) linkEnd(s string, i int) int {
+	if m.w.spent() {
+		return 0
+	}
 	j := i + 2
 	for j < len(s) {
+		if j&63 == 0 && !m.w.spend(64) {
+			return 0
+		}
 		switch s[j] {
 		case '|':
 			depth := 0
 			for k := j + 1; k < len(s)-1; k++ {
+				if k&63 == 0 && !m.w.spend(64) {
+					return 0
+				}
 				switch {
 				case s[k] == '[' && s[k+1] == '[':
 					depth++
@@ -419,6 +445,7 @@ func lastRefEnd(line string, st int) int {
 // between two references stays.
 func removeRefs(text string) string {
 	var b strings.Builder
+	var closes refCloses
 	i := 0
 	for {
 		st := refOpen(text, i)
@@ -442,7 +469,7 @@ func removeRefs(text string) string {
 		gt += j
 		end := gt + 1
 		if !strings.HasSuffix(strings.TrimRight(text[j:gt], " \t"), "/") {
-			if c := closeRef(text, end); c > 0 {
+			if c := closes.after(text, end); c > 0 {
 				end = c
 			}
 		}
@@ -451,6 +478,28 @@ func removeRefs(text string) string {
 	}
 	b.WriteString(text[i:])
 	return b.String()
+}
+
+// refCloses finds the `</ref>` after a position for removeRefs, whose positions only
+// grow: the one found last (or that there is none) holds until a later position passes
+// it, so the text is looked through once.
+type refCloses struct {
+	from, start, end int // the last search: from where, the "<" it found (-1: none), the end
+	used             bool
+}
+
+// after is closeRef(text, from) for positions from that never decrease.
+func (c *refCloses) after(text string, from int) int {
+	if c.used && from >= c.from && (c.start < 0 || c.start >= from) {
+		return c.end
+	}
+	c.used, c.from = true, from
+	c.end = closeRef(text, from)
+	c.start = -1
+	if c.end > 0 {
+		c.start = strings.LastIndexByte(text[:c.end], '<')
+	}
+	return c.end
 }
 
 // closeRef returns the position after the `</ref>` that closes a reference whose
@@ -488,7 +537,10 @@ func closeRef(text string, from int) int {
 // parser functions and template parameters are removed, tags are replaced by their
 // contents, external links by their text, bold and italic quotes are dropped and
 // character references decoded; wikilinks and templates stay as they are.
-func plainKeepLinks(s string) string {
+func (m stripMode) plainKeepLinks(s string) string {
+	if !m.w.spend(len(s)) {
+		return s
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	i := 0
@@ -510,19 +562,19 @@ func plainKeepLinks(s string) string {
 			}
 		case '{':
 			if strings.HasPrefix(s[i:], "{{{") {
-				if end, ok := matchBraces(s, i+3, "{{{", "}}}"); ok {
+				if end, ok := m.matchBraces(s, i+3, "{{{", "}}}"); ok {
 					i = end + 3
 					continue
 				}
 			}
 			if strings.HasPrefix(s[i:], "{{") {
-				if end, ok := matchBraces(s, i+2, "{{", "}}"); ok {
+				if end, ok := m.matchBraces(s, i+2, "{{", "}}"); ok {
 					if parserFunction(s[i+2 : end]) {
 						i = end + 2
 						continue
 					}
 					b.WriteString("{{")
-					b.WriteString(plainKeepLinks(s[i+2 : end]))
+					b.WriteString(m.plainKeepLinks(s[i+2 : end]))
 					b.WriteString("}}")
 					i = end + 2
 					continue
@@ -530,15 +582,16 @@ func plainKeepLinks(s string) string {
 			}
 		case '[':
 			if strings.HasPrefix(s[i:], "[[") {
-				if end := linkEnd(s, i); end > 0 {
+				if end := m.linkEnd(s, i); end > 0 {
 					b.WriteString("[[")
-					b.WriteString(plainKeepLinks(s[i+2 : end-2]))
+					b.WriteString(m.plainKeepLinks(s[i+2 : end-2]))
 					b.WriteString("]]")
 					i = end
 					continue
 				}
-			} else if externalLinkAt(s, i+1) {
-				if k := strings.IndexAny(s[i:], "]\n"); k > 0 && s[i+k] == ']' {
+			} else if externalLinkAt(s, i+1) && !m.w.spent() {
+				k := strings.IndexAny(s[i:], "]\n")
+				if m.w.spend(scanned(k, len(s)-i)); k > 0 && s[i+k] == ']' {
 					inner := s[i+1 : i+k]
 					if sp := strings.IndexAny(inner, " \t"); sp >= 0 {
 						b.WriteString(strings.TrimLeft(inner[sp:], " \t"))

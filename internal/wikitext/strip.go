@@ -1,6 +1,7 @@
 package wikitext
 
 import (
+	"context"
 	"html"
 	"strings"
 )
@@ -14,24 +15,53 @@ import (
 // not close is kept as text, as mwparserfromhell does, and so is a template, table,
 // tag or heading that a bold or italic run opened inside it runs out of (the run
 // closes after the node's end; see stripper).
-func StripCode(s string) string { return faithful.strip(s) }
+func StripCode(s string) string { return faithful.strip(s, nil) }
+
+// StripCodeContext is StripCode that stops early, with ctx's error, when ctx is done.
+func StripCodeContext(ctx context.Context, s string) (string, error) {
+	out := faithful.strip(s, ctx.Done())
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	return out, nil
+}
 
 // PlainText is StripCode, except that a bold or italic run opened inside a template,
 // table, tag or heading ends with it: those nodes are read (and dropped, or reduced to
 // their text) even when an apostrophe inside is unbalanced, where mwparserfromhell
 // leaves their whole markup as text. For text that is not compared with the
 // reference's counts: the words of the embeddings.
-func PlainText(s string) string { return contained.strip(s) }
+func PlainText(s string) string { return contained.strip(s, nil) }
 
-// A stripMode is how StripCode or PlainText reads nodes; see PlainText.
-type stripMode struct{ contained bool }
+// PlainTextContext is PlainText that stops early, with ctx's error, when ctx is done.
+func PlainTextContext(ctx context.Context, s string) (string, error) {
+	out := contained.strip(s, ctx.Done())
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	return out, nil
+}
+
+// A stripMode is how StripCode or PlainText reads nodes (see PlainText), with the
+// meter of the page being read.
+type stripMode struct {
+	contained bool
+	w         *meter
+}
+
+// metered returns m reading a page of size bytes with a new meter.
+func (m stripMode) metered(size int, done <-chan struct{}) stripMode {
+	m.w = newMeter(size, done)
+	return m
+}
 
 var (
 	faithful  = stripMode{}
 	contained = stripMode{contained: true}
 )
 
-func (m stripMode) strip(s string) string {
+func (m stripMode) strip(s string, done <-chan struct{}) string {
+	m = m.metered(len(s), done)
 	var b strings.Builder
 	b.Grow(len(s))
 	m.stripInto(&b, s, 0)
@@ -56,11 +86,11 @@ var rawTags = map[string]bool{
 var singleTags = map[string]bool{"br": true, "wbr": true, "hr": true, "meta": true, "link": true, "img": true}
 
 func (m stripMode) stripInto(b *strings.Builder, s string, depth int) {
-	if depth > maxDepth {
+	if !m.w.spend(16+len(s)) || depth > maxDepth {
 		b.WriteString(s)
 		return
 	}
-	st := stripper{s: s, m: m, budget: 16*len(s) + 1<<16}
+	st := stripper{s: s, m: m, budget: 16*len(s) + min(1<<16, 16*len(s))}
 	st.run(b, 0, depth, 0, true)
 }
 
@@ -115,6 +145,9 @@ func (st *stripper) run(b *strings.Builder, i, depth int, ctx styleCtx, lineStar
 		c := s[i]
 		if ctx != 0 {
 			st.budget--
+			if st.m.w.spent() { // a run that reads on to no end: it fails
+				return len(s), false, ctx
+			}
 		}
 		if lineStart {
 			lineStart = false
@@ -128,6 +161,7 @@ func (st *stripper) run(b *strings.Builder, i, depth int, ctx styleCtx, lineStar
 				if eol := strings.IndexByte(line, '\n'); eol >= 0 {
 					line = line[:eol]
 				}
+				st.m.w.spend(len(line))
 				if lv, last, ok := headingLine(line); ok && st.escapes(i+lv, i+last+1-lv, depth) {
 					lead := len(line) - len(strings.TrimLeft(line, "="))
 					b.WriteString(line[:lead]) // no heading: its "=" are text
@@ -240,7 +274,8 @@ func (st *stripper) style(b *strings.Builder, i, depth int, ctx styleCtx) (int, 
 		}
 		return after, true, ctx
 	}
-	if st.budget <= 0 { // out of steps: no more runs open
+	if st.budget <= 0 || st.m.w.spent() { // out of steps: no more runs open
+		st.m.w.styleOut = st.m.w.styleOut || st.budget <= 0
 		b.WriteString(s[after-n : after])
 		return after, false, ctx
 	}
@@ -272,11 +307,11 @@ func (st *stripper) style(b *strings.Builder, i, depth int, ctx styleCtx) (int, 
 // it (anywhere later) carries the template's end along: past a later "}}", or to no
 // end at all, when the "{{" stays text.
 func (st *stripper) template(i, depth int) int {
-	if depth >= maxDepth {
+	if depth >= maxDepth || st.m.w.spent() {
 		return 0 // too deep to read one, as mwparserfromhell
 	}
 	if st.budget <= 0 {
-		if end, ok := matchBraces(st.s, i+2, "{{", "}}"); ok {
+		if end, ok := st.m.matchBraces(st.s, i+2, "{{", "}}"); ok {
 			return end + 2
 		}
 		return 0
@@ -301,7 +336,7 @@ func (st *stripper) scanTemplate(i, depth int) int {
 			return p + 2
 		}
 		next, _, ok := st.ahead(p, depth, !st.m.contained)
-		if !ok {
+		if !ok || !st.m.w.spend(4+next-p) {
 			return 0
 		}
 		p = next
@@ -323,7 +358,7 @@ func (st *stripper) ahead(p, depth int, runs bool) (next int, style, ok bool) {
 		return p + 2, false, true
 	case c == '<' && strings.HasPrefix(s[p:], "<!--"):
 		k := strings.Index(s[p+4:], "-->")
-		if k < 0 {
+		if !st.m.w.spend(scanned(k, len(s)-p)) || k < 0 {
 			return p, false, false
 		}
 		return p + 4 + k + 3, false, true
@@ -338,7 +373,7 @@ func (st *stripper) ahead(p, depth int, runs bool) (next int, style, ok bool) {
 // tableEscaped reports whether the table at s[i] is no table for mwparserfromhell
 // because a bold or italic run inside it closes after its end (see escapes).
 func (st *stripper) tableEscaped(i, depth int) bool {
-	end := tableEnd(st.s, i)
+	end := st.m.tableEnd(st.s, i)
 	return end > 0 && st.escapes(i+2, end, depth)
 }
 
@@ -349,7 +384,7 @@ func (st *stripper) escapes(from, to, depth int) bool {
 	if st.m.contained {
 		return false
 	}
-	if depth >= maxDepth || st.budget <= 0 {
+	if depth >= maxDepth || st.budget <= 0 || st.m.w.spent() {
 		return false
 	}
 	if e, ok := st.escaped[from]; ok {
@@ -371,7 +406,7 @@ func (st *stripper) scanEscapes(from, to, depth int) bool {
 	}
 	for p := from; p < to; {
 		next, style, ok := st.ahead(p, depth, true)
-		if !ok {
+		if !ok || !st.m.w.spend(4+next-p) {
 			return false
 		}
 		if style && next > to {
@@ -506,6 +541,9 @@ func (m stripMode) lineMarkup(b *strings.Builder, s string, i, depth int) int {
 	} else {
 		eol += i
 	}
+	if !m.w.spend(8 + (eol-i)/8) {
+		return 0
+	}
 	line := s[i:eol]
 	switch {
 	case strings.HasPrefix(line, "{|"):
@@ -565,8 +603,12 @@ func (m stripMode) tagOrComment(b *strings.Builder, s string, i, depth int) int 
 // tagOrCommentEsc is tagOrComment where a tag whose parsed contents s[from:to] escape
 // (esc reports true; see stripper.escapes) is no tag.
 func (m stripMode) tagOrCommentEsc(b *strings.Builder, s string, i, depth int, esc func(from, to, depth int) bool) int {
+	if m.w.spent() {
+		return 0
+	}
 	if strings.HasPrefix(s[i:], "<!--") {
-		if k := strings.Index(s[i+4:], "-->"); k >= 0 {
+		k := strings.Index(s[i+4:], "-->")
+		if m.w.spend(scanned(k, len(s)-i) / 8); k >= 0 {
 			return i + 4 + k + 3
 		}
 		return 0
@@ -586,6 +628,9 @@ func (m stripMode) tagOrCommentEsc(b *strings.Builder, s string, i, depth int, e
 	}
 	name := asciiLower(s[j:k])
 	end := strings.IndexByte(s[k:], '>')
+	if !m.w.spend(scanned(end, len(s)-k) / 8) {
+		return 0
+	}
 	if end < 0 {
 		return 0
 	}
@@ -607,7 +652,7 @@ func (m stripMode) tagOrCommentEsc(b *strings.Builder, s string, i, depth int, e
 	if strings.HasSuffix(attrs, "/") || singleTags[name] {
 		return end + 1
 	}
-	body, after, ok := findClose(s, end+1, name)
+	body, after, ok := m.findClose(s, end+1, name)
 	if !ok {
 		return 0
 	}
@@ -626,11 +671,11 @@ func (m stripMode) tagOrCommentEsc(b *strings.Builder, s string, i, depth int, e
 
 // findClose finds the </name> that closes a tag whose contents start at from,
 // counting nested tags of the same name (name is lower-case; tags match in any case).
-func findClose(s string, from int, name string) (body string, after int, ok bool) {
+func (m stripMode) findClose(s string, from int, name string) (body string, after int, ok bool) {
 	nest := 0
 	for pos := from; ; {
 		k := strings.IndexByte(s[pos:], '<')
-		if k < 0 {
+		if !m.w.spend(8+scanned(k, len(s)-pos)/8) || k < 0 {
 			return "", 0, false
 		}
 		k += pos
@@ -638,7 +683,7 @@ func findClose(s string, from int, name string) (body string, after int, ok bool
 		rest := s[k+1:]
 		if strings.HasPrefix(rest, "/") && hasPrefixASCIIFold(rest[1:], name) {
 			gt := strings.IndexByte(s[k:], '>')
-			if gt < 0 {
+			if !m.w.spend(scanned(gt, len(s)-k)/8) || gt < 0 {
 				return "", 0, false
 			}
 			if strings.TrimSpace(s[k+2+len(name):k+gt]) != "" {
@@ -681,22 +726,35 @@ func isASCIILetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <
 // braces handles templates "{{...}}" and arguments "{{{...}}}" at s[i].
 func (m stripMode) braces(b *strings.Builder, s string, i, depth int) int {
 	if strings.HasPrefix(s[i:], "{{{") {
-		if end, ok := matchBraces(s, i+3, "{{{", "}}}"); ok {
+		if end, ok := m.matchBraces(s, i+3, "{{{", "}}}"); ok {
 			inner := s[i+3 : end]
-			if p := topLevelPipe(inner); p >= 0 {
+			if p := topLevelPipe(inner); m.w.spend(len(inner)) && p >= 0 {
 				m.stripInto(b, inner[p+1:], depth+1)
 			}
 			return end + 3
 		}
 	}
-	if end, ok := matchBraces(s, i+2, "{{", "}}"); ok {
+	if end, ok := m.matchBraces(s, i+2, "{{", "}}"); ok {
 		return end + 2
 	}
 	return 0
 }
 
+// matchBraces is matchBraces on m's meter: false once the budget is spent.
+func (m stripMode) matchBraces(s string, from int, open, close string) (int, bool) {
+	if m.w.spent() {
+		return 0, false
+	}
+	end, ok := matchBraces(s, from, open, close)
+	if !m.w.spend(8+2*(end-from)) || !ok {
+		return 0, false
+	}
+	return end, true
+}
+
 // matchBraces finds the closing delimiter for an opening one before from, skipping
-// nested templates and links. It returns the index of the closing delimiter.
+// nested templates and links. It returns the index of the closing delimiter, or where
+// it stopped looking and false.
 func matchBraces(s string, from int, open, close string) (int, bool) {
 	depth := 0
 	for i := from; i < len(s); {
@@ -709,7 +767,7 @@ func matchBraces(s string, from int, open, close string) (int, bool) {
 				if strings.HasPrefix(s[i:], close) {
 					return i, true
 				}
-				return 0, false
+				return i, false
 			}
 			depth--
 			i += 2
@@ -717,7 +775,7 @@ func matchBraces(s string, from int, open, close string) (int, bool) {
 			i++
 		}
 	}
-	return 0, false
+	return len(s), false
 }
 
 func topLevelPipe(s string) int {
@@ -739,8 +797,14 @@ func topLevelPipe(s string) int {
 
 // wikilink handles "[[title|text]]" at s[i]: its text, or its title without one.
 func (m stripMode) wikilink(b *strings.Builder, s string, i, depth int) int {
+	if m.w.spent() {
+		return 0
+	}
 	d := 0
 	for j := i + 2; j < len(s); j++ {
+		if j&63 == 0 && !m.w.spend(128) {
+			return 0
+		}
 		switch {
 		case strings.HasPrefix(s[j:], "[["):
 			d++
@@ -778,11 +842,11 @@ func (m stripMode) externalLink(b *strings.Builder, s string, i, depth int) int 
 			break
 		}
 	}
-	if !ok {
+	if !ok || m.w.spent() {
 		return 0
 	}
 	end := strings.IndexAny(rest, "]\n")
-	if end < 0 || rest[end] != ']' {
+	if !m.w.spend(scanned(end, len(rest))) || end < 0 || rest[end] != ']' {
 		return 0
 	}
 	// The address ends at a space (dropped), or where markup starts: [ < > " ''.
@@ -827,7 +891,7 @@ func entity(b *strings.Builder, s string, i int) int {
 // breaks between cells (those inside a cell's content stay: a cell runs until the next
 // cell or row marker, so a tag or template may span its lines). Nested tables recurse.
 func (m stripMode) table(b *strings.Builder, s string, i, depth int) int {
-	end := tableEnd(s, i)
+	end := m.tableEnd(s, i)
 	if end < 0 || depth > maxDepth {
 		return 0
 	}
@@ -853,6 +917,7 @@ func (m stripMode) table(b *strings.Builder, s string, i, depth int) int {
 			eol += pos
 		}
 		line := s[pos:eol]
+		m.w.spend(16 + len(line))
 		t := strings.TrimLeft(line, " \t")
 		if ws := line[:len(line)-len(t)]; ws != "" && t != "" && (t[0] == '|' || t[0] == '!') {
 			if open {
@@ -868,7 +933,7 @@ func (m stripMode) table(b *strings.Builder, s string, i, depth int) int {
 			flush()
 		case strings.HasPrefix(t, "{|") && open:
 			// A table inside a cell is part of the cell's contents.
-			if n := tableEnd(s, pos+len(line)-len(t)); n > 0 {
+			if n := m.tableEnd(s, pos+len(line)-len(t)); n > 0 {
 				cell.WriteByte('\n')
 				cell.WriteString(s[pos:n])
 				eol = n
@@ -951,14 +1016,18 @@ func splitCells(line string, header bool) []string {
 	return append(cells, line[last:])
 }
 
-// tableEnd returns the position after the "|}" that closes the table at s[i], or -1.
-func tableEnd(s string, i int) int {
+// tableEnd returns the position after the "|}" that closes the table at s[i], or -1
+// (also once m's budget is spent).
+func (m stripMode) tableEnd(s string, i int) int {
 	nest := 0
 	for pos := i; pos < len(s); {
 		eol := strings.IndexByte(s[pos:], '\n')
 		line := s[pos:]
 		if eol >= 0 {
 			line = s[pos : pos+eol]
+		}
+		if !m.w.spend(8 + len(line)/8) {
+			return -1
 		}
 		t := strings.TrimLeft(line, " \t")
 		if strings.HasPrefix(t, "{|") {

@@ -1,0 +1,68 @@
+package wikitext
+
+// A meter bounds the work of reading one page, so that the time every reader of wikitext
+// takes is linear in the page's size whatever the page holds. Each scan for where a node
+// ends charges the bytes it looks at, and so does each reading of a node's contents
+// again (a nested node is read once per level); while steps are left, reading is
+// exact. Once the page's budget is spent, no scan starts any more: the rest of the
+// page's markup is read as text. Real pages use a small part of the budget (the
+// fixtures' articles at most 4 steps per byte; see TestBudgetOfRealPages), so only
+// pages built to defeat a parser (thousands of unclosed or deeply nested nodes) are
+// read differently from mwparserfromhell and wikitextparser, which give up on such
+// pages in their own ways.
+//
+// The meter also watches for cancellation: once done is closed, the budget counts as
+// spent, so that reading ends promptly.
+type meter struct {
+	budget    int             // the steps it started with
+	left      int             // steps left: spent below zero
+	done      <-chan struct{} // closed when the caller gives up, or nil
+	poll      int             // steps until done is looked at again
+	cancelled bool
+	styleOut  bool // a stripper's own budget for bold and italic runs ran out
+}
+
+const (
+	// budgetPerByte and budgetFixed make a page's budget of steps.
+	budgetPerByte = 64
+	budgetFixed   = 1 << 18
+	// pollSteps is how often a meter looks at its done channel: about a millisecond
+	// of scanning.
+	pollSteps = 1 << 16
+)
+
+func newMeter(size int, done <-chan struct{}) *meter {
+	b := budgetPerByte*size + budgetFixed
+	return &meter{budget: b, left: b, done: done, poll: pollSteps}
+}
+
+// spend charges n steps and reports whether the budget still holds.
+func (w *meter) spend(n int) bool {
+	w.left -= n
+	if w.poll -= n; w.poll <= 0 {
+		w.poll = pollSteps
+		if w.done != nil {
+			select {
+			case <-w.done:
+				w.cancelled = true
+			default:
+			}
+		}
+	}
+	if w.cancelled {
+		w.left = -1
+	}
+	return w.left >= 0
+}
+
+// spent reports whether the budget is spent (or the reading was cancelled).
+func (w *meter) spent() bool { return w.left < 0 }
+
+// scanned is how far a search looked that found its string at k, or did not find it
+// (k < 0) in the rest bytes it looked at.
+func scanned(k, rest int) int {
+	if k < 0 {
+		return rest
+	}
+	return k
+}
