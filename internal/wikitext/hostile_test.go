@@ -72,7 +72,7 @@ func realPages(t *testing.T) []string {
 // part of their budget of steps (see meter), so the budget never changes how they read.
 func TestBudgetOfRealPages(t *testing.T) {
 	pages := realPages(t)
-	worst, worstLen := 0.0, 0
+	worst, worstLen, worstStyle := 0.0, 0, 0.0
 	for _, p := range pages {
 		for _, m := range []stripMode{faithful, contained} {
 			m = m.metered(len(p), nil)
@@ -82,6 +82,7 @@ func TestBudgetOfRealPages(t *testing.T) {
 			if r := float64(used) / float64(len(p)+1); r > worst {
 				worst, worstLen = r, len(p)
 			}
+			worstStyle = max(worstStyle, float64(m.w.style)/float64(len(p)+1))
 			if m.w.styleOut {
 				t.Errorf("a page of %d bytes ran out of steps for bold and italic runs", len(p))
 			}
@@ -90,8 +91,8 @@ func TestBudgetOfRealPages(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d pages; at most %.2f steps per byte (a page of %d bytes); the budget is %d per byte and %d",
-		len(pages), worst, worstLen, budgetPerByte, budgetFixed)
+	t.Logf("%d pages; at most %.2f steps per byte (a page of %d bytes), %.2f for bold and italic runs; the budget is %d per byte and %d",
+		len(pages), worst, worstLen, worstStyle, budgetPerByte, budgetFixed)
 }
 
 // maxSlowdown is how much slower than ordinary article text of the same size any

@@ -20,6 +20,7 @@ type meter struct {
 	poll      int             // steps until done is looked at again
 	cancelled bool
 	styleOut  bool // a stripper's own budget for bold and italic runs ran out
+	style     int  // the steps the strippers took for bold and italic runs
 }
 
 const (

@@ -86,12 +86,14 @@ var rawTags = map[string]bool{
 var singleTags = map[string]bool{"br": true, "wbr": true, "hr": true, "meta": true, "link": true, "img": true}
 
 func (m stripMode) stripInto(b *strings.Builder, s string, depth int) {
-	if !m.w.spend(16+len(s)) || depth > maxDepth {
+	if !m.w.spend(64+2*len(s)) || depth > maxDepth {
 		b.WriteString(s)
 		return
 	}
-	st := stripper{s: s, m: m, budget: 16*len(s) + min(1<<16, 16*len(s))}
+	budget := 16*len(s) + min(1<<16, 16*len(s))
+	st := stripper{s: s, m: m, budget: budget}
 	st.run(b, 0, depth, 0, true)
+	m.w.style += budget - st.budget
 }
 
 // A styleCtx is the formatting a part of the text is parsed in, with mwparserfromhell's
@@ -115,7 +117,7 @@ type stripper struct {
 	s         string
 	m         stripMode
 	routes    map[styleRoute]styleResult
-	templates map[int]int  // template ends by position (0: none)
+	templates []int32      // template ends + 1 by position (0: not read yet, 1: none)
 	escaped   map[int]bool // escapes by the start of the node's contents
 	probing   int          // > 0 while looking ahead: style runs need no text
 	scratch   strings.Builder
@@ -316,27 +318,31 @@ func (st *stripper) template(i, depth int) int {
 		}
 		return 0
 	}
-	if end, ok := st.templates[i]; ok {
-		return end
+	if st.templates == nil {
+		st.templates = make([]int32, len(st.s)+1)
+	}
+	if e := st.templates[i]; e > 0 {
+		return int(e) - 1
 	}
 	st.probing++
 	end := st.scanTemplate(i, depth)
 	st.probing--
-	if st.templates == nil {
-		st.templates = map[int]int{}
-	}
-	st.templates[i] = end
+	st.templates[i] = int32(end) + 1
 	return end
 }
 
 func (st *stripper) scanTemplate(i, depth int) int {
 	s := st.s
 	for p := i + 2; p < len(s); {
+		if q := st.skipPlain(p, len(s), '}'); q > p {
+			p = q
+			continue
+		}
 		if strings.HasPrefix(s[p:], "}}") {
 			return p + 2
 		}
 		next, _, ok := st.ahead(p, depth, !st.m.contained)
-		if !ok || !st.m.w.spend(4+next-p) {
+		if !ok || !st.m.w.spend(8) { // what ahead skips is charged where it is read
 			return 0
 		}
 		p = next
@@ -368,6 +374,22 @@ func (st *stripper) ahead(p, depth int, runs bool) (next int, style, ok bool) {
 		return end, true, true
 	}
 	return p + 1, false, true
+}
+
+// skipPlain returns the position of the first byte in s[p:to] that ahead may read as
+// more than one byte ('{', '<', '\'' or stop), taking the steps that ahead would have
+// taken one byte at a time.
+func (st *stripper) skipPlain(p, to int, stop byte) int {
+	q := p
+	for q < to {
+		if c := st.s[q]; c == '{' || c == '<' || c == '\'' || c == stop {
+			break
+		}
+		q++
+	}
+	st.budget -= q - p
+	st.m.w.spend((q - p) / 4)
+	return q
 }
 
 // tableEscaped reports whether the table at s[i] is no table for mwparserfromhell
@@ -405,8 +427,12 @@ func (st *stripper) scanEscapes(from, to, depth int) bool {
 		return false
 	}
 	for p := from; p < to; {
+		if q := st.skipPlain(p, to, 0); q > p {
+			p = q
+			continue
+		}
 		next, style, ok := st.ahead(p, depth, true)
-		if !ok || !st.m.w.spend(4+next-p) {
+		if !ok || !st.m.w.spend(8) {
 			return false
 		}
 		if style && next > to {
@@ -541,7 +567,7 @@ func (m stripMode) lineMarkup(b *strings.Builder, s string, i, depth int) int {
 	} else {
 		eol += i
 	}
-	if !m.w.spend(8 + (eol-i)/8) {
+	if !m.w.spend(16 + (eol-i)/8) {
 		return 0
 	}
 	line := s[i:eol]
@@ -672,10 +698,10 @@ func (m stripMode) tagOrCommentEsc(b *strings.Builder, s string, i, depth int, e
 // findClose finds the </name> that closes a tag whose contents start at from,
 // counting nested tags of the same name (name is lower-case; tags match in any case).
 func (m stripMode) findClose(s string, from int, name string) (body string, after int, ok bool) {
-	nest := 0
+	nest, raw := 0, rawTags[name]
 	for pos := from; ; {
 		k := strings.IndexByte(s[pos:], '<')
-		if !m.w.spend(8+scanned(k, len(s)-pos)/8) || k < 0 {
+		if !m.w.spend(24+scanned(k, len(s)-pos)/8) || k < 0 {
 			return "", 0, false
 		}
 		k += pos
@@ -695,7 +721,7 @@ func (m stripMode) findClose(s string, from int, name string) (body string, afte
 			}
 			return s[from:k], k + gt + 1, true
 		}
-		if !rawTags[name] && hasPrefixASCIIFold(rest, name) {
+		if !raw && hasPrefixASCIIFold(rest, name) {
 			if next := k + 1 + len(name); next < len(s) && (s[next] == '>' || s[next] == ' ' || s[next] == '/') {
 				nest++
 			}
@@ -917,7 +943,7 @@ func (m stripMode) table(b *strings.Builder, s string, i, depth int) int {
 			eol += pos
 		}
 		line := s[pos:eol]
-		m.w.spend(16 + len(line))
+		m.w.spend(32 + len(line))
 		t := strings.TrimLeft(line, " \t")
 		if ws := line[:len(line)-len(t)]; ws != "" && t != "" && (t[0] == '|' || t[0] == '!') {
 			if open {
@@ -1026,7 +1052,7 @@ func (m stripMode) tableEnd(s string, i int) int {
 		if eol >= 0 {
 			line = s[pos : pos+eol]
 		}
-		if !m.w.spend(8 + len(line)/8) {
+		if !m.w.spend(16 + len(line)/8) {
 			return -1
 		}
 		t := strings.TrimLeft(line, " \t")

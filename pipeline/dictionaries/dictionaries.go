@@ -476,6 +476,9 @@ func passOne(ctx context.Context, o Options, tmp string, p progress.Reporter) (*
 			var spans [][2]int
 			var bufs textBuffers
 			for a := range work {
+				if err := gctx.Err(); err != nil {
+					return err
+				}
 				pairs, spans = pairs[:0], spans[:0]
 				wikitext.ScanLinks(a.text, func(l wikitext.Link) bool {
 					spans = append(spans, [2]int{l.Start, l.End}) // replaced in the text
@@ -515,7 +518,10 @@ func passOne(ctx context.Context, o Options, tmp string, p progress.Reporter) (*
 						return err
 					}
 				}
-				tb = appendTextChunks(tb[:0], a.text, spans, lower, pyLower, &bufs)
+				var err error
+				if tb, err = appendTextChunksContext(gctx, tb[:0], a.text, spans, lower, pyLower, &bufs); err != nil {
+					return err
+				}
 				tb = append(tb, 0) // end of the article
 				if _, err := w.text.Write(tb); err != nil {
 					return err

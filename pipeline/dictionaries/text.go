@@ -1,6 +1,7 @@
 package dictionaries
 
 import (
+	"context"
 	"strings"
 	"unicode/utf8"
 	"unsafe"
@@ -16,13 +17,14 @@ func appendRefsReplaced(dst []byte, s string) ([]byte, bool) {
 		return dst, false
 	}
 	last := 0
+	var gt, lt next
 	for i := 0; ; {
 		j := strings.Index(s[i:], "<ref")
 		if j < 0 {
 			break
 		}
 		start := i + j
-		if end, ok := matchRef(s, start); ok {
+		if end, ok := matchRef(s, start, &gt, &lt); ok {
 			dst = append(dst, s[last:start]...)
 			dst = append(dst, '.')
 			last, i = end, end
@@ -36,21 +38,42 @@ func appendRefsReplaced(dst []byte, s string) ([]byte, bool) {
 	return append(dst, s[last:]...), true
 }
 
-// matchRef matches <ref[^>]*>[^<]+</ref> at s[start:].
-func matchRef(s string, start int) (int, bool) {
-	gt := strings.IndexByte(s[start+4:], '>')
-	if gt < 0 {
+// matchRef matches <ref[^>]*>[^<]+</ref> at s[start:], for starts that only grow:
+// gt and lt remember the '>' and '<' found last, so that text full of "<ref" without
+// an end is looked through once.
+func matchRef(s string, start int, gt, lt *next) (int, bool) {
+	g := gt.index(s, start+4, '>')
+	if g < 0 {
 		return 0, false
 	}
-	body := start + 4 + gt + 1
-	lt := strings.IndexByte(s[body:], '<')
-	if lt <= 0 {
+	body := g + 1
+	l := lt.index(s, body, '<')
+	if l <= body {
 		return 0, false
 	}
-	if !strings.HasPrefix(s[body+lt:], "</ref>") {
+	if !strings.HasPrefix(s[l:], "</ref>") {
 		return 0, false
 	}
-	return body + lt + len("</ref>"), true
+	return l + len("</ref>"), true
+}
+
+// A next is the next occurrence of a byte at or after the position last asked for.
+type next struct {
+	from, at int // at: its index, -1 when there is none after from
+	used     bool
+}
+
+// index is strings.IndexByte(s[from:], c) + from (or -1), for from that never
+// decrease.
+func (n *next) index(s string, from int, c byte) int {
+	if n.used && from >= n.from && (n.at < 0 || n.at >= from) {
+		return n.at
+	}
+	n.used, n.from, n.at = true, from, strings.IndexByte(s[from:], c)
+	if n.at >= 0 {
+		n.at += from
+	}
+	return n.at
 }
 
 // isChunkSep reports the characters the reference splits text into chunks at.
@@ -95,6 +118,13 @@ func bufString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(
 // ASCII, its letters are lower-cased as the chunks are copied, without an intermediate
 // string.
 func appendTextChunks(dst []byte, wt string, spans [][2]int, lower func(string) string, pyLower bool, tb *textBuffers) []byte {
+	dst, _ = appendTextChunksContext(context.Background(), dst, wt, spans, lower, pyLower, tb)
+	return dst
+}
+
+// appendTextChunksContext is appendTextChunks that stops early, with ctx's error, when
+// ctx is done, whatever the size of the page.
+func appendTextChunksContext(ctx context.Context, dst []byte, wt string, spans [][2]int, lower func(string) string, pyLower bool, tb *textBuffers) ([]byte, error) {
 	text := wt
 	if len(spans) > 0 {
 		b, last := tb.links[:0], 0
@@ -109,11 +139,14 @@ func appendTextChunks(dst []byte, wt string, spans [][2]int, lower func(string) 
 		tb.refs = b
 		text = bufString(b)
 	}
-	plain := wikitext.StripCode(text)
-	if pyLower && isASCII(plain) {
-		return appendChunks(dst, plain, true)
+	plain, err := wikitext.StripCodeContext(ctx, text)
+	if err != nil {
+		return dst, err
 	}
-	return appendChunks(dst, lower(plain), false)
+	if pyLower && isASCII(plain) {
+		return appendChunks(dst, plain, true), nil
+	}
+	return appendChunks(dst, lower(plain), false), nil
 }
 
 func isASCII(s string) bool {

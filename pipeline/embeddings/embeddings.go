@@ -177,7 +177,7 @@ func BuildCorpus(ctx context.Context, l datasets.Layout, dumps []string, threads
 	}()
 	var doc embed.Doc
 	for n := 0; ; n++ {
-		if n%1024 == 0 && ctx.Err() != nil {
+		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		pg, err := r.Next()
@@ -196,13 +196,22 @@ func BuildCorpus(ctx context.Context, l datasets.Layout, dumps []string, threads
 		}
 		doc = embed.Doc{Entity: e, Words: doc.Words[:0], Links: doc.Links[:0]}
 		last := 0
+		var cancelled error // a page of any size stops promptly on cancellation
 		addText := func(s string) {
-			for _, w := range words(wikitext.Lower(wikitext.PlainText(s))) {
+			plain, err := wikitext.PlainTextContext(ctx, s)
+			if err != nil {
+				cancelled = err
+				return
+			}
+			for _, w := range words(wikitext.Lower(plain)) {
 				doc.Words = append(doc.Words, word(w))
 			}
 		}
 		wikitext.ScanLinks(pg.Text, func(lk wikitext.Link) bool {
 			addText(pg.Text[last:lk.Start])
+			if cancelled != nil {
+				return false
+			}
 			last = lk.End
 			target := wikitext.NormalizeTitle(lk.Target)
 			if to, ok := redirect[target]; ok {
@@ -220,6 +229,9 @@ func BuildCorpus(ctx context.Context, l datasets.Layout, dumps []string, threads
 			return true
 		})
 		addText(pg.Text[last:])
+		if cancelled != nil {
+			return nil, cancelled
+		}
 		c.Tokens += int64(len(doc.Words))
 		c.Links += int64(len(doc.Links))
 		if err := docs.add(&doc); err != nil {

@@ -187,6 +187,7 @@ func Extract(ctx context.Context, o Options, p progress.Reporter) ([]Unit, int64
 	}
 	per := max(o.PerArticle, 1)
 	perTrain := max(per, o.TrainPerArticle)
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	work := make(chan *batch, threads)
@@ -199,7 +200,12 @@ func Extract(ctx context.Context, o Options, p progress.Reporter) ([]Unit, int64
 			for b := range work {
 				b.out = make([][]string, len(b.pages))
 				for i, pg := range b.pages {
-					b.out[i] = wikitext.LinkedSentences(pg.Text, o.Sentence, perTrain)
+					// A page of any size stops promptly when the run is cancelled.
+					out, err := wikitext.LinkedSentencesContext(ctx, pg.Text, o.Sentence, perTrain)
+					if err != nil {
+						break
+					}
+					b.out[i] = out
 				}
 				close(b.done)
 			}
@@ -279,6 +285,9 @@ func Extract(ctx context.Context, o Options, p progress.Reporter) ([]Unit, int64
 	for range order {
 	}
 	wg.Wait()
+	if err := parent.Err(); err != nil {
+		return nil, 0, err
+	}
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return nil, 0, err
 	}
