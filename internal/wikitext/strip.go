@@ -377,7 +377,7 @@ func (st *stripper) ahead(p, depth int, runs bool) (next int, style, ok bool) {
 }
 
 // skipPlain returns the position of the first byte in s[p:to] that ahead may read as
-// more than one byte ('{', '<', '\'' or stop), taking the steps that ahead would have
+// more than one byte ('{', '<', '\” or stop), taking the steps that ahead would have
 // taken one byte at a time.
 func (st *stripper) skipPlain(p, to int, stop byte) int {
 	q := p
