@@ -27,13 +27,15 @@ const (
 	// budgetPerByte and budgetFixed make a page's budget of steps.
 	budgetPerByte = 64
 	budgetFixed   = 1 << 18
+	// sectionsPerByte is Sections' budget: it reads no node's contents again.
+	sectionsPerByte = 16
 	// pollSteps is how often a meter looks at its done channel: about a millisecond
 	// of scanning.
 	pollSteps = 1 << 16
 )
 
-func newMeter(size int, done <-chan struct{}) *meter {
-	b := budgetPerByte*size + budgetFixed
+func newMeter(size, perByte int, done <-chan struct{}) *meter {
+	b := perByte*size + budgetFixed
 	return &meter{budget: b, left: b, done: done, poll: pollSteps}
 }
 

@@ -22,7 +22,12 @@ type Section struct {
 
 // Sections splits wikitext into sections and finds their top-level text nodes.
 func Sections(s string) []Section {
-	m := faithful.metered(len(s), nil)
+	m := faithful
+	m.w = newMeter(len(s), sectionsPerByte, nil)
+	return m.sections(s)
+}
+
+func (m stripMode) sections(s string) []Section {
 	var q quoteLines
 	var out []Section
 	cur := Section{Lead: true}

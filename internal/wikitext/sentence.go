@@ -76,7 +76,10 @@ func LinkedSentencesContext(ctx context.Context, text string, o SentenceOptions,
 }
 
 func linkedSentences(text string, o SentenceOptions, max int, done <-chan struct{}) []string {
-	m := faithful.metered(len(text), done)
+	return linkedSentencesMeter(text, o, max, faithful.metered(len(text), done))
+}
+
+func linkedSentencesMeter(text string, o SentenceOptions, max int, m stripMode) []string {
 	text = strings.ReplaceAll(text, "।", ".\n")
 	text = strings.ReplaceAll(text, "։", ".\n")
 	if o.GreedyRefs {

@@ -51,7 +51,7 @@ type stripMode struct {
 
 // metered returns m reading a page of size bytes with a new meter.
 func (m stripMode) metered(size int, done <-chan struct{}) stripMode {
-	m.w = newMeter(size, done)
+	m.w = newMeter(size, budgetPerByte, done)
 	return m
 }
 

@@ -3,6 +3,7 @@ package dictionaries
 import (
 	"context"
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -48,4 +49,19 @@ func TestCancelWhileReadingHugePage(t *testing.T) {
 	case <-time.After(30 * read):
 		t.Fatalf("Run still going %v after the cancellation (reading the page takes %v)", 30*read, read)
 	}
+}
+
+var refPattern = regexp.MustCompile(`<ref[^>]*>[^<]+</ref>`)
+
+// FuzzReplaceRefs holds the ref replacement, which remembers the '>' and '<' it found
+// ahead, to the reference's regular expression.
+func FuzzReplaceRefs(f *testing.F) {
+	for _, s := range []string{"a<ref>x</ref>b", "<ref <ref a>b</ref>", "<ref>a <ref>b</ref>", "<ref><ref>x</ref>", "<ref name=a/>text</ref>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := replaceRefs(s), refPattern.ReplaceAllString(s, "."); got != want {
+			t.Fatalf("replaceRefs(%q) = %q, want %q", s, got, want)
+		}
+	})
 }

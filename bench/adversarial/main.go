@@ -1,0 +1,85 @@
+// Command adversarial times every reader of wikitext on ordinary article text and on
+// generated adversarial pages of every markup construct (internal/wikitext/wikitexttest),
+// and prints seconds per MB for each next to ordinary text's, with the ratio. Each time
+// is the best of -reps runs. bench/adversarial.sh runs it.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/addlink/addlink/internal/linker"
+	"github.com/addlink/addlink/internal/wikitext"
+	"github.com/addlink/addlink/internal/wikitext/wikitexttest"
+)
+
+type reader struct {
+	name string
+	size int // the pages' size for this reader
+	read func(string)
+}
+
+func main() {
+	size := flag.Int("size", 1<<20, "bytes of each page")
+	reps := flag.Int("reps", 3, "runs of each page; the best counts")
+	only := flag.String("readers", "", "comma-separated readers to time (default all)")
+	flag.Parse()
+	readers := []reader{
+		{"StripCode", *size, func(s string) { wikitext.StripCode(s) }},
+		{"PlainText", *size, func(s string) { wikitext.PlainText(s) }},
+		{"Sections", *size, func(s string) { wikitext.Sections(s) }},
+		{"LinkedSentences", *size, func(s string) { wikitext.LinkedSentences(s, wikitext.SentenceOptions{}, 0) }},
+		{"LinkedSentencesGreedy", *size, func(s string) {
+			wikitext.LinkedSentences(s, wikitext.SentenceOptions{GreedyRefs: true, OnlyDotStops: true}, 0)
+		}},
+		{"ScanLinks", *size, func(s string) { wikitext.ScanLinks(s, func(wikitext.Link) bool { return true }) }},
+		// The tokenizer reads sentences, not pages; it is slow per byte on any text
+		// (NLTK's rules), so its pages are smaller.
+		{"Mentions", *size / 8, func(s string) {
+			linker.MentionsLower(s, 10, 1, linker.TokenOptions{}, wikitext.Lower, func(string, string) {})
+		}},
+	}
+	worst := map[string]float64{}
+	var order []string
+	for _, r := range readers {
+		if *only != "" && !strings.Contains(","+*only+",", ","+r.name+",") {
+			continue
+		}
+		ordinary := wikitexttest.Ordinary(r.size)
+		base := secondsPerMB(r, ordinary, *reps)
+		fmt.Printf("%-22s %-24s %9.4f s/MB\n", r.name, "ordinary", base)
+		for _, p := range wikitexttest.Adversarial(r.size) {
+			spm := secondsPerMB(r, p.Text, *reps)
+			ratio := spm / base
+			fmt.Printf("%-22s %-24s %9.4f s/MB %6.2fx\n", r.name, p.Name, spm, ratio)
+			if ratio > worst[r.name] {
+				worst[r.name] = ratio
+			}
+		}
+		order = append(order, r.name)
+	}
+	fmt.Println()
+	over := false
+	for _, name := range order {
+		fmt.Printf("%-22s worst %.2fx ordinary text\n", name, worst[name])
+		over = over || worst[name] > 5
+	}
+	if over {
+		fmt.Println("some construct is more than 5x ordinary text")
+		os.Exit(1)
+	}
+}
+
+// secondsPerMB is the best of reps timings of r on text, in seconds per MB.
+func secondsPerMB(r reader, text string, reps int) float64 {
+	best := time.Duration(1<<63 - 1)
+	for range max(reps, 1) {
+		start := time.Now()
+		r.read(text)
+		best = min(best, time.Since(start))
+	}
+	return best.Seconds() / (float64(len(text)) / 1e6)
+}
