@@ -96,7 +96,7 @@ func TestBudgetOfRealPages(t *testing.T) {
 		if m.sections(p); m.w.spent() {
 			t.Errorf("Sections: a page of %d bytes spent its budget", len(p))
 		}
-		m = faithful.metered(len(p), nil)
+		m.w = newMeter(len(p), sentencesPerByte, nil)
 		if linkedSentencesMeter(p, SentenceOptions{}, 0, m); m.w.spent() {
 			t.Errorf("LinkedSentences: a page of %d bytes spent its budget", len(p))
 		}

@@ -27,8 +27,10 @@ const (
 	// budgetPerByte and budgetFixed make a page's budget of steps.
 	budgetPerByte = 64
 	budgetFixed   = 1 << 18
-	// sectionsPerByte is Sections' budget: it reads no node's contents again.
-	sectionsPerByte = 16
+	// sectionsPerByte and sentencesPerByte are the budgets of Sections and
+	// LinkedSentences, which read no node's contents again (StripCode does).
+	sectionsPerByte  = 8
+	sentencesPerByte = 16
 	// pollSteps is how often a meter looks at its done channel: about a millisecond
 	// of scanning.
 	pollSteps = 1 << 16

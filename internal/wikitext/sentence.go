@@ -76,7 +76,9 @@ func LinkedSentencesContext(ctx context.Context, text string, o SentenceOptions,
 }
 
 func linkedSentences(text string, o SentenceOptions, max int, done <-chan struct{}) []string {
-	return linkedSentencesMeter(text, o, max, faithful.metered(len(text), done))
+	m := faithful
+	m.w = newMeter(len(text), sentencesPerByte, done)
+	return linkedSentencesMeter(text, o, max, m)
 }
 
 func linkedSentencesMeter(text string, o SentenceOptions, max int, m stripMode) []string {
