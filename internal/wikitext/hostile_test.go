@@ -227,3 +227,22 @@ func removeRefsAfresh(text string) string {
 	b.WriteString(text[i:])
 	return b.String()
 }
+
+// BenchmarkAdversarial reads 1 MB of ordinary article text and 1 MB pages of every
+// adversarial construct with every reader (bench/adversarial.sh prints the same as
+// seconds per MB with the ratios).
+func BenchmarkAdversarial(b *testing.B) {
+	const size = 1 << 20
+	pages := append([]wikitexttest.Page{{Name: "ordinary", Text: wikitexttest.Ordinary(size)}}, wikitexttest.Adversarial(size)...)
+	for _, r := range readers {
+		for _, p := range pages {
+			b.Run(r.name+"/"+p.Name, func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(len(p.Text)))
+				for b.Loop() {
+					r.read(p.Text)
+				}
+			})
+		}
+	}
+}

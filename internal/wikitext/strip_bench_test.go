@@ -8,8 +8,8 @@ import (
 
 // BenchmarkStripCode strips an article-like text (the golden cases, repeated to about
 // 200 kB) and adversarial texts full of bold and italic runs that never close, where
-// every run scans to the end of the text: the failed-route memo and the scan budget
-// keep those linear-ish.
+// every run scans to the end of the text: the failed-route memo and the budgets keep
+// those linear (BenchmarkAdversarial covers every construct).
 func BenchmarkStripCode(b *testing.B) {
 	cases, err := os.ReadFile("testdata/strip_cases.txt")
 	if err != nil {
