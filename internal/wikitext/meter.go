@@ -45,19 +45,33 @@ func newMeter(size, perByte int, done <-chan struct{}) *meter {
 func (w *meter) spend(n int) bool {
 	w.left -= n
 	if w.poll -= n; w.poll <= 0 {
-		w.poll = pollSteps
-		if w.done != nil {
-			select {
-			case <-w.done:
-				w.cancelled = true
-			default:
-			}
+		w.look()
+	}
+	return w.left >= 0
+}
+
+// stopped reports whether the reading was cancelled: loops that go on once the budget
+// is spent (copying the rest as text) call it on every step.
+func (w *meter) stopped() bool {
+	if w.poll--; w.poll <= 0 {
+		w.look()
+	}
+	return w.cancelled
+}
+
+// look looks at done; once it is closed the budget counts as spent.
+func (w *meter) look() {
+	w.poll = pollSteps
+	if w.done != nil && !w.cancelled {
+		select {
+		case <-w.done:
+			w.cancelled = true
+		default:
 		}
 	}
 	if w.cancelled {
 		w.left = -1
 	}
-	return w.left >= 0
 }
 
 // spent reports whether the budget is spent (or the reading was cancelled).

@@ -92,6 +92,9 @@ func linkedSentencesMeter(text string, o SentenceOptions, max int, m stripMode) 
 	text = m.plainKeepLinks(removeComments(text))
 	var found []string
 	cutSentences(text, !o.OnlyDotStops, func(piece string) bool {
+		if m.w.stopped() {
+			return false
+		}
 		a := PyStrip(piece)
 		if excludedPiece(a) || countStops(a, o) != 1 {
 			return true
@@ -240,6 +243,9 @@ func (m stripMode) onlyTextAndLinks(s string) bool {
 	inText := false
 	lineStart := true
 	for i := 0; i < len(s); {
+		if m.w.stopped() {
+			return false
+		}
 		c := s[i]
 		if lineStart {
 			lineStart = false
@@ -550,6 +556,9 @@ func (m stripMode) plainKeepLinks(s string) string {
 	b.Grow(len(s))
 	i := 0
 	for i < len(s) {
+		if m.w.stopped() {
+			return b.String()
+		}
 		c := s[i]
 		switch c {
 		case '<':

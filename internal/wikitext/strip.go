@@ -144,6 +144,9 @@ type styleRoute struct {
 func (st *stripper) run(b *strings.Builder, i, depth int, ctx styleCtx, lineStart bool) (int, bool, styleCtx) {
 	s := st.s
 	for i < len(s) {
+		if st.m.w.stopped() {
+			return len(s), ctx&(ctxItalic|ctxBold) == 0, ctx
+		}
 		c := s[i]
 		if ctx != 0 {
 			st.budget--
