@@ -106,8 +106,11 @@ func TestBudgetOfRealPages(t *testing.T) {
 }
 
 // maxSlowdown is how much slower than ordinary article text of the same size any
-// adversarial page may be read (bench/adversarial.sh prints the figures).
-const maxSlowdown = 10.0
+// adversarial page may be read. bench/adversarial.sh prints the figures: the worst
+// construct is about 10x ordinary text, and up to 37x was seen while this 2-core
+// machine ran seven other engineers' tests; before the budget of steps, a 128 KB page
+// took over 120 s, thousands of times ordinary text.
+const maxSlowdown = 50.0
 
 // minTime returns the shortest of n timings of f: the machine may be busy.
 func minTime(f func(), n int) time.Duration {
@@ -123,10 +126,10 @@ func minTime(f func(), n int) time.Duration {
 // TestAdversarialPagesLinear reads 1 MB of ordinary article text and 1 MB pages of
 // every adversarial construct with every reader, and fails when a page takes more than
 // maxSlowdown times as long as the ordinary text, both timed here (the best of three
-// runs; a page is timed again only when its first run is too slow). A reader much
-// faster than StripCode (ScanLinks reads ordinary text at a byte a nanosecond) is
-// compared with a quarter of StripCode's time on ordinary text when that is longer:
-// such a reader is not what bounds a stage.
+// runs; a page is timed again only when its first run is too slow). A reader much faster than
+// StripCode (ScanLinks reads ordinary text at a byte a nanosecond) is compared with a
+// quarter of StripCode's time on ordinary text when that is longer: such a reader is
+// not what bounds a stage.
 func TestAdversarialPagesLinear(t *testing.T) {
 	if testing.Short() {
 		t.Skip("reads about 80 MB per reader")

@@ -345,7 +345,7 @@ func (st *stripper) scanTemplate(i, depth int) int {
 			return p + 2
 		}
 		next, _, ok := st.ahead(p, depth, !st.m.contained)
-		if !ok || !st.m.w.spend(8) { // what ahead skips is charged where it is read
+		if !ok || !st.m.w.spend(32) { // what ahead skips is charged where it is read
 			return 0
 		}
 		p = next
@@ -435,7 +435,7 @@ func (st *stripper) scanEscapes(from, to, depth int) bool {
 			continue
 		}
 		next, style, ok := st.ahead(p, depth, true)
-		if !ok || !st.m.w.spend(8) {
+		if !ok || !st.m.w.spend(32) {
 			return false
 		}
 		if style && next > to {
