@@ -129,3 +129,23 @@ func TestStreamOffsets(t *testing.T) {
 		})
 	}
 }
+
+// FuzzStreamOffsets feeds arbitrary bytes to the index reader: it must not panic, and
+// the offsets it returns ascend strictly.
+func FuzzStreamOffsets(f *testing.F) {
+	f.Add([]byte("10:1:A\n10:2:B\n25:3:C:D\n"))
+	f.Add([]byte("x:1:A\n"))
+	f.Add([]byte("25:1:A\n10:2:B\n"))
+	f.Add([]byte("\n\n-1:2:3\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		offs, err := StreamOffsets("idx", bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		for i := 1; i < len(offs); i++ {
+			if offs[i] <= offs[i-1] {
+				t.Fatalf("offsets %v do not ascend", offs)
+			}
+		}
+	})
+}
