@@ -3,6 +3,7 @@ module github.com/addlink/addlink/beam
 go 1.26.8
 
 require (
+	cloud.google.com/go/storage v1.67.1
 	github.com/addlink/addlink v0.0.0
 	github.com/apache/beam/sdks/v2 v2.77.0
 	golang.org/x/term v0.48.0
@@ -17,7 +18,6 @@ require (
 	cloud.google.com/go/iam v1.12.0 // indirect
 	cloud.google.com/go/monitoring v1.30.0 // indirect
 	cloud.google.com/go/profiler v0.6.0 // indirect
-	cloud.google.com/go/storage v1.67.1 // indirect
 	github.com/GoogleCloudPlatform/opentelemetry-operations-go/detectors/gcp v1.33.0 // indirect
 	github.com/GoogleCloudPlatform/opentelemetry-operations-go/exporter/metric v0.57.0 // indirect
 	github.com/GoogleCloudPlatform/opentelemetry-operations-go/internal/resourcemapping v0.57.0 // indirect

@@ -9,8 +9,10 @@ import (
 	"path"
 	"strings"
 
+	"cloud.google.com/go/storage"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/local" // local paths
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/util/gcsx"
 
 	"github.com/addlink/addlink/internal/bz2"
 	"github.com/addlink/addlink/internal/dump"
@@ -160,9 +162,13 @@ func decompressed(f io.Reader) (io.ReadCloser, error) {
 	return io.NopCloser(br), nil
 }
 
-// openSplit opens the bytes of a split. A filesystem whose readers can seek (local
-// files) starts reading at s.Start; others read up to it and drop what they read.
+// openSplit opens the bytes of a split. Google Cloud Storage objects are read by range;
+// on other filesystems, a reader that can seek (local files) starts reading at s.Start,
+// others read up to it and drop what they read.
 func openSplit(ctx context.Context, s Split) (io.ReadCloser, error) {
+	if strings.HasPrefix(s.File, "gs://") && (s.Start > 0 || s.End >= 0) {
+		return openGCSRange(ctx, s)
+	}
 	fs, err := filesystem.New(ctx, s.File)
 	if err != nil {
 		return nil, err
@@ -197,3 +203,26 @@ type readCloser struct {
 }
 
 func (r readCloser) Close() error { return r.close() }
+
+// openGCSRange reads a split of a gs:// object with a range request (the SDK's gcs
+// filesystem reads objects from their start only).
+func openGCSRange(ctx context.Context, s Split) (io.ReadCloser, error) {
+	bucket, object, err := gcsx.ParseObject(s.File)
+	if err != nil {
+		return nil, err
+	}
+	client, err := gcsx.NewClient(ctx, storage.ScopeReadOnly)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.File, err)
+	}
+	length := int64(-1)
+	if s.End >= 0 {
+		length = s.End - s.Start
+	}
+	r, err := client.Bucket(bucket).Object(object).NewRangeReader(ctx, s.Start, length)
+	if err != nil {
+		client.Close()
+		return nil, fmt.Errorf("%s: bytes %d to %d: %w", s.File, s.Start, s.End, err)
+	}
+	return readCloser{r, func() error { return errors.Join(r.Close(), client.Close()) }}, nil
+}

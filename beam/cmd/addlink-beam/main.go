@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -40,7 +41,7 @@ func (l *stringList) String() string     { return strings.Join(*l, ",") }
 func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 // ourFlags are the flags of addlink-beam (the rest are Beam's pipeline options).
-var ourFlags = []string{"wiki", "dump", "dumps-dir", "data-dir", "shards", "split-bytes", "threads", "quiet"}
+var ourFlags = []string{"wiki", "dump", "dumps-dir", "data-dir", "shards", "split-bytes", "threads", "quiet", "cpuprofile"}
 
 func main() {
 	var (
@@ -56,6 +57,7 @@ func main() {
 	flag.Int64Var(&o.SplitBytes, "split-bytes", 64<<20, "compressed `BYTES` per split of a multistream file (whole streams)")
 	flag.IntVar(&o.Threads, "threads", 0, "bzip2 goroutines per split (default: the worker's cores)")
 	flag.BoolVar(&quiet, "quiet", false, "no progress on stderr")
+	cpuProfile := flag.String("cpuprofile", "", "write a Go CPU profile of this process (with Prism: the whole pipeline) to `FILE`")
 	flag.Usage = usage
 	flag.Parse()
 	// Prism (in process) logs every job's steps at level INFO on the default logger.
@@ -76,11 +78,25 @@ func main() {
 		fmt.Fprintf(os.Stderr, "addlink-beam: %v\n", err)
 		os.Exit(exitUsage)
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "addlink-beam: --cpuprofile: %v\n", err)
+			os.Exit(exitError)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, o, quiet)
 	interrupted := ctx.Err() != nil
 	stop()
-	os.Exit(exitStatus(err, interrupted))
+	if code := exitStatus(err, interrupted); code != exitOK {
+		os.Exit(code)
+	}
 }
 
 func run(ctx context.Context, o beamdict.Options, quiet bool) error {
