@@ -91,8 +91,9 @@ const textBatch = 1 << 20
 // article), and, combined within the bundle, the counts of the other links by (anchor,
 // target as written).
 type readFn struct {
-	Wiki    string
-	Threads int
+	Wiki              string
+	Threads           int
+	AllowWikiMismatch bool
 
 	ar     *stage.ArticleReader
 	counts map[string]LinkCount
@@ -107,7 +108,9 @@ func (f *readFn) ProcessElement(ctx context.Context, s Split, emitPage func(stri
 		return err
 	}
 	defer src.Close()
-	r, err := dump.NewReader(ctx, s.String(), src, dump.Options{Threads: f.Threads})
+	// A split may hold no article (a part of the dump); Run checks the whole.
+	r, err := dump.NewReader(ctx, s.String(), src, s.dumpRange(), dump.Options{Threads: f.Threads,
+		Wiki: f.Wiki, AllowWikiMismatch: f.AllowWikiMismatch, AllowNoArticles: true})
 	if err != nil {
 		return err
 	}

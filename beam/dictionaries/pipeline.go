@@ -47,6 +47,8 @@ type Options struct {
 	Shards       int   // shards of each dataset; default 16
 	SplitBytes   int64 // compressed bytes per split of a multistream file; default 64 MiB
 	Threads      int   // bzip2 goroutines per split; default: the cores of the worker
+	// AllowWikiMismatch reads dump files whose <dbname> or file name names another wiki.
+	AllowWikiMismatch bool
 }
 
 // Validate checks the options (its errors are usage errors, for the command to prefix),
@@ -87,6 +89,9 @@ func (o *Options) Validate() error {
 		o.Dumps = files
 	}
 	for _, f := range o.Dumps {
+		if w := dump.FileWiki(f); w != "" && w != o.Wiki && !o.AllowWikiMismatch {
+			return &dump.WikiMismatchError{File: f, Wiki: o.Wiki, Found: w, Source: "file name"}
+		}
 		if strings.Contains(f, "://") || strings.ContainsAny(f, "*?[") {
 			continue // checked when the splits are made
 		}
@@ -107,7 +112,7 @@ type Executor func(context.Context, *beam.Pipeline) (beam.PipelineResult, error)
 func Build(s beam.Scope, splits []Split, o Options, dir, run string) {
 	s = s.Scope("dictionaries")
 	in := beam.Reshuffle(s, beam.CreateList(s, splits))
-	pages, redirects, pairs, several, texts := beam.ParDo5(s, &readFn{Wiki: o.Wiki, Threads: o.Threads}, in)
+	pages, redirects, pairs, several, texts := beam.ParDo5(s, &readFn{Wiki: o.Wiki, Threads: o.Threads, AllowWikiMismatch: o.AllowWikiMismatch}, in)
 	pairs = beam.CombinePerKey(s, addCounts, pairs)
 
 	side := []beam.Option{beam.SideInput{Input: pages}, beam.SideInput{Input: redirects}}
@@ -238,6 +243,11 @@ func merge(ctx context.Context, layout datasets.Layout, dir string, shards int, 
 			return merged{}, err
 		}
 		p.Add(1)
+	}
+	if len(pages) == 0 {
+		// As the single-machine stage refuses (dump.ErrNoArticles): empty datasets
+		// would replace good ones.
+		return merged{}, fmt.Errorf("addlink-beam: %w in the dump files: refusing to build anything from them", dump.ErrNoArticles)
 	}
 	sortAnchors(anchors)
 	slices.SortFunc(stats, func(a, b datasets.AnchorStat) int { return strings.Compare(a.Anchor, b.Anchor) })

@@ -2,6 +2,7 @@ package dictionaries
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +26,14 @@ type Split struct {
 	File  string // a path or URL of a Beam filesystem (a local path, gs://...)
 	Start int64  // first byte
 	End   int64  // byte after the last; -1: to the end of the file
+	// Rooted: the file's header stream opens <mediawiki>, so the last range must
+	// close it (a file cut between two streams is truncated).
+	Rooted bool
+}
+
+// dumpRange is the part of its file a split is, for the reader's checks at its ends.
+func (s Split) dumpRange() dump.Range {
+	return dump.Range{Partial: s.Start > 0 || s.End >= 0, More: s.End >= 0, Rooted: s.Rooted && s.Start > 0}
 }
 
 func (s Split) String() string {
@@ -111,7 +120,14 @@ func Splits(ctx context.Context, files []string, splitBytes int64) ([]Split, err
 		if err != nil {
 			return nil, err
 		}
-		splits = append(splits, streamRanges(f, offs, splitBytes)...)
+		rooted, err := opensRoot(ctx, f, offs)
+		if err != nil {
+			return nil, err
+		}
+		for _, sp := range streamRanges(f, offs, splitBytes) {
+			sp.Rooted = rooted
+			splits = append(splits, sp)
+		}
 	}
 	return splits, nil
 }
@@ -128,6 +144,29 @@ func streamRanges(file string, offs []int64, splitBytes int64) []Split {
 		}
 	}
 	return append(out, Split{File: file, Start: start, End: -1})
+}
+
+// opensRoot reports whether the streams before the first page stream of a multistream
+// file (its header) open <mediawiki>.
+func opensRoot(ctx context.Context, file string, offs []int64) (bool, error) {
+	if len(offs) == 0 || offs[0] == 0 {
+		return false, nil
+	}
+	src, err := openSplit(ctx, Split{File: file, End: offs[0]})
+	if err != nil {
+		return false, err
+	}
+	defer src.Close()
+	r, err := decompressed(src)
+	if err != nil {
+		return false, fmt.Errorf("%s: header stream: %w", file, err)
+	}
+	defer r.Close()
+	head, err := io.ReadAll(io.LimitReader(r, 1<<20))
+	if err != nil {
+		return false, fmt.Errorf("%s: header stream: %w", file, err)
+	}
+	return bytes.Contains(head, []byte("<mediawiki")), nil
 }
 
 func readIndex(ctx context.Context, idx string) ([]int64, error) {

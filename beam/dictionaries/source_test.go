@@ -14,10 +14,10 @@ func TestStreamRanges(t *testing.T) {
 		bytes int64
 		want  []Split
 	}{
-		{"one stream each", []int64{10, 20, 30}, 1, []Split{{"f", 0, 10}, {"f", 10, 20}, {"f", 20, 30}, {"f", 30, -1}}},
-		{"grouped", []int64{10, 20, 30, 40}, 15, []Split{{"f", 0, 20}, {"f", 20, 40}, {"f", 40, -1}}},
-		{"all in one", []int64{10, 20}, 1 << 20, []Split{{"f", 0, -1}}},
-		{"no index lines", nil, 1, []Split{{"f", 0, -1}}},
+		{"one stream each", []int64{10, 20, 30}, 1, []Split{{"f", 0, 10, false}, {"f", 10, 20, false}, {"f", 20, 30, false}, {"f", 30, -1, false}}},
+		{"grouped", []int64{10, 20, 30, 40}, 15, []Split{{"f", 0, 20, false}, {"f", 20, 40, false}, {"f", 40, -1, false}}},
+		{"all in one", []int64{10, 20}, 1 << 20, []Split{{"f", 0, -1, false}}},
+		{"no index lines", nil, 1, []Split{{"f", 0, -1, false}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := streamRanges("f", c.offs, c.bytes); !reflect.DeepEqual(got, c.want) {

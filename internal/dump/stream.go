@@ -13,13 +13,21 @@ import (
 	"github.com/klauspost/compress/gzip"
 )
 
+// Range says which part of a file a Reader made by NewReader reads, for the checks at
+// its ends. The zero Range is a whole file.
+type Range struct {
+	Partial bool // a range of whole streams of a multistream file: it may hold no XML
+	More    bool // more of the file follows: its end needs no </mediawiki>
+	Rooted  bool // an earlier range opened <mediawiki>: unless More, the end must close it
+}
+
 // NewReader returns a Reader of the pages in src, which is one dump file or a byte
 // range of a multistream file that starts at a stream (as its index gives): bzip2
 // (decompressed on opts.Threads goroutines, the ranges' concatenated streams too),
-// gzip or plain XML according to its first bytes. name stands for src in errors. A
-// range without the file's header or footer is read as complete; a truncated stream
-// is an error. Close releases the decompressor; the caller closes src afterwards.
-func NewReader(ctx context.Context, name string, src io.Reader, opts Options) (*Reader, error) {
+// gzip or plain XML according to its first bytes. name stands for src in errors; rng
+// says which part of the file src is. Close releases the decompressor; the caller
+// closes src afterwards.
+func NewReader(ctx context.Context, name string, src io.Reader, rng Range, opts Options) (*Reader, error) {
 	opts.Progress = progress.OrNop(opts.Progress)
 	cr := &countingReader{r: src}
 	br := bufio.NewReaderSize(cr, 1<<20)
@@ -46,7 +54,7 @@ func NewReader(ctx context.Context, name string, src io.Reader, opts Options) (*
 	}
 	r := &Reader{ctx: ctx, files: []string{name}, next: 1, opts: opts, buf: make([]byte, 0, 4<<20)}
 	r.name, r.src, r.counted, r.closeFile = name, ctxReader{ctx, xml}, cr, closeFn
-	r.compressed = kind != plain
+	r.rng = rng
 	r.stats.Files = 1
 	return r, nil
 }

@@ -34,7 +34,7 @@ func readPages(t *testing.T, r *Reader) []pageSum {
 // as its index gives them, and gets the pages that Open reads from the whole file.
 func TestNewReaderStreamRanges(t *testing.T) {
 	const dir = "dumps/elwikivoyage/multistream/"
-	for _, variant := range []string{"", "-noheader", "-nofooter"} {
+	for _, variant := range []string{"", "-noheader"} {
 		t.Run("multistream"+variant, func(t *testing.T) {
 			file := testfixtures.Path(t, dir+"pages-articles-p2566p2583.multistream"+variant+".xml.bz2")
 			want, _, err := readAll(t, file)
@@ -61,8 +61,10 @@ func TestNewReaderStreamRanges(t *testing.T) {
 			// Each page stream alone, the header stream first, the footer with the last.
 			var got []pageSum
 			bounds := append(append([]int64{0}, offs[1:]...), int64(len(data)))
+			rooted := variant != "-noheader"
 			for i := range len(bounds) - 1 {
-				r, err := NewReader(context.Background(), file, bytes.NewReader(data[bounds[i]:bounds[i+1]]), Options{Threads: 2})
+				rng := Range{Partial: true, More: i < len(bounds)-2, Rooted: rooted && i > 0}
+				r, err := NewReader(context.Background(), file, bytes.NewReader(data[bounds[i]:bounds[i+1]]), rng, Options{Threads: 2})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -80,13 +82,38 @@ func TestNewReaderStreamRanges(t *testing.T) {
 	}
 }
 
+// TestNewReaderNoFooter: a multistream file without its footer stream (cut between two
+// streams) is truncated, read whole or by ranges (the last range, after a range that
+// opened <mediawiki>, must close it).
+func TestNewReaderNoFooter(t *testing.T) {
+	file := testfixtures.Path(t, "dumps/elwikivoyage/multistream/pages-articles-p2566p2583.multistream-nofooter.xml.bz2")
+	if _, _, err := readAll(t, file); !errors.Is(err, ErrTruncated) {
+		t.Fatalf("whole file: %v, want ErrTruncated", err)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewReader(context.Background(), file, bytes.NewReader(data[4735:]), Range{Partial: true, Rooted: true}, Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for err == nil {
+		_, err = r.Next()
+	}
+	if !errors.Is(err, ErrTruncated) {
+		t.Fatalf("last range: %v, want ErrTruncated", err)
+	}
+}
+
 func TestNewReaderTruncatedRange(t *testing.T) {
 	file := testfixtures.Path(t, "dumps/elwikivoyage/multistream/pages-articles-p2566p2583.multistream.xml.bz2")
 	data, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := NewReader(context.Background(), file, bytes.NewReader(data[:len(data)/2]), Options{Threads: 1})
+	r, err := NewReader(context.Background(), file, bytes.NewReader(data[:len(data)/2]), Range{}, Options{Threads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func (l *stringList) String() string     { return strings.Join(*l, ",") }
 func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 // ourFlags are the flags of addlink-beam (the rest are Beam's pipeline options).
-var ourFlags = []string{"wiki", "dump", "dumps-dir", "data-dir", "shards", "split-bytes", "threads", "quiet", "cpuprofile"}
+var ourFlags = []string{"wiki", "dump", "dumps-dir", "data-dir", "shards", "split-bytes", "threads", "allow-wiki-mismatch", "quiet", "cpuprofile"}
 
 func main() {
 	var (
@@ -56,6 +56,7 @@ func main() {
 	flag.IntVar(&o.Shards, "shards", 16, "`N` shards of each dataset, by anchor or title hash, merged at the end")
 	flag.Int64Var(&o.SplitBytes, "split-bytes", 64<<20, "compressed `BYTES` per split of a multistream file (whole streams)")
 	flag.IntVar(&o.Threads, "threads", 0, "bzip2 goroutines per split (default: the worker's cores)")
+	flag.BoolVar(&o.AllowWikiMismatch, "allow-wiki-mismatch", false, "read dump files whose <dbname> or file name names another wiki")
 	flag.BoolVar(&quiet, "quiet", false, "no progress on stderr")
 	cpuProfile := flag.String("cpuprofile", "", "write a Go CPU profile of this process (with Prism: the whole pipeline) to `FILE`")
 	flag.Usage = usage
