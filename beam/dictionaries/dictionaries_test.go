@@ -163,13 +163,11 @@ func fixture(rel string) func(t *testing.T) []string {
 // index (-index.txt.bz2, lines offset:pageid:title).
 func makeMultistream(t *testing.T, src string, perStream int) string {
 	t.Helper()
-	bzip2, err := exec.LookPath("bzip2")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("bzip2(1) is needed to make a multistream dump: ", err)
-		}
-		t.Skip("bzip2(1) is needed to make a multistream dump: ", err)
-	}
+	var bzip2 string
+	testfixtures.Require(t, "bzip2(1), to make a multistream dump", func() (err error) {
+		bzip2, err = exec.LookPath("bzip2")
+		return err
+	})
 	r, err := dump.OpenCompressed(context.Background(), src, 2)
 	if err != nil {
 		t.Fatal(err)
