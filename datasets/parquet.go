@@ -37,27 +37,31 @@ func EncodeParquet[T any](path string, rows []T) (*atomicfile.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := parquet.NewGenericWriter[T](f,
+	if err := WriteParquetTo(f, rows); err != nil {
+		f.Abort()
+		return nil, fmt.Errorf("datasets: write %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// WriteParquetTo writes rows to w in the format of WriteParquet (the same rows give the
+// same bytes); it does not close w.
+func WriteParquetTo[T any](w io.Writer, rows []T) error {
+	pw := parquet.NewGenericWriter[T](w,
 		parquet.Compression(&zstd.Codec{Level: zstd.SpeedDefault}),
 		parquet.CreatedBy("addlink", "", ""),
 		parquet.PageBufferSize(1<<20),
 	)
 	for start := 0; start < len(rows); start += rowGroupRows {
 		end := min(start+rowGroupRows, len(rows))
-		if _, err := w.Write(rows[start:end]); err != nil {
-			f.Abort()
-			return nil, fmt.Errorf("datasets: write %s: %w", path, err)
+		if _, err := pw.Write(rows[start:end]); err != nil {
+			return err
 		}
-		if err := w.Flush(); err != nil {
-			f.Abort()
-			return nil, fmt.Errorf("datasets: write %s: %w", path, err)
+		if err := pw.Flush(); err != nil {
+			return err
 		}
 	}
-	if err := w.Close(); err != nil {
-		f.Abort()
-		return nil, fmt.Errorf("datasets: write %s: %w", path, err)
-	}
-	return f, nil
+	return pw.Close()
 }
 
 // ReadParquet reads all rows of a Parquet file written by WriteParquet with the same T.
@@ -71,22 +75,28 @@ func ReadParquet[T any](path string) ([]T, error) {
 	if err != nil {
 		return nil, err
 	}
-	pf, err := parquet.OpenFile(f, st.Size())
+	return ReadParquetFrom[T](path, f, st.Size())
+}
+
+// ReadParquetFrom reads all rows of Parquet data of size bytes written by WriteParquet or
+// WriteParquetTo with the same T; name stands for r in errors.
+func ReadParquetFrom[T any](name string, r io.ReaderAt, size int64) ([]T, error) {
+	pf, err := parquet.OpenFile(r, size)
 	if err != nil {
-		return nil, fmt.Errorf("datasets: %s: %w", path, err)
+		return nil, fmt.Errorf("datasets: %s: %w", name, err)
 	}
-	r := parquet.NewGenericReader[T](pf)
-	defer r.Close()
+	pr := parquet.NewGenericReader[T](pf)
+	defer pr.Close()
 	out := make([]T, 0, pf.NumRows())
 	buf := make([]T, 4096)
 	for {
-		n, err := r.Read(buf)
+		n, err := pr.Read(buf)
 		out = append(out, buf[:n]...)
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("datasets: %s: %w", path, err)
+			return nil, fmt.Errorf("datasets: %s: %w", name, err)
 		}
 	}
 	return out, nil

@@ -115,6 +115,7 @@ type Reader struct {
 	site     SiteInfo
 	haveSite bool
 	fileDB   string // <dbname> of the current file
+	rng      Range  // the part of the file read, when made by NewReader
 	stats    Stats
 }
 
@@ -376,7 +377,7 @@ func (r *Reader) endOfFile() error {
 	// A file that opened <mediawiki> must close it, whatever its compression: a
 	// compressed file cut between two streams (multistream bz2, concatenated gzip)
 	// passes its own checks but has lost pages.
-	if r.rooted && !r.closedRoot {
+	if (r.rooted || r.rng.Rooted) && !r.closedRoot && !r.rng.More {
 		return r.fail(r.base+int64(r.end), fmt.Errorf("%w: no </mediawiki> at the end of the file (it stops between two pages)", ErrTruncated))
 	}
 	return io.EOF
@@ -390,7 +391,7 @@ func (r *Reader) readHeader() error {
 		}
 	}
 	head := r.buf[r.start:r.end]
-	if len(head) == 0 && r.base == 0 {
+	if len(head) == 0 && r.base == 0 && !r.rng.Partial {
 		return r.fail(0, fmt.Errorf("%w: no XML in it (0 bytes)", ErrEmpty))
 	}
 	if len(head) >= 2 && (head[0] == 0xff && head[1] == 0xfe || head[0] == 0xfe && head[1] == 0xff) {

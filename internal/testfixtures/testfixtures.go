@@ -11,7 +11,8 @@ import (
 	"testing"
 )
 
-// Root returns the repository root (the directory holding go.mod).
+// Root returns the repository root (the directory holding the go.mod of
+// github.com/addlink/addlink, also from a module nested in it such as beam/).
 func Root(t testing.TB) string {
 	t.Helper()
 	dir, err := os.Getwd()
@@ -19,7 +20,7 @@ func Root(t testing.TB) string {
 		t.Fatal(err)
 	}
 	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && isRootModule(b) {
 			return dir
 		}
 		parent := filepath.Dir(dir)
@@ -28,6 +29,16 @@ func Root(t testing.TB) string {
 		}
 		dir = parent
 	}
+}
+
+// isRootModule reports whether a go.mod declares the repository's module.
+func isRootModule(gomod []byte) bool {
+	for _, line := range strings.Split(string(gomod), "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "module" {
+			return f[1] == "github.com/addlink/addlink"
+		}
+	}
+	return false
 }
 
 // Dir returns the fixtures directory, ADDLINK_FIXTURES or ../shared/fixtures next to the

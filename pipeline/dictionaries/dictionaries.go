@@ -32,7 +32,6 @@ import (
 	"github.com/addlink/addlink/internal/atomicfile"
 	"github.com/addlink/addlink/internal/dump"
 	"github.com/addlink/addlink/internal/progress"
-	"github.com/addlink/addlink/internal/wikitext"
 )
 
 // MinLinkProb is the reference's link-probability threshold (lp_min).
@@ -377,11 +376,8 @@ func passOne(ctx context.Context, o Options, tmp string, p progress.Reporter) (*
 		return nil, err
 	}
 	defer r.Close()
-	// Anchors are lower-cased with the wiki language's rules (Python's except for the
-	// Turkic languages), as the features and the recommendation do.
-	lang := datasets.Language(o.Wiki)
-	lower := wikitext.LowerFor(lang)
-	pyLower := wikitext.PythonLower(lang)
+	// Anchors are lower-cased with the wiki language's rules (NewArticleReader), as the
+	// features and the recommendation do.
 	res := &passOneResult{articles: map[string]int64{}, redirects: map[string]string{}, cacheDone: make(chan struct{})}
 	writers := make([]*partWriter, o.Threads)
 	for i := range writers {
@@ -443,11 +439,10 @@ func passOne(ctx context.Context, o Options, tmp string, p progress.Reporter) (*
 					cache = nil
 				}
 			}
-			if pg.NS != 0 || pg.Text == "" {
+			title, target, ok := Classify(pg)
+			if !ok {
 				continue
 			}
-			title := wikitext.NormalizeTitle(pg.Title)
-			target := wikitext.NormalizeTitle(pg.Redirect)
 			mu.Lock()
 			if target != "" {
 				res.redirects[title] = target
@@ -471,55 +466,26 @@ func passOne(ctx context.Context, o Options, tmp string, p progress.Reporter) (*
 		g.Go(func() error {
 			var key []byte
 			var n int64
-			var pairs, several [][2]string
+			var several [][2]string
 			var tb []byte
-			var spans [][2]int
-			var bufs textBuffers
+			ar := NewArticleReader(o.Wiki)
+			single := func(anchor, target string, links int64) {
+				key = res.counted.add(anchor, target, links, key)
+			}
 			for a := range work {
 				if err := gctx.Err(); err != nil {
 					return err
 				}
-				pairs, spans = pairs[:0], spans[:0]
-				wikitext.ScanLinks(a.text, func(l wikitext.Link) bool {
-					spans = append(spans, [2]int{l.Start, l.End}) // replaced in the text
-					link := wikitext.NormalizeTitle(l.Target)
-					if link == "" {
-						return true
-					}
-					anchor := l.Anchor
-					if anchor == "" {
-						anchor = link
-					}
-					pairs = append(pairs, [2]string{wikitext.NormalizeAnchorWith(anchor, lower), link})
-					return true
-				})
+				pairs := ar.Links(a.text)
 				n += int64(len(pairs))
-				slices.SortFunc(pairs, func(a, b [2]string) int {
-					if c := strings.Compare(a[0], b[0]); c != 0 {
-						return c
-					}
-					return strings.Compare(a[1], b[1])
-				})
-				several = several[:0]
-				for i := 0; i < len(pairs); {
-					j := i + 1
-					for j < len(pairs) && pairs[j][0] == pairs[i][0] {
-						j++
-					}
-					if pairs[i][1] != pairs[j-1][1] { // sorted: several targets
-						several = append(several, pairs[i:j]...)
-					} else {
-						key = res.counted.add(pairs[i][0], pairs[i][1], int64(j-i), key)
-					}
-					i = j
-				}
+				several = SplitByAnchor(pairs, single, several[:0])
 				if len(several) > 0 {
 					if err := w.writeLinks(several); err != nil {
 						return err
 					}
 				}
 				var err error
-				if tb, err = appendTextChunksContext(gctx, tb[:0], a.text, spans, lower, pyLower, &bufs); err != nil {
+				if tb, err = ar.AppendTextContext(gctx, tb[:0], a.text); err != nil {
 					return err
 				}
 				tb = append(tb, 0) // end of the article
@@ -782,13 +748,7 @@ func boolInt(b bool) int {
 func finish(links *linkResult, astext []int64) ([]datasets.Anchor, []datasets.AnchorStat) {
 	stats := make([]datasets.AnchorStat, len(links.order))
 	for i, a := range links.order {
-		al, at := links.anchors[a], astext[i]
-		lp := float64(al) / float64(at+al)
-		st := datasets.AnchorStat{Anchor: a, AsLink: al, AsText: at, LinkProb: lp}
-		if lp >= MinLinkProb {
-			st.Kept = 1
-		}
-		stats[i] = st
+		stats[i] = AnchorStat(a, links.anchors[a], astext[i])
 	}
 	var anchors []datasets.Anchor
 	for k, n := range links.pairs {
