@@ -64,6 +64,15 @@ func (l Layout) Redirects() string { return l.File("redirects.parquet") }
 // Embeddings is the entity-embedding table.
 func (l Layout) Embeddings() string { return l.File("w2vfiltered.parquet") }
 
+// LinkGraph is <wiki>.linkgraph.parquet, the articles' links between articles.
+func (l Layout) LinkGraph() string { return l.File("linkgraph.parquet") }
+
+// LinkTrainExtended is training/link_train_extended.csv: the training rows with every
+// feature the linker computes, under a header line.
+func (l Layout) LinkTrainExtended() string {
+	return filepath.Join(l.TrainingDir(), "link_train_extended.csv")
+}
+
 // WDProperties is the page -> P31 values table.
 func (l Layout) WDProperties() string { return l.File("wdproperties.parquet") }
 

@@ -59,3 +59,11 @@ type TrainingRow struct {
 	Jaro     float64 `parquet:"jaro"`
 	Label    bool    `parquet:"label"`
 }
+
+// Link is one row of <wiki>.linkgraph.parquet: an article (page_id) links the article
+// target_id (redirects resolved, self-links and repeats dropped). Rows come in dump
+// order of the linking article, then in the order of its links.
+type Link struct {
+	PageID   int64 `parquet:"page_id"`
+	TargetID int64 `parquet:"target_id"`
+}

@@ -1,6 +1,7 @@
 package linker
 
 import (
+	"math"
 	"sort"
 
 	"github.com/addlink/addlink/datasets"
@@ -18,7 +19,10 @@ type Candidate struct {
 type Mention struct {
 	Candidates []Candidate
 	Kurtosis   float64
-	index      map[string]int // title -> position in Candidates, for long lists (NewDict)
+	// LinkProb is the anchor's link probability (FeatureLinkProb), NaN until
+	// Dict.LoadExtended reads it.
+	LinkProb float64
+	index         map[string]int // title -> position in Candidates, for long lists (NewDict)
 }
 
 // indexFrom is the length from which NewDict indexes a mention's candidates by title.
@@ -50,6 +54,9 @@ type Dict struct {
 	Vectors   map[string][]float32
 	// Lower lower-cases text the way the dictionary's anchors were lower-cased.
 	Lower func(string) string
+	// Graph is the link graph the relatedness feature reads (Dict.LoadExtended); nil
+	// until loaded.
+	Graph *LinkGraph
 }
 
 // NewDict builds a Dict from dataset rows. Vectors may be nil.
@@ -64,7 +71,7 @@ func NewDict(anchors []datasets.Anchor, pageids []datasets.PageID, redirects []d
 	for _, a := range anchors {
 		m := d.Anchors[a.Anchor]
 		if m == nil {
-			m = &Mention{}
+			m = &Mention{LinkProb: math.NaN()}
 			d.Anchors[a.Anchor] = m
 		}
 		m.Candidates = append(m.Candidates, Candidate{a.Target, a.N})
@@ -135,8 +142,8 @@ func (d *Dict) Resolve(title string) string {
 	return title
 }
 
-// Features are the model's six inputs for one (page, mention, target) candidate, in
-// the reference's column order.
+// Features are the model's inputs for one (page, mention, target) candidate: the
+// reference's six, in its column order, then the extended ones (NaN when not computed).
 type Features struct {
 	NGram    int
 	Freq     int64
@@ -144,6 +151,9 @@ type Features struct {
 	Kurtosis float64
 	W2V      float32
 	Jaro     float64
+	// LinkProb, Relatedness and Position are FeatureLinkProb, FeatureRelatedness and
+	// FeaturePosition.
+	LinkProb, Relatedness, Position float64
 }
 
 // Vector returns the features as the model reads them.
@@ -151,8 +161,9 @@ func (f Features) Vector() []float32 {
 	return []float32{float32(f.NGram), float32(f.Freq), float32(f.Ambig), float32(f.Kurtosis), f.W2V, float32(f.Jaro)}
 }
 
-// Features computes the features of target as a link for mention on page. ok is
-// false when target is not a candidate of the mention.
+// Features computes the features of target as a link for mention on page; the
+// context-dependent ones (relatedness, position) are NaN (see FeaturesAt). ok is false
+// when target is not a candidate of the mention.
 func (d *Dict) Features(page, mention, target string) (Features, bool) {
 	m := d.Anchors[mention]
 	if m == nil {
@@ -169,6 +180,7 @@ func (d *Dict) Features(page, mention, target string) (Features, bool) {
 		Kurtosis: m.Kurtosis,
 		W2V:      Cosine(d.Vectors[page], d.Vectors[target]),
 		Jaro:     JaroFeature(mention, target),
+		LinkProb: m.LinkProb, Relatedness: math.NaN(), Position: math.NaN(),
 	}, true
 }
 

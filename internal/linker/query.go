@@ -22,7 +22,8 @@ type Query struct {
 
 // OpenQuery loads a wiki's datasets and model from the data directory: the Parquet
 // datasets when they are there, the exported SQLite files (<wiki>.<name>.sqlite, or
-// its .sqlite.gz copy) otherwise, as in a published directory.
+// its .sqlite.gz copy) otherwise, as in a published directory. A model with extended
+// features (ModelFeatures) also gets the datasets they read (Dict.LoadExtended).
 func OpenQuery(l datasets.Layout) (*Query, error) {
 	var d *Dict
 	var err error
@@ -41,6 +42,14 @@ func OpenQuery(l datasets.Layout) (*Query, error) {
 	defer f.Close()
 	m, err := gbdt.ReadJSON(f)
 	if err != nil {
+		return nil, err
+	}
+	// A model with extended features records them: load what they need.
+	set, err := ModelFeatures(m)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", l.Model(), err)
+	}
+	if err := d.LoadExtended(l, set); err != nil {
 		return nil, err
 	}
 	q := &Query{Dict: d, Model: m, Checksums: map[string]string{}}

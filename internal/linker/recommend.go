@@ -2,6 +2,7 @@ package linker
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -28,6 +29,10 @@ type RecommendOptions struct {
 	Deadline time.Time
 	Tokens   TokenOptions
 	Context  int // characters of context on each side (default 10)
+	// ContextLinks are further existing links of the page (titles) that its text does
+	// not show, for the relatedness feature: the backtest, which recommends into a
+	// sentence stripped of its links, passes the page's other links (Dict.OtherLinks).
+	ContextLinks []string
 }
 
 // MaxCandidates is the number of most linked candidates scored per mention.
@@ -77,7 +82,13 @@ func Recommend(d *Dict, model Scorer, page, text string, o RecommendOptions) Res
 		o.Context = 10
 	}
 	var res Result
-	gold, _ := d.Gold(text, false)
+	set, err := featureSetOf(model)
+	if err != nil {
+		res.Info = "no recommendations: " + err.Error()
+		return res
+	}
+	extended := set.Extended()
+	gold, goldOrder := d.Gold(text, false)
 	linkedMentions := newSubstrings()
 	linkedLinks := map[string]bool{}
 	for a, l := range gold {
@@ -87,6 +98,14 @@ func Recommend(d *Dict, model Scorer, page, text string, o RecommendOptions) Res
 	linkedMentions.add(NormalizeMention(page, d.Lower))
 	linkedLinks[wikitext.NormalizeTitle(page)] = true
 	tested := map[string]bool{}
+	var pctx *PageContext
+	if extended {
+		links := make([]string, 0, len(goldOrder)+len(o.ContextLinks))
+		for _, a := range goldOrder {
+			links = append(links, gold[a])
+		}
+		pctx = d.NewPageContext(page, append(links, o.ContextLinks...))
+	}
 
 	exclude := map[string]bool{}
 	excludeLead := false
@@ -116,7 +135,10 @@ func Recommend(d *Dict, model Scorer, page, text string, o RecommendOptions) Res
 			}
 			nodeText := text[node.Start:node.End]
 			var taken []wikitext.Span // inserted links, relative to the node
-			type mention struct{ lower, original string }
+			type mention struct {
+				lower, original string
+				pos             float64
+			}
 			var mentions []mention
 			pos := map[string]int{}
 			stop := false
@@ -134,7 +156,13 @@ func Recommend(d *Dict, model Scorer, page, text string, o RecommendOptions) Res
 					return
 				}
 				pos[m] = len(mentions)
-				mentions = append(mentions, mention{m, g})
+				p := math.NaN()
+				if extended && len(text) > 0 {
+					if i := strings.Index(nodeText, g); i >= 0 {
+						p = float64(node.Start+i) / float64(len(text))
+					}
+				}
+				mentions = append(mentions, mention{m, g, p})
 			})
 			if stop {
 				res.Info = "stopped: the time budget was reached"
@@ -145,7 +173,7 @@ func Recommend(d *Dict, model Scorer, page, text string, o RecommendOptions) Res
 				if mm == nil || tested[mt.lower] || linkedMentions.contains(mt.lower) || anyLinked(mm, linkedLinks) {
 					continue
 				}
-				best, ok := bestCandidate(d, model, page, mt.lower, mm, o.Threshold, &cands)
+				best, ok := bestCandidate(d, model, set, pctx, page, mt.lower, mt.pos, mm, o.Threshold, &cands)
 				tested[mt.lower] = true
 				if !ok {
 					continue
@@ -190,18 +218,24 @@ type scored struct {
 
 // bestCandidate scores the most linked candidates of a mention and returns the most
 // probable one if it reaches the threshold (the first of equal ones).
-func bestCandidate(d *Dict, model Scorer, page, mention string, mm *Mention, threshold float64, buf *[]scored) (scored, bool) {
+func bestCandidate(d *Dict, model Scorer, set FeatureSet, pctx *PageContext, page, mention string, pos float64, mm *Mention, threshold float64, buf *[]scored) (scored, bool) {
 	cands := mm.Candidates
 	if len(cands) > MaxCandidates {
 		cands = cands[:MaxCandidates]
 	}
 	*buf = (*buf)[:0]
 	for _, c := range cands {
-		f, ok := d.Features(page, mention, c.Title)
+		var f Features
+		var ok bool
+		if pctx != nil {
+			f, ok = d.FeaturesAt(pctx, mention, c.Title, pos)
+		} else {
+			f, ok = d.Features(page, mention, c.Title)
+		}
 		if !ok {
 			continue
 		}
-		*buf = append(*buf, scored{c.Title, model.Predict(f.Vector())})
+		*buf = append(*buf, scored{c.Title, model.Predict(f.AppendVector(make([]float32, 0, len(set)), set))})
 	}
 	if len(*buf) == 0 {
 		return scored{}, false

@@ -13,6 +13,11 @@ type TrainingOptions struct {
 	// dictionary uses the normalised title ("foo bar"); such links then never give a
 	// positive row. By default the dictionary's rule is used.
 	UnderscoreAnchors bool
+	// Features are the features the rows carry beyond the reference's six (Row's
+	// extended fields stay NaN unless the set has them); nil means the reference's.
+	// The context of the relatedness feature is the page's links in the link graph
+	// other than the sentence's own (Dict.OtherLinks), as the backtest sees it.
+	Features FeatureSet
 }
 
 // ReferenceTraining reproduces the reference's training rows, defects included.
@@ -66,21 +71,38 @@ type Row struct {
 func (d *Dict) TrainingRows(page, sentence string, o TrainingOptions) []Row {
 	gold, goldOrder := d.Gold(sentence, o.UnderscoreAnchors)
 	var mentions []string
+	var positions []float64
+	extended := o.Features.Extended()
 	tested := map[string]bool{}
-	MentionsLower(wikitext.StripCode(sentence), MaxTrainingGram, 1, o.Tokens, d.Lower, func(_, m string) {
+	plain := wikitext.StripCode(sentence)
+	MentionsLower(plain, MaxTrainingGram, 1, o.Tokens, d.Lower, func(g, m string) {
 		if !tested[m] && d.Anchors[m] != nil {
 			tested[m] = true
 			mentions = append(mentions, m)
+			if extended {
+				positions = append(positions, relativePosition(plain, g))
+			}
 		}
 	})
+	var lowerPlain string
 	for _, m := range goldOrder {
 		if !tested[m] && d.Anchors[m] != nil {
 			tested[m] = true
 			mentions = append(mentions, m)
+			if extended {
+				if lowerPlain == "" {
+					lowerPlain = d.Lower(plain)
+				}
+				positions = append(positions, relativePosition(lowerPlain, m))
+			}
 		}
 	}
+	var ctx *PageContext
+	if extended {
+		ctx = d.NewPageContext(page, d.OtherLinks(page, gold))
+	}
 	var rows []Row
-	for _, m := range mentions {
+	for mi, m := range mentions {
 		mention := NormalizeMention(m, d.Lower)
 		mm := d.Anchors[mention]
 		if mm == nil {
@@ -92,7 +114,13 @@ func (d *Dict) TrainingRows(page, sentence string, o TrainingOptions) []Row {
 			if wikitext.NormalizeTitle(c.Title) != c.Title {
 				continue
 			}
-			f, ok := d.Features(page, mention, c.Title)
+			var f Features
+			var ok bool
+			if extended {
+				f, ok = d.FeaturesAt(ctx, mention, c.Title, positions[mi])
+			} else {
+				f, ok = d.Features(page, mention, c.Title)
+			}
 			if !ok {
 				continue
 			}
