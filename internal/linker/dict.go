@@ -22,7 +22,7 @@ type Mention struct {
 	// LinkProb is the anchor's link probability (FeatureLinkProb), NaN until
 	// Dict.LoadExtended reads it.
 	LinkProb float64
-	index         map[string]int // title -> position in Candidates, for long lists (NewDict)
+	index    map[string]int // title -> position in Candidates, for long lists (NewDict)
 }
 
 // indexFrom is the length from which NewDict indexes a mention's candidates by title.
