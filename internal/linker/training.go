@@ -18,6 +18,11 @@ type TrainingOptions struct {
 	// The context of the relatedness feature is the page's links in the link graph
 	// other than the sentence's own (Dict.OtherLinks), as the backtest sees it.
 	Features FeatureSet
+	// DropLinkedElsewhere drops the negative rows whose target the page links outside
+	// the sentence (Dict.OtherLinks; needs Dict.Graph): editors link a target once per
+	// article, so an unlinked mention of it in a later sentence is not evidence that it
+	// should not be linked.
+	DropLinkedElsewhere bool
 }
 
 // ReferenceTraining reproduces the reference's training rows, defects included.
@@ -98,8 +103,18 @@ func (d *Dict) TrainingRows(page, sentence string, o TrainingOptions) []Row {
 		}
 	}
 	var ctx *PageContext
-	if extended {
-		ctx = d.NewPageContext(page, d.OtherLinks(page, gold))
+	var elsewhere map[string]bool
+	if extended || o.DropLinkedElsewhere {
+		other := d.OtherLinks(page, gold)
+		if extended {
+			ctx = d.NewPageContext(page, other)
+		}
+		if o.DropLinkedElsewhere {
+			elsewhere = make(map[string]bool, len(other))
+			for _, t := range other {
+				elsewhere[t] = true
+			}
+		}
 	}
 	var rows []Row
 	for mi, m := range mentions {
@@ -124,8 +139,11 @@ func (d *Dict) TrainingRows(page, sentence string, o TrainingOptions) []Row {
 			if !ok {
 				continue
 			}
-			rows = append(rows, Row{Page: page, Mention: mention, Target: c.Title, Features: f,
-				Label: gold[mention] == c.Title})
+			label := gold[mention] == c.Title
+			if !label && elsewhere[c.Title] {
+				continue
+			}
+			rows = append(rows, Row{Page: page, Mention: mention, Target: c.Title, Features: f, Label: label})
 		}
 	}
 	return rows

@@ -42,7 +42,14 @@ type Options struct {
 	NMax       int       // at most this many sentences with links; <= 0 means all
 	Threads    int
 	Tokens     linker.TokenOptions
+	// Bootstrap is the number of bootstrap resamples of the sentences behind the 95%
+	// intervals (default DefaultBootstrap; negative: no intervals); Seed seeds them.
+	Bootstrap int
+	Seed      uint64
 }
+
+// DefaultBootstrap is the default number of bootstrap resamples.
+const DefaultBootstrap = 1000
 
 // Row is one line of the evaluation.
 type Row struct {
@@ -53,6 +60,12 @@ type Row struct {
 	TruePositives  int     `json:"true_positives"`
 	Predicted      int     `json:"predicted"`
 	Gold           int     `json:"gold"`
+	// The 95% bootstrap intervals (2.5th and 97.5th percentiles over resamples of the
+	// sentences) of precision and recall; NaN when not computed or undefined.
+	PrecisionLow  float64 `json:"precision_low"`
+	PrecisionHigh float64 `json:"precision_high"`
+	RecallLow     float64 `json:"recall_low"`
+	RecallHigh    float64 `json:"recall_high"`
 }
 
 // MarshalJSON writes NaN as null.
@@ -62,23 +75,108 @@ func (r Row) MarshalJSON() ([]byte, error) {
 		plain
 		MicroPrecision *float64 `json:"micro_precision"`
 		MicroRecall    *float64 `json:"micro_recall"`
-	}{plain: plain(r)}
-	if !math.IsNaN(r.MicroPrecision) {
-		p.MicroPrecision = &r.MicroPrecision
-	}
-	if !math.IsNaN(r.MicroRecall) {
-		p.MicroRecall = &r.MicroRecall
-	}
+		PrecisionLow   *float64 `json:"precision_low"`
+		PrecisionHigh  *float64 `json:"precision_high"`
+		RecallLow      *float64 `json:"recall_low"`
+		RecallHigh     *float64 `json:"recall_high"`
+	}{plain: plain(r), MicroPrecision: nullNaN(r.MicroPrecision), MicroRecall: nullNaN(r.MicroRecall),
+		PrecisionLow: nullNaN(r.PrecisionLow), PrecisionHigh: nullNaN(r.PrecisionHigh),
+		RecallLow: nullNaN(r.RecallLow), RecallHigh: nullNaN(r.RecallHigh)}
 	return json.Marshal(p)
 }
 
-// Summary is what the stage reports.
-type Summary struct {
-	Rows    []Row   `json:"rows"`
-	Seconds float64 `json:"seconds"`
+func nullNaN(v float64) *float64 {
+	if math.IsNaN(v) {
+		return nil
+	}
+	return &v
 }
 
-// Run evaluates the model and writes the CSV and the plot.
+// Summary is what the stage reports (testing/../backtest.summary.json).
+type Summary struct {
+	Rows []Row `json:"rows"`
+	// Features are the model's inputs ("reference", "extended" or the names).
+	Features string `json:"features"`
+	// Sentences is the number of test sentences evaluated (with gold links).
+	Sentences int `json:"sentences"`
+	// Bootstrap and Seed describe the intervals' resampling.
+	Bootstrap int    `json:"bootstrap"`
+	Seed      uint64 `json:"seed"`
+	// PRAUC is the area under the precision-recall curve through the thresholds'
+	// points (PRAUC), with its 95% bootstrap interval.
+	PRAUC     float64 `json:"pr_auc"`
+	PRAUCLow  float64 `json:"pr_auc_low"`
+	PRAUCHigh float64 `json:"pr_auc_high"`
+	// BestF1 is the highest F1 over the thresholds, at BestF1Threshold.
+	BestF1          float64 `json:"best_f1"`
+	BestF1Threshold float64 `json:"best_f1_threshold"`
+	Seconds         float64 `json:"seconds"`
+}
+
+// MarshalJSON writes NaN as null.
+func (s Summary) MarshalJSON() ([]byte, error) {
+	type plain Summary
+	return json.Marshal(struct {
+		plain
+		PRAUC     *float64 `json:"pr_auc"`
+		PRAUCLow  *float64 `json:"pr_auc_low"`
+		PRAUCHigh *float64 `json:"pr_auc_high"`
+		BestF1    *float64 `json:"best_f1"`
+		BestF1Th  *float64 `json:"best_f1_threshold"`
+	}{plain(s), nullNaN(s.PRAUC), nullNaN(s.PRAUCLow), nullNaN(s.PRAUCHigh), nullNaN(s.BestF1), nullNaN(s.BestF1Threshold)})
+}
+
+// UnmarshalJSON reads null as NaN.
+func (s *Summary) UnmarshalJSON(b []byte) error {
+	type plain Summary
+	var v struct {
+		plain
+		PRAUC     *float64 `json:"pr_auc"`
+		PRAUCLow  *float64 `json:"pr_auc_low"`
+		PRAUCHigh *float64 `json:"pr_auc_high"`
+		BestF1    *float64 `json:"best_f1"`
+		BestF1Th  *float64 `json:"best_f1_threshold"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*s = Summary(v.plain)
+	s.PRAUC, s.PRAUCLow, s.PRAUCHigh, s.BestF1 = nanNull(v.PRAUC), nanNull(v.PRAUCLow), nanNull(v.PRAUCHigh), nanNull(v.BestF1)
+	s.BestF1Threshold = nanNull(v.BestF1Th)
+	return nil
+}
+
+// UnmarshalJSON reads null as NaN.
+func (r *Row) UnmarshalJSON(b []byte) error {
+	type plain Row
+	var v struct {
+		plain
+		MicroPrecision *float64 `json:"micro_precision"`
+		MicroRecall    *float64 `json:"micro_recall"`
+		PrecisionLow   *float64 `json:"precision_low"`
+		PrecisionHigh  *float64 `json:"precision_high"`
+		RecallLow      *float64 `json:"recall_low"`
+		RecallHigh     *float64 `json:"recall_high"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*r = Row(v.plain)
+	r.MicroPrecision, r.MicroRecall = nanNull(v.MicroPrecision), nanNull(v.MicroRecall)
+	r.PrecisionLow, r.PrecisionHigh = nanNull(v.PrecisionLow), nanNull(v.PrecisionHigh)
+	r.RecallLow, r.RecallHigh = nanNull(v.RecallLow), nanNull(v.RecallHigh)
+	return nil
+}
+
+func nanNull(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
+}
+
+// Run evaluates the model and writes the CSV, the plot and the summary (with the
+// bootstrap intervals).
 func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	start := time.Now()
 	p = progress.OrNop(p)
@@ -97,15 +195,23 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	if err != nil {
 		return Summary{}, fmt.Errorf("backtest: %w (run the train stage first)", err)
 	}
+	set, err := linker.ModelFeatures(model)
+	if err != nil {
+		return Summary{}, fmt.Errorf("backtest: %s: %w", l.Model(), err)
+	}
 	p.Phase("backtest: loading dictionaries", 0, "")
 	d, err := linker.LoadDict(l, true)
 	if err != nil {
 		return Summary{}, fmt.Errorf("backtest: %w", err)
 	}
-	rows, err := Evaluate(ctx, d, model, sents, o, p)
+	if err := d.LoadExtended(l, set); err != nil {
+		return Summary{}, fmt.Errorf("backtest: %w", err)
+	}
+	s, err := EvaluateSummary(ctx, d, model, sents, o, p)
 	if err != nil {
 		return Summary{}, err
 	}
+	rows := s.Rows
 	if err := os.MkdirAll(l.TestingDir(), 0o755); err != nil {
 		return Summary{}, err
 	}
@@ -119,7 +225,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	if _, err := atomicfile.WriteFile(l.BacktestPlot(), svg); err != nil {
 		return Summary{}, err
 	}
-	s := Summary{Rows: rows, Seconds: time.Since(start).Seconds()}
+	s.Seconds = time.Since(start).Seconds()
 	b, _ := json.MarshalIndent(s, "", "  ")
 	if _, err := atomicfile.WriteFile(l.Summary("backtest"), append(b, '\n')); err != nil {
 		return s, err
@@ -141,9 +247,27 @@ func LoadModel(path string) (*gbdt.Model, error) {
 type counts struct{ tp, predicted, gold int }
 
 // Evaluate runs the backtest over the sentences, in parallel over sentences; the result
-// does not depend on the number of threads.
+// does not depend on the number of threads. The rows carry no intervals (see
+// EvaluateSummary).
 func Evaluate(ctx context.Context, d *linker.Dict, model linker.Scorer, sents []datasets.Sentence, o Options, p progress.Reporter) ([]Row, error) {
+	res, err := evaluate(ctx, d, model, sents, o, p)
+	if err != nil {
+		return nil, err
+	}
+	if len(o.Thresholds) == 0 {
+		o.Thresholds = DefaultThresholds()
+	}
+	return totals(res, o.Thresholds), nil
+}
+
+// evaluate returns each evaluated sentence's counts at each threshold.
+func evaluate(ctx context.Context, d *linker.Dict, model linker.Scorer, sents []datasets.Sentence, o Options, p progress.Reporter) ([][]counts, error) {
 	p = progress.OrNop(p)
+	set, err := scorerFeatures(model)
+	if err != nil {
+		return nil, err
+	}
+	extended := set.Extended()
 	if len(o.Thresholds) == 0 {
 		o.Thresholds = DefaultThresholds()
 	}
@@ -155,6 +279,7 @@ func Evaluate(ctx context.Context, d *linker.Dict, model linker.Scorer, sents []
 	type item struct {
 		page, plain string
 		gold        map[string]string
+		context     []string
 	}
 	var items []item
 	for _, s := range sents {
@@ -162,7 +287,13 @@ func Evaluate(ctx context.Context, d *linker.Dict, model linker.Scorer, sents []
 		if len(gold) == 0 {
 			continue
 		}
-		items = append(items, item{s.Title, wikitext.StripCode(s.Text), gold})
+		it := item{page: s.Title, plain: wikitext.StripCode(s.Text), gold: gold}
+		if extended {
+			// The sentence is stripped of its links: the relatedness feature sees the
+			// page's other links, as the training rows do.
+			it.context = d.OtherLinks(s.Title, gold)
+		}
+		items = append(items, it)
 		if o.NMax > 0 && len(items) == o.NMax {
 			break
 		}
@@ -176,7 +307,7 @@ func Evaluate(ctx context.Context, d *linker.Dict, model linker.Scorer, sents []
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cache := &cachedScorer{model: model, m: map[string]float32{}}
+			cache := &cachedScorer{model: model, set: set, m: map[string]float32{}}
 			for {
 				mu.Lock()
 				i := next
@@ -189,7 +320,7 @@ func Evaluate(ctx context.Context, d *linker.Dict, model linker.Scorer, sents []
 				clear(cache.m)
 				res[i] = make([]counts, len(o.Thresholds))
 				for ti, th := range o.Thresholds {
-					r := linker.Recommend(d, cache, it.page, it.plain, linker.RecommendOptions{Threshold: th, Tokens: o.Tokens})
+					r := linker.Recommend(d, cache, it.page, it.plain, linker.RecommendOptions{Threshold: th, Tokens: o.Tokens, ContextLinks: it.context})
 					predicted := map[string]string{}
 					for _, l := range r.Links {
 						target := d.Resolve(l.LinkTarget)
@@ -214,34 +345,56 @@ func Evaluate(ctx context.Context, d *linker.Dict, model linker.Scorer, sents []
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	rows := make([]Row, len(o.Thresholds))
-	for ti, th := range o.Thresholds {
-		r := Row{Threshold: th, N: len(items)}
-		for i := range items {
+	return res, nil
+}
+
+// totals sums the sentences' counts into one row per threshold (no intervals).
+func totals(res [][]counts, thresholds []float64) []Row {
+	rows := make([]Row, len(thresholds))
+	for ti, th := range thresholds {
+		r := Row{Threshold: th, N: len(res)}
+		for i := range res {
 			c := res[i][ti]
 			r.TruePositives += c.tp
 			r.Predicted += c.predicted
 			r.Gold += c.gold
 		}
-		r.MicroPrecision, r.MicroRecall = math.NaN(), math.NaN()
-		if r.Predicted > 0 {
-			r.MicroPrecision = float64(r.TruePositives) / float64(r.Predicted)
-		}
-		if r.Gold > 0 {
-			r.MicroRecall = float64(r.TruePositives) / float64(r.Gold)
-		}
+		r.MicroPrecision, r.MicroRecall = ratio(r.TruePositives, r.Predicted), ratio(r.TruePositives, r.Gold)
+		r.PrecisionLow, r.PrecisionHigh, r.RecallLow, r.RecallHigh = math.NaN(), math.NaN(), math.NaN(), math.NaN()
 		rows[ti] = r
 	}
-	return rows, nil
+	return rows
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return math.NaN()
+	}
+	return float64(a) / float64(b)
+}
+
+// scorerFeatures is the feature set of the model the backtest scores with.
+func scorerFeatures(model linker.Scorer) (linker.FeatureSet, error) {
+	switch m := model.(type) {
+	case *gbdt.Model:
+		return linker.ModelFeatures(m)
+	case linker.FeatureScorer:
+		return m.Features(), nil
+	}
+	return linker.ReferenceFeatures, nil
 }
 
 // cachedScorer remembers the model's answers for one sentence: they do not change
 // with the threshold.
 type cachedScorer struct {
 	model linker.Scorer
+	set   linker.FeatureSet
 	m     map[string]float32
 	key   []byte
 }
+
+// Features says which features the cached model reads (linker.FeatureScorer).
+func (c *cachedScorer) Features() linker.FeatureSet { return c.set }
 
 func (c *cachedScorer) Predict(x []float32) float32 {
 	c.key = c.key[:0]

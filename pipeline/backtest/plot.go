@@ -13,30 +13,57 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 )
 
-// Plot draws micro precision and recall against the threshold as an SVG image.
+// errPoints are points with asymmetric vertical error bars (plotter.XYer, YErrorer).
+type errPoints struct {
+	plotter.XYs
+	low, high []float64
+}
+
+func (e errPoints) YError(i int) (float64, float64) { return e.low[i], e.high[i] }
+
+// Plot draws micro precision and recall against the threshold as an SVG image, with
+// their 95% intervals as error bars when the rows have them.
 func Plot(wiki string, rows []Row) ([]byte, error) {
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("%s backtest", wiki)
 	p.X.Label.Text = "threshold"
-	p.Y.Label.Text = "micro average"
+	p.Y.Label.Text = "micro average (bars: 95% bootstrap interval)"
 	p.X.Min, p.X.Max = 0, 1
 	p.Y.Min, p.Y.Max = 0, 1
 	p.Add(plotter.NewGrid())
 	series := []struct {
 		name  string
 		value func(Row) float64
+		ci    func(Row) (float64, float64)
 		color color.Color
 		shape draw.GlyphDrawer
 	}{
-		{"precision", func(r Row) float64 { return r.MicroPrecision }, color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, draw.CircleGlyph{}},
-		{"recall", func(r Row) float64 { return r.MicroRecall }, color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}, draw.SquareGlyph{}},
+		{"precision", func(r Row) float64 { return r.MicroPrecision }, func(r Row) (float64, float64) { return r.PrecisionLow, r.PrecisionHigh },
+			color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, draw.CircleGlyph{}},
+		{"recall", func(r Row) float64 { return r.MicroRecall }, func(r Row) (float64, float64) { return r.RecallLow, r.RecallHigh },
+			color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}, draw.SquareGlyph{}},
 	}
 	for _, s := range series {
 		var xy plotter.XYs
+		var eb errPoints
 		for _, r := range rows {
-			if v := s.value(r); !math.IsNaN(v) {
-				xy = append(xy, plotter.XY{X: r.Threshold, Y: v})
+			v := s.value(r)
+			if math.IsNaN(v) {
+				continue
 			}
+			xy = append(xy, plotter.XY{X: r.Threshold, Y: v})
+			if lo, hi := s.ci(r); !math.IsNaN(lo) && !math.IsNaN(hi) {
+				eb.XYs = append(eb.XYs, plotter.XY{X: r.Threshold, Y: v})
+				eb.low, eb.high = append(eb.low, max(v-lo, 0)), append(eb.high, max(hi-v, 0))
+			}
+		}
+		if len(eb.XYs) > 0 {
+			bars, err := plotter.NewYErrorBars(eb)
+			if err != nil {
+				return nil, err
+			}
+			bars.Color = s.color
+			p.Add(bars)
 		}
 		if len(xy) == 0 {
 			continue

@@ -29,15 +29,21 @@ type Options struct {
 	DataDir  string
 	Threads  int
 	Training linker.TrainingOptions
+	// Features, when it has features beyond the reference's six, also writes
+	// training/link_train_extended.csv with every feature of the set (link_train.csv
+	// and its Parquet copy are unchanged). Nil means the reference's.
+	Features linker.FeatureSet
 }
 
 // Summary is what the stage reports.
 type Summary struct {
-	Sentences int     `json:"sentences"`
-	Rows      int     `json:"rows"`
-	Positive  int     `json:"positive"`
-	Negative  int     `json:"negative"`
-	Seconds   float64 `json:"seconds"`
+	Sentences int `json:"sentences"`
+	Rows      int `json:"rows"`
+	Positive  int `json:"positive"`
+	Negative  int `json:"negative"`
+	// Features are the columns of link_train_extended.csv, when it was written.
+	Features []string `json:"features,omitempty"`
+	Seconds  float64  `json:"seconds"`
 }
 
 // Run reads the training sentences and the dictionaries and writes the rows.
@@ -57,6 +63,17 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	if err != nil {
 		return Summary{}, fmt.Errorf("features: %w", err)
 	}
+	if o.Features.Extended() {
+		if err := d.LoadExtended(l, o.Features); err != nil {
+			return Summary{}, fmt.Errorf("features: %w", err)
+		}
+		o.Training.Features = o.Features
+	}
+	if o.Training.DropLinkedElsewhere && d.Graph == nil {
+		if err := d.LoadExtended(l, linker.FeatureSet{linker.FeatureRelatedness}); err != nil {
+			return Summary{}, fmt.Errorf("features: dropping rows linked elsewhere: %w", err)
+		}
+	}
 	p.Phase("features: sentences", int64(len(sents)), "sentences")
 	rows, err := Rows(ctx, d, sents, o.Training, o.Threads, p)
 	if err != nil {
@@ -75,6 +92,12 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	}
 	if _, err := datasets.WriteParquet(l.LinkTrainParquet(), ParquetRows(rows)); err != nil {
 		return s, err
+	}
+	if o.Features.Extended() {
+		if err := WriteExtendedCSV(l.LinkTrainExtended(), rows, o.Features); err != nil {
+			return s, err
+		}
+		s.Features = o.Features.Names()
 	}
 	s.Seconds = time.Since(start).Seconds()
 	b, _ := json.MarshalIndent(s, "", "  ")
@@ -171,6 +194,48 @@ func WriteCSV(path string, rows []linker.Row) error {
 	var b []byte
 	for _, r := range rows {
 		b = FormatRow(b[:0], r, r.W2V != 0)
+		w.Write(b)
+	}
+	if err := w.Flush(); err != nil {
+		f.Abort()
+		return err
+	}
+	return f.Commit()
+}
+
+// WriteExtendedCSV writes rows with the features of set to path atomically:
+// tab-separated under a header line "page mention target <feature names> label",
+// floats as Python's repr, a missing value as nan, the label True/False.
+func WriteExtendedCSV(path string, rows []linker.Row, set linker.FeatureSet) error {
+	if err := os.MkdirAll(dirOf(path), 0o755); err != nil {
+		return err
+	}
+	f, err := atomicfile.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<16)
+	w.WriteString("page\tmention\ttarget")
+	for _, n := range set.Names() {
+		w.WriteString("\t" + n)
+	}
+	w.WriteString("\tlabel\n")
+	var b []byte
+	for _, r := range rows {
+		b = append(b[:0], r.Page...)
+		b = append(b, '\t')
+		b = append(b, r.Mention...)
+		b = append(b, '\t')
+		b = append(b, r.Target...)
+		for _, x := range set {
+			b = append(b, '\t')
+			b = append(b, datasets.PyFloat(float64(r.Features.Value(x)), 32)...)
+		}
+		if r.Label {
+			b = append(b, "\tTrue\n"...)
+		} else {
+			b = append(b, "\tFalse\n"...)
+		}
 		w.Write(b)
 	}
 	if err := w.Flush(); err != nil {

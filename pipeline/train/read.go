@@ -246,3 +246,84 @@ func parseRow(d *gbdt.Dataset, b []byte, fields *[][]byte) *ParseError {
 	d.Labels = append(d.Labels, y)
 	return nil
 }
+
+// ReadNamedFile reads a training file with a header line naming its tab-separated
+// columns (page, mention, target, feature names..., label; the features stage's
+// link_train_extended.csv) and returns the features named, in that order. Values are
+// parsed as in ReadTrainingFile.
+func ReadNamedFile(path string, names []string) (*gbdt.Dataset, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseNamed(data, path, names)
+}
+
+// ParseNamed parses a training file with a header line (see ReadNamedFile); name is
+// used in errors.
+func ParseNamed(data []byte, name string, names []string) (*gbdt.Dataset, error) {
+	header, rest, _ := bytes.Cut(data, []byte{'\n'})
+	cols := bytes.Split(bytes.TrimSuffix(header, []byte{'\r'}), []byte{'\t'})
+	if len(cols) < 2 || string(cols[len(cols)-1]) != "label" {
+		return nil, &ParseError{File: name, Line: 1, Err: errors.New("the header line does not end with a label column")}
+	}
+	idx := make([]int, len(names))
+	for i, n := range names {
+		idx[i] = -1
+		for j, c := range cols[:len(cols)-1] {
+			if string(c) == n {
+				idx[i] = j
+			}
+		}
+		if idx[i] < 0 {
+			return nil, &ParseError{File: name, Line: 1, Err: fmt.Errorf("no column %q (the file has %s)", n, bytes.Join(cols, []byte(", ")))}
+		}
+	}
+	d := &gbdt.Dataset{Features: make([][]float32, len(names))}
+	line := 1
+	for len(rest) > 0 {
+		line++
+		b := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			b, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = nil
+		}
+		b = bytes.TrimSuffix(b, []byte{'\r'})
+		if len(b) == 0 {
+			continue
+		}
+		fs := bytes.Split(b, []byte{'\t'})
+		if len(fs) != len(cols) {
+			return nil, &ParseError{File: name, Line: line, Err: fmt.Errorf("%w: %d, want %d", ErrFieldCount, len(fs), len(cols))}
+		}
+		var y float32
+		switch label := fs[len(fs)-1]; string(label) {
+		case "True", "true", "1":
+			y = 1
+		case "False", "false", "0":
+			y = 0
+		default:
+			return nil, &ParseError{File: name, Line: line, Column: len(fs), Err: fmt.Errorf("%w: %q", ErrLabel, label)}
+		}
+		for i, j := range idx {
+			s := fs[j]
+			var v float64
+			if isMissing(s) {
+				v = math.NaN()
+			} else {
+				var err error
+				v, err = strconv.ParseFloat(string(s), 64)
+				if err == nil && math.IsInf(v, 0) {
+					err = errors.New("infinite value")
+				}
+				if err != nil {
+					return nil, &ParseError{File: name, Line: line, Column: j + 1, Err: fmt.Errorf("feature %s: %w", names[i], err)}
+				}
+			}
+			d.Features[i] = append(d.Features[i], float32(v))
+		}
+		d.Labels = append(d.Labels, y)
+	}
+	return d, nil
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/atomicfile"
 	"github.com/addlink/addlink/internal/gbdt"
+	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/internal/progress"
 )
 
@@ -43,6 +44,12 @@ type Options struct {
 	// rows; on the fixture wikis refitting raises backtest recall at threshold 0.5 (see
 	// the README).
 	Refit bool
+	// Features are the model's inputs. Nil or the reference's six read TrainingFile in
+	// the reference's format and write a model without feature names, as today; any
+	// other set reads the named columns of training/link_train_extended.csv (the
+	// features stage with the same --features) and records the names in the model
+	// (learner.feature_names) so that every caller of internal/linker computes them.
+	Features linker.FeatureSet
 }
 
 // DefaultOptions returns the reference's settings (33% hold-out, seed 7, XGBoost's
@@ -61,6 +68,9 @@ func (o *Options) Validate() error {
 		l := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
 		if o.TrainingFile == "" {
 			o.TrainingFile = l.LinkTrain()
+			if !o.reference() {
+				o.TrainingFile = l.LinkTrainExtended()
+			}
 		}
 		if o.ModelOut == "" {
 			o.ModelOut = l.Model()
@@ -74,6 +84,8 @@ func (o *Options) Validate() error {
 	}
 	return o.Params.Validate()
 }
+
+func (o *Options) reference() bool { return o.Features == nil || o.Features.IsReference() }
 
 // Summary describes a training run; it is also written as JSON beside the model when
 // training for a wiki.
@@ -130,7 +142,14 @@ func Run(ctx context.Context, opts Options, p progress.Reporter) (Summary, error
 	if threads <= 0 {
 		threads = runtime.NumCPU()
 	}
-	all, err := ReadTrainingFile(opts.TrainingFile, threads)
+	var all *gbdt.Dataset
+	var err error
+	if opts.reference() {
+		all, err = ReadTrainingFile(opts.TrainingFile, threads)
+	} else {
+		sum.Features = opts.Features.Names()
+		all, err = ReadNamedFile(opts.TrainingFile, sum.Features)
+	}
 	if err != nil {
 		return sum, fmt.Errorf("train: %w", err)
 	}
@@ -175,6 +194,9 @@ func Run(ctx context.Context, opts Options, p progress.Reporter) (Summary, error
 			return sum, fmt.Errorf("train: %w", err)
 		}
 		sum.Refit = true
+	}
+	if !opts.reference() {
+		model.FeatureNames = opts.Features.ModelNames()
 	}
 	b, err := model.MarshalJSON()
 	if err != nil {
