@@ -20,6 +20,7 @@ import (
 	"github.com/addlink/addlink/checksum"
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/atomicfile"
+	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/internal/synth"
 )
 
@@ -135,6 +136,12 @@ func sources(o Options) ([]string, error) {
 		}
 		if !have[side] {
 			return nil, fmt.Errorf("publish: refusing to publish: %s has no checksum file %s", f, side)
+		}
+		if name == o.Wiki+".linkmodel.json" {
+			// Published models are loaded by the Python service: only the reference's features.
+			if err := linker.CheckServiceModelFile(f); err != nil {
+				return nil, fmt.Errorf("publish: refusing to publish: %w", err)
+			}
 		}
 	}
 	sort.Strings(files)

@@ -19,8 +19,12 @@ func newBacktestCommand() *cli.Command {
 sentence with links (up to --nmax of them), removes its links, recommends links into its
 plain text, and compares the predicted (anchor, target) pairs with the sentence's own.
 Writes testing/<wiki>.backtest.eval.csv (columns ,threshold,N,micro_precision,micro_recall;
-the reference's format) and testing/<wiki>.backtest.svg (precision and recall against
-the threshold), and prints the table.
+the reference's format), testing/<wiki>.backtest.svg (precision and recall against
+the threshold, with 95% intervals) and backtest.summary.json (the counts, the 95%
+bootstrap intervals of precision and recall per threshold from --bootstrap resamples of
+the sentences, the area under the precision-recall curve with its interval, the best
+F1), and prints the table. A model trained with extended features (train --features)
+gets them computed the same way (the link graph and anchor statistics are read).
 
 Quality gate: with --min-precision and/or --min-recall the row at threshold 0.5 (or at
 --threshold) is checked; below either, addlink exits with status 3. Exit statuses: 0 ok,
@@ -30,10 +34,16 @@ Quality gate: with --min-precision and/or --min-recall the row at threshold 0.5 
 			&cli.IntFlag{Name: "nmax", Value: backtest.DefaultNMax, Usage: "at most this many test sentences with links (0: all)"},
 			&cli.Float64Flag{Name: "min-precision", Usage: "exit with status 3 when precision at the gate threshold is below this"},
 			&cli.Float64Flag{Name: "min-recall", Usage: "exit with status 3 when recall at the gate threshold is below this"},
+			&cli.IntFlag{Name: "bootstrap", Value: backtest.DefaultBootstrap, Usage: "bootstrap resamples of the sentences for the 95% intervals (0: none)"},
+			&cli.Uint64Flag{Name: "bootstrap-seed", Value: backtest.DefaultSeed, Usage: "seed of the bootstrap resampling"},
 		},
 		Action: func(c *cli.Context) error {
 			co := commonOptions(c)
-			o := backtest.Options{Wiki: c.String(flagWiki), DataDir: co.DataDir, NMax: c.Int("nmax"), Threads: co.Threads}
+			o := backtest.Options{Wiki: c.String(flagWiki), DataDir: co.DataDir, NMax: c.Int("nmax"), Threads: co.Threads,
+				Bootstrap: c.Int("bootstrap"), Seed: c.Uint64("bootstrap-seed")}
+			if o.Bootstrap == 0 {
+				o.Bootstrap = -1
+			}
 			gate := 0.5
 			if th := c.Float64("threshold"); th >= 0 {
 				if th > 1 {
@@ -54,10 +64,13 @@ Quality gate: with --min-precision and/or --min-recall the row at threshold 0.5 
 			}
 			l := datasets.Layout{DataDir: co.DataDir, Wiki: o.Wiki}
 			if !co.Quiet {
-				fmt.Fprintf(os.Stdout, "%-9s %6s %10s %10s\n", "threshold", "N", "precision", "recall")
+				fmt.Fprintf(os.Stdout, "%-9s %6s %10s %-17s %10s %-17s\n", "threshold", "N", "precision", "(95% interval)", "recall", "(95% interval)")
 				for _, r := range s.Rows {
-					fmt.Fprintf(os.Stdout, "%-9.1f %6d %10s %10s\n", r.Threshold, r.N, pct(r.MicroPrecision), pct(r.MicroRecall))
+					fmt.Fprintf(os.Stdout, "%-9.1f %6d %10s %-17s %10s %-17s\n", r.Threshold, r.N, pct(r.MicroPrecision), ci(r.PrecisionLow, r.PrecisionHigh),
+						pct(r.MicroRecall), ci(r.RecallLow, r.RecallHigh))
 				}
+				fmt.Fprintf(os.Stdout, "features %s; PR AUC %s %s; best F1 %s at %.1f; intervals from %d bootstrap resamples of the %d sentences (seed %d)\n",
+					s.Features, pct(s.PRAUC), ci(s.PRAUCLow, s.PRAUCHigh), pct(s.BestF1), s.BestF1Threshold, s.Bootstrap, s.Sentences, s.Seed)
 				fmt.Fprintf(os.Stdout, "wrote %s and %s\n", l.BacktestEval(), l.BacktestPlot())
 			}
 			minP, minR := c.Float64("min-precision"), c.Float64("min-recall")
@@ -71,6 +84,14 @@ Quality gate: with --min-precision and/or --min-recall the row at threshold 0.5 
 			return nil
 		},
 	}
+}
+
+// ci formats a 95% interval.
+func ci(lo, hi float64) string {
+	if math.IsNaN(lo) || math.IsNaN(hi) {
+		return "-"
+	}
+	return fmt.Sprintf("[%.4f, %.4f]", lo, hi)
 }
 
 func pct(v float64) string {

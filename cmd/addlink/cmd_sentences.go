@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/addlink/addlink/internal/dump"
@@ -8,6 +10,10 @@ import (
 	"github.com/addlink/addlink/pipeline/features"
 	"github.com/addlink/addlink/pipeline/sentences"
 )
+
+func featuresFlag() *cli.StringFlag {
+	return &cli.StringFlag{Name: "features", Value: "reference", Usage: "the model's features: reference (the six the Python service computes), extended (those and linkprob, relatedness, position), or names joined by + such as reference+linkprob"}
+}
 
 func quirksFlag() *cli.StringSliceFlag {
 	return &cli.StringSliceFlag{Name: "reference-quirks", Usage: "reproduce these defects of the reference (comma-separated names, or all); see the description"}
@@ -26,7 +32,7 @@ half to training/sentences_train.csv and the rest to testing/sentences_test.csv:
 title<TAB>sentence per line, with tab, newline and backslash inside a value escaped as
 \t, \n and \\. An article whose sentence went to the training half also gives it its
 next qualifying sentences, up to --train-per-article in all (the test half is unchanged;
-1 is the reference's choice).
+1 is the reference's choice; all takes every qualifying sentence of the article).
 
 Reference quirks (--reference-quirks) that apply here:
   greedy-refs, dot-stops`,
@@ -34,7 +40,7 @@ Reference quirks (--reference-quirks) that apply here:
 			&cli.IntFlag{Name: "limit", Value: d.Limit, Usage: "at most this many sentences"},
 			&cli.Uint64Flag{Name: "seed", Value: d.Seed, Usage: "seed of the shuffle (Python's random.seed)"},
 			&cli.IntFlag{Name: "per-article", Value: d.PerArticle, Usage: "sentences taken from each article into either half (the reference takes 1)"},
-			&cli.IntFlag{Name: "train-per-article", Value: d.TrainPerArticle, Usage: "sentences a training article gives the training half (the reference: 1)"},
+			&cli.StringFlag{Name: "train-per-article", Value: fmt.Sprint(d.TrainPerArticle), Usage: "sentences a training article gives the training half, a number or all (the reference: 1)"},
 			quirksFlag(), allowWikiMismatchFlag(),
 		},
 		Action: func(c *cli.Context) error {
@@ -43,8 +49,12 @@ Reference quirks (--reference-quirks) that apply here:
 			if err != nil {
 				return usageError{err}
 			}
+			tpa, err := sentences.ParsePerArticle(c.String("train-per-article"))
+			if err != nil {
+				return usageError{err}
+			}
 			o := sentences.Options{Wiki: c.String(flagWiki), DataDir: co.DataDir, Dumps: c.StringSlice("dump"),
-				Limit: c.Int("limit"), Seed: c.Uint64("seed"), PerArticle: c.Int("per-article"), TrainPerArticle: c.Int("train-per-article"), Threads: co.Threads, Sentence: so,
+				Limit: c.Int("limit"), Seed: c.Uint64("seed"), PerArticle: c.Int("per-article"), TrainPerArticle: tpa, Threads: co.Threads, Sentence: so,
 				AllowWikiMismatch: c.Bool(flagAllowWikiMismatch)}
 			if len(o.Dumps) == 0 {
 				files, err := dump.Discover(co.DumpsDir, o.Wiki)
@@ -76,18 +86,31 @@ jaro, label (True when the sentence links the mention to that target). Writes
 training/link_train.csv (tab-separated, no header, the reference's format) and
 training/link_train.parquet, in a fixed order.
 
+With --features extended (or a list such as reference+linkprob) it also writes
+training/link_train_extended.csv: a header line, then the same rows with every feature
+of the set (linkprob: the mention's link probability from <wiki>.anchors_stats.parquet;
+relatedness: the candidate's mean Milne-Witten relatedness to the page's other links,
+from <wiki>.linkgraph.parquet, see addlink linkgraph; position: where the mention first
+occurs in the sentence). addlink train --features reads it.
+
 Reference quirks (--reference-quirks) that apply here:
 ` + linker.QuirksUsage(),
-		Flags: []cli.Flag{wikiFlag(true), quirksFlag()},
+		Flags: []cli.Flag{wikiFlag(true), quirksFlag(), featuresFlag(),
+			&cli.BoolFlag{Name: "drop-linked-elsewhere", Usage: "drop negative rows whose target the page links outside the sentence (needs <wiki>.linkgraph.parquet)"}},
 		Action: func(c *cli.Context) error {
 			co := commonOptions(c)
 			_, to, err := linker.ParseQuirks(c.StringSlice("reference-quirks"))
 			if err != nil {
 				return usageError{err}
 			}
+			set, err := linker.ParseFeatureSet(c.String("features"))
+			if err != nil {
+				return usageError{err}
+			}
 			rep, done := newReporter(co)
 			defer done()
-			_, err = features.Run(c.Context, features.Options{Wiki: c.String(flagWiki), DataDir: co.DataDir, Threads: co.Threads, Training: to}, rep)
+			to.DropLinkedElsewhere = c.Bool("drop-linked-elsewhere")
+			_, err = features.Run(c.Context, features.Options{Wiki: c.String(flagWiki), DataDir: co.DataDir, Threads: co.Threads, Training: to, Features: set}, rep)
 			return err
 		},
 	}

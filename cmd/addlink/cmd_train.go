@@ -6,6 +6,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/addlink/addlink/internal/gbdt"
+	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/pipeline/train"
 )
 
@@ -23,6 +24,11 @@ func newTrainCommand() *cli.Command {
 			"<data-dir>/<wiki>/<wiki>.linkmodel.json (XGBoost's JSON model format), its\n" +
 			"<wiki>.linkmodel.json.checksum (sha256, `shasum -a 256` format) and train.summary.json.\n" +
 			"With --training-file and --model-out any file in that format can be used instead.\n" +
+			"--features other than reference (extended, or names such as reference+linkprob) reads\n" +
+			"those columns of training/link_train_extended.csv (addlink features --features extended)\n" +
+			"and records their names in the model (learner.feature_names), so that backtest, query\n" +
+			"and serve compute the same features; export and publish refuse such a model, as the\n" +
+			"Python service computes only the reference's six.\n" +
 			"The model is identical for any --threads.",
 		Flags: []cli.Flag{
 			wikiFlag(false),
@@ -35,6 +41,7 @@ func newTrainCommand() *cli.Command {
 			&cli.Float64Flag{Name: "eta", Value: d.Params.Eta, Usage: "learning rate (`F`)"},
 			&cli.IntFlag{Name: "max-bin", Value: d.Params.MaxBin, Usage: "histogram bins per feature (`N`)"},
 			&cli.BoolFlag{Name: "refit", Value: d.Refit, Usage: "after the hold-out evaluation, write a model trained on every row; --refit=false writes the one trained without the hold-out, as the reference"},
+			featuresFlag(),
 			&cli.BoolFlag{Name: "estimate-base-score", Usage: "fit the base score to the labels as XGBoost 2.x does (default: 0.5 as 1.x)"},
 		},
 		Action: func(c *cli.Context) error {
@@ -48,6 +55,11 @@ func newTrainCommand() *cli.Command {
 				Refit:        c.Bool("refit"),
 				Params:       gbdt.DefaultParams(),
 			}
+			set, err := linker.ParseFeatureSet(c.String("features"))
+			if err != nil {
+				return usageError{err}
+			}
+			opts.Features = set
 			seed := c.Uint("seed")
 			if seed > 1<<32-1 {
 				return usagef("--seed %d does not fit in 32 bits", seed)

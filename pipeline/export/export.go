@@ -21,6 +21,7 @@ import (
 	"github.com/addlink/addlink/checksum"
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/atomicfile"
+	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/internal/progress"
 )
 
@@ -108,6 +109,12 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	p = progress.OrNop(p)
 	l := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
 	s := Summary{Wiki: o.Wiki, Rows: map[string]int{}}
+	if _, err := os.Stat(l.Model()); err == nil {
+		// The exported set is what the Python service loads: never a model it cannot use.
+		if err := linker.CheckServiceModelFile(l.Model()); errors.Is(err, linker.ErrNotServiceModel) {
+			return s, fmt.Errorf("export: refusing to export: %w", err)
+		}
+	}
 	if err := removeOrphans(l); err != nil {
 		return s, err
 	}

@@ -14,7 +14,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -66,6 +68,23 @@ func DefaultOptions() Options {
 // fixture wikis over six embedding seeds (README "Stage 4"), three sentences per
 // training article raise the backtest's mean recall at 0.5 at about the same precision.
 const DefaultTrainPerArticle = 3
+
+// AllPerArticle is the TrainPerArticle that takes every qualifying sentence of a
+// training article.
+const AllPerArticle = math.MaxInt32
+
+// ParsePerArticle reads a number of sentences per article: a positive number or "all"
+// (AllPerArticle).
+func ParsePerArticle(s string) (int, error) {
+	if s == "all" {
+		return AllPerArticle, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("sentences: sentences per article must be a number or all, got %q", s)
+	}
+	return n, nil
+}
 
 // Validate checks the options.
 func (o Options) Validate() error {
