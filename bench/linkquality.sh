@@ -16,7 +16,9 @@ cd "$(dirname "$0")/.."
 out=${BENCH_DIR:-bench/out}/quality
 fixtures=${FIXTURES:-../shared/fixtures}
 wikis=${WIKIS:-elwikivoyage ukwiki viwiki jawiki}
-variants=${VARIANTS:-tpa3-reference tpa3-reference+linkprob tpa3-reference+relatedness tpa3-reference+position tpa3-extended tpa3-reference-clean tpa3-extended-clean tpaall-reference tpaall-extended tpaall-reference-clean tpaall-extended-clean}
+variants=${VARIANTS:-tpa1-reference tpa3-reference tpa3-reference+linkprob tpa3-reference+relatedness tpa3-reference+position tpa3-extended
+  tpa3-reference-clean tpa3-extended-clean tpaall-reference tpaall-extended tpaall-reference-clean
+  tpaall-reference+linkprob-clean tpaall-reference+relatedness-clean tpaall-reference+position-clean tpaall-extended-clean}
 baseline=${BASELINE:-tpa3-reference}
 mkdir -p "$out"
 go build -trimpath -o bin/addlink ./cmd/addlink

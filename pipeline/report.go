@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/addlink/addlink/internal/atomicfile"
+	"github.com/addlink/addlink/pipeline/backtest"
 )
 
 // ReportPath is the run report of a wiki: <data-dir>/<wiki>/report.md.
@@ -80,6 +81,10 @@ func WriteReport(cfg *Config, stages []Stage, results []StageResult) error {
 			fmt.Fprintf(&b, "| output | `%s` | %d | %s |\n", f.Path, f.Size, orDash(f.SHA256))
 		}
 		if sum := readSummary(cfg, s.Name); sum != "" {
+			var bs backtest.Summary
+			if s.Name == "backtest" && json.Unmarshal([]byte(sum), &bs) == nil {
+				b.WriteString("\n" + bs.Markdown())
+			}
 			b.WriteString("\nSummary (`" + s.Name + ".summary.json`):\n\n```json\n" + sum + "```\n")
 		}
 	}

@@ -2,9 +2,11 @@ package backtest
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
 
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/linker"
@@ -164,4 +166,32 @@ func BestF1(rows []Row) (float64, float64) {
 		}
 	}
 	return best, th
+}
+
+// Markdown renders the summary as a table: per threshold, precision and recall with
+// their 95% intervals and F1; then the PR AUC and the best F1 (for the run report).
+func (s Summary) Markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Features %s; %d sentences; intervals: 95%%, %d bootstrap resamples (seed %d).\n\n", s.Features, s.Sentences, s.Bootstrap, s.Seed)
+	b.WriteString("| threshold | precision | 95% interval | recall | 95% interval | F1 |\n|---|---|---|---|---|---|\n")
+	for _, r := range s.Rows {
+		fmt.Fprintf(&b, "| %.2f | %s | %s | %s | %s | %s |\n", r.Threshold, mdNum(r.MicroPrecision), mdCI(r.PrecisionLow, r.PrecisionHigh),
+			mdNum(r.MicroRecall), mdCI(r.RecallLow, r.RecallHigh), mdNum(F1(r)))
+	}
+	fmt.Fprintf(&b, "\nPR AUC %s %s; best F1 %s at threshold %s.\n", mdNum(s.PRAUC), mdCI(s.PRAUCLow, s.PRAUCHigh), mdNum(s.BestF1), mdNum(s.BestF1Threshold))
+	return b.String()
+}
+
+func mdNum(v float64) string {
+	if math.IsNaN(v) {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", v)
+}
+
+func mdCI(lo, hi float64) string {
+	if math.IsNaN(lo) || math.IsNaN(hi) {
+		return "-"
+	}
+	return fmt.Sprintf("[%.3f, %.3f]", lo, hi)
 }
