@@ -91,7 +91,9 @@ training/link_train_extended.csv: a header line, then the same rows with every f
 of the set (linkprob: the mention's link probability from <wiki>.anchors_stats.parquet;
 relatedness: the candidate's mean Milne-Witten relatedness to the page's other links,
 from <wiki>.linkgraph.parquet, see addlink linkgraph; position: where the mention first
-occurs in the sentence). addlink train --features reads it.
+occurs in the sentence). addlink train --features reads it. --drop-linked-elsewhere
+drops the negative rows whose target the page links outside the sentence (editors link
+a target once per article), from the link graph; see docs/features.md.
 
 Reference quirks (--reference-quirks) that apply here:
 ` + linker.QuirksUsage(),

@@ -13,6 +13,9 @@ import (
 )
 
 // Scorer gives the probability that a candidate with these features is a link.
+// Recommend gives a *gbdt.Model the features its JSON names (ModelFeatures) and any
+// other Scorer the reference's six, unless it is a FeatureScorer: a wrapper of a model
+// with extended features must implement FeatureScorer.
 type Scorer interface {
 	Predict(features []float32) float32
 }
