@@ -138,11 +138,9 @@ func Recommend(d *Dict, model Scorer, page, text string, o RecommendOptions) Res
 			}
 			nodeText := text[node.Start:node.End]
 			var taken []wikitext.Span // inserted links, relative to the node
-			type mention struct {
-				lower, original string
-				pos             float64
-			}
+			type mention struct{ lower, original string }
 			var mentions []mention
+			var positions []float64 // FeaturePosition of each mention, for extended models
 			pos := map[string]int{}
 			stop := false
 			MentionsLower(nodeText, MaxRecommendGram, 1, o.Tokens, d.Lower, func(g, m string) {
@@ -159,24 +157,29 @@ func Recommend(d *Dict, model Scorer, page, text string, o RecommendOptions) Res
 					return
 				}
 				pos[m] = len(mentions)
-				p := math.NaN()
-				if extended && len(text) > 0 {
+				mentions = append(mentions, mention{m, g})
+				if extended {
+					p := math.NaN()
 					if i := strings.Index(nodeText, g); i >= 0 {
 						p = float64(node.Start+i) / float64(len(text))
 					}
+					positions = append(positions, p)
 				}
-				mentions = append(mentions, mention{m, g, p})
 			})
 			if stop {
 				res.Info = "stopped: the time budget was reached"
 				return res
 			}
-			for _, mt := range mentions {
+			for mi, mt := range mentions {
 				mm := d.Anchors[mt.lower]
 				if mm == nil || tested[mt.lower] || linkedMentions.contains(mt.lower) || anyLinked(mm, linkedLinks) {
 					continue
 				}
-				best, ok := bestCandidate(d, model, set, pctx, page, mt.lower, mt.pos, mm, o.Threshold, &cands)
+				p := math.NaN()
+				if extended {
+					p = positions[mi]
+				}
+				best, ok := bestCandidate(d, model, set, pctx, page, mt.lower, p, mm, o.Threshold, &cands)
 				tested[mt.lower] = true
 				if !ok {
 					continue
