@@ -157,6 +157,7 @@ func spread(v float64) float64 {
 func Plot(a, b Run) ([]byte, error) {
 	p := plot.New()
 	p.Title.Text = "precision-recall, 95% bootstrap intervals"
+	p.Title.Padding = vg.Points(6)
 	p.X.Label.Text = "micro recall"
 	p.Y.Label.Text = "micro precision"
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1

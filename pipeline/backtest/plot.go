@@ -26,8 +26,15 @@ func (e errPoints) YError(i int) (float64, float64) { return e.low[i], e.high[i]
 func Plot(wiki string, rows []Row) ([]byte, error) {
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("%s backtest", wiki)
+	p.Title.Padding = vg.Points(6)
+	for _, r := range rows {
+		if !math.IsNaN(r.PrecisionLow) || !math.IsNaN(r.RecallLow) {
+			p.Title.Text += " (bars: 95% bootstrap intervals)"
+			break
+		}
+	}
 	p.X.Label.Text = "threshold"
-	p.Y.Label.Text = "micro average (bars: 95% bootstrap interval)"
+	p.Y.Label.Text = "micro average"
 	p.X.Min, p.X.Max = 0, 1
 	p.Y.Min, p.Y.Max = 0, 1
 	p.Add(plotter.NewGrid())
