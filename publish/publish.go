@@ -139,7 +139,8 @@ func sources(o Options) ([]string, error) {
 		}
 		if name == o.Wiki+".linkmodel.json" {
 			// Published models are loaded by the Python service: only the reference's features.
-			if err := linker.CheckServiceModelFile(f); err != nil {
+			// (Whether the file is a well-formed model is not checked here.)
+			if err := linker.CheckServiceModelFile(f); errors.Is(err, linker.ErrNotServiceModel) {
 				return nil, fmt.Errorf("publish: refusing to publish: %w", err)
 			}
 		}

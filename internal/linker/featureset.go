@@ -269,10 +269,11 @@ type FeatureScorer interface {
 // features the Python service does not compute.
 var ErrNotServiceModel = errors.New("not a model the Python link-recommendation service can use")
 
-// CheckServiceModelFile reads a model file and returns an error (wrapping
-// ErrNotServiceModel) unless it reads exactly the reference's six features: export and
-// publish call it so that a model with extended features is never published as one
-// the Python service loads.
+// CheckServiceModelFile reads a model file and returns an error wrapping
+// ErrNotServiceModel when it reads features other than the reference's six (or
+// features this program does not know): export and publish call it so that a model
+// with extended features is never published as one the Python service loads. A file
+// that is not a model at all gives an error that does not wrap ErrNotServiceModel.
 func CheckServiceModelFile(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
