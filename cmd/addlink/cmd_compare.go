@@ -14,6 +14,7 @@ func newCompareCommand() *cli.Command {
 		Name:      "compare",
 		Usage:     "set two backtests side by side: precision/recall with 95% intervals, PR AUC, best F1",
 		UsageText: "addlink compare [--svg FILE] RUN_A RUN_B",
+		ArgsUsage: "RUN_A RUN_B",
 		Description: `A run is a backtest summary (backtest.summary.json, written by addlink backtest) or a
 directory holding one, such as data/<wiki>. Prints, for each threshold, both runs'
 micro precision and recall with their 95% bootstrap intervals and the differences B - A,
