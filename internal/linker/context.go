@@ -36,9 +36,22 @@ func (d *Dict) LoadExtended(l datasets.Layout, set FeatureSet) error {
 	return nil
 }
 
+// Supports returns an error unless d holds the datasets the features of set read
+// (Dict.LoadExtended): a model must never be given features computed without them.
+func (d *Dict) Supports(set FeatureSet) error {
+	if set.Has(FeatureLinkProb) && !d.linkProbs {
+		return errors.New("linker: the model reads linkprob but the anchor statistics are not loaded (Dict.LoadExtended)")
+	}
+	if set.Has(FeatureRelatedness) && d.Graph == nil {
+		return errors.New("linker: the model reads relatedness but the link graph is not loaded (Dict.LoadExtended)")
+	}
+	return nil
+}
+
 // SetLinkProbs sets the link probability of the dictionary's anchors from their
 // statistics: aslink / (aslink + astext).
 func (d *Dict) SetLinkProbs(stats []datasets.AnchorStat) {
+	d.linkProbs = true
 	for _, s := range stats {
 		if m := d.Anchors[s.Anchor]; m != nil && s.AsLink+s.AsText > 0 {
 			m.LinkProb = float64(s.AsLink) / float64(s.AsLink+s.AsText)

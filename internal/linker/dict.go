@@ -57,6 +57,8 @@ type Dict struct {
 	// Graph is the link graph the relatedness feature reads (Dict.LoadExtended); nil
 	// until loaded.
 	Graph *LinkGraph
+	// linkProbs says whether SetLinkProbs ran.
+	linkProbs bool
 }
 
 // NewDict builds a Dict from dataset rows. Vectors may be nil.

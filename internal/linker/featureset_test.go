@@ -249,6 +249,12 @@ func TestRecommendExtended(t *testing.T) {
 		}
 	}
 	checkRecommendations(t, d, "Athens", text, res)
+	// Without the link graph and the statistics an extended model gets no features
+	// computed from nothing: Recommend says why and recommends nothing.
+	bare := &recordingScorer{set: ExtendedFeatures}
+	if r := Recommend(testDict(), bare, "Athens", text, RecommendOptions{Threshold: 0.5}); len(r.Links) != 0 || len(bare.seen) != 0 || !strings.Contains(r.Info, "not loaded") {
+		t.Errorf("extended model on a bare dictionary: %+v, %d calls", r, len(bare.seen))
+	}
 	// "capital" is scored first: its candidate Capital city has no in-links
 	// (relatedness 0 to Greece, the page's one link), it starts at byte 14.
 	first := ext.seen[0]

@@ -86,6 +86,9 @@ func Recommend(d *Dict, model Scorer, page, text string, o RecommendOptions) Res
 	}
 	var res Result
 	set, err := featureSetOf(model)
+	if err == nil {
+		err = d.Supports(set)
+	}
 	if err != nil {
 		res.Info = "no recommendations: " + err.Error()
 		return res

@@ -264,6 +264,9 @@ func Evaluate(ctx context.Context, d *linker.Dict, model linker.Scorer, sents []
 func evaluate(ctx context.Context, d *linker.Dict, model linker.Scorer, sents []datasets.Sentence, o Options, p progress.Reporter) ([][]counts, error) {
 	p = progress.OrNop(p)
 	set, err := scorerFeatures(model)
+	if err == nil {
+		err = d.Supports(set)
+	}
 	if err != nil {
 		return nil, err
 	}
