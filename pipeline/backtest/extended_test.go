@@ -18,14 +18,13 @@ import (
 	"github.com/addlink/addlink/pipeline/features"
 	"github.com/addlink/addlink/pipeline/linkgraph"
 	"github.com/addlink/addlink/pipeline/train"
-	"github.com/addlink/addlink/publish"
 )
 
 // TestExtendedFeatures runs the extended path on the sample wiki: link graph,
 // features --features extended (link_train.csv unchanged), train --features extended
 // (the model records its features), backtest and query (which compute them because
-// the model says so), intervals in the summary, compare, and export and publish
-// refusing the model.
+// the model says so), intervals in the summary, compare, and export refusing the
+// model.
 func TestExtendedFeatures(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -42,11 +41,6 @@ func TestExtendedFeatures(t *testing.T) {
 	refRows, err := os.ReadFile(l.LinkTrain())
 	if err != nil {
 		t.Fatal(err)
-	}
-	// The reference model exports and publishes.
-	root := t.TempDir()
-	if _, err := publish.Publish(publish.Options{Wiki: wiki, DataDir: dir, Root: root}); err != nil {
-		t.Fatalf("publishing the reference model: %v", err)
 	}
 	refSummary, err := backtest.Run(ctx, backtest.Options{Wiki: wiki, DataDir: dir, Threads: 2}, nil)
 	if err != nil {
@@ -131,9 +125,7 @@ func TestExtendedFeatures(t *testing.T) {
 	if _, err := export.Run(ctx, eo, nil); !errors.Is(err, linker.ErrNotServiceModel) {
 		t.Errorf("export of an extended model: %v", err)
 	}
-	if _, err := publish.Publish(publish.Options{Wiki: wiki, DataDir: dir, Root: t.TempDir()}); !errors.Is(err, linker.ErrNotServiceModel) {
-		t.Errorf("publish of an extended model: %v", err)
-	}
+	// (publish's own refusal is tested in publish: TestRefusesExtendedModel.)
 }
 
 func mustRead(t *testing.T, path string) []byte {
