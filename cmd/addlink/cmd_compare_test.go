@@ -57,7 +57,8 @@ func TestFeaturesFlags(t *testing.T) {
 		{"features", "--wiki", "xwiki", "--features", "nope"},
 		{"sentences", "--wiki", "xwiki", "--dump", "x", "--train-per-article", "some"},
 	} {
-		if out, code := runApp(t, args...); code != exitUsage {
+		// A data directory of its own: commands may lock it before they check flags.
+		if out, code := runApp(t, append([]string{"--data-dir", t.TempDir()}, args...)...); code != exitUsage {
 			t.Errorf("%v: exit %d, want %d: %s", args, code, exitUsage, out)
 		}
 	}
