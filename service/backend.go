@@ -164,6 +164,15 @@ func (b *FileBackend) load(l datasets.Layout) (*Wiki, error) {
 	if err != nil {
 		return nil, fmt.Errorf("service: %s: %w", model, err)
 	}
+	// A model trained with extended features names them: load the datasets they read
+	// (nothing for the reference's six).
+	set, err := linker.ModelFeatures(m)
+	if err != nil {
+		return nil, fmt.Errorf("service: %s: %w", model, err)
+	}
+	if err := d.LoadExtended(l, set); err != nil {
+		return nil, fmt.Errorf("service: %w", err)
+	}
 	return newWiki(l.Wiki, d, m, fileChecksums(l, model))
 }
 
