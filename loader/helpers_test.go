@@ -168,6 +168,7 @@ func TestMariaDB(t *testing.T) {
 		{"Lock", testLock},
 		{"ProcessKilled", testProcessKilled},
 		{"Reference", testReference},
+		{"Serve", testServe},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.run(t, f, srv) })
 	}

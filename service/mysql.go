@@ -223,6 +223,11 @@ func (b *MySQLBackend) load(ctx context.Context, id string) (*Wiki, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, &NoModelError{Wiki: id, Valid: b.validWikis(ctx)}
 	}
+	if noSuchTable(err) {
+		// A database nothing was loaded into yet: no wiki has a model (400, not 500);
+		// the first load creates the tables and the next request finds the wiki.
+		return nil, &NoModelError{Wiki: id, Valid: []string{}}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("service: lr_model: %w", err)
 	}
@@ -285,6 +290,12 @@ func (b *MySQLBackend) load(ctx context.Context, id string) (*Wiki, error) {
 		slog.Int("pageids", len(pageids)), slog.Float64("seconds", time.Since(start).Seconds()),
 		slog.Any("checksums", sums))
 	return w, nil
+}
+
+// noSuchTable reports MySQL's ER_NO_SUCH_TABLE.
+func noSuchTable(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number == 1146
 }
 
 func scanTable(ctx context.Context, tx *sql.Tx, table string, fn func(key string, value []byte) error) error {
