@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,8 +10,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -135,5 +138,86 @@ func TestServeCommand(t *testing.T) {
 	}
 	if err := newApp().Run([]string{"addlink", "serve", "--backend", "oracle"}); exitStatus(err, false) != exitUsage {
 		t.Errorf("unknown backend: %v, want a usage error", err)
+	}
+}
+
+// `addlink serve` run as a user runs it: SIGTERM stops it cleanly with exit status 0
+// (not 130: a requested shutdown that completes is a success), and a request in
+// progress when the signal arrives still gets its answer.
+func TestServeSIGTERMExitsZero(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := addlinkBinary(t)
+	data := elData(t)
+	for _, inFlight := range []bool{false, true} {
+		t.Run(fmt.Sprintf("in-flight=%v", inFlight), func(t *testing.T) {
+			cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--backend", "sqlite", "--data-dir", data)
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Process.Kill()
+			var log strings.Builder
+			addr := make(chan string, 1)
+			copied := make(chan struct{})
+			go func() {
+				defer close(copied)
+				sc := bufio.NewScanner(stderr)
+				for sc.Scan() {
+					log.WriteString(sc.Text() + "\n")
+					var m struct{ Msg, Addr string }
+					if json.Unmarshal(sc.Bytes(), &m) == nil && m.Msg == "listening" {
+						addr <- m.Addr
+					}
+				}
+			}()
+			var a string
+			select {
+			case a = <-addr:
+			case <-time.After(30 * time.Second):
+				t.Fatal("serve did not start listening")
+			}
+			body := `{"wikitext":"Η Αθήνα είναι η πρωτεύουσα της Ελλάδας.","revid":1,"pageid":2}`
+			var conn net.Conn
+			if inFlight {
+				// Headers and half the body now, the rest after SIGTERM.
+				if conn, err = net.Dial("tcp", a); err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Close()
+				fmt.Fprintf(conn, "POST /v1/linkrecommendations/wikivoyage/el/Test HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:10])
+				time.Sleep(300 * time.Millisecond)
+			}
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			if inFlight {
+				time.Sleep(300 * time.Millisecond)
+				if _, err := io.WriteString(conn, body[10:]); err != nil {
+					t.Fatalf("the server closed the connection of a request in progress: %v", err)
+				}
+				resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+				if err != nil {
+					t.Fatalf("no answer to the request in progress: %v", err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 || !strings.Contains(string(b), `"links"`) {
+					t.Errorf("request in progress: %d %s", resp.StatusCode, b)
+				}
+			}
+			err = cmd.Wait()
+			<-copied
+			if err != nil {
+				t.Fatalf("serve after SIGTERM: %v, want exit status 0\n%s", err, log.String())
+			}
+			if !strings.Contains(log.String(), `"msg":"stopped","error":null`) {
+				t.Errorf("no clean stop in the log:\n%s", log.String())
+			}
+		})
 	}
 }

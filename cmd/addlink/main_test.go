@@ -22,6 +22,7 @@ func TestExitStatus(t *testing.T) {
 		want        int
 	}{
 		{"success", nil, false, 0},
+		{"clean stop after SIGTERM (serve)", nil, true, 0},
 		{"error", errors.New("boom"), false, 1},
 		{"usage", usagef("missing --wiki"), false, 2},
 		{"wrapped usage", fmt.Errorf("x: %w", usagef("bad")), false, 2},
