@@ -47,7 +47,7 @@ recommendations; empty wikitext gives none.`,
 			&cli.StringFlag{Name: "wikitext-file", Usage: "read the wikitext from this file (\"-\": standard input) instead of fetching it"},
 			&cli.Float64Flag{Name: "threshold", Value: 0.5, Usage: "minimum probability of a recommended link"},
 			&cli.IntFlag{Name: "max-recommendations", Value: 15, Usage: "at most this many links (0 or less: no limit)"},
-			&cli.StringSliceFlag{Name: "sections-to-exclude", Usage: "section titles whose text gets no links (%LEAD% for the lead); repeatable"},
+			&cli.GenericFlag{Name: "sections-to-exclude", Value: &wholeValues{}, Usage: "a section `TITLE` whose text gets no links (%LEAD% for the lead); repeat the flag for more, each value is taken whole (titles may contain commas)"},
 			&cli.DurationFlag{Name: "time-budget", Value: service.DefaultTimeBudget, Usage: "stop looking for links after this long"},
 			&cli.Int64Flag{Name: "revid", Usage: "revision id to report (with given wikitext)"},
 			&cli.Int64Flag{Name: "pageid", Usage: "page id to report (with given wikitext; default: the datasets')"},
@@ -62,7 +62,7 @@ recommendations; empty wikitext gives none.`,
 				return usagef("--threshold must be between 0 and 1, got %g", th)
 			}
 			req := service.Request{Threshold: th, MaxRecommendations: c.Int("max-recommendations"),
-				SectionsToExclude: c.StringSlice("sections-to-exclude"), LanguageCode: c.String("language-code"),
+				SectionsToExclude: c.Generic("sections-to-exclude").(*wholeValues).values, LanguageCode: c.String("language-code"),
 				Revision: c.Int64("revision"), RevID: c.Int64("revid")}
 			var wiki string
 			fetch := false
@@ -146,4 +146,20 @@ recommendations; empty wikitext gives none.`,
 			return err
 		},
 	}
+}
+
+// wholeValues is a repeatable flag whose every occurrence is one value, never split at
+// commas as cli.StringSliceFlag does (section titles may contain commas).
+type wholeValues struct{ values []string }
+
+func (w *wholeValues) Set(v string) error {
+	w.values = append(w.values, v)
+	return nil
+}
+
+func (w *wholeValues) String() string {
+	if w == nil {
+		return ""
+	}
+	return strings.Join(w.values, ", ")
 }

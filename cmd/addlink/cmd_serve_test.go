@@ -221,3 +221,61 @@ func TestServeSIGTERMExitsZero(t *testing.T) {
 		})
 	}
 }
+
+// --sections-to-exclude takes each occurrence whole: a section title with a comma is
+// one title (urfave/cli's slice flags would split it in two, excluding nothing).
+func TestQuerySectionsToExcludeKeepsCommas(t *testing.T) {
+	data := elData(t)
+	t.Setenv("DB_BACKEND", "sqlite")
+	const lead = "Η Αθήνα είναι πρωτεύουσα.\n\n"
+	wt := filepath.Join(t.TempDir(), "page.wikitext")
+	os.WriteFile(wt, []byte(lead+"== Πόλεις, χωριά ==\nΗ Ελλάδα και η Μακεδονία.\n"), 0o644)
+	// query returns the number of links whose text is in the lead and in the section.
+	query := func(extra ...string) (inLead, inSection int, links []string) {
+		t.Helper()
+		out, err := captureStdout(t, func() error {
+			return newApp().Run(append([]string{"addlink", "query", "--data-dir", data, "--quiet", "--wiki", "elwikivoyage",
+				"--title", "Δοκιμή", "--wikitext-file", wt, "--threshold", "0.1"}, extra...))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r struct {
+			Links []struct {
+				Text string `json:"link_text"`
+			} `json:"links"`
+		}
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		for _, l := range r.Links {
+			links = append(links, l.Text)
+			if strings.Contains(lead, l.Text) {
+				inLead++
+			} else {
+				inSection++
+			}
+		}
+		return inLead, inSection, links
+	}
+	if l, s, links := query(); l == 0 || s == 0 {
+		t.Fatalf("links %v: want some in the lead and some in the section, or the test proves nothing", links)
+	}
+	for _, tc := range []struct {
+		name          string
+		args          []string
+		lead, section bool // links expected there
+	}{
+		{"title with a comma", []string{"--sections-to-exclude", "Πόλεις, χωριά"}, true, false},
+		{"= form", []string{"--sections-to-exclude=Πόλεις, χωριά"}, true, false},
+		{"repeated", []string{"--sections-to-exclude", "%LEAD%", "--sections-to-exclude", "Πόλεις, χωριά"}, false, false},
+		{"the title's first half only", []string{"--sections-to-exclude", "Πόλεις"}, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, s, links := query(tc.args...)
+			if (l > 0) != tc.lead || (s > 0) != tc.section {
+				t.Errorf("links %v (lead %d, section %d), want lead %v, section %v", links, l, s, tc.lead, tc.section)
+			}
+		})
+	}
+}
