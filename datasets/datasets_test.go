@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -82,5 +83,37 @@ func TestLanguage(t *testing.T) {
 		if got := Language(in); got != want {
 			t.Errorf("Language(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Rows.Add decodes each dataset's pickled values into its Parquet rows and refuses a
+// dataset it does not know.
+func TestRowsAdd(t *testing.T) {
+	var r Rows
+	anchors := PickleStrIntDict([]StrInt{{Key: "Αθήνα", Value: 3}, {Key: "Athens", Value: 1}})
+	for _, tc := range []struct {
+		name, key string
+		value     []byte
+	}{
+		{"anchors", "αθήνα", anchors},
+		{"pageids", "Αθήνα", PickleInt(42)},
+		{"redirects", "Athina", PickleString("Αθήνα")},
+		{"w2vfiltered", "Αθήνα", PickleFloat32Array([]float32{0.5, -1})},
+	} {
+		if err := r.Add(tc.name, tc.key, tc.value); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+	}
+	want := Rows{
+		Anchors:   []Anchor{{Anchor: "αθήνα", Target: "Αθήνα", N: 3}, {Anchor: "αθήνα", Target: "Athens", N: 1}},
+		PageIDs:   []PageID{{Title: "Αθήνα", PageID: 42}},
+		Redirects: []Redirect{{From: "Athina", To: "Αθήνα"}},
+		Vectors:   []Embedding{{Title: "Αθήνα", Vector: []float32{0.5, -1}}},
+	}
+	if !reflect.DeepEqual(r, want) {
+		t.Errorf("rows = %+v, want %+v", r, want)
+	}
+	if err := r.Add("linkgraph", "x", PickleInt(1)); err == nil {
+		t.Error("Add of an unknown dataset: no error")
 	}
 }

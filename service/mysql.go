@@ -239,55 +239,24 @@ func (b *MySQLBackend) load(ctx context.Context, id string) (*Wiki, error) {
 	if err != nil {
 		return nil, err
 	}
-	var anchors []datasets.Anchor
-	var pageids []datasets.PageID
-	var redirects []datasets.Redirect
-	var vectors []datasets.Embedding
+	var rows datasets.Rows
 	for _, name := range datasets.DatasetNames {
 		table := datasets.SQLTable(id, name)
 		err := scanTable(ctx, tx, table, func(key string, value []byte) error {
-			switch name {
-			case "anchors":
-				items, err := datasets.UnpickleStrIntDict(value)
-				if err != nil {
-					return err
-				}
-				for _, it := range items {
-					anchors = append(anchors, datasets.Anchor{Anchor: key, Target: it.Key, N: it.Value})
-				}
-			case "pageids":
-				n, err := datasets.UnpickleInt(value)
-				if err != nil {
-					return err
-				}
-				pageids = append(pageids, datasets.PageID{Title: key, PageID: n})
-			case "redirects":
-				to, err := datasets.UnpickleString(value)
-				if err != nil {
-					return err
-				}
-				redirects = append(redirects, datasets.Redirect{From: key, To: to})
-			case "w2vfiltered":
-				v, err := datasets.UnpickleFloat32Array(value)
-				if err != nil {
-					return err
-				}
-				vectors = append(vectors, datasets.Embedding{Title: key, Vector: v})
-			}
-			return nil
+			return rows.Add(name, key, value)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("service: %s: %w", table, err)
 		}
 	}
-	d := linker.NewDict(anchors, pageids, redirects, vectors)
+	d := linker.NewDict(rows.Anchors, rows.PageIDs, rows.Redirects, rows.Vectors)
 	d.Lower = linker.LowerFunc(datasets.Language(id))
 	w, err := newWiki(id, d, m, sums)
 	if err != nil {
 		return nil, err
 	}
 	b.log.Info("loaded wiki", slog.String("wiki", id), slog.Int("anchors", len(d.Anchors)),
-		slog.Int("pageids", len(pageids)), slog.Float64("seconds", time.Since(start).Seconds()),
+		slog.Int("pageids", len(rows.PageIDs)), slog.Float64("seconds", time.Since(start).Seconds()),
 		slog.Any("checksums", sums))
 	return w, nil
 }

@@ -111,10 +111,7 @@ func (q *Query) Response(title string, revid int64, wikitext string, o Recommend
 // LoadDictSQLite reads a wiki's datasets from the sqlitedict files the export stage
 // writes (the service's format).
 func LoadDictSQLite(l datasets.Layout) (*Dict, error) {
-	var anchors []datasets.Anchor
-	var pageids []datasets.PageID
-	var redirects []datasets.Redirect
-	var vectors []datasets.Embedding
+	var rows datasets.Rows
 	for _, name := range []string{"anchors", "pageids", "redirects", "w2vfiltered"} {
 		path, cleanup, err := sqliteFile(exportedSQLite(l, name))
 		if err != nil {
@@ -124,42 +121,14 @@ func LoadDictSQLite(l datasets.Layout) (*Dict, error) {
 			return nil, fmt.Errorf("query: no %s dataset in %s (neither Parquet nor SQLite): %w", name, l.Dir(), err)
 		}
 		err = datasets.ReadSqliteDict(path, func(key string, value []byte) error {
-			switch name {
-			case "anchors":
-				items, err := datasets.UnpickleStrIntDict(value)
-				if err != nil {
-					return err
-				}
-				for _, it := range items {
-					anchors = append(anchors, datasets.Anchor{Anchor: key, Target: it.Key, N: it.Value})
-				}
-			case "pageids":
-				n, err := datasets.UnpickleInt(value)
-				if err != nil {
-					return err
-				}
-				pageids = append(pageids, datasets.PageID{Title: key, PageID: n})
-			case "redirects":
-				to, err := datasets.UnpickleString(value)
-				if err != nil {
-					return err
-				}
-				redirects = append(redirects, datasets.Redirect{From: key, To: to})
-			case "w2vfiltered":
-				v, err := datasets.UnpickleFloat32Array(value)
-				if err != nil {
-					return err
-				}
-				vectors = append(vectors, datasets.Embedding{Title: key, Vector: v})
-			}
-			return nil
+			return rows.Add(name, key, value)
 		})
 		cleanup()
 		if err != nil {
 			return nil, fmt.Errorf("query: %s: %w", path, err)
 		}
 	}
-	d := NewDict(anchors, pageids, redirects, vectors)
+	d := NewDict(rows.Anchors, rows.PageIDs, rows.Redirects, rows.Vectors)
 	d.Lower = wikitext.LowerFor(datasets.Language(l.Wiki))
 	return d, nil
 }
