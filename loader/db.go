@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -15,6 +14,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/mysqlenv"
 	"github.com/addlink/addlink/internal/progress"
 )
 
@@ -32,73 +32,14 @@ func lockName(db string) string { return "addlink-load:" + db }
 // DSNFromEnv builds a go-sql-driver/mysql data source name from the service's
 // variables (DB_USER, DB_PASSWORD, DB_HOST, DB_PORT default 3306, DB_DATABASE,
 // DB_READ_DEFAULT_FILE: a my.cnf whose [client] section supplies what they leave
-// unset), as the reference's src/mysql.py does. getenv is os.LookupEnv in the CLI.
+// unset), with the rules `addlink serve` follows too (internal/mysqlenv). getenv is
+// os.LookupEnv in the CLI.
 func DSNFromEnv(getenv func(string) (string, bool)) (string, error) {
-	cfg := mysql.NewConfig()
-	vals := map[string]string{}
-	if f, ok := getenv("DB_READ_DEFAULT_FILE"); ok && f != "" {
-		m, err := readMyCnf(f)
-		if err != nil {
-			return "", err
-		}
-		vals = m
-	}
-	for _, k := range []string{"user", "password", "host", "port", "database", "socket"} {
-		if v, ok := getenv("DB_" + strings.ToUpper(k)); ok {
-			vals[k] = v
-		}
-	}
-	cfg.User = vals["user"]
-	cfg.Passwd = vals["password"]
-	cfg.DBName = vals["database"]
-	host, port := vals["host"], vals["port"]
-	if host == "" {
-		host = "localhost"
-	}
-	if port == "" {
-		port = "3306"
-	}
-	if _, err := strconv.Atoi(port); err != nil {
-		return "", fmt.Errorf("DB_PORT %q: not a port number", port)
-	}
-	if s := vals["socket"]; s != "" && (host == "localhost" || vals["host"] == "") {
-		cfg.Net, cfg.Addr = "unix", s
-	} else {
-		cfg.Net, cfg.Addr = "tcp", host+":"+port
+	cfg, err := mysqlenv.Config(getenv)
+	if err != nil {
+		return "", err
 	}
 	return cfg.FormatDSN(), nil
-}
-
-// readMyCnf reads the [client] (and [mysql], [clientloader]) options of a my.cnf file.
-func readMyCnf(path string) (map[string]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("DB_READ_DEFAULT_FILE: %w", err)
-	}
-	defer f.Close()
-	out := map[string]string{}
-	section := ""
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		switch {
-		case line == "" || line[0] == '#' || line[0] == ';':
-		case line[0] == '[':
-			section = strings.Trim(line, "[] ")
-		case section == "client" || section == "mysql" || section == "client-mariadb":
-			k, v, _ := strings.Cut(line, "=")
-			k = strings.ReplaceAll(strings.TrimSpace(k), "_", "-")
-			v = strings.Trim(strings.TrimSpace(v), `"'`)
-			if k == "pass" {
-				k = "password"
-			}
-			if k == "db" {
-				k = "database"
-			}
-			out[k] = v
-		}
-	}
-	return out, sc.Err()
 }
 
 // openDB opens the database with the settings the loader needs: utf8mb4, values sent

@@ -1,15 +1,12 @@
 package service
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
-	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,48 +16,22 @@ import (
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/gbdt"
 	"github.com/addlink/addlink/internal/linker"
+	"github.com/addlink/addlink/internal/mysqlenv"
 )
 
 // MySQLConfig builds a go-sql-driver/mysql configuration from the reference's
-// environment variables: DB_USER, DB_PASSWORD, DB_HOST, DB_PORT (3306), DB_DATABASE
-// and DB_READ_DEFAULT_FILE, an option file whose [client] section (user, password,
-// host, port, database, socket) takes precedence, as with PyMySQL. DB_HOST starting
-// with "/" is a unix socket.
+// environment variables, DB_USER, DB_PASSWORD, DB_HOST, DB_PORT (3306), DB_DATABASE and
+// DB_READ_DEFAULT_FILE, with the rules `addlink load` follows too (internal/mysqlenv:
+// the option file's [client] section supplies what the variables leave unset, as with
+// PyMySQL; DB_HOST starting with "/" is a unix socket), and the service's charset and
+// timeouts.
 func MySQLConfig(getenv func(string) string) (*mysql.Config, error) {
-	v := map[string]string{
-		"user": getenv("DB_USER"), "password": getenv("DB_PASSWORD"), "host": getenv("DB_HOST"),
-		"database": getenv("DB_DATABASE"), "port": getenv("DB_PORT"),
+	c, err := mysqlenv.Config(func(k string) (string, bool) { v := getenv(k); return v, v != "" })
+	if err != nil {
+		return nil, fmt.Errorf("service: %w", err)
 	}
-	if f := getenv("DB_READ_DEFAULT_FILE"); f != "" {
-		fileVals, err := readOptionFile(f)
-		if err != nil {
-			return nil, err
-		}
-		maps.Copy(v, fileVals)
-	}
-	c := mysql.NewConfig()
-	c.User, c.Passwd, c.DBName = v["user"], v["password"], v["database"]
 	if c.DBName == "" {
 		return nil, errors.New("service: DB_DATABASE is not set")
-	}
-	port := 3306
-	if p := v["port"]; p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n <= 0 || n > 65535 {
-			return nil, fmt.Errorf("service: invalid DB_PORT %q", p)
-		}
-		port = n
-	}
-	switch host := v["host"]; {
-	case v["socket"] != "":
-		c.Net, c.Addr = "unix", v["socket"]
-	case strings.HasPrefix(host, "/"):
-		c.Net, c.Addr = "unix", host
-	default:
-		if host == "" {
-			host = "localhost"
-		}
-		c.Net, c.Addr = "tcp", fmt.Sprintf("%s:%d", host, port)
 	}
 	if err := c.Apply(mysql.Charset("utf8mb4", "")); err != nil {
 		return nil, err
@@ -68,39 +39,6 @@ func MySQLConfig(getenv func(string) string) (*mysql.Config, error) {
 	c.Timeout = 10 * time.Second
 	c.ReadTimeout = 5 * time.Minute
 	return c, nil
-}
-
-// readOptionFile reads the [client] section of a MySQL option file.
-func readOptionFile(path string) (map[string]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("service: DB_READ_DEFAULT_FILE: %w", err)
-	}
-	defer f.Close()
-	out := map[string]string{}
-	section := ""
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' || line[0] == ';' {
-			continue
-		}
-		if strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]") {
-			section = strings.TrimSpace(line[1 : len(line)-1])
-			continue
-		}
-		if section != "client" {
-			continue
-		}
-		k, val, _ := strings.Cut(line, "=")
-		k = strings.ReplaceAll(strings.TrimSpace(k), "-", "_")
-		val = strings.Trim(strings.TrimSpace(val), `"'`)
-		switch k {
-		case "user", "password", "host", "port", "database", "socket":
-			out[k] = val
-		}
-	}
-	return out, sc.Err()
 }
 
 // MySQLBackend serves wikis from the tables the loader fills (lr_<wiki>_<name>,

@@ -196,7 +196,8 @@ func TestMySQLConfig(t *testing.T) {
 		{"defaults", map[string]string{"DB_DATABASE": "mwaddlink"}, "tcp", "localhost:3306", "", false},
 		{"host and port", map[string]string{"DB_DATABASE": "d", "DB_HOST": "m2-master.eqiad.wmnet", "DB_PORT": "3307", "DB_USER": "u"}, "tcp", "m2-master.eqiad.wmnet:3307", "u", false},
 		{"socket path", map[string]string{"DB_DATABASE": "d", "DB_HOST": "/tmp/s.sock"}, "unix", "/tmp/s.sock", "", false},
-		{"option file wins", map[string]string{"DB_DATABASE": "d", "DB_USER": "u", "DB_READ_DEFAULT_FILE": optFile}, "unix", "/run/mysqld.sock", "fromfile", false},
+		{"option file fills what is unset", map[string]string{"DB_DATABASE": "d", "DB_READ_DEFAULT_FILE": optFile}, "unix", "/run/mysqld.sock", "fromfile", false},
+		{"a variable wins over the option file", map[string]string{"DB_DATABASE": "d", "DB_USER": "u", "DB_READ_DEFAULT_FILE": optFile}, "unix", "/run/mysqld.sock", "u", false},
 		{"no database", map[string]string{}, "", "", "", true},
 		{"bad port", map[string]string{"DB_DATABASE": "d", "DB_PORT": "x"}, "", "", "", true},
 	} {
