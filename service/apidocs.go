@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"embed"
 	"encoding/json"
 	"io/fs"
@@ -21,45 +22,18 @@ func (s *Server) spec() ([]byte, error) {
 		return nil, err
 	}
 	var v map[string]any
-	if err := json.Unmarshal(b, &v); err != nil {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber() // numbers written as the spec has them
+	if err := d.Decode(&v); err != nil {
 		return nil, err
 	}
 	if s.opts.URLPrefix != "" {
 		v["basePath"] = s.opts.URLPrefix
 	}
 	var j jsonBuf
-	appendAny(&j, v)
+	appendValue(&j, v)
 	j.b = append(j.b, '\n')
 	return j.b, nil
-}
-
-// appendAny is appendValue for values decoded without UseNumber.
-func appendAny(j *jsonBuf, v any) {
-	switch x := v.(type) {
-	case float64:
-		if x == float64(int64(x)) {
-			j.int(int64(x))
-		} else {
-			j.float(x)
-		}
-	case []any:
-		j.open('[')
-		for _, e := range x {
-			j.comma()
-			appendAny(j, e)
-		}
-		j.close(']')
-	case map[string]any:
-		keys := sortedKeys(x)
-		j.open('{')
-		for _, k := range keys {
-			j.key(k)
-			appendAny(j, x[k])
-		}
-		j.close('}')
-	default:
-		appendValue(j, v)
-	}
 }
 
 func (s *Server) handleSpec(w http.ResponseWriter, r *http.Request, l *reqLog) error {
