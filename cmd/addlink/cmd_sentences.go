@@ -23,7 +23,7 @@ func newSentencesCommand() *cli.Command {
 	d := sentences.DefaultOptions()
 	return &cli.Command{
 		Name:  "sentences",
-		Usage: "pick one linked sentence per article and split them into training and test halves",
+		Usage: "pick linked sentences of each article (--train-per-article, 3 by default) and split them into training and test halves",
 		Description: `Reads the dump. For each article (namespace 0, not a redirect) takes the first sentence
 made only of text and wikilinks with at least one link (references removed, markup other
 than links reduced to text; sentences end at "." and at the full stops of other scripts).

@@ -13,7 +13,7 @@ import (
 func newVerifyCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "verify",
-		Usage:     "check sha256 checksum files (.checksum)",
+		Usage:     "check sha256 checksum files (.checksum) and that export sets are whole and current",
 		ArgsUsage: "PATH ...",
 		Description: `Each PATH is a .checksum file (one line "<sha256>  <file name>", the format of
 shasum -a 256 and sha256sum) or a directory whose .checksum files are all checked. The
