@@ -7,7 +7,9 @@
 # macro averages, and the differences against today's six-feature model.
 #   variants: tpa<N>-<features>[-clean], N sentences per training article (1 the
 #   reference's, 3 today's default, all), features reference | reference+linkprob |
-#   ... | extended; -clean: features --drop-linked-elsewhere.
+#   ... | extended; -clean: features --drop-linked-elsewhere; @<rules>: the candidate
+#   rules of features and train --candidates (exacttitle+titles, extended, ...), the
+#   reference's without.
 # The dictionaries, embeddings, sentences and link graph are made once per wiki (not
 # timed). WIKIS and VARIANTS override the lists; the summaries stay under
 # bench/out/quality/<wiki>/results/ for `addlink compare`.
@@ -18,7 +20,9 @@ fixtures=${FIXTURES:-../shared/fixtures}
 wikis=${WIKIS:-elwikivoyage ukwiki viwiki jawiki}
 variants=${VARIANTS:-tpa1-reference tpa3-reference tpa3-reference+linkprob tpa3-reference+relatedness tpa3-reference+position tpa3-extended
   tpa3-reference-clean tpa3-extended-clean tpaall-reference tpaall-extended tpaall-reference-clean
-  tpaall-reference+linkprob-clean tpaall-reference+relatedness-clean tpaall-reference+position-clean tpaall-extended-clean}
+  tpaall-reference+linkprob-clean tpaall-reference+relatedness-clean tpaall-reference+position-clean tpaall-extended-clean
+  tpa3-reference@titles tpaall-extended-clean@exacttitle tpaall-extended-clean@titles tpaall-extended-clean@redirects
+  tpaall-extended-clean@exacttitle+titles tpaall-extended-clean@titles+redirects tpaall-extended-clean@exacttitle+titles+redirects}
 baseline=${BASELINE:-tpa3-reference}
 mkdir -p "$out"
 go build -trimpath -o bin/addlink ./cmd/addlink
@@ -32,17 +36,19 @@ for wiki in $wikis; do
   mkdir -p "$data/results"
   tpa_done="" rows_done=""
   for v in $variants; do
-    tpa=${v%%-*}; tpa=${tpa#tpa}; feats=${v#*-}; clean=""
+    cands=reference
+    case $v in *@*) cands=${v#*@} ;; esac
+    tpa=${v%%-*}; tpa=${tpa#tpa}; feats=${v#*-}; feats=${feats%%@*}; clean=""
     case $feats in *-clean) feats=${feats%-clean}; clean=--drop-linked-elsewhere ;; esac
     if [ "$tpa" != "$tpa_done" ]; then
       a sentences --wiki "$wiki" --dump "$dump" --train-per-article "$tpa"
       tpa_done=$tpa rows_done=""
     fi
-    if [ "$tpa:$clean" != "$rows_done" ]; then
-      a features --wiki "$wiki" --features extended $clean
-      rows_done="$tpa:$clean"
+    if [ "$tpa:$clean:$cands" != "$rows_done" ]; then
+      a features --wiki "$wiki" --features extended --candidates "$cands" $clean
+      rows_done="$tpa:$clean:$cands"
     fi
-    a train --wiki "$wiki" --features "$feats" > /dev/null
+    a train --wiki "$wiki" --features "$feats" --candidates "$cands" > /dev/null
     a backtest --wiki "$wiki" > /dev/null
     cp "$data/$wiki/backtest.summary.json" "$data/results/$v.json"
     cp "$data/$wiki/train.summary.json" "$data/results/$v.train.json"

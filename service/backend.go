@@ -55,9 +55,17 @@ type Backend interface {
 
 // newWiki checks a model and wraps the datasets of a wiki.
 func newWiki(id string, d *linker.Dict, m *gbdt.Model, sums map[string]string) (*Wiki, error) {
-	if m.NumFeature != len(linker.Features{}.Vector()) {
+	// A model names its features when they are not the reference's six
+	// (linker.ModelFeatures); an unnamed one must have six inputs.
+	if len(m.FeatureNames) == 0 && m.NumFeature != len(linker.Features{}.Vector()) {
 		return nil, fmt.Errorf("service: %s: the model has %d features; addlink computes the %d features of the reference's v1 models (7-feature v2 models are not supported)",
 			id, m.NumFeature, len(linker.Features{}.Vector()))
+	}
+	if _, err := linker.ModelFeatures(m); err != nil {
+		return nil, fmt.Errorf("service: %s: %w", id, err)
+	}
+	if _, err := linker.ModelCandidates(m); err != nil {
+		return nil, fmt.Errorf("service: %s: %w", id, err)
 	}
 	return &Wiki{ID: id, Dict: d, Model: m, Checksums: sums}, nil
 }

@@ -15,6 +15,22 @@ func featuresFlag() *cli.StringFlag {
 	return &cli.StringFlag{Name: "features", Value: "reference", Usage: "the model's features: reference (the six the Python service computes), extended (those and linkprob, relatedness, position), or names joined by + such as reference+linkprob"}
 }
 
+func candidatesFlag() *cli.StringFlag {
+	return &cli.StringFlag{Name: "candidates", Value: "auto", Usage: "the candidate rules: reference, extended (" + linker.ExtendedCandidates.String() + "), names joined by + (exacttitle, titles, redirects), or auto: extended with features other than reference, reference otherwise"}
+}
+
+// candidateRules reads --candidates for the feature set of --features.
+func candidateRules(c *cli.Context, set linker.FeatureSet) (linker.CandidateRules, error) {
+	spec := c.String("candidates")
+	if spec == "auto" || spec == "" {
+		if set.IsReference() {
+			return linker.ReferenceCandidates, nil
+		}
+		return linker.ExtendedCandidates, nil
+	}
+	return linker.ParseCandidateRules(spec)
+}
+
 func quirksFlag() *cli.StringSliceFlag {
 	return &cli.StringSliceFlag{Name: "reference-quirks", Usage: "reproduce these defects of the reference (comma-separated names, or all); see the description"}
 }
@@ -95,9 +111,15 @@ occurs in the sentence). addlink train --features reads it. --drop-linked-elsewh
 drops the negative rows whose target the page links outside the sentence (editors link
 a target once per article), from the link graph; see docs/features.md.
 
+--candidates (default auto: extended with --features other than reference) sets the
+candidate rules: titles makes the articles' titles mentions when the dictionary lacks
+the anchor, redirects the redirects' titles; their rows go only to
+link_train_extended.csv. exacttitle changes only the recommendations (the page's title
+blocks just itself, not the mentions inside it). addlink train --candidates must match.
+
 Reference quirks (--reference-quirks) that apply here:
 ` + linker.QuirksUsage(),
-		Flags: []cli.Flag{wikiFlag(true), quirksFlag(), featuresFlag(),
+		Flags: []cli.Flag{wikiFlag(true), quirksFlag(), featuresFlag(), candidatesFlag(),
 			&cli.BoolFlag{Name: "drop-linked-elsewhere", Usage: "drop negative rows whose target the page links outside the sentence (needs <wiki>.linkgraph.parquet)"}},
 		Action: func(c *cli.Context) error {
 			co := commonOptions(c)
@@ -107,6 +129,9 @@ Reference quirks (--reference-quirks) that apply here:
 			}
 			set, err := linker.ParseFeatureSet(c.String("features"))
 			if err != nil {
+				return usageError{err}
+			}
+			if to.Candidates, err = candidateRules(c, set); err != nil {
 				return usageError{err}
 			}
 			rep, done := newReporter(co)

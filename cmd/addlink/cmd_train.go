@@ -28,7 +28,9 @@ func newTrainCommand() *cli.Command {
 			"those columns of training/link_train_extended.csv (addlink features --features extended)\n" +
 			"and records their names in the model (learner.feature_names), so that backtest, query\n" +
 			"and serve compute the same features; export and publish refuse such a model, as the\n" +
-			"Python service computes only the reference's six.\n" +
+			"Python service computes only the reference's six. --candidates (default auto: extended\n" +
+			"with --features other than reference) must be the features stage's; rules other than\n" +
+			"the reference's are recorded in the model (learner.attributes.addlink_candidates).\n" +
 			"The model is identical for any --threads.",
 		Flags: []cli.Flag{
 			wikiFlag(false),
@@ -41,7 +43,7 @@ func newTrainCommand() *cli.Command {
 			&cli.Float64Flag{Name: "eta", Value: d.Params.Eta, Usage: "learning rate (`F`)"},
 			&cli.IntFlag{Name: "max-bin", Value: d.Params.MaxBin, Usage: "histogram bins per feature (`N`)"},
 			&cli.BoolFlag{Name: "refit", Value: d.Refit, Usage: "after the hold-out evaluation, write a model trained on every row; --refit=false writes the one trained without the hold-out, as the reference"},
-			featuresFlag(),
+			featuresFlag(), candidatesFlag(),
 			&cli.BoolFlag{Name: "estimate-base-score", Usage: "fit the base score to the labels as XGBoost 2.x does (default: 0.5 as 1.x)"},
 		},
 		Action: func(c *cli.Context) error {
@@ -60,6 +62,9 @@ func newTrainCommand() *cli.Command {
 				return usageError{err}
 			}
 			opts.Features = set
+			if opts.Candidates, err = candidateRules(c, set); err != nil {
+				return usageError{err}
+			}
 			seed := c.Uint("seed")
 			if seed > 1<<32-1 {
 				return usagef("--seed %d does not fit in 32 bits", seed)

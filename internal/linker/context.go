@@ -52,11 +52,21 @@ func (d *Dict) Supports(set FeatureSet) error {
 // statistics: aslink / (aslink + astext).
 func (d *Dict) SetLinkProbs(stats []datasets.AnchorStat) {
 	d.linkProbs = true
+	d.otherLinkProbs = map[string]float64{}
 	for _, s := range stats {
-		if m := d.Anchors[s.Anchor]; m != nil && s.AsLink+s.AsText > 0 {
-			m.LinkProb = float64(s.AsLink) / float64(s.AsLink+s.AsText)
+		if s.AsLink+s.AsText <= 0 {
+			continue
+		}
+		lp := float64(s.AsLink) / float64(s.AsLink+s.AsText)
+		if m := d.Anchors[s.Anchor]; m != nil {
+			m.LinkProb = lp
+		} else {
+			d.otherLinkProbs[s.Anchor] = lp
 		}
 	}
+	d.titleMu.Lock()
+	d.titles = nil // built again with the link probabilities
+	d.titleMu.Unlock()
 }
 
 // SetLinkGraph builds d.Graph from link graph rows, over the articles of d.PageIDs.
@@ -153,7 +163,12 @@ func (d *Dict) relatedness(c *PageContext, target string) float64 {
 // context, the mention first occurring at relative position pos of the text (NaN
 // when unknown). ok is false when target is not a candidate of the mention.
 func (d *Dict) FeaturesAt(c *PageContext, mention, target string, pos float64) (Features, bool) {
-	f, ok := d.Features(c.Page, mention, target)
+	return d.featuresAt(d.Anchors[mention], c, mention, target, pos)
+}
+
+// featuresAt is FeaturesAt with the mention's entry m (Dict.Mention).
+func (d *Dict) featuresAt(m *Mention, c *PageContext, mention, target string, pos float64) (Features, bool) {
+	f, ok := d.featuresOf(m, c.Page, mention, target)
 	if !ok {
 		return f, false
 	}

@@ -3,6 +3,7 @@ package linker
 import (
 	"math"
 	"sort"
+	"sync"
 
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/wikitext"
@@ -57,8 +58,13 @@ type Dict struct {
 	// Graph is the link graph the relatedness feature reads (Dict.LoadExtended); nil
 	// until loaded.
 	Graph *LinkGraph
-	// linkProbs says whether SetLinkProbs ran.
-	linkProbs bool
+	// linkProbs says whether SetLinkProbs ran; otherLinkProbs are the link
+	// probabilities of the anchors the dictionary dropped, for the mentions that
+	// CandidateRules add (titleMentions).
+	linkProbs      bool
+	otherLinkProbs map[string]float64
+	titleMu        sync.Mutex
+	titles         map[CandidateRules]map[string]*Mention
 }
 
 // NewDict builds a Dict from dataset rows. Vectors may be nil.
@@ -167,7 +173,11 @@ func (f Features) Vector() []float32 {
 // context-dependent ones (relatedness, position) are NaN (see FeaturesAt). ok is false
 // when target is not a candidate of the mention.
 func (d *Dict) Features(page, mention, target string) (Features, bool) {
-	m := d.Anchors[mention]
+	return d.featuresOf(d.Anchors[mention], page, mention, target)
+}
+
+// featuresOf is Features with the mention's entry m (Dict.Mention).
+func (d *Dict) featuresOf(m *Mention, page, mention, target string) (Features, bool) {
 	if m == nil {
 		return Features{}, false
 	}

@@ -142,6 +142,13 @@ func ServiceCompatible(m *gbdt.Model) error {
 	if err != nil {
 		return err
 	}
+	r, err := ModelCandidates(m)
+	if err != nil {
+		return err
+	}
+	if !r.IsReference() {
+		return fmt.Errorf("the model finds candidates by the rules %s; the Python link-recommendation service applies only the reference's: train with --features reference --candidates reference to publish, or serve this one with addlink", r)
+	}
 	if !s.IsReference() {
 		return fmt.Errorf("the model reads the features %s; the Python link-recommendation service computes only the reference's six (%s): train with --features reference to publish, or serve this one with addlink",
 			strings.Join(s.Names(), ", "), strings.Join(ReferenceFeatures.Names(), ", "))

@@ -73,7 +73,8 @@ type Result struct {
 // that were tested before are skipped; for the others the 10 most linked candidates are
 // scored and the best is kept if its probability reaches the threshold; the link goes
 // at the first whole-word occurrence of the mention's text in the node that is not
-// inside a link. The page's own title counts as linked.
+// inside a link. The page's own title counts as linked. A model trained with other
+// CandidateRules (ModelCandidates) gets its mentions and candidates by those rules.
 //
 // Where the reference differs: offsets are exact byte positions of the link text
 // (the reference searches the first occurrence in the page of the node's text and
@@ -89,6 +90,10 @@ func Recommend(d *Dict, model Scorer, page, text string, o RecommendOptions) Res
 	if err == nil {
 		err = d.Supports(set)
 	}
+	var rules CandidateRules
+	if err == nil {
+		rules, err = candidateRulesOf(model)
+	}
 	if err != nil {
 		res.Info = "no recommendations: " + err.Error()
 		return res
@@ -101,7 +106,10 @@ func Recommend(d *Dict, model Scorer, page, text string, o RecommendOptions) Res
 		linkedMentions.add(a)
 		linkedLinks[l] = true
 	}
-	linkedMentions.add(NormalizeMention(page, d.Lower))
+	pageMention := NormalizeMention(page, d.Lower)
+	if !rules.ExactTitle {
+		linkedMentions.add(pageMention) // every mention it contains is blocked
+	}
 	linkedLinks[wikitext.NormalizeTitle(page)] = true
 	tested := map[string]bool{}
 	var pctx *PageContext
@@ -174,8 +182,9 @@ func Recommend(d *Dict, model Scorer, page, text string, o RecommendOptions) Res
 				return res
 			}
 			for mi, mt := range mentions {
-				mm := d.Anchors[mt.lower]
-				if mm == nil || tested[mt.lower] || linkedMentions.contains(mt.lower) || anyLinked(mm, linkedLinks) {
+				mm, _ := d.Mention(mt.lower, rules)
+				if mm == nil || tested[mt.lower] || linkedMentions.contains(mt.lower) || anyLinked(mm, linkedLinks) ||
+					(rules.ExactTitle && mt.lower == pageMention) {
 					continue
 				}
 				p := math.NaN()
@@ -237,9 +246,9 @@ func bestCandidate(d *Dict, model Scorer, set FeatureSet, pctx *PageContext, pag
 		var f Features
 		var ok bool
 		if pctx != nil {
-			f, ok = d.FeaturesAt(pctx, mention, c.Title, pos)
+			f, ok = d.featuresAt(mm, pctx, mention, c.Title, pos)
 		} else {
-			f, ok = d.Features(page, mention, c.Title)
+			f, ok = d.featuresOf(mm, page, mention, c.Title)
 		}
 		if !ok {
 			continue

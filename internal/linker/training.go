@@ -23,6 +23,9 @@ type TrainingOptions struct {
 	// article, so an unlinked mention of it in a later sentence is not evidence that it
 	// should not be linked.
 	DropLinkedElsewhere bool
+	// Candidates are the candidate rules (the mentions they add give rows with
+	// Row.Extra set); the zero value is the reference's.
+	Candidates CandidateRules
 }
 
 // ReferenceTraining reproduces the reference's training rows, defects included.
@@ -66,6 +69,9 @@ type Row struct {
 	Page, Mention, Target string
 	Features
 	Label bool
+	// Extra marks a row of a mention the candidate rules added (Dict.Mention): the
+	// reference's files (link_train.csv) leave such rows out.
+	Extra bool
 }
 
 // TrainingRows returns the rows of one training sentence (REFERENCE.md "Stage 5"):
@@ -81,7 +87,7 @@ func (d *Dict) TrainingRows(page, sentence string, o TrainingOptions) []Row {
 	tested := map[string]bool{}
 	plain := wikitext.StripCode(sentence)
 	MentionsLower(plain, MaxTrainingGram, 1, o.Tokens, d.Lower, func(g, m string) {
-		if !tested[m] && d.Anchors[m] != nil {
+		if !tested[m] && d.hasMention(m, o.Candidates) {
 			tested[m] = true
 			mentions = append(mentions, m)
 			if extended {
@@ -91,7 +97,7 @@ func (d *Dict) TrainingRows(page, sentence string, o TrainingOptions) []Row {
 	})
 	var lowerPlain string
 	for _, m := range goldOrder {
-		if !tested[m] && d.Anchors[m] != nil {
+		if !tested[m] && d.hasMention(m, o.Candidates) {
 			tested[m] = true
 			mentions = append(mentions, m)
 			if extended {
@@ -119,7 +125,7 @@ func (d *Dict) TrainingRows(page, sentence string, o TrainingOptions) []Row {
 	var rows []Row
 	for mi, m := range mentions {
 		mention := NormalizeMention(m, d.Lower)
-		mm := d.Anchors[mention]
+		mm, extra := d.Mention(mention, o.Candidates)
 		if mm == nil {
 			continue
 		}
@@ -132,9 +138,9 @@ func (d *Dict) TrainingRows(page, sentence string, o TrainingOptions) []Row {
 			var f Features
 			var ok bool
 			if extended {
-				f, ok = d.FeaturesAt(ctx, mention, c.Title, positions[mi])
+				f, ok = d.featuresAt(mm, ctx, mention, c.Title, positions[mi])
 			} else {
-				f, ok = d.Features(page, mention, c.Title)
+				f, ok = d.featuresOf(mm, page, mention, c.Title)
 			}
 			if !ok {
 				continue
@@ -143,10 +149,16 @@ func (d *Dict) TrainingRows(page, sentence string, o TrainingOptions) []Row {
 			if !label && elsewhere[c.Title] {
 				continue
 			}
-			rows = append(rows, Row{Page: page, Mention: mention, Target: c.Title, Features: f, Label: label})
+			rows = append(rows, Row{Page: page, Mention: mention, Target: c.Title, Features: f, Label: label, Extra: extra})
 		}
 	}
 	return rows
+}
+
+// hasMention reports whether m is a mention under the rules.
+func (d *Dict) hasMention(m string, r CandidateRules) bool {
+	mm, _ := d.Mention(m, r)
+	return mm != nil
 }
 
 // NormalizeMention strips and lower-cases a mention as the reference's

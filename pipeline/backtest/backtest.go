@@ -97,6 +97,9 @@ type Summary struct {
 	Rows []Row `json:"rows"`
 	// Features are the model's inputs ("reference", "extended" or the names).
 	Features string `json:"features"`
+	// Candidates are the model's candidate rules (linker.CandidateRules), when not
+	// the reference's.
+	Candidates string `json:"candidates,omitempty"`
 	// Sentences is the number of test sentences evaluated (with gold links).
 	Sentences int `json:"sentences"`
 	// Bootstrap and Seed describe the intervals' resampling.
@@ -270,6 +273,10 @@ func evaluate(ctx context.Context, d *linker.Dict, model linker.Scorer, sents []
 	if err != nil {
 		return nil, err
 	}
+	cands, err := linker.ScorerCandidates(model)
+	if err != nil {
+		return nil, err
+	}
 	extended := set.Extended()
 	if len(o.Thresholds) == 0 {
 		o.Thresholds = DefaultThresholds()
@@ -310,7 +317,7 @@ func evaluate(ctx context.Context, d *linker.Dict, model linker.Scorer, sents []
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cache := &cachedScorer{model: model, set: set, m: map[string]float32{}}
+			cache := &cachedScorer{model: model, set: set, cands: cands, m: map[string]float32{}}
 			for {
 				mu.Lock()
 				i := next
@@ -392,12 +399,17 @@ func scorerFeatures(model linker.Scorer) (linker.FeatureSet, error) {
 type cachedScorer struct {
 	model linker.Scorer
 	set   linker.FeatureSet
+	cands linker.CandidateRules
 	m     map[string]float32
 	key   []byte
 }
 
 // Features says which features the cached model reads (linker.FeatureScorer).
 func (c *cachedScorer) Features() linker.FeatureSet { return c.set }
+
+// Candidates says which candidate rules the cached model applies
+// (linker.CandidateScorer).
+func (c *cachedScorer) Candidates() linker.CandidateRules { return c.cands }
 
 func (c *cachedScorer) Predict(x []float32) float32 {
 	c.key = c.key[:0]

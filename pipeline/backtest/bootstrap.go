@@ -40,6 +40,9 @@ func EvaluateSummary(ctx context.Context, d *linker.Dict, model linker.Scorer, s
 		return Summary{}, err
 	}
 	s := Summary{Rows: totals(res, o.Thresholds), Features: set.String(), Sentences: len(res), Seed: o.Seed}
+	if cands, err := linker.ScorerCandidates(model); err == nil && !cands.IsReference() {
+		s.Candidates = cands.String()
+	}
 	s.PRAUC, s.PRAUCLow, s.PRAUCHigh = PRAUC(s.Rows), math.NaN(), math.NaN()
 	s.BestF1, s.BestF1Threshold = BestF1(s.Rows)
 	if o.Bootstrap > 0 && len(res) > 0 {

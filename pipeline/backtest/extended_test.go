@@ -126,6 +126,39 @@ func TestExtendedFeatures(t *testing.T) {
 		t.Errorf("export of an extended model: %v", err)
 	}
 	// (publish's own refusal is tested in publish: TestRefusesExtendedModel.)
+
+	// The extended candidate rules: recorded in the model, applied by the backtest
+	// (its summary says so) and by query; link_train.csv still the reference's.
+	fo := features.Options{Wiki: wiki, DataDir: dir, Threads: 2, Features: linker.ExtendedFeatures}
+	fo.Training.Candidates = linker.ExtendedCandidates
+	if _, err := features.Run(ctx, fo, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustRead(t, l.LinkTrain()); !bytes.Equal(got, refRows) {
+		t.Error("link_train.csv changed with the extended candidate rules")
+	}
+	opts.Candidates = linker.ExtendedCandidates
+	if _, err := train.Run(ctx, opts, nil); err != nil {
+		t.Fatal(err)
+	}
+	s, err = backtest.Run(ctx, backtest.Options{Wiki: wiki, DataDir: dir, Threads: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Candidates != linker.ExtendedCandidates.String() || s.Sentences != refSummary.Sentences {
+		t.Errorf("backtest with the extended rules: candidates %q, %d sentences", s.Candidates, s.Sentences)
+	}
+	q, err = linker.OpenQuery(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := linker.ModelCandidates(q.Model); err != nil || r != linker.ExtendedCandidates {
+		t.Errorf("query: model candidate rules %+v %v", r, err)
+	}
+	opts.Candidates = linker.ReferenceCandidates
+	if _, err := train.Run(ctx, opts, nil); err == nil {
+		t.Error("train accepted rows of other candidate rules")
+	}
 }
 
 func mustRead(t *testing.T, path string) []byte {

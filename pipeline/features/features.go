@@ -43,7 +43,12 @@ type Summary struct {
 	Negative  int `json:"negative"`
 	// Features are the columns of link_train_extended.csv, when it was written.
 	Features []string `json:"features,omitempty"`
-	Seconds  float64  `json:"seconds"`
+	// Candidates are the candidate rules of the rows (linker.CandidateRules), when
+	// not the reference's; Extra counts the rows of the mentions they add, which
+	// only link_train_extended.csv holds.
+	Candidates string  `json:"candidates,omitempty"`
+	Extra      int     `json:"extra_rows,omitempty"`
+	Seconds    float64 `json:"seconds"`
 }
 
 // Run reads the training sentences and the dictionaries and writes the rows.
@@ -87,17 +92,35 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 			s.Negative++
 		}
 	}
-	if err := WriteCSV(l.LinkTrain(), rows); err != nil {
+	// The reference's files hold the reference's rows: those of the mentions the
+	// candidate rules add go only to link_train_extended.csv.
+	refRows := rows
+	if !o.Training.Candidates.IsReference() {
+		refRows = make([]linker.Row, 0, len(rows))
+		for _, r := range rows {
+			if r.Extra {
+				s.Extra++
+			} else {
+				refRows = append(refRows, r)
+			}
+		}
+		s.Candidates = o.Training.Candidates.String()
+	}
+	if err := WriteCSV(l.LinkTrain(), refRows); err != nil {
 		return s, err
 	}
-	if _, err := datasets.WriteParquet(l.LinkTrainParquet(), ParquetRows(rows)); err != nil {
+	if _, err := datasets.WriteParquet(l.LinkTrainParquet(), ParquetRows(refRows)); err != nil {
 		return s, err
 	}
-	if o.Features.Extended() {
-		if err := WriteExtendedCSV(l.LinkTrainExtended(), rows, o.Features); err != nil {
+	if o.Features.Extended() || !o.Training.Candidates.IsReference() {
+		set := o.Features
+		if set == nil {
+			set = linker.ReferenceFeatures
+		}
+		if err := WriteExtendedCSV(l.LinkTrainExtended(), rows, set); err != nil {
 			return s, err
 		}
-		s.Features = o.Features.Names()
+		s.Features = set.Names()
 	}
 	s.Seconds = time.Since(start).Seconds()
 	b, _ := json.MarshalIndent(s, "", "  ")

@@ -2,6 +2,7 @@ package features
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -244,4 +245,73 @@ func TestDefectFixEffects(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestCandidateRulesKeepReferenceFiles: with the titles rule the features stage
+// writes the added mentions' rows (some of them positive: ukwiki links years, which
+// the dictionary drops) only to link_train_extended.csv; link_train.csv and its
+// Parquet copy stay byte-identical to the reference rules' files.
+func TestCandidateRulesKeepReferenceFiles(t *testing.T) {
+	dir := prepare(t, "ukwiki", 1, 1)
+	l := datasets.Layout{DataDir: dir, Wiki: "ukwiki"}
+	if _, err := os.Stat(l.Embeddings()); err != nil {
+		if _, err := datasets.WriteParquet(l.Embeddings(), []datasets.Embedding{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(r linker.CandidateRules) (Summary, []byte, []byte) {
+		t.Helper()
+		s, err := Run(context.Background(), Options{Wiki: "ukwiki", DataDir: dir, Threads: 2, Training: linker.TrainingOptions{Candidates: r}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		csv, err := os.ReadFile(l.LinkTrain())
+		if err != nil {
+			t.Fatal(err)
+		}
+		pq, err := os.ReadFile(l.LinkTrainParquet())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, csv, pq
+	}
+	os.Remove(l.LinkTrainExtended())
+	ref, refCSV, refParquet := run(linker.ReferenceCandidates)
+	if _, err := os.Stat(l.LinkTrainExtended()); err == nil {
+		t.Error("the reference's rules wrote link_train_extended.csv")
+	}
+	s, csv, pq := run(linker.CandidateRules{Titles: true})
+	if !bytes.Equal(csv, refCSV) || !bytes.Equal(pq, refParquet) {
+		t.Error("the titles rule changed link_train.csv or link_train.parquet")
+	}
+	if s.Candidates != "titles" || s.Extra == 0 || s.Rows != ref.Rows+s.Extra {
+		t.Errorf("summary %+v, reference %+v", s, ref)
+	}
+	ext, err := os.ReadFile(l.LinkTrainExtended())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(ext), "\n"), "\n")
+	if len(lines) != 1+s.Rows || lines[0] != "page\tmention\ttarget\tngram\tfreq\tambig\tkurtosis\tw2v\tjaro\tlabel" {
+		t.Fatalf("%d lines for %d rows; header %q", len(lines), s.Rows, lines[0])
+	}
+	years := 0
+	for _, line := range lines[1:] {
+		f := strings.Split(line, "\t")
+		if f[4] == "0.0" && f[len(f)-1] == "True" && isDigits(f[1]) {
+			years++
+		}
+	}
+	if years == 0 {
+		t.Error("no positive row of a year's title")
+	}
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

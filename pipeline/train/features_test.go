@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/gbdt"
 	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/internal/testfixtures"
@@ -150,3 +151,60 @@ func TestRunExtended(t *testing.T) {
 }
 
 func itoa(i int) string { return string(rune('0' + i)) }
+
+// TestRunCandidates: a model trained with candidate rules records them; rules that
+// differ from the features stage's are refused; the reference's rules and features
+// still give a model without names or attributes.
+func TestRunCandidates(t *testing.T) {
+	dir := t.TempDir()
+	l := datasets.Layout{DataDir: dir, Wiki: "ukwiki"}
+	if err := os.MkdirAll(l.TrainingDir(), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.WriteString("page\tmention\ttarget\tngram\tfreq\tambig\tkurtosis\tw2v\tjaro\tlabel\n")
+	for i := 0; i < 200; i++ {
+		label := "False"
+		if i%3 == 0 {
+			label = "True"
+		}
+		b.WriteString("P\tm\tT\t1\t" + itoa(i%7) + "\t2\tnan\t0.5\t0.9\t" + label + "\n")
+	}
+	if err := os.WriteFile(l.LinkTrainExtended(), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(l.Summary("features"), []byte(`{"rows": 200, "candidates": "titles"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	train := func(r linker.CandidateRules) (*gbdt.Model, Summary, error) {
+		opts := DefaultOptions()
+		opts.DataDir, opts.Wiki, opts.Features, opts.Candidates = dir, "ukwiki", linker.ReferenceFeatures, r
+		sum, err := Run(context.Background(), opts, nil)
+		if err != nil {
+			return nil, sum, err
+		}
+		f, err := os.Open(l.Model())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		m, err := gbdt.ReadJSON(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, sum, nil
+	}
+	if _, _, err := train(linker.CandidateRules{Titles: true, Redirects: true}); err == nil || !strings.Contains(err.Error(), "--candidates titles") {
+		t.Errorf("rules unlike the features stage's: %v", err)
+	}
+	m, sum, err := train(linker.CandidateRules{Titles: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := linker.ModelCandidates(m); err != nil || r != (linker.CandidateRules{Titles: true}) || sum.Candidates != "titles" || len(m.FeatureNames) != 0 {
+		t.Errorf("model rules %+v %v, summary %q, names %v", r, err, sum.Candidates, m.FeatureNames)
+	}
+	if err := linker.ServiceCompatible(m); err == nil {
+		t.Error("a model with the titles rule passes the service check")
+	}
+}

@@ -50,6 +50,11 @@ type Options struct {
 	// features stage with the same --features) and records the names in the model
 	// (learner.feature_names) so that every caller of internal/linker computes them.
 	Features linker.FeatureSet
+	// Candidates are the candidate rules the training rows were made with (the
+	// features stage's --candidates); rules other than the reference's read
+	// link_train_extended.csv, which holds the rows of the mentions they add, and are
+	// recorded in the model (linker.CandidatesAttribute).
+	Candidates linker.CandidateRules
 }
 
 // DefaultOptions returns the reference's settings (33% hold-out, seed 7, XGBoost's
@@ -85,7 +90,36 @@ func (o *Options) Validate() error {
 	return o.Params.Validate()
 }
 
-func (o *Options) reference() bool { return o.Features == nil || o.Features.IsReference() }
+func (o *Options) reference() bool {
+	return (o.Features == nil || o.Features.IsReference()) && o.Candidates.IsReference()
+}
+
+// checkCandidates compares the candidate rules with those the features stage made the
+// wiki's training rows with (features.summary.json), when it says.
+func (o *Options) checkCandidates() error {
+	if o.Wiki == "" {
+		return nil
+	}
+	l := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
+	b, err := os.ReadFile(l.Summary("features"))
+	if err != nil {
+		return nil
+	}
+	var fs struct {
+		Candidates string `json:"candidates"`
+	}
+	if json.Unmarshal(b, &fs) != nil {
+		return nil
+	}
+	if fs.Candidates == "" {
+		fs.Candidates = "reference"
+	}
+	if fs.Candidates != o.Candidates.String() {
+		return fmt.Errorf("train: the training rows were made with the candidate rules %s (features --candidates), not %s: run the features stage again or pass --candidates %s",
+			fs.Candidates, o.Candidates, fs.Candidates)
+	}
+	return nil
+}
 
 // Summary describes a training run; it is also written as JSON beside the model when
 // training for a wiki.
@@ -108,6 +142,8 @@ type Summary struct {
 	MaxDepth int      `json:"max_depth"`
 	Eta      float64  `json:"eta"`
 	Features []string `json:"features"`
+	// Candidates are the model's candidate rules when not the reference's.
+	Candidates string `json:"candidates,omitempty"`
 }
 
 // subset returns the rows idx of d, in that order.
@@ -147,6 +183,18 @@ func Run(ctx context.Context, opts Options, p progress.Reporter) (Summary, error
 	if opts.reference() {
 		all, err = ReadTrainingFile(opts.TrainingFile, threads)
 	} else {
+		// link_train_extended.csv holds the rows of the features stage's rules.
+		if err := opts.checkCandidates(); err != nil {
+			return sum, err
+		}
+		set := opts.Features
+		if set == nil {
+			set = linker.ReferenceFeatures
+		}
+		opts.Features = set
+		if !opts.Candidates.IsReference() {
+			sum.Candidates = opts.Candidates.String()
+		}
 		sum.Features = opts.Features.Names()
 		all, err = ReadNamedFile(opts.TrainingFile, sum.Features)
 	}
@@ -197,6 +245,7 @@ func Run(ctx context.Context, opts Options, p progress.Reporter) (Summary, error
 	}
 	if !opts.reference() {
 		model.FeatureNames = opts.Features.ModelNames()
+		linker.SetModelCandidates(model, opts.Candidates)
 	}
 	b, err := model.MarshalJSON()
 	if err != nil {
