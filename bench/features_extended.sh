@@ -2,7 +2,7 @@
 # Cost of the extended features (docs/features.md): `addlink features` with today's
 # six features against `addlink features --features extended --drop-linked-elsewhere`
 # (link probability, relatedness, position, rows whose target the page links elsewhere
-# dropped), as whole processes on 2 threads, alternately, RUNS times each, on
+# dropped, and the extended candidate rules: articles' titles as mentions), as whole processes on 2 threads, alternately, RUNS times each, on
 #  1. the fixture wikis elwikivoyage, ukwiki, viwiki, jawiki (../shared/fixtures), and
 #  2. a synthetic dump of SIZE MB of XML (default 100; 0 skips it).
 # Prints the medians of wall and CPU (user+sys) seconds and their ratios, extended /
@@ -40,8 +40,9 @@ bench_wiki() { # wiki data dump [embeddings flags]
   mrw=$(median "${rw[@]}") mrc=$(median "${rc[@]}") mew=$(median "${ew[@]}") mec=$(median "${ec[@]}")
   read -r lgw lgc <<< "$lg"
   local rows; rows=$(wc -l < "$data/$wiki/training/link_train.csv")
-  printf '%-14s %7d rows | reference %6.2fs wall %6.2fs cpu | extended %6.2fs wall %6.2fs cpu | ratio wall %.2f cpu %.2f | linkgraph %.2fs cpu, with it: cpu %.2f\n' \
-    "$wiki" "$rows" "$mrw" "$mrc" "$mew" "$mec" "$(echo "$mew / $mrw" | bc -l)" "$(echo "$mec / $mrc" | bc -l)" \
+  local erows; erows=$(($(wc -l < "$data/$wiki/training/link_train_extended.csv") - 1))
+  printf '%-14s %7d rows (extended %d) | reference %6.2fs wall %6.2fs cpu | extended %6.2fs wall %6.2fs cpu | ratio wall %.2f cpu %.2f | linkgraph %.2fs cpu, with it: cpu %.2f\n' \
+    "$wiki" "$rows" "$erows" "$mrw" "$mrc" "$mew" "$mec" "$(echo "$mew / $mrw" | bc -l)" "$(echo "$mec / $mrc" | bc -l)" \
     "$lgc" "$(echo "($mec + $lgc) / $mrc" | bc -l)"
 }
 

@@ -64,9 +64,11 @@ func newWiki(id string, d *linker.Dict, m *gbdt.Model, sums map[string]string) (
 	if _, err := linker.ModelFeatures(m); err != nil {
 		return nil, fmt.Errorf("service: %s: %w", id, err)
 	}
-	if _, err := linker.ModelCandidates(m); err != nil {
+	rules, err := linker.ModelCandidates(m)
+	if err != nil {
 		return nil, fmt.Errorf("service: %s: %w", id, err)
 	}
+	d.PrepareCandidates(rules) // before the first request
 	return &Wiki{ID: id, Dict: d, Model: m, Checksums: sums}, nil
 }
 

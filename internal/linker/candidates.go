@@ -158,15 +158,34 @@ func (r CandidateRules) titleRules() CandidateRules {
 // the anchor's, or when the dictionary has none and the rules add titles or
 // redirects, the one built from them (extra true). Safe for concurrent use.
 func (d *Dict) Mention(mention string, r CandidateRules) (m *Mention, extra bool) {
-	if m := d.Anchors[mention]; m != nil {
+	return d.mentions(r).get(mention)
+}
+
+// PrepareCandidates builds the mentions the rules add (they are otherwise built on the
+// first look-up), so that a server pays for it when it loads a wiki: a map entry per
+// article title (and redirect) that the dictionary has no anchor for.
+func (d *Dict) PrepareCandidates(r CandidateRules) { d.mentions(r) }
+
+// mentionLookup finds mentions under some rules without locking (Dict.mentions).
+type mentionLookup struct {
+	anchors, added map[string]*Mention
+}
+
+func (l mentionLookup) get(mention string) (*Mention, bool) {
+	if m := l.anchors[mention]; m != nil {
 		return m, false
 	}
-	tr := r.titleRules()
-	if tr.IsReference() {
-		return nil, false
-	}
-	m = d.titleMentions(tr)[mention]
+	m := l.added[mention]
 	return m, m != nil
+}
+
+// mentions returns the lookup of the mentions under the rules, for many lookups.
+func (d *Dict) mentions(r CandidateRules) mentionLookup {
+	l := mentionLookup{anchors: d.Anchors}
+	if tr := r.titleRules(); !tr.IsReference() {
+		l.added = d.titleMentions(tr)
+	}
+	return l
 }
 
 // titleMentions returns (building once) the mentions the rules add: the normalised

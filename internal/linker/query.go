@@ -52,6 +52,11 @@ func OpenQuery(l datasets.Layout) (*Query, error) {
 	if err := d.LoadExtended(l, set); err != nil {
 		return nil, err
 	}
+	rules, err := ModelCandidates(m)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", l.Model(), err)
+	}
+	d.PrepareCandidates(rules)
 	q := &Query{Dict: d, Model: m, Checksums: map[string]string{}}
 	for _, name := range []string{"anchors", "pageids", "redirects", "w2vfiltered"} {
 		if b, err := os.ReadFile(exportedSQLite(l, name) + ".checksum"); err == nil {

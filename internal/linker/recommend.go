@@ -99,6 +99,7 @@ func Recommend(d *Dict, model Scorer, page, text string, o RecommendOptions) Res
 		return res
 	}
 	extended := set.Extended()
+	lookup := d.mentions(rules)
 	gold, goldOrder := d.Gold(text, false)
 	linkedMentions := newSubstrings()
 	linkedLinks := map[string]bool{}
@@ -182,7 +183,7 @@ func Recommend(d *Dict, model Scorer, page, text string, o RecommendOptions) Res
 				return res
 			}
 			for mi, mt := range mentions {
-				mm, _ := d.Mention(mt.lower, rules)
+				mm, _ := lookup.get(mt.lower)
 				if mm == nil || tested[mt.lower] || linkedMentions.contains(mt.lower) || anyLinked(mm, linkedLinks) ||
 					(rules.ExactTitle && mt.lower == pageMention) {
 					continue

@@ -81,13 +81,15 @@ type Row struct {
 // the order they are found, candidates most linked first.
 func (d *Dict) TrainingRows(page, sentence string, o TrainingOptions) []Row {
 	gold, goldOrder := d.Gold(sentence, o.UnderscoreAnchors)
+	lookup := d.mentions(o.Candidates)
+	has := func(m string) bool { mm, _ := lookup.get(m); return mm != nil }
 	var mentions []string
 	var positions []float64
 	extended := o.Features.Extended()
 	tested := map[string]bool{}
 	plain := wikitext.StripCode(sentence)
 	MentionsLower(plain, MaxTrainingGram, 1, o.Tokens, d.Lower, func(g, m string) {
-		if !tested[m] && d.hasMention(m, o.Candidates) {
+		if !tested[m] && has(m) {
 			tested[m] = true
 			mentions = append(mentions, m)
 			if extended {
@@ -97,7 +99,7 @@ func (d *Dict) TrainingRows(page, sentence string, o TrainingOptions) []Row {
 	})
 	var lowerPlain string
 	for _, m := range goldOrder {
-		if !tested[m] && d.hasMention(m, o.Candidates) {
+		if !tested[m] && has(m) {
 			tested[m] = true
 			mentions = append(mentions, m)
 			if extended {
@@ -125,7 +127,7 @@ func (d *Dict) TrainingRows(page, sentence string, o TrainingOptions) []Row {
 	var rows []Row
 	for mi, m := range mentions {
 		mention := NormalizeMention(m, d.Lower)
-		mm, extra := d.Mention(mention, o.Candidates)
+		mm, extra := lookup.get(mention)
 		if mm == nil {
 			continue
 		}
@@ -153,12 +155,6 @@ func (d *Dict) TrainingRows(page, sentence string, o TrainingOptions) []Row {
 		}
 	}
 	return rows
-}
-
-// hasMention reports whether m is a mention under the rules.
-func (d *Dict) hasMention(m string, r CandidateRules) bool {
-	mm, _ := d.Mention(m, r)
-	return mm != nil
 }
 
 // NormalizeMention strips and lower-cases a mention as the reference's
