@@ -69,8 +69,12 @@ Quality gate: with --min-precision and/or --min-recall the row at threshold 0.5 
 					fmt.Fprintf(os.Stdout, "%-9.1f %6d %10s %-17s %10s %-17s\n", r.Threshold, r.N, pct(r.MicroPrecision), ci(r.PrecisionLow, r.PrecisionHigh),
 						pct(r.MicroRecall), ci(r.RecallLow, r.RecallHigh))
 				}
+				feats := s.Features
+				if s.Candidates != "" {
+					feats += ", candidates " + s.Candidates
+				}
 				fmt.Fprintf(os.Stdout, "features %s; PR AUC %s %s; best F1 %s at %.1f; intervals from %d bootstrap resamples of the %d sentences (seed %d)\n",
-					s.Features, pct(s.PRAUC), ci(s.PRAUCLow, s.PRAUCHigh), pct(s.BestF1), s.BestF1Threshold, s.Bootstrap, s.Sentences, s.Seed)
+					feats, pct(s.PRAUC), ci(s.PRAUCLow, s.PRAUCHigh), pct(s.BestF1), s.BestF1Threshold, s.Bootstrap, s.Sentences, s.Seed)
 				fmt.Fprintf(os.Stdout, "wrote %s and %s\n", l.BacktestEval(), l.BacktestPlot())
 			}
 			minP, minR := c.Float64("min-precision"), c.Float64("min-recall")

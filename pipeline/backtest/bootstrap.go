@@ -175,7 +175,11 @@ func BestF1(rows []Row) (float64, float64) {
 // their 95% intervals and F1; then the PR AUC and the best F1 (for the run report).
 func (s Summary) Markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Features %s; %d sentences; intervals: 95%%, %d bootstrap resamples (seed %d).\n\n", s.Features, s.Sentences, s.Bootstrap, s.Seed)
+	feats := s.Features
+	if s.Candidates != "" {
+		feats += ", candidates " + s.Candidates
+	}
+	fmt.Fprintf(&b, "Features %s; %d sentences; intervals: 95%%, %d bootstrap resamples (seed %d).\n\n", feats, s.Sentences, s.Bootstrap, s.Seed)
 	b.WriteString("| threshold | precision | 95% interval | recall | 95% interval | F1 |\n|---|---|---|---|---|---|\n")
 	for _, r := range s.Rows {
 		fmt.Fprintf(&b, "| %.2f | %s | %s | %s | %s | %s |\n", r.Threshold, mdNum(r.MicroPrecision), mdCI(r.PrecisionLow, r.PrecisionHigh),
