@@ -27,7 +27,7 @@ bench_wiki() { # wiki data dump [embeddings flags]
   local wiki=$1 data=$2 dump=$3
   shift 3
   local a=(bin/addlink -q --threads 2 --data-dir "$data")
-  "${a[@]}" run --wiki "$wiki" --dump "$dump" --to filter
+  "${a[@]}" run --wiki "$wiki" --dump "$dump" --to filter ${run_flags:-}
   [ -f "$data/$wiki/$wiki.w2vfiltered.parquet" ] || "${a[@]}" embeddings --wiki "$wiki" --dump "$dump" "$@"
   [ -f "$data/$wiki/training/sentences_train.csv" ] || "${a[@]}" sentences --wiki "$wiki" --dump "$dump"
   local lg; lg=$(times "${a[@]}" linkgraph --wiki "$wiki" --dump "$dump")
@@ -53,5 +53,6 @@ if [ "$size" -gt 0 ]; then
   syn="$out/synth-$size.xml.gz"
   [ -f "$syn" ] || bin/addlink -q synth --size "$size" --out "$syn"
   # The vectors' values do not matter for the timing: one short epoch.
-  bench_wiki synthwiki "$out/synth" "$syn" --epochs 1 --dim 8
+  # (the synthetic dump names itself samplewiki)
+  run_flags=--allow-wiki-mismatch bench_wiki synthwiki "$out/synth" "$syn" --epochs 1 --dim 8 --allow-wiki-mismatch
 fi

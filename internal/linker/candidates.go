@@ -166,32 +166,31 @@ func (d *Dict) Mention(mention string, r CandidateRules) (m *Mention, extra bool
 // article title (and redirect) that the dictionary has no anchor for.
 func (d *Dict) PrepareCandidates(r CandidateRules) { d.mentions(r) }
 
-// mentionLookup finds mentions under some rules without locking (Dict.mentions).
+// mentionLookup finds mentions under some rules without locking (Dict.mentions): in
+// the dictionary's anchors, or in one map of the anchors and the mentions the rules
+// add (one look-up for the many n-grams that are neither).
 type mentionLookup struct {
-	anchors, added map[string]*Mention
+	all map[string]*Mention
 }
 
 func (l mentionLookup) get(mention string) (*Mention, bool) {
-	if m := l.anchors[mention]; m != nil {
-		return m, false
-	}
-	m := l.added[mention]
-	return m, m != nil
+	m := l.all[mention]
+	return m, m != nil && m.added
 }
 
 // mentions returns the lookup of the mentions under the rules, for many lookups.
 func (d *Dict) mentions(r CandidateRules) mentionLookup {
-	l := mentionLookup{anchors: d.Anchors}
 	if tr := r.titleRules(); !tr.IsReference() {
-		l.added = d.titleMentions(tr)
+		return mentionLookup{all: d.titleMentions(tr)}
 	}
-	return l
+	return mentionLookup{all: d.Anchors}
 }
 
-// titleMentions returns (building once) the mentions the rules add: the normalised
-// article titles and redirect titles the dictionary has no anchor for, each with the
-// articles they name as candidates with a count of 0 (never linked with that text as
-// far as the dictionary knows), ordered by title.
+// titleMentions returns (building once) the dictionary's anchors and the mentions the
+// rules add (Mention.added): the normalised article titles and redirect titles the
+// dictionary has no anchor for, each with the articles they name as candidates with a
+// count of 0 (never linked with that text as far as the dictionary knows), ordered by
+// title.
 func (d *Dict) titleMentions(r CandidateRules) map[string]*Mention {
 	d.titleMu.Lock()
 	defer d.titleMu.Unlock()
@@ -206,7 +205,7 @@ func (d *Dict) titleMentions(r CandidateRules) map[string]*Mention {
 		}
 		m := out[k]
 		if m == nil {
-			m = &Mention{LinkProb: math.NaN()}
+			m = &Mention{LinkProb: math.NaN(), added: true}
 			if lp, ok := d.otherLinkProbs[k]; ok {
 				m.LinkProb = lp
 			}
@@ -228,20 +227,24 @@ func (d *Dict) titleMentions(r CandidateRules) map[string]*Mention {
 			}
 		}
 	}
-	zeros := []int64{}
+	kurtosis := map[int]float64{} // of n zeros
 	for _, m := range out {
 		sort.Slice(m.Candidates, func(i, j int) bool { return m.Candidates[i].Title < m.Candidates[j].Title })
-		zeros = zeros[:0]
-		for range m.Candidates {
-			zeros = append(zeros, 0)
+		k, ok := kurtosis[len(m.Candidates)]
+		if !ok {
+			k = Kurtosis(make([]int64, len(m.Candidates)))
+			kurtosis[len(m.Candidates)] = k
 		}
-		m.Kurtosis = Kurtosis(zeros)
+		m.Kurtosis = k
 		if len(m.Candidates) >= indexFrom {
 			m.index = make(map[string]int, len(m.Candidates))
 			for i, c := range m.Candidates {
 				m.index[c.Title] = i
 			}
 		}
+	}
+	for a, m := range d.Anchors {
+		out[a] = m
 	}
 	if d.titles == nil {
 		d.titles = map[CandidateRules]map[string]*Mention{}

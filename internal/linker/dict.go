@@ -24,6 +24,7 @@ type Mention struct {
 	// Dict.LoadExtended reads it.
 	LinkProb float64
 	index    map[string]int // title -> position in Candidates, for long lists (NewDict)
+	added    bool           // added by CandidateRules, not an anchor of the dictionary
 }
 
 // indexFrom is the length from which NewDict indexes a mention's candidates by title.

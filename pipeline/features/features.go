@@ -164,7 +164,11 @@ func Rows(ctx context.Context, d *linker.Dict, sents []datasets.Sentence, o link
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var rows []linker.Row
+	n := 0
+	for _, r := range per {
+		n += len(r)
+	}
+	rows := make([]linker.Row, 0, n)
 	for _, r := range per {
 		rows = append(rows, r...)
 	}
