@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
 # Load throughput: a synthetic export of ANCHORS anchors (default 1,000,000; as many page
 # ids, a third as many redirects, 100,000 embeddings: bench/genexport), published, then
-# loaded into a private MariaDB (started here, loopback only) three ways, each into an
-# empty database, measured in the same run:
+# loaded into a private MariaDB (started here, loopback only), each load into an empty
+# database:
 #   reference  the service's load-datasets.py (fetched research-mwaddlink, REFERENCE_REPO)
 #              run with Debian's python3-pymysql and python3-requests; without a checkout,
 #              bench/load_reference_style.py (the same line-by-line import)
 #   load-data  addlink load --method load-data (LOAD DATA LOCAL INFILE, streamed)
 #   insert     addlink load --method insert (multi-row INSERTs of 4 MB)
-# DATASETS (default "anchors pageids redirects w2vfiltered") are loaded; rows per second
-# counts every row of them over the command's wall time (verification included).
-# Target: addlink at least 10x the reference's rate.
+# REPS rounds (default 3) alternate the order (reference first, then last, ...) so that a
+# change in the machine's load falls on both; each run is printed with the load average,
+# then the median of each loader and the ratios of the medians. METHODS (default
+# "load-data insert") are the addlink methods timed. DATASETS (default "anchors pageids
+# redirects w2vfiltered") are loaded; rows per second counts every row of them over the
+# command's wall time (file verification included). The tables of every loader are
+# compared with the reference's (CHECKSUM TABLE) after each round.
+# Target: addlink (load-data) at least 10x the reference's rate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 anchors=${ANCHORS:-1000000}
 datasets=${DATASETS:-anchors pageids redirects w2vfiltered}
+methods=${METHODS:-load-data insert}
+reps=${REPS:-3}
 ref_repo=${REFERENCE_REPO:-/work/.mirror/wikimedia+research-mwaddlink/repo}
 out=${BENCH_DIR:-bench/out}/load
 rm -rf "$out"
@@ -25,6 +32,7 @@ go run ./bench/genexport -data "$out/data" -anchors "$anchors"
 echo '{"learner":{}}' > "$out/data/benchwiki/benchwiki.linkmodel.json"
 bin/addlink -q --data-dir "$out/data" export --wiki benchwiki
 bin/addlink -q --data-dir "$out/data" publish --wiki benchwiki --publish-root "$out/pub" >/dev/null
+rm -rf "$out/data"
 
 # A private MariaDB.
 mariadb-install-db --no-defaults --datadir="$out/db" --auth-root-authentication-method=normal \
@@ -37,26 +45,15 @@ server=$!
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true' EXIT
 for _ in $(seq 300); do [ -S "$sock" ] && break; sleep 0.1; done
 sql() { mariadb --no-defaults -S "$sock" -u root -N -e "$1"; }
+printf '[client]\nsocket=%s\n' "$sock" > "$out/my.cnf"
 
 rows=0
 for d in $datasets; do
   n=$(gzip -dc "$out/pub/benchwiki/lr_benchwiki_$d.sql.gz" | grep -c '^INSERT INTO' || true)
   rows=$((rows + n))
 done
-echo "datasets: $datasets; $rows rows; $(du -ch "$out"/pub/benchwiki/lr_*.sql.gz | tail -1 | cut -f1) of .sql.gz"
+echo "datasets: $datasets; $rows rows; $(du -ch "$out"/pub/benchwiki/lr_*.sql.gz | tail -1 | cut -f1) of .sql.gz; $(nproc) cores"
 
-# time_it NAME CMD...: runs CMD, prints its rows per second and keeps it in $out/NAME.rate.
-time_it() {
-  local name=$1; shift
-  local start end
-  start=$(date +%s.%N)
-  "$@" >"$out/$name.log" 2>&1 || { cat "$out/$name.log"; exit 1; }
-  end=$(date +%s.%N)
-  awk -v r="$rows" -v s="$start" -v e="$end" 'BEGIN { printf "%.0f\n", r / (e - s) }' > "$out/$name.rate"
-  awk -v n="$name" -v r="$rows" -v s="$start" -v e="$end" 'BEGIN { printf "%-10s %8.1f s  %9.0f rows/s\n", n, e - s, r / (e - s) }'
-}
-
-sql "CREATE DATABASE ref; CREATE DATABASE loaddata; CREATE DATABASE ins"
 if [ -d "$ref_repo" ]; then
   ref=$out/reference
   mkdir -p "$ref/src"
@@ -67,24 +64,68 @@ if [ -d "$ref_repo" ]; then
   printf 'def load_dotenv(*a, **k):\n    pass\n' > "$ref/dotenv.py"
   printf 'def init_non_web(**k):\n    pass\n' > "$ref/json_logging.py"
   echo "reference: load-datasets.py of $(git --git-dir="$ref_repo" rev-parse --short HEAD)"
-  # src/mysql.py has no socket variable: a my.cnf supplies it.
-  printf '[client]\nsocket=%s\n' "$sock" > "$out/my.cnf"
-  (cd "$ref" && DB_USER=root DB_DATABASE=ref DB_HOST=localhost DB_READ_DEFAULT_FILE="$out/my.cnf" \
-    time_it reference /usr/bin/python3 load-datasets.py --path "$out/pub" --wiki-id benchwiki -d $datasets)
 else
+  ref=
   echo "reference: no research-mwaddlink checkout at $ref_repo: bench/load_reference_style.py"
-  time_it reference /usr/bin/python3 bench/load_reference_style.py "$sock" ref "$out/pub" benchwiki $datasets
 fi
-printf '[client]\nsocket=%s\n' "$sock" > "$out/my.cnf"
-export DB_USER=root DB_READ_DEFAULT_FILE="$out/my.cnf"
-DB_DATABASE=loaddata time_it load-data bin/addlink -q load --path "$out/pub" --wiki-id benchwiki \
-  --datasets "${datasets// /,}" --method load-data
-DB_DATABASE=ins time_it insert bin/addlink -q load --path "$out/pub" --wiki-id benchwiki \
-  --datasets "${datasets// /,}" --method insert
-for db in ref loaddata ins; do
-  echo "$db: $(sql "SELECT COUNT(*) FROM $db.lr_benchwiki_anchors") anchors rows"
+
+# time_it NAME DB CMD...: runs CMD into the empty database DB, prints its time, rows per
+# second and the load average before it, and appends the rate to $out/NAME.rates.
+time_it() {
+  local name=$1 db=$2 start end load
+  shift 2
+  sql "DROP DATABASE IF EXISTS $db; CREATE DATABASE $db"
+  load=$(cut -d' ' -f1-3 /proc/loadavg)
+  start=$(date +%s.%N)
+  "$@" >"$out/$name.log" 2>&1 || { cat "$out/$name.log"; exit 1; }
+  end=$(date +%s.%N)
+  awk -v r="$rows" -v s="$start" -v e="$end" 'BEGIN { printf "%.0f\n", r / (e - s) }' >> "$out/$name.rates"
+  awk -v n="$name" -v r="$rows" -v s="$start" -v e="$end" -v l="$load" \
+    'BEGIN { printf "  %-10s %7.1f s  %9.0f rows/s   (load average %s)\n", n, e - s, r / (e - s), l }'
+}
+
+run_reference() {
+  if [ -n "$ref" ]; then
+    # src/mysql.py has no socket variable: a my.cnf supplies it.
+    (cd "$ref" && DB_USER=root DB_DATABASE=ref DB_HOST=localhost DB_READ_DEFAULT_FILE="$out/my.cnf" \
+      time_it reference ref /usr/bin/python3 load-datasets.py --path "$out/pub" --wiki-id benchwiki -d $datasets)
+  else
+    time_it reference ref /usr/bin/python3 bench/load_reference_style.py "$sock" ref "$out/pub" benchwiki $datasets
+  fi
+}
+
+run_ours() {
+  local m
+  for m in $methods; do
+    DB_USER=root DB_READ_DEFAULT_FILE="$out/my.cnf" DB_DATABASE="m_${m//-/_}" time_it "$m" "m_${m//-/_}" \
+      bin/addlink -q load --path "$out/pub" --wiki-id benchwiki --datasets "${datasets// /,}" --method "$m"
+  done
+}
+
+# same_rows: every table of every method's database has the reference's checksum.
+same_rows() {
+  local d m a b
+  for d in $datasets; do
+    a=$(sql "CHECKSUM TABLE ref.lr_benchwiki_$d" | cut -f2)
+    for m in $methods; do
+      b=$(sql "CHECKSUM TABLE m_${m//-/_}.lr_benchwiki_$d" | cut -f2)
+      [ "$a" = "$b" ] || { echo "$m: lr_benchwiki_$d differs from the reference's ($b, $a)"; exit 1; }
+    done
+  done
+}
+
+for i in $(seq "$reps"); do
+  echo "round $i:"
+  if [ $((i % 2)) = 1 ]; then run_reference; run_ours; else run_ours; run_reference; fi
+  same_rows
 done
-for m in load-data insert; do
-  awk -v m="$m" -v a="$(cat "$out/$m.rate")" -v b="$(cat "$out/reference.rate")" \
-    'BEGIN { printf "%s: %.1fx the reference rate\n", m, a / b }'
+echo "every table equal to the reference loader's (CHECKSUM TABLE) in every round"
+
+median() { sort -n "$out/$1.rates" | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+refm=$(median reference)
+echo "medians of $reps rounds ($rows rows):"
+printf '  %-10s %9.0f rows/s\n' reference "$refm"
+for m in $methods; do
+  awk -v m="$m" -v a="$(median "$m")" -v b="$refm" \
+    'BEGIN { printf "  %-10s %9.0f rows/s  %.1fx the reference rate\n", m, a, a / b }'
 done

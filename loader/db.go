@@ -1,7 +1,6 @@
 package loader
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
 	"errors"
@@ -253,16 +252,19 @@ func (s *session) importDump(ctx context.Context, r io.Reader, table, staging st
 	if err != nil {
 		return 0, err
 	}
+	text, stop := readAhead(zr, 256<<10, 4)
+	defer stop()
 	useInfile := o.Method == MethodLoadData || (o.Method == MethodAuto && s.infile)
 	var n int64
 	if useInfile {
-		n, err = s.loadData(ctx, zr, table, staging, rep)
+		n, err = s.loadData(ctx, text, table, staging, rep)
 	} else {
-		n, err = s.insertBatches(ctx, zr, table, staging, o.BatchBytes, rep)
+		n, err = s.insertBatches(ctx, text, table, staging, o.BatchBytes, rep)
 	}
 	if err != nil {
 		return n, err
 	}
+	stop()
 	return n, zr.Close()
 }
 
@@ -379,57 +381,74 @@ func appendTSV(buf, b []byte) []byte {
 
 var readerSeq atomic.Int64
 
+// tsvBlock is the size of the blocks of rows loadData hands to the driver.
+const tsvBlock = 1 << 20
+
 // loadData streams the rows to the server with one LOAD DATA LOCAL INFILE.
 func (s *session) loadData(ctx context.Context, r io.Reader, table, staging string, rep progress.Reporter) (int64, error) {
 	name := "addlink-load-" + strconv.FormatInt(readerSeq.Add(1), 10)
-	pr, pw := io.Pipe()
-	mysql.RegisterReaderHandler(name, func() io.Reader { return pr })
+	p := newBlockPipe(4)
+	mysql.RegisterReaderHandler(name, func() io.Reader { return p })
 	defer mysql.DeregisterReaderHandler(name)
 	var rows int64
 	produced := make(chan error, 1)
 	go func() {
-		w := bufio.NewWriterSize(pw, 1<<20)
-		var line []byte
+		buf := p.block(tsvBlock)
 		var pending int64
 		err := datasets.ReadSQLDump(r, table, func(row datasets.SQLRow) error {
-			line = strconv.AppendUint(line[:0], row.ID, 10)
-			line = append(line, '\t')
-			line = appendTSV(line, row.Lookup)
-			line = append(line, '\t')
-			line = appendTSV(line, row.Value)
-			line = append(line, '\n')
+			buf = strconv.AppendUint(buf, row.ID, 10)
+			buf = append(buf, '\t')
+			buf = appendTSV(buf, row.Lookup)
+			buf = append(buf, '\t')
+			buf = appendTSV(buf, row.Value)
+			buf = append(buf, '\n')
 			rows++
 			if pending++; pending == 10000 {
 				rep.Add(pending)
 				pending = 0
 			}
-			_, err := w.Write(line)
+			if len(buf) < tsvBlock {
+				return nil
+			}
+			err := p.send(buf)
+			buf = p.block(tsvBlock)
 			return err
 		})
-		if err == nil {
-			err = w.Flush()
+		if err == nil && len(buf) > 0 {
+			err = p.send(buf)
 		}
 		rep.Add(pending)
-		pw.CloseWithError(err)
+		p.closeWrite(err)
 		produced <- err
 	}()
-	_, err := s.conn.ExecContext(ctx, "LOAD DATA LOCAL INFILE 'Reader::"+name+"' INTO TABLE "+quoteID(staging)+
+	res, err := s.conn.ExecContext(ctx, "LOAD DATA LOCAL INFILE 'Reader::"+name+"' INTO TABLE "+quoteID(staging)+
 		" CHARACTER SET binary FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (id, lookup, value)")
-	pr.CloseWithError(errors.New("loader: LOAD DATA ended"))
-	perr := <-produced
-	if perr != nil {
+	p.closeRead()
+	// A dump that does not parse makes the reader fail, and with it the statement:
+	// that is the error to report. The producer's errReaderGone follows a failed
+	// statement.
+	if perr := <-produced; perr != nil && (err == nil || !errors.Is(perr, errReaderGone)) {
 		return rows, perr
 	}
 	if err != nil {
 		return rows, fmt.Errorf("LOAD DATA into %s: %w", staging, err)
 	}
-	// LOAD DATA turns bad values into warnings; a row count short of ours is one.
-	var n int64
-	if err := s.conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+quoteID(staging)).Scan(&n); err != nil {
+	// LOAD DATA LOCAL turns a bad value or a duplicate id into a warning (and skips or
+	// mangles the row): the rows stored must be the rows sent, with no warning. (The
+	// statement's own counts replace a COUNT(*) of the table, a second full scan.)
+	stored, err := res.RowsAffected()
+	if err != nil {
 		return rows, err
 	}
-	if n != rows {
-		return rows, fmt.Errorf("LOAD DATA into %s: %d rows stored of %d sent", staging, n, rows)
+	var warnings int64
+	if err := s.conn.QueryRowContext(ctx, "SELECT @@warning_count").Scan(&warnings); err != nil {
+		return rows, err
+	}
+	if stored != rows || warnings > 0 {
+		var level, msg string
+		var code int
+		s.conn.QueryRowContext(ctx, "SHOW WARNINGS LIMIT 1").Scan(&level, &code, &msg)
+		return rows, fmt.Errorf("LOAD DATA into %s: %d rows stored of %d sent, %d warnings (%s)", staging, stored, rows, warnings, msg)
 	}
 	return rows, nil
 }

@@ -15,6 +15,7 @@
 package loader
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -80,6 +81,10 @@ type Options struct {
 	HTTPClient *http.Client      // nil: one with Timeout
 }
 
+// DefaultParallel is how many datasets are imported at once unless Options.Parallel
+// says: every dataset of a wiki.
+const DefaultParallel = 4
+
 // Defaults fills unset fields with their defaults.
 func (o *Options) Defaults() {
 	if len(o.Datasets) == 0 {
@@ -98,7 +103,7 @@ func (o *Options) Defaults() {
 		o.BatchBytes = 4 << 20
 	}
 	if o.Parallel == 0 {
-		o.Parallel = 2
+		o.Parallel = DefaultParallel
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -410,12 +415,24 @@ func loadWiki(ctx context.Context, s *session, o *Options, w wikiSource) (wr Wik
 		wr.Err = err
 		return wr
 	}
-	// Datasets are imported side by side, each on its own connection.
+	// Datasets are imported side by side, each on its own connection (one LOAD DATA
+	// per table: InnoDB's AUTO-INC lock serializes two into one table), the largest
+	// files first so that the longest imports start at once.
 	o.Progress.Phase("import "+w.wiki, 0, "rows")
 	rows := make([]int64, len(imports))
+	size := make([]int64, len(imports))
+	order := make([]int, len(imports))
+	for i, f := range imports {
+		order[i] = i
+		if st, err := f.file.Stat(); err == nil {
+			size[i] = st.Size()
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(size[b], size[a]) })
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(o.Parallel)
-	for i, f := range imports {
+	for _, i := range order {
+		f := imports[i]
 		g.Go(func() error {
 			ws, err := s.fork(gctx)
 			if err != nil {

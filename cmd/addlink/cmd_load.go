@@ -54,7 +54,7 @@ Database: DB_HOST, DB_PORT (3306), DB_USER, DB_PASSWORD, DB_DATABASE, DB_READ_DE
 			&cli.DurationFlag{Name: "timeout", Value: time.Minute, Usage: "an HTTP request that sends nothing for this `DURATION` fails"},
 			&cli.IntFlag{Name: "retries", Value: 3, Usage: "further attempts of a failed HTTP request (`N`), with backoff"},
 			&cli.DurationFlag{Name: "lock-wait", Value: 10 * time.Second, Usage: "how long to wait for another loader of the database (`DURATION`)"},
-			&cli.IntFlag{Name: "parallel", Value: 2, Usage: "datasets imported at once (`N`), each on its own connection"},
+			&cli.IntFlag{Name: "parallel", Value: loader.DefaultParallel, Usage: "datasets imported at once (`N`), each on its own connection, largest first"},
 			&cli.StringFlag{Name: "method", Value: loader.MethodAuto, Usage: "how rows are sent: `auto` (load-data when the server allows local_infile), load-data or insert"},
 		},
 		Action: func(c *cli.Context) error {
