@@ -10,11 +10,12 @@
 #   insert     addlink load --method insert (multi-row INSERTs of 4 MB)
 # REPS rounds (default 3) alternate the order (reference first, then last, ...) so that a
 # change in the machine's load falls on both; each run is printed with the load average,
-# then the median of each loader and the ratios of the medians. METHODS (default
-# "load-data insert") are the addlink methods timed. DATASETS (default "anchors pageids
-# redirects w2vfiltered") are loaded; rows per second counts every row of them over the
-# command's wall time (file verification included). The tables of every loader are
-# compared with the reference's (CHECKSUM TABLE) after each round.
+# then the median of each loader, the ratio of the medians and the median of the rounds'
+# ratios. METHODS (default "load-data insert") are the addlink methods timed. DATASETS
+# (default "anchors pageids redirects w2vfiltered") are loaded; rows per second counts
+# every row of them over the command's wall time (file verification included). The
+# tables of every loader are compared with the reference's (CHECKSUM TABLE) after each
+# round.
 # Target: addlink (load-data) at least 10x the reference's rate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -118,14 +119,18 @@ for i in $(seq "$reps"); do
   echo "round $i:"
   if [ $((i % 2)) = 1 ]; then run_reference; run_ours; else run_ours; run_reference; fi
   same_rows
+  for m in $methods; do
+    awk -v m="$m" -v a="$(tail -1 "$out/$m.rates")" -v b="$(tail -1 "$out/reference.rates")" \
+      'BEGIN { r = a / b; printf "  %s: %.1fx the reference rate in this round\n", m, r; print r >> "'"$out"'/" m ".ratios" }'
+  done
 done
 echo "every table equal to the reference loader's (CHECKSUM TABLE) in every round"
 
-median() { sort -n "$out/$1.rates" | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-refm=$(median reference)
+median() { sort -n "$out/$1" | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+refm=$(median reference.rates)
 echo "medians of $reps rounds ($rows rows):"
 printf '  %-10s %9.0f rows/s\n' reference "$refm"
 for m in $methods; do
-  awk -v m="$m" -v a="$(median "$m")" -v b="$refm" \
-    'BEGIN { printf "  %-10s %9.0f rows/s  %.1fx the reference rate\n", m, a, a / b }'
+  awk -v m="$m" -v a="$(median "$m.rates")" -v b="$refm" -v r="$(median "$m.ratios")" \
+    'BEGIN { printf "  %-10s %9.0f rows/s  %.1fx the reference rate (median of the rounds\x27 ratios %.1fx)\n", m, a, a / b, r }'
 done
