@@ -519,8 +519,8 @@ type trainer struct {
 
 // scratch is a shard's working memory.
 type scratch struct {
-	neu1e     []float32
-	kept, pos []int32
+	neu1e              []float32
+	kept, pos, targets []int32
 }
 
 var scratchPool = sync.Pool{New: func() any { return &scratch{} }}
@@ -554,21 +554,21 @@ func (tr *trainer) doc(w *weights, doc *Doc, r *rand.Rand, alpha float32, wordPa
 				continue
 			}
 			pairs++
-			tr.update(w, sc.neu1e, r, wd, kept[j], tr.words, alpha, false)
+			tr.update(w, sc, r, wd, kept[j], tr.words, alpha, false)
 		}
 	}
 	for _, l := range doc.Links {
 		// Link graph, both directions.
 		for rep := 0; rep < p.LinkWeight; rep++ {
 			pairs += 2
-			tr.update(w, sc.neu1e, r, doc.Entity, l.Entity, tr.ents, alpha, true)
-			tr.update(w, sc.neu1e, r, l.Entity, doc.Entity, tr.ents, alpha, true)
+			tr.update(w, sc, r, doc.Entity, l.Entity, tr.ents, alpha, true)
+			tr.update(w, sc, r, l.Entity, doc.Entity, tr.ents, alpha, true)
 		}
 		// Anchor context: the linked entity predicts the words around it.
 		lo := sort.Search(len(pos), func(i int) bool { return pos[i] >= l.Pos-int32(p.Window) })
 		for i := lo; i < len(pos) && pos[i] <= l.Pos+int32(p.Window); i++ {
 			pairs++
-			tr.update(w, sc.neu1e, r, l.Entity, kept[i], tr.words, alpha, false)
+			tr.update(w, sc, r, l.Entity, kept[i], tr.words, alpha, false)
 		}
 	}
 	return pairs
@@ -577,26 +577,30 @@ func (tr *trainer) doc(w *weights, doc *Doc, r *rand.Rand, alpha float32, wordPa
 // update trains in to predict out against negatives from neg. With shared, the output
 // side uses the input vectors too (entity-entity pairs: first-order proximity, so
 // linked entities get similar vectors).
-func (tr *trainer) update(w *weights, neu1e []float32, r *rand.Rand, in, out int32, neg sampler, alpha float32, shared bool) {
+func (tr *trainer) update(w *weights, sc *scratch, r *rand.Rand, in, out int32, neg sampler, alpha float32, shared bool) {
 	dim := w.dim
 	w.touch(in)
 	l1 := w.syn0[int(in)*dim : int(in)*dim+dim]
+	neu1e := sc.neu1e
 	clear(neu1e)
-	for d := 0; d <= tr.p.Negatives; d++ {
-		target, label := out, float32(1)
-		if d > 0 {
-			if neg.empty() {
-				break
-			}
-			target, label = neg.draw(r), 0
-			if target == out {
-				continue
+	// The targets first (the output, then the negatives other than it), so that their
+	// rows can be fetched from memory together rather than one after the other.
+	targets := append(sc.targets[:0], out)
+	if !neg.empty() {
+		for d := 0; d < tr.p.Negatives; d++ {
+			if t := neg.draw(r); t != out {
+				targets = append(targets, t)
 			}
 		}
-		outv := w.syn1
-		if shared {
-			outv = w.syn0
-		}
+	}
+	sc.targets = targets
+	outv := w.syn1
+	if shared {
+		outv = w.syn0
+	}
+	prefetch(outv, targets, dim)
+	label := float32(1)
+	for _, target := range targets {
 		w.touch(target)
 		l2 := outv[int(target)*dim : int(target)*dim+dim]
 		f := dot(l1, l2)
@@ -610,6 +614,7 @@ func (tr *trainer) update(w *weights, neu1e []float32, r *rand.Rand, in, out int
 			g = (label - sigmoid[int((f+maxExp)*(sigmoidSize/maxExp/2))]) * alpha
 		}
 		axpy2(g, l1, l2, neu1e)
+		label = 0
 	}
 	addTo(neu1e, l1)
 }

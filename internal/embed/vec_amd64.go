@@ -58,3 +58,16 @@ func addTo(x, y []float32) {
 		y[k] += x[k]
 	}
 }
+
+// prefetchRows asks the processor to bring rows[0..n) of the matrix at base (rows of
+// rowBytes bytes) into the cache; it changes no value.
+//
+//go:noescape
+func prefetchRows(base *float32, rows *int32, n int, rowBytes int)
+
+// prefetch brings the given rows of m (rows of dim floats) into the cache.
+func prefetch(m []float32, rows []int32, dim int) {
+	if len(rows) > 0 && len(m) > 0 {
+		prefetchRows(&m[0], &rows[0], len(rows), dim*4)
+	}
+}

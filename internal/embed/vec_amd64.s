@@ -75,3 +75,31 @@ addloop:
 
 adddone:
 	RET
+
+// func prefetchRows(base *float32, rows *int32, n int, rowBytes int)
+TEXT ·prefetchRows(SB), NOSPLIT, $0-32
+	MOVQ base+0(FP), SI
+	MOVQ rows+8(FP), DI
+	MOVQ n+16(FP), CX
+	MOVQ rowBytes+24(FP), DX
+
+prefloop:
+	TESTQ CX, CX
+	JZ    prefdone
+	MOVLQSX (DI), AX
+	IMULQ DX, AX
+	ADDQ  SI, AX
+	XORQ  BX, BX
+
+preflines:
+	PREFETCHT0 (AX)(BX*1)
+	ADDQ  $64, BX
+	CMPQ  BX, DX
+	JLT   preflines
+	PREFETCHT0 -1(AX)(DX*1)
+	ADDQ  $4, DI
+	DECQ  CX
+	JMP   prefloop
+
+prefdone:
+	RET
