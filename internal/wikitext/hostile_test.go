@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -258,4 +259,39 @@ func BenchmarkAdversarial(b *testing.B) {
 			})
 		}
 	}
+}
+
+// FuzzRememberedSearches holds every reader, which remembers where delimiters occur
+// and fails at once where none follows (meter.index, meter.none), to the same reading
+// with every search made afresh.
+func FuzzRememberedSearches(f *testing.F) {
+	for _, s := range []string{
+		"[[a [[b]] c", "[[[x [[[x ]]", "{|\n| a\n{|\n| b\n|}\n", "<!-- a <!-- b --> c", "<span>a <span>b</span> c",
+		"[http://a.b c [http://d.e f]", "<ref>a<ref>b</ref>", "{{a|[[b|''c <ref>d {|\n<!-- e <span>f &amp g '''h\n== i\n",
+		"<a <b> </a </a>", "x [[a|b]] y [[c", "{|\n|}\n{|\n| x",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, m := range []stripMode{faithful, contained} {
+			fresh := m.metered(len(s), nil)
+			fresh.w.fresh = true
+			var b strings.Builder
+			fresh.stripInto(&b, s, 0)
+			if got, want := m.strip(s, nil), collapse(b.String()); got != want {
+				t.Fatalf("contained=%v: %q: %q, afresh %q", m.contained, s, got, want)
+			}
+		}
+		m := faithful
+		m.w = newMeter(len(s), sectionsPerByte, nil)
+		m.w.fresh = true
+		if got, want := Sections(s), m.sections(s); !reflect.DeepEqual(got, want) {
+			t.Fatalf("Sections(%q) = %v, afresh %v", s, got, want)
+		}
+		m.w = newMeter(len(s), sentencesPerByte, nil)
+		m.w.fresh = true
+		if got, want := LinkedSentences(s, SentenceOptions{}, 0), linkedSentencesMeter(s, SentenceOptions{}, 0, m); !reflect.DeepEqual(got, want) {
+			t.Fatalf("LinkedSentences(%q) = %q, afresh %q", s, got, want)
+		}
+	})
 }

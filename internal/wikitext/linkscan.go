@@ -24,6 +24,9 @@ func ScanLinks(text string, fn func(Link) bool) {
 			return
 		}
 		start := i + j
+		if ahead.close.index(text, start+2, "]]") < 0 {
+			return // every link ends with "]]": none follows
+		}
 		if l, ok := matchLink(text, start, &ahead); ok {
 			if !fn(l) {
 				return
@@ -97,6 +100,9 @@ func matchLink(text string, start int, ahead *linkAhead) (Link, bool) {
 		return Link{}, false
 	case '|':
 		// The anchor runs to the first "]]" after the "|", with no "[" before it.
+		if p+1 < len(text) && text[p+1] == '[' {
+			return Link{}, false
+		}
 		k := ahead.close.index(text, p+1, "]]")
 		if k < 0 {
 			return Link{}, false

@@ -1,5 +1,10 @@
 package wikitext
 
+import (
+	"strings"
+	"unsafe"
+)
+
 // A meter bounds the work of reading one page, so that the time every reader of wikitext
 // takes is linear in the page's size whatever the page holds. Each scan for where a node
 // ends charges the bytes it looks at, and so does each reading of a node's contents
@@ -22,6 +27,9 @@ type meter struct {
 	cancelled bool
 	styleOut  bool // a stripper's own budget for bold and italic runs ran out
 	style     int  // the steps the strippers took for bold and italic runs
+	found     [foundSlots]found
+	next      int  // the slot of found to fill next
+	fresh     bool // for tests: every search is made afresh, and none fails fast
 }
 
 const (
@@ -85,4 +93,72 @@ func scanned(k, rest int) int {
 		return rest
 	}
 	return k
+}
+
+// A found remembers, for one string and one delimiter (or set of bytes), where the
+// delimiter next occurs at or after the position last asked about. A search that
+// found nothing answers every later search of the same string: "no closing delimiter
+// after p" is looked for once, however many unclosed nodes ask.
+type found struct {
+	data     *byte // the string searched: its bytes and length
+	n        int
+	sub      string
+	any      bool // sub is a set of bytes (strings.IndexAny)
+	from, at int  // at: where it occurs, -1 when nowhere after from
+}
+
+// foundSlots is how many searches a meter remembers at once (the delimiters of a
+// reader, in the strings it reads nested).
+const foundSlots = 8
+
+// index is strings.Index(s[from:], sub) + from, or -1 when sub does not occur there
+// (strings.IndexAny when any is set), and how many bytes it looked at: none when an
+// earlier search of the same string answers.
+func (w *meter) index(s string, from int, sub string, any bool) (at, looked int) {
+	if w.fresh {
+		at = search(s, from, sub, any)
+		return at, scanned(at-from, len(s)-from)
+	}
+	data := unsafe.StringData(s)
+	for k := range w.found {
+		f := &w.found[k]
+		if f.data != data || f.n != len(s) || f.sub != sub || f.any != any || from < f.from {
+			continue
+		}
+		if f.at < 0 || f.at >= from {
+			return f.at, 0
+		}
+		f.from, f.at = from, search(s, from, sub, any)
+		return f.at, scanned(f.at-from, len(s)-from)
+	}
+	at = search(s, from, sub, any)
+	w.found[w.next] = found{data: data, n: len(s), sub: sub, any: any, from: from, at: at}
+	w.next = (w.next + 1) % foundSlots
+	if at < 0 {
+		return -1, len(s) - from
+	}
+	return at, at - from
+}
+
+func search(s string, from int, sub string, any bool) int {
+	var k int
+	if any {
+		k = strings.IndexAny(s[from:], sub)
+	} else {
+		k = strings.Index(s[from:], sub)
+	}
+	if k < 0 {
+		return -1
+	}
+	return from + k
+}
+
+// none reports whether sub occurs nowhere in s from from on, or the budget is spent:
+// a search for where a node ends can then fail at once. It charges what it looked at.
+func (w *meter) none(s string, from int, sub string) bool {
+	if w.fresh {
+		return false
+	}
+	k, looked := w.index(s, from, sub, false)
+	return !w.spend(looked/8) || k < 0
 }

@@ -363,6 +363,9 @@ func removeComments(s string) string {
 
 func externalLinkAt(s string, i int) bool {
 	rest := s[i:]
+	if len(rest) == 0 || !schemeStart[rest[0]] {
+		return false
+	}
 	for _, sc := range urlSchemes {
 		if len(rest) >= len(sc) && strings.EqualFold(rest[:len(sc)], sc) {
 			return true

@@ -366,11 +366,11 @@ func (st *stripper) ahead(p, depth int, runs bool) (next int, style, ok bool) {
 		}
 		return p + 2, false, true
 	case c == '<' && strings.HasPrefix(s[p:], "<!--"):
-		k := strings.Index(s[p+4:], "-->")
-		if !st.m.w.spend(scanned(k, len(s)-p)) || k < 0 {
+		k, looked := st.m.w.index(s, p+4, "-->", false)
+		if !st.m.w.spend(looked) || k < 0 {
 			return p, false, false
 		}
-		return p + 4 + k + 3, false, true
+		return k + 3, false, true
 	case runs && c == '\'' && p+1 < len(s) && s[p+1] == '\'':
 		st.scratch.Reset()
 		end, _, _ := st.style(&st.scratch, p, depth+1, 0)
@@ -636,9 +636,9 @@ func (m stripMode) tagOrCommentEsc(b *strings.Builder, s string, i, depth int, e
 		return 0
 	}
 	if strings.HasPrefix(s[i:], "<!--") {
-		k := strings.Index(s[i+4:], "-->")
-		if m.w.spend(scanned(k, len(s)-i) / 8); k >= 0 {
-			return i + 4 + k + 3
+		k, looked := m.w.index(s, i+4, "-->", false)
+		if m.w.spend(looked / 8); k >= 0 {
+			return k + 3
 		}
 		return 0
 	}
@@ -656,14 +656,13 @@ func (m stripMode) tagOrCommentEsc(b *strings.Builder, s string, i, depth int, e
 		return 0
 	}
 	name := asciiLower(s[j:k])
-	end := strings.IndexByte(s[k:], '>')
-	if !m.w.spend(scanned(end, len(s)-k) / 8) {
+	end, looked := m.w.index(s, k, ">", false)
+	if !m.w.spend(looked / 8) {
 		return 0
 	}
 	if end < 0 {
 		return 0
 	}
-	end += k
 	attrs := s[k:end]
 	if strings.ContainsAny(attrs, "<\n") && !strings.Contains(attrs, "=") {
 		return 0
@@ -702,6 +701,9 @@ func (m stripMode) tagOrCommentEsc(b *strings.Builder, s string, i, depth int, e
 // counting nested tags of the same name (name is lower-case; tags match in any case).
 func (m stripMode) findClose(s string, from int, name string) (body string, after int, ok bool) {
 	nest, raw := 0, rawTags[name]
+	if m.w.none(s, from, "</") {
+		return "", 0, false // no closing tag follows
+	}
 	for pos := from; ; {
 		k := strings.IndexByte(s[pos:], '<')
 		if !m.w.spend(24+scanned(k, len(s)-pos)/8) || k < 0 {
@@ -711,10 +713,11 @@ func (m stripMode) findClose(s string, from int, name string) (body string, afte
 		pos = k + 1
 		rest := s[k+1:]
 		if strings.HasPrefix(rest, "/") && hasPrefixASCIIFold(rest[1:], name) {
-			gt := strings.IndexByte(s[k:], '>')
-			if !m.w.spend(scanned(gt, len(s)-k)/8) || gt < 0 {
+			gt, looked := m.w.index(s, k, ">", false)
+			if !m.w.spend(looked/8) || gt < 0 {
 				return "", 0, false
 			}
+			gt -= k
 			if strings.TrimSpace(s[k+2+len(name):k+gt]) != "" {
 				continue // "</font color=x>" is no closing tag
 			}
@@ -829,6 +832,9 @@ func (m stripMode) wikilink(b *strings.Builder, s string, i, depth int) int {
 	if m.w.spent() {
 		return 0
 	}
+	if m.w.none(s, i+2, "]]") {
+		return 0 // no "]]" follows: no link
+	}
 	d := 0
 	for j := i + 2; j < len(s); j++ {
 		if j&63 == 0 && !m.w.spend(128) {
@@ -861,9 +867,28 @@ func (m stripMode) wikilink(b *strings.Builder, s string, i, depth int) int {
 
 var urlSchemes = []string{"http://", "https://", "//", "ftp://", "ftps://", "mailto:", "irc://", "ircs://", "news:", "gopher://", "telnet://", "nntp://", "worldwind://", "svn://", "git://", "mms://", "sftp://", "ssh://", "urn:", "xmpp:", "sip:", "sips:", "tel:", "geo:", "bitcoin:", "magnet:", "redis://", "matrix:"}
 
+// schemeStart marks the bytes that start a URL scheme, in either case.
+var schemeStart = func() (t [256]bool) {
+	for _, sc := range urlSchemes {
+		t[sc[0]] = true
+		t[asciiUpper(sc[0])] = true
+	}
+	return t
+}()
+
+func asciiUpper(c byte) byte {
+	if 'a' <= c && c <= 'z' {
+		return c - ('a' - 'A')
+	}
+	return c
+}
+
 // externalLink handles "[url title]" at s[i] == '['.
 func (m stripMode) externalLink(b *strings.Builder, s string, i, depth int) int {
 	rest := s[i+1:]
+	if len(rest) == 0 || !schemeStart[rest[0]] {
+		return 0
+	}
 	ok := false
 	for _, sc := range urlSchemes {
 		if len(rest) >= len(sc) && strings.EqualFold(rest[:len(sc)], sc) {
@@ -874,10 +899,11 @@ func (m stripMode) externalLink(b *strings.Builder, s string, i, depth int) int 
 	if !ok || m.w.spent() {
 		return 0
 	}
-	end := strings.IndexAny(rest, "]\n")
-	if !m.w.spend(scanned(end, len(rest))) || end < 0 || rest[end] != ']' {
+	end, looked := m.w.index(s, i+1, "]\n", true)
+	if !m.w.spend(looked) || end < 0 || s[end] != ']' {
 		return 0
 	}
+	end -= i + 1
 	// The address ends at a space (dropped), or where markup starts: [ < > " ''.
 	inner, u := rest[:end], end
 	for k := 0; k < len(inner); k++ {
@@ -1048,6 +1074,9 @@ func splitCells(line string, header bool) []string {
 // tableEnd returns the position after the "|}" that closes the table at s[i], or -1
 // (also once m's budget is spent).
 func (m stripMode) tableEnd(s string, i int) int {
+	if m.w.none(s, i, "|}") {
+		return -1 // no "|}" follows: the table never closes
+	}
 	nest := 0
 	for pos := i; pos < len(s); {
 		eol := strings.IndexByte(s[pos:], '\n')

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"time"
 )
 
 // A Page is a generated page: its construct's name and its text.
@@ -238,4 +239,11 @@ func Adversarial(size int) []Page {
 		Page{"long-line-quotes", strings.ReplaceAll(line, "[[", "''[[")},
 	)
 	return pages
+}
+
+// Time returns the CPU time f takes (see CPUTime).
+func Time(f func()) time.Duration {
+	start := CPUTime()
+	f()
+	return CPUTime() - start
 }
