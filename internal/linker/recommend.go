@@ -1,6 +1,7 @@
 package linker
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sort"
@@ -130,7 +131,18 @@ func Recommend(d *Dict, model Scorer, page, text string, o RecommendOptions) Res
 		}
 		exclude[casefold(s)] = true
 	}
-	sections := wikitext.Sections(text)
+	var sections []wikitext.Section
+	if o.Deadline.IsZero() {
+		sections = wikitext.Sections(text)
+	} else {
+		ctx, cancel := context.WithDeadline(context.Background(), o.Deadline)
+		sections, err = wikitext.SectionsContext(ctx, text)
+		cancel()
+		if err != nil {
+			res.Info = "stopped: the time budget was reached"
+			return res
+		}
+	}
 	// All top-level text nodes of the page in order, for match_index.
 	var allNodes []wikitext.Span
 	for _, s := range sections {

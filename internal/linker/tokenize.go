@@ -2,6 +2,7 @@ package linker
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -116,6 +117,7 @@ func MentionsLower(text string, nmax, nmin int, o TokenOptions, lower func(strin
 	var b, lb []byte // reused: each gram costs one string, two when lower-casing changes it
 	var low []string
 	cache := map[string]string{}
+	words := wordCache{}
 	emit := func(tokens []string, i, j int) {
 		b, lb = b[:0], lb[:0]
 		sigma := false
@@ -141,7 +143,7 @@ func MentionsLower(text string, nmax, nmin int, o TokenOptions, lower func(strin
 			continue
 		}
 		for _, sent := range SplitSentences(line, o) {
-			tokens := WordTokens(sent, o)
+			tokens := wordTokens(sent, o, words)
 			low = low[:0]
 			unspaced := false
 			for _, t := range tokens {
@@ -280,26 +282,55 @@ func abbreviationBefore(s string) bool {
 // WordTokens cuts a sentence into tokens as the reference's get_tokens does: the
 // sentence is split at spaces, each word tokenised like NLTK's Treebank word
 // tokenizer, and a " " token is put between the words' tokens.
-func WordTokens(sent string, o TokenOptions) []string {
+func WordTokens(sent string, o TokenOptions) []string { return wordTokens(sent, o, nil) }
+
+// wordTokens is WordTokens with the tokens of words the Treebank rules cut remembered
+// in words (when not nil).
+func wordTokens(sent string, o TokenOptions, words wordCache) []string {
 	var tokens []string
 	if o.SpaceOnly {
 		for wi, w := range strings.Split(sent, " ") {
 			if wi > 0 {
 				tokens = append(tokens, space)
 			}
-			tokens = appendWordTokens(tokens, w, o)
+			tokens = words.appendWordTokens(tokens, w, o)
 		}
 		return tokens
 	}
 	start := 0
 	for i, r := range sent {
 		if wikitext.IsPySpace(r) {
-			tokens = appendWordTokens(tokens, sent[start:i], o)
+			tokens = words.appendWordTokens(tokens, sent[start:i], o)
 			tokens = append(tokens, string(r))
 			start = i + utf8.RuneLen(r)
 		}
 	}
-	return appendWordTokens(tokens, sent[start:], o)
+	return words.appendWordTokens(tokens, sent[start:], o)
+}
+
+// A wordCache remembers the tokens of words that the Treebank rules (regular
+// expressions, slow) cut, for one text: a page repeats its punctuated words.
+type wordCache map[string][]string
+
+// wordCacheMax bounds a wordCache: it is emptied when it holds that many words.
+const wordCacheMax = 1 << 14
+
+// appendWordTokens is appendWordTokens, remembering the words cut by the Treebank
+// rules in c.
+func (c wordCache) appendWordTokens(tokens []string, w string, o TokenOptions) []string {
+	if c == nil || w == "" || plainWord(w) {
+		return appendWordTokens(tokens, w, o)
+	}
+	if ts, ok := c[w]; ok {
+		return append(tokens, ts...)
+	}
+	n := len(tokens)
+	tokens = appendWordTokens(tokens, w, o)
+	if len(c) >= wordCacheMax {
+		clear(c)
+	}
+	c[w] = slices.Clone(tokens[n:])
+	return tokens
 }
 
 func appendWordTokens(tokens []string, w string, o TokenOptions) []string {
@@ -421,72 +452,82 @@ func isUnspacedToken(t string) bool {
 	return unspacedRune(r)
 }
 
+// A rule is a Treebank rule: a pattern, its replacement, and the characters one of
+// which every match contains (the pattern is not run on a word without any of them).
 type rule struct {
 	re   *regexp.Regexp
 	repl string
+	need string
 }
 
-func rules(pairs ...string) []rule {
-	out := make([]rule, 0, len(pairs)/2)
-	for i := 0; i < len(pairs); i += 2 {
-		out = append(out, rule{regexp.MustCompile(pairs[i]), pairs[i+1]})
+// rules makes rules of (pattern, replacement, needed characters) triples.
+func rules(triples ...string) []rule {
+	out := make([]rule, 0, len(triples)/3)
+	for i := 0; i < len(triples); i += 3 {
+		out = append(out, rule{regexp.MustCompile(triples[i]), triples[i+1], triples[i+2]})
 	}
 	return out
 }
 
-// The Treebank rules of NLTK 3.8's NLTKWordTokenizer, with Python's Unicode classes.
+// The Treebank rules of NLTK 3.8's NLTKWordTokenizer, with Python's Unicode classes,
+// each with the characters one of which its every match contains.
 var (
 	startingQuotes = rules(
-		"([«“‘„]|`+)", " $1 ",
+		"([«“‘„]|`+)", " $1 ", "«“‘„`",
 	)
 	startingQuotesBackquote = rules(
-		`^"`, "``",
-		"(``)", " $1 ",
-		`([ \(\[{<])("|'')`, "$1 `` ",
+		`^"`, "``", `"`,
+		"(``)", " $1 ", "`",
+		`([ \(\[{<])("|'')`, "$1 `` ", `"'`,
 	)
 	punctuation = rules(
-		`([^\.])(\.)([\]\)}>"'»”’ ]*)[\s\x{a0}\x{2000}-\x{200a}\x{3000}]*$`, "$1 $2 $3 ",
-		`([:,])([^\p{Nd}])`, " $1 $2",
-		`([:,])$`, " $1 ",
-		`\.\.+`, " $0 ",
-		`[;@#$%&]`, " $0 ",
-		`[?!]`, " $0 ",
-		`([^'])' `, "$1 ' ",
-		`\*`, " $0 ",
-		`[\]\[\(\)\{\}<>]`, " $0 ",
-		`--`, " -- ",
+		`([^\.])(\.)([\]\)}>"'»”’ ]*)[\s\x{a0}\x{2000}-\x{200a}\x{3000}]*$`, "$1 $2 $3 ", ".",
+		`([:,])([^\p{Nd}])`, " $1 $2", ":,",
+		`([:,])$`, " $1 ", ":,",
+		`\.\.+`, " $0 ", ".",
+		`[;@#$%&]`, " $0 ", ";@#$%&",
+		`[?!]`, " $0 ", "?!",
+		`([^'])' `, "$1 ' ", "'",
+		`\*`, " $0 ", "*",
+		`[\]\[\(\)\{\}<>]`, " $0 ", "][(){}<>",
+		`--`, " -- ", "-",
 	)
 	endingQuotes = rules(
-		`([»”’])`, " $1 ",
-		`''`, " '' ",
+		`([»”’])`, " $1 ", "»”’",
+		`''`, " '' ", "'",
 	)
-	endingQuotesBackquote = rules(`"`, " '' ")
-	endingQuotesKeep      = rules(`"`, ` " `)
+	endingQuotesBackquote = rules(`"`, " '' ", `"`)
+	endingQuotesKeep      = rules(`"`, ` " `, `"`)
 	endingClitics         = rules(
-		`([^' ])('[sS]|'[mM]|'[dD]|') `, "$1 $2 ",
-		`([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) `, "$1 $2 ",
-		`(?i)\b(can)(not)\b`, " $1 $2 ",
-		`(?i)\b(d)('ye)\b`, " $1 $2 ",
-		`(?i)\b(gim)(me)\b`, " $1 $2 ",
-		`(?i)\b(gon)(na)\b`, " $1 $2 ",
-		`(?i)\b(got)(ta)\b`, " $1 $2 ",
-		`(?i)\b(lem)(me)\b`, " $1 $2 ",
-		`(?i)\b(more)('n)\b`, " $1 $2 ",
-		`(?i)\b(wan)(na)\s`, " $1 $2 ",
-		`(?i) ('t)(is)\b`, " $1 $2 ",
-		`(?i) ('t)(was)\b`, " $1 $2 ",
+		`([^' ])('[sS]|'[mM]|'[dD]|') `, "$1 $2 ", "'",
+		`([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) `, "$1 $2 ", "'",
+		`(?i)\b(can)(not)\b`, " $1 $2 ", "nN",
+		`(?i)\b(d)('ye)\b`, " $1 $2 ", "'",
+		`(?i)\b(gim)(me)\b`, " $1 $2 ", "mM",
+		`(?i)\b(gon)(na)\b`, " $1 $2 ", "nN",
+		`(?i)\b(got)(ta)\b`, " $1 $2 ", "tT",
+		`(?i)\b(lem)(me)\b`, " $1 $2 ", "mM",
+		`(?i)\b(more)('n)\b`, " $1 $2 ", "'",
+		`(?i)\b(wan)(na)\s`, " $1 $2 ", "nN",
+		`(?i) ('t)(is)\b`, " $1 $2 ", "'",
+		`(?i) ('t)(was)\b`, " $1 $2 ", "'",
 	)
 )
 
 func apply(s string, rs []rule) string {
 	for _, r := range rs {
-		s = r.re.ReplaceAllString(s, r.repl)
+		if strings.ContainsAny(s, r.need) {
+			s = r.re.ReplaceAllString(s, r.repl)
+		}
 	}
 	return s
 }
 
 // treebank tokenises one word like NLTKWordTokenizer.tokenize.
-func treebank(w string, o TokenOptions) []string {
+func treebank(w string, o TokenOptions) []string { return treebankWith(w, o, apply) }
+
+// treebankWith is treebank with the rules applied by apply.
+func treebankWith(w string, o TokenOptions, apply func(string, []rule) string) []string {
 	s := apply(w, startingQuotes)
 	if o.Backquotes {
 		s = apply(s, startingQuotesBackquote)

@@ -177,3 +177,37 @@ func TestBracketedMatchesTreebank(t *testing.T) {
 		t.Fatalf("only %d words took the fast path", n)
 	}
 }
+
+// applyEvery applies every rule, as treebank did before it skipped the rules whose
+// needed characters a word lacks.
+func applyEvery(s string, rs []rule) string {
+	for _, r := range rs {
+		s = r.re.ReplaceAllString(s, r.repl)
+	}
+	return s
+}
+
+// FuzzTokenizerFastPaths holds the tokenizer's fast paths to its plain path: the
+// Treebank rules skipped on words without their characters (treebank) to every rule
+// applied, and the words remembered by MentionsLower (wordCache) to Mentions, which
+// cuts every word afresh.
+func FuzzTokenizerFastPaths(f *testing.F) {
+	for _, s := range []string{"'''''a '''''a ''a'' b'''", "<span>a </span>b <span>a", "can't cannot d'ye 'tis", "x... y?! «z» “w” ‘v’", "a--b (c) [d] {e} <f>", "more'n wanna gimme", "1,000 a, b: c;"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, o := range []TokenOptions{{}, ReferenceTokens} {
+			for _, w := range strings.Fields(s) {
+				if got, want := treebank(w, o), treebankWith(w, o, applyEvery); !reflect.DeepEqual(got, want) {
+					t.Fatalf("treebank(%q) = %q, every rule %q", w, got, want)
+				}
+			}
+			var got, want []string
+			MentionsLower(s+" "+s, 3, 1, o, wikitext.Lower, func(g, _ string) { got = append(got, g) })
+			Mentions(s+" "+s, 3, 1, o, func(g string) { want = append(want, g) })
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("%q: MentionsLower %q, Mentions %q", s, got, want)
+			}
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package wikitext
 
 import (
+	"context"
 	"strings"
 )
 
@@ -21,9 +22,20 @@ type Section struct {
 }
 
 // Sections splits wikitext into sections and finds their top-level text nodes.
-func Sections(s string) []Section {
+func Sections(s string) []Section { return sections(s, nil) }
+
+// SectionsContext is Sections that stops early, with ctx's error, when ctx is done.
+func SectionsContext(ctx context.Context, s string) ([]Section, error) {
+	out := sections(s, ctx.Done())
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func sections(s string, done <-chan struct{}) []Section {
 	m := faithful
-	m.w = newMeter(len(s), sectionsPerByte, nil)
+	m.w = newMeter(len(s), sectionsPerByte, done)
 	return m.sections(s)
 }
 
@@ -44,6 +56,9 @@ func (m stripMode) sections(s string) []Section {
 	termColon := -1 // the ':' that ends a definition term on this line
 	i := 0
 	for i < len(s) {
+		if m.w.stopped() {
+			break
+		}
 		discard.Reset()
 		c := s[i]
 		if i == termColon {

@@ -299,7 +299,7 @@ func (m stripMode) onlyTextAndLinks(s string) bool {
 // forbids in them; the text after the first "|" may contain nested links (file
 // captions do).
 func (m stripMode) linkEnd(s string, i int) int {
-	if m.w.spent() {
+	if m.w.spent() || m.w.none(s, i+2, "]]") {
 		return 0
 	}
 	j := i + 2
@@ -607,8 +607,11 @@ func (m stripMode) plainKeepLinks(s string) string {
 					continue
 				}
 			} else if externalLinkAt(s, i+1) && !m.w.spent() {
-				k := strings.IndexAny(s[i:], "]\n")
-				if m.w.spend(scanned(k, len(s)-i)); k > 0 && s[i+k] == ']' {
+				k, looked := m.w.index(s, i, "]\n", true)
+				if k >= 0 {
+					k -= i
+				}
+				if m.w.spend(looked); k > 0 && s[i+k] == ']' {
 					inner := s[i+1 : i+k]
 					if sp := strings.IndexAny(inner, " \t"); sp >= 0 {
 						b.WriteString(strings.TrimLeft(inner[sp:], " \t"))

@@ -315,6 +315,9 @@ func (st *stripper) template(i, depth int) int {
 	if depth >= maxDepth || st.m.w.spent() {
 		return 0 // too deep to read one, as mwparserfromhell
 	}
+	if st.m.w.none(st.s, i+2, "}}") {
+		return 0 // no "}}" follows: no template
+	}
 	if st.budget <= 0 {
 		if end, ok := st.m.matchBraces(st.s, i+2, "{{", "}}"); ok {
 			return end + 2
@@ -372,8 +375,7 @@ func (st *stripper) ahead(p, depth int, runs bool) (next int, style, ok bool) {
 		}
 		return k + 3, false, true
 	case runs && c == '\'' && p+1 < len(s) && s[p+1] == '\'':
-		st.scratch.Reset()
-		end, _, _ := st.style(&st.scratch, p, depth+1, 0)
+		end, _, _ := st.style(st.discard(), p, depth+1, 0)
 		return end, true, true
 	}
 	return p + 1, false, true
@@ -446,6 +448,15 @@ func (st *stripper) scanEscapes(from, to, depth int) bool {
 	return false
 }
 
+// discard returns the builder that looking ahead writes its unused text into. It is
+// emptied only once it holds a few KB: a builder emptied grows again from nothing.
+func (st *stripper) discard() *strings.Builder {
+	if st.scratch.Len() > 1<<12 {
+		st.scratch.Reset()
+	}
+	return &st.scratch
+}
+
 // sub strips from pos in a new style context into a string: its text, the position
 // after its closing run, whether it closed, and the context it ended in.
 func (st *stripper) sub(pos, depth int, ctx styleCtx) (string, int, bool, styleCtx) {
@@ -456,10 +467,7 @@ func (st *stripper) sub(pos, depth int, ctx styleCtx) (string, int, bool, styleC
 	}
 	var b *strings.Builder
 	if st.probing > 0 {
-		if st.scratch.Len() > 1<<20 {
-			st.scratch.Reset()
-		}
-		b = &st.scratch
+		b = st.discard()
 	} else {
 		b = new(strings.Builder)
 	}
@@ -774,7 +782,7 @@ func (m stripMode) braces(b *strings.Builder, s string, i, depth int) int {
 
 // matchBraces is matchBraces on m's meter: false once the budget is spent.
 func (m stripMode) matchBraces(s string, from int, open, close string) (int, bool) {
-	if m.w.spent() {
+	if m.w.spent() || m.w.none(s, from, close) {
 		return 0, false
 	}
 	end, ok := matchBraces(s, from, open, close)
