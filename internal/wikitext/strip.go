@@ -116,7 +116,7 @@ const (
 type stripper struct {
 	s         string
 	m         stripMode
-	routes    map[styleRoute]styleResult
+	routes    routeTable
 	templates []int32      // template ends + 1 by position (0: not read yet, 1: none)
 	escaped   map[int]bool // escapes by the start of the node's contents
 	probing   int          // > 0 while looking ahead: style runs need no text
@@ -461,7 +461,7 @@ func (st *stripper) discard() *strings.Builder {
 // after its closing run, whether it closed, and the context it ended in.
 func (st *stripper) sub(pos, depth int, ctx styleCtx) (string, int, bool, styleCtx) {
 	key := styleRoute{pos, ctx}
-	r, seen := st.routes[key]
+	r, seen := st.routes.get(key)
 	if seen && (r.hasText || !r.ok || st.probing > 0) {
 		return r.text, r.end, r.ok, r.ctx
 	}
@@ -479,10 +479,7 @@ func (st *stripper) sub(pos, depth int, ctx styleCtx) (string, int, bool, styleC
 			r.text, r.hasText = b.String(), true
 		}
 	}
-	if st.routes == nil {
-		st.routes = map[styleRoute]styleResult{}
-	}
-	st.routes[key] = r
+	st.routes.put(key, r)
 	return r.text, r.end, r.ok, r.ctx
 }
 
