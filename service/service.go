@@ -228,6 +228,7 @@ func (s *Server) Recommend(ctx context.Context, req Request) (*Response, error) 
 		MaxRecommendations: req.MaxRecommendations,
 		SectionsToExclude:  req.SectionsToExclude,
 		Deadline:           time.Now().Add(s.opts.TimeBudget),
+		Ctx:                ctx,
 		Tokens:             s.opts.Tokens,
 	})
 	resp.Links = res.Links

@@ -2,6 +2,7 @@ package linker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -31,8 +32,11 @@ type RecommendOptions struct {
 	SectionsToExclude []string
 	// Deadline, when not zero, stops the work when it passes.
 	Deadline time.Time
-	Tokens   TokenOptions
-	Context  int // characters of context on each side (default 10)
+	// Ctx, when not nil, stops the work once it is done (a request or run that was
+	// given up).
+	Ctx     context.Context
+	Tokens  TokenOptions
+	Context int // characters of context on each side (default 10)
 	// ContextLinks are further existing links of the page (titles) that its text does
 	// not show, for the relatedness feature: the backtest, which recommends into a
 	// sentence stripped of its links, passes the page's other links (Dict.OtherLinks).
@@ -131,17 +135,19 @@ func Recommend(d *Dict, model Scorer, page, text string, o RecommendOptions) Res
 		}
 		exclude[casefold(s)] = true
 	}
-	var sections []wikitext.Section
-	if o.Deadline.IsZero() {
-		sections = wikitext.Sections(text)
-	} else {
-		ctx, cancel := context.WithDeadline(context.Background(), o.Deadline)
-		sections, err = wikitext.SectionsContext(ctx, text)
-		cancel()
-		if err != nil {
-			res.Info = "stopped: the time budget was reached"
-			return res
-		}
+	ctx := o.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if !o.Deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, o.Deadline)
+		defer cancel()
+	}
+	sections, err := wikitext.SectionsContext(ctx, text)
+	if err != nil {
+		res.Info = stoppedBy(err)
+		return res
 	}
 	// All top-level text nodes of the page in order, for match_index.
 	var allNodes []wikitext.Span
@@ -172,7 +178,7 @@ func Recommend(d *Dict, model Scorer, page, text string, o RecommendOptions) Res
 					return
 				}
 				grams++
-				if grams%1024 == 0 && !o.Deadline.IsZero() && time.Now().After(o.Deadline) {
+				if grams%1024 == 0 && ctx.Err() != nil {
 					stop = true
 					return
 				}
@@ -191,7 +197,7 @@ func Recommend(d *Dict, model Scorer, page, text string, o RecommendOptions) Res
 				}
 			})
 			if stop {
-				res.Info = "stopped: the time budget was reached"
+				res.Info = stoppedBy(ctx.Err())
 				return res
 			}
 			for mi, mt := range mentions {
@@ -444,4 +450,12 @@ func SortedTitles(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// stoppedBy is Result.Info for work stopped by err, a context's error.
+func stoppedBy(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "stopped: the time budget was reached"
+	}
+	return "stopped: " + err.Error()
 }

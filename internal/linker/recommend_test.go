@@ -1,12 +1,14 @@
 package linker
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/addlink/addlink/datasets"
@@ -132,6 +134,16 @@ func TestRecommendRules(t *testing.T) {
 	}
 	if res := Recommend(d, constScorer(0.9), "X", "", RecommendOptions{Threshold: 0.5}); len(res.Links) != 0 {
 		t.Errorf("empty text: %+v", res.Links)
+	}
+	// A request given up, or a time budget passed, stops the work as the page's
+	// sections are read.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if res := Recommend(d, constScorer(0.9), "Athens", text, RecommendOptions{Threshold: 0.5, Ctx: ctx}); len(res.Links) != 0 || res.Info != "stopped: context canceled" {
+		t.Errorf("cancelled: %+v", res)
+	}
+	if res := Recommend(d, constScorer(0.9), "Athens", text, RecommendOptions{Threshold: 0.5, Deadline: time.Now().Add(-time.Second)}); len(res.Links) != 0 || res.Info != "stopped: the time budget was reached" {
+		t.Errorf("deadline passed: %+v", res)
 	}
 }
 

@@ -330,7 +330,7 @@ func evaluate(ctx context.Context, d *linker.Dict, model linker.Scorer, sents []
 				clear(cache.m)
 				res[i] = make([]counts, len(o.Thresholds))
 				for ti, th := range o.Thresholds {
-					r := linker.Recommend(d, cache, it.page, it.plain, linker.RecommendOptions{Threshold: th, Tokens: o.Tokens, ContextLinks: it.context})
+					r := linker.Recommend(d, cache, it.page, it.plain, linker.RecommendOptions{Threshold: th, Tokens: o.Tokens, ContextLinks: it.context, Ctx: ctx})
 					predicted := map[string]string{}
 					for _, l := range r.Links {
 						target := d.Resolve(l.LinkTarget)
