@@ -63,3 +63,57 @@ func (t *routeTable) grow() {
 		}
 	}
 }
+
+// A posTable maps positions to positions: a hash table with open addressing, for the
+// memos of a page that may hold a great many of them.
+type posTable struct {
+	keys  []uint64 // position + 1 of each slot; 0: empty
+	vals  []int32
+	n     int
+	shift uint
+}
+
+func (t *posTable) slot(k uint64) int {
+	mask := len(t.keys) - 1
+	for i := int(k * 0x9E3779B97F4A7C15 >> t.shift); ; i = (i + 1) & mask {
+		if t.keys[i] == k || t.keys[i] == 0 {
+			return i
+		}
+	}
+}
+
+// get returns the value at p, or -1.
+func (t *posTable) get(p int) int {
+	if len(t.keys) == 0 {
+		return -1
+	}
+	i := t.slot(uint64(p) + 1)
+	if t.keys[i] == 0 {
+		return -1
+	}
+	return int(t.vals[i])
+}
+
+func (t *posTable) put(p, v int) {
+	if 2*(t.n+1) > len(t.keys) {
+		n := max(64, 2*len(t.keys))
+		keys, vals := t.keys, t.vals
+		t.keys, t.vals, t.shift = make([]uint64, n), make([]int32, n), 64
+		for m := n; m > 1; m >>= 1 {
+			t.shift--
+		}
+		for j, k := range keys {
+			if k != 0 {
+				i := t.slot(k)
+				t.keys[i], t.vals[i] = k, vals[j]
+			}
+		}
+	}
+	k := uint64(p) + 1
+	i := t.slot(k)
+	if t.keys[i] != k {
+		t.keys[i] = k
+		t.n++
+	}
+	t.vals[i] = int32(v)
+}
