@@ -30,7 +30,6 @@ type meter struct {
 	found     [foundSlots]found
 	next      int  // the slot of found to fill next
 	fresh     bool // for tests: every search is made afresh, and none fails fast
-	braces    [2]braceScans
 }
 
 const (
@@ -162,73 +161,4 @@ func (w *meter) none(s string, from int, sub string) bool {
 	}
 	k, looked := w.index(s, from, sub, false)
 	return !w.spend(looked/8) || k < 0
-}
-
-// braceScans remembers, for one string, where the scans of matchBraces that started at
-// a position end: a scan that reaches the end of the string fails for every scan
-// around it, so a page of braces that never balance is looked through once.
-type braceScans struct {
-	data  *byte
-	n     int
-	ends  posTable // by a scan's start: the "}}" at its depth 0, or n when none
-	stack []int
-}
-
-// braceEnd is matchBraces(s, from, "{{", "}}"): the position of the "}}" that ends a
-// scan from from, or len(s), and how many bytes it looked at.
-func (w *meter) braceEnd(s string, from int) (end, looked int) {
-	if w.fresh {
-		end, _ = matchBraces(s, from, "{{", "}}")
-		return end, end - from
-	}
-	data := unsafe.StringData(s)
-	t := &w.braces[0]
-	if t.data != data || t.n != len(s) {
-		if w.braces[1].data == data && w.braces[1].n == len(s) {
-			w.braces[0], w.braces[1] = w.braces[1], w.braces[0]
-		} else {
-			w.braces[1] = w.braces[0]
-			w.braces[0] = braceScans{data: data, n: len(s), stack: w.braces[1].stack}
-			w.braces[1].stack = nil
-		}
-	}
-	stack := t.stack[:0]
-	start, i := from, from
-	for {
-		end = t.ends.get(start)
-		if end < 0 {
-			for end = len(s); i < len(s); {
-				looked++
-				if s[i] == '{' && i+1 < len(s) && s[i+1] == '{' {
-					c := i + 2
-					if e := t.ends.get(c); e >= 0 {
-						if e >= len(s) {
-							break
-						}
-						i = e + 2
-						continue
-					}
-					stack = append(stack, start)
-					start, i = c, c
-					continue
-				}
-				if s[i] == '}' && i+1 < len(s) && s[i+1] == '}' {
-					end = i
-					break
-				}
-				i++
-			}
-			t.ends.put(start, end)
-		}
-		if len(stack) == 0 {
-			t.stack = stack
-			return end, looked
-		}
-		start = stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		i = min(end+2, len(s)) // the parent goes on after its child's "}}", or fails with it
-		if end >= len(s) {
-			i = len(s)
-		}
-	}
 }

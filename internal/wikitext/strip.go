@@ -782,8 +782,8 @@ func (m stripMode) matchBraces(s string, from int, open, close string) (int, boo
 	if m.w.spent() || m.w.none(s, from, close) {
 		return 0, false
 	}
-	end, looked := m.w.braceEnd(s, from)
-	if !m.w.spend(8+2*looked) || !strings.HasPrefix(s[end:], close) {
+	end, ok := matchBraces(s, from, open, close)
+	if !m.w.spend(8+2*(end-from)) || !ok {
 		return 0, false
 	}
 	return end, true
