@@ -107,6 +107,9 @@ type found struct {
 	from, at int  // at: where it occurs, -1 when nowhere after from
 }
 
+// nearBytes is how far index looks for a delimiter before it asks the memo.
+const nearBytes = 64
+
 // foundSlots is how many searches a meter remembers at once (the delimiters of a
 // reader, in the strings it reads nested).
 const foundSlots = 8
@@ -118,6 +121,11 @@ func (w *meter) index(s string, from int, sub string, any bool) (at, looked int)
 	if w.fresh {
 		at = search(s, from, sub, any)
 		return at, scanned(at-from, len(s)-from)
+	}
+	// A closer near from (as in ordinary text) is found without the memo.
+	near := min(len(s), from+nearBytes+len(sub)-1)
+	if at = search(s[:near], from, sub, any); at >= 0 || near == len(s) {
+		return at, scanned(at-from, near-from)
 	}
 	data := unsafe.StringData(s)
 	for k := range w.found {

@@ -47,9 +47,9 @@ func (t *routeTable) put(r styleRoute, v styleResult) {
 	t.results = append(t.results, v)
 }
 
-// grow doubles the table (it starts at 64 slots) and puts the keys back.
+// grow doubles the table (it starts at 16 slots) and puts the keys back.
 func (t *routeTable) grow() {
-	n := max(64, 2*len(t.keys))
+	n := max(16, 2*len(t.keys))
 	keys, at := t.keys, t.at
 	t.keys, t.at = make([]uint64, n), make([]int32, n)
 	t.shift = 64

@@ -315,9 +315,6 @@ func (st *stripper) template(i, depth int) int {
 	if depth >= maxDepth || st.m.w.spent() {
 		return 0 // too deep to read one, as mwparserfromhell
 	}
-	if st.m.w.none(st.s, i+2, "}}") {
-		return 0 // no "}}" follows: no template
-	}
 	if st.budget <= 0 {
 		if end, ok := st.m.matchBraces(st.s, i+2, "{{", "}}"); ok {
 			return end + 2
@@ -329,6 +326,10 @@ func (st *stripper) template(i, depth int) int {
 	}
 	if e := st.templates[i]; e > 0 {
 		return int(e) - 1
+	}
+	if st.m.w.none(st.s, i+2, "}}") {
+		st.templates[i] = 1
+		return 0 // no "}}" follows: no template
 	}
 	st.probing++
 	end := st.scanTemplate(i, depth)
