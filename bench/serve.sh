@@ -87,8 +87,17 @@ else
   echo "mysql backend: skipped (no mariadbd)"
 fi
 
-"$refquery"/ref_query.py --data-dir "$data" --wiki "$wiki" --language-code "$lang" --timing "$out/ref_timing.jsonl" \
+# ref_query.py reads <data-dir>/<wiki>/<wiki>.<name>.sqlite: in our data directory they
+# are in the export set, so it is given a directory whose <wiki> is that set (given
+# $data, it would see empty datasets and only the model).
+refdata="$out/refdata"
+mkdir -p "$refdata"
+ln -sfn "$(cd "$exp" && pwd -P)" "$refdata/$wiki"
+"$refquery"/ref_query.py --data-dir "$refdata" --wiki "$wiki" --language-code "$lang" --timing "$out/ref_timing.jsonl" \
   <"$out/pages.jsonl" >"$out/ref.jsonl" 2>"$out/ref.log"
+if grep -q 'is missing' "$out/ref.log"; then
+  echo "bench: the reference did not get our datasets:" >&2; grep 'is missing' "$out/ref.log" >&2; exit 1
+fi
 python3 - "$out/ref_timing.jsonl" "$(nproc)" <<'PY'
 import json, sys
 secs = sorted(json.loads(l)["seconds"] for l in open(sys.argv[1]))

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -267,12 +268,16 @@ type postBody struct {
 // readBody reads a POST body into req: wikitext, revid, pageid (echoed as sent) and,
 // when present, sections_to_exclude (which then replaces the query's).
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request, req *Request) error {
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
-	if err != nil {
+	var buf bytes.Buffer
+	if n := r.ContentLength; n > 0 && n <= s.opts.MaxBodyBytes {
+		buf.Grow(int(n) + bytes.MinRead) // read in one go, without growing
+	}
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)); err != nil {
 		return err
 	}
+	data := buf.Bytes()
 	var raw map[string]json.RawMessage
-	if len(strings.TrimSpace(string(data))) == 0 {
+	if len(bytes.TrimSpace(data)) == 0 {
 		return badRequest("No data to validate")
 	}
 	if err := json.Unmarshal(data, &raw); err != nil {
@@ -281,10 +286,20 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, req *Request) 
 	if len(raw) == 0 {
 		return badRequest("No data to validate")
 	}
+	// Each field is decoded from its own bytes: the body is read once, and keys are
+	// matched exactly, as the reference's request.json[...] does.
 	var b postBody
-	if err := json.Unmarshal(data, &b); err != nil {
-		return badRequest("invalid body: %v", err)
+	for _, f := range []struct {
+		key string
+		v   any
+	}{{"wikitext", &b.Wikitext}, {"sections_to_exclude", &b.SectionsToExclude}} {
+		if v, ok := raw[f.key]; ok {
+			if err := json.Unmarshal(v, f.v); err != nil {
+				return badRequest("invalid body: %v", err)
+			}
+		}
 	}
+	b.RevID, b.PageID = raw["revid"], raw["pageid"]
 	for _, k := range []string{"wikitext", "revid", "pageid"} {
 		if _, ok := raw[k]; !ok {
 			return badRequest("the body has no %q", k)
@@ -298,6 +313,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, req *Request) 
 		b.Wikitext = &t
 	}
 	req.Wikitext = b.Wikitext
+	var err error
 	if req.RevID, err = pyInt(b.RevID); err != nil {
 		return badRequest("revid must be an integer: %v", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -158,6 +159,9 @@ func Recommend(d *Dict, model Scorer, page, text string, o RecommendOptions) Res
 	runes := newRuneCounter(text)
 	var cands []scored
 	grams := 0
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	sc.grams.Reset()
 	for _, sec := range sections {
 		skip := (sec.Lead && excludeLead) || (!sec.Lead && exclude[casefold(sec.Heading)])
 		for _, node := range sec.Texts {
@@ -168,12 +172,13 @@ func Recommend(d *Dict, model Scorer, page, text string, o RecommendOptions) Res
 			}
 			nodeText := text[node.Start:node.End]
 			var taken []wikitext.Span // inserted links, relative to the node
-			type mention struct{ lower, original string }
-			var mentions []mention
-			var positions []float64 // FeaturePosition of each mention, for extended models
-			pos := map[string]int{}
+			// The node's mentions that are anchors, in the order first found, each
+			// with the text of its last occurrence (the reference's dict of grams).
+			mentions := sc.mentions[:0]
+			pos := sc.pos
+			clear(pos)
 			stop := false
-			MentionsLower(nodeText, MaxRecommendGram, 1, o.Tokens, d.Lower, func(g, m string) {
+			sc.grams.Each(nodeText, MaxRecommendGram, 1, o.Tokens, d.Lower, func(g, m []byte) {
 				if stop {
 					return
 				}
@@ -182,35 +187,40 @@ func Recommend(d *Dict, model Scorer, page, text string, o RecommendOptions) Res
 					stop = true
 					return
 				}
-				if i, ok := pos[m]; ok {
-					mentions[i].original = g
+				// Grams that are no mention under the rules are never linked: looked
+				// up without allocating, they cost nothing more.
+				mm := lookup.all[string(m)]
+				if mm == nil {
 					return
 				}
-				pos[m] = len(mentions)
-				mentions = append(mentions, mention{m, g})
+				if i, ok := pos[string(m)]; ok {
+					if mentions[i].original != string(g) {
+						mentions[i].original = string(g)
+					}
+					return
+				}
+				low := string(m)
+				pos[low] = len(mentions)
+				p := math.NaN()
 				if extended {
-					p := math.NaN()
-					if i := strings.Index(nodeText, g); i >= 0 {
+					if i := strings.Index(nodeText, string(g)); i >= 0 {
 						p = float64(node.Start+i) / float64(len(text))
 					}
-					positions = append(positions, p)
 				}
+				mentions = append(mentions, mention{lower: low, original: string(g), mm: mm, position: p})
 			})
+			sc.mentions = mentions
 			if stop {
 				res.Info = stoppedBy(ctx.Err())
 				return res
 			}
-			for mi, mt := range mentions {
-				mm, _ := lookup.get(mt.lower)
-				if mm == nil || tested[mt.lower] || linkedMentions.contains(mt.lower) || anyLinked(mm, linkedLinks) ||
+			for _, mt := range mentions {
+				mm := mt.mm
+				if tested[mt.lower] || linkedMentions.contains(mt.lower) || anyLinked(mm, linkedLinks) ||
 					(rules.ExactTitle && mt.lower == pageMention) {
 					continue
 				}
-				p := math.NaN()
-				if extended {
-					p = positions[mi]
-				}
-				best, ok := bestCandidate(d, model, set, pctx, page, mt.lower, p, mm, o.Threshold, &cands)
+				best, ok := bestCandidate(d, model, set, pctx, page, mt.lower, mt.position, mm, o.Threshold, &cands)
 				tested[mt.lower] = true
 				if !ok {
 					continue
@@ -247,6 +257,23 @@ func Recommend(d *Dict, model Scorer, page, text string, o RecommendOptions) Res
 	}
 	return res
 }
+
+// mention is a gram of a text node that is an anchor: lower-cased (the anchor), as in
+// the text, its candidates and its relative position (extended models).
+type mention struct {
+	lower, original string
+	mm              *Mention
+	position        float64
+}
+
+// scratch holds what Recommend reuses from one text node and one request to the next.
+type scratch struct {
+	grams    Grams
+	mentions []mention
+	pos      map[string]int
+}
+
+var scratchPool = sync.Pool{New: func() any { return &scratch{pos: map[string]int{}} }}
 
 type scored struct {
 	title string

@@ -1,6 +1,7 @@
 package linker
 
 import (
+	"bytes"
 	"regexp"
 	"slices"
 	"strings"
@@ -114,45 +115,95 @@ func ngramSpans(tokens []string, n int, o TokenOptions, fn func(i, j int, allUns
 // MentionsLower is Mentions that also gives each gram lower-cased with lower, which is
 // applied once per token rather than once per gram.
 func MentionsLower(text string, nmax, nmin int, o TokenOptions, lower func(string) string, fn func(gram, low string)) {
-	var b, lb []byte // reused: each gram costs one string, two when lower-casing changes it
-	var low []string
-	cache := map[string]string{}
-	words := wordCache{}
+	var g Grams
+	g.Each(text, nmax, nmin, o, lower, func(b, lb []byte) {
+		s := string(b)
+		if bytes.Equal(b, lb) {
+			fn(s, s)
+			return
+		}
+		fn(s, string(lb))
+	})
+}
+
+// Grams generates the grams of texts, as MentionsLower does, with buffers it keeps
+// from one text to the next: a caller going through many texts (the text nodes of a
+// page, the pages of a service) allocates nothing per gram. The zero value is ready
+// to use; a Grams is not safe for concurrent use. It remembers each token's
+// lower-casing: give every call the same lower function, or Reset it in between.
+type Grams struct {
+	b, lb  []byte
+	low    []string
+	sigma  []bool // whether each token holds a Σ
+	tokens []string
+	sents  []string
+	lowers map[string]string // token -> lower(token), kept from one text to the next
+	words  wordCache         // the words the Treebank rules cut, for one text
+}
+
+// maxLowers bounds the tokens whose lower-casing a Grams remembers.
+const maxLowers = 1 << 16
+
+// Each calls fn with every gram of text (as Mentions gives them) and the gram
+// lower-cased with lower. Both slices are valid only during the call.
+func (s *Grams) Each(text string, nmax, nmin int, o TokenOptions, lower func(string) string, fn func(gram, low []byte)) {
+	if s.lowers == nil || len(s.lowers) > maxLowers {
+		s.lowers = make(map[string]string)
+	}
+	// The word cache's keys are pieces of text: emptied for each text, so that a
+	// Grams kept by a service holds no page after it is done with it.
+	if s.words == nil {
+		s.words = wordCache{}
+	}
+	defer clear(s.words)
 	emit := func(tokens []string, i, j int) {
-		b, lb = b[:0], lb[:0]
+		b, lb := s.b[:0], s.lb[:0]
 		sigma := false
 		for k := i; k <= j; k++ {
 			b = append(b, tokens[k]...)
-			lb = append(lb, low[k]...)
-			sigma = sigma || strings.ContainsRune(tokens[k], 'Σ')
+			lb = append(lb, s.low[k]...)
+			sigma = sigma || s.sigma[k]
 		}
-		g := string(b)
+		s.b, s.lb = b, lb
 		if sigma {
 			// Σ lower-cases by its context (final sigma): lower the whole gram.
-			fn(g, lower(g))
+			fn(b, []byte(lower(string(b))))
 			return
 		}
-		if string(lb) == g {
-			fn(g, g)
-			return
-		}
-		fn(g, string(lb))
+		fn(b, lb)
 	}
-	for _, line := range strings.Split(text, "\n") {
+	for len(text) > 0 {
+		line := text
+		if k := strings.IndexByte(text, '\n'); k >= 0 {
+			line, text = text[:k], text[k+1:]
+		} else {
+			text = ""
+		}
 		if line == "" {
 			continue
 		}
-		for _, sent := range SplitSentences(line, o) {
-			tokens := wordTokens(sent, o, words)
-			low = low[:0]
+		s.sents = appendSentences(s.sents[:0], line, o)
+		for _, sent := range s.sents {
+			s.tokens = appendTokens(s.tokens[:0], sent, o, s.words)
+			tokens := s.tokens
+			s.low, s.sigma = s.low[:0], s.sigma[:0]
 			unspaced := false
 			for _, t := range tokens {
-				l, ok := cache[t]
+				l, ok := s.lowers[t]
 				if !ok {
 					l = lower(t)
-					cache[t] = l
+					// Copies: t (and l when lower-casing changes nothing) is a piece of
+					// the text, which the map outlives.
+					k := strings.Clone(t)
+					if l == t {
+						l = k
+					} else {
+						l = strings.Clone(l)
+					}
+					s.lowers[k] = l
 				}
-				low = append(low, l)
+				s.low = append(s.low, l)
+				s.sigma = append(s.sigma, strings.Contains(t, "Σ"))
 				unspaced = unspaced || isUnspacedToken(t)
 			}
 			if unspaced && nmax < CharGramMax {
@@ -170,6 +221,9 @@ func MentionsLower(text string, nmax, nmin int, o TokenOptions, lower func(strin
 		}
 	}
 }
+
+// Reset forgets the lower-casings remembered, for use with another lower function.
+func (s *Grams) Reset() { clear(s.lowers) }
 
 func isSpaceToken(t string) bool {
 	if t == space {
@@ -191,7 +245,11 @@ func isSpaceToken(t string) bool {
 // Unless o.NoAbbreviations, a "." after a single letter or a common abbreviation
 // does not end a sentence.
 func SplitSentences(line string, o TokenOptions) []string {
-	var out []string
+	return appendSentences(nil, line, o)
+}
+
+// appendSentences appends the sentences of line (SplitSentences) to out.
+func appendSentences(out []string, line string, o TokenOptions) []string {
 	start := 0
 	i := 0
 	for i < len(line) {
@@ -282,12 +340,13 @@ func abbreviationBefore(s string) bool {
 // WordTokens cuts a sentence into tokens as the reference's get_tokens does: the
 // sentence is split at spaces, each word tokenised like NLTK's Treebank word
 // tokenizer, and a " " token is put between the words' tokens.
-func WordTokens(sent string, o TokenOptions) []string { return wordTokens(sent, o, nil) }
+func WordTokens(sent string, o TokenOptions) []string {
+	return appendTokens(nil, sent, o, nil)
+}
 
-// wordTokens is WordTokens with the tokens of words the Treebank rules cut remembered
-// in words (when not nil).
-func wordTokens(sent string, o TokenOptions, words wordCache) []string {
-	var tokens []string
+// appendTokens appends the tokens of sent (WordTokens) to tokens, with the tokens of
+// words the Treebank rules cut remembered in words (when not nil).
+func appendTokens(tokens []string, sent string, o TokenOptions, words wordCache) []string {
 	if o.SpaceOnly {
 		for wi, w := range strings.Split(sent, " ") {
 			if wi > 0 {
@@ -301,8 +360,8 @@ func wordTokens(sent string, o TokenOptions, words wordCache) []string {
 	for i, r := range sent {
 		if wikitext.IsPySpace(r) {
 			tokens = words.appendWordTokens(tokens, sent[start:i], o)
-			tokens = append(tokens, string(r))
 			start = i + utf8.RuneLen(r)
+			tokens = append(tokens, sent[i:start]) // the text's own bytes: no allocation
 		}
 	}
 	return words.appendWordTokens(tokens, sent[start:], o)
@@ -457,10 +516,13 @@ func isUnspacedToken(t string) bool {
 type rule struct {
 	re   *regexp.Regexp
 	repl string
+	// need holds characters of which a text must contain one for re to match; the
+	// rule is skipped (no allocation, no matching) on texts without any.
 	need string
 }
 
-// rules makes rules of (pattern, replacement, needed characters) triples.
+// rules takes triples: pattern, replacement, the characters one of which every
+// match contains.
 func rules(triples ...string) []rule {
 	out := make([]rule, 0, len(triples)/3)
 	for i := 0; i < len(triples); i += 3 {
@@ -469,8 +531,9 @@ func rules(triples ...string) []rule {
 	return out
 }
 
-// The Treebank rules of NLTK 3.8's NLTKWordTokenizer, with Python's Unicode classes,
-// each with the characters one of which its every match contains.
+// The Treebank rules of NLTK 3.8's NLTKWordTokenizer, with Python's Unicode classes.
+// The third string of each rule lists the characters one of which any match holds
+// (TestRuleNeeds checks them against the patterns).
 var (
 	startingQuotes = rules(
 		"([«“‘„]|`+)", " $1 ", "«“‘„`",
@@ -501,14 +564,14 @@ var (
 	endingClitics         = rules(
 		`([^' ])('[sS]|'[mM]|'[dD]|') `, "$1 $2 ", "'",
 		`([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) `, "$1 $2 ", "'",
-		`(?i)\b(can)(not)\b`, " $1 $2 ", "nN",
+		`(?i)\b(can)(not)\b`, " $1 $2 ", "cC",
 		`(?i)\b(d)('ye)\b`, " $1 $2 ", "'",
-		`(?i)\b(gim)(me)\b`, " $1 $2 ", "mM",
-		`(?i)\b(gon)(na)\b`, " $1 $2 ", "nN",
-		`(?i)\b(got)(ta)\b`, " $1 $2 ", "tT",
-		`(?i)\b(lem)(me)\b`, " $1 $2 ", "mM",
+		`(?i)\b(gim)(me)\b`, " $1 $2 ", "gG",
+		`(?i)\b(gon)(na)\b`, " $1 $2 ", "gG",
+		`(?i)\b(got)(ta)\b`, " $1 $2 ", "gG",
+		`(?i)\b(lem)(me)\b`, " $1 $2 ", "lL",
 		`(?i)\b(more)('n)\b`, " $1 $2 ", "'",
-		`(?i)\b(wan)(na)\s`, " $1 $2 ", "nN",
+		`(?i)\b(wan)(na)\s`, " $1 $2 ", "wW",
 		`(?i) ('t)(is)\b`, " $1 $2 ", "'",
 		`(?i) ('t)(was)\b`, " $1 $2 ", "'",
 	)

@@ -211,3 +211,36 @@ func FuzzTokenizerFastPaths(f *testing.F) {
 		}
 	})
 }
+
+// TestRuleNeeds checks each Treebank rule's needed characters: every match of the
+// rule's pattern in a corpus that makes each rule match holds one of them, so that
+// skipping the rule on texts without any changes nothing.
+func TestRuleNeeds(t *testing.T) {
+	corpus := []string{
+		"«Athens» “quoted” ‘single’ „low“ ``back``", `"start" ("inner" ''two'') <"x"`,
+		"end. end.) end.»  ", "a:b a,b 1,000 x: y, z:", "wait... .. ;@#$%& ?! !?",
+		"rock 'n' roll' x", "a*b [x] (y) {z} <w> a--b", "it's I'm he'd they'll we're you've don't",
+		"cannot CANNOT d'ye gimme GONNA gotta lemme more'n wanna 'tis 'twas 'TIS",
+		"Ἀθῆναι, Київ. 東京。 ſ K Å", "plain words only", "",
+	}
+	all := [][]rule{startingQuotes, startingQuotesBackquote, punctuation, endingQuotes,
+		endingQuotesBackquote, endingQuotesKeep, endingClitics}
+	for _, rs := range all {
+		for _, r := range rs {
+			matched := false
+			for _, text := range corpus {
+				for _, s := range []string{text, " " + text + " "} {
+					for _, m := range r.re.FindAllString(s, -1) {
+						matched = true
+						if !strings.ContainsAny(m, r.need) {
+							t.Errorf("%s: match %q of %q holds none of %q", r.re, m, s, r.need)
+						}
+					}
+				}
+			}
+			if !matched {
+				t.Errorf("%s matches nothing in the corpus: the check says nothing", r.re)
+			}
+		}
+	}
+}
