@@ -22,6 +22,9 @@ type Section struct {
 }
 
 // Sections splits wikitext into sections and finds their top-level text nodes.
+//
+// Bold and italic runs are those of TopStyles: a run that mwparserfromhell closes
+// lines or sections later hides all the text up to its end, headings included.
 func Sections(s string) []Section { return sections(s, nil) }
 
 // SectionsContext is Sections that stops early, with ctx's error, when ctx is done.
@@ -36,11 +39,11 @@ func SectionsContext(ctx context.Context, s string) ([]Section, error) {
 func sections(s string, done <-chan struct{}) []Section {
 	m := faithful
 	m.w = newMeter(len(s), sectionsPerByte, done)
-	return m.sections(s)
+	return m.sections(s, topStyles(s, done))
 }
 
-func (m stripMode) sections(s string) []Section {
-	var q quoteLines
+// sections splits s; styles are its top-level bold and italic nodes, in order.
+func (m stripMode) sections(s string, styles []Span) []Section {
 	var out []Section
 	cur := Section{Lead: true}
 	textStart := -1
@@ -52,7 +55,7 @@ func (m stripMode) sections(s string) []Section {
 	}
 	var discard strings.Builder
 	lineStart := true
-	openQuotes := 0
+	nextStyle := 0  // styles[nextStyle:] start at or after i
 	termColon := -1 // the ':' that ends a definition term on this line
 	i := 0
 	for i < len(s) {
@@ -74,7 +77,6 @@ func (m stripMode) sections(s string) []Section {
 					out = append(out, cur) // the lead may be empty
 					cur = Section{Heading: title, Start: i}
 					i = end
-					openQuotes = 0
 					continue
 				}
 			}
@@ -107,9 +109,6 @@ func (m stripMode) sections(s string) []Section {
 		n := 0
 		switch c {
 		case '\n':
-			if openQuotes > 0 {
-				openQuotes = 0
-			}
 			if textStart < 0 {
 				textStart = i
 			}
@@ -131,14 +130,13 @@ func (m stripMode) sections(s string) []Section {
 		case '&':
 			n = entity(&discard, s, i)
 		case '\'':
-			if end, opens := q.quotes(s, i, openQuotes); end > 0 {
-				if opens {
-					openQuotes++
-				} else {
-					openQuotes--
-				}
+			for nextStyle < len(styles) && styles[nextStyle].Start < i {
+				nextStyle++
+			}
+			if nextStyle < len(styles) && styles[nextStyle].Start == i {
 				closeText(i)
-				i = end
+				i = styles[nextStyle].End
+				nextStyle++
 				continue
 			}
 		case 'h', 'H', 'f', 'F':
@@ -151,9 +149,7 @@ func (m stripMode) sections(s string) []Section {
 			i = n
 			continue
 		}
-		if openQuotes > 0 {
-			closeText(i)
-		} else if textStart < 0 {
+		if textStart < 0 {
 			textStart = i
 		}
 		i++
@@ -199,46 +195,4 @@ func heading(s string, i int) (int, string, bool) {
 	title := strings.TrimSpace(line[lv : len(line)-lv])
 	// The heading ends at its last "="; what follows on the line is text.
 	return i + len(line), title, true
-}
-
-// quoteLines remembers, for the line Sections is on, where its last "”" starts, so
-// that a line full of runs is looked through once.
-type quoteLines struct {
-	eol  int // the end of the line last looked at (its "\n" or len(s)); -1: none yet
-	last int // the start of the line's last "''", or -1
-	init bool
-}
-
-// quotes handles a run of two or more apostrophes (bold/italic) at s[i] for Sections,
-// line by line (StripCode follows mwparserfromhell's runs across lines): it closes
-// a run opened earlier on the line, or opens one when another run follows on the line;
-// otherwise the apostrophes stay as text. It returns the position after the run (0 to
-// keep it) and whether it opened.
-func (q *quoteLines) quotes(s string, i, open int) (int, bool) {
-	n := 0
-	for i+n < len(s) && s[i+n] == '\'' {
-		n++
-	}
-	if n < 2 {
-		return 0, false
-	}
-	if open > 0 {
-		return i + n, false
-	}
-	if !q.init || i >= q.eol {
-		q.init = true
-		q.eol = len(s)
-		if eol := strings.IndexByte(s[i:], '\n'); eol >= 0 {
-			q.eol = i + eol
-		}
-		q.last = strings.LastIndex(s[i:q.eol], "''")
-		if q.last >= 0 {
-			q.last += i
-		}
-	}
-	// Another "''" follows on the line: the last one starts after this run.
-	if q.last >= i+n {
-		return i + n, true
-	}
-	return 0, false
 }

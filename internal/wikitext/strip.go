@@ -85,6 +85,29 @@ var rawTags = map[string]bool{
 // singleTags never have contents.
 var singleTags = map[string]bool{"br": true, "wbr": true, "hr": true, "meta": true, "link": true, "img": true}
 
+// TopStyles returns the bold and italic nodes at the top level of s as
+// mwparserfromhell parses them (the runs StripCode follows): an opening run closed by
+// the next run of its kind anywhere after it, across lines and headings, in order.
+func TopStyles(s string) []Span { return topStyles(s, nil) }
+
+// topStyles is TopStyles that stops early (returning what it has) when done is closed.
+func topStyles(s string, done <-chan struct{}) []Span {
+	return faithful.metered(len(s), done).topStyles(s)
+}
+
+func (m stripMode) topStyles(s string) []Span {
+	if !m.w.spend(64 + 2*len(s)) {
+		return nil
+	}
+	var spans []Span
+	var b strings.Builder
+	b.Grow(len(s))
+	budget := 16*len(s) + min(1<<16, 16*len(s))
+	st := stripper{s: s, m: m, budget: budget, tops: &spans}
+	st.run(&b, 0, 0, 0, true)
+	return spans
+}
+
 func (m stripMode) stripInto(b *strings.Builder, s string, depth int) {
 	if !m.w.spend(64+2*len(s)) || depth > maxDepth {
 		b.WriteString(s)
@@ -122,6 +145,10 @@ type stripper struct {
 	probing   int          // > 0 while looking ahead: style runs need no text
 	scratch   strings.Builder
 	budget    int // steps that scans ahead may still take; then runs stay text
+	// tops, when not nil, receives the bold and italic nodes of the top level (depth
+	// 0, outside any run), as mwparserfromhell's Tag nodes: from their opening run to
+	// after their closing one (TopStyles).
+	tops *[]Span
 }
 
 // A styleResult is the outcome of a style run from a position in a context, and its
@@ -297,14 +324,22 @@ func (st *stripper) style(b *strings.Builder, i, depth int, ctx styleCtx) (int, 
 		b.WriteString(s[after-n : after])
 		return after, false, ctx
 	}
+	top := st.tops != nil && depth == 0 && ctx == 0 && st.probing == 0
 	switch n {
 	case 2:
-		return st.italics(b, after, depth), false, ctx
+		end := st.italics(b, after, depth)
+		if top && end != after {
+			st.top(after-2, end)
+		}
+		return end, false, ctx
 	case 3:
-		return st.bold(b, after, depth, ctx)
+		return st.bold(b, after, depth, ctx, top)
 	}
-	return st.italicsAndBold(b, after, depth), false, ctx
+	return st.italicsAndBold(b, after, depth, top), false, ctx
 }
+
+// top records a top-level bold or italic node (stripper.tops).
+func (st *stripper) top(start, end int) { *st.tops = append(*st.tops, Span{start, end}) }
 
 // template returns the position after the template at s[i] ("{{"), or 0 when
 // mwparserfromhell reads none there. Its end is the first "}}" outside nested templates
@@ -502,10 +537,13 @@ func (st *stripper) italics(b *strings.Builder, after, depth int) int {
 // stays text: inside italics as three apostrophes (and the italics are parsed again if
 // they fail too), in that second pass as one apostrophe that also ends the italics
 // (true), elsewhere as one apostrophe before an attempt at italics.
-func (st *stripper) bold(b *strings.Builder, after, depth int, ctx styleCtx) (int, bool, styleCtx) {
+func (st *stripper) bold(b *strings.Builder, after, depth int, ctx styleCtx, top bool) (int, bool, styleCtx) {
 	text, end, ok, _ := st.sub(after, depth, ctxBold)
 	if ok {
 		b.WriteString(collapse(text))
+		if top {
+			st.top(after-3, end)
+		}
 		return end, false, ctx
 	}
 	switch {
@@ -517,12 +555,16 @@ func (st *stripper) bold(b *strings.Builder, after, depth int, ctx styleCtx) (in
 		return after, false, ctx | ctxPassAgain
 	}
 	b.WriteByte('\'')
-	return st.italics(b, after, depth), false, ctx
+	end = st.italics(b, after, depth)
+	if top && end != after {
+		st.top(after-2, end)
+	}
+	return end, false, ctx
 }
 
 // italicsAndBold parses a run of five: bold with italics after it inside, or italics
 // with bold, or whichever of the two closes.
-func (st *stripper) italicsAndBold(b *strings.Builder, after, depth int) int {
+func (st *stripper) italicsAndBold(b *strings.Builder, after, depth int, top bool) int {
 	first, second := ctxBold, ctxItalic
 	t1, e1, ok, _ := st.sub(after, depth, first)
 	if !ok {
@@ -534,13 +576,23 @@ func (st *stripper) italicsAndBold(b *strings.Builder, after, depth int) int {
 	}
 	t2, e2, ok2, _ := st.sub(e1, depth, second)
 	if !ok2 {
+		// The first apostrophes are text, the rest opens the run that closed.
 		if second == ctxBold {
 			b.WriteString("'''")
+			if top {
+				st.top(after-2, e1)
+			}
 		} else {
 			b.WriteString("''")
+			if top {
+				st.top(after-3, e1)
+			}
 		}
 		b.WriteString(collapse(t1))
 		return e1
+	}
+	if top {
+		st.top(after-5, e2)
 	}
 	b.WriteString(collapse(collapse(t1) + t2))
 	return e2
