@@ -958,25 +958,69 @@ func (m stripMode) externalLink(b *strings.Builder, s string, i, depth int) int 
 		return 0
 	}
 	end, looked := m.w.index(s, i+1, "]\n", true)
-	if !m.w.spend(looked) || end < 0 || s[end] != ']' {
+	if !m.w.spend(looked) || end < 0 {
 		return 0
 	}
 	end -= i + 1
 	// The address ends at a space (dropped), or where markup starts: [ < > " ''.
-	inner, u := rest[:end], end
-	for k := 0; k < len(inner); k++ {
-		if c := inner[k]; c == ' ' || c == '[' || c == '<' || c == '>' || c == '"' ||
-			c == '\'' && k+1 < len(inner) && inner[k+1] == '\'' {
+	u := end
+	for k := 0; k < end; k++ {
+		if c := rest[k]; c == ' ' || c == '[' || c == '<' || c == '>' || c == '"' ||
+			c == '\'' && k+1 < len(rest) && rest[k+1] == '\'' {
 			u = k
 			break
 		}
 	}
+	// The title ends at the first "]" outside the wikilinks and templates it holds
+	// (ukwiki "Слово": [http://... Стаття в [[Енциклопедія|Енциклопедії]], Київ ...]).
+	if end, ok = m.externalTitleEnd(s, i+1+u, i+1+end, depth); !ok {
+		return 0
+	}
+	end -= i + 1
+	inner := rest[:end]
 	title := inner[u:]
 	if strings.HasPrefix(title, " ") {
 		title = title[1:]
 	}
 	m.stripNode(b, title, depth)
 	return i + 1 + end + 1
+}
+
+// externalTitleEnd returns the position of the "]" that ends an external link's title
+// starting at from, given the first "]" or line break after it at first: wikilinks and
+// templates in the title are skipped whole. ok is false when a line break comes first.
+func (m stripMode) externalTitleEnd(s string, from, first, depth int) (int, bool) {
+	var discard strings.Builder
+	for {
+		k := first
+		if j := strings.Index(s[from:first], "[["); j >= 0 {
+			k = from + j
+		}
+		if j := strings.Index(s[from:k], "{{"); j >= 0 {
+			k = from + j
+		}
+		if k == first {
+			return first, s[first] == ']'
+		}
+		discard.Reset()
+		var n int
+		if s[k] == '[' {
+			if n = m.wikilink(&discard, s, k, depth+1); n > 0 && strings.IndexByte(s[k:n], '\n') >= 0 {
+				return 0, false
+			}
+		} else {
+			n = m.braces(&discard, s, k, depth+1)
+		}
+		if n <= 0 {
+			n = k + 2 // no node there: its brackets are text
+		}
+		from = n
+		j := strings.IndexAny(s[from:], "]\n")
+		if !m.w.spend(scanned(j, len(s)-from)) || j < 0 {
+			return 0, false
+		}
+		first = from + j
+	}
 }
 
 // entity decodes "&name;", "&#N;" or "&#xH;" at s[i].
