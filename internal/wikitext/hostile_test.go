@@ -95,7 +95,7 @@ func TestBudgetOfRealPages(t *testing.T) {
 		}
 		m := faithful
 		m.w = newMeter(len(p), sectionsPerByte, nil)
-		if m.sections(p, TopStyles(p)); m.w.spent() {
+		if m.sections(p, ReadTopNodes(p)); m.w.spent() {
 			t.Errorf("Sections: a page of %d bytes spent its budget", len(p))
 		}
 		m.w = newMeter(len(p), sentencesPerByte, nil)
@@ -211,7 +211,7 @@ func TestAdversarialPagesWithinBudget(t *testing.T) {
 		}
 		m := faithful
 		m.w = newMeter(len(p.Text), sectionsPerByte, nil)
-		if m.sections(p.Text, TopStyles(p.Text)); m.w.spent() && !spends("Sections", p.Name) {
+		if m.sections(p.Text, ReadTopNodes(p.Text)); m.w.spent() && !spends("Sections", p.Name) {
 			t.Errorf("Sections: %s spent the budget", p.Name)
 		}
 		m.w = newMeter(len(p.Text), sentencesPerByte, nil)
@@ -340,7 +340,7 @@ func FuzzRememberedSearches(f *testing.F) {
 		m.w.fresh = true
 		styles := faithful.metered(len(s), nil)
 		styles.w.fresh = true
-		if got, want := Sections(s), m.sections(s, styles.topStyles(s)); !reflect.DeepEqual(got, want) {
+		if got, want := Sections(s), m.sections(s, styles.readTopNodes(s)); !reflect.DeepEqual(got, want) {
 			t.Fatalf("Sections(%q) = %v, afresh %v", s, got, want)
 		}
 		m.w = newMeter(len(s), sentencesPerByte, nil)

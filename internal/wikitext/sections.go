@@ -23,7 +23,7 @@ type Section struct {
 
 // Sections splits wikitext into sections and finds their top-level text nodes.
 //
-// Bold and italic runs are those of TopStyles: a run that mwparserfromhell closes
+// Bold and italic runs are those of ReadTopNodes: a run that mwparserfromhell closes
 // lines or sections later hides all the text up to its end, headings included.
 func Sections(s string) []Section { return sections(s, nil) }
 
@@ -39,11 +39,12 @@ func SectionsContext(ctx context.Context, s string) ([]Section, error) {
 func sections(s string, done <-chan struct{}) []Section {
 	m := faithful
 	m.w = newMeter(len(s), sectionsPerByte, done)
-	return m.sections(s, topStyles(s, done))
+	return m.sections(s, readTopNodes(s, done))
 }
 
-// sections splits s; styles are its top-level bold and italic nodes, in order.
-func (m stripMode) sections(s string, styles []Span) []Section {
+// sections splits s; top is how StripCode reads its top level.
+func (m stripMode) sections(s string, top TopNodes) []Section {
+	styles := top.Styles
 	var out []Section
 	cur := Section{Lead: true}
 	textStart := -1
@@ -68,6 +69,10 @@ func (m stripMode) sections(s string, styles []Span) []Section {
 			closeText(i)
 			i++
 			continue
+		}
+		// A table or heading that a bold or italic run makes fail is text.
+		if e, ok := top.Ends[i]; lineStart && ok && e == 0 {
+			lineStart = false
 		}
 		if lineStart {
 			lineStart = false
@@ -116,9 +121,15 @@ func (m stripMode) sections(s string, styles []Span) []Section {
 			lineStart = true
 			continue
 		case '<':
-			n = m.tagOrComment(&discard, s, i, maxDepth)
+			if e, ok := top.Ends[i]; ok {
+				n = e
+			} else {
+				n = m.tagOrComment(&discard, s, i, maxDepth)
+			}
 		case '{':
-			if strings.HasPrefix(s[i:], "{{") {
+			if e, ok := top.Ends[i]; ok {
+				n = e
+			} else if strings.HasPrefix(s[i:], "{{") {
 				n = m.braces(&discard, s, i, maxDepth)
 			}
 		case '[':

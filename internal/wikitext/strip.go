@@ -85,27 +85,26 @@ var rawTags = map[string]bool{
 // singleTags never have contents.
 var singleTags = map[string]bool{"br": true, "wbr": true, "hr": true, "meta": true, "link": true, "img": true}
 
-// TopStyles returns the bold and italic nodes at the top level of s as
-// mwparserfromhell parses them (the runs StripCode follows): an opening run closed by
-// the next run of its kind anywhere after it, across lines and headings, in order.
-func TopStyles(s string) []Span { return topStyles(s, nil) }
+// ReadTopNodes reads the top level of s as StripCode does (TopNodes).
+func ReadTopNodes(s string) TopNodes { return readTopNodes(s, nil) }
 
-// topStyles is TopStyles that stops early (returning what it has) when done is closed.
-func topStyles(s string, done <-chan struct{}) []Span {
-	return faithful.metered(len(s), done).topStyles(s)
+// readTopNodes is ReadTopNodes that stops early (returning what it has) when done is
+// closed.
+func readTopNodes(s string, done <-chan struct{}) TopNodes {
+	return faithful.metered(len(s), done).readTopNodes(s)
 }
 
-func (m stripMode) topStyles(s string) []Span {
+func (m stripMode) readTopNodes(s string) TopNodes {
+	var t TopNodes
 	if !m.w.spend(64 + 2*len(s)) {
-		return nil
+		return t
 	}
-	var spans []Span
 	var b strings.Builder
 	b.Grow(len(s))
 	budget := 16*len(s) + min(1<<16, 16*len(s))
-	st := stripper{s: s, m: m, budget: budget, tops: &spans}
+	st := stripper{s: s, m: m, budget: budget, tops: &t}
 	st.run(&b, 0, 0, 0, true)
-	return spans
+	return t
 }
 
 func (m stripMode) stripInto(b *strings.Builder, s string, depth int) {
@@ -145,10 +144,35 @@ type stripper struct {
 	probing   int          // > 0 while looking ahead: style runs need no text
 	scratch   strings.Builder
 	budget    int // steps that scans ahead may still take; then runs stay text
-	// tops, when not nil, receives the bold and italic nodes of the top level (depth
-	// 0, outside any run), as mwparserfromhell's Tag nodes: from their opening run to
-	// after their closing one (TopStyles).
-	tops *[]Span
+	// tops, when not nil, receives what the top level (depth 0, outside any run) is
+	// read as (TopNodes).
+	tops *TopNodes
+}
+
+// TopNodes is how mwparserfromhell reads the top level of a page where reading it
+// takes more than the markup at hand: bold and italic runs (which close anywhere
+// later), and the tables, headings, tags and templates that such a run opened inside
+// them makes fail or reach further.
+type TopNodes struct {
+	// Styles are the bold and italic nodes (Tag nodes), from their opening run to
+	// after their closing one, in order.
+	Styles []Span
+	// Ends maps the position of a table, heading, tag or template the top level came
+	// to, to the position after it, or to 0 when its markup is text there.
+	Ends map[int]int
+}
+
+// topAt reports whether the stripper is at the top level and records it.
+func (st *stripper) topAt(depth int) bool { return st.tops != nil && depth == 0 && st.probing == 0 }
+
+// end records what the node at i ends at (0: text), at the top level.
+func (st *stripper) end(i, end, depth int) {
+	if st.topAt(depth) {
+		if st.tops.Ends == nil {
+			st.tops.Ends = map[int]int{}
+		}
+		st.tops.Ends[i] = end
+	}
 }
 
 // A styleResult is the outcome of a style run from a position in a context, and its
@@ -184,6 +208,7 @@ func (st *stripper) run(b *strings.Builder, i, depth int, ctx styleCtx, lineStar
 		if lineStart {
 			lineStart = false
 			if strings.HasPrefix(s[i:], "{|") && (depth >= maxDepth || st.tableEscaped(i, depth)) {
+				st.end(i, 0, depth)
 				b.WriteByte('{') // no table: the rest is read as text
 				i++
 				continue
@@ -195,6 +220,7 @@ func (st *stripper) run(b *strings.Builder, i, depth int, ctx styleCtx, lineStar
 				}
 				st.m.w.spend(len(line))
 				if lv, last, ok := headingLine(line); ok && st.escapes(i+lv, i+last+1-lv, depth) {
+					st.end(i, 0, depth)
 					lead := len(line) - len(strings.TrimLeft(line, "="))
 					b.WriteString(line[:lead]) // no heading: its "=" are text
 					i += lead
@@ -216,7 +242,9 @@ func (st *stripper) run(b *strings.Builder, i, depth int, ctx styleCtx, lineStar
 			lineStart = true
 			continue
 		case '<':
-			if n := st.m.tagOrCommentEsc(b, s, i, depth, st.escapes); n > 0 {
+			n := st.m.tagOrCommentEsc(b, s, i, depth, st.escapes)
+			st.end(i, n, depth)
+			if n > 0 {
 				i = n
 				continue
 			}
@@ -228,7 +256,9 @@ func (st *stripper) run(b *strings.Builder, i, depth int, ctx styleCtx, lineStar
 				}
 			}
 			if strings.HasPrefix(s[i:], "{{") {
-				if n := st.template(i, depth); n > 0 {
+				n := st.template(i, depth)
+				st.end(i, n, depth)
+				if n > 0 {
 					i = n
 					continue
 				}
@@ -324,7 +354,7 @@ func (st *stripper) style(b *strings.Builder, i, depth int, ctx styleCtx) (int, 
 		b.WriteString(s[after-n : after])
 		return after, false, ctx
 	}
-	top := st.tops != nil && depth == 0 && ctx == 0 && st.probing == 0
+	top := st.topAt(depth) && ctx == 0
 	switch n {
 	case 2:
 		end := st.italics(b, after, depth)
@@ -339,7 +369,7 @@ func (st *stripper) style(b *strings.Builder, i, depth int, ctx styleCtx) (int, 
 }
 
 // top records a top-level bold or italic node (stripper.tops).
-func (st *stripper) top(start, end int) { *st.tops = append(*st.tops, Span{start, end}) }
+func (st *stripper) top(start, end int) { st.tops.Styles = append(st.tops.Styles, Span{start, end}) }
 
 // template returns the position after the template at s[i] ("{{"), or 0 when
 // mwparserfromhell reads none there. Its end is the first "}}" outside nested templates
