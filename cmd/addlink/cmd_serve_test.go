@@ -210,8 +210,10 @@ func TestServeSIGTERMExitsZero(t *testing.T) {
 					t.Errorf("request in progress: %d %s", resp.StatusCode, b)
 				}
 			}
-			err = cmd.Wait()
+			// All of stderr is read before Wait, which closes the pipe once the process
+			// has exited and can lose the last lines (the "stopped" one) otherwise.
 			<-copied
+			err = cmd.Wait()
 			if err != nil {
 				t.Fatalf("serve after SIGTERM: %v, want exit status 0\n%s", err, log.String())
 			}
