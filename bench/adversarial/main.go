@@ -29,6 +29,7 @@ func main() {
 	size := flag.Int("size", 1<<20, "bytes of each page")
 	reps := flag.Int("reps", 3, "runs of each page, each alternating with one of ordinary text; the best counts")
 	only := flag.String("readers", "", "comma-separated readers to time (default all)")
+	onlyPages := flag.String("pages", "", "comma-separated constructs to time (default all)")
 	flag.Parse()
 	readers := []reader{
 		{"StripCode", *size, func(s string) { wikitext.StripCode(s) }},
@@ -52,7 +53,12 @@ func main() {
 			continue
 		}
 		ordinary := wikitexttest.Ordinary(r.size)
-		pages := wikitexttest.Adversarial(r.size)
+		var pages []wikitexttest.Page
+		for _, p := range wikitexttest.Adversarial(r.size) {
+			if *onlyPages == "" || strings.Contains(","+*onlyPages+",", ","+p.Name+",") {
+				pages = append(pages, p)
+			}
+		}
 		// Each page is timed alternately with the ordinary text, so that both see the
 		// same load; the ratio is that of their best times.
 		bases := make([]float64, len(pages))

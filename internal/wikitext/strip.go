@@ -141,7 +141,9 @@ type stripper struct {
 	routes    routeTable
 	templates []int32      // template ends + 1 by position (0: not read yet, 1: none)
 	escaped   map[int]bool // escapes by the start of the node's contents
-	probing   int          // > 0 while looking ahead: style runs need no text
+	tagAt     []int32      // by position: 1 + the index in tags of the tag read there
+	tags      []tagParse
+	probing   int // > 0 while looking ahead: style runs need no text
 	scratch   strings.Builder
 	budget    int // steps that scans ahead may still take; then runs stay text
 	// tops, when not nil, receives what the top level (depth 0, outside any run) is
@@ -242,7 +244,7 @@ func (st *stripper) run(b *strings.Builder, i, depth int, ctx styleCtx, lineStar
 			lineStart = true
 			continue
 		case '<':
-			n := st.m.tagOrCommentEsc(b, s, i, depth, st.escapes)
+			n := st.tag(b, i, depth)
 			st.end(i, n, depth)
 			if n > 0 {
 				i = n
@@ -461,6 +463,41 @@ func (st *stripper) skipPlain(p, to int, stop byte) int {
 	st.budget -= q - p
 	st.m.w.spend((q - p) / 4)
 	return q
+}
+
+// tag is tagOrCommentEsc with the escapes of st, and each tag's parse remembered by
+// its position: runs that nest through the same tags (one level in every run open
+// there) find each of them once. While looking ahead, no contents are read: their text
+// is not wanted.
+func (st *stripper) tag(b *strings.Builder, i, depth int) int {
+	if st.m.w.spent() {
+		return 0
+	}
+	var t tagParse
+	if k := st.at(i); k > 0 {
+		t = st.tags[k-1]
+		st.m.w.spend(int(t.cost)) // as if read again: the budget runs out as before
+	} else {
+		left := st.m.w.left
+		t = st.m.parseTag(st.s, i)
+		t.cost = int32(min(left-st.m.w.left, 1<<30))
+		if !st.m.w.fresh {
+			if st.tagAt == nil {
+				st.tagAt = make([]int32, len(st.s))
+			}
+			st.tags = append(st.tags, t)
+			st.tagAt[i] = int32(len(st.tags))
+		}
+	}
+	return st.m.readTag(b, st.s, t, depth, st.escapes, st.probing == 0)
+}
+
+// at returns 1 + the index in st.tags of the tag read at i, or 0.
+func (st *stripper) at(i int) int32 {
+	if st.tagAt == nil {
+		return 0
+	}
+	return st.tagAt[i]
 }
 
 // tableEscaped reports whether the table at s[i] is no table for mwparserfromhell
@@ -723,12 +760,34 @@ func (m stripMode) tagOrCommentEsc(b *strings.Builder, s string, i, depth int, e
 	if m.w.spent() {
 		return 0
 	}
+	return m.readTag(b, s, m.parseTag(s, i), depth, esc, true)
+}
+
+// A tagParse is what starts at a '<': nothing (after 0), a comment or a node without
+// contents to skip, or a tag of a kind whose contents are s[body:bodyEnd].
+type tagParse struct {
+	kind          uint8
+	body, bodyEnd int32
+	after         int32 // the position after the tag or comment; 0: none
+	cost          int32 // the steps reading it took
+}
+
+const (
+	tagSkip      uint8 = iota // a comment, a tag without contents, a stray </br>
+	tagInvisible              // dropped with its contents
+	tagRaw                    // its contents kept as text
+	tagNode                   // its contents read as wikitext
+)
+
+// parseTag reads what starts at s[i] == '<' (see tagParse); it depends on s and i
+// alone, and on the meter's budget.
+func (m stripMode) parseTag(s string, i int) tagParse {
 	if strings.HasPrefix(s[i:], "<!--") {
 		k, looked := m.w.index(s, i+4, "-->", false)
 		if m.w.spend(looked / 8); k >= 0 {
-			return k + 3
+			return tagParse{kind: tagSkip, after: int32(k + 3)}
 		}
-		return 0
+		return tagParse{}
 	}
 	j := i + 1
 	closing := false
@@ -741,48 +800,70 @@ func (m stripMode) tagOrCommentEsc(b *strings.Builder, s string, i, depth int, e
 		k++
 	}
 	if k == j {
-		return 0
+		return tagParse{}
 	}
 	name := asciiLower(s[j:k])
 	end, looked := m.w.index(s, k, ">", false)
 	if !m.w.spend(looked / 8) {
-		return 0
+		return tagParse{}
 	}
 	if end < 0 {
-		return 0
+		return tagParse{}
 	}
 	attrs := s[k:end]
 	if strings.ContainsAny(attrs, "<\n") && !strings.Contains(attrs, "=") {
-		return 0
+		return tagParse{}
 	}
 	if k < len(s) && s[k] != '>' && s[k] != '/' && s[k] != ' ' && s[k] != '\t' && s[k] != '\n' {
-		return 0
+		return tagParse{}
 	}
 	if closing {
 		// A stray closing tag of a single-only element (</br>) is dropped; others are text.
 		if singleTags[name] {
-			return end + 1
+			return tagParse{kind: tagSkip, after: int32(end + 1)}
 		}
-		return 0
+		return tagParse{}
 	}
 	if strings.HasSuffix(attrs, "/") || singleTags[name] {
-		return end + 1
+		return tagParse{kind: tagSkip, after: int32(end + 1)}
 	}
 	body, after, ok := m.findClose(s, end+1, name)
 	if !ok {
-		return 0
+		return tagParse{}
 	}
+	t := tagParse{kind: tagNode, body: int32(end + 1), bodyEnd: int32(end + 1 + len(body)), after: int32(after)}
 	switch {
 	case invisibleTags[name]:
+		t.kind = tagInvisible
 	case rawTags[name]:
-		b.WriteString(collapse(body))
-	default:
-		if esc != nil && esc(end+1, end+1+len(body), depth) {
+		t.kind = tagRaw
+	}
+	return t
+}
+
+// readTag writes the text of the tag or comment t at s[i] and returns the position
+// after it, or 0 when it is none; a tag's contents are read only when text is set (else
+// the text is not wanted).
+func (m stripMode) readTag(b *strings.Builder, s string, t tagParse, depth int, esc func(from, to, depth int) bool, text bool) int {
+	switch t.kind {
+	case tagRaw:
+		if text {
+			b.WriteString(collapse(s[t.body:t.bodyEnd]))
+		}
+	case tagNode:
+		if t.after == 0 {
+			break
+		}
+		if esc != nil && esc(int(t.body), int(t.bodyEnd), depth) {
 			return 0
 		}
-		m.stripNode(b, body, depth)
+		if text {
+			m.stripNode(b, s[t.body:t.bodyEnd], depth)
+		} else {
+			m.w.spend(64 + 2*int(t.bodyEnd-t.body)) // what reading them would take at least
+		}
 	}
-	return after
+	return int(t.after)
 }
 
 // findClose finds the </name> that closes a tag whose contents start at from,
