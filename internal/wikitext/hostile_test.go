@@ -322,6 +322,7 @@ func FuzzRememberedSearches(f *testing.F) {
 		"[[a [[b]] c", "[[[x [[[x ]]", "{|\n| a\n{|\n| b\n|}\n", "<!-- a <!-- b --> c", "<span>a <span>b</span> c",
 		"[http://a.b c [http://d.e f]", "<ref>a<ref>b</ref>", "{{a|[[b|''c <ref>d {|\n<!-- e <span>f &amp g '''h\n== i\n",
 		"<a <b> </a </a>", "x [[a|b]] y [[c", "{|\n|}\n{|\n| x",
+		"{|\n| s=t | a\n  {|\n ! b !! c\n {|\n|d\n|}\n |}\n e\n  | f ''g\n|-\n|}\n",
 	} {
 		f.Add(s)
 	}

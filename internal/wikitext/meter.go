@@ -28,7 +28,9 @@ type meter struct {
 	styleOut  bool // a stripper's own budget for bold and italic runs ran out
 	style     int  // the steps the strippers took for bold and italic runs
 	found     [foundSlots]found
-	next      int  // the slot of found to fill next
+	next      int // the slot of found to fill next
+	tables    [tableSlots]tableFound
+	nextTable int
 	fresh     bool // for tests: every search is made afresh, and none fails fast
 }
 
@@ -169,4 +171,48 @@ func (w *meter) none(s string, from int, sub string) bool {
 	}
 	k, looked := w.index(s, from, sub, false)
 	return !w.spend(looked/8) || k < 0
+}
+
+// A tableFound is where a table ends (meter.tableEnd): s[from:end] are the bytes it was
+// read from, and cost what reading them took. A scan for the end of a table reads only
+// those bytes, so it holds for any string that holds them at the same address; the
+// string pins them, so that no other bytes take that address while it is remembered.
+type tableFound struct {
+	s         string
+	from, end int
+	cost      int
+}
+
+// tableSlots is how many table ends a meter remembers: a table is read for its end at
+// its own level (whether a bold or italic run escapes it, and to read it), and from the
+// level above, which holds it in a cell.
+const tableSlots = 4
+
+// tableFor returns the end in s of the table at s[i] remembered, and its cost.
+func (w *meter) tableFor(s string, i int) (end, cost int, ok bool) {
+	if w.fresh || len(s) == 0 {
+		return 0, 0, false
+	}
+	a := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+	for k := range w.tables {
+		t := &w.tables[k]
+		if t.s == "" {
+			continue
+		}
+		b := uintptr(unsafe.Pointer(unsafe.StringData(t.s)))
+		// t.s[t.from:t.end] lies within s, from s[i] on.
+		if b+uintptr(t.from) == a+uintptr(i) && b+uintptr(t.end) <= a+uintptr(len(s)) {
+			return t.end - t.from + i, t.cost, true
+		}
+	}
+	return 0, 0, false
+}
+
+// tableRead remembers that the table at s[from] ends at end, after cost steps.
+func (w *meter) tableRead(s string, from, end, cost int) {
+	if w.fresh {
+		return
+	}
+	w.tables[w.nextTable] = tableFound{s: s, from: from, end: end, cost: cost}
+	w.nextTable = (w.nextTable + 1) % tableSlots
 }

@@ -1168,7 +1168,7 @@ func (m stripMode) table(b *strings.Builder, s string, i, depth int) int {
 		return end
 	}
 	pos += i + 1
-	var cell strings.Builder // the open cell's wikitext
+	cell := cellText{s: s} // the open cell's wikitext
 	open := false
 	flush := func() {
 		if open {
@@ -1186,12 +1186,11 @@ func (m stripMode) table(b *strings.Builder, s string, i, depth int) int {
 		}
 		line := s[pos:eol]
 		m.w.spend(32 + len(line))
-		t := strings.TrimLeft(line, " \t")
+		t := trimBlanks(line)
 		if ws := line[:len(line)-len(t)]; ws != "" && t != "" && (t[0] == '|' || t[0] == '!') {
 			if open {
 				// The space before the markup ends the open cell, and stays in it.
-				cell.WriteByte('\n')
-				cell.WriteString(ws)
+				cell.add(pos-1, pos+len(ws)) // s[pos-1] is the line break before
 			} else {
 				b.WriteString(ws)
 			}
@@ -1202,19 +1201,13 @@ func (m stripMode) table(b *strings.Builder, s string, i, depth int) int {
 		case strings.HasPrefix(t, "{|") && open:
 			// A table inside a cell is part of the cell's contents.
 			if n := m.tableEnd(s, pos+len(line)-len(t)); n > 0 {
-				cell.WriteByte('\n')
-				cell.WriteString(s[pos:n])
-				eol = n
+				eol = end
 				if nl := strings.IndexByte(s[n:end], '\n'); nl >= 0 {
-					cell.WriteString(s[n : n+nl])
 					eol = n + nl
-				} else {
-					cell.WriteString(s[n:end])
-					eol = end
 				}
+				cell.add(pos-1, eol)
 			} else {
-				cell.WriteByte('\n')
-				cell.WriteString(line)
+				cell.add(pos-1, eol)
 			}
 		case strings.HasPrefix(t, "{|"):
 			b.WriteByte('\n')
@@ -1234,12 +1227,11 @@ func (m stripMode) table(b *strings.Builder, s string, i, depth int) int {
 			for _, c := range cells[:len(cells)-1] {
 				m.stripNode(b, cellContent(c), depth)
 			}
-			cell.WriteString(cells[len(cells)-1])
+			cell.add(eol-len(cells[len(cells)-1]), eol)
 			open = true
 		default:
 			if open {
-				cell.WriteByte('\n')
-				cell.WriteString(line)
+				cell.add(pos-1, eol)
 			} else {
 				b.WriteByte('\n')
 				m.stripInto(b, line, depth+1)
@@ -1249,6 +1241,45 @@ func (m stripMode) table(b *strings.Builder, s string, i, depth int) int {
 	}
 	flush()
 	return end
+}
+
+// A cellText is the wikitext of a table's open cell, made of parts of s: a substring
+// of s while each part follows the one before there (as the lines of a cell do), so
+// that the cell's contents are not copied, and a table nested in them is the same
+// bytes of the page at every level (see meter.tableEnd).
+type cellText struct {
+	s        string
+	from, to int // the cell is s[from:to], unless copied
+	b        strings.Builder
+	copied   bool
+}
+
+// add appends s[from:to] to the cell.
+func (c *cellText) add(from, to int) {
+	switch {
+	case c.copied:
+		c.b.WriteString(c.s[from:to])
+	case c.from == c.to:
+		c.from, c.to = from, to
+	case c.to == from:
+		c.to = to
+	default:
+		c.copied = true
+		c.b.WriteString(c.s[c.from:c.to])
+		c.b.WriteString(c.s[from:to])
+	}
+}
+
+func (c *cellText) String() string {
+	if c.copied {
+		return c.b.String()
+	}
+	return c.s[c.from:c.to]
+}
+
+func (c *cellText) Reset() {
+	c.b.Reset()
+	c.from, c.to, c.copied = 0, 0, false
 }
 
 // stripNode writes the plain text of a node's contents (a table cell, a tag's body, an
@@ -1287,6 +1318,21 @@ func splitCells(line string, header bool) []string {
 // tableEnd returns the position after the "|}" that closes the table at s[i], or -1
 // (also once m's budget is spent).
 func (m stripMode) tableEnd(s string, i int) int {
+	if end, cost, ok := m.w.tableFor(s, i); ok {
+		if !m.w.spend(cost) { // as if read again: the budget runs out as before
+			return -1
+		}
+		return end
+	}
+	left := m.w.left
+	end := m.scanTableEnd(s, i)
+	if end > 0 {
+		m.w.tableRead(s, i, end, left-m.w.left)
+	}
+	return end
+}
+
+func (m stripMode) scanTableEnd(s string, i int) int {
 	if m.w.none(s, i, "|}") {
 		return -1 // no "|}" follows: the table never closes
 	}
@@ -1300,7 +1346,7 @@ func (m stripMode) tableEnd(s string, i int) int {
 		if !m.w.spend(16 + len(line)/8) {
 			return -1
 		}
-		t := strings.TrimLeft(line, " \t")
+		t := trimBlanks(line)
 		if strings.HasPrefix(t, "{|") {
 			nest++
 		} else if strings.HasPrefix(t, "|}") {
@@ -1315,6 +1361,16 @@ func (m stripMode) tableEnd(s string, i int) int {
 		pos += eol + 1
 	}
 	return -1
+}
+
+// trimBlanks is strings.TrimLeft(s, " \t") without its set of bytes built at each call
+// (tables nested as deep as a page allows are scanned line by line at every level).
+func trimBlanks(s string) string {
+	i := 0
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	return s[i:]
 }
 
 // cellContent drops the attributes of a table cell ("style=x | content" on its first line).
