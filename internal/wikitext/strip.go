@@ -181,8 +181,8 @@ func (st *stripper) end(i, end, depth int) {
 // text once a caller needed it (looking ahead for where runs end needs none).
 type styleResult struct {
 	text    string
+	end     int32 // 24 bytes, not 40: a page full of runs has hundreds of thousands
 	hasText bool
-	end     int
 	ok      bool
 	ctx     styleCtx
 }
@@ -566,7 +566,7 @@ func (st *stripper) sub(pos, depth int, ctx styleCtx) (string, int, bool, styleC
 	key := styleRoute{pos, ctx}
 	r, seen := st.routes.get(key)
 	if seen && (r.hasText || !r.ok || st.probing > 0) {
-		return r.text, r.end, r.ok, r.ctx
+		return r.text, int(r.end), r.ok, r.ctx
 	}
 	var b *strings.Builder
 	if st.probing > 0 {
@@ -575,15 +575,15 @@ func (st *stripper) sub(pos, depth int, ctx styleCtx) (string, int, bool, styleC
 		b = new(strings.Builder)
 	}
 	end, closed, c := st.run(b, pos, depth+1, ctx, false)
-	r = styleResult{end: pos, ok: closed, ctx: c}
+	r = styleResult{end: int32(pos), ok: closed, ctx: c}
 	if closed {
-		r.end = end
+		r.end = int32(end)
 		if st.probing == 0 {
 			r.text, r.hasText = b.String(), true
 		}
 	}
 	st.routes.put(key, r)
-	return r.text, r.end, r.ok, r.ctx
+	return r.text, int(r.end), r.ok, r.ctx
 }
 
 // italics parses an italic run whose opening ends at after.
