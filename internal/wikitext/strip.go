@@ -143,7 +143,7 @@ type stripper struct {
 	escaped   map[int]bool // escapes by the start of the node's contents
 	tagAt     []int32      // by position: 1 + the index in tags of the tag read there
 	tags      []tagParse
-	tagReads  int // tags parsed
+	tagReads  int // tags parsed whose closing tag was looked for
 	probing   int // > 0 while looking ahead: style runs need no text
 	scratch   strings.Builder
 	budget    int // steps that scans ahead may still take; then runs stay text
@@ -482,6 +482,11 @@ func (st *stripper) tag(b *strings.Builder, i, depth int) int {
 		left := st.m.w.left
 		t = st.m.parseTag(st.s, i)
 		t.cost = int32(min(left-st.m.w.left, 1<<30))
+		// Only tags whose closing tag was looked for are worth remembering: a '<' that
+		// starts no tag is found so at once (a page of "<a" has one at every other byte).
+		if t.cost < 24 {
+			return st.m.readTag(b, st.s, t, depth, st.escapes, st.probing == 0)
+		}
 		if st.tagReads++; !st.m.w.fresh && st.tagReads > 64+len(st.s)/256 {
 			// Read that often, tags are read again: remembering them is worth a table
 			// of the string's size (a node's contents read at each nesting level read
