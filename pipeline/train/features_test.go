@@ -132,15 +132,7 @@ func TestRunExtended(t *testing.T) {
 	if strings.Join(sum.Features, ",") != "ngram,freq,ambig,kurtosis,w2v,jaro,linkprob,relatedness,position" {
 		t.Errorf("summary features %v", sum.Features)
 	}
-	f, err := os.Open(opts.ModelOut)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	m, err := gbdt.ReadJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := readModel(t, opts.ModelOut)
 	set, err := linker.ModelFeatures(m)
 	if err != nil || set.String() != "extended" {
 		t.Errorf("model features %v, %v", set, err)
@@ -183,16 +175,7 @@ func TestRunCandidates(t *testing.T) {
 		if err != nil {
 			return nil, sum, err
 		}
-		f, err := os.Open(l.Model())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		m, err := gbdt.ReadJSON(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m, sum, nil
+		return readModel(t, l.Model()), sum, nil
 	}
 	if _, _, err := train(linker.CandidateRules{Titles: true, Redirects: true}); err == nil || !strings.Contains(err.Error(), "--candidates titles") {
 		t.Errorf("rules unlike the features stage's: %v", err)

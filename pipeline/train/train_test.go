@@ -141,12 +141,7 @@ func TestRunWiki(t *testing.T) {
 		t.Error("the model differs between runs with different thread counts")
 	}
 	// The model reads back and holds 100 trees over the 6 features.
-	f, _ := os.Open(l.Model())
-	defer f.Close()
-	m, err := gbdt.ReadJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := readModel(t, l.Model())
 	if len(m.Trees) != 100 || m.NumFeature != 6 {
 		t.Errorf("model: %d trees, %d features", len(m.Trees), m.NumFeature)
 	}
@@ -267,4 +262,19 @@ func TestParseTrainingPieces(t *testing.T) {
 			t.Errorf("%d pieces: error %v, want one on line 33334", threads, err)
 		}
 	}
+}
+
+// readModel reads the model JSON at path.
+func readModel(t *testing.T, path string) *gbdt.Model {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, err := gbdt.ReadJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
