@@ -137,7 +137,7 @@ type Grams struct {
 	sigma  []bool // whether each token holds a Σ
 	tokens []string
 	sents  []string
-	lowers map[string]string // token -> lower(token), kept from one text to the next
+	lowers map[string]string // token -> lower(token), kept from one text to the next (Reset)
 	words  wordCache         // the words the Treebank rules cut, for one text
 }
 
@@ -192,15 +192,7 @@ func (s *Grams) Each(text string, nmax, nmin int, o TokenOptions, lower func(str
 				l, ok := s.lowers[t]
 				if !ok {
 					l = lower(t)
-					// Copies: t (and l when lower-casing changes nothing) is a piece of
-					// the text, which the map outlives.
-					k := strings.Clone(t)
-					if l == t {
-						l = k
-					} else {
-						l = strings.Clone(l)
-					}
-					s.lowers[k] = l
+					s.lowers[t] = l
 				}
 				s.low = append(s.low, l)
 				s.sigma = append(s.sigma, strings.Contains(t, "Σ"))
