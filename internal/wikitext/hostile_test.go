@@ -306,7 +306,9 @@ func BenchmarkAdversarial(b *testing.B) {
 
 // FuzzRememberedSearches holds every reader, which remembers where delimiters occur
 // and fails at once where none follows (meter.index, meter.none), to the same reading
-// with every search made afresh.
+// with every search made afresh. The afresh reading is the oracle only where it stays
+// within the step budget: a page on which it runs out (a run of 3,000 "{" before
+// quotes) is read differently by design, since the remembering reader does not.
 func FuzzRememberedSearches(f *testing.F) {
 	for _, s := range []string{
 		"[[a [[b]] c", "[[[x [[[x ]]", "{|\n| a\n{|\n| b\n|}\n", "<!-- a <!-- b --> c", "<span>a <span>b</span> c",
@@ -322,6 +324,9 @@ func FuzzRememberedSearches(f *testing.F) {
 			fresh.w.fresh = true
 			var b strings.Builder
 			fresh.stripInto(&b, s, 0)
+			if fresh.w.spent() {
+				continue
+			}
 			if got, want := m.strip(s, nil), collapse(b.String()); got != want {
 				t.Fatalf("contained=%v: %q: %q, afresh %q", m.contained, s, got, want)
 			}
@@ -331,12 +336,12 @@ func FuzzRememberedSearches(f *testing.F) {
 		m.w.fresh = true
 		styles := faithful.metered(len(s), nil)
 		styles.w.fresh = true
-		if got, want := Sections(s), m.sections(s, styles.readTopNodes(s)); !reflect.DeepEqual(got, want) {
+		if got, want := Sections(s), m.sections(s, styles.readTopNodes(s)); !m.w.spent() && !styles.w.spent() && !reflect.DeepEqual(got, want) {
 			t.Fatalf("Sections(%q) = %v, afresh %v", s, got, want)
 		}
 		m.w = newMeter(len(s), sentencesPerByte, nil)
 		m.w.fresh = true
-		if got, want := LinkedSentences(s, SentenceOptions{}, 0), linkedSentencesMeter(s, SentenceOptions{}, 0, m); !reflect.DeepEqual(got, want) {
+		if got, want := LinkedSentences(s, SentenceOptions{}, 0), linkedSentencesMeter(s, SentenceOptions{}, 0, m); !m.w.spent() && !reflect.DeepEqual(got, want) {
 			t.Fatalf("LinkedSentences(%q) = %q, afresh %q", s, got, want)
 		}
 	})
