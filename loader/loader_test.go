@@ -102,7 +102,7 @@ func testFaults(t *testing.T, f *fixture, srv *mariadbtest.Server) {
 		})},
 		// The driver reports a killed connection as "invalid connection", or, when the
 		// kill lands while LOAD DATA reads the rows from its pipe, as the pipe closed.
-		{name: "connection killed (LOAD DATA)", method: MethodLoadData, kill: true, want: "invalid connection|closed pipe"},
+		{name: "connection killed (LOAD DATA)", method: MethodLoadData, kill: true, want: "invalid connection|closed pipe|bad connection"},
 		{name: "connection killed (INSERT)", method: MethodInsert, kill: true, want: "invalid connection"},
 	}
 	for _, c := range faults {
