@@ -242,7 +242,7 @@ func FuzzRemoveRefs(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if got, want := removeRefs(s), removeRefsAfresh(s); got != want {
+		if got, want := removeRefs(s, newMeter(len(s), sentencesPerByte, nil)), removeRefsAfresh(s); got != want {
 			t.Fatalf("removeRefs(%q) = %q, want %q", s, got, want)
 		}
 	})

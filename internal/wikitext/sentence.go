@@ -85,16 +85,16 @@ func linkedSentencesMeter(text string, o SentenceOptions, max int, m stripMode) 
 	text = strings.ReplaceAll(text, "।", ".\n")
 	text = strings.ReplaceAll(text, "։", ".\n")
 	if o.GreedyRefs {
-		text = removeRefsGreedy(text)
+		text = removeRefsGreedy(text, m.w)
 	} else {
-		text = removeRefs(text)
+		text = removeRefs(text, m.w)
+	}
+	if m.w.stopped() {
+		return nil
 	}
 	text = m.plainKeepLinks(removeComments(text))
 	var found []string
-	cutSentences(text, !o.OnlyDotStops, func(piece string) bool {
-		if m.w.stopped() {
-			return false
-		}
+	cutSentences(text, !o.OnlyDotStops, m.w, func(piece string) bool {
 		a := PyStrip(piece)
 		if excludedPiece(a) || countStops(a, o) != 1 {
 			return true
@@ -127,7 +127,8 @@ var asciiWord = func() (t [0x80]bool) {
 // cutSentences emulates re.sub(r"(\w{3,}[\]\]]*\s*\.\s)|()\n", r"\1[cut]", text)
 // followed by split("[cut]"), calling fn with each piece until fn returns false. With
 // extra, the full stops of other scripts count as "." and need no space after them.
-func cutSentences(text string, extra bool, fn func(string) bool) {
+// It stops early once w's reading is cancelled.
+func cutSentences(text string, extra bool, w *meter, fn func(string) bool) {
 	start := 0
 	emit := func(end int) bool {
 		piece := text[start:end]
@@ -137,20 +138,20 @@ func cutSentences(text string, extra bool, fn func(string) bool) {
 			if k < 0 {
 				break
 			}
-			if !fn(piece[:k]) {
+			if w.stopped() || !fn(piece[:k]) {
 				return false
 			}
 			piece = piece[k+5:]
 		}
-		return fn(piece)
+		return !w.stopped() && fn(piece)
 	}
 	i := 0
-	for i < len(text) {
+	for i < len(text) && !w.stopped() {
 		r, size := utf8.DecodeRuneInString(text[i:])
 		if isPyWord(r) {
 			// A run of word characters; only its end decides whether it matches.
 			j, n := i, 0
-			for j < len(text) {
+			for j < len(text) && !w.stopped() {
 				r2, s2 := utf8.DecodeRuneInString(text[j:])
 				if !isPyWord(r2) {
 					break
@@ -379,12 +380,16 @@ func bareURLAt(s string, i int) bool {
 	return strings.HasPrefix(rest, "http://") || strings.HasPrefix(rest, "https://") || strings.HasPrefix(rest, "ftp://")
 }
 
-// removeRefsGreedy is re.sub(r"<\s*ref.*(<\s*/ref\s*>|/\s*>)", "", text).
-func removeRefsGreedy(text string) string {
+// removeRefsGreedy is re.sub(r"<\s*ref.*(<\s*/ref\s*>|/\s*>)", "", text), or "" once
+// w's reading is cancelled.
+func removeRefsGreedy(text string, w *meter) string {
 	var b strings.Builder
 	for len(text) > 0 {
+		if w.stopped() {
+			return ""
+		}
 		line, rest, nl := strings.Cut(text, "\n")
-		for {
+		for !w.stopped() {
 			st := refOpen(line, 0)
 			if st < 0 {
 				break
@@ -456,12 +461,15 @@ func lastRefEnd(line string, st int) int {
 }
 
 // removeRefs removes each <ref ...>...</ref> and <ref .../> on its own: the text
-// between two references stays.
-func removeRefs(text string) string {
+// between two references stays. It returns "" once w's reading is cancelled.
+func removeRefs(text string, w *meter) string {
 	var b strings.Builder
 	var closes refCloses
 	i := 0
 	for {
+		if w.stopped() {
+			return ""
+		}
 		st := refOpen(text, i)
 		if st < 0 {
 			break

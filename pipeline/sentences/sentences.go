@@ -178,6 +178,10 @@ func Split(units []Unit, seed uint64) (train, test []Sentence) {
 	return train, test
 }
 
+// testHookReading, when set by a test, is called with a page's title before the page
+// is read for sentences.
+var testHookReading func(title string)
+
 // Extract reads the dump and returns the first o.PerArticle qualifying sentences of
 // each article in page order as units, at most o.Limit of them, the first one carrying
 // the article's next sentences up to o.TrainPerArticle, and the number of articles read.
@@ -219,6 +223,9 @@ func Extract(ctx context.Context, o Options, p progress.Reporter) ([]Unit, int64
 			for b := range work {
 				b.out = make([][]string, len(b.pages))
 				for i, pg := range b.pages {
+					if testHookReading != nil {
+						testHookReading(pg.Title)
+					}
 					// A page of any size stops promptly when the run is cancelled.
 					out, err := wikitext.LinkedSentencesContext(ctx, pg.Text, o.Sentence, perTrain)
 					if err != nil {
