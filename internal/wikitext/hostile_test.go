@@ -79,7 +79,7 @@ func TestBudgetOfRealPages(t *testing.T) {
 	for _, p := range pages {
 		for _, m := range []stripMode{faithful, contained} {
 			m = m.metered(len(p), nil)
-			var b strings.Builder
+			var b textBuf
 			m.stripInto(&b, p, 0)
 			used := m.w.budget - m.w.left
 			if r := float64(used) / float64(len(p)+1); r > worst {
@@ -109,14 +109,16 @@ func TestBudgetOfRealPages(t *testing.T) {
 
 // maxSlowdown is how much slower than ordinary article text of the same size any
 // adversarial page may be read, in CPU time, by any reader. bench/adversarial.sh prints
-// the figures: every construct is within about 6x of ordinary text, but Sections'
-// tag-lt (6-10x: Sections reads through the stripper since TopNodes, and a page of
-// "<a" is a failed tag at every other byte; the test times it again when it is over the
-// bound). Before tags' parses
-// were remembered by position (stripper.tag) and tables' ends by the address of their
-// bytes (meter.tableEnd), runs escaping tags took 12-16x and tables nested to maxDepth
-// 6-9x; before searches were remembered (meter.index) the unclosed constructs spent
-// their budget of steps and took 8-30x, and before the budget, a 128 KB page took over
+// the figures: every construct is within 5x of ordinary text (4.7x at most, PlainText's
+// combined-open); the bound leaves room for a machine busy with other tests, which
+// slows pages that copy much (runs nested 40 deep) more than ordinary text. Before
+// the top level's node ends were kept in order (TopNodes.Ends, a map until then),
+// Sections took 8x on tag-lt; before URL schemes were looked up by their first byte,
+// StripCode took 5-10x on external-bracket; before tags' parses were remembered by
+// position (stripper.tag) and tables' ends by the address of their bytes
+// (meter.tableEnd), runs escaping tags took 12-16x and tables nested to maxDepth 6-9x;
+// before searches were remembered (meter.index) the unclosed constructs spent their
+// budget of steps and took 8-30x, and before the budget, a 128 KB page took over
 // 120 s, thousands of times ordinary text.
 const maxSlowdown = 10.0
 
@@ -133,8 +135,9 @@ func minTime(f func(), n int) time.Duration {
 // TestAdversarialPagesLinear reads 1 MB of ordinary article text and 1 MB pages of
 // every adversarial construct with every reader, and fails when a page takes more than
 // maxSlowdown times as long as the ordinary text, both timed here in CPU time. A page
-// whose first timing is too slow is timed three more times, alternately with the
-// ordinary text, and the ratio of the two best timings counts.
+// whose first timing is too slow is timed again, alternately with the ordinary text,
+// up to five more times with a pause before each (other tests may be loading the
+// machine), and the ratio of the two best timings counts.
 func TestAdversarialPagesLinear(t *testing.T) {
 	if testing.Short() {
 		t.Skip("reads about 80 MB per reader")
@@ -149,12 +152,11 @@ func TestAdversarialPagesLinear(t *testing.T) {
 			for _, p := range pages {
 				const bound = maxSlowdown
 				ratio := float64(minTime(read(p.Text), 1)) / float64(base)
-				if ratio > bound {
-					ord, adv := base, time.Duration(1<<63-1)
-					for range 3 {
-						ord = min(ord, minTime(read(ordinary), 1))
-						adv = min(adv, minTime(read(p.Text), 1))
-					}
+				ord, adv := base, time.Duration(1<<63-1)
+				for try := 0; ratio > bound && try < 5; try++ {
+					time.Sleep(100 * time.Millisecond)
+					ord = min(ord, minTime(read(ordinary), 1))
+					adv = min(adv, minTime(read(p.Text), 1))
 					ratio = float64(adv) / float64(ord)
 				}
 				if ratio > bound {
@@ -193,7 +195,7 @@ func TestAdversarialPagesWithinBudget(t *testing.T) {
 	for _, p := range wikitexttest.Adversarial(1 << 20) {
 		for _, m := range []stripMode{faithful, contained} {
 			m = m.metered(len(p.Text), nil)
-			var b strings.Builder
+			var b textBuf
 			name := map[bool]string{false: "faithful", true: "contained"}[m.contained]
 			if m.stripInto(&b, p.Text, 0); m.w.spent() && !spends(name, p.Name) {
 				t.Errorf("%s (StripCode or PlainText): %s spent the budget", name, p.Name)
@@ -222,7 +224,7 @@ func FuzzReadingOutOfSteps(f *testing.F) {
 		for _, m := range []stripMode{faithful, contained} {
 			m = m.metered(len(s), nil)
 			m.w.left = int(steps)
-			var b strings.Builder
+			var b textBuf
 			m.stripInto(&b, s, 0)
 			if utf8.ValidString(s) && !utf8.ValidString(b.String()) {
 				t.Fatalf("%q with %d steps: %q is not UTF-8", s, steps, b.String())
@@ -322,7 +324,7 @@ func FuzzRememberedSearches(f *testing.F) {
 		for _, m := range []stripMode{faithful, contained} {
 			fresh := m.metered(len(s), nil)
 			fresh.w.fresh = true
-			var b strings.Builder
+			var b textBuf
 			fresh.stripInto(&b, s, 0)
 			if fresh.w.spent() {
 				continue

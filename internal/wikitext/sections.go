@@ -45,6 +45,7 @@ func sections(s string, done <-chan struct{}) []Section {
 // sections splits s; top is how StripCode reads its top level.
 func (m stripMode) sections(s string, top TopNodes) []Section {
 	styles := top.Styles
+	ends := endsFrom{ends: top.Ends}
 	var out []Section
 	cur := Section{Lead: true}
 	textStart := -1
@@ -54,7 +55,6 @@ func (m stripMode) sections(s string, top TopNodes) []Section {
 		}
 		textStart = -1
 	}
-	var discard strings.Builder
 	lineStart := true
 	nextStyle := 0  // styles[nextStyle:] start at or after i
 	termColon := -1 // the ':' that ends a definition term on this line
@@ -63,7 +63,6 @@ func (m stripMode) sections(s string, top TopNodes) []Section {
 		if m.w.stopped() {
 			break
 		}
-		discard.Reset()
 		c := s[i]
 		if i == termColon {
 			closeText(i)
@@ -71,8 +70,10 @@ func (m stripMode) sections(s string, top TopNodes) []Section {
 			continue
 		}
 		// A table or heading that a bold or italic run makes fail is text.
-		if e, ok := top.Ends[i]; lineStart && ok && e == 0 {
-			lineStart = false
+		if lineStart {
+			if e, ok := ends.at(i); ok && e == 0 {
+				lineStart = false
+			}
 		}
 		if lineStart {
 			lineStart = false
@@ -102,7 +103,7 @@ func (m stripMode) sections(s string, top TopNodes) []Section {
 				}
 				continue
 			}
-			if n := m.lineMarkup(&discard, s, i, maxDepth); n > 0 {
+			if n := m.lineMarkup(discard, s, i, maxDepth); n > 0 {
 				closeText(i)
 				i = n
 				if i < len(s) && s[i-1] == '\n' {
@@ -121,25 +122,25 @@ func (m stripMode) sections(s string, top TopNodes) []Section {
 			lineStart = true
 			continue
 		case '<':
-			if e, ok := top.Ends[i]; ok {
+			if e, ok := ends.at(i); ok {
 				n = e
 			} else {
-				n = m.tagOrComment(&discard, s, i, maxDepth)
+				n = m.tagOrComment(discard, s, i, maxDepth)
 			}
 		case '{':
-			if e, ok := top.Ends[i]; ok {
+			if e, ok := ends.at(i); ok {
 				n = e
 			} else if strings.HasPrefix(s[i:], "{{") {
-				n = m.braces(&discard, s, i, maxDepth)
+				n = m.braces(discard, s, i, maxDepth)
 			}
 		case '[':
 			if strings.HasPrefix(s[i:], "[[") {
-				n = m.wikilink(&discard, s, i, maxDepth)
+				n = m.wikilink(discard, s, i, maxDepth)
 			} else {
-				n = m.externalLink(&discard, s, i, maxDepth)
+				n = m.externalLink(discard, s, i, maxDepth)
 			}
 		case '&':
-			n = entity(&discard, s, i)
+			n = entity(discard, s, i)
 		case '\'':
 			for nextStyle < len(styles) && styles[nextStyle].Start < i {
 				nextStyle++

@@ -269,14 +269,12 @@ func (m stripMode) onlyTextAndLinks(s string) bool {
 			return false
 		case c == '<':
 			if i+1 < len(s) && (isASCIILetter(s[i+1]) || s[i+1] == '/' || s[i+1] == '!') {
-				var b strings.Builder
-				if m.tagOrComment(&b, s, i, 0) > 0 {
+				if m.tagOrComment(discard, s, i, 0) > 0 {
 					return false
 				}
 			}
 		case c == '&':
-			var b strings.Builder
-			if entity(&b, s, i) > 0 {
+			if entity(discard, s, i) > 0 {
 				return false
 			}
 		case c == '\'' && strings.HasPrefix(s[i:], "''"):
@@ -362,18 +360,7 @@ func removeComments(s string) string {
 	}
 }
 
-func externalLinkAt(s string, i int) bool {
-	rest := s[i:]
-	if len(rest) == 0 || !schemeStart[rest[0]] {
-		return false
-	}
-	for _, sc := range urlSchemes {
-		if len(rest) >= len(sc) && strings.EqualFold(rest[:len(sc)], sc) {
-			return true
-		}
-	}
-	return false
-}
+func externalLinkAt(s string, i int) bool { return hasURLScheme(s[i:]) }
 
 func bareURLAt(s string, i int) bool {
 	rest := strings.ToLower(s[i:min(len(s), i+10)])

@@ -3,6 +3,7 @@ package wikitext
 import (
 	"context"
 	"html"
+	"slices"
 	"strings"
 )
 
@@ -62,7 +63,7 @@ var (
 
 func (m stripMode) strip(s string, done <-chan struct{}) string {
 	m = m.metered(len(s), done)
-	var b strings.Builder
+	var b textBuf
 	b.Grow(len(s))
 	m.stripInto(&b, s, 0)
 	return collapse(b.String())
@@ -99,15 +100,13 @@ func (m stripMode) readTopNodes(s string) TopNodes {
 	if !m.w.spend(64 + 2*len(s)) {
 		return t
 	}
-	var b strings.Builder
-	b.Grow(len(s))
 	budget := 16*len(s) + min(1<<16, 16*len(s))
 	st := stripper{s: s, m: m, budget: budget, tops: &t}
-	st.run(&b, 0, 0, 0, true)
+	st.run(discarding(), 0, 0, 0, true) // the structure, not the text
 	return t
 }
 
-func (m stripMode) stripInto(b *strings.Builder, s string, depth int) {
+func (m stripMode) stripInto(b *textBuf, s string, depth int) {
 	if !m.w.spend(64+2*len(s)) || depth > maxDepth {
 		b.WriteString(s)
 		return
@@ -145,7 +144,6 @@ type stripper struct {
 	tags      []tagParse
 	tagReads  int // tags parsed whose closing tag was looked for
 	probing   int // > 0 while looking ahead: style runs need no text
-	scratch   strings.Builder
 	budget    int // steps that scans ahead may still take; then runs stay text
 	// tops, when not nil, receives what the top level (depth 0, outside any run) is
 	// read as (TopNodes).
@@ -160,9 +158,28 @@ type TopNodes struct {
 	// Styles are the bold and italic nodes (Tag nodes), from their opening run to
 	// after their closing one, in order.
 	Styles []Span
-	// Ends maps the position of a table, heading, tag or template the top level came
-	// to, to the position after it, or to 0 when its markup is text there.
-	Ends map[int]int
+	// Ends holds, for each table, heading, tag or template the top level came to, its
+	// position and the position after it, or 0 when its markup is text there, in
+	// order of position (a page of "<a" has one at every other byte: a map of them
+	// took most of Sections' time).
+	Ends []Span
+}
+
+// endsFrom looks up TopNodes.Ends at positions that never decrease.
+type endsFrom struct {
+	ends []Span
+	next int // ends[next:] are at or after the last position asked about
+}
+
+// at returns the end recorded for the node at i, and whether one is.
+func (e *endsFrom) at(i int) (int, bool) {
+	for e.next < len(e.ends) && e.ends[e.next].Start < i {
+		e.next++
+	}
+	if e.next < len(e.ends) && e.ends[e.next].Start == i {
+		return e.ends[e.next].End, true
+	}
+	return 0, false
 }
 
 // topAt reports whether the stripper is at the top level and records it.
@@ -171,10 +188,19 @@ func (st *stripper) topAt(depth int) bool { return st.tops != nil && depth == 0 
 // end records what the node at i ends at (0: text), at the top level.
 func (st *stripper) end(i, end, depth int) {
 	if st.topAt(depth) {
-		if st.tops.Ends == nil {
-			st.tops.Ends = map[int]int{}
+		ends := st.tops.Ends
+		k := len(ends) // the top level moves forward: i is at or after the last one
+		for k > 0 && ends[k-1].Start > i {
+			k--
 		}
-		st.tops.Ends[i] = end
+		switch {
+		case k > 0 && ends[k-1].Start == i:
+			ends[k-1].End = end
+		case k == len(ends):
+			st.tops.Ends = append(ends, Span{i, end})
+		default:
+			st.tops.Ends = slices.Insert(ends, k, Span{i, end})
+		}
 	}
 }
 
@@ -195,7 +221,7 @@ type styleRoute struct {
 
 // run strips s[i:] in ctx into b. In a style context it returns at the run that closes
 // it (the position after it, true); at the end of s it returns true only outside styles.
-func (st *stripper) run(b *strings.Builder, i, depth int, ctx styleCtx, lineStart bool) (int, bool, styleCtx) {
+func (st *stripper) run(b *textBuf, i, depth int, ctx styleCtx, lineStart bool) (int, bool, styleCtx) {
 	s := st.s
 	for i < len(s) {
 		if st.m.w.stopped() {
@@ -314,7 +340,7 @@ var markupByte = [256]bool{'\n': true, '<': true, '{': true, '[': true, '&': tru
 
 // style handles the run of apostrophes at s[i]: it closes the current context (the
 // position after what it used, true), or opens bold or italics, or stays text.
-func (st *stripper) style(b *strings.Builder, i, depth int, ctx styleCtx) (int, bool, styleCtx) {
+func (st *stripper) style(b *textBuf, i, depth int, ctx styleCtx) (int, bool, styleCtx) {
 	s := st.s
 	n := 0
 	for i+n < len(s) && s[i+n] == '\'' {
@@ -444,7 +470,7 @@ func (st *stripper) ahead(p, depth int, runs bool) (next int, style, ok bool) {
 		}
 		return k + 3, false, true
 	case runs && c == '\'' && p+1 < len(s) && s[p+1] == '\'':
-		end, _, _ := st.style(st.discard(), p, depth+1, 0)
+		end, _, _ := st.style(discard, p, depth+1, 0)
 		return end, true, true
 	}
 	return p + 1, false, true
@@ -470,7 +496,7 @@ func (st *stripper) skipPlain(p, to int, stop byte) int {
 // its position: runs that nest through the same tags (one level in every run open
 // there) find each of them once. While looking ahead, no contents are read: their text
 // is not wanted.
-func (st *stripper) tag(b *strings.Builder, i, depth int) int {
+func (st *stripper) tag(b *textBuf, i, depth int) int {
 	if st.m.w.spent() {
 		return 0
 	}
@@ -560,14 +586,8 @@ func (st *stripper) scanEscapes(from, to, depth int) bool {
 	return false
 }
 
-// discard returns the builder that looking ahead writes its unused text into. It is
-// emptied only once it holds a few KB: a builder emptied grows again from nothing.
-func (st *stripper) discard() *strings.Builder {
-	if st.scratch.Len() > 1<<12 {
-		st.scratch.Reset()
-	}
-	return &st.scratch
-}
+// discard is where looking ahead writes its unused text: nowhere.
+var discard = discarding()
 
 // sub strips from pos in a new style context into a string: its text, the position
 // after its closing run, whether it closed, and the context it ended in.
@@ -577,11 +597,9 @@ func (st *stripper) sub(pos, depth int, ctx styleCtx) (string, int, bool, styleC
 	if seen && (r.hasText || !r.ok || st.probing > 0) {
 		return r.text, int(r.end), r.ok, r.ctx
 	}
-	var b *strings.Builder
-	if st.probing > 0 {
-		b = st.discard()
-	} else {
-		b = new(strings.Builder)
+	b := discard
+	if st.probing == 0 {
+		b = new(textBuf)
 	}
 	end, closed, c := st.run(b, pos, depth+1, ctx, false)
 	r = styleResult{end: int32(pos), ok: closed, ctx: c}
@@ -596,7 +614,7 @@ func (st *stripper) sub(pos, depth int, ctx styleCtx) (string, int, bool, styleC
 }
 
 // italics parses an italic run whose opening ends at after.
-func (st *stripper) italics(b *strings.Builder, after, depth int) int {
+func (st *stripper) italics(b *textBuf, after, depth int) int {
 	text, end, ok, c := st.sub(after, depth, ctxItalic)
 	if !ok && c&ctxPassAgain != 0 {
 		text, end, ok, _ = st.sub(after, depth, ctxItalic|ctxSecondPass)
@@ -613,7 +631,7 @@ func (st *stripper) italics(b *strings.Builder, after, depth int) int {
 // stays text: inside italics as three apostrophes (and the italics are parsed again if
 // they fail too), in that second pass as one apostrophe that also ends the italics
 // (true), elsewhere as one apostrophe before an attempt at italics.
-func (st *stripper) bold(b *strings.Builder, after, depth int, ctx styleCtx, top bool) (int, bool, styleCtx) {
+func (st *stripper) bold(b *textBuf, after, depth int, ctx styleCtx, top bool) (int, bool, styleCtx) {
 	text, end, ok, _ := st.sub(after, depth, ctxBold)
 	if ok {
 		b.WriteString(collapse(text))
@@ -640,7 +658,7 @@ func (st *stripper) bold(b *strings.Builder, after, depth int, ctx styleCtx, top
 
 // italicsAndBold parses a run of five: bold with italics after it inside, or italics
 // with bold, or whichever of the two closes.
-func (st *stripper) italicsAndBold(b *strings.Builder, after, depth int, top bool) int {
+func (st *stripper) italicsAndBold(b *textBuf, after, depth int, top bool) int {
 	first, second := ctxBold, ctxItalic
 	t1, e1, ok, _ := st.sub(after, depth, first)
 	if !ok {
@@ -697,7 +715,7 @@ func collapse(s string) string {
 
 // lineMarkup handles markup at the start of a line: headings, list markers,
 // horizontal rules and tables. It returns the position after what it consumed, or 0.
-func (m stripMode) lineMarkup(b *strings.Builder, s string, i, depth int) int {
+func (m stripMode) lineMarkup(b *textBuf, s string, i, depth int) int {
 	eol := strings.IndexByte(s[i:], '\n')
 	if eol < 0 {
 		eol = len(s)
@@ -759,13 +777,13 @@ func headingLine(line string) (lv, last int, ok bool) {
 }
 
 // tagOrComment handles "<!--...-->" and HTML-like tags at s[i] == '<'.
-func (m stripMode) tagOrComment(b *strings.Builder, s string, i, depth int) int {
+func (m stripMode) tagOrComment(b *textBuf, s string, i, depth int) int {
 	return m.tagOrCommentEsc(b, s, i, depth, nil)
 }
 
 // tagOrCommentEsc is tagOrComment where a tag whose parsed contents s[from:to] escape
 // (esc reports true; see stripper.escapes) is no tag.
-func (m stripMode) tagOrCommentEsc(b *strings.Builder, s string, i, depth int, esc func(from, to, depth int) bool) int {
+func (m stripMode) tagOrCommentEsc(b *textBuf, s string, i, depth int, esc func(from, to, depth int) bool) int {
 	if m.w.spent() {
 		return 0
 	}
@@ -853,7 +871,7 @@ func (m stripMode) parseTag(s string, i int) tagParse {
 // readTag writes the text of the tag or comment t at s[i] and returns the position
 // after it, or 0 when it is none; a tag's contents are read only when text is set (else
 // the text is not wanted).
-func (m stripMode) readTag(b *strings.Builder, s string, t tagParse, depth int, esc func(from, to, depth int) bool, text bool) int {
+func (m stripMode) readTag(b *textBuf, s string, t tagParse, depth int, esc func(from, to, depth int) bool, text bool) int {
 	switch t.kind {
 	case tagRaw:
 		if text {
@@ -934,7 +952,7 @@ func hasPrefixASCIIFold(s, prefix string) bool {
 func isASCIILetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
 // braces handles templates "{{...}}" and arguments "{{{...}}}" at s[i].
-func (m stripMode) braces(b *strings.Builder, s string, i, depth int) int {
+func (m stripMode) braces(b *textBuf, s string, i, depth int) int {
 	if strings.HasPrefix(s[i:], "{{{") {
 		if end, ok := m.matchBraces(s, i+3, "{{{", "}}}"); ok {
 			inner := s[i+3 : end]
@@ -1006,7 +1024,7 @@ func topLevelPipe(s string) int {
 }
 
 // wikilink handles "[[title|text]]" at s[i]: its text, or its title without one.
-func (m stripMode) wikilink(b *strings.Builder, s string, i, depth int) int {
+func (m stripMode) wikilink(b *textBuf, s string, i, depth int) int {
 	if m.w.spent() {
 		return 0
 	}
@@ -1045,14 +1063,32 @@ func (m stripMode) wikilink(b *strings.Builder, s string, i, depth int) int {
 
 var urlSchemes = []string{"http://", "https://", "//", "ftp://", "ftps://", "mailto:", "irc://", "ircs://", "news:", "gopher://", "telnet://", "nntp://", "worldwind://", "svn://", "git://", "mms://", "sftp://", "ssh://", "urn:", "xmpp:", "sip:", "sips:", "tel:", "geo:", "bitcoin:", "magnet:", "redis://", "matrix:"}
 
-// schemeStart marks the bytes that start a URL scheme, in either case.
-var schemeStart = func() (t [256]bool) {
+// schemesFrom lists the URL schemes by their first byte, in either case.
+var schemesFrom = func() (t [256][]string) {
 	for _, sc := range urlSchemes {
-		t[sc[0]] = true
-		t[asciiUpper(sc[0])] = true
+		t[sc[0]] = append(t[sc[0]], sc)
+		if u := asciiUpper(sc[0]); u != sc[0] {
+			t[u] = append(t[u], sc)
+		}
 	}
 	return t
 }()
+
+// hasURLScheme reports whether s starts with one of urlSchemes, in any case (ASCII
+// case: a scheme has only ASCII letters, and a multi-byte letter that folds to one of
+// them, as "ſ" to "s", could not fill the scheme's bytes rune for rune). Only the
+// schemes with s's first byte are compared: a page of "[x " asks at every third byte.
+func hasURLScheme(s string) bool {
+	if len(s) == 0 {
+		return false
+	}
+	for _, sc := range schemesFrom[s[0]] {
+		if hasPrefixASCIIFold(s, sc) {
+			return true
+		}
+	}
+	return false
+}
 
 func asciiUpper(c byte) byte {
 	if 'a' <= c && c <= 'z' {
@@ -1062,19 +1098,9 @@ func asciiUpper(c byte) byte {
 }
 
 // externalLink handles "[url title]" at s[i] == '['.
-func (m stripMode) externalLink(b *strings.Builder, s string, i, depth int) int {
+func (m stripMode) externalLink(b *textBuf, s string, i, depth int) int {
 	rest := s[i+1:]
-	if len(rest) == 0 || !schemeStart[rest[0]] {
-		return 0
-	}
-	ok := false
-	for _, sc := range urlSchemes {
-		if len(rest) >= len(sc) && strings.EqualFold(rest[:len(sc)], sc) {
-			ok = true
-			break
-		}
-	}
-	if !ok || m.w.spent() {
+	if !hasURLScheme(rest) || m.w.spent() {
 		return 0
 	}
 	end, looked := m.w.index(s, i+1, "]\n", true)
@@ -1093,7 +1119,8 @@ func (m stripMode) externalLink(b *strings.Builder, s string, i, depth int) int 
 	}
 	// The title ends at the first "]" outside the wikilinks and templates it holds
 	// (ukwiki "Слово": [http://... Стаття в [[Енциклопедія|Енциклопедії]], Київ ...]).
-	if end, ok = m.externalTitleEnd(s, i+1+u, i+1+end, depth); !ok {
+	end, ok := m.externalTitleEnd(s, i+1+u, i+1+end, depth)
+	if !ok {
 		return 0
 	}
 	end -= i + 1
@@ -1110,7 +1137,6 @@ func (m stripMode) externalLink(b *strings.Builder, s string, i, depth int) int 
 // starting at from, given the first "]" or line break after it at first: wikilinks and
 // templates in the title are skipped whole. ok is false when a line break comes first.
 func (m stripMode) externalTitleEnd(s string, from, first, depth int) (int, bool) {
-	var discard strings.Builder
 	for {
 		k := first
 		if j := strings.Index(s[from:first], "[["); j >= 0 {
@@ -1122,14 +1148,13 @@ func (m stripMode) externalTitleEnd(s string, from, first, depth int) (int, bool
 		if k == first {
 			return first, s[first] == ']'
 		}
-		discard.Reset()
 		var n int
 		if s[k] == '[' {
-			if n = m.wikilink(&discard, s, k, depth+1); n > 0 && strings.IndexByte(s[k:n], '\n') >= 0 {
+			if n = m.wikilink(discard, s, k, depth+1); n > 0 && strings.IndexByte(s[k:n], '\n') >= 0 {
 				return 0, false
 			}
 		} else {
-			n = m.braces(&discard, s, k, depth+1)
+			n = m.braces(discard, s, k, depth+1)
 		}
 		if n <= 0 {
 			n = k + 2 // no node there: its brackets are text
@@ -1144,7 +1169,7 @@ func (m stripMode) externalTitleEnd(s string, from, first, depth int) (int, bool
 }
 
 // entity decodes "&name;", "&#N;" or "&#xH;" at s[i].
-func entity(b *strings.Builder, s string, i int) int {
+func entity(b *textBuf, s string, i int) int {
 	end := strings.IndexByte(s[i:min(len(s), i+40)], ';')
 	if end < 2 {
 		return 0
@@ -1167,7 +1192,7 @@ func entity(b *strings.Builder, s string, i int) int {
 // are kept, table, row and cell markup and attributes are dropped, and so are the line
 // breaks between cells (those inside a cell's content stay: a cell runs until the next
 // cell or row marker, so a tag or template may span its lines). Nested tables recurse.
-func (m stripMode) table(b *strings.Builder, s string, i, depth int) int {
+func (m stripMode) table(b *textBuf, s string, i, depth int) int {
 	end := m.tableEnd(s, i)
 	if end < 0 || depth > maxDepth {
 		return 0
@@ -1294,8 +1319,12 @@ func (c *cellText) Reset() {
 // stripNode writes the plain text of a node's contents (a table cell, a tag's body, an
 // external link's title) as for every node with contents: without line breaks at its
 // ends.
-func (m stripMode) stripNode(b *strings.Builder, contents string, depth int) {
-	var c strings.Builder
+func (m stripMode) stripNode(b *textBuf, contents string, depth int) {
+	if b.discarding {
+		m.stripInto(b, contents, depth+1)
+		return
+	}
+	var c textBuf
 	m.stripInto(&c, contents, depth+1)
 	b.WriteString(collapse(c.String()))
 }
