@@ -182,9 +182,11 @@ func (s sampler) draw(r *rand.Rand) int32 {
 }
 
 // Train learns the vectors. The documents of each epoch are processed in rounds; in a
-// round, Shards copies of the weights each train on their share of the round's
-// documents (with their own random stream), and the sum of their changes is added to
-// the weights at the end of the round. The result depends only on the corpus and the
+// round, Shards shards each train on their share of the round's documents (with their
+// own random stream) from the weights as they were at the start of the round, and the
+// sum of their changes is added to the weights at the end of the round. A shard keeps
+// copies of the rows it touches in the round only (see view), so memory does not grow
+// with the shards times the vocabulary. The result depends only on the corpus and the
 // parameters, Shards included, never on Threads, which only says how many shards train
 // at once. Shards 1 is plain sequential SGD.
 func Train(ctx context.Context, c *Corpus, p Params, rep progress.Reporter) (*Model, error) {
@@ -231,21 +233,19 @@ func Train(ctx context.Context, c *Corpus, p Params, rep progress.Reporter) (*Mo
 	}
 	rep.Phase("embeddings: training", epochTokens*int64(p.Epochs), "tokens")
 
-	pairs := make([]int64, shards) // pairs trained by each shard in the current round
 	var totalPairs int64
-	replicas := make([]*weights, shards)
-	if shards == 1 {
-		base.touched = nil // one copy: nothing to merge
-		replicas[0] = base
-	} else {
-		for s := range replicas {
-			replicas[s] = base.clone()
-		}
+	// Shard s trains on a view of the weights: with one shard, the weights themselves;
+	// with more, the weights as they were at the start of the round and its own copies of
+	// the rows it touched in the round (see view), so memory grows with the rows a round
+	// touches, not with the shards times the vocabulary.
+	views := make([]*view, shards)
+	for s := range views {
+		views[s] = newView(base, shards > 1)
 	}
 	threads := min(max(p.Threads, 1), shards)
 	// A round ends when its documents hold RoundWork units of work per shard (words,
 	// and link pairs as the trainer repeats them), within MinRoundDocs and
-	// MaxRoundDocs documents per shard. Small rounds keep the replicas close.
+	// MaxRoundDocs documents per shard. Small rounds keep the shards close.
 	work := func(d *Doc) int64 {
 		return int64(len(d.Words)) + int64(len(d.Links))*int64(2*p.LinkWeight+2*p.Window)
 	}
@@ -298,7 +298,7 @@ func Train(ctx context.Context, c *Corpus, p Params, rep progress.Reporter) (*Mo
 				load[best] += work(&round[k])
 			}
 			train := func(s int) {
-				w := replicas[s]
+				w := views[s]
 				r := rand.New(rand.NewPCG(p.Seed, uint64(epoch)<<40|uint64(from)<<8|uint64(s)))
 				for di := from; di < to; di++ {
 					if owner[di-from] != s {
@@ -306,8 +306,9 @@ func Train(ctx context.Context, c *Corpus, p Params, rep progress.Reporter) (*Mo
 					}
 					done := int64(epoch)*int64(nDocs) + int64(di)
 					alpha := float32(p.Alpha * math.Max(1-float64(done)/float64(totalDocs), 1e-4))
-					pairs[s] += tr.doc(w, &round[di-from], r, alpha, p.WordEpochs <= 0 || epoch < p.WordEpochs)
+					w.pairs += tr.doc(w, &round[di-from], r, alpha, p.WordEpochs <= 0 || epoch < p.WordEpochs)
 				}
+				w.deltas()
 			}
 			if threads == 1 {
 				for s := 0; s < shards; s++ {
@@ -332,15 +333,15 @@ func Train(ctx context.Context, c *Corpus, p Params, rep progress.Reporter) (*Mo
 				wg.Wait()
 			}
 			if shards > 1 {
-				merge(base, replicas, threads)
+				merge(views, threads)
 			}
 			var tokens, trained int64
 			for k := range round[:n] {
 				tokens += int64(len(round[k].Words))
 			}
-			for s := range pairs {
-				trained += pairs[s]
-				pairs[s] = 0
+			for _, v := range views {
+				trained += v.pairs
+				v.pairs = 0
 			}
 			totalPairs += trained
 			progress.AddSecondary(rep, trained, "pairs")
@@ -414,98 +415,151 @@ var sigmoid = func() [sigmoidSize + 1]float32 {
 	return t
 }()
 
-// weights are the input (syn0) and output (syn1) vectors, with the rows touched since
-// the last merge.
+// weights are the input (syn0) and output (syn1) vectors, rows of dim floats.
 type weights struct {
 	syn0, syn1 []float32
 	dim        int
-	touched    []bool
-	rows       []int32
 }
 
 func newWeights(n, dim int) *weights {
-	return &weights{syn0: make([]float32, n*dim), syn1: make([]float32, n*dim), dim: dim, touched: make([]bool, n)}
+	return &weights{syn0: make([]float32, n*dim), syn1: make([]float32, n*dim), dim: dim}
 }
 
-func (w *weights) clone() *weights {
-	c := newWeights(len(w.touched), w.dim)
-	copy(c.syn0, w.syn0)
-	copy(c.syn1, w.syn1)
-	return c
+// view is what one shard trains on. A direct view is the weights themselves. Otherwise
+// the weights are only read during a round: the first time the shard touches a row of
+// syn0 or syn1 in a round, the view copies it, and the shard updates the copy; at the end
+// of its share of the round, deltas turns the copies into their changes, which merge adds
+// to the weights. The result is the same, bit for bit, as training full copies of the
+// weights and summing their changes, with memory for the rows a round touches only.
+type view struct {
+	base     *weights
+	direct   bool
+	in0, in1 rowCopies // of syn0 and syn1
+	slots    []int32   // scratch for update: the indices of its rows
+	pairs    int64     // pairs trained in the round
 }
 
-func (w *weights) touch(row int32) {
-	if w.touched != nil && !w.touched[row] {
-		w.touched[row] = true
-		w.rows = append(w.rows, row)
+func newView(base *weights, overlay bool) *view {
+	v := &view{base: base, direct: !overlay}
+	if overlay {
+		v.in0 = newRowCopies(base.syn0, base.dim)
+		v.in1 = newRowCopies(base.syn1, base.dim)
 	}
+	return v
 }
 
-// merge adds the replicas' changes to base and brings every replica up to date. Only
-// rows some replica touched change.
-func merge(base *weights, replicas []*weights, threads int) {
-	var union []int32
-	for _, r := range replicas {
-		for _, row := range r.rows {
-			if !base.touched[row] {
-				base.touched[row] = true
-				union = append(union, row)
+// rowCopies are copies of some rows of a matrix, found by an open-addressing table from
+// row to index: keys[h] is row+1 (0 when empty), at[h] the row's index in rows and vecs.
+type rowCopies struct {
+	src      []float32 // the matrix
+	dim      int
+	keys, at []int32
+	rows     []int32   // the rows copied, in order of first touch
+	vecs     []float32 // their copies, dim floats each
+}
+
+func newRowCopies(src []float32, dim int) rowCopies {
+	return rowCopies{src: src, dim: dim, keys: make([]int32, 1024), at: make([]int32, 1024)}
+}
+
+func hashRow(row int32, mask uint32) uint32 { return (uint32(row) * 0x9e3779b1) >> 7 & mask }
+
+// slot returns the index of row's copy, copying it at its first touch. It may grow vecs:
+// slices of it taken before are then stale.
+func (c *rowCopies) slot(row int32) int32 {
+	mask := uint32(len(c.keys) - 1)
+	for h := hashRow(row, mask); ; h = (h + 1) & mask {
+		switch c.keys[h] {
+		case row + 1:
+			return c.at[h]
+		case 0:
+			i := int32(len(c.rows))
+			c.keys[h], c.at[h] = row+1, i
+			c.rows = append(c.rows, row)
+			c.vecs = append(c.vecs, c.src[int(row)*c.dim:int(row)*c.dim+c.dim]...)
+			if 2*len(c.rows) > len(c.keys) {
+				c.grow()
 			}
+			return i
 		}
-		for _, row := range r.rows {
-			r.touched[row] = false
-		}
-		r.rows = r.rows[:0]
 	}
-	// Rows are independent: splitting them among goroutines changes nothing.
-	if threads > 1 && len(union) > 256 {
+}
+
+func (c *rowCopies) grow() {
+	c.keys, c.at = make([]int32, 2*len(c.keys)), make([]int32, 2*len(c.keys))
+	mask := uint32(len(c.keys) - 1)
+	for i, row := range c.rows {
+		h := hashRow(row, mask)
+		for c.keys[h] != 0 {
+			h = (h + 1) & mask
+		}
+		c.keys[h], c.at[h] = row+1, int32(i)
+	}
+}
+
+// deltas replaces the copies by their changes (the copy minus the matrix's row, which
+// no shard changes during a round).
+func (c *rowCopies) deltas() {
+	for i, row := range c.rows {
+		d, b := c.vecs[i*c.dim:i*c.dim+c.dim], c.src[int(row)*c.dim:int(row)*c.dim+c.dim]
+		for k := range d {
+			d[k] -= b[k]
+		}
+	}
+}
+
+// addDeltas adds the changes of the rows r with r%of == t to the matrix.
+func (c *rowCopies) addDeltas(t, of int) {
+	for i, row := range c.rows {
+		if int(row)%of == t {
+			addTo(c.vecs[i*c.dim:i*c.dim+c.dim], c.src[int(row)*c.dim:int(row)*c.dim+c.dim])
+		}
+	}
+}
+
+// reset forgets the copies.
+func (c *rowCopies) reset() {
+	clear(c.keys)
+	c.rows, c.vecs = c.rows[:0], c.vecs[:0]
+}
+
+func (v *view) deltas() {
+	if !v.direct {
+		v.in0.deltas()
+		v.in1.deltas()
+	}
+}
+
+// merge adds the views' changes to the weights, view by view in order for every row (the
+// order of a sum of floats matters), and resets the views. Rows are independent: with
+// threads, each goroutine takes the rows of one residue modulo threads.
+func merge(views []*view, threads int) {
+	var touched int
+	for _, v := range views {
+		touched += len(v.in0.rows) + len(v.in1.rows)
+	}
+	part := func(t, of int) {
+		for _, v := range views {
+			v.in0.addDeltas(t, of)
+			v.in1.addDeltas(t, of)
+		}
+	}
+	if threads > 1 && touched > 1024 {
 		var wg sync.WaitGroup
-		per := (len(union) + threads - 1) / threads
-		for lo := 0; lo < len(union); lo += per {
-			part := union[lo:min(lo+per, len(union))]
+		for t := 0; t < threads; t++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				mergeRows(base, replicas, part)
+				part(t, threads)
 			}()
 		}
 		wg.Wait()
 	} else {
-		mergeRows(base, replicas, union)
+		part(0, 1)
 	}
-}
-
-// mergeRows adds the replicas' changes of the given rows to base (in a fixed order of
-// replicas) and copies the result back into every replica.
-func mergeRows(base *weights, replicas []*weights, rows []int32) {
-	dim := base.dim
-	for _, row := range rows {
-		lo, hi := int(row)*dim, int(row)*dim+dim
-		for _, arr := range [2]bool{false, true} {
-			b := base.syn0[lo:hi]
-			if arr {
-				b = base.syn1[lo:hi]
-			}
-			for k, old := range b {
-				sum := old
-				for _, r := range replicas {
-					v := r.syn0
-					if arr {
-						v = r.syn1
-					}
-					sum += v[lo+k] - old
-				}
-				b[k] = sum
-			}
-			for _, r := range replicas {
-				if arr {
-					copy(r.syn1[lo:hi], b)
-				} else {
-					copy(r.syn0[lo:hi], b)
-				}
-			}
-		}
-		base.touched[row] = false
+	for _, v := range views {
+		v.in0.reset()
+		v.in1.reset()
 	}
 }
 
@@ -526,12 +580,12 @@ type scratch struct {
 var scratchPool = sync.Pool{New: func() any { return &scratch{} }}
 
 // doc trains on one document and returns the number of (input, output) pairs trained.
-func (tr *trainer) doc(w *weights, doc *Doc, r *rand.Rand, alpha float32, wordPairs bool) int64 {
+func (tr *trainer) doc(w *view, doc *Doc, r *rand.Rand, alpha float32, wordPairs bool) int64 {
 	p := tr.p
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
-	if len(sc.neu1e) != w.dim {
-		sc.neu1e = make([]float32, w.dim)
+	if len(sc.neu1e) != w.base.dim {
+		sc.neu1e = make([]float32, w.base.dim)
 	}
 	// Subsample frequent words, keeping each word's position.
 	kept, pos := sc.kept[:0], sc.pos[:0]
@@ -577,10 +631,8 @@ func (tr *trainer) doc(w *weights, doc *Doc, r *rand.Rand, alpha float32, wordPa
 // update trains in to predict out against negatives from neg. With shared, the output
 // side uses the input vectors too (entity-entity pairs: first-order proximity, so
 // linked entities get similar vectors).
-func (tr *trainer) update(w *weights, sc *scratch, r *rand.Rand, in, out int32, neg sampler, alpha float32, shared bool) {
-	dim := w.dim
-	w.touch(in)
-	l1 := w.syn0[int(in)*dim : int(in)*dim+dim]
+func (tr *trainer) update(w *view, sc *scratch, r *rand.Rand, in, out int32, neg sampler, alpha float32, shared bool) {
+	dim := w.base.dim
 	neu1e := sc.neu1e
 	clear(neu1e)
 	// The targets first (the output, then the negatives other than it), so that their
@@ -594,14 +646,37 @@ func (tr *trainer) update(w *weights, sc *scratch, r *rand.Rand, in, out int32, 
 		}
 	}
 	sc.targets = targets
-	outv := w.syn1
-	if shared {
-		outv = w.syn0
+	var l1, outv []float32
+	if w.direct {
+		l1 = w.base.syn0[int(in)*dim : int(in)*dim+dim]
+		outv = w.base.syn1
+		if shared {
+			outv = w.base.syn0
+		}
+		prefetch(outv, targets, dim)
+	} else {
+		// The rows' copies, made first: making one may move the others.
+		outm := w.base.syn1
+		if shared {
+			outm = w.base.syn0
+		}
+		prefetch(outm, targets, dim)
+		out := &w.in1
+		if shared {
+			out = &w.in0
+		}
+		slots := append(w.slots[:0], w.in0.slot(in))
+		for _, t := range targets {
+			slots = append(slots, out.slot(t))
+		}
+		w.slots = slots
+		i := int(slots[0])
+		l1 = w.in0.vecs[i*dim : i*dim+dim]
+		outv = out.vecs
+		targets = slots[1:]
 	}
-	prefetch(outv, targets, dim)
 	label := float32(1)
 	for _, target := range targets {
-		w.touch(target)
 		l2 := outv[int(target)*dim : int(target)*dim+dim]
 		f := dot(l1, l2)
 		var g float32

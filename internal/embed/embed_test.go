@@ -1,0 +1,68 @@
+package embed
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// testCorpus is a made-up corpus: docs articles of 20 to 300 words from a vocabulary of
+// Zipf-distributed words, each with a few links to articles of a nearby number.
+func testCorpus(docs int) *Corpus {
+	r := rand.New(rand.NewPCG(3, 4))
+	const nWords = 2000
+	zipf := rand.NewZipf(r, 1.1, 1, nWords-1)
+	c := &Corpus{Entities: make([]string, docs), Words: make([]string, nWords),
+		WordFreq: make([]int64, nWords), EntityFreq: make([]int64, docs)}
+	var m MemDocs
+	for i := 0; i < docs; i++ {
+		d := Doc{Entity: int32(i)}
+		for n := 20 + r.IntN(280); len(d.Words) < n; {
+			w := int32(zipf.Uint64())
+			d.Words = append(d.Words, w)
+			c.WordFreq[w]++
+		}
+		for k := r.IntN(6); k > 0; k-- {
+			e := int32((i + r.IntN(20)) % docs)
+			d.Links = append(d.Links, Link{Entity: e, Pos: int32(r.IntN(len(d.Words)))})
+			c.EntityFreq[e]++
+		}
+		c.Tokens += int64(len(d.Words))
+		c.Links += int64(len(d.Links))
+		m = append(m, d)
+	}
+	for i := range c.Words {
+		if c.WordFreq[i] == 0 {
+			c.WordFreq[i] = 1
+		}
+	}
+	c.Docs = m
+	return c
+}
+
+// TestThreadsDoNotChangeVectors: with a given number of shards, 1, 2 and 4 threads give
+// the same vectors bit for bit.
+func TestThreadsDoNotChangeVectors(t *testing.T) {
+	c := testCorpus(600)
+	for _, shards := range []int{1, 4} {
+		var want []float32
+		for _, threads := range []int{1, 2, 4} {
+			p := DefaultParams()
+			p.Epochs, p.Shards, p.Threads = 2, shards, threads
+			m, err := Train(context.Background(), c, p, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want == nil {
+				want = m.Vectors
+				continue
+			}
+			for i := range want {
+				if math.Float32bits(m.Vectors[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%d shards: %d threads differ from 1 thread at %d: %v, %v", shards, threads, i, m.Vectors[i], want[i])
+				}
+			}
+		}
+	}
+}
