@@ -172,6 +172,17 @@ func newSampler(freq []int64, base int32) sampler {
 
 func (s sampler) empty() bool { return len(s.prob) == 0 }
 
+// drawN appends n draws to dst (none when the sampler is empty).
+func (s sampler) drawN(r *rand.Rand, dst []int32, n int) []int32 {
+	if s.empty() {
+		return dst
+	}
+	for range n {
+		dst = append(dst, s.draw(r))
+	}
+	return dst
+}
+
 func (s sampler) draw(r *rand.Rand) int32 {
 	x := r.Uint64()
 	i := int32((x >> 32) * uint64(len(s.prob)) >> 32)
@@ -573,8 +584,16 @@ type trainer struct {
 
 // scratch is a shard's working memory.
 type scratch struct {
-	neu1e              []float32
-	kept, pos, targets []int32
+	neu1e, f, g              []float32
+	kept, pos, targets, negs []int32
+}
+
+// grow returns (*b)[:n], reallocated when shorter.
+func grow(b *[]float32, n int) []float32 {
+	if cap(*b) < n {
+		*b = make([]float32, n)
+	}
+	return (*b)[:n]
 }
 
 var scratchPool = sync.Pool{New: func() any { return &scratch{} }}
@@ -603,12 +622,15 @@ func (tr *trainer) doc(w *view, doc *Doc, r *rand.Rand, alpha float32, wordPairs
 			break
 		}
 		b := r.IntN(p.Window)
+		// The window's pairs share their negatives (as in Ji et al.'s pWord2Vec): their
+		// rows are fetched once for all of them.
+		sc.negs = tr.words.drawN(r, sc.negs[:0], p.Negatives)
 		for j := i - p.Window + b; j <= i+p.Window-b; j++ {
 			if j < 0 || j >= len(kept) || j == i {
 				continue
 			}
 			pairs++
-			tr.update(w, sc, r, wd, kept[j], tr.words, alpha, false)
+			tr.updateNegs(w, sc, wd, kept[j], sc.negs, alpha, false)
 		}
 	}
 	for _, l := range doc.Links {
@@ -632,17 +654,21 @@ func (tr *trainer) doc(w *view, doc *Doc, r *rand.Rand, alpha float32, wordPairs
 // side uses the input vectors too (entity-entity pairs: first-order proximity, so
 // linked entities get similar vectors).
 func (tr *trainer) update(w *view, sc *scratch, r *rand.Rand, in, out int32, neg sampler, alpha float32, shared bool) {
+	sc.negs = neg.drawN(r, sc.negs[:0], tr.p.Negatives)
+	tr.updateNegs(w, sc, in, out, sc.negs, alpha, shared)
+}
+
+// updateNegs is update with the given negatives (those equal to out are skipped).
+func (tr *trainer) updateNegs(w *view, sc *scratch, in, out int32, negs []int32, alpha float32, shared bool) {
 	dim := w.base.dim
 	neu1e := sc.neu1e
 	clear(neu1e)
 	// The targets first (the output, then the negatives other than it), so that their
 	// rows can be fetched from memory together rather than one after the other.
 	targets := append(sc.targets[:0], out)
-	if !neg.empty() {
-		for d := 0; d < tr.p.Negatives; d++ {
-			if t := neg.draw(r); t != out {
-				targets = append(targets, t)
-			}
+	for _, t := range negs {
+		if t != out {
+			targets = append(targets, t)
 		}
 	}
 	sc.targets = targets
@@ -675,21 +701,23 @@ func (tr *trainer) update(w *view, sc *scratch, r *rand.Rand, in, out int32, neg
 		outv = out.vecs
 		targets = slots[1:]
 	}
+	// The dot products with every target first, then the updates: the products do not
+	// wait for each other's updates (they differ only when a target repeats).
+	f := grow(&sc.f, len(targets))
+	dotRows(l1, outv, targets, f)
+	g := grow(&sc.g, len(targets))
 	label := float32(1)
-	for _, target := range targets {
-		l2 := outv[int(target)*dim : int(target)*dim+dim]
-		f := dot(l1, l2)
-		var g float32
+	for k, fk := range f {
 		switch {
-		case f >= maxExp:
-			g = (label - 1) * alpha
-		case f <= -maxExp:
-			g = label * alpha
+		case fk >= maxExp:
+			g[k] = (label - 1) * alpha
+		case fk <= -maxExp:
+			g[k] = label * alpha
 		default:
-			g = (label - sigmoid[int((f+maxExp)*(sigmoidSize/maxExp/2))]) * alpha
+			g[k] = (label - sigmoid[int((fk+maxExp)*(sigmoidSize/maxExp/2))]) * alpha
 		}
-		axpy2(g, l1, l2, neu1e)
 		label = 0
 	}
+	axpy2Rows(g, l1, outv, targets, neu1e)
 	addTo(neu1e, l1)
 }

@@ -1,48 +1,67 @@
 package embed
 
-// dot4 adds a[i]*b[i] to s[i%4] for i < n (n a multiple of 4), four lanes at a time.
-//
-//go:noescape
-func dot4(a, b *float32, n int, s *[4]float32)
+import "golang.org/x/sys/cpu"
 
-// axpy2x4 does acc[i] += scale*l2[i]; l2[i] += scale*l1[i] for i < n (n a multiple of 4).
+// useAVX: the processor and the operating system support AVX (YMM registers).
+var useAVX = cpu.X86.HasAVX
+
+// dotRows8 sets out[k] to the sum, added as dotTail adds them, of the eight partial sums
+// s[i%8] += x[i]*row[i] for i < n8 (a multiple of 8), where row is row rows[k] of the
+// matrix at m (rows of rowBytes bytes), for k < nrows. AVX.
 //
 //go:noescape
-func axpy2x4(scale float32, l1, l2, acc *float32, n int)
+func dotRows8(x, m *float32, rows *int32, nrows, rowBytes, n8 int, out *float32)
+
+// axpy2Rows8 does, for k < nrows in order and row the row rows[k] of the matrix at m:
+// acc[i] += gs[k]*row[i]; row[i] += gs[k]*l1[i] for i < n8 (a multiple of 8). AVX.
+//
+//go:noescape
+func axpy2Rows8(gs, l1, m *float32, rows *int32, nrows, rowBytes, n8 int, acc *float32)
 
 // addTo4 does y[i] += x[i] for i < n (n a multiple of 4).
 //
 //go:noescape
 func addTo4(x, y *float32, n int)
 
-// dot is dotGeneric with its first len(a)&^3 elements in SSE lanes.
-func dot(a, b []float32) float32 {
-	n := len(a)
-	b = b[:n]
-	n4 := n &^ 3
-	var s [4]float32
-	if n4 > 0 {
-		dot4(&a[0], &b[0], n4, &s)
+// dot is dotGeneric.
+func dot(a, b []float32) float32 { return dotGeneric(a, b) }
+
+// dotRows is dotRowsGeneric, eight elements at a time with AVX.
+func dotRows(x, m []float32, rows []int32, out []float32) {
+	dim, n8 := len(x), len(x)&^7
+	if !useAVX || n8 == 0 || len(rows) == 0 {
+		dotRowsGeneric(x, m, rows, out)
+		return
 	}
-	for i := n4; i < n; i++ {
-		s[0] += float32(a[i] * b[i])
+	out = out[:len(rows)]
+	for _, row := range rows {
+		_ = m[int(row)*dim+dim-1] // bounds, as the assembly does not check them
 	}
-	return (s[0] + s[1]) + (s[2] + s[3])
+	dotRows8(&x[0], &m[0], &rows[0], len(rows), dim*4, n8, &out[0])
+	if n8 < dim {
+		for k, row := range rows {
+			out[k] = addProducts(out[k], x, m[int(row)*dim:int(row)*dim+dim], n8)
+		}
+	}
 }
 
-// axpy2 is axpy2Generic, four elements at a time.
-func axpy2(g float32, l1, l2, acc []float32) {
-	n := len(l1)
-	l2 = l2[:n]
-	acc = acc[:n]
-	n4 := n &^ 3
-	if n4 > 0 {
-		axpy2x4(g, &l1[0], &l2[0], &acc[0], n4)
+// axpy2Rows is axpy2RowsGeneric, eight elements at a time with AVX: the elements are
+// independent, so doing the last len(l1)%8 of every row after the others changes nothing.
+func axpy2Rows(g, l1, m []float32, rows []int32, acc []float32) {
+	dim, n8 := len(l1), len(l1)&^7
+	if !useAVX || n8 == 0 || len(rows) == 0 {
+		axpy2RowsGeneric(g, l1, m, rows, acc)
+		return
 	}
-	for k := n4; k < n; k++ {
-		w := l2[k]
-		acc[k] += float32(g * w)
-		l2[k] = w + float32(g*l1[k])
+	g, acc = g[:len(rows)], acc[:dim]
+	for _, row := range rows {
+		_ = m[int(row)*dim+dim-1]
+	}
+	axpy2Rows8(&g[0], &l1[0], &m[0], &rows[0], len(rows), dim*4, n8, &acc[0])
+	if n8 < dim {
+		for k, row := range rows {
+			axpy2Generic(g[k], l1[n8:], m[int(row)*dim+n8:int(row)*dim+dim], acc[n8:])
+		}
 	}
 }
 

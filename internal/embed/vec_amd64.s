@@ -1,58 +1,90 @@
 #include "textflag.h"
 
-// func dot4(a, b *float32, n int, s *[4]float32)
-TEXT ·dot4(SB), NOSPLIT, $0-32
-	MOVQ a+0(FP), SI
-	MOVQ b+8(FP), DI
-	MOVQ n+16(FP), CX
-	MOVQ s+24(FP), DX
-	XORPS X0, X0
+// func dotRows8(x, m *float32, rows *int32, nrows, rowBytes, n8 int, out *float32)
+TEXT ·dotRows8(SB), NOSPLIT, $0-56
+	MOVQ x+0(FP), SI
+	MOVQ m+8(FP), DI
+	MOVQ rows+16(FP), R8
+	MOVQ nrows+24(FP), R9
+	MOVQ rowBytes+32(FP), R10
+	MOVQ n8+40(FP), CX
+	SHLQ $2, CX
+	MOVQ out+48(FP), DX
 
-dotloop:
-	CMPQ CX, $4
-	JLT  dotdone
-	MOVUPS (SI), X1
-	MOVUPS (DI), X2
-	MULPS  X2, X1
-	ADDPS  X1, X0
-	ADDQ   $16, SI
-	ADDQ   $16, DI
-	SUBQ   $4, CX
-	JMP    dotloop
+dotrow:
+	TESTQ R9, R9
+	JZ    dotdone
+	MOVLQSX (R8), AX
+	IMULQ R10, AX
+	ADDQ  DI, AX
+	VXORPS Y0, Y0, Y0
+	XORQ  BX, BX
+
+dotelem:
+	VMOVUPS (SI)(BX*1), Y1
+	VMULPS  (AX)(BX*1), Y1, Y1
+	VADDPS  Y1, Y0, Y0
+	ADDQ    $32, BX
+	CMPQ    BX, CX
+	JLT     dotelem
+
+	// ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)), as dotTail adds them.
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS    X1, X0, X0
+	VMOVHLPS  X0, X0, X1
+	VADDPS    X1, X0, X0
+	VMOVSHDUP X0, X1
+	VADDSS    X1, X0, X0
+	VMOVSS    X0, (DX)
+	ADDQ $4, DX
+	ADDQ $4, R8
+	DECQ R9
+	JMP  dotrow
 
 dotdone:
-	MOVUPS X0, (DX)
+	VZEROUPPER
 	RET
 
-// func axpy2x4(scale float32, l1, l2, acc *float32, n int)
-TEXT ·axpy2x4(SB), NOSPLIT, $0-40
-	MOVSS  scale+0(FP), X0
-	SHUFPS $0, X0, X0
-	MOVQ   l1+8(FP), SI
-	MOVQ   l2+16(FP), DI
-	MOVQ   acc+24(FP), DX
-	MOVQ   n+32(FP), CX
+// func axpy2Rows8(gs, l1, m *float32, rows *int32, nrows, rowBytes, n8 int, acc *float32)
+TEXT ·axpy2Rows8(SB), NOSPLIT, $0-64
+	MOVQ gs+0(FP), DX
+	MOVQ l1+8(FP), SI
+	MOVQ m+16(FP), DI
+	MOVQ rows+24(FP), R8
+	MOVQ nrows+32(FP), R9
+	MOVQ rowBytes+40(FP), R10
+	MOVQ n8+48(FP), CX
+	SHLQ $2, CX
+	MOVQ acc+56(FP), R11
 
-axpyloop:
-	CMPQ   CX, $4
-	JLT    axpydone
-	MOVUPS (DI), X1
-	MOVUPS (DX), X2
-	MOVAPS X1, X3
-	MULPS  X0, X3
-	ADDPS  X3, X2
-	MOVUPS X2, (DX)
-	MOVUPS (SI), X4
-	MULPS  X0, X4
-	ADDPS  X4, X1
-	MOVUPS X1, (DI)
-	ADDQ   $16, SI
-	ADDQ   $16, DI
-	ADDQ   $16, DX
-	SUBQ   $4, CX
-	JMP    axpyloop
+axrow:
+	TESTQ R9, R9
+	JZ    axdone
+	MOVLQSX (R8), AX
+	IMULQ R10, AX
+	ADDQ  DI, AX
+	VBROADCASTSS (DX), Y0
+	XORQ  BX, BX
 
-axpydone:
+axelem:
+	VMOVUPS (AX)(BX*1), Y1
+	VMULPS  Y0, Y1, Y2
+	VADDPS  (R11)(BX*1), Y2, Y2
+	VMOVUPS Y2, (R11)(BX*1)
+	VMULPS  (SI)(BX*1), Y0, Y3
+	VADDPS  Y3, Y1, Y1
+	VMOVUPS Y1, (AX)(BX*1)
+	ADDQ    $32, BX
+	CMPQ    BX, CX
+	JLT     axelem
+
+	ADDQ $4, DX
+	ADDQ $4, R8
+	DECQ R9
+	JMP  axrow
+
+axdone:
+	VZEROUPPER
 	RET
 
 // func addTo4(x, y *float32, n int)

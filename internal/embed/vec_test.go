@@ -6,8 +6,9 @@ import (
 	"testing"
 )
 
-// TestVectorOpsMatchGeneric: dot, axpy2 and addTo (SSE on amd64) give the plain Go
-// loops' results bit for bit, for every length up to 70 and values of mixed magnitude.
+// TestVectorOpsMatchGeneric: dotRows, axpy2Rows and addTo (AVX and SSE on amd64) give
+// the plain Go loops' results bit for bit, for every length up to 70, values of mixed
+// magnitude, and rows that repeat.
 func TestVectorOpsMatchGeneric(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	vec := func(n int) []float32 {
@@ -27,19 +28,28 @@ func TestVectorOpsMatchGeneric(t *testing.T) {
 	}
 	for n := 0; n <= 70; n++ {
 		for rep := 0; rep < 20; rep++ {
-			a, b := vec(n), vec(n+rep%3)
-			if got, want := dot(a, b), dotGeneric(a, b); math.Float32bits(got) != math.Float32bits(want) {
-				t.Fatalf("n=%d: dot %v, generic %v", n, got, want)
+			const nrows = 9
+			m := vec(n * nrows)
+			rows := make([]int32, 1+rng.IntN(7))
+			for k := range rows {
+				rows[k] = int32(rng.IntN(nrows)) // repeats too
 			}
-			g := float32(rng.NormFloat64())
-			l1, l2, acc := vec(n), vec(n), vec(n)
-			l2b, accb := append([]float32(nil), l2...), append([]float32(nil), acc...)
-			axpy2(g, l1, l2, acc)
-			axpy2Generic(g, l1, l2b, accb)
-			if !same(l2, l2b) || !same(acc, accb) {
-				t.Fatalf("n=%d: axpy2 differs from the generic loop", n)
+			x := vec(n)
+			got, want := make([]float32, len(rows)), make([]float32, len(rows))
+			dotRows(x, m, rows, got)
+			dotRowsGeneric(x, m, rows, want)
+			if !same(got, want) {
+				t.Fatalf("n=%d: dotRows %v, generic %v", n, got, want)
 			}
-			x, y := vec(n), vec(n)
+			g := vec(len(rows))
+			acc := vec(n)
+			mb, accb := append([]float32(nil), m...), append([]float32(nil), acc...)
+			axpy2Rows(g, x, m, rows, acc)
+			axpy2RowsGeneric(g, x, mb, rows, accb)
+			if !same(m, mb) || !same(acc, accb) {
+				t.Fatalf("n=%d: axpy2Rows differs from the generic loop", n)
+			}
+			y := vec(n)
 			yb := append([]float32(nil), y...)
 			addTo(x, y)
 			addToGeneric(x, yb)
@@ -51,14 +61,24 @@ func TestVectorOpsMatchGeneric(t *testing.T) {
 }
 
 func BenchmarkUpdateOps(b *testing.B) {
-	l1, l2, acc := make([]float32, 50), make([]float32, 50), make([]float32, 50)
-	for i := range l1 {
-		l1[i], l2[i] = float32(i)/100, float32(50-i)/100
+	const dim = 50
+	m := make([]float32, 100*dim)
+	l1, acc := make([]float32, dim), make([]float32, dim)
+	for i := range m {
+		m[i] = float32(i%97) / 1000
 	}
+	for i := range l1 {
+		l1[i] = float32(i) / 100
+	}
+	rows := []int32{3, 17, 42, 5, 88, 61}
+	f, g := make([]float32, len(rows)), make([]float32, len(rows))
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		f := dot(l1, l2)
-		axpy2(f*1e-6, l1, l2, acc)
+		dotRows(l1, m, rows, f)
+		for k := range g {
+			g[k] = f[k] * 1e-6
+		}
+		axpy2Rows(g, l1, m, rows, acc)
 		addTo(acc, l1)
 	}
 }
