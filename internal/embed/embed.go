@@ -254,14 +254,14 @@ func Train(ctx context.Context, c *Corpus, p Params, rep progress.Reporter) (*Mo
 		views[s] = newView(base, shards > 1)
 	}
 	threads := min(max(p.Threads, 1), shards)
-	// A round ends when its documents hold RoundWork units of work per shard (words,
-	// and link pairs as the trainer repeats them), within MinRoundDocs and
-	// MaxRoundDocs documents per shard. Small rounds keep the shards close.
+	// A round ends when its documents hold RoundWork units of work (words, and link
+	// pairs as the trainer repeats them), within MinRoundDocs and MaxRoundDocs
+	// documents, whatever the number of shards: small rounds keep the shards close.
 	work := func(d *Doc) int64 {
 		return int64(len(d.Words)) + int64(len(d.Links))*int64(2*p.LinkWeight+2*p.Window)
 	}
-	roundWork := int64(RoundWork * shards)
-	perRound := MaxRoundDocs * shards
+	roundWork := int64(RoundWork)
+	perRound := MaxRoundDocs
 	if shards == 1 {
 		perRound = 64 // one copy: rounds only batch the reading
 		roundWork = math.MaxInt64
@@ -281,7 +281,7 @@ func Train(ctx context.Context, c *Corpus, p Params, rep progress.Reporter) (*Mo
 			}
 			n := 0
 			var total int64
-			for n < perRound && from+n < nDocs && (total < roundWork || n < MinRoundDocs*shards) {
+			for n < perRound && from+n < nDocs && (total < roundWork || n < MinRoundDocs) {
 				if err := dr.Next(&round[n]); err != nil {
 					dr.Close()
 					if err == io.EOF {
@@ -399,15 +399,19 @@ func Cosine(a, b []float32) float64 {
 }
 
 // Round sizes of the sharded training (see Train): a round holds at least
-// MinRoundDocs and at most MaxRoundDocs documents per shard, and ends once it holds
-// RoundWork units of work per shard. Measured with 2 shards (link-pair AUC, training
-// seconds): 1,000 units give elwikivoyage 0.969 in 2.97 s and viwiki 0.860 in 5.87 s;
-// 20,000 give 0.968 in 1.79 s and 0.865 in 5.70 s; 60,000 give 0.968 in 1.60 s but
-// viwiki 0.852.
+// MinRoundDocs and at most MaxRoundDocs documents, and ends once it holds RoundWork
+// units of work, shared among the shards. Measured with 2 shards (link-pair AUC,
+// training seconds): 2,000 units give elwikivoyage 0.969 in 2.97 s and viwiki 0.860 in
+// 5.87 s; 40,000 give 0.968 in 1.79 s and 0.865 in 5.70 s; 120,000 give 0.968 in 1.60 s
+// but viwiki 0.852. The round's size must not grow with the shards: with 20,000 units
+// per shard, 16 shards give both wikis a link-pair AUC of 0.53, as the shards' changes
+// to the rows they all touch add up to steps 16 times too long; with 40,000 units in
+// all, 4, 16 and 64 shards give elwikivoyage 0.967, 0.968 and 0.966 and viwiki 0.868,
+// 0.878 and 0.872.
 const (
-	RoundWork    = 20000
-	MaxRoundDocs = 64
-	MinRoundDocs = 4
+	RoundWork    = 40000
+	MaxRoundDocs = 128
+	MinRoundDocs = 8
 )
 
 // The logistic function is read from a table of sigmoidSize values over
@@ -446,8 +450,11 @@ type view struct {
 	base     *weights
 	direct   bool
 	in0, in1 rowCopies // of syn0 and syn1
-	slots    []int32   // scratch for update: the indices of its rows
-	pairs    int64     // pairs trained in the round
+	sc       scratch
+	pairs    int64 // pairs trained in the round
+	// Shards write their views' fields all the time, on different threads: no two views
+	// share a cache line.
+	_ [128]byte
 }
 
 func newView(base *weights, overlay bool) *view {
@@ -584,8 +591,8 @@ type trainer struct {
 
 // scratch is a shard's working memory.
 type scratch struct {
-	neu1e, f, g              []float32
-	kept, pos, targets, negs []int32
+	neu1e, f, g                      []float32
+	kept, pos, targets, negs, negIdx []int32
 }
 
 // grow returns (*b)[:n], reallocated when shorter.
@@ -596,13 +603,10 @@ func grow(b *[]float32, n int) []float32 {
 	return (*b)[:n]
 }
 
-var scratchPool = sync.Pool{New: func() any { return &scratch{} }}
-
 // doc trains on one document and returns the number of (input, output) pairs trained.
 func (tr *trainer) doc(w *view, doc *Doc, r *rand.Rand, alpha float32, wordPairs bool) int64 {
 	p := tr.p
-	sc := scratchPool.Get().(*scratch)
-	defer scratchPool.Put(sc)
+	sc := &w.sc
 	if len(sc.neu1e) != w.base.dim {
 		sc.neu1e = make([]float32, w.base.dim)
 	}
@@ -616,21 +620,22 @@ func (tr *trainer) doc(w *view, doc *Doc, r *rand.Rand, alpha float32, wordPairs
 	}
 	sc.kept, sc.pos = kept, pos
 	var pairs int64
-	// Word-word skip-gram.
+	// Word-word skip-gram. The pairs of a window share their negatives (as in Ji et
+	// al.'s pWord2Vec): their rows are fetched once for all of them.
 	for i, wd := range kept {
 		if !wordPairs {
 			break
 		}
 		b := r.IntN(p.Window)
-		// The window's pairs share their negatives (as in Ji et al.'s pWord2Vec): their
-		// rows are fetched once for all of them.
 		sc.negs = tr.words.drawN(r, sc.negs[:0], p.Negatives)
+		sc.negIdx = w.indices(sc.negs, false, sc.negIdx[:0])
+		inIdx := w.index(wd, true)
 		for j := i - p.Window + b; j <= i+p.Window-b; j++ {
 			if j < 0 || j >= len(kept) || j == i {
 				continue
 			}
 			pairs++
-			tr.updateNegs(w, sc, wd, kept[j], sc.negs, alpha, false)
+			tr.step(w, sc, inIdx, kept[j], w.index(kept[j], false), alpha, false)
 		}
 	}
 	for _, l := range doc.Links {
@@ -650,57 +655,73 @@ func (tr *trainer) doc(w *view, doc *Doc, r *rand.Rand, alpha float32, wordPairs
 	return pairs
 }
 
+// index returns where the shard updates the given row of syn0 (in0) or syn1: the row
+// itself in a direct view, its copy's index otherwise. The index stays valid for the
+// round; slices of matrix taken before it may not.
+func (v *view) index(row int32, in0 bool) int32 {
+	switch {
+	case v.direct:
+		return row
+	case in0:
+		return v.in0.slot(row)
+	default:
+		return v.in1.slot(row)
+	}
+}
+
+// indices appends the indices of rows to dst.
+func (v *view) indices(rows []int32, in0 bool, dst []int32) []int32 {
+	for _, row := range rows {
+		dst = append(dst, v.index(row, in0))
+	}
+	return dst
+}
+
+// matrix returns the matrix that indices of syn0 (in0) or syn1 point into.
+func (v *view) matrix(in0 bool) []float32 {
+	switch {
+	case v.direct && in0:
+		return v.base.syn0
+	case v.direct:
+		return v.base.syn1
+	case in0:
+		return v.in0.vecs
+	default:
+		return v.in1.vecs
+	}
+}
+
 // update trains in to predict out against negatives from neg. With shared, the output
 // side uses the input vectors too (entity-entity pairs: first-order proximity, so
 // linked entities get similar vectors).
 func (tr *trainer) update(w *view, sc *scratch, r *rand.Rand, in, out int32, neg sampler, alpha float32, shared bool) {
 	sc.negs = neg.drawN(r, sc.negs[:0], tr.p.Negatives)
-	tr.updateNegs(w, sc, in, out, sc.negs, alpha, shared)
+	inIdx := w.index(in, true)
+	sc.negIdx = w.indices(sc.negs, shared, sc.negIdx[:0])
+	tr.step(w, sc, inIdx, out, w.index(out, shared), alpha, shared)
 }
 
-// updateNegs is update with the given negatives (those equal to out are skipped).
-func (tr *trainer) updateNegs(w *view, sc *scratch, in, out int32, negs []int32, alpha float32, shared bool) {
+// step trains the input at index inIdx (see view.index) to predict row out (at outIdx)
+// against the negatives sc.negs (at sc.negIdx; those equal to out are skipped).
+func (tr *trainer) step(w *view, sc *scratch, inIdx, out, outIdx int32, alpha float32, shared bool) {
 	dim := w.base.dim
 	neu1e := sc.neu1e
 	clear(neu1e)
-	// The targets first (the output, then the negatives other than it), so that their
-	// rows can be fetched from memory together rather than one after the other.
-	targets := append(sc.targets[:0], out)
-	for _, t := range negs {
+	targets := append(sc.targets[:0], outIdx)
+	for k, t := range sc.negs {
 		if t != out {
-			targets = append(targets, t)
+			targets = append(targets, sc.negIdx[k])
 		}
 	}
 	sc.targets = targets
-	var l1, outv []float32
-	if w.direct {
-		l1 = w.base.syn0[int(in)*dim : int(in)*dim+dim]
-		outv = w.base.syn1
-		if shared {
-			outv = w.base.syn0
-		}
-		prefetch(outv, targets, dim)
-	} else {
-		// The rows' copies, made first: making one may move the others.
-		outm := w.base.syn1
-		if shared {
-			outm = w.base.syn0
-		}
-		prefetch(outm, targets, dim)
-		out := &w.in1
-		if shared {
-			out = &w.in0
-		}
-		slots := append(w.slots[:0], w.in0.slot(in))
-		for _, t := range targets {
-			slots = append(slots, out.slot(t))
-		}
-		w.slots = slots
-		i := int(slots[0])
-		l1 = w.in0.vecs[i*dim : i*dim+dim]
-		outv = out.vecs
-		targets = slots[1:]
+	m0 := w.matrix(true)
+	l1 := m0[int(inIdx)*dim : int(inIdx)*dim+dim]
+	outv := m0
+	if !shared {
+		outv = w.matrix(false)
 	}
+	// Ask for the targets' rows together rather than one after the other.
+	prefetch(outv, targets, dim)
 	// The dot products with every target first, then the updates: the products do not
 	// wait for each other's updates (they differ only when a target repeats).
 	f := grow(&sc.f, len(targets))
