@@ -5,18 +5,17 @@ import "golang.org/x/sys/cpu"
 // useAVX: the processor and the operating system support AVX (YMM registers).
 var useAVX = cpu.X86.HasAVX
 
-// dotRows8 sets out[k] to the sum, added as dotTail adds them, of the eight partial sums
-// s[i%8] += x[i]*row[i] for i < n8 (a multiple of 8), where row is row rows[k] of the
-// matrix at m (rows of rowBytes bytes), for k < nrows. AVX.
+// dotRows8 sets out[k] to dotGeneric(x[:n], row) where row is row rows[k] of the matrix
+// at m (rows of n floats), for k < nrows; n8 is n&^7. AVX.
 //
 //go:noescape
-func dotRows8(x, m *float32, rows *int32, nrows, rowBytes, n8 int, out *float32)
+func dotRows8(x, m *float32, rows *int32, nrows, n, n8 int, out *float32)
 
-// axpy2Rows8 does, for k < nrows in order and row the row rows[k] of the matrix at m:
-// acc[i] += gs[k]*row[i]; row[i] += gs[k]*l1[i] for i < n8 (a multiple of 8). AVX.
+// axpy2Rows8 does axpy2Generic(gs[k], l1[:n], row, acc) for k < nrows in order, where row
+// is row rows[k] of the matrix at m (rows of n floats); n8 is n&^7. AVX.
 //
 //go:noescape
-func axpy2Rows8(gs, l1, m *float32, rows *int32, nrows, rowBytes, n8 int, acc *float32)
+func axpy2Rows8(gs, l1, m *float32, rows *int32, nrows, n, n8 int, acc *float32)
 
 // addTo4 does y[i] += x[i] for i < n (n a multiple of 4).
 //
@@ -37,16 +36,10 @@ func dotRows(x, m []float32, rows []int32, out []float32) {
 	for _, row := range rows {
 		_ = m[int(row)*dim+dim-1] // bounds, as the assembly does not check them
 	}
-	dotRows8(&x[0], &m[0], &rows[0], len(rows), dim*4, n8, &out[0])
-	if n8 < dim {
-		for k, row := range rows {
-			out[k] = addProducts(out[k], x, m[int(row)*dim:int(row)*dim+dim], n8)
-		}
-	}
+	dotRows8(&x[0], &m[0], &rows[0], len(rows), dim, n8, &out[0])
 }
 
-// axpy2Rows is axpy2RowsGeneric, eight elements at a time with AVX: the elements are
-// independent, so doing the last len(l1)%8 of every row after the others changes nothing.
+// axpy2Rows is axpy2RowsGeneric, eight elements at a time with AVX.
 func axpy2Rows(g, l1, m []float32, rows []int32, acc []float32) {
 	dim, n8 := len(l1), len(l1)&^7
 	if !useAVX || n8 == 0 || len(rows) == 0 {
@@ -57,12 +50,7 @@ func axpy2Rows(g, l1, m []float32, rows []int32, acc []float32) {
 	for _, row := range rows {
 		_ = m[int(row)*dim+dim-1]
 	}
-	axpy2Rows8(&g[0], &l1[0], &m[0], &rows[0], len(rows), dim*4, n8, &acc[0])
-	if n8 < dim {
-		for k, row := range rows {
-			axpy2Generic(g[k], l1[n8:], m[int(row)*dim+n8:int(row)*dim+dim], acc[n8:])
-		}
-	}
+	axpy2Rows8(&g[0], &l1[0], &m[0], &rows[0], len(rows), dim, n8, &acc[0])
 }
 
 // addTo is addToGeneric, four elements at a time.

@@ -1,12 +1,13 @@
 #include "textflag.h"
 
-// func dotRows8(x, m *float32, rows *int32, nrows, rowBytes, n8 int, out *float32)
+// func dotRows8(x, m *float32, rows *int32, nrows, n, n8 int, out *float32)
 TEXT ·dotRows8(SB), NOSPLIT, $0-56
 	MOVQ x+0(FP), SI
 	MOVQ m+8(FP), DI
 	MOVQ rows+16(FP), R8
 	MOVQ nrows+24(FP), R9
-	MOVQ rowBytes+32(FP), R10
+	MOVQ n+32(FP), R10
+	SHLQ $2, R10
 	MOVQ n8+40(FP), CX
 	SHLQ $2, CX
 	MOVQ out+48(FP), DX
@@ -35,6 +36,18 @@ dotelem:
 	VADDPS    X1, X0, X0
 	VMOVSHDUP X0, X1
 	VADDSS    X1, X0, X0
+
+	// Then the other elements' products one by one.
+dottail:
+	CMPQ   BX, R10
+	JGE    dotstore
+	VMOVSS (SI)(BX*1), X1
+	VMULSS (AX)(BX*1), X1, X1
+	VADDSS X1, X0, X0
+	ADDQ   $4, BX
+	JMP    dottail
+
+dotstore:
 	VMOVSS    X0, (DX)
 	ADDQ $4, DX
 	ADDQ $4, R8
@@ -45,14 +58,15 @@ dotdone:
 	VZEROUPPER
 	RET
 
-// func axpy2Rows8(gs, l1, m *float32, rows *int32, nrows, rowBytes, n8 int, acc *float32)
+// func axpy2Rows8(gs, l1, m *float32, rows *int32, nrows, n, n8 int, acc *float32)
 TEXT ·axpy2Rows8(SB), NOSPLIT, $0-64
 	MOVQ gs+0(FP), DX
 	MOVQ l1+8(FP), SI
 	MOVQ m+16(FP), DI
 	MOVQ rows+24(FP), R8
 	MOVQ nrows+32(FP), R9
-	MOVQ rowBytes+40(FP), R10
+	MOVQ n+40(FP), R10
+	SHLQ $2, R10
 	MOVQ n8+48(FP), CX
 	SHLQ $2, CX
 	MOVQ acc+56(FP), R11
@@ -78,6 +92,20 @@ axelem:
 	CMPQ    BX, CX
 	JLT     axelem
 
+axtail:
+	CMPQ    BX, R10
+	JGE     axnext
+	VMOVSS  (AX)(BX*1), X1
+	VMULSS  X0, X1, X2
+	VADDSS  (R11)(BX*1), X2, X2
+	VMOVSS  X2, (R11)(BX*1)
+	VMULSS  (SI)(BX*1), X0, X3
+	VADDSS  X3, X1, X1
+	VMOVSS  X1, (AX)(BX*1)
+	ADDQ    $4, BX
+	JMP     axtail
+
+axnext:
 	ADDQ $4, DX
 	ADDQ $4, R8
 	DECQ R9
