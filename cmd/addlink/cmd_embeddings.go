@@ -20,8 +20,9 @@ trains skip-gram with negative sampling over words and entities: word-word conte
 the article text, entity-entity pairs from the link graph (redirects resolved, weighted
 --link-weight times), and anchor contexts (a linked entity predicts the words around its
 link). Writes <wiki>.w2vfiltered.parquet (title, vector of float32), one row per article,
-sorted by title. Each epoch runs in rounds: --shards copies of the weights train side by
-side on their share of a round's articles and their changes are summed at the end of
+sorted by title. Each epoch runs in rounds: --shards shards train side by side on their
+share of a round's articles, each from the weights as they were at the start of the
+round and with copies of the rows it touches, and their changes are summed at the end of
 the round, so the output is byte-identical across runs and for any --threads.`,
 		Flags: []cli.Flag{wikiFlag(true), dumpFlag(),
 			&cli.IntFlag{Name: "dim", Value: d.Dim, Usage: "vector dimension"},
@@ -30,7 +31,7 @@ the round, so the output is byte-identical across runs and for any --threads.`,
 			&cli.Uint64Flag{Name: "seed", Value: d.Seed, Usage: "random seed"},
 			&cli.StringFlag{Name: "write-corpus", Usage: "also write the token sequences and test pairs to this `FILE` (for bench/embeddings.sh)"},
 			&cli.IntFlag{Name: "word-epochs", Value: d.WordEpochs, Usage: "epochs (the first ones) that also train word-word pairs; 0: all"},
-			&cli.IntFlag{Name: "shards", Value: d.Shards, Usage: "weight copies trained side by side (the vectors depend on it, not on --threads)"},
+			&cli.IntFlag{Name: "shards", Value: d.Shards, Usage: "shards trained side by side, --threads at a time (the vectors depend on it, not on --threads)"},
 			allowWikiMismatchFlag(),
 		},
 		Action: func(c *cli.Context) error {

@@ -99,9 +99,9 @@ type Params struct {
 	// elwikivoyage and viwiki, 1 or 2 word epochs instead of 5 give the same link-pair
 	// AUC (0.969 and 0.864) in a third to a half of the time. The default is 2.
 	WordEpochs int
-	// Shards is the number of weight copies trained side by side within a round
-	// (see Train); the vectors depend on it. Threads is how many of them train at once;
-	// the vectors do not depend on it.
+	// Shards is the number of shards trained side by side within a round (see
+	// Train); the vectors depend on it. Threads is how many of them train at once; the
+	// vectors do not depend on it.
 	Shards  int
 	Threads int
 }
