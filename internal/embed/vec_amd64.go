@@ -22,9 +22,6 @@ func axpy2Rows8(gs, l1, m *float32, rows *int32, nrows, n, n8 int, acc *float32)
 //go:noescape
 func addTo4(x, y *float32, n int)
 
-// dot is dotGeneric.
-func dot(a, b []float32) float32 { return dotGeneric(a, b) }
-
 // dotRows is dotRowsGeneric, eight elements at a time with AVX.
 func dotRows(x, m []float32, rows []int32, out []float32) {
 	dim, n8 := len(x), len(x)&^7

@@ -2,7 +2,6 @@
 
 package embed
 
-func dot(a, b []float32) float32                          { return dotGeneric(a, b) }
 func dotRows(x, m []float32, rows []int32, out []float32) { dotRowsGeneric(x, m, rows, out) }
 func axpy2Rows(g, l1, m []float32, rows []int32, acc []float32) {
 	axpy2RowsGeneric(g, l1, m, rows, acc)
