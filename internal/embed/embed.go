@@ -406,7 +406,7 @@ func Cosine(a, b []float32) float64 {
 // but viwiki 0.852. The round's size must not grow with the shards: with 20,000 units
 // per shard, 16 shards give both wikis a link-pair AUC of 0.53, as the shards' changes
 // to the rows they all touch add up to steps 16 times too long; with 40,000 units in
-// all, 4, 16 and 64 shards give elwikivoyage 0.967, 0.968 and 0.966 and viwiki 0.868,
+// all, 4, 16 and 64 shards give elwikivoyage 0.967, 0.970 and 0.966 and viwiki 0.868,
 // 0.878 and 0.872.
 const (
 	RoundWork    = 40000
