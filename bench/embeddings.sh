@@ -5,8 +5,8 @@
 # linked entities as tokens at their places); gensim trains skip-gram with negative
 # sampling on them with the same dimension (50), window (5), negatives (5), epochs (5)
 # and 2 worker threads; ours trains with --threads 2 and SHARDS shards (default 1, the
-# stage's default: on 2 cores the shards' row copies cost more than the second core gives
-# back; SHARDS=2 trains two at once) and, for the comparison, word-word pairs in all 5
+# stage's default: on 2 cores the shards' row copies cost about what the second core
+# gives back; SHARDS=2 trains two at once) and, for the comparison, word-word pairs in all 5
 # epochs. Throughput is the corpus file's tokens times epochs
 # per second of training alone; AUC is the link-pair ROC AUC of the entity vectors on
 # the same pairs; both are trained RUNS times (default 3) and the table gives medians and
