@@ -6,8 +6,8 @@
 # sampling on them with the same dimension (50), window (5), negatives (5), epochs (5)
 # and 2 worker threads; ours trains with --threads 2 and SHARDS shards (default 1, the
 # stage's default: on 2 cores the shards' row copies cost about what the second core
-# gives back; SHARDS=2 trains two at once) and, for the comparison, word-word pairs in all 5
-# epochs. Throughput is the corpus file's tokens times epochs
+# gives back; SHARDS=2 trains two at once; SHARED_NEGATIVES=1 adds --shared-negatives)
+# and, for the comparison, word-word pairs in all 5 epochs. Throughput is the corpus file's tokens times epochs
 # per second of training alone; AUC is the link-pair ROC AUC of the entity vectors on
 # the same pairs; both are trained RUNS times (default 3) and the table gives medians and
 # their ratio. A last column gives our default settings (sequential, 2 word epochs).
@@ -30,7 +30,7 @@ for spec in elwikivoyage:dumps/elwikivoyage/elwikivoyage-pages-articles.xml.bz2 
   # to 2x on a shared machine, so the table gives medians.
   ours_s=() gens=()
   for _ in $(seq "${RUNS:-3}"); do
-    a embeddings --wiki "$wiki" --dump "$dump" --shards "${SHARDS:-1}" --word-epochs 5 --write-corpus "$data/corpus.txt"
+    a embeddings --wiki "$wiki" --dump "$dump" --shards "${SHARDS:-1}" ${SHARED_NEGATIVES:+--shared-negatives} --word-epochs 5 --write-corpus "$data/corpus.txt"
     ours_s+=("$(/usr/bin/python3 -c "import json; print(json.load(open('$data/$wiki/embeddings.summary.json'))['train_seconds'])")")
     a cat --format jsonl "$data/$wiki/$wiki.w2vfiltered.parquet" > "$data/ours.jsonl"
     gens+=("$(/usr/bin/python3 bench/gensim_baseline.py "$data/corpus.txt" "$data/ours.jsonl" 2 50 5 5 5)")
