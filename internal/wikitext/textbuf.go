@@ -46,5 +46,10 @@ func (t *textBuf) Len() int { return len(t.buf) }
 // starts a new buffer, so that the string's bytes never change (as strings.Builder).
 func (t *textBuf) String() string { return unsafe.String(unsafe.SliceData(t.buf), len(t.buf)) }
 
-// Reset empties it.
-func (t *textBuf) Reset() { t.buf = nil }
+// Reset empties it. A discarding textBuf is shared by goroutines (discard): nothing
+// about it changes.
+func (t *textBuf) Reset() {
+	if !t.discarding {
+		t.buf = nil
+	}
+}
