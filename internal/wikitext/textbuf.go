@@ -39,17 +39,6 @@ func (t *textBuf) Grow(n int) {
 	}
 }
 
-// Len is how many bytes it holds (0 when discarding).
-func (t *textBuf) Len() int { return len(t.buf) }
-
-// String returns the text without copying it: later writes append after it, and Reset
-// starts a new buffer, so that the string's bytes never change (as strings.Builder).
+// String returns the text without copying it: later writes only append after it, so
+// that the string's bytes never change (as strings.Builder's).
 func (t *textBuf) String() string { return unsafe.String(unsafe.SliceData(t.buf), len(t.buf)) }
-
-// Reset empties it. A discarding textBuf is shared by goroutines (discard): nothing
-// about it changes.
-func (t *textBuf) Reset() {
-	if !t.discarding {
-		t.buf = nil
-	}
-}
