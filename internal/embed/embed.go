@@ -182,7 +182,7 @@ func newSampler(freq []int64, base int32) sampler {
 func (s sampler) empty() bool { return len(s.prob) == 0 }
 
 // drawN appends n draws to dst (none when the sampler is empty).
-func (s sampler) drawN(r *rand.Rand, dst []int32, n int) []int32 {
+func (s sampler) drawN(r *rand.PCG, dst []int32, n int) []int32 {
 	if s.empty() {
 		return dst
 	}
@@ -192,7 +192,7 @@ func (s sampler) drawN(r *rand.Rand, dst []int32, n int) []int32 {
 	return dst
 }
 
-func (s sampler) draw(r *rand.Rand) int32 {
+func (s sampler) draw(r *rand.PCG) int32 {
 	x := r.Uint64()
 	i := int32((x >> 32) * uint64(len(s.prob)) >> 32)
 	if float32(uint32(x))*(1.0/(1<<32)) >= s.prob[i] {
@@ -319,7 +319,8 @@ func Train(ctx context.Context, c *Corpus, p Params, rep progress.Reporter) (*Mo
 			}
 			train := func(s int) {
 				w := views[s]
-				r := rand.New(rand.NewPCG(p.Seed, uint64(epoch)<<40|uint64(from)<<8|uint64(s)))
+				w.sc.src = rand.NewPCG(p.Seed, uint64(epoch)<<40|uint64(from)<<8|uint64(s))
+				r := rand.New(w.sc.src)
 				for di := from; di < to; di++ {
 					if owner[di-from] != s {
 						continue
@@ -601,6 +602,10 @@ type trainer struct {
 
 // scratch is a shard's working memory.
 type scratch struct {
+	// src is the shard's random stream: negatives are drawn from it directly (a
+	// call through rand.Rand's interface costs more than the draw), the rest through
+	// a rand.Rand on it, so both read the one sequence.
+	src                              *rand.PCG
 	neu1e, f, g                      []float32
 	kept, pos, targets, negs, negIdx []int32
 }
@@ -638,7 +643,7 @@ func (tr *trainer) doc(w *view, doc *Doc, r *rand.Rand, alpha float32, wordPairs
 		}
 		b := r.IntN(p.Window)
 		if tr.sharedNegs {
-			sc.negs = tr.words.drawN(r, sc.negs[:0], p.Negatives)
+			sc.negs = tr.words.drawN(sc.src, sc.negs[:0], p.Negatives)
 			sc.negIdx = w.indices(sc.negs, false, sc.negIdx[:0])
 		}
 		inIdx := w.index(wd, true)
@@ -647,7 +652,7 @@ func (tr *trainer) doc(w *view, doc *Doc, r *rand.Rand, alpha float32, wordPairs
 				continue
 			}
 			if !tr.sharedNegs {
-				sc.negs = tr.words.drawN(r, sc.negs[:0], p.Negatives)
+				sc.negs = tr.words.drawN(sc.src, sc.negs[:0], p.Negatives)
 				sc.negIdx = w.indices(sc.negs, false, sc.negIdx[:0])
 			}
 			pairs++
@@ -658,14 +663,14 @@ func (tr *trainer) doc(w *view, doc *Doc, r *rand.Rand, alpha float32, wordPairs
 		// Link graph, both directions.
 		for rep := 0; rep < p.LinkWeight; rep++ {
 			pairs += 2
-			tr.update(w, sc, r, doc.Entity, l.Entity, tr.ents, alpha, true)
-			tr.update(w, sc, r, l.Entity, doc.Entity, tr.ents, alpha, true)
+			tr.update(w, sc, doc.Entity, l.Entity, tr.ents, alpha, true)
+			tr.update(w, sc, l.Entity, doc.Entity, tr.ents, alpha, true)
 		}
 		// Anchor context: the linked entity predicts the words around it.
 		lo := sort.Search(len(pos), func(i int) bool { return pos[i] >= l.Pos-int32(p.Window) })
 		for i := lo; i < len(pos) && pos[i] <= l.Pos+int32(p.Window); i++ {
 			pairs++
-			tr.update(w, sc, r, l.Entity, kept[i], tr.words, alpha, false)
+			tr.update(w, sc, l.Entity, kept[i], tr.words, alpha, false)
 		}
 	}
 	return pairs
@@ -710,8 +715,8 @@ func (v *view) matrix(in0 bool) []float32 {
 // update trains in to predict out against negatives from neg. With shared, the output
 // side uses the input vectors too (entity-entity pairs: first-order proximity, so
 // linked entities get similar vectors).
-func (tr *trainer) update(w *view, sc *scratch, r *rand.Rand, in, out int32, neg sampler, alpha float32, shared bool) {
-	sc.negs = neg.drawN(r, sc.negs[:0], tr.p.Negatives)
+func (tr *trainer) update(w *view, sc *scratch, in, out int32, neg sampler, alpha float32, shared bool) {
+	sc.negs = neg.drawN(sc.src, sc.negs[:0], tr.p.Negatives)
 	inIdx := w.index(in, true)
 	sc.negIdx = w.indices(sc.negs, shared, sc.negIdx[:0])
 	tr.step(w, sc, inIdx, out, w.index(out, shared), alpha, shared)

@@ -66,3 +66,18 @@ func TestThreadsDoNotChangeVectors(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkTrain trains one shard on a made-up corpus of 1,000 articles for one epoch:
+// the trainer's inner loop (word pairs, link graph, anchor contexts) without the dump.
+func BenchmarkTrain(b *testing.B) {
+	c := testCorpus(1000)
+	p := DefaultParams()
+	p.Epochs = 1
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Train(context.Background(), c, p, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(c.Tokens)*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+}
