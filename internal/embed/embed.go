@@ -608,6 +608,7 @@ type scratch struct {
 	src                              *rand.PCG
 	neu1e, f, g                      []float32
 	kept, pos, targets, negs, negIdx []int32
+	ahead, ctx                       []int32 // see trainer.ahead
 }
 
 // grow returns (*b)[:n], reallocated when shorter.
@@ -646,6 +647,20 @@ func (tr *trainer) doc(w *view, doc *Doc, r *rand.Rand, alpha float32, wordPairs
 			sc.negs = tr.words.drawN(sc.src, sc.negs[:0], p.Negatives)
 			sc.negIdx = w.indices(sc.negs, false, sc.negIdx[:0])
 		}
+		if w.direct && lookAhead && !tr.sharedNegs && !tr.words.empty() {
+			// As for the link graph below: the window's negatives first, so that each
+			// pair asks for the next pair's rows before it computes.
+			ctx := sc.ctx[:0]
+			for j := max(i-p.Window+b, 0); j <= i+p.Window-b && j < len(kept); j++ {
+				if j != i {
+					ctx = append(ctx, kept[j])
+				}
+			}
+			sc.ctx = ctx
+			pairs += int64(len(ctx))
+			tr.ahead(w, sc, wd, ctx, tr.words, alpha, false)
+			continue
+		}
 		inIdx := w.index(wd, true)
 		for j := i - p.Window + b; j <= i+p.Window-b; j++ {
 			if j < 0 || j >= len(kept) || j == i {
@@ -661,19 +676,76 @@ func (tr *trainer) doc(w *view, doc *Doc, r *rand.Rand, alpha float32, wordPairs
 	}
 	for _, l := range doc.Links {
 		// Link graph, both directions.
-		for rep := 0; rep < p.LinkWeight; rep++ {
-			pairs += 2
-			tr.update(w, sc, doc.Entity, l.Entity, tr.ents, alpha, true)
-			tr.update(w, sc, l.Entity, doc.Entity, tr.ents, alpha, true)
+		if w.direct && lookAhead && !tr.ents.empty() {
+			// All the link's updates are drawn first (the same stream as one update
+			// after the other), so that each asks for the next one's rows while it
+			// computes: uniform negative entities are mostly cache misses.
+			sc.ctx = sc.ctx[:0]
+			for range p.LinkWeight {
+				sc.ctx = append(sc.ctx, l.Entity, doc.Entity)
+			}
+			pairs += int64(len(sc.ctx))
+			tr.ahead(w, sc, doc.Entity, sc.ctx, tr.ents, alpha, true)
+		} else {
+			for rep := 0; rep < p.LinkWeight; rep++ {
+				pairs += 2
+				tr.update(w, sc, doc.Entity, l.Entity, tr.ents, alpha, true)
+				tr.update(w, sc, l.Entity, doc.Entity, tr.ents, alpha, true)
+			}
 		}
 		// Anchor context: the linked entity predicts the words around it.
 		lo := sort.Search(len(pos), func(i int) bool { return pos[i] >= l.Pos-int32(p.Window) })
+		if w.direct && lookAhead && !tr.words.empty() {
+			ctx := sc.ctx[:0]
+			for i := lo; i < len(pos) && pos[i] <= l.Pos+int32(p.Window); i++ {
+				ctx = append(ctx, kept[i])
+			}
+			sc.ctx = ctx
+			pairs += int64(len(ctx))
+			tr.ahead(w, sc, l.Entity, ctx, tr.words, alpha, false)
+			continue
+		}
 		for i := lo; i < len(pos) && pos[i] <= l.Pos+int32(p.Window); i++ {
 			pairs++
 			tr.update(w, sc, l.Entity, kept[i], tr.words, alpha, false)
 		}
 	}
 	return pairs
+}
+
+// lookAhead: a direct view trains through ahead (tests turn it off to compare).
+var lookAhead = true
+
+// ahead trains, in a direct view, the updates of in predicting each of outs in turn, as
+// update would one after the other, but draws all their negatives first (the same
+// stream) so that each update asks for the next one's rows before it computes: on a
+// large vocabulary the rows are cache misses, which then overlap the work. Link-graph
+// updates (shared) alternate their input: outs are l, d, l, d... for a link from d to
+// l, and an update whose output is d has l as its input.
+func (tr *trainer) ahead(w *view, sc *scratch, in int32, outs []int32, neg sampler, alpha float32, shared bool) {
+	n := tr.p.Negatives
+	sc.ahead = neg.drawN(sc.src, sc.ahead[:0], len(outs)*n)
+	ahead := sc.ahead
+	dim := w.base.dim
+	m := w.base.syn1
+	if shared {
+		m = w.base.syn0
+	}
+	prefetch(m, ahead[:n], dim)
+	prefetch(m, outs[:min(1, len(outs))], dim)
+	for k, out := range outs {
+		if k+1 < len(outs) {
+			prefetch(m, ahead[(k+1)*n:(k+2)*n], dim)
+			prefetch(m, outs[k+1:k+2], dim)
+		}
+		src := in
+		if shared && out == in {
+			src = outs[k^1]
+		}
+		sc.negs = append(sc.negs[:0], ahead[k*n:(k+1)*n]...)
+		sc.negIdx = append(sc.negIdx[:0], sc.negs...)
+		tr.step(w, sc, src, out, out, alpha, shared)
+	}
 }
 
 // index returns where the shard updates the given row of syn0 (in0) or syn1: the row

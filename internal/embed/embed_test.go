@@ -81,3 +81,27 @@ func BenchmarkTrain(b *testing.B) {
 	}
 	b.ReportMetric(float64(c.Tokens)*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
 }
+
+// TestLookAheadSameVectors: one shard trains through trainer.ahead (every update's
+// negatives drawn before the updates, the next rows asked for ahead); the vectors are
+// those of training one update after the other, bit for bit.
+func TestLookAheadSameVectors(t *testing.T) {
+	c := testCorpus(300)
+	p := DefaultParams()
+	p.Epochs, p.WordEpochs = 2, 1
+	train := func(ahead bool) []float32 {
+		defer func(v bool) { lookAhead = v }(lookAhead)
+		lookAhead = ahead
+		m, err := Train(context.Background(), c, p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.Vectors
+	}
+	want, got := train(false), train(true)
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("vector element %d: %v ahead, %v one update after the other", i, got[i], want[i])
+		}
+	}
+}
