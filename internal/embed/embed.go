@@ -609,6 +609,7 @@ type scratch struct {
 	neu1e, f, g                      []float32
 	kept, pos, targets, negs, negIdx []int32
 	ahead, ctx                       []int32 // see trainer.ahead
+	asked                            bool    // ahead has prefetched the step's rows
 }
 
 // grow returns (*b)[:n], reallocated when shorter.
@@ -733,6 +734,7 @@ func (tr *trainer) ahead(w *view, sc *scratch, in int32, outs []int32, neg sampl
 	}
 	prefetch(m, ahead[:n], dim)
 	prefetch(m, outs[:min(1, len(outs))], dim)
+	sc.asked = true
 	for k, out := range outs {
 		if k+1 < len(outs) {
 			prefetch(m, ahead[(k+1)*n:(k+2)*n], dim)
@@ -746,6 +748,7 @@ func (tr *trainer) ahead(w *view, sc *scratch, in int32, outs []int32, neg sampl
 		sc.negIdx = append(sc.negIdx[:0], sc.negs...)
 		tr.step(w, sc, src, out, out, alpha, shared)
 	}
+	sc.asked = false
 }
 
 // index returns where the shard updates the given row of syn0 (in0) or syn1: the row
@@ -813,8 +816,11 @@ func (tr *trainer) step(w *view, sc *scratch, inIdx, out, outIdx int32, alpha fl
 	if !shared {
 		outv = w.matrix(false)
 	}
-	// Ask for the targets' rows together rather than one after the other.
-	prefetch(outv, targets, dim)
+	// Ask for the targets' rows together rather than one after the other (ahead has
+	// asked for them already).
+	if !sc.asked {
+		prefetch(outv, targets, dim)
+	}
 	// The dot products with every target first, then the updates: the products do not
 	// wait for each other's updates (they differ only when a target repeats).
 	f := grow(&sc.f, len(targets))
