@@ -134,15 +134,14 @@ func (m *Model) Vector(i int) []float32 { return m.Vectors[i*m.Dim : (i+1)*m.Dim
 // Vose's alias method: two small arrays, so draws stay in cache (a large unigram table
 // as word2vec's costs a cache miss per negative).
 type sampler struct {
-	prob  []float32
-	alias []int32
+	cells []aliasCell
 	base  int32
 }
 
 // newSampler builds a sampler over ids [0, len(freq)) offset by base.
 func newSampler(freq []int64, base int32) sampler {
 	n := len(freq)
-	s := sampler{prob: make([]float32, n), alias: make([]int32, n), base: base}
+	s := sampler{cells: make([]aliasCell, n), base: base}
 	var total float64
 	w := make([]float64, n)
 	for i, f := range freq {
@@ -150,7 +149,7 @@ func newSampler(freq []int64, base int32) sampler {
 		total += w[i]
 	}
 	if total == 0 {
-		s.prob, s.alias = nil, nil
+		s.cells = nil
 		return s
 	}
 	var small, large []int32
@@ -166,7 +165,7 @@ func newSampler(freq []int64, base int32) sampler {
 		l := small[len(small)-1]
 		small = small[:len(small)-1]
 		g := large[len(large)-1]
-		s.prob[l], s.alias[l] = float32(w[l]), g
+		s.cells[l] = aliasCell{float32(w[l]), g}
 		w[g] -= 1 - w[l]
 		if w[g] < 1 {
 			large = large[:len(large)-1]
@@ -174,12 +173,19 @@ func newSampler(freq []int64, base int32) sampler {
 		}
 	}
 	for _, i := range append(small, large...) {
-		s.prob[i], s.alias[i] = 1, i
+		s.cells[i] = aliasCell{1, i}
 	}
 	return s
 }
 
-func (s sampler) empty() bool { return len(s.prob) == 0 }
+// aliasCell is a column of the alias table: draw its own id with probability prob,
+// alias otherwise. One array of both keeps a draw to one cache line.
+type aliasCell struct {
+	prob  float32
+	alias int32
+}
+
+func (s sampler) empty() bool { return len(s.cells) == 0 }
 
 // drawN appends n draws to dst (none when the sampler is empty).
 func (s sampler) drawN(r *rand.PCG, dst []int32, n int) []int32 {
@@ -194,9 +200,12 @@ func (s sampler) drawN(r *rand.PCG, dst []int32, n int) []int32 {
 
 func (s sampler) draw(r *rand.PCG) int32 {
 	x := r.Uint64()
-	i := int32((x >> 32) * uint64(len(s.prob)) >> 32)
-	if float32(uint32(x))*(1.0/(1<<32)) >= s.prob[i] {
-		i = s.alias[i]
+	i := int32((x >> 32) * uint64(len(s.cells)) >> 32)
+	// Both outcomes are loaded, and the choice is a conditional move, not a branch
+	// (the coin is unpredictable).
+	c := s.cells[i]
+	if float32(uint32(x))*(1.0/(1<<32)) >= c.prob {
+		i = c.alias
 	}
 	return s.base + i
 }
