@@ -753,10 +753,12 @@ func (tr *trainer) ahead(w *view, sc *scratch, in int32, outs []int32, neg sampl
 		if shared && out == in {
 			src = outs[k^1]
 		}
-		sc.negs = append(sc.negs[:0], ahead[k*n:(k+1)*n]...)
-		sc.negIdx = append(sc.negIdx[:0], sc.negs...)
+		// In a direct view a row is its own index.
+		negs := ahead[k*n : (k+1)*n : (k+1)*n]
+		sc.negs, sc.negIdx = negs, negs
 		tr.step(w, sc, src, out, out, alpha, shared)
 	}
+	sc.negs, sc.negIdx = nil, nil // they were ahead's
 	sc.asked = false
 }
 
