@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"sort"
 	"sync"
@@ -187,6 +188,27 @@ type aliasCell struct {
 
 func (s sampler) empty() bool { return len(s.cells) == 0 }
 
+// randFloat32 and randIntN are rand.Rand's Float32 and IntN on src (the same values from
+// the same stream), called without the interface.
+func randFloat32(src *rand.PCG) float32 {
+	return float32(uint32(src.Uint64()>>32)<<8>>8) / (1 << 24)
+}
+
+func randIntN(src *rand.PCG, n int) int {
+	u := uint64(n)
+	if u&(u-1) == 0 {
+		return int(src.Uint64() & (u - 1))
+	}
+	hi, lo := bits.Mul64(src.Uint64(), u)
+	if lo < u {
+		thresh := -u % u
+		for lo < thresh {
+			hi, lo = bits.Mul64(src.Uint64(), u)
+		}
+	}
+	return int(hi)
+}
+
 // drawN appends n draws to dst (none when the sampler is empty).
 func (s sampler) drawN(r *rand.PCG, dst []int32, n int) []int32 {
 	if s.empty() {
@@ -329,14 +351,13 @@ func Train(ctx context.Context, c *Corpus, p Params, rep progress.Reporter) (*Mo
 			train := func(s int) {
 				w := views[s]
 				w.sc.src = rand.NewPCG(p.Seed, uint64(epoch)<<40|uint64(from)<<8|uint64(s))
-				r := rand.New(w.sc.src)
 				for di := from; di < to; di++ {
 					if owner[di-from] != s {
 						continue
 					}
 					done := int64(epoch)*int64(nDocs) + int64(di)
 					alpha := float32(p.Alpha * math.Max(1-float64(done)/float64(totalDocs), 1e-4))
-					w.pairs += tr.doc(w, &round[di-from], r, alpha, p.WordEpochs <= 0 || epoch < p.WordEpochs)
+					w.pairs += tr.doc(w, &round[di-from], alpha, p.WordEpochs <= 0 || epoch < p.WordEpochs)
 				}
 				w.deltas()
 			}
@@ -611,9 +632,8 @@ type trainer struct {
 
 // scratch is a shard's working memory.
 type scratch struct {
-	// src is the shard's random stream: negatives are drawn from it directly (a
-	// call through rand.Rand's interface costs more than the draw), the rest through
-	// a rand.Rand on it, so both read the one sequence.
+	// src is the shard's random stream, read directly (a call through rand.Rand's
+	// interface costs more than a draw).
 	src                              *rand.PCG
 	neu1e, f, g                      []float32
 	kept, pos, targets, negs, negIdx []int32
@@ -630,7 +650,7 @@ func grow(b *[]float32, n int) []float32 {
 }
 
 // doc trains on one document and returns the number of (input, output) pairs trained.
-func (tr *trainer) doc(w *view, doc *Doc, r *rand.Rand, alpha float32, wordPairs bool) int64 {
+func (tr *trainer) doc(w *view, doc *Doc, alpha float32, wordPairs bool) int64 {
 	p := tr.p
 	sc := &w.sc
 	if len(sc.neu1e) != w.base.dim {
@@ -639,7 +659,7 @@ func (tr *trainer) doc(w *view, doc *Doc, r *rand.Rand, alpha float32, wordPairs
 	// Subsample frequent words, keeping each word's position.
 	kept, pos := sc.kept[:0], sc.pos[:0]
 	for i, wd := range doc.Words {
-		if tr.keep[wd] >= 1 || r.Float32() < tr.keep[wd] {
+		if tr.keep[wd] >= 1 || randFloat32(sc.src) < tr.keep[wd] {
 			kept = append(kept, tr.nEnt+wd)
 			pos = append(pos, int32(i))
 		}
@@ -652,7 +672,7 @@ func (tr *trainer) doc(w *view, doc *Doc, r *rand.Rand, alpha float32, wordPairs
 		if !wordPairs {
 			break
 		}
-		b := r.IntN(p.Window)
+		b := randIntN(sc.src, p.Window)
 		if tr.sharedNegs {
 			sc.negs = tr.words.drawN(sc.src, sc.negs[:0], p.Negatives)
 			sc.negIdx = w.indices(sc.negs, false, sc.negIdx[:0])

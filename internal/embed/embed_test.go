@@ -105,3 +105,19 @@ func TestLookAheadSameVectors(t *testing.T) {
 		}
 	}
 }
+
+// TestRandLikeMathRand: randFloat32 and randIntN give what rand.Rand's Float32 and IntN
+// give on the same stream (the trainer calls them without the interface).
+func TestRandLikeMathRand(t *testing.T) {
+	a, b := rand.NewPCG(7, 8), rand.NewPCG(7, 8)
+	r := rand.New(b)
+	for i := range 100000 {
+		n := []int{1, 2, 3, 5, 8, 1000, 1<<62 + 1}[i%7]
+		if got, want := randIntN(a, n), r.IntN(n); got != want {
+			t.Fatalf("draw %d: randIntN(%d) = %d, IntN %d", i, n, got, want)
+		}
+		if got, want := randFloat32(a), r.Float32(); got != want {
+			t.Fatalf("draw %d: randFloat32 = %v, Float32 %v", i, got, want)
+		}
+	}
+}
