@@ -753,6 +753,9 @@ var lookAhead = true
 // updates (shared) alternate their input: outs are l, d, l, d... for a link from d to
 // l, and an update whose output is d has l as its input.
 func (tr *trainer) ahead(w *view, sc *scratch, in int32, outs []int32, neg sampler, alpha float32, shared bool) {
+	if len(outs) == 0 {
+		return
+	}
 	n := tr.p.Negatives
 	sc.ahead = neg.drawN(sc.src, sc.ahead[:0], len(outs)*n)
 	ahead := sc.ahead

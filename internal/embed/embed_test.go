@@ -121,3 +121,22 @@ func TestRandLikeMathRand(t *testing.T) {
 		}
 	}
 }
+
+// TestTinyDocuments: documents of one word, and links with no word near them, train
+// (a window or an anchor with no pair is nothing to do, whatever comes first).
+func TestTinyDocuments(t *testing.T) {
+	c := &Corpus{Entities: []string{"a", "b"}, Words: []string{"x", "y"}, WordFreq: []int64{3, 1},
+		EntityFreq: []int64{1, 1}, Tokens: 3, Links: 1,
+		Docs: MemDocs{{Entity: 0, Words: []int32{0}}, {Entity: 1, Words: []int32{0, 0}, Links: []Link{{Entity: 0, Pos: 40}}}}}
+	for _, shards := range []int{1, 2} {
+		p := DefaultParams()
+		p.Shards, p.Sample = shards, 0
+		m, err := Train(context.Background(), c, p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Pairs == 0 {
+			t.Errorf("%d shards: no pair trained", shards)
+		}
+	}
+}
