@@ -140,3 +140,60 @@ func TestTinyDocuments(t *testing.T) {
 		}
 	}
 }
+
+// FuzzTrain trains one shard and two on small corpora made from the input (documents of
+// any length, links anywhere, words of any frequency, entities never linked): training
+// never fails or panics, the vectors are finite, and 1 and 2 threads give the same bits.
+func FuzzTrain(f *testing.F) {
+	f.Add([]byte{3, 1, 2, 0, 250, 7, 7, 1, 0, 9})
+	f.Add([]byte{1, 0})
+	f.Add([]byte{8, 255, 255, 4, 4, 4, 4, 4, 4, 4, 4, 0, 1, 2, 3})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) < 2 || len(b) > 512 {
+			return
+		}
+		nEnt, nWord := int(b[0]%8)+1, int(b[1]%8)+1
+		c := &Corpus{Entities: make([]string, nEnt), Words: make([]string, nWord),
+			WordFreq: make([]int64, nWord), EntityFreq: make([]int64, nEnt)}
+		var docs MemDocs
+		for i := 2; i < len(b); {
+			d := Doc{Entity: int32(int(b[i]) % nEnt)}
+			n := int(b[i] >> 4)
+			i++
+			for ; n > 0 && i < len(b); n, i = n-1, i+1 {
+				if b[i]&0x80 != 0 {
+					d.Links = append(d.Links, Link{Entity: int32(int(b[i]) % nEnt), Pos: int32(b[i] & 0x1f)})
+					c.EntityFreq[int(b[i])%nEnt]++
+					continue
+				}
+				w := int32(int(b[i]) % nWord)
+				d.Words = append(d.Words, w)
+				c.WordFreq[w]++
+			}
+			c.Tokens += int64(len(d.Words))
+			c.Links += int64(len(d.Links))
+			docs = append(docs, d)
+		}
+		c.Docs = docs
+		for _, shards := range []int{1, 2} {
+			var want []float32
+			for _, threads := range []int{1, 2} {
+				p := DefaultParams()
+				p.Epochs, p.Dim, p.Shards, p.Threads = 2, 9, shards, threads
+				m, err := Train(context.Background(), c, p, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, v := range m.Vectors {
+					if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+						t.Fatalf("%d shards: element %d is %v", shards, i, v)
+					}
+					if want != nil && math.Float32bits(v) != math.Float32bits(want[i]) {
+						t.Fatalf("%d shards: 2 threads differ from 1 at %d", shards, i)
+					}
+				}
+				want = m.Vectors
+			}
+		}
+	})
+}
