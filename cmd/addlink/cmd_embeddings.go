@@ -32,7 +32,7 @@ the round, so the output is byte-identical across runs and for any --threads.`,
 			&cli.StringFlag{Name: "write-corpus", Usage: "also write the token sequences and test pairs to this `FILE` (for bench/embeddings.sh)"},
 			&cli.IntFlag{Name: "word-epochs", Value: d.WordEpochs, Usage: "epochs (the first ones) that also train word-word pairs; 0: all"},
 			&cli.IntFlag{Name: "shards", Value: d.Shards, Usage: "shards trained side by side, --threads at a time (the vectors depend on it, not on --threads)"},
-			&cli.BoolFlag{Name: "shared-negatives", Usage: "with one shard, the word pairs of a window share their negative samples: faster (0.6-0.75x the stage's time), but ukwiki's backtest finds slightly fewer links; more shards always share them"},
+			&cli.BoolFlag{Name: "shared-negatives", Usage: "with one shard, the word pairs of a window share their negative samples: a little faster (0.84-0.95x the training time), but ukwiki's backtest finds slightly fewer links; more shards always share them"},
 			allowWikiMismatchFlag(),
 		},
 		Action: func(c *cli.Context) error {

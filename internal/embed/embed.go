@@ -106,8 +106,10 @@ type Params struct {
 	Shards  int
 	Threads int
 	// SharedNegatives makes the word-word pairs of a window share their negative
-	// samples (Ji et al.'s pWord2Vec), so that their rows are fetched once: the stage
-	// takes 0.6-0.75x the time (viwiki 3.2 -> 2.4 s), but with one shard ukwiki's
+	// samples (Ji et al.'s pWord2Vec), so that their rows are fetched once: training
+	// takes 0.84-0.95x the time (viwiki 2.15-2.21 -> 1.87-1.95 s, the 40 MB synthetic
+	// dump 13.0-13.6 -> 12.4-13.1 s; 0.6-0.75x before the default drew a batch's
+	// negatives ahead, which the shared path does not), but with one shard ukwiki's
 	// backtest finds 2 of its 52 links fewer at threshold 0.5 (recall 0.404 -> 0.365,
 	// mean of seeds 1-4), so one shard has it off by default. More than one shard
 	// always shares them: every shard's negatives hit the frequent words' rows, and the
