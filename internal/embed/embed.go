@@ -651,37 +651,51 @@ func grow(b *[]float32, n int) []float32 {
 	return (*b)[:n]
 }
 
-// doc trains on one document and returns the number of (input, output) pairs trained.
+// doc trains on one document and returns the number of (input, output) pairs trained:
+// its word pairs, then for each link its link-graph pairs and its anchor contexts.
 func (tr *trainer) doc(w *view, doc *Doc, alpha float32, wordPairs bool) int64 {
-	p := tr.p
 	sc := &w.sc
-	if len(sc.neu1e) != w.base.dim {
-		sc.neu1e = make([]float32, w.base.dim)
+	kept, pos := tr.subsample(sc, doc.Words, sc.kept[:0], sc.pos[:0])
+	sc.kept, sc.pos = kept, pos
+	var pairs int64
+	if wordPairs {
+		pairs += tr.wordPairs(w, sc, kept, alpha)
 	}
-	// Subsample frequent words, keeping each word's position.
-	kept, pos := sc.kept[:0], sc.pos[:0]
-	for i, wd := range doc.Words {
+	for _, l := range doc.Links {
+		pairs += tr.linkGraph(w, sc, doc.Entity, l.Entity, alpha)
+		pairs += tr.anchor(w, sc, l, kept, pos, alpha)
+	}
+	return pairs
+}
+
+// subsample appends to kept the rows of the words kept (frequent words are dropped at
+// random), and to pos their positions.
+func (tr *trainer) subsample(sc *scratch, words, kept, pos []int32) ([]int32, []int32) {
+	for i, wd := range words {
 		if tr.keep[wd] >= 1 || randFloat32(sc.src) < tr.keep[wd] {
 			kept = append(kept, tr.nEnt+wd)
 			pos = append(pos, int32(i))
 		}
 	}
-	sc.kept, sc.pos = kept, pos
+	return kept, pos
+}
+
+// wordPairs trains the word-word skip-gram pairs of a document's kept words. With
+// shared negatives, the pairs of a window share them: their rows are fetched once for
+// all of them.
+func (tr *trainer) wordPairs(w *view, sc *scratch, kept []int32, alpha float32) int64 {
+	p := tr.p
+	sc.dims(w.base.dim)
 	var pairs int64
-	// Word-word skip-gram. With shared negatives, the pairs of a window share them:
-	// their rows are fetched once for all of them.
 	for i, wd := range kept {
-		if !wordPairs {
-			break
-		}
 		b := randIntN(sc.src, p.Window)
 		if tr.sharedNegs {
 			sc.negs = tr.words.drawN(sc.src, sc.negs[:0], p.Negatives)
 			sc.negIdx = w.indices(sc.negs, false, sc.negIdx[:0])
 		}
 		if w.direct && lookAhead && !tr.sharedNegs && !tr.words.empty() {
-			// As for the link graph below: the window's negatives first, so that each
-			// pair asks for the next pair's rows before it computes.
+			// As for the link graph: the window's negatives first, so that each pair
+			// asks for the next pair's rows before it computes.
 			ctx := sc.ctx[:0]
 			for j := max(i-p.Window+b, 0); j <= i+p.Window-b && j < len(kept); j++ {
 				if j != i {
@@ -706,43 +720,60 @@ func (tr *trainer) doc(w *view, doc *Doc, alpha float32, wordPairs bool) int64 {
 			tr.step(w, sc, inIdx, kept[j], w.index(kept[j], false), alpha, false)
 		}
 	}
-	for _, l := range doc.Links {
-		// Link graph, both directions.
-		if w.direct && lookAhead && !tr.ents.empty() {
-			// All the link's updates are drawn first (the same stream as one update
-			// after the other), so that each asks for the next one's rows while it
-			// computes: uniform negative entities are mostly cache misses.
-			sc.ctx = sc.ctx[:0]
-			for range p.LinkWeight {
-				sc.ctx = append(sc.ctx, l.Entity, doc.Entity)
-			}
-			pairs += int64(len(sc.ctx))
-			tr.ahead(w, sc, doc.Entity, sc.ctx, tr.ents, alpha, true)
-		} else {
-			for rep := 0; rep < p.LinkWeight; rep++ {
-				pairs += 2
-				tr.update(w, sc, doc.Entity, l.Entity, tr.ents, alpha, true)
-				tr.update(w, sc, l.Entity, doc.Entity, tr.ents, alpha, true)
-			}
+	return pairs
+}
+
+// linkGraph trains the link from entity d to entity l, both directions, LinkWeight
+// times.
+func (tr *trainer) linkGraph(w *view, sc *scratch, d, l int32, alpha float32) int64 {
+	p := tr.p
+	sc.dims(w.base.dim)
+	if w.direct && lookAhead && !tr.ents.empty() {
+		// All the link's updates are drawn first (the same stream as one update after
+		// the other), so that each asks for the next one's rows while it computes:
+		// uniform negative entities are mostly cache misses.
+		sc.ctx = sc.ctx[:0]
+		for range p.LinkWeight {
+			sc.ctx = append(sc.ctx, l, d)
 		}
-		// Anchor context: the linked entity predicts the words around it.
-		lo := sort.Search(len(pos), func(i int) bool { return pos[i] >= l.Pos-int32(p.Window) })
-		if w.direct && lookAhead && !tr.words.empty() {
-			ctx := sc.ctx[:0]
-			for i := lo; i < len(pos) && pos[i] <= l.Pos+int32(p.Window); i++ {
-				ctx = append(ctx, kept[i])
-			}
-			sc.ctx = ctx
-			pairs += int64(len(ctx))
-			tr.ahead(w, sc, l.Entity, ctx, tr.words, alpha, false)
-			continue
-		}
+		tr.ahead(w, sc, d, sc.ctx, tr.ents, alpha, true)
+		return int64(len(sc.ctx))
+	}
+	for rep := 0; rep < p.LinkWeight; rep++ {
+		tr.update(w, sc, d, l, tr.ents, alpha, true)
+		tr.update(w, sc, l, d, tr.ents, alpha, true)
+	}
+	return 2 * int64(p.LinkWeight)
+}
+
+// anchor trains the anchor context of link l: its entity predicts the kept words
+// around it (kept and pos as subsample gives them).
+func (tr *trainer) anchor(w *view, sc *scratch, l Link, kept, pos []int32, alpha float32) int64 {
+	p := tr.p
+	sc.dims(w.base.dim)
+	lo := sort.Search(len(pos), func(i int) bool { return pos[i] >= l.Pos-int32(p.Window) })
+	if w.direct && lookAhead && !tr.words.empty() {
+		ctx := sc.ctx[:0]
 		for i := lo; i < len(pos) && pos[i] <= l.Pos+int32(p.Window); i++ {
-			pairs++
-			tr.update(w, sc, l.Entity, kept[i], tr.words, alpha, false)
+			ctx = append(ctx, kept[i])
 		}
+		sc.ctx = ctx
+		tr.ahead(w, sc, l.Entity, ctx, tr.words, alpha, false)
+		return int64(len(ctx))
+	}
+	var pairs int64
+	for i := lo; i < len(pos) && pos[i] <= l.Pos+int32(p.Window); i++ {
+		pairs++
+		tr.update(w, sc, l.Entity, kept[i], tr.words, alpha, false)
 	}
 	return pairs
+}
+
+// dims makes the scratch's per-update vector dim floats long.
+func (sc *scratch) dims(dim int) {
+	if len(sc.neu1e) != dim {
+		sc.neu1e = make([]float32, dim)
+	}
 }
 
 // lookAhead: a direct view trains through ahead (tests turn it off to compare).
