@@ -86,12 +86,20 @@ func BenchmarkTrain(b *testing.B) {
 // negatives drawn before the updates, the next rows asked for ahead); the vectors are
 // those of training one update after the other, bit for bit.
 func TestLookAheadSameVectors(t *testing.T) {
-	c := testCorpus(300)
 	p := DefaultParams()
 	p.Epochs, p.WordEpochs = 2, 1
-	train := func(ahead bool) []float32 {
-		defer func(v bool) { lookAhead = v }(lookAhead)
-		lookAhead = ahead
+	sameVectorsEitherWay(t, &lookAhead, p, "ahead", "one update after the other")
+}
+
+// sameVectorsEitherWay trains a made-up corpus with *flag false and with it true (and
+// restores it) and fails unless the vectors are the same bits; on and off name the two
+// ways in the failure.
+func sameVectorsEitherWay(t *testing.T, flag *bool, p Params, on, off string) {
+	t.Helper()
+	c := testCorpus(300)
+	train := func(v bool) []float32 {
+		defer func(old bool) { *flag = old }(*flag)
+		*flag = v
 		m, err := Train(context.Background(), c, p, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -101,7 +109,7 @@ func TestLookAheadSameVectors(t *testing.T) {
 	want, got := train(false), train(true)
 	for i := range want {
 		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-			t.Fatalf("vector element %d: %v ahead, %v one update after the other", i, got[i], want[i])
+			t.Fatalf("vector element %d: %v %s, %v %s", i, got[i], on, want[i], off)
 		}
 	}
 }
