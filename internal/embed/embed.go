@@ -798,7 +798,7 @@ func (tr *trainer) ahead(w *view, sc *scratch, in int32, outs []int32, neg sampl
 		m = w.base.syn0
 	}
 	prefetch(m, ahead[:n], dim)
-	prefetch(m, outs[:min(1, len(outs))], dim)
+	prefetch(m, outs[:1], dim)
 	sc.asked = true
 	for k, out := range outs {
 		if k+1 < len(outs) {
