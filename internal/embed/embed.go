@@ -134,8 +134,8 @@ type Model struct {
 func (m *Model) Vector(i int) []float32 { return m.Vectors[i*m.Dim : (i+1)*m.Dim] }
 
 // sampler draws ids base..base+n-1 with probabilities proportional to freq^0.75 by
-// Vose's alias method: one small array of cells, so draws stay in cache (a large unigram table
-// as word2vec's costs a cache miss per negative).
+// Vose's alias method: one small array of cells, so draws stay in cache (a large
+// unigram table as word2vec's costs a cache miss per negative).
 type sampler struct {
 	cells []aliasCell
 	base  int32
