@@ -241,7 +241,9 @@ func (s sampler) draw(r *rand.PCG) int32 {
 // copies of the rows it touches in the round only (see view), so memory does not grow
 // with the shards times the vocabulary. The result depends only on the corpus and the
 // parameters, Shards included, never on Threads, which only says how many shards train
-// at once. Shards 1 is plain sequential SGD.
+// at once. Shards 1 is plain sequential SGD; with Threads > 1, it plans a round (draws
+// all its random numbers, see plan) on one thread while the round before trains on
+// another.
 func Train(ctx context.Context, c *Corpus, p Params, rep progress.Reporter) (*Model, error) {
 	if p.Dim <= 0 || p.Epochs <= 0 || p.Window <= 0 || p.Negatives <= 0 {
 		return nil, errors.New("embed: dimension, window, negatives and epochs must be positive")
@@ -286,124 +288,27 @@ func Train(ctx context.Context, c *Corpus, p Params, rep progress.Reporter) (*Mo
 	}
 	rep.Phase("embeddings: training", epochTokens*int64(p.Epochs), "tokens")
 
-	var totalPairs int64
-	// Shard s trains on a view of the weights: with one shard, the weights themselves;
-	// with more, the weights as they were at the start of the round and its own copies of
-	// the rows it touched in the round (see view), so memory grows with the rows a round
-	// touches, not with the shards times the vocabulary.
-	views := make([]*view, shards)
-	for s := range views {
-		views[s] = newView(base, shards > 1)
-	}
-	threads := min(max(p.Threads, 1), shards)
 	// A round ends when its documents hold RoundWork units of work (words, and link
 	// pairs as the trainer repeats them), within MinRoundDocs and MaxRoundDocs
 	// documents, whatever the number of shards: small rounds keep the shards close.
-	work := func(d *Doc) int64 {
-		return int64(len(d.Words)) + int64(len(d.Links))*int64(2*p.LinkWeight+2*p.Window)
-	}
-	roundWork := int64(RoundWork)
-	perRound := MaxRoundDocs
+	rd := &rounds{c: c, p: p, nDocs: c.Docs.Len(), roundWork: RoundWork, perRound: MaxRoundDocs}
 	if shards == 1 {
-		perRound = 64 // one copy: rounds only batch the reading
-		roundWork = math.MaxInt64
+		rd.perRound = 64 // one copy: rounds only batch the reading
+		rd.roundWork = math.MaxInt64
 	}
-	round := make([]Doc, perRound)
-	owner := make([]int, perRound)
-	load := make([]int64, shards)
-	for epoch := 0; epoch < p.Epochs; epoch++ {
-		dr, err := c.Docs.Open()
-		if err != nil {
-			return nil, err
-		}
-		for from := 0; from < nDocs; {
-			if err := ctx.Err(); err != nil {
-				dr.Close()
-				return nil, err
-			}
-			n := 0
-			var total int64
-			for n < perRound && from+n < nDocs && (total < roundWork || n < MinRoundDocs) {
-				if err := dr.Next(&round[n]); err != nil {
-					dr.Close()
-					if err == io.EOF {
-						err = fmt.Errorf("embed: the corpus has %d documents, %d announced", from+n, nDocs)
-					}
-					return nil, err
-				}
-				total += work(&round[n])
-				n++
-			}
-			to := from + n
-			// Each document goes to the shard with the least work so far in this round
-			// (words, and link pairs as the trainer repeats them), in document order.
-			for s := range load {
-				load[s] = 0
-			}
-			for k := range round[:to-from] {
-				best := 0
-				for s := 1; s < shards; s++ {
-					if load[s] < load[best] {
-						best = s
-					}
-				}
-				owner[k] = best
-				load[best] += work(&round[k])
-			}
-			train := func(s int) {
-				w := views[s]
-				w.sc.src = rand.NewPCG(p.Seed, uint64(epoch)<<40|uint64(from)<<8|uint64(s))
-				for di := from; di < to; di++ {
-					if owner[di-from] != s {
-						continue
-					}
-					done := int64(epoch)*int64(nDocs) + int64(di)
-					alpha := float32(p.Alpha * math.Max(1-float64(done)/float64(totalDocs), 1e-4))
-					w.pairs += tr.doc(w, &round[di-from], alpha, p.WordEpochs <= 0 || epoch < p.WordEpochs)
-				}
-				w.deltas()
-			}
-			if threads == 1 {
-				for s := 0; s < shards; s++ {
-					train(s)
-				}
-			} else {
-				var wg sync.WaitGroup
-				next := make(chan int, shards)
-				for s := 0; s < shards; s++ {
-					next <- s
-				}
-				close(next)
-				for t := 0; t < threads; t++ {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						for s := range next {
-							train(s)
-						}
-					}()
-				}
-				wg.Wait()
-			}
-			if shards > 1 {
-				merge(views, threads)
-			}
-			var tokens, trained int64
-			for k := range round[:n] {
-				tokens += int64(len(round[k].Words))
-			}
-			for _, v := range views {
-				trained += v.pairs
-				v.pairs = 0
-			}
-			totalPairs += trained
-			progress.AddSecondary(rep, trained, "pairs")
-			rep.Add(tokens)
-			from = to
-		}
-		if err := dr.Close(); err != nil {
-			return nil, err
-		}
+	alpha := func(epoch, di int) float32 {
+		done := int64(epoch)*int64(nDocs) + int64(di)
+		return float32(p.Alpha * math.Max(1-float64(done)/float64(totalDocs), 1e-4))
+	}
+	var totalPairs int64
+	var err error
+	if shards == 1 && tr.plans() {
+		totalPairs, err = tr.trainPlanned(ctx, base, rd, alpha, rep)
+	} else {
+		totalPairs, err = tr.trainShards(ctx, base, rd, alpha, rep)
+	}
+	if err != nil {
+		return nil, err
 	}
 	syn0 := base.syn0
 	vec := append([]float32(nil), syn0[:nEnt*dim]...)
@@ -424,6 +329,152 @@ func Train(ctx context.Context, c *Corpus, p Params, rep progress.Reporter) (*Mo
 		}
 	}
 	return &Model{Dim: dim, Vectors: vec, Pairs: totalPairs}, nil
+}
+
+// rounds reads a corpus's documents epoch after epoch, a round of them at a time.
+type rounds struct {
+	c         *Corpus
+	p         Params
+	nDocs     int
+	roundWork int64
+	perRound  int
+}
+
+// work is a document's units of work: its words, and its link pairs as the trainer
+// repeats them.
+func (r *rounds) work(d *Doc) int64 {
+	return int64(len(d.Words)) + int64(len(d.Links))*int64(2*r.p.LinkWeight+2*r.p.Window)
+}
+
+// each calls f with every round of every epoch in order: the epoch, the index of the
+// round's first document and its documents (which f must not keep: the reader reuses
+// them).
+func (r *rounds) each(ctx context.Context, f func(epoch, from int, docs []Doc)) error {
+	round := make([]Doc, r.perRound)
+	for epoch := 0; epoch < r.p.Epochs; epoch++ {
+		dr, err := r.c.Docs.Open()
+		if err != nil {
+			return err
+		}
+		for from := 0; from < r.nDocs; {
+			if err := ctx.Err(); err != nil {
+				dr.Close()
+				return err
+			}
+			n := 0
+			var total int64
+			for n < r.perRound && from+n < r.nDocs && (total < r.roundWork || n < MinRoundDocs) {
+				if err := dr.Next(&round[n]); err != nil {
+					dr.Close()
+					if err == io.EOF {
+						err = fmt.Errorf("embed: the corpus has %d documents, %d announced", from+n, r.nDocs)
+					}
+					return err
+				}
+				total += r.work(&round[n])
+				n++
+			}
+			f(epoch, from, round[:n])
+			from += n
+		}
+		if err := dr.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// roundSource is the random stream of shard s in the round of an epoch that starts at
+// document from.
+func (tr *trainer) roundSource(epoch, from, s int) *rand.PCG {
+	return rand.NewPCG(tr.p.Seed, uint64(epoch)<<40|uint64(from)<<8|uint64(s))
+}
+
+// wordEpoch says whether the epoch trains word-word pairs.
+func (tr *trainer) wordEpoch(epoch int) bool {
+	return tr.p.WordEpochs <= 0 || epoch < tr.p.WordEpochs
+}
+
+// trainShards trains Shards shards, Threads at a time, on views of base (see Train)
+// and returns the number of pairs trained.
+func (tr *trainer) trainShards(ctx context.Context, base *weights, rd *rounds, alpha func(epoch, di int) float32, rep progress.Reporter) (int64, error) {
+	shards := max(tr.p.Shards, 1)
+	// Shard s trains on a view of the weights: with one shard, the weights themselves;
+	// with more, the weights as they were at the start of the round and its own copies of
+	// the rows it touched in the round (see view), so memory grows with the rows a round
+	// touches, not with the shards times the vocabulary.
+	views := make([]*view, shards)
+	for s := range views {
+		views[s] = newView(base, shards > 1)
+	}
+	threads := min(max(tr.p.Threads, 1), shards)
+	owner := make([]int, rd.perRound)
+	load := make([]int64, shards)
+	var totalPairs int64
+	err := rd.each(ctx, func(epoch, from int, round []Doc) {
+		// Each document goes to the shard with the least work so far in this round
+		// (words, and link pairs as the trainer repeats them), in document order.
+		for s := range load {
+			load[s] = 0
+		}
+		for k := range round {
+			best := 0
+			for s := 1; s < shards; s++ {
+				if load[s] < load[best] {
+					best = s
+				}
+			}
+			owner[k] = best
+			load[best] += rd.work(&round[k])
+		}
+		train := func(s int) {
+			w := views[s]
+			w.sc.src = tr.roundSource(epoch, from, s)
+			for k := range round {
+				if owner[k] == s {
+					w.pairs += tr.doc(w, &round[k], alpha(epoch, from+k), tr.wordEpoch(epoch))
+				}
+			}
+			w.deltas()
+		}
+		if threads == 1 {
+			for s := 0; s < shards; s++ {
+				train(s)
+			}
+		} else {
+			var wg sync.WaitGroup
+			next := make(chan int, shards)
+			for s := 0; s < shards; s++ {
+				next <- s
+			}
+			close(next)
+			for t := 0; t < threads; t++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for s := range next {
+						train(s)
+					}
+				}()
+			}
+			wg.Wait()
+		}
+		if shards > 1 {
+			merge(views, threads)
+		}
+		var tokens, trained int64
+		for k := range round {
+			tokens += int64(len(round[k].Words))
+		}
+		for _, v := range views {
+			trained += v.pairs
+			v.pairs = 0
+		}
+		totalPairs += trained
+		progress.AddSecondary(rep, trained, "pairs")
+		rep.Add(tokens)
+	})
+	return totalPairs, err
 }
 
 // Cosine returns the cosine of two vectors (0 when a norm is 0).
@@ -789,9 +840,16 @@ func (tr *trainer) ahead(w *view, sc *scratch, in int32, outs []int32, neg sampl
 	if len(outs) == 0 {
 		return
 	}
+	sc.ahead = neg.drawN(sc.src, sc.ahead[:0], len(outs)*tr.p.Negatives)
+	tr.run(w, sc, in, outs, sc.ahead, alpha, shared)
+}
+
+// run trains, in a direct view, the updates of in predicting each of outs in turn
+// against their negatives (Negatives each, in order, in ahead): each update asks for
+// the next one's rows before it computes. Link-graph updates (shared) alternate their
+// input as in trainer.ahead.
+func (tr *trainer) run(w *view, sc *scratch, in int32, outs, ahead []int32, alpha float32, shared bool) {
 	n := tr.p.Negatives
-	sc.ahead = neg.drawN(sc.src, sc.ahead[:0], len(outs)*n)
-	ahead := sc.ahead
 	dim := w.base.dim
 	m := w.base.syn1
 	if shared {
