@@ -2,7 +2,9 @@ package embed
 
 import (
 	"context"
+	"runtime"
 	"sort"
+	"sync/atomic"
 
 	"github.com/addlink/addlink/internal/progress"
 )
@@ -20,6 +22,7 @@ type plan struct {
 	batches       []batch
 	outs, negs    []int32
 	tokens, pairs int64
+	first         int64 // the sequence number of batches[0]: batches are numbered from 0 in training order
 }
 
 // batch is what trainer.run takes: a word window's pairs, a link's link-graph pairs or a
@@ -29,6 +32,9 @@ type batch struct {
 	shared bool
 	alpha  float32
 	end    int32 // the batch's outs end at outs[end]
+	// after is 1 + the sequence number of the last batch before it in the other lane
+	// that touches one of its rows, 0 if none (see lanes).
+	after int64
 }
 
 func (pl *plan) reset() {
@@ -44,8 +50,9 @@ func (tr *trainer) plans() bool {
 }
 
 // end ends the batch of in with the outs appended since the last one, drawing their
-// negatives from neg; an empty batch draws nothing, as trainer.ahead.
-func (pl *plan) end(sc *scratch, neg sampler, negatives int, in int32, alpha float32, shared bool) {
+// negatives from neg; an empty batch draws nothing, as trainer.ahead. With ln, it
+// records which batch of the other lane the batch must wait for.
+func (pl *plan) end(sc *scratch, ln *lanes, neg sampler, negatives int, in int32, alpha float32, shared bool) {
 	start := 0
 	if len(pl.batches) > 0 {
 		start = int(pl.batches[len(pl.batches)-1].end)
@@ -55,14 +62,34 @@ func (pl *plan) end(sc *scratch, neg sampler, negatives int, in int32, alpha flo
 		return
 	}
 	pl.negs = neg.drawN(sc.src, pl.negs, k*negatives)
-	pl.batches = append(pl.batches, batch{in: in, shared: shared, alpha: alpha, end: int32(len(pl.outs))})
+	b := batch{in: in, shared: shared, alpha: alpha, end: int32(len(pl.outs))}
+	if ln != nil {
+		seq := pl.first + int64(len(pl.batches)) + 1
+		switch {
+		case shared:
+			// A link's link-graph pairs: its two entities and its negatives, all
+			// entities' input rows.
+			b.after = ln.touch(ln.anchor, ln.graph, in, seq)
+			for _, r := range pl.outs[start:][:2] {
+				b.after = max(b.after, ln.touch(ln.anchor, ln.graph, r, seq))
+			}
+			for _, r := range pl.negs[len(pl.negs)-k*negatives:] {
+				b.after = max(b.after, ln.touch(ln.anchor, ln.graph, r, seq))
+			}
+		case in < ln.nEnt:
+			// A link's anchor contexts: the entity's input row (the rest are words'
+			// output rows, which the link graph does not touch).
+			b.after = ln.touch(ln.graph, ln.anchor, in, seq)
+		}
+	}
+	pl.batches = append(pl.batches, b)
 	pl.pairs += int64(k)
 }
 
 // planDoc adds a document's updates to pl, drawing from sc.src what trainer.doc draws
 // for them, in the same order: subsample, the word pairs, then for each link its link
 // graph and its anchor contexts.
-func (tr *trainer) planDoc(sc *scratch, pl *plan, doc *Doc, alpha float32, wordPairs bool) {
+func (tr *trainer) planDoc(sc *scratch, ln *lanes, pl *plan, doc *Doc, alpha float32, wordPairs bool) {
 	p := tr.p
 	kept, pos := tr.subsample(sc, doc.Words, sc.kept[:0], sc.pos[:0])
 	sc.kept, sc.pos = kept, pos
@@ -74,21 +101,62 @@ func (tr *trainer) planDoc(sc *scratch, pl *plan, doc *Doc, alpha float32, wordP
 					pl.outs = append(pl.outs, kept[j])
 				}
 			}
-			pl.end(sc, tr.words, p.Negatives, wd, alpha, false)
+			pl.end(sc, ln, tr.words, p.Negatives, wd, alpha, false)
 		}
 	}
 	for _, l := range doc.Links {
 		for range p.LinkWeight {
 			pl.outs = append(pl.outs, l.Entity, doc.Entity)
 		}
-		pl.end(sc, tr.ents, p.Negatives, doc.Entity, alpha, true)
+		pl.end(sc, ln, tr.ents, p.Negatives, doc.Entity, alpha, true)
 		lo := sort.Search(len(pos), func(i int) bool { return pos[i] >= l.Pos-int32(p.Window) })
 		for i := lo; i < len(pos) && pos[i] <= l.Pos+int32(p.Window); i++ {
 			pl.outs = append(pl.outs, kept[i])
 		}
-		pl.end(sc, tr.words, p.Negatives, l.Entity, alpha, false)
+		pl.end(sc, ln, tr.words, p.Negatives, l.Entity, alpha, false)
 	}
 	pl.tokens += int64(len(doc.Words))
+}
+
+// lanes lets two threads train one shard's plans with the vectors of training them in
+// order. The link graph's batches touch only the entities' input rows; the word pairs
+// touch only the words' rows, and the anchor contexts one entity's input row and words'
+// output rows. So one lane trains the link graph and the other the rest, and a batch
+// waits only for the last batch of the other lane, before it in training order, that
+// touches one of its rows (batch.after): batches that share no row give the same bits
+// in either order. The planner records, for every entity, the last batch of each lane
+// that touched its input row.
+type lanes struct {
+	nEnt          int32
+	graph, anchor []int64 // 1 + the sequence number of that batch, 0 if none
+}
+
+// touch records that the batch numbered seq-1 touches row, in own, and returns what it
+// waits for in the other lane (wait).
+func (ln *lanes) touch(wait, own []int64, row int32, seq int64) int64 {
+	own[row] = seq
+	return wait[row]
+}
+
+// execLane trains, in a direct view, the batches of a plan of one lane (the link
+// graph's, or the others), each once the other lane has trained the batch it waits
+// for; done counts the lane's progress (1 + the sequence number of the batch it last
+// trained) and other the other lane's.
+func (tr *trainer) execLane(w *view, sc *scratch, pl *plan, graph bool, done, other *atomic.Int64) {
+	n := tr.p.Negatives
+	sc.dims(w.base.dim)
+	start := 0
+	for k, b := range pl.batches {
+		end := int(b.end)
+		if b.shared == graph {
+			for other.Load() < b.after {
+				runtime.Gosched()
+			}
+			tr.run(w, sc, b.in, pl.outs[start:end], pl.negs[start*n:end*n], b.alpha, b.shared)
+			done.Store(pl.first + int64(k) + 1)
+		}
+		start = end
+	}
 }
 
 // exec trains a plan's updates in a direct view.
@@ -104,49 +172,83 @@ func (tr *trainer) exec(w *view, sc *scratch, pl *plan) {
 }
 
 // trainPlanned trains one shard on base through plans and returns the number of pairs
-// trained. With Threads > 1, two plans take turns: a goroutine plans the next round
-// while this one trains.
+// trained. With Threads > 1, a goroutine plans the rounds ahead and two lanes train them
+// (see lanes).
 func (tr *trainer) trainPlanned(ctx context.Context, base *weights, rd *rounds, alpha func(epoch, di int) float32, rep progress.Reporter) (int64, error) {
 	w := newView(base, false)
 	var pairs int64
-	train := func(pl *plan) {
-		tr.exec(w, &w.sc, pl)
+	account := func(pl *plan) {
 		pairs += pl.pairs
 		progress.AddSecondary(rep, pl.pairs, "pairs")
 		rep.Add(pl.tokens)
 	}
-	planRound := func(pl *plan, sc *scratch, epoch, from int, round []Doc) {
+	planRound := func(pl *plan, sc *scratch, ln *lanes, epoch, from int, round []Doc) {
 		pl.reset()
 		sc.src = tr.roundSource(epoch, from, 0)
 		for k := range round {
-			tr.planDoc(sc, pl, &round[k], alpha(epoch, from+k), tr.wordEpoch(epoch))
+			tr.planDoc(sc, ln, pl, &round[k], alpha(epoch, from+k), tr.wordEpoch(epoch))
 		}
 	}
 	if tr.p.Threads <= 1 {
 		var sc scratch
 		pl := new(plan)
 		err := rd.each(ctx, func(epoch, from int, round []Doc) {
-			planRound(pl, &sc, epoch, from, round)
-			train(pl)
+			planRound(pl, &sc, nil, epoch, from, round)
+			tr.exec(w, &w.sc, pl)
+			account(pl)
 		})
 		return pairs, err
 	}
-	free, ready := make(chan *plan, 2), make(chan *plan, 2)
-	free <- new(plan)
-	free <- new(plan)
+	// Plans in flight: one the planner fills, and rounds the lanes may be apart.
+	const inFlight = 4
+	free, ready := make(chan *plan, inFlight), make(chan *plan, inFlight)
+	for range inFlight {
+		free <- new(plan)
+	}
+	ln := &lanes{nEnt: tr.nEnt, graph: make([]int64, tr.nEnt), anchor: make([]int64, tr.nEnt)}
 	var err error
 	go func() {
 		defer close(ready)
 		var sc scratch
+		var next int64
 		err = rd.each(ctx, func(epoch, from int, round []Doc) {
 			pl := <-free
-			planRound(pl, &sc, epoch, from, round)
+			pl.first = next
+			planRound(pl, &sc, ln, epoch, from, round)
+			next += int64(len(pl.batches))
 			ready <- pl
 		})
 	}()
-	for pl := range ready {
-		train(pl)
+	// The link graph's lane is a goroutine, the other lane this one, which hands each
+	// plan back once both have trained it (the graph lane may be a round behind).
+	var doneGraph, doneOther atomic.Int64
+	toGraph, fromGraph := make(chan *plan, inFlight), make(chan *plan, inFlight)
+	go func() {
+		defer close(fromGraph)
+		var sc scratch
+		for pl := range toGraph {
+			tr.execLane(w, &sc, pl, true, &doneGraph, &doneOther)
+			fromGraph <- pl
+		}
+	}()
+	var queue []*plan
+	finish := func() {
+		pl := <-fromGraph
+		account(pl)
+		queue = queue[1:]
 		free <- pl
+	}
+	for pl := range ready {
+		toGraph <- pl
+		tr.execLane(w, &w.sc, pl, false, &doneOther, &doneGraph)
+		queue = append(queue, pl)
+		if len(queue) > 1 {
+			finish()
+		}
+	}
+	close(toGraph)
+	for len(queue) > 0 {
+		finish()
 	}
 	return pairs, err
 }
