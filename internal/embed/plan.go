@@ -32,8 +32,9 @@ type batch struct {
 	shared bool
 	alpha  float32
 	end    int32 // the batch's outs end at outs[end]
+	lane   uint8 // the lane that trains it (see lanes)
 	// after is 1 + the sequence number of the last batch before it in the other lane
-	// that touches one of its rows, 0 if none (see lanes).
+	// that touches one of its rows, 0 if none.
 	after int64
 }
 
@@ -62,25 +63,27 @@ func (pl *plan) end(sc *scratch, ln *lanes, neg sampler, negatives int, in int32
 		return
 	}
 	pl.negs = neg.drawN(sc.src, pl.negs, k*negatives)
-	b := batch{in: in, shared: shared, alpha: alpha, end: int32(len(pl.outs))}
+	b := batch{in: in, shared: shared, alpha: alpha, end: int32(len(pl.outs)), lane: 1}
 	if ln != nil {
 		seq := pl.first + int64(len(pl.batches)) + 1
 		switch {
 		case shared:
 			// A link's link-graph pairs: its two entities and its negatives, all
 			// entities' input rows.
-			b.after = ln.touch(ln.anchor, ln.graph, in, seq)
+			b.lane = ln.docLane
+			b.after = ln.touch(b.lane, in, seq)
 			for _, r := range pl.outs[start:][:2] {
-				b.after = max(b.after, ln.touch(ln.anchor, ln.graph, r, seq))
+				b.after = max(b.after, ln.touch(b.lane, r, seq))
 			}
 			for _, r := range pl.negs[len(pl.negs)-k*negatives:] {
-				b.after = max(b.after, ln.touch(ln.anchor, ln.graph, r, seq))
+				b.after = max(b.after, ln.touch(b.lane, r, seq))
 			}
 		case in < ln.nEnt:
 			// A link's anchor contexts: the entity's input row (the rest are words'
 			// output rows, which the link graph does not touch).
-			b.after = ln.touch(ln.graph, ln.anchor, in, seq)
+			b.after = ln.touch(b.lane, in, seq)
 		}
+		ln.work[b.lane] += int64(k)
 	}
 	pl.batches = append(pl.batches, b)
 	pl.pairs += int64(k)
@@ -91,6 +94,12 @@ func (pl *plan) end(sc *scratch, ln *lanes, neg sampler, negatives int, in int32
 // graph and its anchor contexts.
 func (tr *trainer) planDoc(sc *scratch, ln *lanes, pl *plan, doc *Doc, alpha float32, wordPairs bool) {
 	p := tr.p
+	if ln != nil {
+		ln.docLane = 0
+		if ln.work[0] > ln.work[1] {
+			ln.docLane = 1
+		}
+	}
 	kept, pos := tr.subsample(sc, doc.Words, sc.kept[:0], sc.pos[:0])
 	sc.kept, sc.pos = kept, pos
 	if wordPairs {
@@ -121,42 +130,61 @@ func (tr *trainer) planDoc(sc *scratch, ln *lanes, pl *plan, doc *Doc, alpha flo
 // lanes lets two threads train one shard's plans with the vectors of training them in
 // order. The link graph's batches touch only the entities' input rows; the word pairs
 // touch only the words' rows, and the anchor contexts one entity's input row and words'
-// output rows. So one lane trains the link graph and the other the rest, and a batch
-// waits only for the last batch of the other lane, before it in training order, that
-// touches one of its rows (batch.after): batches that share no row give the same bits
-// in either order. The planner records, for every entity, the last batch of each lane
+// output rows. So lane 1 trains the word pairs and the anchor contexts, and each
+// document's link graph goes to the lane with less work planned so far (lane 0 while
+// the word pairs keep lane 1 busy, either in the epochs without them). A batch waits
+// only for the last batch of the other lane, before it in training order, that touches
+// one of its rows (batch.after): batches that share no row give the same bits in
+// either order. The planner records, for every entity, the last batch of each lane
 // that touched its input row.
 type lanes struct {
-	nEnt          int32
-	graph, anchor []int64 // 1 + the sequence number of that batch, 0 if none
+	nEnt    int32
+	last    [2][]int64 // per lane and entity, 1 + the sequence number of that batch, 0 if none
+	work    [2]int64   // pairs planned on each lane in the round
+	docLane uint8      // the lane of the current document's link graph
 }
 
-// touch records that the batch numbered seq-1 touches row, in own, and returns what it
-// waits for in the other lane (wait).
-func (ln *lanes) touch(wait, own []int64, row int32, seq int64) int64 {
-	own[row] = seq
-	return wait[row]
+// touch records that the batch numbered seq-1, on lane, touches row and returns what it
+// waits for in the other lane.
+func (ln *lanes) touch(lane uint8, row int32, seq int64) int64 {
+	ln.last[lane][row] = seq
+	return ln.last[1-lane][row]
 }
 
-// execLane trains, in a direct view, the batches of a plan of one lane (the link
-// graph's, or the others), each once the other lane has trained the batch it waits
-// for; done counts the lane's progress (1 + the sequence number of the batch it last
-// trained) and other the other lane's.
-func (tr *trainer) execLane(w *view, sc *scratch, pl *plan, graph bool, done, other *atomic.Int64) {
+// execLane trains, in a direct view, the batches of a plan of one lane, each once the
+// other lane has trained the batch it waits for; done counts the lane's progress (1 +
+// the sequence number of the batch it last trained) and other the other lane's.
+func (tr *trainer) execLane(w *view, sc *scratch, pl *plan, lane uint8, done, other *progressCounter) {
 	n := tr.p.Negatives
 	sc.dims(w.base.dim)
 	start := 0
 	for k, b := range pl.batches {
 		end := int(b.end)
-		if b.shared == graph {
-			for other.Load() < b.after {
-				runtime.Gosched()
+		if b.lane == lane {
+			// The other lane's counter is read only when what was last read of it
+			// does not cover b: each read of it takes its cache line from the core
+			// that writes it.
+			for other.seen < b.after {
+				if other.seen = other.n.Load(); other.seen < b.after {
+					runtime.Gosched()
+				}
 			}
 			tr.run(w, sc, b.in, pl.outs[start:end], pl.negs[start*n:end*n], b.alpha, b.shared)
-			done.Store(pl.first + int64(k) + 1)
+			done.n.Store(pl.first + int64(k) + 1)
 		}
 		start = end
 	}
+}
+
+// progressCounter is a lane's progress (n), written by that lane, and what the other
+// lane last read of it (seen), each on a cache line of its own so that neither the
+// other lane's reads nor its writes to seen take the line that n is written to.
+type progressCounter struct {
+	_    [64]byte
+	n    atomic.Int64
+	_    [56]byte
+	seen int64
+	_    [56]byte
 }
 
 // exec trains a plan's updates in a direct view.
@@ -184,6 +212,11 @@ func (tr *trainer) trainPlanned(ctx context.Context, base *weights, rd *rounds, 
 	}
 	planRound := func(pl *plan, sc *scratch, ln *lanes, epoch, from int, round []Doc) {
 		pl.reset()
+		if ln != nil {
+			// The lanes meet at every round (see trainPlanned): each round's
+			// work is balanced on its own.
+			ln.work = [2]int64{}
+		}
 		sc.src = tr.roundSource(epoch, from, 0)
 		for k := range round {
 			tr.planDoc(sc, ln, pl, &round[k], alpha(epoch, from+k), tr.wordEpoch(epoch))
@@ -205,7 +238,7 @@ func (tr *trainer) trainPlanned(ctx context.Context, base *weights, rd *rounds, 
 	for range inFlight {
 		free <- new(plan)
 	}
-	ln := &lanes{nEnt: tr.nEnt, graph: make([]int64, tr.nEnt), anchor: make([]int64, tr.nEnt)}
+	ln := &lanes{nEnt: tr.nEnt, last: [2][]int64{make([]int64, tr.nEnt), make([]int64, tr.nEnt)}}
 	var err error
 	go func() {
 		defer close(ready)
@@ -219,15 +252,15 @@ func (tr *trainer) trainPlanned(ctx context.Context, base *weights, rd *rounds, 
 			ready <- pl
 		})
 	}()
-	// The link graph's lane is a goroutine, the other lane this one, which hands each
-	// plan back once both have trained it (the graph lane may be a round behind).
-	var doneGraph, doneOther atomic.Int64
+	// Lane 0 is a goroutine, lane 1 this one, which hands each plan back once both
+	// have trained it (lane 0 may be a round behind).
+	var done0, done1 progressCounter
 	toGraph, fromGraph := make(chan *plan, inFlight), make(chan *plan, inFlight)
 	go func() {
 		defer close(fromGraph)
 		var sc scratch
 		for pl := range toGraph {
-			tr.execLane(w, &sc, pl, true, &doneGraph, &doneOther)
+			tr.execLane(w, &sc, pl, 0, &done0, &done1)
 			fromGraph <- pl
 		}
 	}()
@@ -240,7 +273,7 @@ func (tr *trainer) trainPlanned(ctx context.Context, base *weights, rd *rounds, 
 	}
 	for pl := range ready {
 		toGraph <- pl
-		tr.execLane(w, &w.sc, pl, false, &doneOther, &doneGraph)
+		tr.execLane(w, &w.sc, pl, 1, &done1, &done0)
 		queue = append(queue, pl)
 		if len(queue) > 1 {
 			finish()
