@@ -23,7 +23,11 @@ link). Writes <wiki>.w2vfiltered.parquet (title, vector of float32), one row per
 sorted by title. Each epoch runs in rounds: --shards shards train side by side on their
 share of a round's articles, each from the weights as they were at the start of the
 round and with copies of the rows it touches, and their changes are summed at the end of
-the round, so the output is byte-identical across runs and for any --threads.`,
+the round, so the output is byte-identical across runs and for any --threads. One shard
+(the default) with --threads 2 or more trains on up to three threads (one draws the next
+round's random numbers; two train side by side, the word pairs and anchor contexts on one
+and each article's link graph on the less busy one, waiting where they touch the same
+rows), with the vectors of training on one.`,
 		Flags: []cli.Flag{wikiFlag(true), dumpFlag(),
 			&cli.IntFlag{Name: "dim", Value: d.Dim, Usage: "vector dimension"},
 			&cli.IntFlag{Name: "epochs", Value: d.Epochs, Usage: "passes over the corpus"},

@@ -243,7 +243,7 @@ func (s sampler) draw(r *rand.PCG) int32 {
 // parameters, Shards included, never on Threads, which only says how many shards train
 // at once. Shards 1 is plain sequential SGD; with Threads > 1, it plans a round (draws
 // all its random numbers, see plan) on one thread while the round before trains on
-// another.
+// two others (see lanes).
 func Train(ctx context.Context, c *Corpus, p Params, rep progress.Reporter) (*Model, error) {
 	if p.Dim <= 0 || p.Epochs <= 0 || p.Window <= 0 || p.Negatives <= 0 {
 		return nil, errors.New("embed: dimension, window, negatives and epochs must be positive")
