@@ -131,8 +131,8 @@ func (tr *trainer) planDoc(sc *scratch, ln *lanes, pl *plan, doc *Doc, alpha flo
 // order. The link graph's batches touch only the entities' input rows; the word pairs
 // touch only the words' rows, and the anchor contexts one entity's input row and words'
 // output rows. So lane 1 trains the word pairs and the anchor contexts, and each
-// document's link graph goes to the lane with less work planned so far (lane 0 while
-// the word pairs keep lane 1 busy, either in the epochs without them). A batch waits
+// document's link graph goes to the lane with less work planned in the round (lane 0
+// while the word pairs keep lane 1 busy, either in the epochs without them). A batch waits
 // only for the last batch of the other lane, before it in training order, that touches
 // one of its rows (batch.after): batches that share no row give the same bits in
 // either order. The planner records, for every entity, the last batch of each lane
@@ -255,31 +255,31 @@ func (tr *trainer) trainPlanned(ctx context.Context, base *weights, rd *rounds, 
 	// Lane 0 is a goroutine, lane 1 this one, which hands each plan back once both
 	// have trained it (lane 0 may be a round behind).
 	var done0, done1 progressCounter
-	toGraph, fromGraph := make(chan *plan, inFlight), make(chan *plan, inFlight)
+	toLane0, fromLane0 := make(chan *plan, inFlight), make(chan *plan, inFlight)
 	go func() {
-		defer close(fromGraph)
+		defer close(fromLane0)
 		var sc scratch
-		for pl := range toGraph {
+		for pl := range toLane0 {
 			tr.execLane(w, &sc, pl, 0, &done0, &done1)
-			fromGraph <- pl
+			fromLane0 <- pl
 		}
 	}()
 	var queue []*plan
 	finish := func() {
-		pl := <-fromGraph
+		pl := <-fromLane0
 		account(pl)
 		queue = queue[1:]
 		free <- pl
 	}
 	for pl := range ready {
-		toGraph <- pl
+		toLane0 <- pl
 		tr.execLane(w, &w.sc, pl, 1, &done1, &done0)
 		queue = append(queue, pl)
 		if len(queue) > 1 {
 			finish()
 		}
 	}
-	close(toGraph)
+	close(toLane0)
 	for len(queue) > 0 {
 		finish()
 	}
