@@ -215,7 +215,7 @@ func Publish(o Options) ([]Change, error) {
 	if _, err := atomicfile.RemoveStale(o.Root, false); err != nil {
 		return nil, err
 	}
-	stage, err := os.MkdirTemp(o.Root, atomicfile.TempPrefix("."+o.Wiki+".publish"))
+	stage, err := atomicfile.MkdirTemp(o.Root, "."+o.Wiki+".publish")
 	if err != nil {
 		return nil, err
 	}

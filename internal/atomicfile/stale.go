@@ -74,3 +74,19 @@ func alive(pid int) bool {
 	err := unix.Kill(pid, 0)
 	return err == nil || errors.Is(err, unix.EPERM)
 }
+
+// MkdirTemp is os.MkdirTemp(dir, TempPrefix(name)+"*") for a directory that will be
+// renamed into place and read by others (a web server, a loader running as another
+// user): os.MkdirTemp makes it 0700, MkdirTemp makes it 0755, as a directory created
+// with os.MkdirAll under the usual umask 022 is.
+func MkdirTemp(dir, name string) (string, error) {
+	d, err := os.MkdirTemp(dir, TempPrefix(name)+"*")
+	if err != nil {
+		return "", err
+	}
+	if err := os.Chmod(d, 0o755); err != nil {
+		os.Remove(d)
+		return "", err
+	}
+	return d, nil
+}

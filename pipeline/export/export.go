@@ -124,7 +124,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	if err != nil {
 		return s, fmt.Errorf("export: %w", err)
 	}
-	tmp, err := os.MkdirTemp(l.Dir(), atomicfile.TempPrefix(".export"))
+	tmp, err := atomicfile.MkdirTemp(l.Dir(), ".export")
 	if err != nil {
 		return s, fmt.Errorf("export: %w", err)
 	}
