@@ -210,6 +210,9 @@ func (s *Server) handleRecommend(w http.ResponseWriter, r *http.Request, l *reqL
 		if err != nil || math.IsNaN(f) {
 			return badRequest("threshold must be a number, got %q", v[0])
 		}
+		if !(f >= 0 && f <= 1) { // a probability: inf, -0.1 or 1.5 is a caller's mistake
+			return badRequest("threshold must be a number from 0 to 1, got %q", v[0])
+		}
 		req.Threshold = f
 	}
 	req.MaxRecommendations = 15

@@ -409,6 +409,11 @@ func TestBadRequests(t *testing.T) {
 		{"pageid echoed as sent", "", map[string]any{"wikitext": "x", "revid": 1, "pageid": "p 2"}, 200, `"pageid":"p 2","revid":1}`},
 		{"bad threshold", "?threshold=abc", ok, 400, `threshold must be a number`},
 		{"NaN threshold", "?threshold=nan", ok, 400, `threshold must be a number`},
+		{"infinite threshold", "?threshold=inf", ok, 400, `threshold must be a number from 0 to 1, got \"inf\"`},
+		{"negative threshold", "?threshold=-0.1", ok, 400, `threshold must be a number from 0 to 1`},
+		{"threshold above 1", "?threshold=1.5", ok, 400, `threshold must be a number from 0 to 1`},
+		{"threshold 1", "?threshold=1", ok, 200, `"links":[]`},
+		{"threshold 0", "?threshold=0", ok, 200, `"links":`},
 		{"bad max_recommendations", "?max_recommendations=1.5", ok, 400, `max_recommendations must be an integer`},
 		{"body too large", "", map[string]any{"wikitext": strings.Repeat("α", 1<<20), "revid": 1, "pageid": 2}, 413, `larger than 1048576 bytes`},
 		{"invalid UTF-8", "", []byte("{\"wikitext\": \"\xff\xfe [[a]] \xc3\", \"revid\": 1, \"pageid\": 2}"), 200, `"links":[]`},
@@ -478,8 +483,8 @@ func TestParameters(t *testing.T) {
 	if n := count("?max_recommendations=-1", map[string]any{}); n != nLinks {
 		t.Errorf("max_recommendations=-1: %d links, want %d", n, nLinks)
 	}
-	if n := count("?threshold=1.01&max_recommendations=0", map[string]any{}); n != 0 {
-		t.Errorf("threshold above 1: %d links", n)
+	if n := count("?threshold=1&max_recommendations=0", map[string]any{}); n != 0 {
+		t.Errorf("threshold 1: %d links", n)
 	}
 	lead := count("?sections_to_exclude=%25LEAD%25&max_recommendations=0", map[string]any{})
 	bodyLead := count("?max_recommendations=0", map[string]any{"sections_to_exclude": []string{"%LEAD%"}})
