@@ -284,7 +284,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, req *Request) 
 		return badRequest("No data to validate")
 	}
 	if err := json.Unmarshal(data, &raw); err != nil {
-		return badRequest("the body must be a JSON object {\"wikitext\", \"revid\", \"pageid\"}: %v", err)
+		return badRequest("the body must be a JSON object {\"wikitext\", \"revid\", \"pageid\"}, %s", jsonProblem(err))
 	}
 	if len(raw) == 0 {
 		return badRequest("No data to validate")
@@ -293,12 +293,12 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, req *Request) 
 	// matched exactly, as the reference's request.json[...] does.
 	var b postBody
 	for _, f := range []struct {
-		key string
-		v   any
-	}{{"wikitext", &b.Wikitext}, {"sections_to_exclude", &b.SectionsToExclude}} {
+		key, want string
+		v         any
+	}{{"wikitext", "a string", &b.Wikitext}, {"sections_to_exclude", "a list of strings", &b.SectionsToExclude}} {
 		if v, ok := raw[f.key]; ok {
 			if err := json.Unmarshal(v, f.v); err != nil {
-				return badRequest("invalid body: %v", err)
+				return badRequest("%s must be %s, %s", f.key, f.want, jsonProblem(err))
 			}
 		}
 	}
@@ -318,17 +318,39 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, req *Request) 
 	req.Wikitext = b.Wikitext
 	var err error
 	if req.RevID, err = pyInt(b.RevID); err != nil {
-		return badRequest("revid must be an integer: %v", err)
+		return badRequest("revid must be an integer, got %s", compactJSON(b.RevID))
 	}
 	var pageid any
 	if err := json.Unmarshal(b.PageID, &pageid); err != nil {
-		return badRequest("invalid pageid: %v", err)
+		return badRequest("pageid is not valid JSON")
 	}
 	req.PageID = compactJSON(b.PageID)
 	if b.SectionsToExclude != nil {
 		req.SectionsToExclude = *b.SectionsToExclude
 	}
 	return nil
+}
+
+// jsonProblem says what was wrong with a JSON value in the API's terms ("got an
+// array"), not in Go's ("cannot unmarshal array into Go value of type ...").
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		switch te.Value {
+		case "array", "object":
+			return "got an " + te.Value
+		case "bool":
+			return "got true or false"
+		case "string", "number":
+			return "got a " + te.Value
+		}
+		return "got " + te.Value
+	case errors.As(err, &se):
+		return fmt.Sprintf("but it is not valid JSON (%s at byte %d)", se, se.Offset)
+	}
+	return "but it is not valid JSON"
 }
 
 // pyInt converts a JSON value as Python's int() does for the values a caller sends:

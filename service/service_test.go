@@ -399,12 +399,14 @@ func TestBadRequests(t *testing.T) {
 		{"empty body", "", "", 400, `{"message":"No data to validate"}`},
 		{"empty object", "", "{}", 400, `{"message":"No data to validate"}`},
 		{"malformed JSON", "", `{"wikitext": `, 400, `must be a JSON object`},
-		{"not an object", "", `[1,2]`, 400, `must be a JSON object`},
+		{"not an object", "", `[1,2]`, 400, `must be a JSON object {\"wikitext\", \"revid\", \"pageid\"}, got an array`},
+		{"a string", "", `"x"`, 400, `must be a JSON object {\"wikitext\", \"revid\", \"pageid\"}, got a string`},
 		{"no wikitext", "", map[string]any{"revid": 1, "pageid": 2}, 400, `no \"wikitext\"`},
 		{"no revid", "", map[string]any{"wikitext": "x", "pageid": 2}, 400, `no \"revid\"`},
 		{"no pageid", "", map[string]any{"wikitext": "x", "revid": 1}, 400, `no \"pageid\"`},
-		{"wikitext not a string", "", map[string]any{"wikitext": 5, "revid": 1, "pageid": 2}, 400, `invalid body`},
-		{"revid not an integer", "", map[string]any{"wikitext": "x", "revid": "abc", "pageid": 2}, 400, `revid must be an integer`},
+		{"wikitext not a string", "", map[string]any{"wikitext": 5, "revid": 1, "pageid": 2}, 400, `wikitext must be a string, got a number`},
+		{"revid not an integer", "", map[string]any{"wikitext": "x", "revid": "abc", "pageid": 2}, 400, `revid must be an integer, got \"abc\"`},
+		{"revid a list", "", map[string]any{"wikitext": "x", "revid": []int{1}, "pageid": 2}, 400, `revid must be an integer, got [1]`},
 		{"revid as a string", "", map[string]any{"wikitext": "x", "revid": "12", "pageid": 2}, 200, `"revid":12}`},
 		{"pageid echoed as sent", "", map[string]any{"wikitext": "x", "revid": 1, "pageid": "p 2"}, 200, `"pageid":"p 2","revid":1}`},
 		{"bad threshold", "?threshold=abc", ok, 400, `threshold must be a number`},
@@ -417,12 +419,19 @@ func TestBadRequests(t *testing.T) {
 		{"bad max_recommendations", "?max_recommendations=1.5", ok, 400, `max_recommendations must be an integer`},
 		{"body too large", "", map[string]any{"wikitext": strings.Repeat("α", 1<<20), "revid": 1, "pageid": 2}, 413, `larger than 1048576 bytes`},
 		{"invalid UTF-8", "", []byte("{\"wikitext\": \"\xff\xfe [[a]] \xc3\", \"revid\": 1, \"pageid\": 2}"), 200, `"links":[]`},
-		{"sections_to_exclude not a list", "", map[string]any{"wikitext": "x", "revid": 1, "pageid": 2, "sections_to_exclude": "Notes"}, 400, `invalid body`},
+		{"sections_to_exclude not a list", "", map[string]any{"wikitext": "x", "revid": 1, "pageid": 2, "sections_to_exclude": "Notes"}, 400, `sections_to_exclude must be a list of strings, got a string`},
+		{"sections_to_exclude not strings", "", map[string]any{"wikitext": "x", "revid": 1, "pageid": 2, "sections_to_exclude": []any{"Notes", 3}}, 400, `sections_to_exclude must be a list of strings, got a number`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := do(t, "POST", u+tc.query, tc.body)
 			if a.status != tc.status || !strings.Contains(string(a.body), tc.want) {
 				t.Errorf("%d %.300s, want %d with %s", a.status, a.body, tc.status, tc.want)
+			}
+			// Messages speak of the API, never of Go's types or functions.
+			for _, goish := range []string{"Go value", "map[", "json.", "json:", "strconv", "[]string"} {
+				if a.status != 200 && strings.Contains(string(a.body), goish) {
+					t.Errorf("%s: the message mentions %q", a.body, goish)
+				}
 			}
 			if a.header.Get("Content-Type") != "application/json" {
 				t.Errorf("Content-Type %q", a.header.Get("Content-Type"))
