@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/gbdt"
@@ -92,6 +94,9 @@ const (
 type FileBackend struct {
 	DataDir string
 	Format  FileFormat
+	// Log, when set, gets a line for each wiki loaded (or failing to load), as the
+	// mysql backend writes.
+	Log *slog.Logger
 
 	mu    sync.Mutex
 	wikis map[string]*loadOnce
@@ -137,7 +142,19 @@ func (b *FileBackend) Wiki(ctx context.Context, id string) (*Wiki, error) {
 		b.wikis[id] = lo
 	}
 	b.mu.Unlock()
-	lo.once.Do(func() { lo.wiki, lo.err = b.load(l) })
+	lo.once.Do(func() {
+		start := time.Now()
+		lo.wiki, lo.err = b.load(l)
+		switch {
+		case b.Log == nil:
+		case lo.err != nil:
+			b.Log.Error("loading wiki failed", slog.String("wiki", id), slog.String("error", lo.err.Error()))
+		default:
+			b.Log.Info("loaded wiki", slog.String("wiki", id), slog.String("format", string(b.Format)),
+				slog.String("dir", l.Dir()), slog.Int("anchors", len(lo.wiki.Dict.Anchors)),
+				slog.Float64("seconds", time.Since(start).Seconds()), slog.Any("checksums", lo.wiki.Checksums))
+		}
+	})
 	if lo.err != nil {
 		b.mu.Lock()
 		if b.wikis[id] == lo {

@@ -54,13 +54,20 @@ func OpenBackend(ctx context.Context, o BackendOptions) (Backend, error) {
 			return nil, err
 		}
 		return NewMySQLBackend(ctx, cfg, o.ReloadInterval, o.Logger)
-	case BackendSQLite:
-		return NewFileBackend(o.DataDir, SQLite)
-	case BackendParquet:
-		return NewFileBackend(o.DataDir, Parquet)
-	default:
-		return NewFileBackend(o.DataDir, Auto)
 	}
+	format := Auto
+	switch o.Kind {
+	case BackendSQLite:
+		format = SQLite
+	case BackendParquet:
+		format = Parquet
+	}
+	b, err := NewFileBackend(o.DataDir, format)
+	if err != nil {
+		return nil, err
+	}
+	b.Log = o.Logger
+	return b, nil
 }
 
 // Config is what `addlink serve` runs.

@@ -685,3 +685,26 @@ func TestExportSetLayout(t *testing.T) {
 		t.Errorf("%d %s", a.status, a.body)
 	}
 }
+
+// Issue 27, item 12: the file backends log each wiki they load, as the mysql backend
+// does: an operator sees which directory and checksums a wiki is served from.
+func TestFileBackendLogsLoadedWiki(t *testing.T) {
+	var logs logBuffer
+	b, err := OpenBackend(context.Background(), BackendOptions{Kind: BackendSQLite, DataDir: dataDir(t), Logger: jsonLogger(&logs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := b.Wiki(context.Background(), "elwikivoyage"); err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, l := range logs.lines() {
+		if l["msg"] == "loaded wiki" && l["wiki"] == "elwikivoyage" && l["format"] == "sqlite" && l["anchors"].(float64) > 0 {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no \"loaded wiki\" line for elwikivoyage in %v", logs.lines())
+	}
+}
