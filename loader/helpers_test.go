@@ -22,19 +22,27 @@ import (
 	"github.com/addlink/addlink/checksum"
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/mariadbtest"
-	"github.com/addlink/addlink/internal/testfixtures"
-	"github.com/addlink/addlink/pipeline/dictionaries"
+	"github.com/addlink/addlink/internal/synth"
+	"github.com/addlink/addlink/pipeline"
 	"github.com/addlink/addlink/pipeline/export"
 	"github.com/addlink/addlink/publish"
 )
 
-const wiki = "elwikivoyage"
+// The tests' wiki: a synthetic one (internal/synth) the tests make themselves, so that
+// every test of the package runs on a fresh clone wherever MariaDB is installed.
+const (
+	wiki  = "synthwiki"
+	route = "wikipedia/synth" // its project/domain in the service's URLs
+)
 
-// fixture is the elwikivoyage export and its publication, made once per test binary.
+// fixture is the synthetic wiki's export and its publication, made once per test binary.
 type fixture struct {
-	data  string // the data directory export wrote (<data>/elwikivoyage/...)
-	rootA string // publish root of the export
-	rootB string // the same, every table one row shorter, another model, and a second wiki xxwiki
+	dump  string         // the synthetic pages-articles dump
+	data  string         // the data directory export wrote (<data>/synthwiki/...)
+	rows  map[string]int // rows of each exported dataset
+	model []byte         // the model the pipeline trained on the dump (the export has a stand-in)
+	rootA string         // publish root of the export
+	rootB string         // the same, every table one row shorter, another model, and a second wiki xxwiki
 }
 
 var (
@@ -55,30 +63,35 @@ func TestMain(m *testing.M) {
 
 func publication(t *testing.T) *fixture {
 	t.Helper()
-	dump := testfixtures.Path(t, "dumps/elwikivoyage/elwikivoyage-pages-articles.xml.bz2")
-	fixtureOnce.Do(func() { fixtureVal, fixtureErr = makeFixture(dump) })
+	fixtureOnce.Do(func() { fixtureVal, fixtureErr = makeFixture() })
 	if fixtureErr != nil {
 		t.Fatal(fixtureErr)
 	}
 	return fixtureVal
 }
 
-func makeFixture(dump string) (*fixture, error) {
+// makeFixture generates the synthetic wiki (the sample wiki's size and shape, another
+// name: the sample wiki cannot be published), runs the pipeline on it up to the model,
+// and exports and publishes it with a stand-in model whose bytes the tests know.
+func makeFixture() (*fixture, error) {
 	dir, err := os.MkdirTemp("", "addlink-loader-test-")
 	if err != nil {
 		return nil, err
 	}
 	fixtureDir = dir
-	f := &fixture{data: filepath.Join(dir, "data"), rootA: filepath.Join(dir, "a"), rootB: filepath.Join(dir, "b")}
-	d := dictionaries.Options{Wiki: wiki, DataDir: f.data, Threads: 2, Dumps: []string{dump}}
-	if err := d.Validate(); err != nil {
+	f := &fixture{dump: filepath.Join(dir, wiki+"-pages-articles.xml"), data: filepath.Join(dir, "data"),
+		rootA: filepath.Join(dir, "a"), rootB: filepath.Join(dir, "b")}
+	so := synth.SampleOptions()
+	so.Wiki = wiki
+	if err := synth.WriteFile(f.dump, so); err != nil {
 		return nil, err
 	}
-	if _, err := dictionaries.Run(context.Background(), d, nil); err != nil {
+	cfg := &pipeline.Config{Wiki: wiki, DataDir: f.data, Dumps: []string{f.dump}, Threads: 2, Seed: 1, Version: "test"}
+	if _, err := pipeline.Run(context.Background(), cfg, pipeline.Stages(), pipeline.RunOptions{To: "train"}, nil); err != nil {
 		return nil, err
 	}
 	l := datasets.Layout{DataDir: f.data, Wiki: wiki}
-	if _, err := datasets.WriteParquet(l.Embeddings(), []datasets.Embedding{{Title: "Αθήνα", Vector: []float32{1, -2, 0.5}}, {Title: "Άνδρος", Vector: []float32{0, 0, 3}}}); err != nil {
+	if f.model, err = os.ReadFile(l.Model()); err != nil {
 		return nil, err
 	}
 	if err := os.WriteFile(l.Model(), []byte(`{"learner":{"v":"A"}}`), 0o644); err != nil {
@@ -87,9 +100,11 @@ func makeFixture(dump string) (*fixture, error) {
 	if _, err := checksum.WriteFor(l.Model()); err != nil {
 		return nil, err
 	}
-	if _, err := export.Run(context.Background(), export.Options{Wiki: wiki, DataDir: f.data}, nil); err != nil {
+	s, err := export.Run(context.Background(), export.Options{Wiki: wiki, DataDir: f.data}, nil)
+	if err != nil {
 		return nil, err
 	}
+	f.rows = s.Rows
 	if _, err := publish.Publish(publish.Options{Wiki: wiki, DataDir: f.data, Root: f.rootA}); err != nil {
 		return nil, err
 	}

@@ -26,7 +26,6 @@ import (
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/dump"
 	"github.com/addlink/addlink/internal/mariadbtest"
-	"github.com/addlink/addlink/internal/testfixtures"
 	"github.com/addlink/addlink/pipeline/export"
 	"github.com/addlink/addlink/publish"
 	"github.com/addlink/addlink/service"
@@ -35,25 +34,22 @@ import (
 // testServe is issue 15's "addlink serve sees a newly loaded wiki or model without a
 // restart", end to end with real parts: `addlink serve`'s service.Run with the mysql
 // backend on a loopback socket, started on an empty database; our own export and
-// publication of elwikivoyage (with the reference's trained model) loaded by Run; the
+// publication of the synthetic wiki (with the model the pipeline trained on it) loaded by Run; the
 // answers compared with the sqlite backend's on the same export; then a second
 // publication (some anchors removed, the model file changed) loaded while requests keep
 // coming, which the server picks up at its next poll without a failed request.
 func testServe(t *testing.T, f *fixture, srv *mariadbtest.Server) {
-	refModel, err := os.ReadFile(testfixtures.Path(t, "reference/elwikivoyage/export/elwikivoyage.linkmodel.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pages := dumpPages(t, testfixtures.Path(t, "dumps/elwikivoyage/elwikivoyage-pages-articles.xml.bz2"), 40)
+	model := f.model
+	pages := dumpPages(t, f.dump, 40)
 	dir := t.TempDir()
 
-	// Export and publication 1: the loader fixture's datasets, the reference's model.
+	// Export and publication 1: the loader fixture's datasets, the trained model.
 	data1 := filepath.Join(dir, "data1")
 	root1 := filepath.Join(dir, "pub1")
 	if err := os.CopyFS(data1, os.DirFS(f.data)); err != nil {
 		t.Fatal(err)
 	}
-	exportAndPublish(t, data1, root1, refModel, nil)
+	exportAndPublish(t, data1, root1, model, nil)
 
 	dsn, _ := newDatabase(t, srv)
 	dbName := dsn[strings.LastIndex(dsn, "/")+1:]
@@ -141,7 +137,7 @@ func testServe(t *testing.T, f *fixture, srv *mariadbtest.Server) {
 			linked[strings.ToLower(l.Text)] = true
 		}
 	}
-	exportAndPublish(t, data2, root2, append(bytes.TrimSpace(refModel), '\n', '\n'), func(a datasets.Anchor) bool {
+	exportAndPublish(t, data2, root2, append(bytes.TrimSpace(model), '\n', '\n'), func(a datasets.Anchor) bool {
 		return !linked[strings.ToLower(a.Anchor)]
 	})
 	sums2 := publishedSums(t, root2)
@@ -289,7 +285,7 @@ func publishedSums(t *testing.T, root string) map[string]string {
 
 func tryPost(base string, p *dump.Page) (int, []byte, error) {
 	body, _ := json.Marshal(map[string]any{"wikitext": p.Text, "revid": 1, "pageid": 2})
-	resp, err := http.Post(base+"/v1/linkrecommendations/wikivoyage/el/"+url.PathEscape(p.Title), "application/json", bytes.NewReader(body))
+	resp, err := http.Post(base+"/v1/linkrecommendations/"+route+"/"+url.PathEscape(p.Title), "application/json", bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, err
 	}
