@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -16,13 +17,59 @@ import (
 	"time"
 
 	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/dump"
 	"github.com/addlink/addlink/internal/mariadbtest"
+	"github.com/addlink/addlink/internal/synth"
+	"github.com/addlink/addlink/internal/testfixtures"
+	"github.com/addlink/addlink/pipeline"
 )
 
+// synthWiki is the wiki of the mysql backend's tests: a synthetic one (internal/synth,
+// the sample wiki's size under another name) that the test generates and runs the whole
+// pipeline on, so that the tests need MariaDB and nothing else.
+const synthWiki = "synthwiki"
+
+// syntheticExport generates synthWiki's dump, runs the pipeline on it (export
+// included) and returns the data directory and the dump's first n articles.
+func syntheticExport(t *testing.T, n int) (string, []*dump.Page) {
+	t.Helper()
+	dir := t.TempDir()
+	dumpPath := filepath.Join(dir, synthWiki+"-pages-articles.xml")
+	so := synth.SampleOptions()
+	so.Wiki = synthWiki
+	if err := synth.WriteFile(dumpPath, so); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data")
+	cfg := &pipeline.Config{Wiki: synthWiki, DataDir: data, Dumps: []string{dumpPath}, Threads: 2, Seed: 1, Version: "test"}
+	if _, err := pipeline.Run(context.Background(), cfg, pipeline.Stages(), pipeline.RunOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	r, err := dump.Open(context.Background(), []string{dumpPath}, dump.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var pages []*dump.Page
+	for len(pages) < n {
+		p, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.NS == 0 && !p.IsRedirect() {
+			pages = append(pages, p)
+		}
+	}
+	return data, pages
+}
+
 // loadMariaDB fills a fresh MariaDB the way the loader does: the schema, then every
-// INSERT INTO line of our lr_elwikivoyage_*.sql.gz dumps (written by datasets.WriteSQLDump
-// from the reference's sqlitedict files) as one statement, the model and the checksums.
-func loadMariaDB(t *testing.T) (*mariadbtest.Server, *sql.DB, map[string]string) {
+// INSERT INTO line of lr_<wiki>_*.sql.gz dumps (written by datasets.WriteSQLDump from
+// the sqlitedict files in src) as one statement, the model and the checksums.
+func loadMariaDB(t *testing.T, wiki, src string) (*mariadbtest.Server, *sql.DB, map[string]string) {
 	srv := mariadbtest.Start(t)
 	root, err := sql.Open("mysql", srv.DSN(""))
 	if err != nil {
@@ -37,18 +84,17 @@ func loadMariaDB(t *testing.T) (*mariadbtest.Server, *sql.DB, map[string]string)
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	for _, stmt := range strings.Split(strings.TrimSpace(datasets.SQLSchema("elwikivoyage")), "\n") {
+	for _, stmt := range strings.Split(strings.TrimSpace(datasets.SQLSchema(wiki)), "\n") {
 		if _, err := db.Exec(stmt); err != nil {
 			t.Fatal(err)
 		}
 	}
-	src := exportDir(t)
 	dir := t.TempDir()
 	sums := map[string]string{}
 	for _, name := range datasets.DatasetNames {
-		dumpPath := filepath.Join(dir, datasets.SQLTable("elwikivoyage", name)+".sql.gz")
-		sum, err := datasets.WriteSQLDump(dumpPath, datasets.SQLTable("elwikivoyage", name), func(yield func(string, []byte) error) error {
-			return datasets.ReadSqliteDict(filepath.Join(src, "elwikivoyage."+name+".sqlite"), yield)
+		dumpPath := filepath.Join(dir, datasets.SQLTable(wiki, name)+".sql.gz")
+		sum, err := datasets.WriteSQLDump(dumpPath, datasets.SQLTable(wiki, name), func(yield func(string, []byte) error) error {
+			return datasets.ReadSqliteDict(filepath.Join(src, wiki+"."+name+".sqlite"), yield)
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -76,24 +122,28 @@ func loadMariaDB(t *testing.T) (*mariadbtest.Server, *sql.DB, map[string]string)
 			t.Fatal(err)
 		}
 	}
-	model, err := os.ReadFile(filepath.Join(src, "elwikivoyage.linkmodel.json"))
+	model, err := os.ReadFile(filepath.Join(src, wiki+".linkmodel.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	sums["model"] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-	if _, err := db.Exec("INSERT INTO lr_model (lookup, value) VALUES (?, ?)", "elwikivoyage", model); err != nil {
+	if _, err := db.Exec("INSERT INTO lr_model (lookup, value) VALUES (?, ?)", wiki, model); err != nil {
 		t.Fatal(err)
 	}
 	for name, sum := range sums {
-		if _, err := db.Exec("INSERT INTO lr_checksum (lookup, value) VALUES (?, ?)", "elwikivoyage_"+name, sum); err != nil {
+		if _, err := db.Exec("INSERT INTO lr_checksum (lookup, value) VALUES (?, ?)", wiki+"_"+name, sum); err != nil {
 			t.Fatal(err)
 		}
 	}
 	return srv, db, sums
 }
 
+// The mysql backend answers as the sqlite backend does on the same export, reports
+// lr_checksum's checksums, and picks up a new dataset after a poll.
 func TestMySQLBackend(t *testing.T) {
-	srv, db, sums := loadMariaDB(t)
+	testfixtures.Require(t, "Debian's mariadb-server", mariadbtest.Available)
+	data, pages := syntheticExport(t, 30)
+	srv, db, sums := loadMariaDB(t, synthWiki, filepath.Join(data, synthWiki, "export"))
 	env := map[string]string{"DB_HOST": "127.0.0.1", "DB_PORT": strconv.Itoa(srv.Port), "DB_USER": "root", "DB_DATABASE": "mwaddlink"}
 	cfg, err := MySQLConfig(func(k string) string { return env[k] })
 	if err != nil {
@@ -106,7 +156,11 @@ func TestMySQLBackend(t *testing.T) {
 	}
 	defer b.Close()
 	_, my := newTestServer(t, Options{Backend: b})
-	_, lite := newTestServer(t, Options{})
+	liteBackend, err := NewFileBackend(data, SQLite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, lite := newTestServer(t, Options{Backend: liteBackend})
 
 	type answerBody struct {
 		Links json.RawMessage `json:"links"`
@@ -116,7 +170,7 @@ func TestMySQLBackend(t *testing.T) {
 		LinksCount int `json:"links_count"`
 	}
 	post := func(base, title, text string) answerBody {
-		a := do(t, "POST", base+recPath+"wikivoyage/el/"+url.PathEscape(title), map[string]any{"wikitext": text, "revid": 1, "pageid": 2})
+		a := do(t, "POST", base+recPath+"wikipedia/synth/"+url.PathEscape(title), map[string]any{"wikitext": text, "revid": 1, "pageid": 2})
 		if a.status != 200 {
 			t.Fatalf("%s: %d %s", title, a.status, a.body)
 		}
@@ -126,7 +180,6 @@ func TestMySQLBackend(t *testing.T) {
 		}
 		return r
 	}
-	pages := elPages(t, 30)
 	total := 0
 	for _, p := range pages {
 		m, l := post(my.URL, p.Title, p.Text), post(lite.URL, p.Title, p.Text)
@@ -142,11 +195,11 @@ func TestMySQLBackend(t *testing.T) {
 		t.Fatal("no links at all")
 	}
 	m := do(t, "GET", my.URL+"/metrics", nil)
-	if want := `linkrecommendation_dataset_info{dataset="anchors",sha256="` + sums["anchors"] + `",wiki="elwikivoyage"} 1`; !strings.Contains(string(m.body), want) {
+	if want := `linkrecommendation_dataset_info{dataset="anchors",sha256="` + sums["anchors"] + `",wiki="synthwiki"} 1`; !strings.Contains(string(m.body), want) {
 		t.Errorf("metrics lack %s", want)
 	}
 	a := do(t, "POST", my.URL+recPath+"wikipedia/foo/Bar", map[string]any{"wikitext": "x", "revid": 1, "pageid": 2})
-	if a.status != 400 || !strings.Contains(string(a.body), `"valid_project_domain_pairs":["wikipedia/elvoyage"]`) {
+	if a.status != 400 || !strings.Contains(string(a.body), `"valid_project_domain_pairs":["wikipedia/synth"]`) {
 		t.Errorf("no model: %d %s", a.status, a.body)
 	}
 
@@ -156,8 +209,8 @@ func TestMySQLBackend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tx.Exec("DELETE FROM lr_elwikivoyage_anchors")
-	tx.Exec("UPDATE lr_checksum SET value = 'ffff' WHERE lookup = 'elwikivoyage_anchors'")
+	tx.Exec("DELETE FROM lr_synthwiki_anchors")
+	tx.Exec("UPDATE lr_checksum SET value = 'ffff' WHERE lookup = 'synthwiki_anchors'")
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
