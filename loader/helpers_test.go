@@ -180,6 +180,7 @@ func TestMariaDB(t *testing.T) {
 		{"Faults", testFaults},
 		{"ResumesDownload", testResumesDownload},
 		{"DryRun", testDryRun},
+		{"Force", testForce},
 		{"Lock", testLock},
 		{"ProcessKilled", testProcessKilled},
 		{"Reference", testReference},

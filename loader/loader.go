@@ -350,7 +350,11 @@ func loadWiki(ctx context.Context, s *session, o *Options, w wikiSource) (wr Wik
 			wr.UpToDate = append(wr.UpToDate, d)
 			continue
 		}
-		log.Info("changed", "dataset", d, "published", sum, "loaded", stored[d])
+		if stored[d] == sum {
+			log.Info("unchanged, loading again (--force)", "dataset", d, "checksum", sum)
+		} else {
+			log.Info("changed", "dataset", d, "published", sum, "loaded", stored[d])
+		}
 		want[d] = sum
 		wr.Loaded = append(wr.Loaded, d)
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -264,6 +265,25 @@ func testDryRun(t *testing.T, f *fixture, srv *mariadbtest.Server) {
 	r, err = Run(context.Background(), o)
 	if err != nil || len(r.Wikis) != 2 || len(r.Wikis[0].Loaded) != 5 || len(r.Wikis[1].Loaded) != 5 {
 		t.Fatalf("%v %+v", err, r)
+	}
+}
+
+// Issue 27, item 11: --force loads the datasets whose checksum lr_checksum has, and
+// says so, not that they changed.
+func testForce(t *testing.T, f *fixture, srv *mariadbtest.Server) {
+	dsn, _ := newDatabase(t, srv)
+	o := options(dsn, f.rootA, t.TempDir())
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	o.Force, o.Log = true, slog.New(slog.NewTextHandler(&logs, nil))
+	r, err := Run(context.Background(), o)
+	if err != nil || len(r.Failed()) > 0 || len(r.Wikis[0].Loaded) != 5 {
+		t.Fatalf("%v %+v", err, r)
+	}
+	if n := strings.Count(logs.String(), "msg=\"unchanged, loading again (--force)\""); n != 5 || strings.Contains(logs.String(), "msg=changed") {
+		t.Fatalf("%d datasets said unchanged, want 5:\n%s", n, logs.String())
 	}
 }
 
