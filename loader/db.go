@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -43,11 +44,12 @@ func DSNFromEnv(getenv func(string) (string, bool)) (string, error) {
 
 // openDB opens the database with the settings the loader needs: utf8mb4, values sent
 // as they are, no client-side limit on LOAD DATA readers.
-func openDB(dsn string) (*sql.DB, error) {
+func openDB(dsn string, log *slog.Logger) (*sql.DB, error) {
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("database address: %w", err)
 	}
+	cfg.Logger = mysqlenv.DriverLogger(log) // the driver's messages in the load's log format
 	if err := cfg.Apply(mysql.Charset("utf8mb4", "utf8mb4_bin")); err != nil {
 		return nil, err
 	}

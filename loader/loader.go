@@ -210,7 +210,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	db, err := openDB(o.DSN)
+	db, err := openDB(o.DSN, o.Log)
 	if err != nil {
 		return rep, err
 	}

@@ -2,6 +2,8 @@ package loader
 
 import (
 	"context"
+	"log/slog"
+	"net"
 	"os"
 	"regexp"
 	"strings"
@@ -70,4 +72,32 @@ func FuzzListWikis(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Issue 27, item 4: the MySQL driver's messages go to the load's log (text or JSON),
+// not to stderr in the driver's own format.
+func TestDriverMessagesInTheLog(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() { // a server that hangs up on every connection
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	var logs strings.Builder
+	o := Options{WikiID: "xxwiki", Path: t.TempDir(), DSN: "root@tcp(" + ln.Addr().String() + ")/mwaddlink",
+		Log: slog.New(slog.NewJSONHandler(&logs, nil))}
+	if _, err := Run(context.Background(), o); err == nil {
+		t.Fatal("no error from a server that hangs up")
+	}
+	if !strings.Contains(logs.String(), `"msg":"mysql driver"`) {
+		t.Fatalf("no driver message in the log:\n%s", logs.String())
+	}
 }

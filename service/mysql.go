@@ -69,6 +69,11 @@ type mysqlWiki struct {
 // NewMySQLBackend connects with cfg and starts polling lr_checksum every poll
 // (default 30s). Close stops the poller and closes the connections.
 func NewMySQLBackend(ctx context.Context, cfg *mysql.Config, poll time.Duration, log *slog.Logger) (*MySQLBackend, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg = cfg.Clone()
+	cfg.Logger = mysqlenv.DriverLogger(log)
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, err
@@ -84,9 +89,6 @@ func NewMySQLBackend(ctx context.Context, cfg *mysql.Config, poll time.Duration,
 	}
 	if poll <= 0 {
 		poll = 30 * time.Second
-	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
 	}
 	b := &MySQLBackend{db: db, poll: poll, log: log, wikis: map[string]*mysqlWiki{},
 		stop: make(chan struct{}), done: make(chan struct{})}

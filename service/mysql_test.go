@@ -6,7 +6,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -270,4 +272,44 @@ func TestMySQLConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hangUpServer accepts TCP connections and closes them at once: a MySQL server that
+// breaks every connection, which makes the driver log.
+func hangUpServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// Issue 27, item 4: the MySQL driver's own messages go to the service's JSON log, not
+// to stderr as plain-text "[mysql] ... packets.go:58 unexpected EOF" lines.
+func TestMySQLDriverMessagesInTheLog(t *testing.T) {
+	host, port, _ := net.SplitHostPort(hangUpServer(t))
+	env := map[string]string{"DB_HOST": host, "DB_PORT": port, "DB_USER": "root", "DB_DATABASE": "mwaddlink"}
+	var logs logBuffer
+	b, err := OpenBackend(context.Background(), BackendOptions{Kind: BackendMySQL, Getenv: func(k string) string { return env[k] },
+		ReloadInterval: time.Hour, Logger: jsonLogger(&logs)})
+	if err == nil {
+		b.Close()
+	}
+	for _, l := range logs.lines() {
+		if l["msg"] == "mysql driver" && strings.Contains(fmt.Sprint(l["error"]), "EOF") {
+			return
+		}
+	}
+	t.Fatalf("no driver message in the JSON log: %v", logs.lines())
 }
