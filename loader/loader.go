@@ -183,14 +183,6 @@ func (r Report) Changed() bool {
 	return false
 }
 
-// fileName is the published file of a dataset.
-func fileName(wiki, dataset string) string {
-	if dataset == "model" {
-		return wiki + ".linkmodel.json"
-	}
-	return datasets.SQLTable(wiki, dataset) + ".sql.gz"
-}
-
 type wikiSource struct {
 	wiki string
 	src  source
@@ -334,7 +326,7 @@ func loadWiki(ctx context.Context, s *session, o *Options, w wikiSource) (wr Wik
 	// 1. Which datasets changed: the published checksum against lr_checksum's.
 	want := map[string]string{}
 	for _, d := range o.Datasets {
-		rel := w.wiki + "/" + fileName(w.wiki, d) + ".checksum"
+		rel := w.wiki + "/" + datasets.PublishedName(w.wiki, d) + ".checksum"
 		text, err := w.src.text(ctx, rel)
 		if err != nil {
 			wr.Err = fmt.Errorf("checksum of %s: %w", d, err)
@@ -365,7 +357,7 @@ func loadWiki(ctx context.Context, s *session, o *Options, w wikiSource) (wr Wik
 		}
 	}()
 	for _, d := range wr.Loaded {
-		rel := w.wiki + "/" + fileName(w.wiki, d)
+		rel := w.wiki + "/" + datasets.PublishedName(w.wiki, d)
 		f, sum, err := w.src.fetch(ctx, rel, o.Progress)
 		if err != nil {
 			wr.Err = fmt.Errorf("fetching %s: %w", d, err)

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/progress"
 )
 
@@ -384,8 +385,13 @@ func listDirWikis(dir string) ([]string, error) {
 			continue
 		}
 		w := e.Name()
-		for _, f := range []string{w + ".linkmodel.json", "lr_" + w + "_anchors.sql.gz", "lr_" + w + "_pageids.sql.gz", "lr_" + w + "_redirects.sql.gz", "lr_" + w + "_w2vfiltered.sql.gz"} {
-			if _, err := os.Stat(filepath.Join(dir, w, f)); err == nil {
+		l := datasets.Layout{DataDir: dir, Wiki: w}
+		files := []string{l.PublishedModel()}
+		for _, n := range datasets.DatasetNames {
+			files = append(files, l.PublishedSQLDump(n))
+		}
+		for _, f := range files {
+			if _, err := os.Stat(f); err == nil {
 				out = append(out, w)
 				break
 			} else if !errors.Is(err, fs.ErrNotExist) {
