@@ -24,7 +24,6 @@ import (
 	"maps"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -32,6 +31,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/addlink/addlink/checksum"
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/progress"
 )
@@ -332,7 +332,7 @@ func loadWiki(ctx context.Context, s *session, o *Options, w wikiSource) (wr Wik
 			wr.Err = fmt.Errorf("checksum of %s: %w", d, err)
 			return wr
 		}
-		sum, err := parseChecksum(joinURL(w.src.String(), rel), text)
+		sum, err := checksum.ParseDigest(joinURL(w.src.String(), rel), text)
 		if err != nil {
 			wr.Err = err
 			return wr
@@ -372,7 +372,7 @@ func loadWiki(ctx context.Context, s *session, o *Options, w wikiSource) (wr Wik
 			return wr
 		}
 		if !w.src.local() { // keep the checksum next to the download, as the reference does
-			if err := os.WriteFile(f.Name()+".checksum", []byte(sum+"  "+filepath.Base(f.Name())+"\n"), 0o644); err != nil {
+			if err := checksum.WriteSidecar(f.Name(), sum); err != nil {
 				wr.Err = err
 				return wr
 			}

@@ -402,27 +402,6 @@ func listDirWikis(dir string) ([]string, error) {
 	return out, nil
 }
 
-// parseChecksum returns the digest of a .checksum file's text (`shasum -a 256` output:
-// the first whitespace-separated field), which must be 64 hex digits.
-func parseChecksum(name, text string) (string, error) {
-	f := strings.Fields(text)
-	if len(f) == 0 || len(f[0]) != 64 {
-		return "", fmt.Errorf("%s: not a sha256 checksum line: %q", name, firstLine(text))
-	}
-	if _, err := hex.DecodeString(f[0]); err != nil {
-		return "", fmt.Errorf("%s: not a sha256 checksum: %w", name, err)
-	}
-	return strings.ToLower(f[0]), nil
-}
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	if len(s) > 80 {
-		s = s[:80] + "..."
-	}
-	return s
-}
-
 // joinURL is base + rel for display.
 func joinURL(base, rel string) string {
 	if u, err := url.Parse(base); err == nil && u.Scheme != "" {
