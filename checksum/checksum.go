@@ -63,18 +63,10 @@ const maxSidecar = 4096
 
 // ReadSidecar parses a sidecar file and returns the digest and the file name it names.
 func ReadSidecar(sidecar string) (sum, name string, err error) {
-	f, err := os.Open(sidecar)
+	line, err := readLine(sidecar)
 	if err != nil {
 		return "", "", err
 	}
-	defer f.Close()
-	// A sidecar is one short line: reading a little suffices and keeps a large file
-	// given by mistake from being read whole.
-	line, err := bufio.NewReader(io.LimitReader(f, maxSidecar)).ReadString('\n')
-	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
-		return "", "", fmt.Errorf("checksum: %s: empty or unreadable: %w", sidecar, err)
-	}
-	line = strings.TrimRight(line, "\r\n")
 	sum, name, ok := strings.Cut(line, " ")
 	name = strings.TrimPrefix(strings.TrimPrefix(name, " "), "*")
 	if !ok || len(sum) != 64 || name == "" {
@@ -86,6 +78,56 @@ func ReadSidecar(sidecar string) (sum, name string, err error) {
 		return "", "", fmt.Errorf("checksum: %s: bad digest: %w", sidecar, err)
 	}
 	return strings.ToLower(sum), name, nil
+}
+
+// ReadDigest returns the digest a sidecar file records (ParseDigest of its first line),
+// for readers that only compare digests: the service's meta.dataset_checksums and the
+// loader's lr_checksum. An error wrapping fs.ErrNotExist means there is no sidecar.
+func ReadDigest(sidecar string) (string, error) {
+	line, err := readLine(sidecar)
+	if err != nil {
+		return "", err
+	}
+	return ParseDigest(sidecar, line)
+}
+
+// ParseDigest returns the digest in the text of a sidecar named name (a path or a URL,
+// for the error): its first whitespace-separated field, which must be 64 hex digits,
+// lower-cased. The file name after it is not required, as `shasum` output piped
+// through cut has none.
+func ParseDigest(name, text string) (string, error) {
+	f := strings.Fields(text)
+	if len(f) == 0 || len(f[0]) != 64 {
+		return "", fmt.Errorf("%s: not a sha256 checksum line: %q", name, firstLine(text))
+	}
+	if _, err := hex.DecodeString(f[0]); err != nil {
+		return "", fmt.Errorf("%s: not a sha256 checksum: %w", name, err)
+	}
+	return strings.ToLower(f[0]), nil
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 80 {
+		s = s[:80] + "..."
+	}
+	return s
+}
+
+// readLine reads the first line of a sidecar, without its line ending.
+func readLine(sidecar string) (string, error) {
+	f, err := os.Open(sidecar)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	// A sidecar is one short line: reading a little suffices and keeps a large file
+	// given by mistake from being read whole.
+	line, err := bufio.NewReader(io.LimitReader(f, maxSidecar)).ReadString('\n')
+	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+		return "", fmt.Errorf("checksum: %s: empty or unreadable: %w", sidecar, err)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
 }
 
 // Verify checks one sidecar: the file it names (in the sidecar's directory) must exist

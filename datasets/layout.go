@@ -77,7 +77,7 @@ func (l Layout) LinkTrainExtended() string {
 func (l Layout) WDProperties() string { return l.File("wdproperties.parquet") }
 
 // Model is the XGBoost JSON model.
-func (l Layout) Model() string { return l.File("linkmodel.json") }
+func (l Layout) Model() string { return filepath.Join(l.Dir(), ModelName(l.Wiki)) }
 
 // TrainingDir is <data-dir>/<wiki>/training.
 func (l Layout) TrainingDir() string { return filepath.Join(l.Dir(), "training") }
@@ -131,16 +131,56 @@ func (l Layout) Summary(stage string) string {
 func (l Layout) ExportDir() string { return filepath.Join(l.Dir(), "export") }
 
 // ExportedSQLite is the exported sqlitedict file of a dataset ("anchors", "pageids",
-// "redirects", "w2vfiltered").
+// "redirects", "w2vfiltered"); the export set holds it gzipped (+".gz") and its
+// sidecar (+checksum.Ext), which names the .gz.
 func (l Layout) ExportedSQLite(name string) string {
-	return filepath.Join(l.ExportDir(), l.Wiki+"."+name+".sqlite")
+	return filepath.Join(l.ExportDir(), SQLiteName(l.Wiki, name))
 }
 
 // ExportedSQLDump is the exported MySQL dump of a dataset, lr_<wiki>_<name>.sql.gz.
 func (l Layout) ExportedSQLDump(name string) string {
-	return filepath.Join(l.ExportDir(), SQLTable(l.Wiki, name)+".sql.gz")
+	return filepath.Join(l.ExportDir(), SQLDumpName(l.Wiki, name))
 }
 
 // ExportedModel is the model as exported and published, <wiki>.linkmodel.json: the
 // copy in the export set, which the train stage does not touch.
-func (l Layout) ExportedModel() string { return filepath.Join(l.ExportDir(), l.Wiki+".linkmodel.json") }
+func (l Layout) ExportedModel() string { return filepath.Join(l.ExportDir(), ModelName(l.Wiki)) }
+
+// A published directory, <publish root>/<wiki>/ (Layout{DataDir: root, Wiki: wiki}),
+// holds the export set's files under the same names, each beside its sidecar: the
+// reference's data/<wiki>/ layout, which the service and the loader also read.
+
+// PublishedSQLite is a dataset's sqlitedict file in a published directory (published
+// gzipped, +".gz").
+func (l Layout) PublishedSQLite(name string) string {
+	return filepath.Join(l.Dir(), SQLiteName(l.Wiki, name))
+}
+
+// PublishedSQLDump is a dataset's MySQL dump in a published directory.
+func (l Layout) PublishedSQLDump(name string) string {
+	return filepath.Join(l.Dir(), SQLDumpName(l.Wiki, name))
+}
+
+// PublishedModel is the model in a published directory; it is also where the train
+// stage writes it in a data directory (Model).
+func (l Layout) PublishedModel() string { return filepath.Join(l.Dir(), ModelName(l.Wiki)) }
+
+// ModelName is the bare name of a wiki's exported and published model,
+// <wiki>.linkmodel.json.
+func ModelName(wiki string) string { return wiki + ".linkmodel.json" }
+
+// SQLiteName is the bare name of a dataset's sqlitedict file, <wiki>.<name>.sqlite.
+func SQLiteName(wiki, name string) string { return wiki + "." + name + ".sqlite" }
+
+// SQLDumpName is the bare name of a dataset's MySQL dump, lr_<wiki>_<name>.sql.gz.
+func SQLDumpName(wiki, name string) string { return SQLTable(wiki, name) + ".sql.gz" }
+
+// PublishedName is the bare name of the published file the loader reads for a
+// dataset: the model's for "model", the MySQL dump's otherwise. Its sidecar is the
+// name + checksum.Ext.
+func PublishedName(wiki, dataset string) string {
+	if dataset == "model" {
+		return ModelName(wiki)
+	}
+	return SQLDumpName(wiki, dataset)
+}

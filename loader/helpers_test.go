@@ -125,7 +125,7 @@ func rewrite(from, to, wiki, as, model string) error {
 		return err
 	}
 	for _, n := range datasets.DatasetNames {
-		in, err := os.Open(filepath.Join(from, wiki, fileName(wiki, n)))
+		in, err := os.Open(filepath.Join(from, wiki, datasets.PublishedName(wiki, n)))
 		if err != nil {
 			return err
 		}
@@ -141,7 +141,7 @@ func rewrite(from, to, wiki, as, model string) error {
 			return err
 		}
 		in.Close()
-		out := filepath.Join(dir, fileName(as, n))
+		out := filepath.Join(dir, datasets.PublishedName(as, n))
 		if _, err := datasets.WriteSQLDump(out, datasets.SQLTable(as, n), func(yield func(string, []byte) error) error {
 			for _, r := range rows[1:] {
 				if err := yield(string(r.Lookup), r.Value); err != nil {
@@ -156,7 +156,7 @@ func rewrite(from, to, wiki, as, model string) error {
 			return err
 		}
 	}
-	m := filepath.Join(dir, fileName(as, "model"))
+	m := filepath.Join(dir, datasets.PublishedName(as, "model"))
 	if err := os.WriteFile(m, []byte(model), 0o644); err != nil {
 		return err
 	}
@@ -357,7 +357,7 @@ func checkChecksums(t *testing.T, db *sql.DB, root, w string) {
 	t.Helper()
 	sums := tableRows(t, db, "lr_checksum")
 	for _, d := range DefaultDatasets {
-		text, err := os.ReadFile(filepath.Join(root, w, fileName(w, d)+".checksum"))
+		text, err := os.ReadFile(filepath.Join(root, w, datasets.PublishedName(w, d)+".checksum"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -24,7 +24,6 @@ import (
 	"maps"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -32,6 +31,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/addlink/addlink/checksum"
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/progress"
 )
@@ -183,14 +183,6 @@ func (r Report) Changed() bool {
 	return false
 }
 
-// fileName is the published file of a dataset.
-func fileName(wiki, dataset string) string {
-	if dataset == "model" {
-		return wiki + ".linkmodel.json"
-	}
-	return datasets.SQLTable(wiki, dataset) + ".sql.gz"
-}
-
 type wikiSource struct {
 	wiki string
 	src  source
@@ -334,13 +326,13 @@ func loadWiki(ctx context.Context, s *session, o *Options, w wikiSource) (wr Wik
 	// 1. Which datasets changed: the published checksum against lr_checksum's.
 	want := map[string]string{}
 	for _, d := range o.Datasets {
-		rel := w.wiki + "/" + fileName(w.wiki, d) + ".checksum"
+		rel := w.wiki + "/" + datasets.PublishedName(w.wiki, d) + ".checksum"
 		text, err := w.src.text(ctx, rel)
 		if err != nil {
 			wr.Err = fmt.Errorf("checksum of %s: %w", d, err)
 			return wr
 		}
-		sum, err := parseChecksum(joinURL(w.src.String(), rel), text)
+		sum, err := checksum.ParseDigest(joinURL(w.src.String(), rel), text)
 		if err != nil {
 			wr.Err = err
 			return wr
@@ -369,7 +361,7 @@ func loadWiki(ctx context.Context, s *session, o *Options, w wikiSource) (wr Wik
 		}
 	}()
 	for _, d := range wr.Loaded {
-		rel := w.wiki + "/" + fileName(w.wiki, d)
+		rel := w.wiki + "/" + datasets.PublishedName(w.wiki, d)
 		f, sum, err := w.src.fetch(ctx, rel, o.Progress)
 		if err != nil {
 			wr.Err = fmt.Errorf("fetching %s: %w", d, err)
@@ -384,7 +376,7 @@ func loadWiki(ctx context.Context, s *session, o *Options, w wikiSource) (wr Wik
 			return wr
 		}
 		if !w.src.local() { // keep the checksum next to the download, as the reference does
-			if err := os.WriteFile(f.Name()+".checksum", []byte(sum+"  "+filepath.Base(f.Name())+"\n"), 0o644); err != nil {
+			if err := checksum.WriteSidecar(f.Name(), sum); err != nil {
 				wr.Err = err
 				return wr
 			}

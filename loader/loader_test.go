@@ -143,7 +143,7 @@ func testFaults(t *testing.T, f *fixture, srv *mariadbtest.Server) {
 			}
 			sums := tableRows(t, db, "lr_checksum")
 			for _, d := range DefaultDatasets {
-				text, _ := os.ReadFile(filepath.Join(f.rootA, wiki, fileName(wiki, d)+".checksum"))
+				text, _ := os.ReadFile(filepath.Join(f.rootA, wiki, datasets.PublishedName(wiki, d)+".checksum"))
 				if string(sums[wiki+"_"+d]) != strings.Fields(string(text))[0] {
 					t.Errorf("lr_checksum of %s changed", d)
 				}

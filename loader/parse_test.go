@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -22,41 +21,11 @@ func (s textSource) fetch(context.Context, string, progress.Reporter) (*os.File,
 func (textSource) local() bool    { return true }
 func (textSource) String() string { return "text" }
 
-var hex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
-
-func TestParseChecksum(t *testing.T) {
-	sum := strings.Repeat("ab", 32)
-	for _, c := range []struct{ text, want, err string }{
-		{sum + "  lr_w_anchors.sql.gz\n", sum, ""},
-		{strings.ToUpper(sum) + " *x\r\n", sum, ""},
-		{sum, sum, ""}, // the reference would fail on a single field; the digest is all we need
-		{"", "", "not a sha256 checksum line"},
-		{sum[:63] + "  x", "", "not a sha256 checksum line"},
-		{strings.Repeat("zz", 32) + "  x", "", "not a sha256 checksum"},
-	} {
-		got, err := parseChecksum("f.checksum", c.text)
-		if got != c.want || (c.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.err)) {
-			t.Errorf("parseChecksum(%q) = %q, %v; want %q, %q", c.text, got, err, c.want, c.err)
-		}
-	}
-}
-
 func TestListWikis(t *testing.T) {
 	got, err := listWikis(context.Background(), textSource("cswiki\r\n\nelwikivoyage\nbad wiki\nzh_min_nanwiki\nbat-smgwiki\n"))
 	if err != nil || strings.Join(got, " ") != "cswiki elwikivoyage zh_min_nanwiki bat-smgwiki" {
 		t.Fatalf("%q %v", got, err)
 	}
-}
-
-func FuzzParseChecksum(f *testing.F) {
-	f.Add(strings.Repeat("0f", 32) + "  name\n")
-	f.Add("x")
-	f.Fuzz(func(t *testing.T, text string) {
-		sum, err := parseChecksum("f", text)
-		if err == nil && (!hex64.MatchString(sum) || !strings.EqualFold(strings.Fields(text)[0], sum)) {
-			t.Fatalf("parseChecksum(%q) = %q", text, sum)
-		}
-	})
 }
 
 func FuzzListWikis(f *testing.F) {

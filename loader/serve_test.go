@@ -274,7 +274,7 @@ func publishedSums(t *testing.T, root string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for _, d := range DefaultDatasets {
-		text, err := os.ReadFile(filepath.Join(root, wiki, fileName(wiki, d)+".checksum"))
+		text, err := os.ReadFile(filepath.Join(root, wiki, datasets.PublishedName(wiki, d)+".checksum"))
 		if err != nil {
 			t.Fatal(err)
 		}

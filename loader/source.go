@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/progress"
 )
 
@@ -384,8 +385,13 @@ func listDirWikis(dir string) ([]string, error) {
 			continue
 		}
 		w := e.Name()
-		for _, f := range []string{w + ".linkmodel.json", "lr_" + w + "_anchors.sql.gz", "lr_" + w + "_pageids.sql.gz", "lr_" + w + "_redirects.sql.gz", "lr_" + w + "_w2vfiltered.sql.gz"} {
-			if _, err := os.Stat(filepath.Join(dir, w, f)); err == nil {
+		l := datasets.Layout{DataDir: dir, Wiki: w}
+		files := []string{l.PublishedModel()}
+		for _, n := range datasets.DatasetNames {
+			files = append(files, l.PublishedSQLDump(n))
+		}
+		for _, f := range files {
+			if _, err := os.Stat(f); err == nil {
 				out = append(out, w)
 				break
 			} else if !errors.Is(err, fs.ErrNotExist) {
@@ -394,27 +400,6 @@ func listDirWikis(dir string) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// parseChecksum returns the digest of a .checksum file's text (`shasum -a 256` output:
-// the first whitespace-separated field), which must be 64 hex digits.
-func parseChecksum(name, text string) (string, error) {
-	f := strings.Fields(text)
-	if len(f) == 0 || len(f[0]) != 64 {
-		return "", fmt.Errorf("%s: not a sha256 checksum line: %q", name, firstLine(text))
-	}
-	if _, err := hex.DecodeString(f[0]); err != nil {
-		return "", fmt.Errorf("%s: not a sha256 checksum: %w", name, err)
-	}
-	return strings.ToLower(f[0]), nil
-}
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	if len(s) > 80 {
-		s = s[:80] + "..."
-	}
-	return s
 }
 
 // joinURL is base + rel for display.

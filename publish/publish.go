@@ -60,7 +60,7 @@ func (o *Options) Validate() error {
 // published reports whether a file name is of a kind publish writes for wiki.
 func published(wiki, name string) bool {
 	switch {
-	case name == "README", name == wiki+".linkmodel.json":
+	case name == "README", name == datasets.ModelName(wiki):
 		return true
 	case !strings.HasPrefix(name, wiki+".") && !strings.HasPrefix(name, "lr_"+wiki+"_"):
 		return false
@@ -137,7 +137,7 @@ func sources(o Options) ([]string, error) {
 		if !have[side] {
 			return nil, fmt.Errorf("publish: refusing to publish: %s has no checksum file %s", f, side)
 		}
-		if name == o.Wiki+".linkmodel.json" {
+		if name == datasets.ModelName(o.Wiki) {
 			// Published models are loaded by the Python service: only the reference's features.
 			// (Whether the file is a well-formed model is not checked here.)
 			if err := linker.CheckServiceModelFile(f); errors.Is(err, linker.ErrNotServiceModel) {

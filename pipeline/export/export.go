@@ -303,8 +303,8 @@ func removeOrphans(l datasets.Layout) error {
 func legacyExport(wiki, name string) bool {
 	for _, n := range datasets.DatasetNames {
 		switch name {
-		case wiki + "." + n + ".sqlite", wiki + "." + n + ".sqlite.gz", wiki + "." + n + ".sqlite" + checksum.Ext,
-			datasets.SQLTable(wiki, n) + ".sql.gz", datasets.SQLTable(wiki, n) + ".sql.gz" + checksum.Ext:
+		case datasets.SQLiteName(wiki, n), datasets.SQLiteName(wiki, n) + ".gz", datasets.SQLiteName(wiki, n) + checksum.Ext,
+			datasets.SQLDumpName(wiki, n), datasets.SQLDumpName(wiki, n) + checksum.Ext:
 			return true
 		}
 	}
