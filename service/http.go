@@ -440,9 +440,16 @@ func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request, l *reqLo
 	return &Error{Status: http.StatusNotFound, Message: "no such path: " + r.URL.Path}
 }
 
-// handleHealthz answers 200 with an empty body without touching any dataset.
+// handleHealthz answers 200 with an empty body without touching any dataset, or 503
+// when the backend has a database (mysql) that does not answer.
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request, l *reqLog) error {
 	l.quiet = true
+	// A backend with a database (mysql) is healthy when the database answers.
+	if h, ok := s.backend.(interface{ Healthy(context.Context) error }); ok {
+		if err := h.Healthy(r.Context()); err != nil {
+			return &Error{Status: http.StatusServiceUnavailable, Message: "the database is unreachable", Err: err}
+		}
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	return nil

@@ -51,6 +51,7 @@ type MySQLBackend struct {
 	db   *sql.DB
 	poll time.Duration
 	log  *slog.Logger
+	addr string
 
 	mu    sync.Mutex
 	wikis map[string]*mysqlWiki
@@ -67,7 +68,9 @@ type mysqlWiki struct {
 }
 
 // NewMySQLBackend connects with cfg and starts polling lr_checksum every poll
-// (default 30s). Close stops the poller and closes the connections.
+// (default 30s). A database that does not answer yet is not an error: it is logged,
+// Healthy reports it, and the poller tries again. Close stops the poller and closes
+// the connections.
 func NewMySQLBackend(ctx context.Context, cfg *mysql.Config, poll time.Duration, log *slog.Logger) (*MySQLBackend, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -81,19 +84,36 @@ func NewMySQLBackend(ctx context.Context, cfg *mysql.Config, poll time.Duration,
 	db := sql.OpenDB(conn)
 	db.SetMaxOpenConns(8)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	if err := db.PingContext(pctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("service: MySQL at %s: %w", cfg.Addr, err)
-	}
 	if poll <= 0 {
 		poll = 30 * time.Second
 	}
-	b := &MySQLBackend{db: db, poll: poll, log: log, wikis: map[string]*mysqlWiki{},
+	b := &MySQLBackend{db: db, poll: poll, log: log, addr: cfg.Addr, wikis: map[string]*mysqlWiki{},
 		stop: make(chan struct{}), done: make(chan struct{})}
-	go b.poller()
+	// A database that cannot be reached yet (still starting, a wrong password being
+	// fixed) does not stop the service: it serves, /healthz answers 503, and the
+	// poller tries again until the database answers.
+	reachable := true
+	if err := b.Healthy(ctx); err != nil {
+		if ctx.Err() != nil {
+			db.Close()
+			return nil, err
+		}
+		reachable = false
+		log.Warn("the database is unreachable; serving anyway, /healthz answers 503 until it answers",
+			slog.String("addr", cfg.Addr), slog.String("error", err.Error()))
+	}
+	go b.poller(reachable)
 	return b, nil
+}
+
+// Healthy reports whether the database answers a ping within a few seconds.
+func (b *MySQLBackend) Healthy(ctx context.Context) error {
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := b.db.PingContext(pctx); err != nil {
+		return fmt.Errorf("service: MySQL at %s: %w", b.addr, err)
+	}
+	return nil
 }
 
 // Close implements Backend.
@@ -256,9 +276,23 @@ func checksums(ctx context.Context, q queryer, id string) (map[string]string, er
 	return sums, rows.Err()
 }
 
-// poller reloads the wikis whose checksums changed, until Close.
-func (b *MySQLBackend) poller() {
+// poller waits for the database when it was unreachable at start, then reloads the
+// wikis whose checksums changed, until Close.
+func (b *MySQLBackend) poller(reachable bool) {
 	defer close(b.done)
+	for retry := time.NewTicker(min(b.poll, 5*time.Second)); !reachable; {
+		select {
+		case <-b.stop:
+			retry.Stop()
+			return
+		case <-retry.C:
+			if err := b.Healthy(context.Background()); err == nil {
+				reachable = true
+				retry.Stop()
+				b.log.Info("the database is reachable", slog.String("addr", b.addr))
+			}
+		}
+	}
 	t := time.NewTicker(b.poll)
 	defer t.Stop()
 	for {

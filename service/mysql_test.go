@@ -313,3 +313,98 @@ func TestMySQLDriverMessagesInTheLog(t *testing.T) {
 	}
 	t.Fatalf("no driver message in the JSON log: %v", logs.lines())
 }
+
+// Issue 27, item 3: `serve` with the mysql backend starts when the database does not
+// answer yet (MariaDB still starting, a wrong password): it says so, /healthz answers
+// 503, and once the database answers (here: a proxy to a real MariaDB opened on the
+// port) /healthz answers 200 and the wiki is served, without a restart.
+func TestMySQLUnreachableAtStart(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there: connections are refused
+	host, port, _ := net.SplitHostPort(addr)
+	env := map[string]string{"DB_HOST": host, "DB_PORT": port, "DB_USER": "root", "DB_DATABASE": "mwaddlink"}
+	var logs logBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	ready, runErr := make(chan net.Addr, 1), make(chan error, 1)
+	go func() {
+		runErr <- Run(ctx, Config{Listen: "127.0.0.1:0",
+			Backend: BackendOptions{Kind: BackendMySQL, Getenv: func(k string) string { return env[k] },
+				ReloadInterval: 50 * time.Millisecond, Logger: jsonLogger(&logs)},
+			Server: Options{Version: "test", Logger: jsonLogger(&logs)},
+			Ready:  func(a net.Addr) { ready <- a }})
+	}()
+	defer func() {
+		cancel()
+		if err := <-runErr; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	var base string
+	select {
+	case a := <-ready:
+		base = "http://" + a.String()
+	case err := <-runErr:
+		runErr <- nil // for the deferred check
+		t.Fatalf("serve exited: %v", err)
+	}
+	if a := do(t, "GET", base+"/healthz", nil); a.status != 503 || !strings.Contains(string(a.body), "the database is unreachable") {
+		t.Fatalf("healthz with no database: %d %s", a.status, a.body)
+	}
+	var warned bool
+	for _, l := range logs.lines() {
+		warned = warned || (l["msg"] == "the database is unreachable; serving anyway, /healthz answers 503 until it answers" && l["addr"] == addr)
+	}
+	if !warned {
+		t.Errorf("no warning about the database in %v", logs.lines())
+	}
+
+	// The database comes up.
+	srv := mariadbtest.Start(t)
+	root, err := sql.Open("mysql", srv.DSN(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	if _, err := root.Exec("CREATE DATABASE mwaddlink"); err != nil {
+		t.Fatal(err)
+	}
+	proxy, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("the port was taken meanwhile: %v", err)
+	}
+	defer proxy.Close()
+	go func() {
+		for {
+			c, err := proxy.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", srv.Port))
+			if err != nil {
+				c.Close()
+				continue
+			}
+			go func() { io.Copy(s, c); s.Close() }()
+			go func() { io.Copy(c, s); c.Close() }()
+		}
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for do(t, "GET", base+"/healthz", nil).status != 200 {
+		if time.Now().After(deadline) {
+			t.Fatal("healthz still not 200 20 s after the database came up")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for reachable := false; !reachable; time.Sleep(50 * time.Millisecond) {
+		for _, l := range logs.lines() {
+			reachable = reachable || l["msg"] == "the database is reachable"
+		}
+		if !reachable && time.Now().After(deadline) {
+			t.Fatalf("the recovery was not logged: %v", logs.lines())
+		}
+	}
+}
