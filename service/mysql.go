@@ -189,9 +189,9 @@ func (b *MySQLBackend) load(ctx context.Context, id string) (*Wiki, error) {
 	}
 	d := linker.NewDict(rows.Anchors, rows.PageIDs, rows.Redirects, rows.Vectors)
 	d.Lower = linker.LowerFunc(datasets.Language(id))
-	w, err := newWiki(id, d, m, sums)
+	w, err := linker.NewWiki(id, d, m, sums)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("service: %w", err)
 	}
 	b.log.Info("loaded wiki", slog.String("wiki", id), slog.Int("anchors", len(d.Anchors)),
 		slog.Int("pageids", len(rows.PageIDs)), slog.Float64("seconds", time.Since(start).Seconds()),

@@ -8,14 +8,17 @@ import (
 	"net"
 	"os"
 	"time"
+
+	"github.com/addlink/addlink/internal/linker"
 )
 
-// Backend kinds, the values of DB_BACKEND.
+// Backend kinds, the values of DB_BACKEND: the file formats of linker.OpenWiki, and
+// mysql.
 const (
-	BackendSQLite  = "sqlite"  // exported sqlitedict files under <data-dir>/<wiki>/
-	BackendParquet = "parquet" // our Parquet datasets under <data-dir>/<wiki>/
-	BackendMySQL   = "mysql"   // the lr_ tables (DB_* variables)
-	BackendAuto    = ""        // Parquet when a wiki has it, the sqlitedict files otherwise
+	BackendSQLite  = string(linker.SQLite)  // exported sqlitedict files under <data-dir>/<wiki>/
+	BackendParquet = string(linker.Parquet) // our Parquet datasets under <data-dir>/<wiki>/
+	BackendMySQL   = "mysql"                // the lr_ tables (DB_* variables)
+	BackendAuto    = ""                     // Parquet when a wiki has it, the sqlitedict files otherwise
 )
 
 // BackendOptions says where the datasets come from.
@@ -54,12 +57,10 @@ func OpenBackend(ctx context.Context, o BackendOptions) (Backend, error) {
 			return nil, err
 		}
 		return NewMySQLBackend(ctx, cfg, o.ReloadInterval, o.Logger)
-	case BackendSQLite:
-		return NewFileBackend(o.DataDir, SQLite)
-	case BackendParquet:
-		return NewFileBackend(o.DataDir, Parquet)
+	case BackendAuto:
+		return NewFileBackend(o.DataDir, linker.Auto)
 	default:
-		return NewFileBackend(o.DataDir, Auto)
+		return NewFileBackend(o.DataDir, linker.Format(o.Kind))
 	}
 }
 
