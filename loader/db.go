@@ -33,32 +33,30 @@ func lockName(db string) string { return "addlink-load:" + db }
 // variables (DB_USER, DB_PASSWORD, DB_HOST, DB_PORT default 3306, DB_DATABASE,
 // DB_READ_DEFAULT_FILE: a my.cnf whose [client] section supplies what they leave
 // unset), with the rules `addlink serve` follows too (internal/mysqlenv). getenv is
-// os.LookupEnv in the CLI.
+// os.LookupEnv in the CLI. It returns "" (no database: Options.Validate says what to
+// set) when neither DB_DATABASE nor DB_READ_DEFAULT_FILE is set.
 func DSNFromEnv(getenv func(string) (string, bool)) (string, error) {
 	cfg, err := mysqlenv.Config(getenv)
 	if err != nil {
 		return "", err
 	}
+	_, db := getenv("DB_DATABASE")
+	if file, _ := getenv("DB_READ_DEFAULT_FILE"); !db && file == "" {
+		return "", nil
+	}
 	return cfg.FormatDSN(), nil
 }
 
-// openDB opens the database with the settings the loader needs: utf8mb4, values sent
-// as they are, no client-side limit on LOAD DATA readers.
+// openDB opens the database as the service does (mysqlenv.Open: utf8mb4, one
+// statement per query); the loader sends values as they are and sets no client-side
+// limit on LOAD DATA readers.
 func openDB(dsn string, log *slog.Logger) (*sql.DB, error) {
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("database address: %w", err)
 	}
 	cfg.Logger = mysqlenv.DriverLogger(log) // the driver's messages in the load's log format
-	if err := cfg.Apply(mysql.Charset("utf8mb4", "utf8mb4_bin")); err != nil {
-		return nil, err
-	}
-	cfg.MultiStatements = false
-	connector, err := mysql.NewConnector(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return sql.OpenDB(connector), nil
+	return mysqlenv.Open(cfg)
 }
 
 // session is the one connection a load works on (the user lock belongs to it).
@@ -179,32 +177,10 @@ func (s *session) addIndex(ctx context.Context, table string) error {
 	return nil
 }
 
-// tableExists reports whether table exists in the session's database.
-func (s *session) tableExists(ctx context.Context, table string) (bool, error) {
-	var n int
-	err := s.conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?", table).Scan(&n)
-	return n > 0, err
-}
-
 // storedChecksums returns lr_checksum's values for the keys <wiki>_<dataset> of wiki
 // (none when the table does not exist yet).
 func (s *session) storedChecksums(ctx context.Context, wiki string, names []string) (map[string]string, error) {
-	out := map[string]string{}
-	if ok, err := s.tableExists(ctx, "lr_checksum"); err != nil || !ok {
-		return out, err
-	}
-	for _, n := range names {
-		var v []byte
-		err := s.conn.QueryRowContext(ctx, "SELECT value FROM lr_checksum WHERE lookup = ? ORDER BY id DESC LIMIT 1", wiki+"_"+n).Scan(&v)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading lr_checksum: %w", err)
-		}
-		out[n] = string(v)
-	}
-	return out, nil
+	return mysqlenv.ReadChecksums(ctx, s.conn, wiki, names)
 }
 
 // leftovers lists the staging tables a killed loader left behind.

@@ -336,6 +336,12 @@ func TestDSNFromEnv(t *testing.T) {
 		{map[string]string{"DB_DATABASE": "x", "DB_PORT": "3307"}, "tcp(localhost:3307)/x"},
 		{map[string]string{"DB_READ_DEFAULT_FILE": cnf, "DB_DATABASE": "x"}, "admin:s3cret@tcp(db.example:3306)/x"},
 		{map[string]string{"DB_READ_DEFAULT_FILE": cnf, "DB_USER": "u", "DB_DATABASE": "x"}, "u:s3cret@tcp(db.example:3306)/x"},
+		// Neither DB_DATABASE nor an option file: no database (Validate says what to set).
+		{map[string]string{"DB_USER": "u", "DB_HOST": "h"}, ""},
+		{map[string]string{"DB_READ_DEFAULT_FILE": "", "DB_USER": "u"}, ""},
+		// DB_DATABASE set but empty: the database comes from the server's defaults.
+		{map[string]string{"DB_DATABASE": "", "DB_USER": "u"}, "u@tcp(localhost:3306)/"},
+		{map[string]string{"DB_READ_DEFAULT_FILE": cnf}, "admin:s3cret@tcp(db.example:3306)/"},
 	} {
 		got, err := DSNFromEnv(func(k string) (string, bool) { v, ok := c.env[k]; return v, ok })
 		if err != nil || got != c.want {

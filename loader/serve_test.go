@@ -25,6 +25,7 @@ import (
 	"github.com/addlink/addlink/checksum"
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/dump"
+	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/internal/mariadbtest"
 	"github.com/addlink/addlink/pipeline/export"
 	"github.com/addlink/addlink/publish"
@@ -255,7 +256,7 @@ func exportAndPublish(t *testing.T, data, root string, model []byte, keep func(d
 // sqliteServer serves a data directory's export with the sqlite backend.
 func sqliteServer(t *testing.T, data string) string {
 	t.Helper()
-	b, err := service.NewFileBackend(data, service.SQLite)
+	b, err := service.NewFileBackend(data, linker.SQLite)
 	if err != nil {
 		t.Fatal(err)
 	}

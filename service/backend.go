@@ -6,27 +6,18 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/addlink/addlink/datasets"
-	"github.com/addlink/addlink/internal/gbdt"
 	"github.com/addlink/addlink/internal/linker"
 )
 
-// Wiki is one wiki's datasets and model, loaded and ready to answer queries. It is
-// never modified once a backend returns it, so requests share it without locks; a
-// backend that reloads a wiki returns a new *Wiki.
-type Wiki struct {
-	ID    string
-	Dict  *linker.Dict
-	Model *gbdt.Model
-	// Checksums maps dataset names (anchors, model, pageids, redirects, w2vfiltered)
-	// to the sha256 reported as meta.dataset_checksums.
-	Checksums map[string]string
-}
+// Wiki is one wiki's datasets and model, loaded and ready to answer queries
+// (linker.OpenWiki, linker.NewWiki). It is never modified once a backend returns it,
+// so requests share it without locks; a backend that reloads a wiki returns a new
+// *Wiki.
+type Wiki = linker.Wiki
 
 // ErrNoModel is returned (wrapped) by a Backend that has no model for a wiki: the
 // service answers 400 with the valid project/domain pairs.
@@ -55,45 +46,12 @@ type Backend interface {
 	Close() error
 }
 
-// newWiki checks a model and wraps the datasets of a wiki.
-func newWiki(id string, d *linker.Dict, m *gbdt.Model, sums map[string]string) (*Wiki, error) {
-	// A model names its features when they are not the reference's six
-	// (linker.ModelFeatures); an unnamed one must have six inputs.
-	if len(m.FeatureNames) == 0 && m.NumFeature != len(linker.Features{}.Vector()) {
-		return nil, fmt.Errorf("service: %s: the model has %d features; addlink computes the %d features of the reference's v1 models (7-feature v2 models are not supported)",
-			id, m.NumFeature, len(linker.Features{}.Vector()))
-	}
-	if _, err := linker.ModelFeatures(m); err != nil {
-		return nil, fmt.Errorf("service: %s: %w", id, err)
-	}
-	rules, err := linker.ModelCandidates(m)
-	if err != nil {
-		return nil, fmt.Errorf("service: %s: %w", id, err)
-	}
-	d.PrepareCandidates(rules) // before the first request
-	return &Wiki{ID: id, Dict: d, Model: m, Checksums: sums}, nil
-}
-
-// FileFormat says which files a FileBackend reads.
-type FileFormat string
-
-// The file formats of FileBackend.
-const (
-	// SQLite reads the exported sqlitedict files (<wiki>.<name>.sqlite or .sqlite.gz),
-	// as the reference's sqlite backend does.
-	SQLite FileFormat = "sqlite"
-	// Parquet reads our pipeline's Parquet datasets.
-	Parquet FileFormat = "parquet"
-	// Auto reads Parquet when the anchors are there, the SQLite files otherwise.
-	Auto FileFormat = "auto"
-)
-
 // FileBackend serves wikis from a data directory laid out as <DataDir>/<wiki>/ (our
 // data directory, or a published tree). A wiki is loaded on its first request and
 // kept; several wikis are served side by side.
 type FileBackend struct {
 	DataDir string
-	Format  FileFormat
+	Format  linker.Format
 	// Log, when set, gets a line for each wiki loaded (or failing to load), as the
 	// mysql backend writes.
 	Log *slog.Logger
@@ -109,11 +67,9 @@ type loadOnce struct {
 }
 
 // NewFileBackend returns a backend reading dir in the given format.
-func NewFileBackend(dir string, format FileFormat) (*FileBackend, error) {
-	switch format {
-	case SQLite, Parquet, Auto:
-	default:
-		return nil, fmt.Errorf("service: unknown file format %q (want sqlite, parquet or auto)", format)
+func NewFileBackend(dir string, format linker.Format) (*FileBackend, error) {
+	if err := linker.CheckFormat(format); err != nil {
+		return nil, fmt.Errorf("service: %w", err)
 	}
 	if st, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("service: data directory: %w", err)
@@ -134,7 +90,7 @@ func (b *FileBackend) Wiki(ctx context.Context, id string) (*Wiki, error) {
 	b.mu.Lock()
 	lo := b.wikis[id]
 	if lo == nil {
-		if _, err := os.Stat(modelPath(l, b.Format)); err != nil {
+		if _, err := os.Stat(linker.ModelPath(l, b.Format)); err != nil {
 			b.mu.Unlock()
 			return nil, &NoModelError{Wiki: id, Valid: []string{}}
 		}
@@ -166,89 +122,11 @@ func (b *FileBackend) Wiki(ctx context.Context, id string) (*Wiki, error) {
 }
 
 func (b *FileBackend) load(l datasets.Layout) (*Wiki, error) {
-	var d *linker.Dict
-	var err error
-	parquet := b.Format == Parquet
-	if b.Format == Auto {
-		_, statErr := os.Stat(l.Anchors())
-		parquet = statErr == nil
-	}
-	if parquet {
-		d, err = linker.LoadDict(l, true)
-	} else {
-		d, err = linker.LoadDictSQLite(l)
-	}
+	w, err := linker.OpenWiki(l, b.Format)
 	if err != nil {
-		return nil, err
-	}
-	model := modelPath(l, b.Format)
-	f, err := os.Open(model)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	m, err := gbdt.ReadJSON(f)
-	if err != nil {
-		return nil, fmt.Errorf("service: %s: %w", model, err)
-	}
-	// A model trained with extended features names them: load the datasets they read
-	// (nothing for the reference's six).
-	set, err := linker.ModelFeatures(m)
-	if err != nil {
-		return nil, fmt.Errorf("service: %s: %w", model, err)
-	}
-	if err := d.LoadExtended(l, set); err != nil {
 		return nil, fmt.Errorf("service: %w", err)
 	}
-	return newWiki(l.Wiki, d, m, fileChecksums(l, model))
-}
-
-// exportSet reports whether the wiki's directory holds an export set (our data
-// directory, datasets.Layout.ExportDir) rather than the exported files themselves (a
-// published tree, or the reference's data/<wiki>/ layout).
-func exportSet(l datasets.Layout) bool {
-	_, err := os.Stat(l.ExportDir())
-	return err == nil
-}
-
-// modelPath is the model a backend serves: the export set's copy, or <wiki>.linkmodel.json
-// beside the datasets; the Parquet backend serves the train stage's model.
-func modelPath(l datasets.Layout, f FileFormat) string {
-	if f != Parquet && exportSet(l) {
-		return l.ExportedModel()
-	}
-	return l.Model()
-}
-
-// fileChecksums reads the checksums that the loader would store in lr_checksum for
-// these files: those of the lr_<wiki>_<name>.sql.gz dumps and of the model, from their
-// .checksum files, when they exist.
-func fileChecksums(l datasets.Layout, model string) map[string]string {
-	sums := map[string]string{}
-	for _, name := range datasets.DatasetNames {
-		dump := l.ExportedSQLDump(name)
-		if !exportSet(l) {
-			dump = filepath.Join(l.Dir(), datasets.SQLTable(l.Wiki, name)+".sql.gz")
-		}
-		if s := readChecksum(dump + ".checksum"); s != "" {
-			sums[name] = s
-		}
-	}
-	if s := readChecksum(model + ".checksum"); s != "" {
-		sums["model"] = s
-	}
-	return sums
-}
-
-func readChecksum(path string) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	if f := strings.Fields(string(b)); len(f) > 0 {
-		return f[0]
-	}
-	return ""
+	return w, nil
 }
 
 // Close implements Backend.

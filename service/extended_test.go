@@ -63,17 +63,17 @@ func extendedDataDir(t *testing.T) datasets.Layout {
 }
 
 // TestExtendedModelServedAsQueried: serve (the Parquet file backend, over HTTP) and
-// query (linker.OpenQuery) load an extended model with its datasets and candidate
+// query (linker.OpenWiki) load an extended model with its datasets and candidate
 // rules and give the same links, including the mention only the rules add (the
 // title Ohio, which no anchor names).
 func TestExtendedModelServedAsQueried(t *testing.T) {
 	l := extendedDataDir(t)
-	b, err := NewFileBackend(l.DataDir, Parquet)
+	b, err := NewFileBackend(l.DataDir, linker.Parquet)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, ts := newTestServer(t, Options{Backend: b})
-	q, err := linker.OpenQuery(l)
+	q, err := linker.OpenWiki(l, linker.Parquet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestExtendedModelServedAsQueried(t *testing.T) {
 	if err := json.Unmarshal(a.body, &served); err != nil {
 		t.Fatal(err)
 	}
-	queried := q.Response("Athens", 1, text, linker.RecommendOptions{Threshold: 0.5, MaxRecommendations: 15})
+	queried := linker.Recommend(q.Dict, q.Model, "Athens", text, linker.RecommendOptions{Threshold: 0.5, MaxRecommendations: 15})
 	if len(served.Links) != len(queried.Links) {
 		t.Fatalf("served %+v (%s), queried %+v (%s)", served.Links, served.Info, queried.Links, queried.Info)
 	}

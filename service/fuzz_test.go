@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/addlink/addlink/internal/linker"
 )
 
 // FuzzRequest sends arbitrary paths, queries and bodies through the whole request
@@ -18,7 +20,7 @@ func FuzzRequest(f *testing.F) {
 	f.Add("POST", "..%2F/el/X", "", `{"wikitext":"\u2028\ud800","revid":1e3,"pageid":[1]}`)
 	f.Add("GET", "wikipedia/foo/%ff%fe", "threshold=inf", "")
 	f.Add("POST", "wikivoyage/el/X", "threshold=-1", "{\"wikitext\":\"\xff{{\",\"revid\":1,\"pageid\":1}")
-	s, err := New(Options{Backend: mustFileBackend(f, dataDir(f), SQLite), TimeBudget: time.Second,
+	s, err := New(Options{Backend: mustFileBackend(f, dataDir(f), linker.SQLite), TimeBudget: time.Second,
 		MediaWiki: NewMediaWiki(MediaWikiOptions{APIBaseURL: "http://127.0.0.1:1/w/", Timeout: 100 * time.Millisecond})})
 	if err != nil {
 		f.Fatal(err)

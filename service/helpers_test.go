@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/addlink/addlink/internal/dump"
+	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/internal/testfixtures"
 )
 
@@ -85,7 +86,7 @@ func elPages(t testing.TB, n int) []*dump.Page {
 func newTestServer(t testing.TB, opts Options) (*Server, *httptest.Server) {
 	t.Helper()
 	if opts.Backend == nil {
-		b, err := NewFileBackend(dataDir(t), SQLite)
+		b, err := NewFileBackend(dataDir(t), linker.SQLite)
 		if err != nil {
 			t.Fatal(err)
 		}

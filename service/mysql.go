@@ -23,8 +23,8 @@ import (
 // environment variables, DB_USER, DB_PASSWORD, DB_HOST, DB_PORT (3306), DB_DATABASE and
 // DB_READ_DEFAULT_FILE, with the rules `addlink load` follows too (internal/mysqlenv:
 // the option file's [client] section supplies what the variables leave unset, as with
-// PyMySQL; DB_HOST starting with "/" is a unix socket), and the service's charset and
-// timeouts.
+// PyMySQL; DB_HOST starting with "/" is a unix socket), and the service's read
+// timeout. NewMySQLBackend opens it with mysqlenv.Open, as the loader does.
 func MySQLConfig(getenv func(string) string) (*mysql.Config, error) {
 	c, err := mysqlenv.Config(func(k string) (string, bool) { v := getenv(k); return v, v != "" })
 	if err != nil {
@@ -33,10 +33,6 @@ func MySQLConfig(getenv func(string) string) (*mysql.Config, error) {
 	if c.DBName == "" {
 		return nil, errors.New("service: DB_DATABASE is not set")
 	}
-	if err := c.Apply(mysql.Charset("utf8mb4", "")); err != nil {
-		return nil, err
-	}
-	c.Timeout = 10 * time.Second
 	c.ReadTimeout = 5 * time.Minute
 	return c, nil
 }
@@ -77,11 +73,10 @@ func NewMySQLBackend(ctx context.Context, cfg *mysql.Config, poll time.Duration,
 	}
 	cfg = cfg.Clone()
 	cfg.Logger = mysqlenv.DriverLogger(log)
-	conn, err := mysql.NewConnector(cfg)
+	db, err := mysqlenv.Open(cfg)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("service: %w", err)
 	}
-	db := sql.OpenDB(conn)
 	db.SetMaxOpenConns(8)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if poll <= 0 {
@@ -183,7 +178,7 @@ func (b *MySQLBackend) load(ctx context.Context, id string) (*Wiki, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, &NoModelError{Wiki: id, Valid: b.validWikis(ctx)}
 	}
-	if noSuchTable(err) {
+	if mysqlenv.NoSuchTable(err) {
 		// A database nothing was loaded into yet: no wiki has a model (400, not 500);
 		// the first load creates the tables and the next request finds the wiki.
 		return nil, &NoModelError{Wiki: id, Valid: []string{}}
@@ -211,20 +206,14 @@ func (b *MySQLBackend) load(ctx context.Context, id string) (*Wiki, error) {
 	}
 	d := linker.NewDict(rows.Anchors, rows.PageIDs, rows.Redirects, rows.Vectors)
 	d.Lower = linker.LowerFunc(datasets.Language(id))
-	w, err := newWiki(id, d, m, sums)
+	w, err := linker.NewWiki(id, d, m, sums)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("service: %w", err)
 	}
 	b.log.Info("loaded wiki", slog.String("wiki", id), slog.Int("anchors", len(d.Anchors)),
 		slog.Int("pageids", len(rows.PageIDs)), slog.Float64("seconds", time.Since(start).Seconds()),
 		slog.Any("checksums", sums))
 	return w, nil
-}
-
-// noSuchTable reports MySQL's ER_NO_SUCH_TABLE.
-func noSuchTable(err error) bool {
-	var me *mysql.MySQLError
-	return errors.As(err, &me) && me.Number == 1146
 }
 
 func scanTable(ctx context.Context, tx *sql.Tx, table string, fn func(key string, value []byte) error) error {
@@ -249,31 +238,13 @@ func scanTable(ctx context.Context, tx *sql.Tx, table string, fn func(key string
 	return rows.Close()
 }
 
-type queryer interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-// checksums reads lr_checksum's rows of a wiki: <wiki>_<dataset> -> sha256.
-func checksums(ctx context.Context, q queryer, id string) (map[string]string, error) {
-	args := []any{}
-	for _, n := range checksumNames {
-		args = append(args, id+"_"+n)
-	}
-	rows, err := q.QueryContext(ctx, "SELECT lookup, value FROM lr_checksum WHERE lookup IN (?,?,?,?,?)", args...)
+// checksums reads lr_checksum's rows of a wiki: dataset name -> sha256.
+func checksums(ctx context.Context, q mysqlenv.Queryer, id string) (map[string]string, error) {
+	sums, err := mysqlenv.ReadChecksums(ctx, q, id, checksumNames)
 	if err != nil {
-		return nil, fmt.Errorf("service: lr_checksum: %w", err)
+		return nil, fmt.Errorf("service: %w", err)
 	}
-	defer rows.Close()
-	sums := map[string]string{}
-	for rows.Next() {
-		var k string
-		var v []byte
-		if err := rows.Scan(&k, &v); err != nil {
-			return nil, err
-		}
-		sums[strings.TrimPrefix(k, id+"_")] = strings.TrimSpace(string(v))
-	}
-	return sums, rows.Err()
+	return sums, nil
 }
 
 // poller waits for the database when it was unreachable at start, then reloads the

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"github.com/addlink/addlink/internal/linker"
 	"io"
 	"net"
 	"net/url"
@@ -158,7 +159,7 @@ func TestMySQLBackend(t *testing.T) {
 	}
 	defer b.Close()
 	_, my := newTestServer(t, Options{Backend: b})
-	liteBackend, err := NewFileBackend(data, SQLite)
+	liteBackend, err := NewFileBackend(data, linker.SQLite)
 	if err != nil {
 		t.Fatal(err)
 	}

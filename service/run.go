@@ -8,14 +8,17 @@ import (
 	"net"
 	"os"
 	"time"
+
+	"github.com/addlink/addlink/internal/linker"
 )
 
-// Backend kinds, the values of DB_BACKEND.
+// Backend kinds, the values of DB_BACKEND: the file formats of linker.OpenWiki, and
+// mysql.
 const (
-	BackendSQLite  = "sqlite"  // exported sqlitedict files under <data-dir>/<wiki>/
-	BackendParquet = "parquet" // our Parquet datasets under <data-dir>/<wiki>/
-	BackendMySQL   = "mysql"   // the lr_ tables (DB_* variables)
-	BackendAuto    = ""        // Parquet when a wiki has it, the sqlitedict files otherwise
+	BackendSQLite  = string(linker.SQLite)  // exported sqlitedict files under <data-dir>/<wiki>/
+	BackendParquet = string(linker.Parquet) // our Parquet datasets under <data-dir>/<wiki>/
+	BackendMySQL   = "mysql"                // the lr_ tables (DB_* variables)
+	BackendAuto    = ""                     // Parquet when a wiki has it, the sqlitedict files otherwise
 )
 
 // BackendOptions says where the datasets come from.
@@ -55,12 +58,12 @@ func OpenBackend(ctx context.Context, o BackendOptions) (Backend, error) {
 		}
 		return NewMySQLBackend(ctx, cfg, o.ReloadInterval, o.Logger)
 	}
-	format := Auto
+	format := linker.Auto
 	switch o.Kind {
 	case BackendSQLite:
-		format = SQLite
+		format = linker.SQLite
 	case BackendParquet:
-		format = Parquet
+		format = linker.Parquet
 	}
 	b, err := NewFileBackend(o.DataDir, format)
 	if err != nil {

@@ -109,7 +109,7 @@ func TestURLPrefix(t *testing.T) {
 func TestReferenceExpectations(t *testing.T) {
 	mw := newFakeMediaWiki(t)
 	_, ts := newTestServer(t, Options{
-		Backend:   mustFileBackend(t, dataDir(t, "bat_smgwiki", "simplewiki"), SQLite),
+		Backend:   mustFileBackend(t, dataDir(t, "bat_smgwiki", "simplewiki"), linker.SQLite),
 		MediaWiki: NewMediaWiki(MediaWikiOptions{ProxyAPIBaseURL: mw.URL + "/w/"}),
 	})
 	fixture := func(rel string) []byte {
@@ -209,7 +209,7 @@ func TestReferenceExpectations(t *testing.T) {
 	})
 }
 
-func mustFileBackend(t testing.TB, dir string, f FileFormat) *FileBackend {
+func mustFileBackend(t testing.TB, dir string, f linker.Format) *FileBackend {
 	b, err := NewFileBackend(dir, f)
 	if err != nil {
 		t.Fatal(err)
@@ -541,7 +541,7 @@ func TestOverloadAnd503(t *testing.T) {
 func TestGracefulShutdownAndLog(t *testing.T) {
 	mw := newFakeMediaWiki(t)
 	var logs logBuffer
-	b := mustFileBackend(t, dataDir(t), SQLite)
+	b := mustFileBackend(t, dataDir(t), linker.SQLite)
 	s, err := New(Options{Backend: b, Logger: jsonLogger(&logs), Version: "v",
 		MediaWiki: NewMediaWiki(MediaWikiOptions{APIBaseURL: mw.URL + "/w/"})})
 	if err != nil {
@@ -679,7 +679,7 @@ func TestExportSetLayout(t *testing.T) {
 	if err := os.Symlink(exportDir(t), filepath.Join(dir, "elwikivoyage", "export")); err != nil {
 		t.Fatal(err)
 	}
-	_, ts := newTestServer(t, Options{Backend: mustFileBackend(t, dir, SQLite)})
+	_, ts := newTestServer(t, Options{Backend: mustFileBackend(t, dir, linker.SQLite)})
 	a := do(t, "POST", ts.URL+recPath+"wikivoyage/el/Αθήνα", map[string]any{"wikitext": "Η Μακεδονία.", "revid": 1, "pageid": 2})
 	if a.status != 200 || !strings.Contains(string(a.body), `"link_target":"Μακεδονία"`) {
 		t.Errorf("%d %s", a.status, a.body)

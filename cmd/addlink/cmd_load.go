@@ -104,9 +104,7 @@ Database: DB_HOST, DB_PORT (3306), DB_USER, DB_PASSWORD, DB_DATABASE, DB_READ_DE
 			if err != nil {
 				return usageError{err}
 			}
-			if _, ok := os.LookupEnv("DB_DATABASE"); ok || os.Getenv("DB_READ_DEFAULT_FILE") != "" {
-				o.DSN = dsn
-			}
+			o.DSN = dsn
 			o.Defaults()
 			if err := o.Validate(); err != nil {
 				return usageError{fmt.Errorf("load: %w", err)}

@@ -1,7 +1,8 @@
-// Package mysqlenv reads the MySQL connection settings that the Link Recommendation
-// service and its loader take from the environment (DB_USER, DB_PASSWORD, DB_HOST,
-// DB_PORT, DB_DATABASE, DB_READ_DEFAULT_FILE) with PyMySQL's rules, so that `addlink
-// serve` and `addlink load` connect to the same database from the same settings.
+// Package mysqlenv is what `addlink serve` and `addlink load` share of MySQL: the
+// connection settings they take from the environment (DB_USER, DB_PASSWORD, DB_HOST,
+// DB_PORT, DB_DATABASE, DB_READ_DEFAULT_FILE) with PyMySQL's rules (Config), the
+// connection set-up (Open) and the lr_checksum reader (ReadChecksums), so that both
+// connect to the same database from the same settings and agree on what is loaded.
 package mysqlenv
 
 import (

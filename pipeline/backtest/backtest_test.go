@@ -108,7 +108,7 @@ func TestBacktestAgainstReference(t *testing.T) {
 // wikitext, it overlaps no existing link, and it does not link the page to itself or
 // to a page the article already links.
 func checkArticles(t *testing.T, l datasets.Layout, dumpFile string) {
-	q, err := linker.OpenQuery(l)
+	q, err := linker.OpenWiki(l, linker.Parquet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +190,7 @@ func TestQueryFromExportedFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := datasets.Layout{DataDir: dir, Wiki: "samplewiki"}
-	fromParquet, err := linker.OpenQuery(l)
+	fromParquet, err := linker.OpenWiki(l, linker.Parquet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestQueryFromExportedFiles(t *testing.T) {
 	}
 	b, _ := os.ReadFile(l.Model())
 	os.WriteFile(pub.Model(), b, 0o644)
-	fromSQLite, err := linker.OpenQuery(pub)
+	fromSQLite, err := linker.OpenWiki(pub, linker.Auto)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,18 +228,17 @@ func TestQueryFromExportedFiles(t *testing.T) {
 		}
 		n++
 		o := linker.RecommendOptions{Threshold: 0.3}
-		a := fromParquet.Response(pg.Title, 0, pg.Text, o)
-		b := fromSQLite.Response(pg.Title, 0, pg.Text, o)
-		a.Meta, b.Meta = linker.ResponseMeta{}, linker.ResponseMeta{}
+		a := linker.Recommend(fromParquet.Dict, fromParquet.Model, pg.Title, pg.Text, o)
+		b := linker.Recommend(fromSQLite.Dict, fromSQLite.Model, pg.Title, pg.Text, o)
 		if !reflect.DeepEqual(a, b) {
 			t.Fatalf("%s: Parquet %+v\nSQLite %+v", pg.Title, a, b)
 		}
-		total += a.LinksCount
+		total += len(a.Links)
 	}
 	if total == 0 {
 		t.Error("no links recommended on the sample wiki")
 	}
-	if resp := fromSQLite.Response("Nowhere", 0, "", linker.RecommendOptions{Threshold: 0.5}); resp.LinksCount != 0 || resp.Links == nil {
-		t.Errorf("empty wikitext: %+v", resp)
+	if res := linker.Recommend(fromSQLite.Dict, fromSQLite.Model, "Nowhere", "", linker.RecommendOptions{Threshold: 0.5}); len(res.Links) != 0 {
+		t.Errorf("empty wikitext: %+v", res)
 	}
 }

@@ -37,7 +37,7 @@ func BenchmarkQuery(b *testing.B) {
 	if queryErr != nil {
 		b.Fatal(queryErr)
 	}
-	q, err := linker.OpenQuery(datasets.Layout{DataDir: queryDir, Wiki: "elwikivoyage"})
+	q, err := linker.OpenWiki(datasets.Layout{DataDir: queryDir, Wiki: "elwikivoyage"}, linker.Parquet)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -69,8 +69,8 @@ func BenchmarkQuery(b *testing.B) {
 	b.ResetTimer()
 	links := 0
 	for i := 0; i < b.N; i++ {
-		resp := q.Response("Αθήνα", 0, text, linker.RecommendOptions{Threshold: 0.5})
-		links = resp.LinksCount
+		res := linker.Recommend(q.Dict, q.Model, "Αθήνα", text, linker.RecommendOptions{Threshold: 0.5})
+		links = len(res.Links)
 	}
 	b.ReportMetric(float64(links), "links")
 }

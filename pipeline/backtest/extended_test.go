@@ -97,7 +97,7 @@ func TestExtendedFeatures(t *testing.T) {
 		t.Error("the plot does not mention the intervals")
 	}
 	// The same thread count-independent result from the library call.
-	q, err := linker.OpenQuery(l)
+	q, err := linker.OpenWiki(l, linker.Parquet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestExtendedFeatures(t *testing.T) {
 	if s.Candidates != linker.ExtendedCandidates.String() || s.Sentences != refSummary.Sentences {
 		t.Errorf("backtest with the extended rules: candidates %q, %d sentences", s.Candidates, s.Sentences)
 	}
-	q, err = linker.OpenQuery(l)
+	q, err = linker.OpenWiki(l, linker.Parquet)
 	if err != nil {
 		t.Fatal(err)
 	}
