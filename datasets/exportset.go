@@ -42,6 +42,28 @@ type ExportSet struct {
 	Wiki   string    `json:"wiki"`
 	Inputs []SetFile `json:"inputs"`
 	Files  []SetFile `json:"files"`
+	// Model describes a model the Python service cannot load (features or candidate
+	// rules beyond the reference's): nil for the reference's kind of model, so that
+	// such a set is written as before.
+	Model *SetModel `json:"model,omitempty"`
+}
+
+// SetModel is what an export set records about a model with extended features.
+type SetModel struct {
+	// Features are the model's features ("extended", or names joined by ",").
+	Features string `json:"features"`
+	// Datasets are the datasets of ExtendedDatasetNames the model reads, all in the
+	// set (sqlitedict file with .gz and .checksum, SQL dump with .checksum).
+	Datasets []string `json:"datasets"`
+}
+
+// ExtendedFiles lists the files of an export set that hold an extended dataset, by
+// name in the export directory: the sqlitedict file, its .gz and .checksum, the SQL
+// dump and its .checksum.
+func ExtendedFiles(wiki, name string) []string {
+	sqlite := SQLiteName(wiki, name)
+	dump := SQLDumpName(wiki, name)
+	return []string{sqlite, sqlite + ".gz", sqlite + checksum.Ext, dump, dump + checksum.Ext}
 }
 
 // ExportInputs lists the files an export is made from, whether they exist or not: the
@@ -87,11 +109,17 @@ func DescribeInputs(l Layout) ([]SetFile, error) {
 // WriteExportSet lists every file of dir (but the set file itself) in a set with the
 // given inputs and writes it to dir/ExportSetName atomically.
 func WriteExportSet(dir, wiki string, inputs []SetFile) (*ExportSet, error) {
+	return WriteExportSetModel(dir, wiki, inputs, nil)
+}
+
+// WriteExportSetModel is WriteExportSet for a set whose model is described by model
+// (nil: the reference's kind of model).
+func WriteExportSetModel(dir, wiki string, inputs []SetFile, model *SetModel) (*ExportSet, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	s := &ExportSet{Wiki: wiki, Inputs: inputs}
+	s := &ExportSet{Wiki: wiki, Inputs: inputs, Model: model}
 	for _, e := range entries {
 		if e.Name() == ExportSetName {
 			continue
@@ -174,6 +202,21 @@ func VerifyExportSet(dir string) error {
 			return bad("%s names %s with sha256 %s, which is not a file of the set", f.Name, name, sum)
 		}
 	}
+	if s.Model != nil {
+		if len(s.Model.Datasets) == 0 && s.Model.Features == "" {
+			return bad("the set describes a model without its features")
+		}
+		for _, d := range s.Model.Datasets {
+			if !IsExtendedDataset(d) {
+				return bad("the model reads %q, which is not an extended dataset", d)
+			}
+			for _, name := range ExtendedFiles(s.Wiki, d) {
+				if _, ok := listed[name]; !ok {
+					return bad("the model reads %s but %s is not in the set", d, name)
+				}
+			}
+		}
+	}
 	return nil
 }
 
@@ -188,7 +231,18 @@ func CheckExportCurrent(dir, wikiDir string, s *ExportSet) error {
 	if s.Wiki != "" && s.Wiki != l.Wiki {
 		return fmt.Errorf("%w: %s is an export of %s, not of %s", ErrExportStale, dir, s.Wiki, l.Wiki)
 	}
-	for _, p := range ExportInputs(l) {
+	inputs := ExportInputs(l)
+	if s.Model != nil {
+		// The extended datasets the model reads are inputs too.
+		for _, p := range ExtendedInputs(l) {
+			for _, d := range s.Model.Datasets {
+				if filepath.Base(p) == l.Wiki+"."+d+".parquet" {
+					inputs = append(inputs, p)
+				}
+			}
+		}
+	}
+	for _, p := range inputs {
 		name := filepath.Base(p)
 		want, was := recorded[name]
 		got, err := DescribeFile(p, name)

@@ -24,6 +24,7 @@ import (
 	"maps"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -79,6 +80,10 @@ type Options struct {
 	Log        *slog.Logger      // messages; nil: discarded
 	Progress   progress.Reporter // nil: none
 	HTTPClient *http.Client      // nil: one with Timeout
+
+	// explicitDatasets says Datasets was given: the extended datasets are then loaded
+	// only when named.
+	explicitDatasets bool
 }
 
 // DefaultParallel is how many datasets are imported at once unless Options.Parallel
@@ -89,6 +94,8 @@ const DefaultParallel = 4
 func (o *Options) Defaults() {
 	if len(o.Datasets) == 0 {
 		o.Datasets = slices.Clone(DefaultDatasets)
+	} else if !slices.Equal(o.Datasets, DefaultDatasets) {
+		o.explicitDatasets = true
 	}
 	if o.Timeout == 0 {
 		o.Timeout = time.Minute
@@ -119,8 +126,8 @@ func (o *Options) Validate() error {
 		}
 	}
 	for _, d := range o.Datasets {
-		if !slices.Contains(DefaultDatasets, d) {
-			return fmt.Errorf("unknown dataset %q: want some of %s", d, strings.Join(DefaultDatasets, " "))
+		if !slices.Contains(DefaultDatasets, d) && !datasets.IsExtendedDataset(d) {
+			return fmt.Errorf("unknown dataset %q: want some of %s %s", d, strings.Join(DefaultDatasets, " "), strings.Join(datasets.ExtendedDatasetNames, " "))
 		}
 	}
 	if o.Path == "" {
@@ -186,6 +193,8 @@ func (r Report) Changed() bool {
 type wikiSource struct {
 	wiki string
 	src  source
+	// extended: the source is an extended tree (extendedSource).
+	extended bool
 }
 
 // Run loads the datasets. Errors that stop everything (no database, the lock held by
@@ -253,8 +262,60 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	return rep, ctx.Err()
 }
 
-// resolveWikis returns the wikis to load and where each comes from.
+// resolveWikis returns the wikis to load and where each comes from: a wiki published
+// under an extended tree (extendedSource) comes from there.
 func resolveWikis(ctx context.Context, o *Options) ([]wikiSource, error) {
+	ws, err := resolveReferenceWikis(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	index := map[string]int{}
+	for i, w := range ws {
+		index[w.wiki] = i
+	}
+	add := func(w string, src source) {
+		if o.WikiID != "" && w != o.WikiID {
+			return
+		}
+		if i, ok := index[w]; ok {
+			ws[i] = wikiSource{w, src, true}
+			return
+		}
+		index[w] = len(ws)
+		ws = append(ws, wikiSource{w, src, true})
+	}
+	if !o.Download {
+		ext, err := extendedDirWikis(o.Path)
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range ext {
+			add(w, dirSource(filepath.Join(o.Path, datasets.ExtendedRootName)))
+		}
+		return ws, nil
+	}
+	for _, u := range []string{o.LegacyBaseURL, o.BaseURL} {
+		if u == "" {
+			continue
+		}
+		src := extendedSource(u, o)
+		ext, err := listExtendedWikis(ctx, src)
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range ext {
+			if err := datasets.CheckWikiID(w); err != nil {
+				o.Log.Warn("skipping a wikis.txt line", "source", src.String(), "error", err.Error())
+				continue
+			}
+			add(w, src)
+		}
+	}
+	return ws, nil
+}
+
+// resolveReferenceWikis returns the wikis of the base URLs (or --path) themselves.
+func resolveReferenceWikis(ctx context.Context, o *Options) ([]wikiSource, error) {
 	base := func(u string) source {
 		if o.Download {
 			return newSource(u, o.Path, o)
@@ -263,9 +324,9 @@ func resolveWikis(ctx context.Context, o *Options) ([]wikiSource, error) {
 	}
 	if o.WikiID != "" {
 		if o.Download {
-			return []wikiSource{{o.WikiID, base(o.BaseURL)}}, nil
+			return []wikiSource{{o.WikiID, base(o.BaseURL), false}}, nil
 		}
-		return []wikiSource{{o.WikiID, dirSource(o.Path)}}, nil
+		return []wikiSource{{o.WikiID, dirSource(o.Path), false}}, nil
 	}
 	if !o.Download {
 		ws, err := listDirWikis(o.Path)
@@ -274,7 +335,7 @@ func resolveWikis(ctx context.Context, o *Options) ([]wikiSource, error) {
 		}
 		var out []wikiSource
 		for _, w := range ws {
-			out = append(out, wikiSource{w, dirSource(o.Path)})
+			out = append(out, wikiSource{w, dirSource(o.Path), false})
 		}
 		return out, nil
 	}
@@ -300,7 +361,7 @@ func resolveWikis(ctx context.Context, o *Options) ([]wikiSource, error) {
 				continue
 			}
 			index[w] = len(out)
-			out = append(out, wikiSource{w, src})
+			out = append(out, wikiSource{w, src, false})
 		}
 	}
 	return out, nil
@@ -318,14 +379,15 @@ type fetched struct {
 func loadWiki(ctx context.Context, s *session, o *Options, w wikiSource) (wr WikiReport) {
 	wr = WikiReport{Wiki: w.wiki, Source: joinURL(w.src.String(), w.wiki), Rows: map[string]int64{}, Checksums: map[string]string{}}
 	log := o.Log.With("wiki", w.wiki)
-	stored, err := s.storedChecksums(ctx, w.wiki, o.Datasets)
+	names := wikiDatasets(o, w)
+	stored, err := s.storedChecksums(ctx, w.wiki, names)
 	if err != nil {
 		wr.Err = err
 		return wr
 	}
 	// 1. Which datasets changed: the published checksum against lr_checksum's.
 	want := map[string]string{}
-	for _, d := range o.Datasets {
+	for _, d := range names {
 		rel := w.wiki + "/" + datasets.PublishedName(w.wiki, d) + ".checksum"
 		text, err := w.src.text(ctx, rel)
 		if err != nil {
@@ -377,6 +439,17 @@ func loadWiki(ctx context.Context, s *session, o *Options, w wikiSource) (wr Wik
 		}
 		if !w.src.local() { // keep the checksum next to the download, as the reference does
 			if err := checksum.WriteSidecar(f.Name(), sum); err != nil {
+				wr.Err = err
+				return wr
+			}
+		}
+		if d == "model" && w.extended {
+			// A model with extended features comes with the datasets they read.
+			err := checkModelDatasets(f, names)
+			if err == nil {
+				_, err = f.Seek(0, io.SeekStart)
+			}
+			if err != nil {
 				wr.Err = err
 				return wr
 			}

@@ -24,6 +24,9 @@ type Config struct {
 	Version  string // program version, recorded in manifests
 	// AllowWikiMismatch reads dumps whose <dbname> or file name names another wiki.
 	AllowWikiMismatch bool
+	// Features is "extended" for the model with extended features (StagesFor); ""
+	// or "reference" for the reference's six.
+	Features string
 }
 
 // Layout returns the artifact names of the run's wiki.

@@ -6,8 +6,10 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/dump"
 	"github.com/addlink/addlink/internal/embed"
+	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/internal/progress"
 	"github.com/addlink/addlink/internal/synth"
 	"github.com/addlink/addlink/pipeline/backtest"
@@ -16,6 +18,7 @@ import (
 	"github.com/addlink/addlink/pipeline/export"
 	"github.com/addlink/addlink/pipeline/features"
 	"github.com/addlink/addlink/pipeline/filter"
+	"github.com/addlink/addlink/pipeline/linkgraph"
 	"github.com/addlink/addlink/pipeline/sentences"
 	"github.com/addlink/addlink/pipeline/train"
 	"github.com/addlink/addlink/pipeline/wdproperties"
@@ -60,6 +63,91 @@ func (c *Config) dumps() ([]string, error) {
 	}
 	c.Dumps = files
 	return files, nil
+}
+
+// Extended reports whether the run trains the model with extended features
+// (Config.Features "extended").
+func (c *Config) Extended() bool { return c.Features == FeaturesExtended }
+
+// FeaturesExtended is Config.Features of a run that trains the extended model.
+const FeaturesExtended = "extended"
+
+// sentencesOptions are the sentences stage's options but the wiki, dumps and threads:
+// every qualifying sentence of a training article for the extended model.
+func (c *Config) sentencesOptions() sentences.Options {
+	o := sentences.DefaultOptions()
+	if c.Extended() {
+		o.TrainPerArticle = sentences.AllPerArticle
+	}
+	return o
+}
+
+// featuresOptions are the features stage's options: for the extended model every
+// feature, the extended candidate rules and no negative row whose target the page
+// links elsewhere (the recipe of `features --features extended --drop-linked-elsewhere`).
+func (c *Config) featuresOptions() features.Options {
+	o := features.Options{Wiki: c.Wiki, DataDir: c.DataDir, Threads: c.Threads}
+	if c.Extended() {
+		o.Features = linker.ExtendedFeatures
+		o.Training.Candidates = linker.ExtendedCandidates
+		o.Training.DropLinkedElsewhere = true
+	}
+	return o
+}
+
+// trainOptions are the train stage's default options, with the extended features and
+// candidate rules for the extended model.
+func (c *Config) trainOptions() train.Options {
+	o := train.DefaultOptions()
+	if c.Extended() {
+		o.Features, o.Candidates = linker.ExtendedFeatures, linker.ExtendedCandidates
+	}
+	return o
+}
+
+// StagesFor returns the stage graph of a run: Stages, and for the extended model the
+// linkgraph stage after embeddings (the relatedness feature and the features stage's
+// dropped rows read the link graph).
+func StagesFor(c *Config) []Stage {
+	all := Stages()
+	if !c.Extended() {
+		return all
+	}
+	var out []Stage
+	for _, s := range all {
+		if s.Name == "sentences" {
+			out = append(out, linkGraphStage())
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// linkGraphStage writes <wiki>.linkgraph.parquet from the dump's articles.
+func linkGraphStage() Stage {
+	return Stage{
+		Name: "linkgraph",
+		Inputs: func(c *Config) ([]string, error) {
+			files, err := c.dumps()
+			if err != nil {
+				return nil, err
+			}
+			return append([]string{c.Layout().PageIDs(), c.Layout().Redirects()}, files...), nil
+		},
+		Outputs: func(c *Config) []string { return []string{c.Layout().LinkGraph()} },
+		Run: func(ctx context.Context, c *Config, p progress.Reporter) error {
+			files, err := c.dumps()
+			if err != nil {
+				return err
+			}
+			o := linkgraph.Options{Wiki: c.Wiki, DataDir: c.DataDir, Dumps: files, Threads: c.Threads}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			_, err = linkgraph.Run(ctx, o, p)
+			return err
+		},
+	}
 }
 
 // Stages returns the stage graph in execution order. Stages that are not built yet
@@ -168,7 +256,7 @@ func Stages() []Stage {
 				return []string{c.Layout().SentencesTrain(), c.Layout().SentencesTest()}
 			},
 			Params: func(c *Config) map[string]string {
-				d := sentences.DefaultOptions()
+				d := c.sentencesOptions()
 				return map[string]string{"limit": fmt.Sprint(d.Limit), "seed": fmt.Sprint(d.Seed), "per_article": fmt.Sprint(d.PerArticle),
 					"train_per_article": fmt.Sprint(d.TrainPerArticle)}
 			},
@@ -177,7 +265,7 @@ func Stages() []Stage {
 				if err != nil {
 					return err
 				}
-				o := sentences.DefaultOptions()
+				o := c.sentencesOptions()
 				o.Wiki, o.DataDir, o.Dumps, o.Threads, o.AllowWikiMismatch = c.Wiki, c.DataDir, files, c.Threads, c.AllowWikiMismatch
 				_, err = sentences.Run(ctx, o, p)
 				return err
@@ -187,29 +275,54 @@ func Stages() []Stage {
 			Name: "features",
 			Inputs: func(c *Config) ([]string, error) {
 				l := c.Layout()
-				return []string{l.SentencesTrain(), l.Anchors(), l.PageIDs(), l.Redirects(), l.Embeddings()}, nil
+				in := []string{l.SentencesTrain(), l.Anchors(), l.PageIDs(), l.Redirects(), l.Embeddings()}
+				if c.Extended() {
+					in = append(in, datasets.ExtendedInputs(l)...)
+				}
+				return in, nil
 			},
 			Outputs: func(c *Config) []string {
-				return []string{c.Layout().LinkTrain(), c.Layout().LinkTrainParquet()}
+				out := []string{c.Layout().LinkTrain(), c.Layout().LinkTrainParquet()}
+				if c.Extended() {
+					out = append(out, c.Layout().LinkTrainExtended())
+				}
+				return out
+			},
+			Params: func(c *Config) map[string]string {
+				if !c.Extended() {
+					return nil
+				}
+				o := c.featuresOptions()
+				return map[string]string{"features": o.Features.String(), "candidates": o.Training.Candidates.String(),
+					"drop_linked_elsewhere": fmt.Sprint(o.Training.DropLinkedElsewhere)}
 			},
 			Run: func(ctx context.Context, c *Config, p progress.Reporter) error {
-				_, err := features.Run(ctx, features.Options{Wiki: c.Wiki, DataDir: c.DataDir, Threads: c.Threads}, p)
+				_, err := features.Run(ctx, c.featuresOptions(), p)
 				return err
 			},
 		},
 		{
-			Name:   "train",
-			Inputs: func(c *Config) ([]string, error) { return []string{c.Layout().LinkTrain()}, nil },
+			Name: "train",
+			Inputs: func(c *Config) ([]string, error) {
+				if c.Extended() {
+					return []string{c.Layout().LinkTrainExtended()}, nil
+				}
+				return []string{c.Layout().LinkTrain()}, nil
+			},
 			Outputs: func(c *Config) []string {
 				return []string{c.Layout().Model(), c.Layout().Model() + ".checksum"}
 			},
 			Params: func(c *Config) map[string]string {
-				d := train.DefaultOptions()
-				return map[string]string{"holdout": fmt.Sprint(d.Holdout), "seed": fmt.Sprint(d.Seed),
+				d := c.trainOptions()
+				m := map[string]string{"holdout": fmt.Sprint(d.Holdout), "seed": fmt.Sprint(d.Seed),
 					"rounds": fmt.Sprint(d.Params.Rounds), "max_depth": fmt.Sprint(d.Params.MaxDepth), "eta": fmt.Sprint(d.Params.Eta), "refit": fmt.Sprint(d.Refit)}
+				if c.Extended() {
+					m["features"], m["candidates"] = d.Features.String(), d.Candidates.String()
+				}
+				return m
 			},
 			Run: func(ctx context.Context, c *Config, p progress.Reporter) error {
-				o := train.DefaultOptions()
+				o := c.trainOptions()
 				o.Wiki, o.DataDir = c.Wiki, c.DataDir
 				o.Params.Threads = c.Threads
 				if err := o.Validate(); err != nil {
@@ -223,7 +336,11 @@ func Stages() []Stage {
 			Name: "backtest",
 			Inputs: func(c *Config) ([]string, error) {
 				l := c.Layout()
-				return []string{l.SentencesTest(), l.Model(), l.Anchors(), l.PageIDs(), l.Redirects(), l.Embeddings()}, nil
+				in := []string{l.SentencesTest(), l.Model(), l.Anchors(), l.PageIDs(), l.Redirects(), l.Embeddings()}
+				if c.Extended() {
+					in = append(in, datasets.ExtendedInputs(l)...)
+				}
+				return in, nil
 			},
 			Outputs: func(c *Config) []string {
 				return []string{c.Layout().BacktestEval(), c.Layout().BacktestPlot()}

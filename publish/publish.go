@@ -42,6 +42,9 @@ type Options struct {
 	DataDir string // where the exported files are (<data-dir>/<wiki>/)
 	Root    string // the published tree
 	DryRun  bool
+	// Extended makes Unpublish work on the extended models' tree, ExtendedRoot(Root).
+	// Publish chooses the tree from the export set.
+	Extended bool
 	// failAfter, in tests, makes Publish fail after copying that many files.
 	failAfter int
 }
@@ -56,6 +59,13 @@ func (o *Options) Validate() error {
 	}
 	return nil
 }
+
+// ExtendedRoot is the tree under root where Publish puts a model the Python service
+// cannot load (features or candidate rules beyond the reference's, with the datasets
+// its features read): <root>/addlink-extended/, with its own wikis.txt and <wiki>/
+// directories. The reference's loader reads only <root>/wikis.txt and the directories
+// it lists, so it never sees such a model; addlink load looks there too.
+func ExtendedRoot(root string) string { return filepath.Join(root, datasets.ExtendedRootName) }
 
 // published reports whether a file name is of a kind publish writes for wiki.
 func published(wiki, name string) bool {
@@ -88,7 +98,12 @@ var ErrSampleWiki = errors.New("publish: the built-in sample wiki " + synth.Samp
 // sources returns the exported files of the wiki to publish after checking that the
 // export set is whole (every file with its recorded checksum, nothing else), and that it
 // is current: made from the model and datasets now under <data-dir>/<wiki>/.
-func sources(o Options) ([]string, error) {
+func sources(o Options) (files []string, extended bool, err error) {
+	files, set, err := setFiles(o)
+	return files, set != nil && set.Model != nil, err
+}
+
+func setFiles(o Options) ([]string, *datasets.ExportSet, error) {
 	l := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
 	// The set the link points at now: an export switching the link meanwhile cannot
 	// mix its files into this publication.
@@ -98,16 +113,16 @@ func sources(o Options) ([]string, error) {
 		set, err = datasets.ReadExportSet(dir)
 	}
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("publish: nothing exported in %s (run addlink export --wiki %s)", l.ExportDir(), o.Wiki)
+		return nil, nil, fmt.Errorf("publish: nothing exported in %s (run addlink export --wiki %s)", l.ExportDir(), o.Wiki)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("publish: %w", err)
+		return nil, nil, fmt.Errorf("publish: %w", err)
 	}
 	if err := datasets.VerifyExportSet(dir); err != nil {
-		return nil, fmt.Errorf("publish: refusing to publish: %w (run addlink export --wiki %s)", err, o.Wiki)
+		return nil, nil, fmt.Errorf("publish: refusing to publish: %w (run addlink export --wiki %s)", err, o.Wiki)
 	}
 	if err := datasets.CheckExportCurrent(dir, l.Dir(), set); err != nil {
-		return nil, fmt.Errorf("publish: refusing to publish: %w: run addlink export --wiki %s (or addlink run) first", err, o.Wiki)
+		return nil, nil, fmt.Errorf("publish: refusing to publish: %w: run addlink export --wiki %s (or addlink run) first", err, o.Wiki)
 	}
 	var files []string
 	data := 0
@@ -122,7 +137,7 @@ func sources(o Options) ([]string, error) {
 		}
 	}
 	if data == 0 {
-		return nil, fmt.Errorf("publish: nothing to publish in %s (run addlink export --wiki %s)", dir, o.Wiki)
+		return nil, nil, fmt.Errorf("publish: nothing to publish in %s (run addlink export --wiki %s)", dir, o.Wiki)
 	}
 	// Every data file needs its checksum file (VerifyExportSet checked the digests).
 	for _, f := range files {
@@ -135,18 +150,19 @@ func sources(o Options) ([]string, error) {
 			side = strings.TrimSuffix(name, ".gz") + checksum.Ext
 		}
 		if !have[side] {
-			return nil, fmt.Errorf("publish: refusing to publish: %s has no checksum file %s", f, side)
+			return nil, nil, fmt.Errorf("publish: refusing to publish: %s has no checksum file %s", f, side)
 		}
-		if name == datasets.ModelName(o.Wiki) {
-			// Published models are loaded by the Python service: only the reference's features.
-			// (Whether the file is a well-formed model is not checked here.)
+		if name == datasets.ModelName(o.Wiki) && set.Model == nil {
+			// Models published under the root are loaded by the Python service: only the
+			// reference's features. A set that says its model is another kind goes to
+			// ExtendedRoot. (Whether the file is a well-formed model is not checked here.)
 			if err := linker.CheckServiceModelFile(f); errors.Is(err, linker.ErrNotServiceModel) {
-				return nil, fmt.Errorf("publish: refusing to publish: %w", err)
+				return nil, nil, fmt.Errorf("publish: refusing to publish: %w", err)
 			}
 		}
 	}
 	sort.Strings(files)
-	return files, nil
+	return files, set, nil
 }
 
 // Publish copies the exported set's files (*.sql.gz, *.sqlite.gz, <wiki>.linkmodel.json
@@ -162,9 +178,12 @@ func Publish(o Options) ([]Change, error) {
 	if o.Wiki == synth.SampleWiki {
 		return nil, ErrSampleWiki
 	}
-	files, err := sources(o)
+	files, extended, err := sources(o)
 	if err != nil {
 		return nil, err
+	}
+	if extended {
+		o.Root = ExtendedRoot(o.Root)
 	}
 	dest := filepath.Join(o.Root, o.Wiki)
 	var plan []Change
@@ -275,6 +294,9 @@ func Publish(o Options) ([]Change, error) {
 func Unpublish(o Options) (plan []Change, kept []string, err error) {
 	if err := o.Validate(); err != nil {
 		return nil, nil, err
+	}
+	if o.Extended {
+		o.Root = ExtendedRoot(o.Root)
 	}
 	if !o.DryRun {
 		if _, err := os.Stat(o.Root); err == nil {

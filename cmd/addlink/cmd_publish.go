@@ -6,6 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/publish"
 )
 
@@ -26,7 +27,12 @@ files with their recorded sha256, and made from the datasets and model now in
 files of those kinds that the set lacks are removed; other files are kept. The built-in
 sample wiki cannot be published. The new publication replaces the
 old one in one atomic step: an interrupted publish leaves the previous one intact.
-Publishing again is harmless. --dry-run prints what would change.`,
+Publishing again is harmless. --dry-run prints what would change.
+A set whose model the Python service cannot load (addlink run --features extended:
+extended features and candidate rules, with the datasets they read) goes to
+<publish-root>/` + datasets.ExtendedRootName + `/<wiki>/ and its own wikis.txt instead: the
+reference's loader and service, which read <publish-root>/wikis.txt, never see it;
+addlink load finds it there (see docs/export.md).`,
 		Flags: []cli.Flag{wikiFlag(true), publishRootFlag(),
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print what would change, change nothing"}},
 		Action: func(c *cli.Context) error {
@@ -53,12 +59,14 @@ func newUnpublishCommand() *cli.Command {
 *.sqlite.gz, <wiki>.linkmodel.json, *.checksum, README), keeps and names any other file,
 removes the directory only when it is then empty, and delists the wiki from wikis.txt.
 Unpublishing a wiki that is not published changes nothing. --dry-run prints what would
-change.`,
+change. --extended works on <publish-root>/` + datasets.ExtendedRootName + `/ (the models with
+extended features) instead.`,
 		Flags: []cli.Flag{wikiFlag(true), publishRootFlag(),
-			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print what would change, change nothing"}},
+			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print what would change, change nothing"},
+			&cli.BoolFlag{Name: "extended", Usage: "unpublish the wiki's model with extended features (<publish-root>/" + datasets.ExtendedRootName + "/)"}},
 		Action: func(c *cli.Context) error {
 			co := commonOptions(c)
-			o := publish.Options{Wiki: c.String(flagWiki), DataDir: co.DataDir, Root: c.String("publish-root"), DryRun: c.Bool("dry-run")}
+			o := publish.Options{Wiki: c.String(flagWiki), DataDir: co.DataDir, Root: c.String("publish-root"), DryRun: c.Bool("dry-run"), Extended: c.Bool("extended")}
 			if err := o.Validate(); err != nil {
 				return usageError{err}
 			}

@@ -26,19 +26,34 @@ With no --wiki (and no WIKI_ID) and no --dump, it runs the built-in sample wiki
 (` + synth.SampleWiki + `), generating its dump under <data-dir>/` + synth.SampleWiki + `/dump/.
 Stages: dictionaries, wdproperties (when a page_props dump is found under --dumps-dir),
 filter, embeddings, sentences, features, train, backtest, export; --from and --to select
-a range of them.`,
+a range of them.
+--features extended trains the model with extended features instead (see 'addlink
+train --help'): a linkgraph stage after embeddings, every qualifying sentence of a
+training article (sentences --train-per-article all), the extended features and
+candidate rules without the negative rows whose target the page links elsewhere
+(features --features extended --drop-linked-elsewhere), train --features extended;
+backtest and export follow the model (export adds the datasets it reads, and publish
+puts it under <root>/` + datasets.ExtendedRootName + `/, where the Python service never looks).
+It writes the same files as the six-feature run, so a later run without the flag
+trains the six-feature model again.`,
 		Flags: []cli.Flag{
 			wikiFlag(false), dumpFlag(), allowWikiMismatchFlag(),
 			&cli.StringFlag{Name: "from", Usage: "first `STAGE` to consider"},
 			&cli.StringFlag{Name: "to", Usage: "last `STAGE` to consider"},
 			&cli.BoolFlag{Name: "force", Usage: "run the selected stages even when current"},
+			runFeaturesFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			co := commonOptions(c)
 			cfg := &pipeline.Config{Wiki: c.String(flagWiki), DataDir: co.DataDir, Dumps: c.StringSlice("dump"),
 				DumpsDir: co.DumpsDir, Threads: co.Threads, Version: version, AllowWikiMismatch: c.Bool(flagAllowWikiMismatch)}
+			var err error
+			if cfg.Features, err = runFeatures(c); err != nil {
+				return err
+			}
+			stages := pipeline.StagesFor(cfg)
 			runOpts := pipeline.RunOptions{From: c.String("from"), To: c.String("to"), Force: c.Bool("force")}
-			if err := runOpts.Validate(pipeline.Stages()); err != nil {
+			if err := runOpts.Validate(stages); err != nil {
 				return usageError{err}
 			}
 			if cfg.Wiki == "" {
@@ -63,14 +78,14 @@ a range of them.`,
 			if files, err := cfg.DumpFiles(); err == nil && cfg.Wiki != synth.SampleWiki {
 				rep.Note(fmt.Sprintf("run: %s: dump %s", cfg.Wiki, strings.Join(files, ", ")))
 			}
-			results, err := pipeline.Run(c.Context, cfg, pipeline.Stages(), runOpts, rep)
+			results, err := pipeline.Run(c.Context, cfg, stages, runOpts, rep)
 			if err != nil {
 				return err
 			}
 			for _, r := range results {
 				rep.Note(fmt.Sprintf("  %-14s %-8s %s", r.Stage, r.Action, r.Reason))
 			}
-			if err := pipeline.WriteReport(cfg, pipeline.Stages(), results); err != nil {
+			if err := pipeline.WriteReport(cfg, stages, results); err != nil {
 				return err
 			}
 			rep.Note("run: artifacts in " + cfg.Layout().Dir() + ", report in " + pipeline.ReportPath(cfg))
@@ -86,14 +101,19 @@ a range of them.`,
 
 func newStatusCommand() *cli.Command {
 	return &cli.Command{
-		Name:        "status",
-		Usage:       "show which stages of a wiki are current, stale (and why) or missing",
-		Description: "Reads the manifests under <data-dir>/<wiki>/manifests/ and compares them with the inputs.",
-		Flags:       []cli.Flag{wikiFlag(false), dumpFlag()},
+		Name:  "status",
+		Usage: "show which stages of a wiki are current, stale (and why) or missing",
+		Description: "Reads the manifests under <data-dir>/<wiki>/manifests/ and compares them with the inputs.\n" +
+			"--features extended shows the stages of 'addlink run --features extended'.",
+		Flags: []cli.Flag{wikiFlag(false), dumpFlag(), runFeaturesFlag()},
 		Action: func(c *cli.Context) error {
 			co := commonOptions(c)
 			cfg := &pipeline.Config{Wiki: c.String(flagWiki), DataDir: co.DataDir, Dumps: c.StringSlice("dump"),
 				DumpsDir: co.DumpsDir, Threads: co.Threads, Version: version}
+			var err error
+			if cfg.Features, err = runFeatures(c); err != nil {
+				return err
+			}
 			if cfg.Wiki == "" {
 				cfg.Wiki = synth.SampleWiki
 				cfg.Dumps = []string{pipeline.SampleDump(cfg.DataDir)}
@@ -101,10 +121,26 @@ func newStatusCommand() *cli.Command {
 			if err := datasets.CheckWikiID(cfg.Wiki); err != nil {
 				return usageError{err}
 			}
-			for _, s := range pipeline.Inspect(cfg, pipeline.Stages()) {
+			for _, s := range pipeline.Inspect(cfg, pipeline.StagesFor(cfg)) {
 				fmt.Printf("%-14s %-8s %s\n", s.Stage, s.Status, s.Reason)
 			}
 			return nil
 		},
+	}
+}
+
+func runFeaturesFlag() *cli.StringFlag {
+	return &cli.StringFlag{Name: "features", Value: "reference", Usage: "the model: reference (the six features the Python service computes) or " + pipeline.FeaturesExtended + " (see the description)"}
+}
+
+// runFeatures reads run's and status's --features: "" for the reference's model.
+func runFeatures(c *cli.Context) (string, error) {
+	switch f := c.String("features"); f {
+	case "reference", "":
+		return "", nil
+	case pipeline.FeaturesExtended:
+		return f, nil
+	default:
+		return "", usagef("--features %q: want reference or %s", f, pipeline.FeaturesExtended)
 	}
 }

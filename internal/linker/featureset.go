@@ -296,3 +296,36 @@ func CheckServiceModelFile(path string) error {
 	}
 	return nil
 }
+
+// Datasets returns the datasets beyond the reference's four (datasets.DatasetNames)
+// that the features of s read, in the order of datasets.ExtendedDatasetNames:
+// anchors_stats for linkprob, linkgraph for relatedness. Dict.LoadExtended and
+// LoadExtendedSQLite read them.
+func (s FeatureSet) Datasets() []string {
+	var out []string
+	if s.Has(FeatureLinkProb) {
+		out = append(out, "anchors_stats")
+	}
+	if s.Has(FeatureRelatedness) {
+		out = append(out, "linkgraph")
+	}
+	return out
+}
+
+// ReadModelFile reads a model file with the features it reads.
+func ReadModelFile(path string) (*gbdt.Model, FeatureSet, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	m, err := gbdt.ReadJSON(f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	set, err := ModelFeatures(m)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, set, nil
+}

@@ -3,7 +3,6 @@ package backtest_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"math"
 	"os"
 	"strings"
@@ -120,12 +119,22 @@ func TestExtendedFeatures(t *testing.T) {
 	if svg, err := compare.Plot(a, b); err != nil || !bytes.HasPrefix(bytes.TrimSpace(svg), []byte("<?xml")) {
 		t.Errorf("compare plot: %v", err)
 	}
-	// Export and publish refuse the extended model.
+	// Export writes the datasets the extended model reads and says so in the set
+	// (publish puts such a set under its own tree: publish's TestExtendedModelOwnTree).
 	eo := export.Options{Wiki: wiki, DataDir: dir}
-	if _, err := export.Run(ctx, eo, nil); !errors.Is(err, linker.ErrNotServiceModel) {
-		t.Errorf("export of an extended model: %v", err)
+	if _, err := export.Run(ctx, eo, nil); err != nil {
+		t.Fatalf("export of an extended model: %v", err)
 	}
-	// (publish's own refusal is tested in publish: TestRefusesExtendedModel.)
+	set, err := datasets.ReadExportSet(l.ExportDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.Model == nil || set.Model.Features != "extended" || strings.Join(set.Model.Datasets, ",") != "anchors_stats,linkgraph" {
+		t.Errorf("export set's model %+v", set.Model)
+	}
+	if err := datasets.VerifyExportSet(l.ExportDir()); err != nil {
+		t.Error(err)
+	}
 
 	// The extended candidate rules: recorded in the model, applied by the backtest
 	// (its summary says so) and by query; link_train.csv still the reference's.

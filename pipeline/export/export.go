@@ -71,6 +71,12 @@ func Outputs(l datasets.Layout) []string {
 		out = append(out, l.ExportedSQLite(n), l.ExportedSQLite(n)+".gz", l.ExportedSQLite(n)+checksum.Ext,
 			sqlDump(l, n), sqlDump(l, n)+checksum.Ext)
 	}
+	if m, err := ModelDatasets(l); err == nil && m != nil {
+		for _, n := range m.Datasets {
+			out = append(out, l.ExportedSQLite(n), l.ExportedSQLite(n)+".gz", l.ExportedSQLite(n)+checksum.Ext,
+				sqlDump(l, n), sqlDump(l, n)+checksum.Ext)
+		}
+	}
 	if _, err := os.Stat(l.Model()); err == nil {
 		out = append(out, l.ExportedModel(), l.ExportedModel()+checksum.Ext)
 	}
@@ -83,6 +89,12 @@ func Inputs(l datasets.Layout) []string {
 	for _, p := range datasets.ExportInputs(l) {
 		if _, err := os.Stat(p); err == nil {
 			in = append(in, p)
+		}
+	}
+	// A model with extended features: the datasets it reads.
+	if m, err := ModelDatasets(l); err == nil && m != nil {
+		for _, n := range m.Datasets {
+			in = append(in, input(l, n))
 		}
 	}
 	return in
@@ -109,11 +121,12 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	p = progress.OrNop(p)
 	l := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
 	s := Summary{Wiki: o.Wiki, Rows: map[string]int{}}
-	if _, err := os.Stat(l.Model()); err == nil {
-		// The exported set is what the Python service loads: never a model it cannot use.
-		if err := linker.CheckServiceModelFile(l.Model()); errors.Is(err, linker.ErrNotServiceModel) {
-			return s, fmt.Errorf("export: refusing to export: %w", err)
-		}
+	// A model the Python service cannot load (extended features or candidate rules) is
+	// exported with the datasets its features read, and the set says so: publish puts
+	// it where only addlink looks (datasets.ExtendedRootName).
+	model, err := ModelDatasets(l)
+	if err != nil {
+		return s, fmt.Errorf("export: %w", err)
 	}
 	if err := removeOrphans(l); err != nil {
 		return s, err
@@ -123,6 +136,16 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	inputs, err := datasets.DescribeInputs(l)
 	if err != nil {
 		return s, fmt.Errorf("export: %w", err)
+	}
+	if model != nil {
+		for _, name := range model.Datasets {
+			p := input(l, name)
+			f, err := datasets.DescribeFile(p, filepath.Base(p))
+			if err != nil {
+				return s, fmt.Errorf("export: the model reads %s: %w", name, err)
+			}
+			inputs = append(inputs, f)
+		}
 	}
 	tmp, err := atomicfile.MkdirTemp(l.Dir(), ".export")
 	if err != nil {
@@ -149,44 +172,29 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 		if err != nil {
 			return s, err
 		}
-		// Keys in byte order, whatever the input's order: the bytes of the outputs
-		// depend only on the content.
-		sort.SliceStable(rows, func(i, j int) bool { return rows[i].key < rows[j].key })
-		s.Rows[name] = len(rows)
-		yield := func(y func(string, []byte) error) error {
-			for _, r := range rows {
-				if err := y(r.key, r.value); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		t0 := time.Now()
-		sqlitePath := in(l.ExportedSQLite(name))
-		if err := datasets.WriteSqliteDict(sqlitePath, yield); err != nil {
+		if err := s.write(l, name, rows, in); err != nil {
 			return s, err
 		}
-		sum, err := datasets.GzipFile(sqlitePath+".gz", sqlitePath)
-		if err != nil {
-			return s, err
-		}
-		if err := checksum.WriteSidecarNamed(sqlitePath+checksum.Ext, filepath.Base(sqlitePath)+".gz", sum); err != nil {
-			return s, err
-		}
-		s.Files = append(s.Files, File{l.ExportedSQLite(name) + ".gz", sum})
-		t1 := time.Now()
-		s.SqliteSeconds += t1.Sub(t0).Seconds()
-		dumpPath := in(sqlDump(l, name))
-		dsum, err := datasets.WriteSQLDump(dumpPath, datasets.SQLTable(o.Wiki, name), yield)
-		if err != nil {
-			return s, err
-		}
-		if err := checksum.WriteSidecar(dumpPath, dsum); err != nil {
-			return s, err
-		}
-		s.Files = append(s.Files, File{sqlDump(l, name), dsum})
-		s.SQLSeconds += time.Since(t1).Seconds()
 		p.Add(1)
+	}
+	// A model with extended features: the datasets it reads beyond the four.
+	if model != nil {
+		for _, name := range model.Datasets {
+			if err := ctx.Err(); err != nil {
+				return s, err
+			}
+			keys, values, err := datasets.ExtendedPickledRows(l, name)
+			if err != nil {
+				return s, fmt.Errorf("export: the model reads %s: %w", name, err)
+			}
+			rows := make([]row, len(keys))
+			for i := range keys {
+				rows[i] = row{keys[i], values[i]}
+			}
+			if err := s.write(l, name, rows, in); err != nil {
+				return s, err
+			}
+		}
 	}
 	if _, err := os.Stat(l.Model()); err == nil {
 		// A copy: training again replaces the model, not the exported one.
@@ -210,7 +218,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	if err := ctx.Err(); err != nil {
 		return s, err
 	}
-	if _, err := datasets.WriteExportSet(tmp, o.Wiki, inputs); err != nil {
+	if _, err := datasets.WriteExportSetModel(tmp, o.Wiki, inputs, model); err != nil {
 		return s, fmt.Errorf("export: %w", err)
 	}
 	if err := atomicfile.SyncDir(tmp); err != nil {
@@ -226,6 +234,69 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	}
 	_, err = atomicfile.WriteFile(l.Summary("export"), append(b, '\n'))
 	return s, err
+}
+
+// write writes one dataset's rows (in key order) as a sqlitedict file with its .gz and
+// .checksum and as a SQL dump with its .checksum, through in (the new set's name of a
+// file), and records them in s.
+func (s *Summary) write(l datasets.Layout, name string, rows []row, in func(string) string) error {
+	// Keys in byte order, whatever the input's order: the bytes of the outputs
+	// depend only on the content.
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].key < rows[j].key })
+	s.Rows[name] = len(rows)
+	yield := func(y func(string, []byte) error) error {
+		for _, r := range rows {
+			if err := y(r.key, r.value); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	t0 := time.Now()
+	sqlitePath := in(l.ExportedSQLite(name))
+	if err := datasets.WriteSqliteDict(sqlitePath, yield); err != nil {
+		return err
+	}
+	sum, err := datasets.GzipFile(sqlitePath+".gz", sqlitePath)
+	if err != nil {
+		return err
+	}
+	if err := checksum.WriteSidecarNamed(sqlitePath+checksum.Ext, filepath.Base(sqlitePath)+".gz", sum); err != nil {
+		return err
+	}
+	s.Files = append(s.Files, File{l.ExportedSQLite(name) + ".gz", sum})
+	t1 := time.Now()
+	s.SqliteSeconds += t1.Sub(t0).Seconds()
+	dumpPath := in(sqlDump(l, name))
+	dsum, err := datasets.WriteSQLDump(dumpPath, datasets.SQLTable(l.Wiki, name), yield)
+	if err != nil {
+		return err
+	}
+	if err := checksum.WriteSidecar(dumpPath, dsum); err != nil {
+		return err
+	}
+	s.Files = append(s.Files, File{sqlDump(l, name), dsum})
+	s.SQLSeconds += time.Since(t1).Seconds()
+	return nil
+}
+
+// ModelDatasets describes the data directory's model for the export set when the
+// Python service cannot load it (datasets.SetModel: its features and the extended
+// datasets they read), nil for the reference's kind of model or when there is no
+// model. A model naming features this program does not compute is an error.
+func ModelDatasets(l datasets.Layout) (*datasets.SetModel, error) {
+	if _, err := os.Stat(l.Model()); err != nil {
+		return nil, nil
+	}
+	err := linker.CheckServiceModelFile(l.Model())
+	if err == nil || !errors.Is(err, linker.ErrNotServiceModel) {
+		return nil, nil // a file that is not a model is copied as before
+	}
+	_, set, err := linker.ReadModelFile(l.Model())
+	if err != nil {
+		return nil, err
+	}
+	return &datasets.SetModel{Features: set.String(), Datasets: append([]string{}, set.Datasets()...)}, nil
 }
 
 // setPrefix starts the names of the directories that hold export sets.
