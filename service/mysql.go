@@ -206,6 +206,9 @@ func (b *MySQLBackend) load(ctx context.Context, id string) (*Wiki, error) {
 	}
 	d := linker.NewDict(rows.Anchors, rows.PageIDs, rows.Redirects, rows.Vectors)
 	d.Lower = linker.LowerFunc(datasets.Language(id))
+	if err := loadExtendedTables(ctx, tx, id, m, sums, d); err != nil {
+		return nil, err
+	}
 	w, err := linker.NewWiki(id, d, m, sums)
 	if err != nil {
 		return nil, fmt.Errorf("service: %w", err)
@@ -238,9 +241,11 @@ func scanTable(ctx context.Context, tx *sql.Tx, table string, fn func(key string
 	return rows.Close()
 }
 
-// checksums reads lr_checksum's rows of a wiki: dataset name -> sha256.
+// checksums reads lr_checksum's rows of a wiki: dataset name -> sha256, the extended
+// datasets' too (a model reading them is reloaded when they change; they are not
+// written in meta.dataset_checksums).
 func checksums(ctx context.Context, q mysqlenv.Queryer, id string) (map[string]string, error) {
-	sums, err := mysqlenv.ReadChecksums(ctx, q, id, checksumNames)
+	sums, err := mysqlenv.ReadChecksums(ctx, q, id, append(append([]string{}, checksumNames...), datasets.ExtendedDatasetNames...))
 	if err != nil {
 		return nil, fmt.Errorf("service: %w", err)
 	}

@@ -193,6 +193,11 @@ func (s *Server) Recommend(ctx context.Context, req Request) (*Response, error) 
 				Message: fmt.Sprintf("Unable to process request for %s/%s", project, req.Domain),
 				Valid:   valid, Err: err}
 		}
+		if errors.Is(err, linker.ErrIncomplete) {
+			// Said in the answer: the operator's fix is to publish and load them.
+			return nil, &Error{Status: http.StatusServiceUnavailable, Wiki: wiki,
+				Message: "the model of " + wiki + " cannot be served: " + err.Error(), Err: err}
+		}
 		return nil, &Error{Status: http.StatusInternalServerError, Wiki: wiki,
 			Message: "the datasets of " + wiki + " could not be loaded", Err: err}
 	}

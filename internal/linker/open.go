@@ -71,7 +71,8 @@ func CheckFormat(f Format) error {
 // OpenWiki loads the wiki of l in format f, from a data directory (the Parquet
 // datasets, or the export set) or from a published directory (the exported files
 // beside each other). A model with extended features (ModelFeatures) also gets the
-// datasets they read (Dict.LoadExtended). A missing model is an error wrapping
+// datasets they read (Dict.LoadExtended from Parquet, Dict.LoadExtendedSQLite from the
+// exported files; an error wrapping ErrIncomplete when one is missing). A missing model is an error wrapping
 // fs.ErrNotExist (see ModelPath).
 func OpenWiki(l datasets.Layout, f Format) (*Wiki, error) {
 	if err := CheckFormat(f); err != nil {
@@ -108,8 +109,12 @@ func OpenWiki(l datasets.Layout, f Format) (*Wiki, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", model, err)
 	}
-	if err := d.LoadExtended(l, set); err != nil {
-		return nil, err
+	load := d.LoadExtended
+	if !parquet {
+		load = d.LoadExtendedSQLite // the exported files, as the datasets
+	}
+	if err := load(l, set); err != nil {
+		return nil, fmt.Errorf("%s: %w", l.Wiki, err)
 	}
 	return NewWiki(l.Wiki, d, m, fileChecksums(l, model))
 }
