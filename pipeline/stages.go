@@ -257,8 +257,12 @@ func Stages() []Stage {
 			},
 			Params: func(c *Config) map[string]string {
 				d := c.sentencesOptions()
+				tpa := fmt.Sprint(d.TrainPerArticle)
+				if d.TrainPerArticle == sentences.AllPerArticle {
+					tpa = "all"
+				}
 				return map[string]string{"limit": fmt.Sprint(d.Limit), "seed": fmt.Sprint(d.Seed), "per_article": fmt.Sprint(d.PerArticle),
-					"train_per_article": fmt.Sprint(d.TrainPerArticle)}
+					"train_per_article": tpa}
 			},
 			Run: func(ctx context.Context, c *Config, p progress.Reporter) error {
 				files, err := c.dumps()
