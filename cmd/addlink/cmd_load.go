@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/loader"
 )
 
@@ -39,11 +40,19 @@ the database as it was and the next wiki is loaded; the exit status is 1 if any 
 Downloads time out when stalled (--timeout), are retried with backoff (--retries) and
 resumed with Range requests. A MySQL lock keeps two loaders of one database apart.
 
+Models with extended features (addlink run --features extended, then publish) are
+published under <base>/` + datasets.ExtendedRootName + `/ with their own wikis.txt, where the
+reference's loader never looks. A wiki listed there is loaded from there (in preference
+to the same wiki under the base), downloaded to <path>/` + datasets.ExtendedRootName + `/<wiki>/
+(read from there without --download), with the datasets the features read besides the
+others (lr_<wiki>_anchors_stats, lr_<wiki>_linkgraph; their checksums in lr_checksum) and
+the same guarantees; a model whose datasets are not published beside it fails its wiki.
+
 Database: DB_HOST, DB_PORT (3306), DB_USER, DB_PASSWORD, DB_DATABASE, DB_READ_DEFAULT_FILE
 (a my.cnf whose [client] section fills what they leave unset), as addlink serve.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "wiki-id", Aliases: []string{"id"}, Usage: "load only this wiki (`ID`, e.g. cswiki); default: every published wiki"},
-			&cli.StringSliceFlag{Name: "datasets", Aliases: []string{"d"}, Usage: "`NAMES` to load, in order (comma-separated or repeated): " + strings.Join(loader.DefaultDatasets, ",")},
+			&cli.StringSliceFlag{Name: "datasets", Aliases: []string{"d"}, Usage: "`NAMES` to load, in order (comma-separated or repeated): " + strings.Join(loader.DefaultDatasets, ",") + " (and " + strings.Join(datasets.ExtendedDatasetNames, ",") + " for extended models)"},
 			&cli.StringFlag{Name: "path", Aliases: []string{"p"}, Usage: "parent `DIR` of the per-wiki directories: downloads go to, or files are read from, DIR/<wiki>/"},
 			&cli.BoolFlag{Name: "download", Usage: "download the datasets whose published checksum differs from lr_checksum's"},
 			&cli.StringFlag{Name: "output-format", Value: "print", Usage: "messages on stdout as `print` (text) or json (one object per line)"},

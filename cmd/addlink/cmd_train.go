@@ -27,8 +27,9 @@ func newTrainCommand() *cli.Command {
 			"--features other than reference (extended, or names such as reference+linkprob) reads\n" +
 			"those columns of training/link_train_extended.csv (addlink features --features extended)\n" +
 			"and records their names in the model (learner.feature_names), so that backtest, query\n" +
-			"and serve compute the same features; export and publish refuse such a model, as the\n" +
-			"Python service computes only the reference's six. --candidates (default auto: extended\n" +
+			"and serve compute the same features; export adds the datasets they read and publish\n" +
+			"puts such a model under <publish-root>/addlink-extended/, where the Python service\n" +
+			"(which computes only the reference's six) never looks. --candidates (default auto: extended\n" +
 			"with --features other than reference) must be the features stage's; rules other than\n" +
 			"the reference's are recorded in the model (learner.attributes.addlink_candidates).\n" +
 			"The model is identical for any --threads.",
