@@ -355,3 +355,51 @@ func TestPanicIsJSON500(t *testing.T) {
 		t.Errorf("log has no panic: %s", logs.Bytes())
 	}
 }
+
+// TestSharedModel: a wiki without a model of its own is served with a model file
+// given for it (BackendOptions.Models), with its own datasets; without it, the wiki
+// has no model (400).
+func TestSharedModel(t *testing.T) {
+	src := exportDir(t)
+	dir := t.TempDir()
+	wikiDir := filepath.Join(dir, "elwikivoyage")
+	if err := os.MkdirAll(wikiDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if !strings.HasSuffix(e.Name(), ".linkmodel.json") {
+			if err := os.Symlink(filepath.Join(src, e.Name()), filepath.Join(wikiDir, e.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	shared := filepath.Join(t.TempDir(), "multi.linkmodel.json")
+	if err := os.Symlink(filepath.Join(src, "elwikivoyage.linkmodel.json"), shared); err != nil {
+		t.Fatal(err)
+	}
+	body := map[string]any{"wikitext": elPages(t, 1)[0].Text, "revid": 1, "pageid": 1}
+	for _, c := range []struct {
+		models map[string]string
+		status int
+	}{{nil, 400}, {map[string]string{"elwikivoyage": shared}, 200}} {
+		b, err := OpenBackend(context.Background(), BackendOptions{Kind: BackendSQLite, DataDir: dir, Models: c.models})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, ts := newTestServer(t, Options{Backend: b})
+		a := do(t, "POST", ts.URL+recPath+"wikivoyage/el/Test", body)
+		if a.status != c.status {
+			t.Errorf("models %v: %d %s, want %d", c.models, a.status, a.body, c.status)
+		}
+	}
+	if _, err := OpenBackend(context.Background(), BackendOptions{Kind: BackendSQLite, DataDir: dir, Models: map[string]string{"elwikivoyage": dir + "/none.json"}}); err == nil {
+		t.Error("a missing model file was accepted")
+	}
+	if _, err := OpenBackend(context.Background(), BackendOptions{Kind: BackendMySQL, Models: map[string]string{"elwikivoyage": shared}}); err == nil {
+		t.Error("a model file with the mysql backend was accepted")
+	}
+}

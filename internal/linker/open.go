@@ -77,6 +77,13 @@ func CheckFormat(f Format) error {
 // datasets they read (Dict.LoadExtended). A missing model is an error wrapping
 // fs.ErrNotExist (see ModelPath).
 func OpenWiki(l datasets.Layout, f Format) (*Wiki, error) {
+	return OpenWikiModel(l, f, ModelPath(l, f))
+}
+
+// OpenWikiModel is OpenWiki with the model read from the file model instead of the
+// wiki's own: a model shared by several wikis (a multilingual one), each answering
+// with its own datasets. The model's checksum is that of its sidecar.
+func OpenWikiModel(l datasets.Layout, f Format, model string) (*Wiki, error) {
 	if err := CheckFormat(f); err != nil {
 		return nil, err
 	}
@@ -95,7 +102,6 @@ func OpenWiki(l datasets.Layout, f Format) (*Wiki, error) {
 	if err != nil {
 		return nil, err
 	}
-	model := ModelPath(l, f)
 	r, err := os.Open(model)
 	if err != nil {
 		return nil, err
