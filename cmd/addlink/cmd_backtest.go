@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/pipeline/backtest"
 )
 
@@ -54,8 +55,15 @@ Quality gate: with --min-precision and/or --min-recall the row at threshold 0.5 
 				return usagef("--out needs --model (the wiki's own backtest is written to its testing directory)")
 			}
 			if o.Model != "" {
-				if st, err := os.Stat(o.Model); err != nil || st.IsDir() {
-					return usagef("--model %s: not a model file", o.Model)
+				m, err := backtest.LoadModel(o.Model)
+				if err != nil {
+					return usagef("--model %s: %v", o.Model, err)
+				}
+				if err := linker.CheckFeatureCount(m); err != nil {
+					return usagef("--model %s: %v", o.Model, err)
+				}
+				if _, err := linker.ModelFeatures(m); err != nil {
+					return usagef("--model %s: %v", o.Model, err)
 				}
 			}
 			if o.Bootstrap == 0 {
