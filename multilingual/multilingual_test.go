@@ -88,7 +88,7 @@ func TestRun(t *testing.T) {
 	makeWiki(t, dir, "aawiki", 300, false)
 	makeWiki(t, dir, "bbwiki", 30, false)
 	o := options(dir, "bbwiki", "aawiki")
-	o.WikiFeature = WikiCodes
+	o.WikiFeature, o.Balance = WikiCodes, 0.5
 	s, err := Run(context.Background(), o, nil)
 	if err != nil {
 		t.Fatal(err)
