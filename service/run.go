@@ -9,8 +9,8 @@ import (
 	"os"
 	"time"
 
-	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/linker"
 )
 
 // Backend kinds, the values of DB_BACKEND: the file formats of linker.OpenWiki, and
