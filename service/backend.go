@@ -55,6 +55,10 @@ type FileBackend struct {
 	// Log, when set, gets a line for each wiki loaded (or failing to load), as the
 	// mysql backend writes.
 	Log *slog.Logger
+	// Models maps wiki ids to model files served for them instead of their own (a
+	// multilingual model shared by several wikis): the wiki keeps its own datasets,
+	// and needs no model of its own. Set it before the first request.
+	Models map[string]string
 
 	mu    sync.Mutex
 	wikis map[string]*loadOnce
@@ -90,7 +94,7 @@ func (b *FileBackend) Wiki(ctx context.Context, id string) (*Wiki, error) {
 	b.mu.Lock()
 	lo := b.wikis[id]
 	if lo == nil {
-		if _, err := os.Stat(linker.ModelPath(l, b.Format)); err != nil {
+		if _, err := os.Stat(b.modelPath(l)); err != nil {
 			b.mu.Unlock()
 			return nil, &NoModelError{Wiki: id, Valid: []string{}}
 		}
@@ -122,11 +126,20 @@ func (b *FileBackend) Wiki(ctx context.Context, id string) (*Wiki, error) {
 }
 
 func (b *FileBackend) load(l datasets.Layout) (*Wiki, error) {
-	w, err := linker.OpenWiki(l, b.Format)
+	w, err := linker.OpenWikiModel(l, b.Format, b.modelPath(l))
 	if err != nil {
 		return nil, fmt.Errorf("service: %w", err)
 	}
 	return w, nil
+}
+
+// modelPath is the model served for a wiki: Models' file, or the wiki's own
+// (linker.ModelPath).
+func (b *FileBackend) modelPath(l datasets.Layout) string {
+	if m, ok := b.Models[l.Wiki]; ok {
+		return m
+	}
+	return linker.ModelPath(l, b.Format)
 }
 
 // Close implements Backend.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -87,7 +88,7 @@ func (s *Server) route(name string, h handlerFunc) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		var l reqLog
-		err := h(sw, r, &l)
+		err := s.call(h, sw, r, &l)
 		if err != nil {
 			s.writeError(sw, err)
 		}
@@ -114,6 +115,24 @@ func (s *Server) route(name string, h handlerFunc) http.Handler {
 		}
 		s.log.LogAttrs(r.Context(), level, "request", attrs...)
 	})
+}
+
+// call runs a handler and turns a panic in it (a defect, like an uncaught exception
+// in the reference, whose app answers it with its JSON 500 body) into an error: the
+// client gets that JSON 500 body instead of a dropped connection, and the log line
+// has the panic's value and stack. http.ErrAbortHandler is passed on.
+func (s *Server) call(h handlerFunc, w *statusWriter, r *http.Request, l *reqLog) (err error) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		if p == http.ErrAbortHandler {
+			panic(p)
+		}
+		err = fmt.Errorf("service: panic: %v\n%s", p, debug.Stack())
+	}()
+	return h(w, r, l)
 }
 
 // errOverloaded is answered 503 when too many requests are running and waiting.
@@ -249,8 +268,8 @@ func (s *Server) handleRecommend(w http.ResponseWriter, r *http.Request, l *reqL
 	if err != nil {
 		return err
 	}
-	s.metrics.observeWiki(resp.Wiki, resp.Meta.DatasetChecksums)
-	l.add(slog.Int("links", len(resp.Links)), slog.Float64("threshold", req.Threshold),
+	s.metrics.observeWiki(resp.Wiki, resp.ModelVersion, resp.Meta.DatasetChecksums)
+	l.add(slog.String("model_version", resp.ModelVersion), slog.Int("links", len(resp.Links)), slog.Float64("threshold", req.Threshold),
 		slog.Int("max_recommendations", req.MaxRecommendations), slog.String("language_code", req.LanguageCode))
 	if resp.Info != "" {
 		l.add(slog.String("info", resp.Info))

@@ -18,10 +18,12 @@ type metrics struct {
 	latency   *prometheus.HistogramVec
 	inflight  prometheus.Gauge
 	checksums *prometheus.GaugeVec
+	models    *prometheus.GaugeVec
 	handler   http.Handler
 
-	mu   sync.Mutex
-	seen map[string]map[string]string // wiki -> checksums exported
+	mu       sync.Mutex
+	seen     map[string]map[string]string // wiki -> checksums exported
+	versions map[string]string            // wiki -> model version exported
 }
 
 func newRegistry() *prometheus.Registry {
@@ -49,9 +51,14 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Name: "linkrecommendation_dataset_info",
 			Help: "1 for the sha256 of each dataset currently served, by wiki and dataset.",
 		}, []string{"wiki", "dataset", "sha256"}),
-		seen: map[string]map[string]string{},
+		models: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "linkrecommendation_model_info",
+			Help: "1 for the version (v1: six inputs, v2: seven, extended: addlink's named features) of the model each wiki is served with.",
+		}, []string{"wiki", "version"}),
+		seen:     map[string]map[string]string{},
+		versions: map[string]string{},
 	}
-	reg.MustRegister(m.requests, m.latency, m.inflight, m.checksums)
+	reg.MustRegister(m.requests, m.latency, m.inflight, m.checksums, m.models)
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	return m
 }
@@ -61,10 +68,16 @@ func (m *metrics) observe(route, method string, status int, d time.Duration) {
 	m.latency.WithLabelValues(route).Observe(d.Seconds())
 }
 
-// observeWiki exports the checksums of the datasets a wiki is served from.
-func (m *metrics) observeWiki(wiki string, sums map[string]string) {
+// observeWiki exports the version of a wiki's model and the checksums of the
+// datasets it is served from.
+func (m *metrics) observeWiki(wiki, version string, sums map[string]string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if old, ok := m.versions[wiki]; !ok || old != version {
+		m.models.DeletePartialMatch(prometheus.Labels{"wiki": wiki})
+		m.models.WithLabelValues(wiki, version).Set(1)
+		m.versions[wiki] = version
+	}
 	if old, ok := m.seen[wiki]; ok && maps.Equal(old, sums) {
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/linker"
 )
 
@@ -30,6 +31,9 @@ type BackendOptions struct {
 	// ReloadInterval is how often the mysql backend polls lr_checksum (default 30s).
 	ReloadInterval time.Duration
 	Logger         *slog.Logger
+	// Models are model files served for some wikis instead of their own
+	// (FileBackend.Models); the file backends only.
+	Models map[string]string
 }
 
 // Validate checks the options.
@@ -41,6 +45,17 @@ func (o *BackendOptions) Validate() error {
 	}
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
+	}
+	if len(o.Models) > 0 && o.Kind == BackendMySQL {
+		return errors.New("a model file for a wiki (--model) is served by the file backends only; the mysql backend serves lr_model")
+	}
+	for wiki, path := range o.Models {
+		if err := datasets.CheckWikiID(wiki); err != nil {
+			return fmt.Errorf("--model %s=%s: %w", wiki, path, err)
+		}
+		if st, err := os.Stat(path); err != nil || st.IsDir() {
+			return fmt.Errorf("--model %s=%s: not a model file", wiki, path)
+		}
 	}
 	return nil
 }
@@ -70,6 +85,7 @@ func OpenBackend(ctx context.Context, o BackendOptions) (Backend, error) {
 		return nil, err
 	}
 	b.Log = o.Logger
+	b.Models = o.Models
 	return b, nil
 }
 

@@ -153,6 +153,9 @@ type Response struct {
 	// Info says why the search stopped early, if it did. It is logged, not returned.
 	Info string
 	Wiki string
+	// ModelVersion is the version of the model that answered (Wiki.ModelVersion):
+	// logged and exported as a metric, not returned.
+	ModelVersion string
 }
 
 // Meta is the response's meta object.
@@ -201,7 +204,7 @@ func (s *Server) Recommend(ctx context.Context, req Request) (*Response, error) 
 		return nil, &Error{Status: http.StatusInternalServerError, Wiki: wiki,
 			Message: "the datasets of " + wiki + " could not be loaded", Err: err}
 	}
-	resp := &Response{Wiki: wiki, RevID: req.RevID, PageID: req.PageID}
+	resp := &Response{Wiki: wiki, RevID: req.RevID, PageID: req.PageID, ModelVersion: w.ModelVersion}
 	var text string
 	if req.Wikitext != nil {
 		text = *req.Wikitext

@@ -7,7 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/pipeline/backtest"
 )
 
@@ -26,6 +26,13 @@ the sentences, the area under the precision-recall curve with its interval, the 
 F1), and prints the table. A model trained with extended features (train --features)
 gets them computed the same way (the link graph and anchor statistics are read).
 
+Any model on this wiki: --model FILE evaluates that model (another wiki's, or a
+multilingual one from addlink multilingual, also on a wiki it was not trained on) with
+this wiki's test sentences and datasets; a v2 (7-input) model is evaluated as the
+service evaluates it. The wiki's own backtest files are then left alone: the results are
+printed, and written to --out DIR (<wiki>.backtest.eval.csv, .svg and
+<wiki>.backtest.summary.json) when it is given.
+
 Quality gate: with --min-precision and/or --min-recall the row at threshold 0.5 (or at
 --threshold) is checked; below either, addlink exits with status 3. Exit statuses: 0 ok,
 1 error, 2 usage error, 3 below the quality gate, 130 interrupted.`,
@@ -36,11 +43,29 @@ Quality gate: with --min-precision and/or --min-recall the row at threshold 0.5 
 			&cli.Float64Flag{Name: "min-recall", Usage: "exit with status 3 when recall at the gate threshold is below this"},
 			&cli.IntFlag{Name: "bootstrap", Value: backtest.DefaultBootstrap, Usage: "bootstrap resamples of the sentences for the 95% intervals (0: none)"},
 			&cli.Uint64Flag{Name: "bootstrap-seed", Value: backtest.DefaultSeed, Usage: "seed of the bootstrap resampling"},
+			&cli.StringFlag{Name: "model", Usage: "evaluate this model file instead of the wiki's own (results printed, and written to --out)"},
+			&cli.StringFlag{Name: "out", Usage: "with --model: the directory to write the evaluation files to"},
 		},
 		Action: func(c *cli.Context) error {
 			co := commonOptions(c)
 			o := backtest.Options{Wiki: c.String(flagWiki), DataDir: co.DataDir, NMax: c.Int("nmax"), Threads: co.Threads,
 				Bootstrap: c.Int("bootstrap"), Seed: c.Uint64("bootstrap-seed")}
+			o.Model, o.OutDir = c.String("model"), c.String("out")
+			if o.OutDir != "" && o.Model == "" {
+				return usagef("--out needs --model (the wiki's own backtest is written to its testing directory)")
+			}
+			if o.Model != "" {
+				m, err := backtest.LoadModel(o.Model)
+				if err != nil {
+					return usagef("--model %s: %v", o.Model, err)
+				}
+				if err := linker.CheckFeatureCount(m); err != nil {
+					return usagef("--model %s: %v", o.Model, err)
+				}
+				if _, err := linker.ModelFeatures(m); err != nil {
+					return usagef("--model %s: %v", o.Model, err)
+				}
+			}
 			if o.Bootstrap == 0 {
 				o.Bootstrap = -1
 			}
@@ -62,7 +87,6 @@ Quality gate: with --min-precision and/or --min-recall the row at threshold 0.5 
 			if err != nil {
 				return err
 			}
-			l := datasets.Layout{DataDir: co.DataDir, Wiki: o.Wiki}
 			if !co.Quiet {
 				fmt.Fprintf(os.Stdout, "%-9s %6s %10s %-17s %10s %-17s\n", "threshold", "N", "precision", "(95% interval)", "recall", "(95% interval)")
 				for _, r := range s.Rows {
@@ -75,7 +99,9 @@ Quality gate: with --min-precision and/or --min-recall the row at threshold 0.5 
 				}
 				fmt.Fprintf(os.Stdout, "features %s; PR AUC %s %s; best F1 %s at %.1f; intervals from %d bootstrap resamples of the %d sentences (seed %d)\n",
 					feats, pct(s.PRAUC), ci(s.PRAUCLow, s.PRAUCHigh), pct(s.BestF1), s.BestF1Threshold, s.Bootstrap, s.Sentences, s.Seed)
-				fmt.Fprintf(os.Stdout, "wrote %s and %s\n", l.BacktestEval(), l.BacktestPlot())
+				if csvPath, svgPath, _ := o.Outputs(); csvPath != "" {
+					fmt.Fprintf(os.Stdout, "wrote %s and %s\n", csvPath, svgPath)
+				}
 			}
 			minP, minR := c.Float64("min-precision"), c.Float64("min-recall")
 			if c.IsSet("min-precision") || c.IsSet("min-recall") {

@@ -53,6 +53,7 @@ recommendations; empty wikitext gives none.`,
 			&cli.Int64Flag{Name: "pageid", Usage: "page id to report (with given wikitext; default: the datasets')"},
 			&cli.StringFlag{Name: "backend", EnvVars: []string{"DB_BACKEND"}, Usage: "datasets from `KIND`: sqlite, parquet or mysql (env DB_BACKEND)"},
 			&cli.BoolFlag{Name: "reference-tokens", EnvVars: []string{"ADDLINK_REFERENCE_TOKENS"}, Usage: "cut mentions as the reference's v1 code does (words split at spaces only, no n-gram ending a sentence, NLTK quotes, no abbreviations); default: those defects fixed"},
+			&cli.StringFlag{Name: "model", Usage: "answer with this model file instead of the wiki's own (e.g. a multilingual one; file backends)"},
 			&cli.StringFlag{Name: "datasets", Usage: "read the datasets and the model from this directory (e.g. <publish root>/<wiki>) instead of <data-dir>/<wiki>"},
 		},
 		Action: func(c *cli.Context) error {
@@ -110,6 +111,9 @@ recommendations; empty wikitext gives none.`,
 					return usagef("--datasets %s: the directory must be named after the wiki (%s)", dir, wiki)
 				}
 				bo.DataDir = filepath.Dir(filepath.Clean(dir))
+			}
+			if m := c.String("model"); m != "" {
+				bo.Models = map[string]string{wiki: m}
 			}
 			if err := bo.Validate(); err != nil {
 				return usageError{err}

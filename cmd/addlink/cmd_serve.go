@@ -32,6 +32,10 @@ The datasets come from DB_BACKEND:
            reloaded in the background and swapped in without failing a request:
              DB_BACKEND=mysql DB_HOST=127.0.0.1 DB_USER=u DB_PASSWORD=p DB_DATABASE=mwaddlink addlink serve
   (unset)  Parquet when a wiki has it, the sqlite files otherwise.
+Models: v1 (6 inputs) and v2 (7 inputs, multilingual) models are both served, told apart by
+their number of inputs. --model WIKI=FILE serves WIKI with that model file instead of its own
+(e.g. one multilingual model for several wikis, each with its own datasets; file backends only):
+  addlink serve --model ukwiki=data/multi/multi.linkmodel.json --model jawiki=data/multi/multi.linkmodel.json
 GET requests fetch the page from MediaWiki: MEDIAWIKI_API_BASE_URL (default
 https://<domain>.<project>.org/w/), MEDIAWIKI_PROXY_API_BASE_URL (every request goes there with
 the wiki's host in the Host header). URL_PREFIX serves every route under a prefix as well.
@@ -50,6 +54,7 @@ in progress finish (--shutdown-grace), exit.`,
 			&cli.DurationFlag{Name: "shutdown-grace", Value: 30e9, Usage: "how long requests in progress may finish after SIGTERM"},
 			&cli.BoolFlag{Name: "reference-tokens", EnvVars: []string{"ADDLINK_REFERENCE_TOKENS"}, Usage: "cut mentions as the reference's v1 code does (words split at spaces only, no n-gram ending a sentence, NLTK quotes, no abbreviations); default: those defects fixed"},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
+			&cli.GenericFlag{Name: "model", Value: &wholeValues{}, Usage: "`WIKI=FILE`: serve WIKI with this model file instead of its own (repeat for more wikis; file backends)"},
 		},
 		Action: func(c *cli.Context) error {
 			co := commonOptions(c)
@@ -77,10 +82,34 @@ in progress finish (--shutdown-grace), exit.`,
 			if c.Bool("reference-tokens") {
 				cfg.Server.Tokens = linker.ReferenceTokens
 			}
+			models, err := modelOverrides(c.Generic("model").(*wholeValues).values)
+			if err != nil {
+				return err
+			}
+			cfg.Backend.Models = models
 			if err := cfg.Validate(); err != nil {
 				return usageError{err}
 			}
 			return service.Run(c.Context, cfg)
 		},
 	}
+}
+
+// modelOverrides reads --model WIKI=FILE values.
+func modelOverrides(values []string) (map[string]string, error) {
+	if len(values) == 0 {
+		return nil, nil
+	}
+	m := map[string]string{}
+	for _, v := range values {
+		wiki, file, ok := strings.Cut(v, "=")
+		if !ok || wiki == "" || file == "" {
+			return nil, usagef("--model %q: want WIKI=FILE", v)
+		}
+		if _, dup := m[wiki]; dup {
+			return nil, usagef("--model: %s given twice", wiki)
+		}
+		m[wiki] = file
+	}
+	return m, nil
 }

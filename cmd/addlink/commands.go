@@ -16,6 +16,7 @@ func commands() []*cli.Command {
 		newFeaturesCommand(),
 		newTrainCommand(),
 		newBacktestCommand(),
+		newMultilingualCommand(),
 		newCompareCommand(),
 		newQueryCommand(),
 		newServeCommand(),

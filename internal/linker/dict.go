@@ -163,6 +163,9 @@ type Features struct {
 	// LinkProb, Relatedness and Position are FeatureLinkProb, FeatureRelatedness and
 	// FeaturePosition.
 	LinkProb, Relatedness, Position float64
+	// Wiki is FeatureWiki: the number of the wiki a training row comes from in a
+	// multilingual model's training (WikiCode), 0 when serving, as the reference does.
+	Wiki float64
 }
 
 // Vector returns the features as the model reads them.

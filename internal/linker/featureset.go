@@ -33,10 +33,13 @@ const (
 	// FeaturePosition is where the mention first occurs in the text the linker is
 	// given, as a fraction of the text's length in bytes (0 at the start).
 	FeaturePosition
+	// FeatureWiki is the seventh input of v2 (multilingual) models: the wiki a row
+	// comes from, as a number (see V2Features); serving feeds 0.
+	FeatureWiki
 	numFeature
 )
 
-var featureNames = [numFeature]string{"ngram", "freq", "ambig", "kurtosis", "w2v", "jaro", "linkprob", "relatedness", "position"}
+var featureNames = [numFeature]string{"ngram", "freq", "ambig", "kurtosis", "w2v", "jaro", "linkprob", "relatedness", "position", "wiki"}
 
 // String returns the feature's name, as written in training files and models.
 func (f Feature) String() string {
@@ -105,7 +108,8 @@ func featureByName(name string) (Feature, bool) {
 }
 
 // FeatureSetFromNames reads the feature names a model records; no names means the
-// reference's six.
+// reference's six (a model without names and with seven inputs is a v2 model: see
+// ModelFeatures).
 func FeatureSetFromNames(names []string) (FeatureSet, error) {
 	if len(names) == 0 {
 		return ReferenceFeatures, nil
@@ -125,6 +129,9 @@ func FeatureSetFromNames(names []string) (FeatureSet, error) {
 // (learner.feature_names): none for the reference's six, and checks that the model has
 // as many inputs.
 func ModelFeatures(m *gbdt.Model) (FeatureSet, error) {
+	if len(m.FeatureNames) == 0 && m.NumFeature == len(V2Features) {
+		return V2Features, nil
+	}
 	s, err := FeatureSetFromNames(m.FeatureNames)
 	if err != nil {
 		return nil, err
@@ -149,6 +156,9 @@ func ServiceCompatible(m *gbdt.Model) error {
 	if !r.IsReference() {
 		return fmt.Errorf("the model finds candidates by the rules %s; the Python link-recommendation service applies only the reference's: train with --features reference --candidates reference to publish, or serve this one with addlink", r)
 	}
+	if s.IsV2() {
+		return fmt.Errorf("the model is a v2 (seven-input) model: a consumer of the v1 layout would compute its inputs as v1's (the Python service before v2 support); export and publish write v1 models only")
+	}
 	if !s.IsReference() {
 		return fmt.Errorf("the model reads the features %s; the Python link-recommendation service computes only the reference's six (%s): train with --features reference to publish, or serve this one with addlink",
 			strings.Join(s.Names(), ", "), strings.Join(ReferenceFeatures.Names(), ", "))
@@ -166,9 +176,10 @@ func (s FeatureSet) Names() []string {
 }
 
 // ModelNames returns the names a model with these features records: none for the
-// reference's six (its models carry none), the names otherwise.
+// reference's six and for V2Features (the reference's models carry none; the Python
+// service tells them apart by their number of inputs), the names otherwise.
 func (s FeatureSet) ModelNames() []string {
-	if s.IsReference() {
+	if s.IsReference() || s.IsV2() {
 		return nil
 	}
 	return s.Names()
@@ -179,6 +190,8 @@ func (s FeatureSet) String() string {
 	switch {
 	case s.IsReference():
 		return "reference"
+	case s.IsV2():
+		return "v2"
 	case s.equal(ExtendedFeatures):
 		return "extended"
 	}
@@ -210,10 +223,11 @@ func (s FeatureSet) Has(f Feature) bool {
 	return false
 }
 
-// Extended reports whether s reads a feature beyond the reference's six.
+// Extended reports whether s reads a feature beyond the reference's six that needs
+// the page's context or extra datasets (the wiki feature of v2 models does not).
 func (s FeatureSet) Extended() bool {
 	for _, f := range s {
-		if f > FeatureJaro {
+		if f > FeatureJaro && f != FeatureWiki {
 			return true
 		}
 	}
@@ -241,6 +255,8 @@ func (f Features) Value(x Feature) float32 {
 		return float32(f.Relatedness)
 	case FeaturePosition:
 		return float32(f.Position)
+	case FeatureWiki:
+		return float32(f.Wiki)
 	}
 	return float32(math.NaN())
 }

@@ -23,18 +23,21 @@ type Wiki struct {
 	// to the sha256 reported as meta.dataset_checksums: those the loader stores in
 	// lr_checksum for the same files.
 	Checksums map[string]string
+	// ModelVersion is ModelVersion of the model: "v1", "v2" or "extended".
+	ModelVersion string
 }
 
 // NewWiki checks that m is a model this package computes the features of, prepares
 // d's candidate rules (ModelCandidates) and wraps them.
 func NewWiki(id string, d *Dict, m *gbdt.Model, sums map[string]string) (*Wiki, error) {
-	// A model names its features when they are not the reference's six
-	// (ModelFeatures); an unnamed one must have six inputs.
-	if len(m.FeatureNames) == 0 && m.NumFeature != len(Features{}.Vector()) {
-		return nil, fmt.Errorf("%s: the model has %d features; addlink computes the %d features of the reference's v1 models (7-feature v2 models are not supported)",
-			id, m.NumFeature, len(Features{}.Vector()))
+	// A model names its features when they are not the reference's (ModelFeatures); an
+	// unnamed one is a v1 (six inputs) or v2 (seven) model, told apart by the number
+	// of its inputs as the reference does.
+	if err := CheckFeatureCount(m); err != nil {
+		return nil, fmt.Errorf("%s: %w", id, err)
 	}
-	if _, err := ModelFeatures(m); err != nil {
+	version, err := ModelVersion(m)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", id, err)
 	}
 	rules, err := ModelCandidates(m)
@@ -42,7 +45,7 @@ func NewWiki(id string, d *Dict, m *gbdt.Model, sums map[string]string) (*Wiki, 
 		return nil, fmt.Errorf("%s: %w", id, err)
 	}
 	d.PrepareCandidates(rules) // before the first request
-	return &Wiki{ID: id, Dict: d, Model: m, Checksums: sums}, nil
+	return &Wiki{ID: id, Dict: d, Model: m, Checksums: sums, ModelVersion: version}, nil
 }
 
 // Format says which files OpenWiki reads.
@@ -75,6 +78,13 @@ func CheckFormat(f Format) error {
 // exported files; an error wrapping ErrIncomplete when one is missing). A missing model is an error wrapping
 // fs.ErrNotExist (see ModelPath).
 func OpenWiki(l datasets.Layout, f Format) (*Wiki, error) {
+	return OpenWikiModel(l, f, ModelPath(l, f))
+}
+
+// OpenWikiModel is OpenWiki with the model read from the file model instead of the
+// wiki's own: a model shared by several wikis (a multilingual one), each answering
+// with its own datasets. The model's checksum is that of its sidecar.
+func OpenWikiModel(l datasets.Layout, f Format, model string) (*Wiki, error) {
 	if err := CheckFormat(f); err != nil {
 		return nil, err
 	}
@@ -93,7 +103,6 @@ func OpenWiki(l datasets.Layout, f Format) (*Wiki, error) {
 	if err != nil {
 		return nil, err
 	}
-	model := ModelPath(l, f)
 	r, err := os.Open(model)
 	if err != nil {
 		return nil, err

@@ -105,6 +105,13 @@ func Recommend(d *Dict, model Scorer, page, text string, o RecommendOptions) Res
 		return res
 	}
 	extended := set.Extended()
+	v2 := set.IsV2()
+	find := findWholeWord
+	if v2 {
+		// v2 models: the multilingual tokens, and mentions matched anywhere.
+		o.Tokens = V2Tokens
+		find = findAnywhere
+	}
 	lookup := d.mentions(rules)
 	gold, goldOrder := d.Gold(text, false)
 	linkedMentions := newSubstrings()
@@ -220,14 +227,14 @@ func Recommend(d *Dict, model Scorer, page, text string, o RecommendOptions) Res
 					(rules.ExactTitle && mt.lower == pageMention) {
 					continue
 				}
-				best, ok := bestCandidate(d, model, set, pctx, page, mt.lower, mt.position, mm, o.Threshold, &cands)
+				best, ok := bestCandidate(d, model, set, pctx, page, mt.lower, mt.position, mm, o.Threshold, &cands, v2)
 				tested[mt.lower] = true
 				if !ok {
 					continue
 				}
 				linkedMentions.add(mt.lower)
 				linkedLinks[best.title] = true
-				at := findWholeWord(nodeText, mt.original, taken)
+				at := find(nodeText, mt.original, taken)
 				if at < 0 {
 					continue
 				}
@@ -282,10 +289,15 @@ type scored struct {
 
 // bestCandidate scores the most linked candidates of a mention and returns the most
 // probable one if it reaches the threshold (the first of equal ones).
-func bestCandidate(d *Dict, model Scorer, set FeatureSet, pctx *PageContext, page, mention string, pos float64, mm *Mention, threshold float64, buf *[]scored) (scored, bool) {
+// A v2 model's ngram input is NGramTokens of the mention, and its wiki input 0.
+func bestCandidate(d *Dict, model Scorer, set FeatureSet, pctx *PageContext, page, mention string, pos float64, mm *Mention, threshold float64, buf *[]scored, v2 bool) (scored, bool) {
 	cands := mm.Candidates
 	if len(cands) > MaxCandidates {
 		cands = cands[:MaxCandidates]
+	}
+	ngram := -1
+	if v2 {
+		ngram = NGramTokens(mention)
 	}
 	*buf = (*buf)[:0]
 	for _, c := range cands {
@@ -298,6 +310,9 @@ func bestCandidate(d *Dict, model Scorer, set FeatureSet, pctx *PageContext, pag
 		}
 		if !ok {
 			continue
+		}
+		if ngram >= 0 {
+			f.NGram = ngram
 		}
 		*buf = append(*buf, scored{c.Title, model.Predict(f.AppendVector(make([]float32, 0, len(set)), set))})
 	}
@@ -329,7 +344,10 @@ func anyLinked(m *Mention, linked map[string]bool) bool {
 // and ends at word boundaries (Python's \b), is not preceded by "[[" or "-->", is not
 // followed by word characters and spaces and then "]" (inside a link's text), and
 // does not overlap a taken span; -1 if there is none.
-func findWholeWord(s, w string, taken []wikitext.Span) int {
+func findWholeWord(s, w string, taken []wikitext.Span) int { return findMention(s, w, taken, true) }
+
+// findMention is findWholeWord, or findAnywhere when boundaries is false.
+func findMention(s, w string, taken []wikitext.Span, boundaries bool) int {
 	if w == "" {
 		return -1
 	}
@@ -345,7 +363,7 @@ func findWholeWord(s, w string, taken []wikitext.Span) int {
 		for from < len(s) && !utf8.RuneStart(s[from]) {
 			from++
 		}
-		if !boundary(s, at) || !boundary(s, end) {
+		if boundaries && (!boundary(s, at) || !boundary(s, end)) {
 			continue
 		}
 		if strings.HasSuffix(s[:at], "[[") || strings.HasSuffix(s[:at], "-->") {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"sync"
@@ -46,6 +47,26 @@ type Options struct {
 	// intervals (default DefaultBootstrap; negative: no intervals); Seed seeds them.
 	Bootstrap int
 	Seed      uint64
+	// Model, when set, is the model file evaluated instead of the wiki's own (any
+	// model: another wiki's, a multilingual one); the wiki's datasets are used. The
+	// results then go to OutDir only (nothing is written when it is empty), so that
+	// the wiki's own backtest is never overwritten.
+	Model  string
+	OutDir string
+}
+
+// Outputs are the files Run writes for a wiki: the evaluation CSV, its plot and the
+// summary; all empty when it writes nothing.
+func (o Options) Outputs() (csv, svg, summary string) {
+	l := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
+	switch {
+	case o.Model == "":
+		return l.BacktestEval(), l.BacktestPlot(), l.Summary("backtest")
+	case o.OutDir == "":
+		return "", "", ""
+	}
+	return filepath.Join(o.OutDir, filepath.Base(l.BacktestEval())), filepath.Join(o.OutDir, filepath.Base(l.BacktestPlot())),
+		filepath.Join(o.OutDir, o.Wiki+".backtest.summary.json")
 }
 
 // DefaultBootstrap is the default number of bootstrap resamples.
@@ -194,13 +215,23 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	if err != nil {
 		return Summary{}, fmt.Errorf("backtest: %w (run the sentences stage first)", err)
 	}
-	model, err := LoadModel(l.Model())
+	modelPath := o.Model
+	if modelPath == "" {
+		modelPath = l.Model()
+	}
+	model, err := LoadModel(modelPath)
 	if err != nil {
-		return Summary{}, fmt.Errorf("backtest: %w (run the train stage first)", err)
+		if o.Model == "" {
+			err = fmt.Errorf("%w (run the train stage first)", err)
+		}
+		return Summary{}, fmt.Errorf("backtest: %w", err)
+	}
+	if err := linker.CheckFeatureCount(model); err != nil {
+		return Summary{}, fmt.Errorf("backtest: %s: %w", modelPath, err)
 	}
 	set, err := linker.ModelFeatures(model)
 	if err != nil {
-		return Summary{}, fmt.Errorf("backtest: %s: %w", l.Model(), err)
+		return Summary{}, fmt.Errorf("backtest: %s: %w", modelPath, err)
 	}
 	p.Phase("backtest: loading dictionaries", 0, "")
 	d, err := linker.LoadDict(l, true)
@@ -214,26 +245,35 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	rows := s.Rows
-	if err := os.MkdirAll(l.TestingDir(), 0o755); err != nil {
-		return Summary{}, err
-	}
-	if _, err := atomicfile.WriteFile(l.BacktestEval(), FormatCSV(rows)); err != nil {
-		return Summary{}, err
-	}
-	svg, err := Plot(o.Wiki, rows)
-	if err != nil {
-		return Summary{}, err
-	}
-	if _, err := atomicfile.WriteFile(l.BacktestPlot(), svg); err != nil {
-		return Summary{}, err
-	}
 	s.Seconds = time.Since(start).Seconds()
-	b, _ := json.MarshalIndent(s, "", "  ")
-	if _, err := atomicfile.WriteFile(l.Summary("backtest"), append(b, '\n')); err != nil {
-		return s, err
+	csvPath, svgPath, sumPath := o.Outputs()
+	if csvPath == "" {
+		return s, nil
 	}
-	return s, nil
+	return s, Write(s, o.Wiki, csvPath, svgPath, sumPath)
+}
+
+// Write writes a backtest's evaluation CSV, plot and summary (JSON) to these paths,
+// making their directories.
+func Write(s Summary, wiki, csvPath, svgPath, summaryPath string) error {
+	for _, p := range []string{csvPath, svgPath, summaryPath} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+	}
+	if _, err := atomicfile.WriteFile(csvPath, FormatCSV(s.Rows)); err != nil {
+		return err
+	}
+	svg, err := Plot(wiki, s.Rows)
+	if err != nil {
+		return err
+	}
+	if _, err := atomicfile.WriteFile(svgPath, svg); err != nil {
+		return err
+	}
+	b, _ := json.MarshalIndent(s, "", "  ")
+	_, err = atomicfile.WriteFile(summaryPath, append(b, '\n'))
+	return err
 }
 
 // LoadModel reads an XGBoost JSON model.
