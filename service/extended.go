@@ -25,15 +25,15 @@ func loadExtendedTables(ctx context.Context, tx *sql.Tx, id string, m *gbdt.Mode
 	for _, name := range set.Datasets() {
 		table := datasets.SQLTable(id, name)
 		if sums[name] == "" {
-			return fmt.Errorf("service: %s: %w: the model reads the %s dataset, which was not loaded (no %s_%s in lr_checksum): load the wiki's extended publication with addlink load",
-				id, linker.ErrIncomplete, name, id, name)
+			return fmt.Errorf("service: %s: %w", id, &linker.IncompleteError{Dataset: name,
+				Err: fmt.Errorf("not loaded (no %s_%s in lr_checksum): load the wiki's extended publication with addlink load", id, name)})
 		}
 		err := scanTable(ctx, tx, table, func(key string, value []byte) error {
 			return rows.Add(name, key, value)
 		})
 		if mysqlenv.NoSuchTable(err) {
-			return fmt.Errorf("service: %s: %w: the model reads the %s dataset, but %s does not exist: load the wiki's extended publication with addlink load",
-				id, linker.ErrIncomplete, name, table)
+			return fmt.Errorf("service: %s: %w", id, &linker.IncompleteError{Dataset: name,
+				Err: fmt.Errorf("%s does not exist: load the wiki's extended publication with addlink load", table)})
 		}
 		if err != nil {
 			return fmt.Errorf("service: %s: %w", table, err)

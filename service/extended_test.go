@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/gbdt"
 	"github.com/addlink/addlink/internal/linker"
+	"github.com/addlink/addlink/pipeline/export"
 )
 
 // extendedDataDir writes a small wiki (enwiki) with the datasets the extended mode
@@ -112,5 +114,58 @@ func TestExtendedModelServedAsQueried(t *testing.T) {
 	}
 	if r, err := linker.ModelCandidates(w.Model); err != nil || r != linker.ExtendedCandidates {
 		t.Errorf("served model's rules %+v %v", r, err)
+	}
+}
+
+// TestExtendedModelIncompleteRefused: the sqlite and parquet backends refuse a wiki
+// whose extended model reads a dataset that is not there, with a 503 that names it,
+// and keep serving the wikis that have theirs. The sqlite backend reads the exported
+// extended datasets (export of an extended model).
+func TestExtendedModelIncompleteRefused(t *testing.T) {
+	l := extendedDataDir(t)
+	if _, err := export.Run(context.Background(), export.Options{Wiki: l.Wiki, DataDir: l.DataDir}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// A second wiki, dewiki, with the same files but its link graph missing.
+	de := datasets.Layout{DataDir: l.DataDir, Wiki: "dewiki"}
+	if err := os.CopyFS(de.Dir(), os.DirFS(l.Dir())); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"anchors.parquet", "pageids.parquet", "redirects.parquet", "w2vfiltered.parquet", "anchors_stats.parquet", "linkgraph.parquet", "linkmodel.json"} {
+		if err := os.Rename(filepath.Join(de.Dir(), "enwiki."+name), de.File(name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Published-style: the exported files beside the Parquet ones, but the link graph's.
+	entries, _ := os.ReadDir(de.Dir())
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "export") {
+			os.RemoveAll(filepath.Join(de.Dir(), e.Name()))
+		}
+	}
+	for _, name := range []string{"anchors", "pageids", "redirects", "w2vfiltered", "anchors_stats"} {
+		b, err := os.ReadFile(l.ExportedSQLite(name) + ".gz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(de.PublishedSQLite(name)+".gz", b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.Remove(de.LinkGraph())
+	text := "Athens lies in [[Greece]] near the sea, far from Ohio."
+	for _, f := range []linker.Format{linker.Parquet, linker.SQLite} {
+		b, err := NewFileBackend(l.DataDir, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, ts := newTestServer(t, Options{Backend: b})
+		if a := do(t, "POST", ts.URL+recPath+"wikipedia/en/Athens", map[string]any{"wikitext": text, "revid": 1, "pageid": 1}); a.status != 200 || !strings.Contains(string(a.body), "Ohio") {
+			t.Errorf("%s enwiki: %d %s", f, a.status, a.body)
+		}
+		a := do(t, "POST", ts.URL+recPath+"wikipedia/de/Athens", map[string]any{"wikitext": text, "revid": 1, "pageid": 1})
+		if a.status != 503 || !strings.Contains(string(a.body), "linkgraph") {
+			t.Errorf("%s dewiki without its link graph: %d %s", f, a.status, a.body)
+		}
 	}
 }

@@ -196,10 +196,11 @@ func (s *Server) Recommend(ctx context.Context, req Request) (*Response, error) 
 				Message: fmt.Sprintf("Unable to process request for %s/%s", project, req.Domain),
 				Valid:   valid, Err: err}
 		}
-		if errors.Is(err, linker.ErrIncomplete) {
-			// Said in the answer: the operator's fix is to publish and load them.
+		if ie := (*linker.IncompleteError)(nil); errors.As(err, &ie) {
+			// Said in the answer (without the server's paths, which the log has): the
+			// operator's fix is to publish and load the dataset with the model.
 			return nil, &Error{Status: http.StatusServiceUnavailable, Wiki: wiki,
-				Message: "the model of " + wiki + " cannot be served: " + err.Error(), Err: err}
+				Message: "the model of " + wiki + " reads the " + ie.Dataset + " dataset, which is not loaded: publish and load it with the model (addlink run --features extended, export, publish, addlink load)", Err: err}
 		}
 		return nil, &Error{Status: http.StatusInternalServerError, Wiki: wiki,
 			Message: "the datasets of " + wiki + " could not be loaded", Err: err}

@@ -19,7 +19,7 @@ func (d *Dict) LoadExtended(l datasets.Layout, set FeatureSet) error {
 	if set.Has(FeatureLinkProb) {
 		stats, err := datasets.ReadParquet[datasets.AnchorStat](l.AnchorStats())
 		if errors.Is(err, os.ErrNotExist) {
-			err = fmt.Errorf("%w: %w", ErrIncomplete, err)
+			err = &IncompleteError{"anchors_stats", err}
 		}
 		if err != nil {
 			return fmt.Errorf("linker: the linkprob feature needs the dictionaries stage's anchor statistics: %w", err)
@@ -30,7 +30,7 @@ func (d *Dict) LoadExtended(l datasets.Layout, set FeatureSet) error {
 		links, err := datasets.ReadParquet[datasets.Link](l.LinkGraph())
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {
-				err = fmt.Errorf("%w: %w (run `addlink linkgraph --wiki %s`)", ErrIncomplete, err, l.Wiki)
+				err = &IncompleteError{"linkgraph", fmt.Errorf("%w (run `addlink linkgraph --wiki %s`)", err, l.Wiki)}
 			}
 			return fmt.Errorf("linker: the relatedness feature needs the link graph: %w", err)
 		}

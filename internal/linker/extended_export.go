@@ -13,6 +13,20 @@ import (
 // model is never served with features computed without it.
 var ErrIncomplete = errors.New("the datasets of the model are incomplete")
 
+// IncompleteError is the error of loading a model whose features read a dataset that
+// is not there. It wraps ErrIncomplete and the cause.
+type IncompleteError struct {
+	Dataset string // "anchors_stats", "linkgraph"
+	Err     error  // what is missing, with its path or table
+}
+
+func (e *IncompleteError) Error() string {
+	return fmt.Sprintf("%v: the model reads the %s dataset: %v", ErrIncomplete, e.Dataset, e.Err)
+}
+
+// Unwrap gives ErrIncomplete and the cause.
+func (e *IncompleteError) Unwrap() []error { return []error{ErrIncomplete, e.Err} }
+
 // SetExtended gives d the extended datasets the features of set read, as read from an
 // exported form (datasets.ExtendedRows): the same Dict as Dict.LoadExtended makes from
 // the Parquet files.
@@ -34,7 +48,7 @@ func (d *Dict) LoadExtendedSQLite(l datasets.Layout, set FeatureSet) error {
 	for _, name := range set.Datasets() {
 		path, cleanup, err := sqliteFile(exportedSQLite(l, name))
 		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("linker: %w: the model reads the %s dataset, but %s(.gz) is not there", ErrIncomplete, name, exportedSQLite(l, name))
+			return fmt.Errorf("linker: %w", &IncompleteError{name, fmt.Errorf("%s(.gz) is not there", exportedSQLite(l, name))})
 		}
 		if err != nil {
 			return fmt.Errorf("linker: %s: %w", name, err)
