@@ -205,7 +205,7 @@ func (s *Stream) wait(ctx context.Context, cause error) error {
 	d = min(d, s.opts.MaxBackoff)
 	var se *statusError
 	if errors.As(cause, &se) && se.retryAfter > 0 {
-		d = max(d, min(se.retryAfter, 10*s.opts.MaxBackoff))
+		d = max(d, min(se.retryAfter, 10*time.Minute)) // the server asked; a bound against nonsense
 	}
 	s.log.Warn("stream interrupted; reconnecting", slog.String("error", cause.Error()),
 		slog.Duration("wait", d), slog.Int("attempt", s.fails))

@@ -65,6 +65,7 @@ var errLineTooLong = errors.New("sse: line too long")
 // line returns the next line without its terminator, valid until the next call.
 func (s *SSEReader) line() ([]byte, error) {
 	long := false
+	scanned := 0 // bytes after beg known to hold no line end
 	for {
 		if s.skipLF && s.beg < s.end {
 			if s.buf[s.beg] == '\n' {
@@ -72,7 +73,8 @@ func (s *SSEReader) line() ([]byte, error) {
 			}
 			s.skipLF = false
 		}
-		if i := bytes.IndexAny(s.buf[s.beg:s.end], "\r\n"); i >= 0 {
+		if i := bytes.IndexAny(s.buf[s.beg+scanned:s.end], "\r\n"); i >= 0 {
+			i += scanned
 			ln := s.buf[s.beg : s.beg+i]
 			s.skipLF = s.buf[s.beg+i] == '\r'
 			s.beg += i + 1
@@ -81,6 +83,7 @@ func (s *SSEReader) line() ([]byte, error) {
 			}
 			return ln, nil
 		}
+		scanned = s.end - s.beg
 		if s.eof != nil {
 			return nil, s.eof // a line without its terminator is not a line
 		}
@@ -93,7 +96,7 @@ func (s *SSEReader) line() ([]byte, error) {
 		if s.end == len(s.buf) {
 			if len(s.buf) >= s.max {
 				long = true
-				s.end = 0
+				s.end, scanned = 0, 0
 			} else {
 				nb := make([]byte, min(2*len(s.buf), s.max))
 				copy(nb, s.buf[:s.end])
@@ -188,12 +191,19 @@ func isDigits(b []byte) bool {
 	return len(b) > 0
 }
 
+// OversizeName is the event name a recording gives an event that was over the size
+// limit (its data was not kept), so that its replay is skipped for the same reason.
+const OversizeName = "addlink-oversize"
+
 // AppendSSE appends ev in text/event-stream framing (what --record writes and a
 // replay reads back): event, id, one data line per line of Data, a blank line.
 func AppendSSE(b []byte, ev Event) []byte {
 	name := ev.Name
 	if name == "" {
 		name = "message"
+	}
+	if ev.Oversize {
+		name = OversizeName
 	}
 	b = append(b, "event: "...)
 	b = append(b, name...)

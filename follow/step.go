@@ -61,7 +61,7 @@ type Action struct {
 // same actions. It understands the recentchange schema (mediawiki/recentchange) and
 // the page_change schema (mediawiki/page/change), told apart by their fields.
 func Step(f Filter, ev Event) Action {
-	if ev.Oversize {
+	if ev.Oversize || ev.Name == OversizeName {
 		return Action{Kind: Skip, Reason: ReasonOversize}
 	}
 	if ev.Name != "" && ev.Name != "message" {
