@@ -6,10 +6,11 @@
 //  1. throughput: EVENTS edits as fast as the stream is read, live and then replayed
 //     from a JSON-lines file (the baseline: the same pipeline without the network
 //     stream); refreshed pages per second between the first and the last row;
+//
 //  2. latency: edits sent at RATE per second, each stamped with the moment it is sent;
 //     the time from that stamp to the row's commit, p50, p99 and max.
 //
-//	followbench -addlink bin/addlink -data DIR -dump D.xml.bz2 -wiki elwikivoyage
+//     followbench -addlink bin/addlink -data DIR -dump D.xml.bz2 -wiki elwikivoyage
 package main
 
 import (
