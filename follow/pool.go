@@ -14,6 +14,7 @@ import (
 	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite"
 
 	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/mysqlenv"
 )
 
 // PoolOptions says where the pool is.
@@ -68,13 +69,11 @@ func OpenPool(ctx context.Context, o PoolOptions, wikis []string) (*Pool, error)
 	}
 	p := &Pool{prefix: o.Prefix, wikis: map[string]bool{}}
 	if o.MySQL != nil {
-		c := o.MySQL.Clone()
-		c.ParseTime = false
-		conn, err := mysql.NewConnector(c)
+		db, err := mysqlenv.Open(o.MySQL)
 		if err != nil {
 			return nil, err
 		}
-		p.db, p.mysql = sql.OpenDB(conn), true
+		p.db, p.mysql = db, true
 	} else {
 		// WAL: a committed transaction survives the process being killed at any
 		// moment (it is in the log file, which the next open replays); synchronous

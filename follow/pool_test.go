@@ -2,10 +2,15 @@ package follow
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/addlink/addlink/internal/mariadbtest"
 )
 
 func openTestPool(t *testing.T) (*Pool, string) {
@@ -31,8 +36,41 @@ func refresh(wiki, title string, page, rev int64, data string) Op {
 // revision seen, a deletion found by title or page id, a title taken over by another
 // page, NULL data for no link.
 func TestPoolRules(t *testing.T) {
-	ctx := context.Background()
 	p, _ := openTestPool(t)
+	testPoolRules(t, p)
+}
+
+// The same rules in MariaDB (--pool mysql).
+func TestPoolRulesMySQL(t *testing.T) {
+	srv := mariadbtest.Start(t)
+	root, err := sql.Open("mysql", srv.DSN(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	if _, err := root.Exec("CREATE DATABASE follow"); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := mysql.ParseDSN(srv.DSN("follow"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := OpenPool(context.Background(), PoolOptions{MySQL: cfg}, []string{"enwiki", "elwikivoyage"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	testPoolRules(t, p)
+	// Opening again finds the tables.
+	p2, err := OpenPool(context.Background(), PoolOptions{MySQL: cfg}, []string{"enwiki"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2.Close()
+}
+
+func testPoolRules(t *testing.T, p *Pool) {
+	ctx := context.Background()
 	for i, tc := range []struct {
 		op   Op
 		want string
