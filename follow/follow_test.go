@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -275,4 +276,14 @@ func (s slowFetcher) Fetch(ctx context.Context, a Action) (Page, error) {
 		return Page{}, ctx.Err()
 	}
 	return s.f.Fetch(ctx, a)
+}
+
+func httpGet(url string) (string, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
 }

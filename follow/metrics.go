@@ -153,6 +153,7 @@ async function refresh() {
     }
     document.body.dataset.ready = "true";
     document.body.dataset.committed = String(s.committed);
+    document.body.dataset.refreshes = String(Number(document.body.dataset.refreshes || 0) + 1);
   } catch (e) {
     document.getElementById("summary").textContent = "status unavailable: " + e;
   }
