@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -29,11 +28,9 @@ type PoolOptions struct {
 	Prefix string
 }
 
-// DefaultPrefix is the tables' default prefix: GrowthExperiments' column prefix, so
-// that enwiki's table is gelr_enwiki.
-const DefaultPrefix = "gelr_"
-
-var prefixRE = regexp.MustCompile(`^[a-z0-9_]*$`)
+// DefaultPrefix is the tables' default prefix (datasets.DefaultPoolPrefix): so that
+// enwiki's table is gelr_enwiki.
+const DefaultPrefix = datasets.DefaultPoolPrefix
 
 // Validate checks the options.
 func (o *PoolOptions) Validate() error {
@@ -43,8 +40,8 @@ func (o *PoolOptions) Validate() error {
 	if o.Prefix == "" {
 		o.Prefix = DefaultPrefix
 	}
-	if !prefixRE.MatchString(o.Prefix) {
-		return fmt.Errorf("follow: table prefix %q: want lower-case letters, digits and _", o.Prefix)
+	if err := datasets.CheckPoolPrefix(o.Prefix); err != nil {
+		return fmt.Errorf("follow: %w", err)
 	}
 	return nil
 }
@@ -90,16 +87,14 @@ func OpenPool(ctx context.Context, o PoolOptions, wikis []string) (*Pool, error)
 		p.db.Close()
 		return nil, fmt.Errorf("follow: pool: %w", err)
 	}
-	stmts := []string{p.ddlPosition()}
 	for _, w := range wikis {
 		if err := datasets.CheckWikiID(w); err != nil {
 			p.db.Close()
 			return nil, err
 		}
 		p.wikis[w] = true
-		stmts = append(stmts, p.ddlWiki(w)...)
 	}
-	for _, s := range stmts {
+	for _, s := range datasets.PoolSchema(p.prefix, wikis, p.mysql) {
 		if _, err := p.db.ExecContext(ctx, s); err != nil {
 			p.db.Close()
 			return nil, fmt.Errorf("follow: pool: %s: %w", firstLine(s), err)
@@ -116,39 +111,10 @@ func firstLine(s string) string {
 }
 
 // Table is the name of a wiki's recommendations table.
-func (p *Pool) Table(wiki string) string { return p.prefix + wiki }
+func (p *Pool) Table(wiki string) string { return datasets.PoolTable(p.prefix, wiki) }
 
-func (p *Pool) pagesTable(wiki string) string { return p.prefix + wiki + "_pages" }
-func (p *Pool) positionTable() string         { return p.prefix + "position" }
-
-func (p *Pool) ddlPosition() string {
-	if p.mysql {
-		return "CREATE TABLE IF NOT EXISTS " + p.positionTable() +
-			" (stream VARBINARY(255) NOT NULL PRIMARY KEY, last_event_id MEDIUMBLOB NOT NULL, events BIGINT UNSIGNED NOT NULL)"
-	}
-	return "CREATE TABLE IF NOT EXISTS " + p.positionTable() +
-		" (stream TEXT NOT NULL PRIMARY KEY, last_event_id TEXT NOT NULL, events INTEGER NOT NULL)"
-}
-
-func (p *Pool) ddlWiki(w string) []string {
-	t, pg := p.Table(w), p.pagesTable(w)
-	if p.mysql {
-		return []string{
-			"CREATE TABLE IF NOT EXISTS " + t + " (gelr_revision BIGINT UNSIGNED NOT NULL PRIMARY KEY," +
-				" gelr_page BIGINT UNSIGNED NOT NULL, gelr_data MEDIUMBLOB NULL, UNIQUE KEY gelr_page (gelr_page))",
-			"CREATE TABLE IF NOT EXISTS " + pg + " (page_id BIGINT UNSIGNED NOT NULL PRIMARY KEY," +
-				" title VARBINARY(255) NOT NULL, revision BIGINT UNSIGNED NOT NULL, event_ms BIGINT NOT NULL," +
-				" links INT NOT NULL, UNIQUE KEY title (title), KEY event_ms (event_ms))",
-		}
-	}
-	return []string{
-		"CREATE TABLE IF NOT EXISTS " + t + " (gelr_revision INTEGER NOT NULL PRIMARY KEY," +
-			" gelr_page INTEGER NOT NULL UNIQUE, gelr_data BLOB NULL)",
-		"CREATE TABLE IF NOT EXISTS " + pg + " (page_id INTEGER NOT NULL PRIMARY KEY," +
-			" title TEXT NOT NULL UNIQUE, revision INTEGER NOT NULL, event_ms INTEGER NOT NULL, links INTEGER NOT NULL)",
-		"CREATE INDEX IF NOT EXISTS " + pg + "_event_ms ON " + pg + " (event_ms)",
-	}
-}
+func (p *Pool) pagesTable(wiki string) string { return datasets.PoolPagesTable(p.prefix, wiki) }
+func (p *Pool) positionTable() string         { return datasets.PoolPositionTable(p.prefix) }
 
 // Close closes the database.
 func (p *Pool) Close() error { return p.db.Close() }

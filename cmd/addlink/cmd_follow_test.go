@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -389,4 +390,119 @@ func diffLines(want, got string) string {
 		}
 	}
 	return b.String()
+}
+
+// The pool follow writes is what serve answers: serve --pool lists its pages with links
+// (GET .../tasks/...), and each row's gelr_data is, byte for byte, serve's answer to
+// GrowthExperiments' POST of that revision's wikitext with threshold 0.6 and at most 10
+// links.
+func TestServeReadsFollowPool(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	w := newFollowWorld(t, 120)
+	dir := t.TempDir()
+	jsonl := filepath.Join(dir, "events.jsonl")
+	if err := os.WriteFile(jsonl, append(bytes.Join(w.events, []byte("\n")), '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pool := filepath.Join(dir, "pool.sqlite")
+	w.run(t, pool, "--replay", jsonl)
+	p, err := follow.OpenPool(context.Background(), follow.PoolOptions{SQLitePath: pool}, []string{"elwikivoyage"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := p.Rows(context.Background(), "elwikivoyage")
+	p.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cmd := exec.Command(addlinkBinary(t), "serve", "--listen", "127.0.0.1:0", "--backend", "sqlite", "--data-dir", w.data,
+		"--pool", "sqlite:"+pool)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			var m struct{ Msg, Addr string }
+			if json.Unmarshal(sc.Bytes(), &m) == nil && m.Msg == "listening" {
+				addr <- m.Addr
+			}
+		}
+	}()
+	var base string
+	select {
+	case a := <-addr:
+		base = "http://" + a
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	get := func(url string) []byte {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
+		}
+		return b
+	}
+	var tasks struct {
+		Tasks []struct {
+			LinksCount int   `json:"links_count"`
+			PageID     int64 `json:"pageid"`
+			RevID      int64 `json:"revid"`
+		} `json:"tasks"`
+	}
+	if err := json.Unmarshal(get(base+"/v1/linkrecommendations/tasks/wikivoyage/el?limit=500"), &tasks); err != nil {
+		t.Fatal(err)
+	}
+	withLinks := 0
+	for _, r := range rows {
+		if r.Links > 0 {
+			withLinks++
+		}
+	}
+	if len(tasks.Tasks) != withLinks || withLinks == 0 {
+		t.Fatalf("%d tasks, %d rows with links", len(tasks.Tasks), withLinks)
+	}
+	for i := 1; i < len(tasks.Tasks); i++ {
+		if tasks.Tasks[i].LinksCount > tasks.Tasks[i-1].LinksCount {
+			t.Errorf("tasks not best first: %+v", tasks.Tasks)
+		}
+	}
+	checked := 0
+	for _, r := range rows {
+		rev := w.revs[r.Revision]
+		body, _ := json.Marshal(map[string]any{"wikitext": rev.Text, "revid": r.Revision, "pageid": r.PageID})
+		resp, err := http.Post(base+"/v1/linkrecommendations/wikivoyage/el/"+strings.ReplaceAll(r.Title, " ", "_")+
+			"?threshold=0.6&max_recommendations=10", "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		answer, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		want := strings.TrimSuffix(string(answer), "\n")
+		if r.Data == nil {
+			if !strings.Contains(want, `"links":[]`) {
+				t.Errorf("%s: NULL in the pool, serve answers %s", r.Title, want)
+			}
+		} else if string(r.Data) != want {
+			t.Errorf("%s: pool\n%s\nserve\n%s", r.Title, r.Data, want)
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Fatal("no row checked")
+	}
 }
