@@ -19,8 +19,10 @@ func FuzzRequest(f *testing.F) {
 	f.Add("POST", "wikivoyage/el/A/B", "max_recommendations=-1&sections_to_exclude=%25LEAD%25", `{"wikitext":"== Δείτε ==\nΕλλάδα\n","revid":"3","pageid":null,"sections_to_exclude":["x"]}`)
 	f.Add("POST", "..%2F/el/X", "", `{"wikitext":"\u2028\ud800","revid":1e3,"pageid":[1]}`)
 	f.Add("GET", "wikipedia/foo/%ff%fe", "threshold=inf", "")
+	f.Add("GET", "tasks/wikivoyage/el", "limit=2&offset=1", "")
+	f.Add("GET", "tasks/wikipedia/en%2F", "limit=1e9", "")
 	f.Add("POST", "wikivoyage/el/X", "threshold=-1", "{\"wikitext\":\"\xff{{\",\"revid\":1,\"pageid\":1}")
-	s, err := New(Options{Backend: mustFileBackend(f, dataDir(f), linker.SQLite), TimeBudget: time.Second,
+	s, err := New(Options{Backend: mustFileBackend(f, dataDir(f), linker.SQLite), TimeBudget: time.Second, Pool: testPool(f),
 		MediaWiki: NewMediaWiki(MediaWikiOptions{APIBaseURL: "http://127.0.0.1:1/w/", Timeout: 100 * time.Millisecond})})
 	if err != nil {
 		f.Fatal(err)

@@ -26,6 +26,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET "+rec, s.route("recommend", s.handleRecommend))
 	mux.Handle("POST "+rec, s.route("recommend", s.handleRecommend))
 	mux.Handle(rec, s.route("recommend", s.methodNotAllowed("GET, HEAD, POST")))
+	mux.Handle("GET /v1/linkrecommendations/tasks/{project}/{domain}", s.route("tasks", s.handleTasks))
 	mux.Handle("GET /healthz", s.route("healthz", s.handleHealthz))
 	mux.Handle("GET /{$}", s.route("root", s.handleRoot))
 	mux.Handle("GET /apispec_1.json", s.route("apispec", s.handleSpec))

@@ -28,7 +28,18 @@ type MediaWikiOptions struct {
 	// MaxBytes bounds an API answer (default 64 MiB).
 	MaxBytes  int64
 	Transport http.RoundTripper // default http.DefaultTransport
+	// UserAgent is sent with every request (default "linkrecommendation", the
+	// reference's); a client of Wikimedia's public wikis names its operator in it.
+	UserAgent string
 }
+
+// ErrPageNotFound and ErrNoContent are wrapped by Article's 404 (no such page or
+// revision) and by its 502 for a revision without content (hidden or deleted): a
+// caller can tell them from MediaWiki failing.
+var (
+	ErrPageNotFound = errors.New("service: no such page or revision")
+	ErrNoContent    = errors.New("service: the revision has no content")
+)
 
 // MediaWiki fetches pages from the MediaWiki action API as the reference does
 // (action=query&prop=revisions&rvprop=content|ids&rvslots=main, format version 2).
@@ -48,6 +59,9 @@ func NewMediaWiki(o MediaWikiOptions) *MediaWiki {
 	}
 	if o.Transport == nil {
 		o.Transport = http.DefaultTransport
+	}
+	if o.UserAgent == "" {
+		o.UserAgent = "linkrecommendation"
 	}
 	m := &MediaWiki{opts: o, client: &http.Client{
 		Transport:     o.Transport,
@@ -119,12 +133,12 @@ func (m *MediaWiki) Article(ctx context.Context, project, domain, title string, 
 		return Article{}, &Error{Status: http.StatusBadGateway, Message: "MediaWiki API: the answer has no query"}
 	}
 	if len(ans.Query.Pages) == 0 || len(ans.Query.Pages[0].Revisions) == 0 {
-		return Article{}, &Error{Status: http.StatusNotFound, Message: "Page not found: " + title}
+		return Article{}, &Error{Status: http.StatusNotFound, Message: "Page not found: " + title, Err: ErrPageNotFound}
 	}
 	p := ans.Query.Pages[0]
 	rev := p.Revisions[0]
 	if rev.Slots.Main.Content == nil {
-		return Article{}, &Error{Status: http.StatusBadGateway, Message: "MediaWiki API: the revision has no content (hidden or deleted?)"}
+		return Article{}, &Error{Status: http.StatusBadGateway, Message: "MediaWiki API: the revision has no content (hidden or deleted?)", Err: ErrNoContent}
 	}
 	return Article{Wikitext: *rev.Slots.Main.Content, PageID: p.PageID, RevID: rev.RevID}, nil
 }
@@ -147,7 +161,7 @@ func (m *MediaWiki) get(ctx context.Context, u string) ([]byte, error) {
 			req.Host = target.Host
 			req.URL.Scheme, req.URL.Host = m.proxy.Scheme, m.proxy.Host
 		}
-		req.Header.Set("User-Agent", "linkrecommendation")
+		req.Header.Set("User-Agent", m.opts.UserAgent)
 		resp, err := m.client.Do(req)
 		if err != nil {
 			return nil, err

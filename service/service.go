@@ -11,6 +11,7 @@ package service
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,6 +54,11 @@ type Options struct {
 	// Tokens selects how mentions are cut from the text; the zero value fixes the
 	// reference's tokenisation defects, linker.ReferenceTokens reproduces them.
 	Tokens linker.TokenOptions
+	// Pool, when set, is the recommendations pool `addlink follow` fills (tables named
+	// with PoolPrefix, default datasets.DefaultPoolPrefix): GET
+	// /v1/linkrecommendations/tasks/{project}/{domain} lists its pages.
+	Pool       *sql.DB
+	PoolPrefix string
 }
 
 // Validate checks the options and fills in the defaults.
@@ -80,6 +86,12 @@ func (o *Options) Validate() error {
 	}
 	if o.QueueTimeout <= 0 {
 		o.QueueTimeout = 5 * time.Second
+	}
+	if o.PoolPrefix == "" {
+		o.PoolPrefix = datasets.DefaultPoolPrefix
+	}
+	if err := datasets.CheckPoolPrefix(o.PoolPrefix); err != nil {
+		return fmt.Errorf("service: %w", err)
 	}
 	o.URLPrefix = strings.TrimRight(o.URLPrefix, "/")
 	if o.URLPrefix != "" && !strings.HasPrefix(o.URLPrefix, "/") {

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"database/sql"
 	"log/slog"
 	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/linker"
+	"github.com/addlink/addlink/internal/mysqlenv"
 	"github.com/addlink/addlink/service"
 )
 
@@ -39,6 +42,8 @@ their number of inputs. --model WIKI=FILE serves WIKI with that model file inste
 GET requests fetch the page from MediaWiki: MEDIAWIKI_API_BASE_URL (default
 https://<domain>.<project>.org/w/), MEDIAWIKI_PROXY_API_BASE_URL (every request goes there with
 the wiki's host in the Host header). URL_PREFIX serves every route under a prefix as well.
+With --pool, GET /v1/linkrecommendations/tasks/{project}/{domain}?limit=20&offset=0 lists the
+pages of the pool addlink follow fills that have recommendations, most links first.
 Logs: one JSON line per request on stderr. SIGTERM or Ctrl-C: stop accepting, let requests
 in progress finish (--shutdown-grace), exit.`,
 		Flags: []cli.Flag{
@@ -53,6 +58,8 @@ in progress finish (--shutdown-grace), exit.`,
 			&cli.DurationFlag{Name: "reload-interval", Value: 30e9, Usage: "mysql backend: how often lr_checksum is polled"},
 			&cli.DurationFlag{Name: "shutdown-grace", Value: 30e9, Usage: "how long requests in progress may finish after SIGTERM"},
 			&cli.BoolFlag{Name: "reference-tokens", EnvVars: []string{"ADDLINK_REFERENCE_TOKENS"}, Usage: "cut mentions as the reference's v1 code does (words split at spaces only, no n-gram ending a sentence, NLTK quotes, no abbreviations); default: those defects fixed"},
+			&cli.StringFlag{Name: "pool", Usage: "the recommendations pool addlink follow fills, `sqlite:PATH` or mysql (DB_* variables): GET /v1/linkrecommendations/tasks/{project}/{domain} lists its pages"},
+			&cli.StringFlag{Name: "pool-prefix", Value: datasets.DefaultPoolPrefix, Usage: "prefix of the pool's table names (addlink follow --table-prefix)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
 			&cli.GenericFlag{Name: "model", Value: &wholeValues{}, Usage: "`WIKI=FILE`: serve WIKI with this model file instead of its own (repeat for more wikis; file backends)"},
 		},
@@ -87,6 +94,14 @@ in progress finish (--shutdown-grace), exit.`,
 				return err
 			}
 			cfg.Backend.Models = models
+			if p := c.String("pool"); p != "" {
+				db, err := openPoolDB(p)
+				if err != nil {
+					return err
+				}
+				defer db.Close()
+				cfg.Server.Pool, cfg.Server.PoolPrefix = db, c.String("pool-prefix")
+			}
 			if err := cfg.Validate(); err != nil {
 				return usageError{err}
 			}
@@ -112,4 +127,24 @@ func modelOverrides(values []string) (map[string]string, error) {
 		m[wiki] = file
 	}
 	return m, nil
+}
+
+// openPoolDB opens the recommendations pool serve reads: sqlite:PATH (an existing file)
+// or mysql (the DB_* variables).
+func openPoolDB(spec string) (*sql.DB, error) {
+	switch {
+	case spec == "mysql":
+		cfg, err := service.MySQLConfig(os.Getenv)
+		if err != nil {
+			return nil, usagef("--pool mysql: %v", err)
+		}
+		return mysqlenv.Open(cfg)
+	case strings.HasPrefix(spec, "sqlite:") && len(spec) > len("sqlite:"):
+		path := strings.TrimPrefix(spec, "sqlite:")
+		if _, err := os.Stat(path); err != nil {
+			return nil, usagef("--pool: %v", err)
+		}
+		return sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	}
+	return nil, usagef("--pool must be sqlite:PATH or mysql, not %q", spec)
 }

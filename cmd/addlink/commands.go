@@ -20,6 +20,7 @@ func commands() []*cli.Command {
 		newCompareCommand(),
 		newQueryCommand(),
 		newServeCommand(),
+		newFollowCommand(),
 		newExportCommand(),
 		newPublishCommand(),
 		newUnpublishCommand(),

@@ -1,0 +1,107 @@
+package datasets
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"regexp"
+)
+
+// The recommendations pool: what `addlink follow` writes and `addlink serve` reads. Per
+// wiki W, with a prefix P: P+W has GrowthExperiments' growthexperiments_link_recommendations
+// columns (gelr_revision the primary key, gelr_page unique, gelr_data the service's JSON
+// answer or NULL when it has no link); P+W+"_pages" the pages held (page_id, title,
+// revision, event_ms, links); P+"position" each stream's last event id.
+
+// DefaultPoolPrefix is the pool tables' default prefix: GrowthExperiments' column prefix,
+// so that enwiki's table is gelr_enwiki.
+const DefaultPoolPrefix = "gelr_"
+
+var poolPrefixRE = regexp.MustCompile(`^[a-z0-9_]*$`)
+
+// CheckPoolPrefix reports whether a prefix can start a table name unquoted.
+func CheckPoolPrefix(prefix string) error {
+	if !poolPrefixRE.MatchString(prefix) {
+		return fmt.Errorf("table prefix %q: want lower-case letters, digits and _", prefix)
+	}
+	return nil
+}
+
+// PoolTable is the name of a wiki's recommendations table.
+func PoolTable(prefix, wiki string) string { return prefix + wiki }
+
+// PoolPagesTable is the name of a wiki's pages table.
+func PoolPagesTable(prefix, wiki string) string { return prefix + wiki + "_pages" }
+
+// PoolPositionTable is the name of the stream positions' table.
+func PoolPositionTable(prefix string) string { return prefix + "position" }
+
+// PoolSchema returns the statements creating the pool's tables for wikis (valid wiki
+// ids) when they are missing, in MySQL's dialect or SQLite's.
+func PoolSchema(prefix string, wikis []string, mysql bool) []string {
+	pos := PoolPositionTable(prefix)
+	var out []string
+	if mysql {
+		out = append(out, "CREATE TABLE IF NOT EXISTS "+pos+
+			" (stream VARBINARY(255) NOT NULL PRIMARY KEY, last_event_id MEDIUMBLOB NOT NULL, events BIGINT UNSIGNED NOT NULL)")
+	} else {
+		out = append(out, "CREATE TABLE IF NOT EXISTS "+pos+
+			" (stream TEXT NOT NULL PRIMARY KEY, last_event_id TEXT NOT NULL, events INTEGER NOT NULL)")
+	}
+	for _, w := range wikis {
+		t, pg := PoolTable(prefix, w), PoolPagesTable(prefix, w)
+		if mysql {
+			out = append(out,
+				"CREATE TABLE IF NOT EXISTS "+t+" (gelr_revision BIGINT UNSIGNED NOT NULL PRIMARY KEY,"+
+					" gelr_page BIGINT UNSIGNED NOT NULL, gelr_data MEDIUMBLOB NULL, UNIQUE KEY gelr_page (gelr_page))",
+				"CREATE TABLE IF NOT EXISTS "+pg+" (page_id BIGINT UNSIGNED NOT NULL PRIMARY KEY,"+
+					" title VARBINARY(255) NOT NULL, revision BIGINT UNSIGNED NOT NULL, event_ms BIGINT NOT NULL,"+
+					" links INT NOT NULL, UNIQUE KEY title (title), KEY event_ms (event_ms), KEY links (links))")
+			continue
+		}
+		out = append(out,
+			"CREATE TABLE IF NOT EXISTS "+t+" (gelr_revision INTEGER NOT NULL PRIMARY KEY,"+
+				" gelr_page INTEGER NOT NULL UNIQUE, gelr_data BLOB NULL)",
+			"CREATE TABLE IF NOT EXISTS "+pg+" (page_id INTEGER NOT NULL PRIMARY KEY,"+
+				" title TEXT NOT NULL UNIQUE, revision INTEGER NOT NULL, event_ms INTEGER NOT NULL, links INTEGER NOT NULL)",
+			"CREATE INDEX IF NOT EXISTS "+pg+"_event_ms ON "+pg+" (event_ms)",
+			"CREATE INDEX IF NOT EXISTS "+pg+"_links ON "+pg+" (links)")
+	}
+	return out
+}
+
+// PoolTask is a pooled page with recommendations.
+type PoolTask struct {
+	PageID   int64
+	Revision int64
+	Title    string
+	Links    int
+	EventMS  int64 // the time of the event that refreshed it (Unix ms)
+}
+
+// ReadPoolTasks returns a wiki's pooled pages that have links, best first (most links,
+// then most recently refreshed, then page id), limit of them after skipping offset.
+func ReadPoolTasks(ctx context.Context, db *sql.DB, prefix, wiki string, limit, offset int) ([]PoolTask, error) {
+	if err := CheckWikiID(wiki); err != nil {
+		return nil, err
+	}
+	if err := CheckPoolPrefix(prefix); err != nil {
+		return nil, err
+	}
+	rows, err := db.QueryContext(ctx, "SELECT pg.page_id, pg.revision, pg.title, pg.links, pg.event_ms FROM "+
+		PoolPagesTable(prefix, wiki)+" pg JOIN "+PoolTable(prefix, wiki)+" g ON g.gelr_revision = pg.revision"+
+		" WHERE pg.links > 0 ORDER BY pg.links DESC, pg.event_ms DESC, pg.page_id LIMIT ? OFFSET ?", limit, offset)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []PoolTask{}
+	for rows.Next() {
+		var t PoolTask
+		if err := rows.Scan(&t.PageID, &t.Revision, &t.Title, &t.Links, &t.EventMS); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
