@@ -10,6 +10,7 @@ import (
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/synth"
 	"github.com/addlink/addlink/pipeline"
+	"github.com/addlink/addlink/pipeline/embeddings"
 )
 
 func newRunCommand() *cli.Command {
@@ -42,12 +43,16 @@ trains the six-feature model again.`,
 			&cli.StringFlag{Name: "to", Usage: "last `STAGE` to consider"},
 			&cli.BoolFlag{Name: "force", Usage: "run the selected stages even when current"},
 			runFeaturesFlag(),
+			&cli.StringFlag{Name: "embeddings", Value: embeddings.MethodSkipGram, Usage: "the embeddings stage's `METHOD`: skipgram or graph (see 'addlink embeddings --help')"},
 		},
 		Action: func(c *cli.Context) error {
 			co := commonOptions(c)
+			method, err := embeddings.ParseMethod(c.String("embeddings"))
+			if err != nil {
+				return usageError{err}
+			}
 			cfg := &pipeline.Config{Wiki: c.String(flagWiki), DataDir: co.DataDir, Dumps: c.StringSlice("dump"),
-				DumpsDir: co.DumpsDir, Threads: co.Threads, Version: version, AllowWikiMismatch: c.Bool(flagAllowWikiMismatch)}
-			var err error
+				DumpsDir: co.DumpsDir, Threads: co.Threads, Version: version, AllowWikiMismatch: c.Bool(flagAllowWikiMismatch), Embeddings: method}
 			if cfg.Features, err = runFeatures(c); err != nil {
 				return err
 			}
