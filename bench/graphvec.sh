@@ -12,12 +12,17 @@
 #   embeddings flags, e.g. "graph:--graph-self=false" (name and flags must not contain
 #   spaces; commas in FLAGS stand for spaces).
 #   FEATURES: the feature sets (default "reference extended"). THREADS (default 2).
-# Needs GNU time.
+#   WIKIS="" skips the fixture wikis.
+# Then, on a synthetic dump of SIZE MB of XML (default 400; `addlink synth`, as
+# bench/large.sh; SIZE=0 skips it), the embeddings stage after `run --to filter` with
+# each method on two threads and on one, RUNS rounds (default 2) alternating the four,
+# and the ratios: skip-gram's seconds over the graph's on two threads, and the graph's
+# two threads over one. Needs GNU time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${BENCH_DIR:-bench/out}/graphvec
 fixtures=${FIXTURES:-../shared/fixtures}
-wikis=${WIKIS:-elwikivoyage ukwiki viwiki jawiki}
+wikis=${WIKIS-elwikivoyage ukwiki viwiki jawiki}
 vectors=${VECTORS:-skipgram graph none}
 featuresets=${FEATURES:-reference extended}
 threads=${THREADS:-2}
@@ -64,6 +69,7 @@ for wiki in $wikis; do
   done
 done
 
+table() {
 python3 - "$out" "$wikis" "$vectors" "$featuresets" <<'EOF'
 import json, os, sys
 out, wikis, vectors, fsets = sys.argv[1], sys.argv[2].split(), [v.split(":")[0] for v in sys.argv[3].split()], sys.argv[4].split()
@@ -98,4 +104,49 @@ for w in wikis:
         e, u, s_, m = open(f"{out}/{w}/results/{v}.time").read().split()[-4:]
         cells.append(f"{float(e):.2f} / {float(u) + float(s_):.2f} / {int(m) / 1024:.0f}")
     print(f"| {w} | " + " | ".join(cells) + " |")
+EOF
+}
+[ -z "$wikis" ] || table
+
+mb=${SIZE:-400}
+[ "$mb" = 0 ] && exit 0
+dump="$out/synth-$mb.xml"
+[ -f "$dump" ] || bin/addlink -q synth --wiki synthwiki --size "$mb" --out "$dump"
+data="$out/synth-$mb"
+rm -rf "$data"
+a run --wiki synthwiki --dump "$dump" --to filter
+mkdir -p "$data/results"
+for r in $(seq "${RUNS:-2}"); do
+  for m in graph:2 graph:1 skipgram:2 skipgram:1; do
+    /usr/bin/time -f '%e %U %S %M' -o "$data/results/${m/:/-t}-$r.time" \
+      nice bin/addlink -q --threads "${m#*:}" --data-dir "$data" embeddings --wiki synthwiki --dump "$dump" --method "${m%:*}"
+    sha256sum < "$data/synthwiki/synthwiki.w2vfiltered.parquet" | cut -c1-16 > "$data/results/${m/:/-t}-$r.sha"
+    echo "synth $mb MB $m run $r: done" >&2
+  done
+done
+python3 - "$data/results" "${RUNS:-2}" "$mb" <<'EOF'
+import sys
+d, runs, mb = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+def t(m, r):
+    e, u, s, k = open(f"{d}/{m}-{r}.time").read().split()[-4:]
+    return float(e), float(u) + float(s), int(k) / 1024
+print()
+print(f"The embeddings stage on the {mb} MB synthetic dump, {runs} alternating runs (wall s / CPU s / peak RSS MB / vectors' sha256 prefix):")
+print()
+print("| method | threads | " + " | ".join(f"run {r}" for r in range(1, runs + 1)) + " |")
+print("|---|---|" + "---|" * runs)
+for m in ["graph-t2", "graph-t1", "skipgram-t2", "skipgram-t1"]:
+    cells = []
+    for r in range(1, runs + 1):
+        e, c, k = t(m, r)
+        cells.append(f"{e:.1f} / {c:.1f} / {k:.0f} / {open(f'{d}/{m}-{r}.sha').read().strip()}")
+    print(f"| {m.split('-')[0]} | {m[-1]} | " + " | ".join(cells) + " |")
+wall = lambda m: [t(m, r)[0] for r in range(1, runs + 1)]
+rng = lambda xs: f"{min(xs):.3f}-{max(xs):.3f}"
+sg2, g2, g1 = wall("skipgram-t2"), wall("graph-t2"), wall("graph-t1")
+print()
+print(f"skip-gram / graph, two threads, run by run: {rng([a / b for a, b in zip(sg2, g2)])} (target >= 10)")
+print(f"graph two threads / one thread, run by run: {rng([a / b for a, b in zip(g2, g1)])} (target <= 0.6)")
+shas = {open(f"{d}/graph-t{n}-{r}.sha").read() for n in (1, 2) for r in range(1, runs + 1)}
+print("graph vectors: " + ("the same bytes on one and two threads" if len(shas) == 1 else "DIFFERENT bytes across threads or runs"))
 EOF
