@@ -27,6 +27,9 @@ type Config struct {
 	// Features is "extended" for the model with extended features (StagesFor); ""
 	// or "reference" for the reference's six.
 	Features string
+	// Embeddings is the embeddings stage's method: "" or "skipgram" (the default),
+	// or "graph".
+	Embeddings string
 }
 
 // Layout returns the artifact names of the run's wiki.

@@ -9,6 +9,7 @@ import (
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/dump"
 	"github.com/addlink/addlink/internal/embed"
+	"github.com/addlink/addlink/internal/graphvec"
 	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/internal/progress"
 	"github.com/addlink/addlink/internal/synth"
@@ -230,6 +231,14 @@ func Stages() []Stage {
 			},
 			Outputs: func(c *Config) []string { return []string{c.Layout().Embeddings()} },
 			Params: func(c *Config) map[string]string {
+				if c.Embeddings == embeddings.MethodGraph {
+					g := graphvec.DefaultParams()
+					return map[string]string{"method": embeddings.MethodGraph, "dim": fmt.Sprint(g.Dim), "oversample": fmt.Sprint(g.Oversample),
+						"iterations": fmt.Sprint(g.Iterations), "smoothing": fmt.Sprint(g.Smoothing), "inlinks": fmt.Sprint(g.Inlinks),
+						"self": fmt.Sprint(g.Self), "seed": fmt.Sprint(g.Seed)}
+				}
+				// The skip-gram's parameters as they were before the graph method: its
+				// manifests stay current.
 				p := embed.DefaultParams()
 				return map[string]string{"dim": fmt.Sprint(p.Dim), "epochs": fmt.Sprint(p.Epochs), "window": fmt.Sprint(p.Window),
 					"negatives": fmt.Sprint(p.Negatives), "link_weight": fmt.Sprint(p.LinkWeight), "seed": fmt.Sprint(p.Seed),
@@ -243,7 +252,8 @@ func Stages() []Stage {
 				params := embed.DefaultParams()
 				// The vectors depend on the shards, not on the threads.
 				params.Threads = c.Threads
-				_, err = embeddings.Run(ctx, embeddings.Options{Wiki: c.Wiki, DataDir: c.DataDir, Dumps: files, Params: params, AllowWikiMismatch: c.AllowWikiMismatch}, p)
+				_, err = embeddings.Run(ctx, embeddings.Options{Wiki: c.Wiki, DataDir: c.DataDir, Dumps: files, Params: params,
+					Method: c.Embeddings, Graph: graphvec.DefaultParams(), AllowWikiMismatch: c.AllowWikiMismatch}, p)
 				return err
 			},
 		},

@@ -10,6 +10,7 @@ import (
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/synth"
 	"github.com/addlink/addlink/pipeline"
+	"github.com/addlink/addlink/pipeline/embeddings"
 )
 
 func newRunCommand() *cli.Command {
@@ -35,19 +36,25 @@ candidate rules without the negative rows whose target the page links elsewhere
 backtest and export follow the model (export adds the datasets it reads, and publish
 puts it under <root>/` + datasets.ExtendedRootName + `/, where the Python service never looks).
 It writes the same files as the six-feature run, so a later run without the flag
-trains the six-feature model again.`,
+trains the six-feature model again.
+--embeddings graph makes the embeddings stage compute the vectors from the link graph
+(addlink embeddings --method graph) instead of training skip-gram.`,
 		Flags: []cli.Flag{
 			wikiFlag(false), dumpFlag(), allowWikiMismatchFlag(),
 			&cli.StringFlag{Name: "from", Usage: "first `STAGE` to consider"},
 			&cli.StringFlag{Name: "to", Usage: "last `STAGE` to consider"},
 			&cli.BoolFlag{Name: "force", Usage: "run the selected stages even when current"},
 			runFeaturesFlag(),
+			embeddingsMethodFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			co := commonOptions(c)
+			method, err := embeddings.ParseMethod(c.String("embeddings"))
+			if err != nil {
+				return usageError{err}
+			}
 			cfg := &pipeline.Config{Wiki: c.String(flagWiki), DataDir: co.DataDir, Dumps: c.StringSlice("dump"),
-				DumpsDir: co.DumpsDir, Threads: co.Threads, Version: version, AllowWikiMismatch: c.Bool(flagAllowWikiMismatch)}
-			var err error
+				DumpsDir: co.DumpsDir, Threads: co.Threads, Version: version, AllowWikiMismatch: c.Bool(flagAllowWikiMismatch), Embeddings: method}
 			if cfg.Features, err = runFeatures(c); err != nil {
 				return err
 			}
@@ -105,12 +112,15 @@ func newStatusCommand() *cli.Command {
 		Usage: "show which stages of a wiki are current, stale (and why) or missing",
 		Description: "Reads the manifests under <data-dir>/<wiki>/manifests/ and compares them with the inputs.\n" +
 			"--features extended shows the stages of 'addlink run --features extended'.",
-		Flags: []cli.Flag{wikiFlag(false), dumpFlag(), runFeaturesFlag()},
+		Flags: []cli.Flag{wikiFlag(false), dumpFlag(), runFeaturesFlag(), embeddingsMethodFlag()},
 		Action: func(c *cli.Context) error {
 			co := commonOptions(c)
+			method, err := embeddings.ParseMethod(c.String("embeddings"))
+			if err != nil {
+				return usageError{err}
+			}
 			cfg := &pipeline.Config{Wiki: c.String(flagWiki), DataDir: co.DataDir, Dumps: c.StringSlice("dump"),
-				DumpsDir: co.DumpsDir, Threads: co.Threads, Version: version}
-			var err error
+				DumpsDir: co.DumpsDir, Threads: co.Threads, Version: version, Embeddings: method}
 			if cfg.Features, err = runFeatures(c); err != nil {
 				return err
 			}
@@ -143,4 +153,9 @@ func runFeatures(c *cli.Context) (string, error) {
 	default:
 		return "", usagef("--features %q: want reference or %s", f, pipeline.FeaturesExtended)
 	}
+}
+
+// embeddingsMethodFlag is run's and status's --embeddings: the embeddings stage's method.
+func embeddingsMethodFlag() cli.Flag {
+	return &cli.StringFlag{Name: "embeddings", Value: embeddings.MethodSkipGram, Usage: "the embeddings stage's `METHOD`: skipgram or graph (see 'addlink embeddings --help')"}
 }

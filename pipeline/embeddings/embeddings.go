@@ -1,7 +1,9 @@
 // Package embeddings is the stage that learns entity vectors for the w2v feature
-// (REFERENCE.md "Stage 3"): it reads the dump once to build a corpus of words, links
-// and articles, trains skip-gram with negative sampling over words and entities
-// (internal/embed), and writes <wiki>.w2vfiltered.parquet: one vector per article.
+// (REFERENCE.md "Stage 3"): by default it reads the dump once to build a corpus of
+// words, links and articles, trains skip-gram with negative sampling over words and
+// entities (internal/embed), and writes <wiki>.w2vfiltered.parquet: one vector per
+// article. With MethodGraph it reads only the articles' links and writes the vectors
+// of a truncated SVD of the link graph (internal/graphvec) to the same file.
 package embeddings
 
 import (
@@ -24,6 +26,7 @@ import (
 	"github.com/addlink/addlink/internal/atomicfile"
 	"github.com/addlink/addlink/internal/dump"
 	"github.com/addlink/addlink/internal/embed"
+	"github.com/addlink/addlink/internal/graphvec"
 	"github.com/addlink/addlink/internal/progress"
 	"github.com/addlink/addlink/internal/wikitext"
 )
@@ -36,7 +39,12 @@ type Options struct {
 	Wiki    string
 	DataDir string
 	Dumps   []string
-	Params  embed.Params
+	// Method is MethodSkipGram ("" too) or MethodGraph.
+	Method string
+	// Params are skip-gram's parameters; with MethodGraph only Threads is read.
+	Params embed.Params
+	// Graph are MethodGraph's parameters (its Threads is Params.Threads).
+	Graph graphvec.Params
 	// WriteCorpus, when set, also writes the token sequences the trainer sees to this
 	// file and linked and random entity pairs to <file>.pairs (for bench/embeddings.sh).
 	WriteCorpus string
@@ -47,6 +55,8 @@ type Options struct {
 
 // Summary is what the stage reports.
 type Summary struct {
+	// Method is "graph" for MethodGraph, empty for skip-gram.
+	Method   string  `json:"method,omitempty"`
 	Articles int     `json:"articles"`
 	Words    int     `json:"vocabulary_words"`
 	Tokens   int64   `json:"tokens"`
@@ -61,6 +71,8 @@ type Summary struct {
 	// context), negatives not counted.
 	Pairs     int64   `json:"pairs"`
 	PairsPerS float64 `json:"pairs_per_second"`
+	// MatrixEntries is MethodGraph's number of weighted (article, feature) entries.
+	MatrixEntries int `json:"matrix_entries,omitempty"`
 }
 
 // Run builds the corpus, trains, and writes the vectors.
@@ -72,6 +84,16 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	}
 	if len(o.Dumps) == 0 {
 		return Summary{}, errors.New("embeddings: no dump files")
+	}
+	method, err := ParseMethod(o.Method)
+	if err != nil {
+		return Summary{}, err
+	}
+	if method == MethodGraph {
+		if o.WriteCorpus != "" {
+			return Summary{}, errors.New("embeddings: the corpus is written only for skip-gram")
+		}
+		return runGraph(ctx, o, p)
 	}
 	l := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
 	c, err := BuildCorpus(ctx, l, o.Dumps, o.Params.Threads, o.AllowWikiMismatch, p)

@@ -1,0 +1,367 @@
+package graphvec
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+func TestEigSym(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{1, 2, 7, 30} {
+		a := make([]float64, n*n)
+		for i := 0; i < n; i++ {
+			for j := 0; j <= i; j++ {
+				v := r.NormFloat64()
+				a[i*n+j], a[j*n+i] = v, v
+			}
+		}
+		vecs, vals := eigSym(a, n)
+		for k := 0; k < n; k++ {
+			if k > 0 && vals[k] > vals[k-1] {
+				t.Errorf("n=%d: eigenvalues not decreasing: %v", n, vals)
+			}
+			for i := 0; i < n; i++ {
+				var av float64
+				for j := 0; j < n; j++ {
+					av += a[i*n+j] * vecs[j*n+k]
+				}
+				if d := math.Abs(av - vals[k]*vecs[i*n+k]); d > 1e-9 {
+					t.Fatalf("n=%d: (A v - lambda v)[%d] of vector %d = %g", n, i, k, d)
+				}
+			}
+			for l := 0; l < n; l++ {
+				var dot float64
+				for i := 0; i < n; i++ {
+					dot += vecs[i*n+k] * vecs[i*n+l]
+				}
+				want := 0.0
+				if k == l {
+					want = 1
+				}
+				if math.Abs(dot-want) > 1e-9 {
+					t.Fatalf("n=%d: vectors %d and %d: dot %g", n, k, l, dot)
+				}
+			}
+		}
+	}
+}
+
+// randomGraph returns n articles' links, about deg per article, with preferential
+// targets (as wikis have hubs).
+func randomGraph(n, deg int, seed uint64) []Edge {
+	r := rand.New(rand.NewPCG(seed, 7))
+	var edges []Edge
+	for i := 0; i < n; i++ {
+		for k := 0; k < r.IntN(2*deg+1); k++ {
+			var to int
+			if r.IntN(3) == 0 {
+				to = r.IntN(max(1, n/50))
+			} else {
+				to = (i + 1 + r.IntN(20)) % n // a neighbourhood: a community structure
+			}
+			edges = append(edges, Edge{int32(i), int32(to)})
+		}
+	}
+	return edges
+}
+
+func denseOf(m *Matrix) []float64 {
+	d := make([]float64, m.Rows*m.Cols)
+	for i := 0; i < m.Rows; i++ {
+		cols, vals := m.Row(i)
+		for k, c := range cols {
+			d[i*m.Cols+int(c)] = float64(vals[k])
+		}
+	}
+	return d
+}
+
+// The randomized SVD against the exact one (eigenvectors of M M^T): the vectors' Gram
+// matrix is U_k S_k U_k^T.
+func TestVectorsMatchExactSVD(t *testing.T) {
+	const n = 120
+	p := DefaultParams()
+	p.Iterations = 6
+	m, err := BuildMatrix(n, randomGraph(n, 4, 3), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := denseOf(m)
+	mmt := make([]float64, n*n)
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			var s float64
+			for k := 0; k < n; k++ {
+				s += d[i*n+k] * d[j*n+k]
+			}
+			mmt[i*n+j] = s
+		}
+	}
+	u, lam := eigSym(mmt, n)
+	// A dimension after which the spectrum has a gap (the subspace is then well defined).
+	p.Dim = 0
+	for k := 12; k >= 3 && p.Dim == 0; k-- {
+		if lam[k-1] > lam[k]*1.1 {
+			p.Dim = k
+		}
+	}
+	if p.Dim == 0 {
+		t.Fatalf("no gap in the spectrum %v: pick another graph", lam[:13])
+	}
+	v, err := Vectors(context.Background(), m, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The singular values (the squared norms of the vectors' columns) to 1e-3; the
+	// subspace, whose convergence depends on the spectrum's gaps, more loosely.
+	for k := 0; k < p.Dim; k++ {
+		var got float64
+		for i := 0; i < n; i++ {
+			got += float64(v[i*p.Dim+k]) * float64(v[i*p.Dim+k])
+		}
+		if want := math.Sqrt(lam[k]); math.Abs(got-want) > 1e-3*want {
+			t.Errorf("singular value %d: %g, want %g", k, got, want)
+		}
+	}
+	var worst, scale float64
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			var got, want float64
+			for k := 0; k < p.Dim; k++ {
+				got += float64(v[i*p.Dim+k]) * float64(v[j*p.Dim+k])
+				want += u[i*n+k] * u[j*n+k] * math.Sqrt(lam[k])
+			}
+			worst = max(worst, math.Abs(got-want))
+			scale = max(scale, math.Abs(want))
+		}
+	}
+	if worst > 0.1*scale {
+		t.Errorf("vectors' Gram differs from the exact U S U^T by %g (largest entry %g)", worst, scale)
+	}
+}
+
+func vectorBytes(v []float32) []byte {
+	b := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+	}
+	return b
+}
+
+// Several blocks of rows, so that the threads split the work differently.
+func TestThreadsDoNotChangeVectors(t *testing.T) {
+	n := 3*blockRows + 17
+	edges := randomGraph(n, 5, 11)
+	for _, inlinks := range []bool{false, true} {
+		t.Run(fmt.Sprint("inlinks=", inlinks), func(t *testing.T) {
+			var first []byte
+			for _, threads := range []int{1, 2, 4} {
+				p := DefaultParams()
+				p.Dim, p.Iterations, p.Inlinks, p.Threads = 16, 2, inlinks, threads
+				v, nnz, err := Embed(context.Background(), n, append([]Edge(nil), edges...), p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if nnz == 0 || len(v) != n*p.Dim {
+					t.Fatalf("%d entries, %d floats", nnz, len(v))
+				}
+				b := vectorBytes(v)
+				if threads == 1 {
+					first = b
+					if bytes.Equal(b, make([]byte, len(b))) {
+						t.Fatal("all vectors are zero")
+					}
+				} else if !bytes.Equal(b, first) {
+					t.Errorf("threads=%d: other vectors than threads=1", threads)
+				}
+			}
+		})
+	}
+}
+
+func TestBuildMatrix(t *testing.T) {
+	p := DefaultParams()
+	noSelf := p
+	noSelf.Self, noSelf.Inlinks = false, false
+	tests := []struct {
+		name  string
+		n     int
+		edges []Edge
+		p     Params
+		want  string // rows as "i:j,j;" of stored entries
+	}{
+		{"no articles", 0, nil, p, ""},
+		{"no links", 3, nil, p, "0:;1:;2:;"},
+		{"one article", 1, nil, p, "0:;"},
+		{"self-links only", 2, []Edge{{0, 0}, {1, 1}}, p, "0:;1:;"},
+		{"a pair both ways", 2, []Edge{{0, 1}, {1, 0}, {0, 1}}, noSelf, "0:1;1:0;"},
+		// Two articles with the same features: every PMI is log(1) = 0.
+		{"a pair with inlinks and self", 3, []Edge{{0, 1}}, p, "0:;1:;2:;"},
+		{"a chain", 3, []Edge{{0, 1}, {1, 2}}, p, "0:0,1;1:0,2;2:1,2;"},
+		// One link alone: the only feature of the only row has PMI log(1) = 0.
+		{"one link", 2, []Edge{{0, 1}}, noSelf, "0:;1:;"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := BuildMatrix(tc.n, tc.edges, tc.p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			for i := 0; i < m.Rows; i++ {
+				cols, _ := m.Row(i)
+				fmt.Fprintf(&b, "%d:", i)
+				for k, c := range cols {
+					if k > 0 {
+						b.WriteByte(',')
+					}
+					fmt.Fprint(&b, c)
+				}
+				b.WriteByte(';')
+			}
+			if b.String() != tc.want {
+				t.Errorf("entries %q, want %q", b.String(), tc.want)
+			}
+			checkMatrix(t, m)
+			v, err := Vectors(context.Background(), m, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkVectors(t, m, v, p.Dim)
+		})
+	}
+	if _, err := BuildMatrix(2, []Edge{{0, 2}}, p); err == nil {
+		t.Error("a link to article 2 of 2: no error")
+	}
+}
+
+// checkMatrix checks m's structure and that its transpose's transpose is m.
+func checkMatrix(t *testing.T, m *Matrix) {
+	t.Helper()
+	if len(m.Start) != m.Rows+1 || m.Start[0] != 0 || m.Start[m.Rows] != int64(len(m.Col)) || len(m.Col) != len(m.Val) {
+		t.Fatalf("bad row starts %v for %d entries", m.Start, len(m.Col))
+	}
+	for i := 0; i < m.Rows; i++ {
+		cols, vals := m.Row(i)
+		for k, c := range cols {
+			if c < 0 || int(c) >= m.Cols || (k > 0 && c <= cols[k-1]) {
+				t.Fatalf("row %d: columns %v", i, cols)
+			}
+			if !(vals[k] > 0) || math.IsInf(float64(vals[k]), 0) {
+				t.Fatalf("row %d: value %v", i, vals[k])
+			}
+		}
+	}
+	tt := m.Transpose().Transpose()
+	if fmt.Sprint(tt.Start, tt.Col, tt.Val) != fmt.Sprint(m.Start, m.Col, m.Val) {
+		t.Fatal("the transpose's transpose differs")
+	}
+}
+
+// checkVectors checks that the vectors are finite and zero for the rows without
+// entries.
+func checkVectors(t *testing.T, m *Matrix, v []float32, dim int) {
+	t.Helper()
+	if len(v) != m.Rows*dim {
+		t.Fatalf("%d floats for %d rows of %d", len(v), m.Rows, dim)
+	}
+	for i := 0; i < m.Rows; i++ {
+		cols, _ := m.Row(i)
+		for _, x := range v[i*dim : (i+1)*dim] {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				t.Fatalf("row %d: %v", i, v[i*dim:(i+1)*dim])
+			}
+			if len(cols) == 0 && x != 0 {
+				t.Fatalf("row %d has no entry but a vector %v", i, v[i*dim:(i+1)*dim])
+			}
+		}
+	}
+}
+
+// FuzzBuildMatrix builds tiny wikis: up to 6 articles T0..T5 whose texts are the lines
+// of text (links to articles, to themselves, to redirects R0..R2 and to missing pages),
+// redirects given as "Ri>Tj" pairs; the matrix must be well formed, the vectors finite,
+// zero for articles without an entry, and the same bytes on 1 and 3 threads.
+func FuzzBuildMatrix(f *testing.F) {
+	f.Add(uint8(0), "", "")
+	f.Add(uint8(1), "", "plain text without links")
+	f.Add(uint8(1), "", "[[T0]] links itself")
+	f.Add(uint8(3), "R0>T1", "[[R0]] [[t1|x]] [[Missing]]\n[[T0]]\n")
+	f.Add(uint8(4), "R0>T1 R1>Nowhere R2>R0", "[[R1]] [[R2]]\n[[T2]][[T3]]\n[[T0]] [[T1]]\n[[T2]] [[T2]]")
+	f.Add(uint8(6), "", "[[T1]]\n[[T2]]\n[[T3]]\n[[T4]]\n[[T5]]\n[[T0]]")
+	f.Fuzz(func(t *testing.T, n uint8, redirects, text string) {
+		n %= 7
+		titles := make([]string, n)
+		for i := range titles {
+			titles[i] = fmt.Sprintf("T%d", i)
+		}
+		reds := map[string]string{}
+		for _, pair := range strings.Fields(redirects) {
+			if from, to, ok := strings.Cut(pair, ">"); ok {
+				reds[from] = to
+			}
+		}
+		r := NewResolver(titles, reds)
+		lines := strings.Split(text, "\n")
+		var edges []Edge
+		for i := 0; i < int(n) && i < len(lines); i++ {
+			edges = r.AppendLinks(edges, int32(i), lines[i])
+		}
+		for _, e := range edges {
+			if e.From < 0 || int(e.From) >= int(n) || e.To < 0 || int(e.To) >= int(n) {
+				t.Fatalf("edge %v outside %d articles", e, n)
+			}
+		}
+		for _, inlinks := range []bool{false, true} {
+			p := DefaultParams()
+			p.Dim, p.Inlinks = 4, inlinks
+			m, err := BuildMatrix(int(n), append([]Edge(nil), edges...), p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkMatrix(t, m)
+			v1, err := Vectors(context.Background(), m, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkVectors(t, m, v1, p.Dim)
+			p.Threads = 3
+			v3, err := Vectors(context.Background(), m, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(vectorBytes(v1), vectorBytes(v3)) {
+				t.Fatal("other vectors on 3 threads")
+			}
+		}
+	})
+}
+
+func TestCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	n := 2 * blockRows
+	p := DefaultParams()
+	if _, _, err := Embed(ctx, n, randomGraph(n, 3, 1), p); err != context.Canceled {
+		t.Errorf("err %v, want context.Canceled", err)
+	}
+}
+
+func BenchmarkEmbed(b *testing.B) {
+	n := 50000
+	edges := randomGraph(n, 10, 5)
+	p := DefaultParams()
+	p.Threads = 2
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := Embed(context.Background(), n, append([]Edge(nil), edges...), p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

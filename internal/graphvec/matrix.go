@@ -1,0 +1,185 @@
+// Package graphvec computes one vector per article from a wiki's link graph: the
+// articles' links become a sparse article-by-feature matrix weighted by positive
+// pointwise mutual information (PPMI), and a truncated randomized singular value
+// decomposition of it gives each article the coordinates of its row in the leading
+// singular directions, scaled by the square roots of the singular values.
+//
+// The work is split into blocks of rows of a fixed size, whatever the number of
+// threads, and every sum over rows adds the blocks' partial sums in block order, so
+// the vectors are the same bytes for any Params.Threads. Memory is the graph (the
+// matrix and its transpose) and a few tall matrices of Dim+Oversample float32 columns
+// per article; no text is read.
+package graphvec
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+)
+
+// Edge is a link from article From to article To, both indices into the article list.
+type Edge struct{ From, To int32 }
+
+// Params configures the vectors.
+type Params struct {
+	// Dim is the vectors' dimension (50, the skip-gram vectors' own). Articles of a
+	// graph of lower rank get zeros in the dimensions beyond it.
+	Dim int
+	// Oversample is how many directions beyond Dim the randomized decomposition
+	// follows (10).
+	Oversample int
+	// Iterations is the number of power iterations (4): more follow the leading
+	// singular directions more closely.
+	Iterations int
+	// Smoothing raises the features' counts to this power in the PPMI's feature
+	// distribution (0.75), which keeps rare features from dominating.
+	Smoothing float64
+	// Inlinks adds an article's inlinks to its features (a link a->b is then a feature
+	// of b too): an article is described by the articles it links and that link it.
+	Inlinks bool
+	// Self adds each article with a link as a feature of itself, so that an article
+	// and the articles it links share a feature.
+	Self bool
+	// Seed seeds the random starting directions.
+	Seed uint64
+	// Threads is how many goroutines work at once; the vectors do not depend on it.
+	Threads int
+}
+
+// DefaultParams returns the stage's defaults.
+func DefaultParams() Params {
+	return Params{Dim: 50, Oversample: 10, Iterations: 4, Smoothing: 0.75, Inlinks: true, Self: true, Seed: 1, Threads: 1}
+}
+
+// Validate checks the parameters.
+func (p Params) Validate() error {
+	switch {
+	case p.Dim <= 0:
+		return errors.New("graphvec: the dimension must be positive")
+	case p.Oversample < 0 || p.Iterations < 0:
+		return errors.New("graphvec: oversampling and iterations must not be negative")
+	case !(p.Smoothing > 0 && p.Smoothing <= 1):
+		return fmt.Errorf("graphvec: smoothing %v is not in (0, 1]", p.Smoothing)
+	}
+	return nil
+}
+
+// Matrix is a sparse matrix in compressed rows: row i's entries are Col[Start[i]:Start[i+1]]
+// (increasing) and Val at the same places.
+type Matrix struct {
+	Rows, Cols int
+	Start      []int64
+	Col        []int32
+	Val        []float32
+}
+
+// NNZ returns the number of stored entries.
+func (m *Matrix) NNZ() int { return len(m.Col) }
+
+// Row returns row i's columns and values.
+func (m *Matrix) Row(i int) ([]int32, []float32) {
+	a, b := m.Start[i], m.Start[i+1]
+	return m.Col[a:b], m.Val[a:b]
+}
+
+// Transpose returns m's transpose.
+func (m *Matrix) Transpose() *Matrix {
+	t := &Matrix{Rows: m.Cols, Cols: m.Rows, Start: make([]int64, m.Cols+1), Col: make([]int32, len(m.Col)), Val: make([]float32, len(m.Val))}
+	for _, c := range m.Col {
+		t.Start[c+1]++
+	}
+	for i := 0; i < m.Cols; i++ {
+		t.Start[i+1] += t.Start[i]
+	}
+	next := slices.Clone(t.Start[:m.Cols])
+	for i := 0; i < m.Rows; i++ { // rows in order: each transposed row's columns increase
+		cols, vals := m.Row(i)
+		for k, c := range cols {
+			t.Col[next[c]] = int32(i)
+			t.Val[next[c]] = vals[k]
+			next[c]++
+		}
+	}
+	return t
+}
+
+// BuildMatrix returns the PPMI-weighted article-by-feature matrix of n articles and
+// their links: row i has a feature j for each article j that i links (and that links
+// i with p.Inlinks; i itself with p.Self when i has any link). Repeated links count
+// once, self-links are dropped. The weight of feature j in row i is
+// max(0, log(1 / (r_i * q_j))), where r_i is row i's number of features and q_j is
+// feature j's number of rows raised to p.Smoothing over the sum of those over all
+// features; entries of weight 0 are not stored. An edge naming an article outside
+// [0, n) is an error. The edges' order does not matter; the slice is sorted in place.
+func BuildMatrix(n int, edges []Edge, p Params) (*Matrix, error) {
+	if n < 0 || n > math.MaxInt32 {
+		return nil, fmt.Errorf("graphvec: %d articles", n)
+	}
+	for _, e := range edges {
+		if e.From < 0 || int(e.From) >= n || e.To < 0 || int(e.To) >= n {
+			return nil, fmt.Errorf("graphvec: link %d -> %d outside the %d articles", e.From, e.To, n)
+		}
+	}
+	// The pairs (row, feature), each once, in order.
+	pairs := make([]Edge, 0, len(edges)*2+n)
+	linked := make([]bool, n)
+	for _, e := range edges {
+		if e.From == e.To {
+			continue
+		}
+		pairs = append(pairs, e)
+		linked[e.From] = true
+		if p.Inlinks {
+			pairs = append(pairs, Edge{e.To, e.From})
+			linked[e.To] = true
+		}
+	}
+	if p.Self {
+		for i, ok := range linked {
+			if ok {
+				pairs = append(pairs, Edge{int32(i), int32(i)})
+			}
+		}
+	}
+	slices.SortFunc(pairs, func(a, b Edge) int {
+		if a.From != b.From {
+			return int(a.From) - int(b.From)
+		}
+		return int(a.To) - int(b.To)
+	})
+	pairs = slices.Compact(pairs)
+	rowCount := make([]int64, n)
+	colCount := make([]int64, n)
+	for _, e := range pairs {
+		rowCount[e.From]++
+		colCount[e.To]++
+	}
+	alpha := p.Smoothing
+	if alpha == 0 {
+		alpha = 1
+	}
+	var total float64
+	colW := make([]float64, n)
+	for j, c := range colCount {
+		if c > 0 {
+			colW[j] = math.Pow(float64(c), alpha)
+			total += colW[j]
+		}
+	}
+	m := &Matrix{Rows: n, Cols: n, Start: make([]int64, n+1)}
+	for _, e := range pairs {
+		// log(1 / (r_i * q_j)) with q_j = colW[j] / total.
+		w := math.Log(total / (float64(rowCount[e.From]) * colW[e.To]))
+		if !(w > 0) {
+			continue
+		}
+		m.Col = append(m.Col, e.To)
+		m.Val = append(m.Val, float32(w))
+		m.Start[e.From+1]++
+	}
+	for i := 0; i < n; i++ {
+		m.Start[i+1] += m.Start[i]
+	}
+	return m, nil
+}

@@ -1,0 +1,369 @@
+package graphvec
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// blockRows is the number of rows of a block of work: fixed, so that sums over rows
+// add the same partial sums in the same order for any number of threads.
+const blockRows = 4096
+
+// dense is a row-major matrix of float32 (the tall matrices: one row per article).
+type dense struct {
+	rows, cols int
+	a          []float32
+}
+
+func newDense(rows, cols int) dense {
+	return dense{rows: rows, cols: cols, a: make([]float32, rows*cols)}
+}
+
+func (d dense) row(i int) []float32 { return d.a[i*d.cols : (i+1)*d.cols] }
+
+// forBlocks calls fn for every block of rows [lo, hi) of n rows, on up to threads
+// goroutines. Each call must write only what belongs to its block. It returns
+// ctx.Err() when cancelled (blocks not yet started are skipped).
+func forBlocks(ctx context.Context, n, threads int, fn func(b, lo, hi int)) error {
+	blocks := (n + blockRows - 1) / blockRows
+	if threads < 1 {
+		threads = 1
+	}
+	threads = min(threads, blocks)
+	var next atomic.Int64
+	work := func() {
+		for {
+			b := int(next.Add(1) - 1)
+			if b >= blocks || ctx.Err() != nil {
+				return
+			}
+			fn(b, b*blockRows, min(n, (b+1)*blockRows))
+		}
+	}
+	if threads <= 1 {
+		work()
+		return ctx.Err()
+	}
+	var wg sync.WaitGroup
+	for range threads {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			work()
+		}()
+	}
+	wg.Wait()
+	return ctx.Err()
+}
+
+// mulSparse returns m times x.
+func mulSparse(ctx context.Context, m *Matrix, x dense, threads int) (dense, error) {
+	out := newDense(m.Rows, x.cols)
+	err := forBlocks(ctx, m.Rows, threads, func(_, lo, hi int) {
+		acc := make([]float64, x.cols)
+		for i := lo; i < hi; i++ {
+			clear(acc)
+			cols, vals := m.Row(i)
+			for k, c := range cols {
+				v := float64(vals[k])
+				for j, xv := range x.row(int(c)) {
+					acc[j] += v * float64(xv)
+				}
+			}
+			o := out.row(i)
+			for j, s := range acc {
+				o[j] = float32(s)
+			}
+		}
+	})
+	return out, err
+}
+
+// gram returns y's transpose times y (cols x cols, row-major), the blocks' partial
+// sums added in block order.
+func gram(ctx context.Context, y dense, threads int) ([]float64, error) {
+	c := y.cols
+	blocks := (y.rows + blockRows - 1) / blockRows
+	parts := make([][]float64, blocks)
+	err := forBlocks(ctx, y.rows, threads, func(b, lo, hi int) {
+		g := make([]float64, c*c)
+		r := make([]float64, c)
+		for i := lo; i < hi; i++ {
+			for j, v := range y.row(i) {
+				r[j] = float64(v)
+			}
+			for a := 0; a < c; a++ {
+				ra := r[a]
+				if ra == 0 {
+					continue
+				}
+				ga := g[a*c:]
+				for k := a; k < c; k++ {
+					ga[k] += ra * r[k]
+				}
+			}
+		}
+		parts[b] = g
+	})
+	if err != nil {
+		return nil, err
+	}
+	g := make([]float64, c*c)
+	for _, p := range parts {
+		for k, v := range p {
+			g[k] += v
+		}
+	}
+	for a := 0; a < c; a++ {
+		for k := 0; k < a; k++ {
+			g[a*c+k] = g[k*c+a]
+		}
+	}
+	return g, nil
+}
+
+// mulSmall returns y times t (y.cols x tcols, row-major).
+func mulSmall(ctx context.Context, y dense, t []float64, tcols int, threads int) (dense, error) {
+	out := newDense(y.rows, tcols)
+	err := forBlocks(ctx, y.rows, threads, func(_, lo, hi int) {
+		acc := make([]float64, tcols)
+		for i := lo; i < hi; i++ {
+			clear(acc)
+			for a, v := range y.row(i) {
+				if v == 0 {
+					continue
+				}
+				fv := float64(v)
+				for k, tv := range t[a*tcols : (a+1)*tcols] {
+					acc[k] += fv * tv
+				}
+			}
+			o := out.row(i)
+			for k, s := range acc {
+				o[k] = float32(s)
+			}
+		}
+	})
+	return out, err
+}
+
+// rankTolerance is the smallest eigenvalue of a Gram matrix, relative to its largest,
+// whose direction orth keeps: below it the direction is rounding noise of float32 rows.
+const rankTolerance = 1e-9
+
+// orth returns an orthonormal basis of y's column space: y times the Gram matrix's
+// eigenvectors scaled by their eigenvalues' inverse square roots, twice (the second
+// pass restores the orthogonality the first loses to rounding). Directions of
+// (relative) eigenvalue below rankTolerance are dropped, so the result may have fewer
+// columns than y, none for a zero y.
+func orth(ctx context.Context, y dense, threads int) (dense, error) {
+	for pass := 0; pass < 2 && y.cols > 0; pass++ {
+		g, err := gram(ctx, y, threads)
+		if err != nil {
+			return dense{}, err
+		}
+		vecs, vals := eigSym(g, y.cols)
+		keep := 0
+		for _, v := range vals {
+			if v > 0 && v > vals[0]*rankTolerance {
+				keep++
+			}
+		}
+		t := make([]float64, y.cols*keep)
+		for a := 0; a < y.cols; a++ {
+			for k := 0; k < keep; k++ {
+				t[a*keep+k] = vecs[a*y.cols+k] / math.Sqrt(vals[k])
+			}
+		}
+		if y, err = mulSmall(ctx, y, t, keep, threads); err != nil {
+			return dense{}, err
+		}
+	}
+	return y, nil
+}
+
+// eigSym returns the eigenvectors (as the columns of a row-major n x n matrix) and
+// eigenvalues of the symmetric matrix a, by decreasing eigenvalue, by cyclic Jacobi
+// rotations (a fixed order of operations: the same bytes on every run).
+func eigSym(a []float64, n int) (vecs, vals []float64) {
+	a = slices.Clone(a)
+	v := make([]float64, n*n)
+	for i := 0; i < n; i++ {
+		v[i*n+i] = 1
+	}
+	for sweep := 0; sweep < 100; sweep++ {
+		var off, diag float64
+		for p := 0; p < n; p++ {
+			diag += a[p*n+p] * a[p*n+p]
+			for q := p + 1; q < n; q++ {
+				off += a[p*n+q] * a[p*n+q]
+			}
+		}
+		if off == 0 || off <= 1e-30*diag {
+			break
+		}
+		for p := 0; p < n; p++ {
+			for q := p + 1; q < n; q++ {
+				apq := a[p*n+q]
+				if apq == 0 {
+					continue
+				}
+				// The rotation that zeroes a[p][q]: t = tan(theta), the smaller root of
+				// t^2 + 2*theta*t - 1 = 0 with theta = (a_qq - a_pp) / (2 a_pq).
+				theta := (a[q*n+q] - a[p*n+p]) / (2 * apq)
+				t := 1 / (math.Abs(theta) + math.Sqrt(theta*theta+1))
+				if theta < 0 {
+					t = -t
+				}
+				c := 1 / math.Sqrt(t*t+1)
+				s := t * c
+				for k := 0; k < n; k++ { // columns p and q
+					akp, akq := a[k*n+p], a[k*n+q]
+					a[k*n+p] = c*akp - s*akq
+					a[k*n+q] = s*akp + c*akq
+				}
+				for k := 0; k < n; k++ { // rows p and q
+					apk, aqk := a[p*n+k], a[q*n+k]
+					a[p*n+k] = c*apk - s*aqk
+					a[q*n+k] = s*apk + c*aqk
+				}
+				for k := 0; k < n; k++ {
+					vkp, vkq := v[k*n+p], v[k*n+q]
+					v[k*n+p] = c*vkp - s*vkq
+					v[k*n+q] = s*vkp + c*vkq
+				}
+			}
+		}
+	}
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(x, y int) int {
+		switch dx, dy := a[x*n+x], a[y*n+y]; {
+		case dx > dy:
+			return -1
+		case dx < dy:
+			return 1
+		}
+		return 0
+	})
+	vecs = make([]float64, n*n)
+	vals = make([]float64, n)
+	for k, o := range order {
+		vals[k] = a[o*n+o]
+		// Each vector's sign: its largest entry positive (the first of equal ones).
+		big, sign := 0.0, 1.0
+		for i := 0; i < n; i++ {
+			if x := v[i*n+o]; math.Abs(x) > big {
+				big = math.Abs(x)
+				sign = math.Copysign(1, x)
+			}
+		}
+		for i := 0; i < n; i++ {
+			vecs[i*n+k] = sign * v[i*n+o]
+		}
+	}
+	return vecs, vals
+}
+
+// Vectors returns the articles' vectors, n*p.Dim float32 (article i's are
+// [i*Dim, (i+1)*Dim)), of the matrix m (rows: articles) by a randomized truncated SVD
+// (Halko, Martinsson and Tropp's subspace iteration): U_k times the square roots of the
+// k leading singular values. It returns ctx.Err() when cancelled.
+func Vectors(ctx context.Context, m *Matrix, p Params) ([]float32, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	out := make([]float32, m.Rows*p.Dim)
+	if m.NNZ() == 0 {
+		return out, nil
+	}
+	mt := m.Transpose()
+	l := p.Dim + p.Oversample
+	// The starting directions: row j of a Cols x l Gaussian matrix drawn from a stream
+	// of its own, so that it does not depend on the threads either.
+	omega := newDense(m.Cols, l)
+	if err := forBlocks(ctx, m.Cols, p.Threads, func(_, lo, hi int) {
+		for j := lo; j < hi; j++ {
+			r := rand.New(rand.NewPCG(p.Seed, uint64(j)))
+			for k := range omega.row(j) {
+				omega.row(j)[k] = float32(r.NormFloat64())
+			}
+		}
+	}); err != nil {
+		return nil, err
+	}
+	y, err := mulSparse(ctx, m, omega, p.Threads)
+	if err != nil {
+		return nil, err
+	}
+	omega = dense{}
+	q, err := orth(ctx, y, p.Threads)
+	if err != nil {
+		return nil, err
+	}
+	for it := 0; it < p.Iterations; it++ {
+		z, err := mulSparse(ctx, mt, q, p.Threads)
+		if err != nil {
+			return nil, err
+		}
+		if z, err = orth(ctx, z, p.Threads); err != nil {
+			return nil, err
+		}
+		if y, err = mulSparse(ctx, m, z, p.Threads); err != nil {
+			return nil, err
+		}
+		if q, err = orth(ctx, y, p.Threads); err != nil {
+			return nil, err
+		}
+	}
+	// Rayleigh-Ritz: with B = Q^T M, B B^T = W S^2 W^T, and U = Q W.
+	bt, err := mulSparse(ctx, mt, q, p.Threads)
+	if err != nil {
+		return nil, err
+	}
+	c, err := gram(ctx, bt, p.Threads)
+	if err != nil {
+		return nil, err
+	}
+	r := q.cols
+	w, lam := eigSym(c, r)
+	k := 0
+	for k < min(p.Dim, r) && lam[k] > 0 && lam[k] > lam[0]*rankTolerance {
+		k++
+	}
+	t := make([]float64, r*k)
+	for a := 0; a < r; a++ {
+		for j := 0; j < k; j++ {
+			// U's column j scaled by sqrt(sigma_j) = lambda_j^(1/4).
+			t[a*k+j] = w[a*r+j] * math.Sqrt(math.Sqrt(lam[j]))
+		}
+	}
+	u, err := mulSmall(ctx, q, t, k, p.Threads)
+	if err != nil {
+		return nil, err
+	}
+	for i := 0; i < m.Rows; i++ {
+		copy(out[i*p.Dim:i*p.Dim+k], u.row(i))
+	}
+	return out, nil
+}
+
+// Embed builds the matrix of n articles' links and returns their vectors (see
+// BuildMatrix and Vectors) and the matrix's number of entries.
+func Embed(ctx context.Context, n int, edges []Edge, p Params) ([]float32, int, error) {
+	if err := p.Validate(); err != nil {
+		return nil, 0, err
+	}
+	m, err := BuildMatrix(n, edges, p)
+	if err != nil {
+		return nil, 0, err
+	}
+	v, err := Vectors(ctx, m, p)
+	return v, m.NNZ(), err
+}

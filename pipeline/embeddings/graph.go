@@ -1,0 +1,187 @@
+package embeddings
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/articles"
+	"github.com/addlink/addlink/internal/atomicfile"
+	"github.com/addlink/addlink/internal/dump"
+	"github.com/addlink/addlink/internal/graphvec"
+	"github.com/addlink/addlink/internal/progress"
+	"github.com/addlink/addlink/internal/wikitext"
+)
+
+// The methods of the stage.
+const (
+	MethodSkipGram = "skipgram"
+	MethodGraph    = "graph"
+)
+
+// ParseMethod checks a --method value; "" is the default, skip-gram.
+func ParseMethod(s string) (string, error) {
+	switch s {
+	case "", MethodSkipGram:
+		return MethodSkipGram, nil
+	case MethodGraph:
+		return MethodGraph, nil
+	}
+	return "", fmt.Errorf("embeddings: unknown method %q (skipgram or graph)", s)
+}
+
+// pageBatch is how many pages a worker takes at a time.
+const pageBatch = 64
+
+// runGraph is Run for MethodGraph: it reads only the articles' links (from the
+// articles cache the dictionaries stage leaves, or the dump), resolves them as the
+// skip-gram corpus does, and writes the vectors of internal/graphvec for the same
+// articles, in the same order and dimension.
+func runGraph(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
+	start := time.Now()
+	l := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
+	gp := o.Graph
+	gp.Threads = max(1, o.Params.Threads)
+	if err := gp.Validate(); err != nil {
+		return Summary{}, err
+	}
+	titles, res, err := readResolver(l)
+	if err != nil {
+		return Summary{}, err
+	}
+	edges, err := readLinks(ctx, l, o, res, gp.Threads, p)
+	if err != nil {
+		return Summary{}, err
+	}
+	s := Summary{Method: MethodGraph, Articles: len(titles), Links: int64(len(edges)), Dim: gp.Dim}
+	p.Phase("embeddings: the link graph's vectors", 0, "")
+	t0 := time.Now()
+	vecs, nnz, err := graphvec.Embed(ctx, len(titles), edges, gp)
+	if err != nil {
+		return s, err
+	}
+	s.TrainSeconds = time.Since(t0).Seconds()
+	s.MatrixEntries = nnz
+	progress.End(p)
+	p.Note(fmt.Sprintf("embeddings: %d articles, %d links, a matrix of %d entries decomposed in %.1fs",
+		s.Articles, s.Links, nnz, s.TrainSeconds))
+	rows := make([]datasets.Embedding, len(titles))
+	for i, t := range titles {
+		rows[i] = datasets.Embedding{Title: t, Vector: vecs[i*gp.Dim : (i+1)*gp.Dim : (i+1)*gp.Dim]}
+	}
+	if _, err := datasets.WriteParquet(l.Embeddings(), rows); err != nil {
+		return s, err
+	}
+	s.Seconds = time.Since(start).Seconds()
+	b, _ := json.MarshalIndent(s, "", "  ")
+	_, err = atomicfile.WriteFile(l.Summary("embeddings"), append(b, '\n'))
+	return s, err
+}
+
+// readResolver reads the page ids and redirects: the articles' titles in sorted order
+// (the rows of <wiki>.w2vfiltered.parquet) and a resolver of link targets to them.
+func readResolver(l datasets.Layout) ([]string, *graphvec.Resolver, error) {
+	ids, err := datasets.ReadParquet[datasets.PageID](l.PageIDs())
+	if err != nil {
+		return nil, nil, fmt.Errorf("embeddings: %w (run the dictionaries stage first)", err)
+	}
+	reds, err := datasets.ReadParquet[datasets.Redirect](l.Redirects())
+	if err != nil {
+		return nil, nil, fmt.Errorf("embeddings: %w", err)
+	}
+	titles := make([]string, len(ids))
+	for i, r := range ids {
+		titles[i] = r.Title
+	}
+	sort.Strings(titles)
+	redirect := make(map[string]string, len(reds))
+	for _, r := range reds {
+		redirect[r.From] = r.To
+	}
+	return titles, graphvec.NewResolver(titles, redirect), nil
+}
+
+// readLinks streams the articles and returns their links as edges, scanned by
+// `threads` workers in batches of pages (the edges' order depends on the threads;
+// graphvec.BuildMatrix sorts them). It returns ctx.Err() when cancelled.
+func readLinks(ctx context.Context, l datasets.Layout, o Options, res *graphvec.Resolver, threads int, p progress.Reporter) ([]graphvec.Edge, error) {
+	src, cached, err := articles.OpenSource(ctx, l.ArticlesCache(), o.Dumps, dump.Options{Threads: threads, Progress: p, Wiki: l.Wiki, AllowWikiMismatch: o.AllowWikiMismatch})
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	if cached {
+		p.Phase("embeddings: reading the articles cache's links", 0, "")
+	} else {
+		p.Phase("embeddings: reading the dump's links", 0, "bytes")
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	batches := make(chan []*dump.Page, threads)
+	parts := make([][]graphvec.Edge, threads)
+	for w := range threads {
+		g.Go(func() error {
+			var edges []graphvec.Edge
+			for b := range batches {
+				for _, pg := range b {
+					if from, ok := res.Article(wikitext.NormalizeTitle(pg.Title)); ok {
+						edges = res.AppendLinks(edges, from, pg.Text)
+					}
+				}
+				if gctx.Err() != nil {
+					return gctx.Err()
+				}
+			}
+			parts[w] = edges
+			return nil
+		})
+	}
+	g.Go(func() error {
+		defer close(batches)
+		var b []*dump.Page
+		for {
+			pg, err := src.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			if pg.NS != 0 || pg.IsRedirect() || pg.Text == "" {
+				continue
+			}
+			if b = append(b, pg); len(b) == pageBatch {
+				select {
+				case batches <- b:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+				b = nil
+			}
+		}
+		if len(b) > 0 {
+			select {
+			case batches <- b:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	var edges []graphvec.Edge
+	for _, e := range parts {
+		edges = append(edges, e...)
+	}
+	return edges, nil
+}
