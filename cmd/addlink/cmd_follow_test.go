@@ -506,3 +506,36 @@ func TestServeReadsFollowPool(t *testing.T) {
 		t.Fatal("no row checked")
 	}
 }
+
+// Bad command lines are usage errors (status 2) that name the problem, before any
+// connection is made.
+func TestFollowUsage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	data := elData(t)
+	dir := t.TempDir()
+	local := []string{"MEDIAWIKI_API_BASE_URL=http://127.0.0.1:1/w/", "ADDLINK_CONTACT="}
+	for _, tc := range []struct {
+		name string
+		env  []string
+		args []string
+		want string
+	}{
+		{"no wikis", local, []string{"follow", "--replay", "x"}, "--wikis is required"},
+		{"Wikimedia without a contact", []string{"ADDLINK_CONTACT="}, []string{"follow", "--wikis", "elwikivoyage"}, "--contact"},
+		{"Wikimedia's wikis without a contact", []string{"ADDLINK_CONTACT=", "MEDIAWIKI_API_BASE_URL="}, []string{"follow", "--wikis", "elwikivoyage", "--stream", "http://127.0.0.1:1/"}, "--contact"},
+		{"bad wiki id", local, []string{"follow", "--wikis", "El-wiki", "--replay", "x"}, "--wikis"},
+		{"bad pool", local, []string{"follow", "--wikis", "elwikivoyage", "--replay", "x", "--pool", "postgres:x"}, "--pool must be sqlite:PATH or mysql"},
+		{"bad prefix", local, []string{"follow", "--wikis", "elwikivoyage", "--replay", "x", "--table-prefix", "Gelr-"}, "table prefix"},
+		{"bad threshold", local, []string{"follow", "--wikis", "elwikivoyage", "--replay", "x", "--threshold", "1.5"}, "--threshold"},
+		{"no model", local, []string{"follow", "--wikis", "cswiki", "--replay", "x", "--data-dir", data, "--listen", "", "--backend", "sqlite"}, "no model for cswiki"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, code := runAddlink(t, dir, tc.env, tc.args...)
+			if code != 2 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, tc.want)
+			}
+		})
+	}
+}
