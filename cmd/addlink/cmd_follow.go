@@ -119,6 +119,7 @@ JSON log line per page on stderr; SIGTERM or Ctrl-C stops after the pages in pro
 				RetryMin: c.Duration("retry-min"), RetryMax: c.Duration("retry-max"),
 				MaxEvents: c.Int64("max-events"), ShutdownGrace: c.Duration("shutdown-grace"),
 				Listen: c.String("listen"), Logger: logger,
+				Settings: datasets.PoolSettings{Threshold: c.Float64("threshold"), MaxLinks: c.Int("max-links"), Tokens: "default"},
 			}
 			switch p := c.String("pool"); {
 			case p == "":

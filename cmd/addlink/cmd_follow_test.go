@@ -420,6 +420,7 @@ func TestServeReadsFollowPool(t *testing.T) {
 
 	cmd := exec.Command(addlinkBinary(t), "serve", "--listen", "127.0.0.1:0", "--backend", "sqlite", "--data-dir", w.data,
 		"--pool", "sqlite:"+pool)
+	cmd.Env = append(os.Environ(), "MEDIAWIKI_API_BASE_URL="+w.apiURL)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -504,6 +505,31 @@ func TestServeReadsFollowPool(t *testing.T) {
 	}
 	if checked == 0 {
 		t.Fatal("no row checked")
+	}
+
+	// A GET of a pooled revision with the pool's settings is answered from the pool,
+	// without asking MediaWiki; with other settings it is computed.
+	fromPool := 0
+	for _, r := range rows {
+		if r.Data == nil {
+			continue
+		}
+		path := base + "/v1/linkrecommendations/wikivoyage/el/" + strings.ReplaceAll(r.Title, " ", "_") + fmt.Sprintf("?revision=%d", r.Revision)
+		before := w.api.RequestCount()
+		if got := string(get(path + "&threshold=0.6&max_recommendations=10")); got != string(r.Data)+"\n" {
+			t.Errorf("%s: GET with the pool's settings\n%s\nwant the pool's\n%s", r.Title, got, r.Data)
+		}
+		if w.api.RequestCount() != before {
+			t.Errorf("%s: the GET of a pooled revision asked MediaWiki", r.Title)
+		}
+		get(path + "&threshold=0.5&max_recommendations=10")
+		if w.api.RequestCount() != before+1 {
+			t.Errorf("%s: a GET with another threshold did not compute", r.Title)
+		}
+		fromPool++
+	}
+	if fromPool == 0 {
+		t.Fatal("no pooled row with links")
 	}
 }
 
