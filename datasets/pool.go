@@ -36,17 +36,25 @@ func PoolPagesTable(prefix, wiki string) string { return prefix + wiki + "_pages
 // PoolPositionTable is the name of the stream positions' table.
 func PoolPositionTable(prefix string) string { return prefix + "position" }
 
+// PoolSettingsTable is the name of the table of the settings each wiki's answers were
+// computed with (threshold, max_links, tokens).
+func PoolSettingsTable(prefix string) string { return prefix + "settings" }
+
 // PoolSchema returns the statements creating the pool's tables for wikis (valid wiki
 // ids) when they are missing, in MySQL's dialect or SQLite's.
 func PoolSchema(prefix string, wikis []string, mysql bool) []string {
-	pos := PoolPositionTable(prefix)
+	pos, set := PoolPositionTable(prefix), PoolSettingsTable(prefix)
 	var out []string
 	if mysql {
 		out = append(out, "CREATE TABLE IF NOT EXISTS "+pos+
-			" (stream VARBINARY(255) NOT NULL PRIMARY KEY, last_event_id MEDIUMBLOB NOT NULL, events BIGINT UNSIGNED NOT NULL)")
+			" (stream VARBINARY(255) NOT NULL PRIMARY KEY, last_event_id MEDIUMBLOB NOT NULL, events BIGINT UNSIGNED NOT NULL)",
+			"CREATE TABLE IF NOT EXISTS "+set+
+				" (wiki VARBINARY(255) NOT NULL PRIMARY KEY, threshold DOUBLE NOT NULL, max_links INT NOT NULL, tokens VARBINARY(32) NOT NULL)")
 	} else {
 		out = append(out, "CREATE TABLE IF NOT EXISTS "+pos+
-			" (stream TEXT NOT NULL PRIMARY KEY, last_event_id TEXT NOT NULL, events INTEGER NOT NULL)")
+			" (stream TEXT NOT NULL PRIMARY KEY, last_event_id TEXT NOT NULL, events INTEGER NOT NULL)",
+			"CREATE TABLE IF NOT EXISTS "+set+
+				" (wiki TEXT NOT NULL PRIMARY KEY, threshold REAL NOT NULL, max_links INTEGER NOT NULL, tokens TEXT NOT NULL)")
 	}
 	for _, w := range wikis {
 		t, pg := PoolTable(prefix, w), PoolPagesTable(prefix, w)
@@ -104,4 +112,53 @@ func ReadPoolTasks(ctx context.Context, db *sql.DB, prefix, wiki string, limit, 
 		out = append(out, t)
 	}
 	return out, rows.Err()
+}
+
+// PoolSettings are the request parameters a wiki's pooled answers were computed with.
+type PoolSettings struct {
+	Threshold float64
+	MaxLinks  int
+	Tokens    string // "default" or "reference" (the reference's tokenisation)
+}
+
+// SetPoolSettings records the settings of a wiki's answers, or checks them against
+// those recorded: answers computed with other settings are not mixed in one table.
+func SetPoolSettings(ctx context.Context, db *sql.DB, prefix, wiki string, s PoolSettings) error {
+	var old PoolSettings
+	err := db.QueryRowContext(ctx, "SELECT threshold, max_links, tokens FROM "+PoolSettingsTable(prefix)+" WHERE wiki = ?", wiki).
+		Scan(&old.Threshold, &old.MaxLinks, &old.Tokens)
+	switch {
+	case err == sql.ErrNoRows:
+		_, err = db.ExecContext(ctx, "INSERT INTO "+PoolSettingsTable(prefix)+" (wiki, threshold, max_links, tokens) VALUES (?, ?, ?, ?)",
+			wiki, s.Threshold, s.MaxLinks, s.Tokens)
+		return err
+	case err != nil:
+		return err
+	case old != s:
+		return fmt.Errorf("the pool's answers for %s were computed with threshold %g, at most %d links, %s tokens; not %g, %d, %s (use another table prefix)",
+			wiki, old.Threshold, old.MaxLinks, old.Tokens, s.Threshold, s.MaxLinks, s.Tokens)
+	}
+	return nil
+}
+
+// ReadPoolAnswer returns the pooled answer of a wiki for a revision and the settings
+// it was computed with; found is false when the pool has no row for the revision, and
+// data is nil for a row without links (NULL).
+func ReadPoolAnswer(ctx context.Context, db *sql.DB, prefix, wiki string, rev int64) (data []byte, s PoolSettings, found bool, err error) {
+	if err := CheckWikiID(wiki); err != nil {
+		return nil, s, false, err
+	}
+	if err := CheckPoolPrefix(prefix); err != nil {
+		return nil, s, false, err
+	}
+	err = db.QueryRowContext(ctx, "SELECT g.gelr_data, st.threshold, st.max_links, st.tokens FROM "+PoolTable(prefix, wiki)+
+		" g JOIN "+PoolSettingsTable(prefix)+" st ON st.wiki = ? WHERE g.gelr_revision = ?", wiki, rev).
+		Scan(&data, &s.Threshold, &s.MaxLinks, &s.Tokens)
+	if err == sql.ErrNoRows {
+		return nil, s, false, nil
+	}
+	if err != nil {
+		return nil, s, false, err
+	}
+	return data, s, true, nil
 }

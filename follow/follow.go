@@ -25,6 +25,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/addlink/addlink/datasets"
 )
 
 // Page is a revision's wikitext as MediaWiki returns it.
@@ -67,6 +69,10 @@ type Options struct {
 	Pool        PoolOptions
 	Fetcher     Fetcher
 	Recommender Recommender
+	// Settings are the Recommender's (threshold, links, tokens), recorded in the pool
+	// for each wiki: a pool holds the answers of one setting, and serve answers from it
+	// only requests with the same.
+	Settings datasets.PoolSettings
 
 	// Concurrency is the number of pages fetched and recommended at once (default 4);
 	// QueueSize the number of events read ahead of the last one stored (default 256):
@@ -128,6 +134,9 @@ func (o *Options) Validate() error {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Settings.Tokens == "" {
+		o.Settings.Tokens = "default"
+	}
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()
 	}
@@ -171,6 +180,11 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		return nil, err
 	}
 	defer pool.Close()
+	for _, w := range o.Wikis {
+		if err := datasets.SetPoolSettings(ctx, pool.db, pool.prefix, w, o.Settings); err != nil {
+			return nil, fmt.Errorf("follow: %w", err)
+		}
+	}
 	f := &follower{opts: o, pool: pool, log: o.Logger, filter: Filter{Wikis: map[string]bool{}, IncludeBots: o.IncludeBots},
 		sum: &Summary{Outcomes: map[string]int64{}}, limits: map[string]*limiter{}}
 	for _, w := range o.Wikis {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/mariadbtest"
 )
 
@@ -174,5 +175,25 @@ func TestPoolLatestAndPrefix(t *testing.T) {
 	}
 	if _, err := OpenPool(ctx, PoolOptions{SQLitePath: path, Prefix: "X-"}, nil); err == nil {
 		t.Error("a prefix with upper case and a dash was accepted")
+	}
+}
+
+// A pool holds the answers of one setting per wiki: another threshold is refused.
+func TestPoolSettings(t *testing.T) {
+	ctx := context.Background()
+	p, _ := openTestPool(t)
+	s := datasets.PoolSettings{Threshold: 0.6, MaxLinks: 10, Tokens: "default"}
+	for range 2 {
+		if err := datasets.SetPoolSettings(ctx, p.db, p.prefix, "enwiki", s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := s
+	other.Threshold = 0.5
+	if err := datasets.SetPoolSettings(ctx, p.db, p.prefix, "enwiki", other); err == nil || !strings.Contains(err.Error(), "threshold 0.6") {
+		t.Errorf("another threshold: %v", err)
+	}
+	if err := datasets.SetPoolSettings(ctx, p.db, p.prefix, "elwikivoyage", other); err != nil {
+		t.Errorf("another wiki's settings: %v", err)
 	}
 }

@@ -118,7 +118,7 @@ func readLine(r *bufio.Reader, max int) ([]byte, error) {
 	for {
 		chunk, err := r.ReadSlice('\n')
 		if !long {
-			if len(line)+len(chunk) > max+1 {
+			if len(line)+len(chunk) > max+2 { // room for a CRLF
 				long, line = true, nil
 			} else {
 				line = append(line, chunk...)
@@ -127,13 +127,13 @@ func readLine(r *bufio.Reader, max int) ([]byte, error) {
 		if err == bufio.ErrBufferFull {
 			continue
 		}
-		if long {
+		line = bytes.TrimRight(line, "\r\n")
+		if long || len(line) > max {
 			if err != nil && err != io.EOF {
 				return nil, err
 			}
 			return nil, errLineTooLong
 		}
-		line = bytes.TrimRight(line, "\r\n")
 		if err != nil && (err != io.EOF || len(line) == 0) {
 			return line, err
 		}

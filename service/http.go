@@ -259,6 +259,13 @@ func (s *Server) handleRecommend(w http.ResponseWriter, r *http.Request, l *reqL
 		}
 	} else if v := q.Get("revision"); v != "" {
 		req.Revision, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64) // not an integer: 0, as the reference
+		if body := s.fromPool(r.Context(), req); body != nil {
+			leave()
+			l.add(slog.Bool("from_pool", true))
+			w.Header().Set("Content-Type", "application/json")
+			_, err := w.Write(body)
+			return err
+		}
 	}
 	release, err := slot(r.Context())
 	if err != nil {

@@ -1,13 +1,18 @@
 package service
 
 import (
+	"context"
+	"encoding/json"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/internal/mysqlenv"
+	"github.com/addlink/addlink/internal/wikitext"
 )
 
 // Bounds of the tasks route's page size.
@@ -86,4 +91,44 @@ func (s *Server) handleTasks(w http.ResponseWriter, r *http.Request, l *reqLog) 
 	w.Header().Set("Content-Type", "application/json")
 	_, err = w.Write(j.b)
 	return err
+}
+
+// fromPool returns the answer to a GET of a revision from the pool (with its trailing
+// newline) when the pool holds exactly the answer the request would compute: the same
+// revision and title, threshold, link limit and tokenisation, the same model and
+// datasets (meta's checksums) and application version, no sections excluded; nil
+// otherwise (the request is then computed).
+func (s *Server) fromPool(ctx context.Context, req Request) []byte {
+	if s.opts.Pool == nil || req.Revision == 0 || len(req.SectionsToExclude) > 0 {
+		return nil
+	}
+	wiki := WikiID(req.Project, req.Domain)
+	data, set, found, err := datasets.ReadPoolAnswer(ctx, s.opts.Pool, s.opts.PoolPrefix, wiki, req.Revision)
+	if err != nil || !found || data == nil {
+		return nil // a pool that cannot be read is only a missed shortcut
+	}
+	tokens := "default"
+	if s.opts.Tokens != (linker.TokenOptions{}) {
+		tokens = "custom"
+	}
+	if set.Threshold != req.Threshold || set.MaxLinks != req.MaxRecommendations || set.Tokens != tokens {
+		return nil
+	}
+	w, err := s.backend.Wiki(ctx, wiki)
+	if err != nil {
+		return nil
+	}
+	var ans struct {
+		Meta struct {
+			ApplicationVersion string            `json:"application_version"`
+			DatasetChecksums   map[string]string `json:"dataset_checksums"`
+		} `json:"meta"`
+		PageTitle string `json:"page_title"`
+		RevID     int64  `json:"revid"`
+	}
+	if json.Unmarshal(data, &ans) != nil || ans.RevID != req.Revision || ans.PageTitle != wikitext.NormalizeTitle(req.Title) ||
+		ans.Meta.ApplicationVersion != s.opts.Version || !maps.Equal(ans.Meta.DatasetChecksums, w.Checksums) {
+		return nil
+	}
+	return append(data, '\n')
 }

@@ -39,6 +39,7 @@ links with the wiki's model exactly as serve answers a POST (--threshold 0.6 and
                         of GrowthExperiments' growthexperiments_link_recommendations
   <prefix><wiki>_pages  page_id, title, revision, event_ms, links (to find deleted pages)
   <prefix>position      the stream's last event id, in the transaction of the rows it made
+  <prefix>settings      each wiki's --threshold and --max-links (a pool holds one setting)
 An older revision never replaces a newer one; a deleted page (a delete log event) or a
 moved one leaves the pool. The models come from --data-dir as serve's (DB_BACKEND).
 The pool is an SQLite file (default <data-dir>/follow.sqlite) or, with --pool mysql, the
@@ -119,6 +120,7 @@ JSON log line per page on stderr; SIGTERM or Ctrl-C stops after the pages in pro
 				RetryMin: c.Duration("retry-min"), RetryMax: c.Duration("retry-max"),
 				MaxEvents: c.Int64("max-events"), ShutdownGrace: c.Duration("shutdown-grace"),
 				Listen: c.String("listen"), Logger: logger,
+				Settings: datasets.PoolSettings{Threshold: c.Float64("threshold"), MaxLinks: c.Int("max-links"), Tokens: "default"},
 			}
 			switch p := c.String("pool"); {
 			case p == "":

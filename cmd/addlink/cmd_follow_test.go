@@ -420,6 +420,7 @@ func TestServeReadsFollowPool(t *testing.T) {
 
 	cmd := exec.Command(addlinkBinary(t), "serve", "--listen", "127.0.0.1:0", "--backend", "sqlite", "--data-dir", w.data,
 		"--pool", "sqlite:"+pool)
+	cmd.Env = append(os.Environ(), "MEDIAWIKI_API_BASE_URL="+w.apiURL)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -504,5 +505,63 @@ func TestServeReadsFollowPool(t *testing.T) {
 	}
 	if checked == 0 {
 		t.Fatal("no row checked")
+	}
+
+	// A GET of a pooled revision with the pool's settings is answered from the pool,
+	// without asking MediaWiki; with other settings it is computed.
+	fromPool := 0
+	for _, r := range rows {
+		if r.Data == nil {
+			continue
+		}
+		path := base + "/v1/linkrecommendations/wikivoyage/el/" + strings.ReplaceAll(r.Title, " ", "_") + fmt.Sprintf("?revision=%d", r.Revision)
+		before := w.api.RequestCount()
+		if got := string(get(path + "&threshold=0.6&max_recommendations=10")); got != string(r.Data)+"\n" {
+			t.Errorf("%s: GET with the pool's settings\n%s\nwant the pool's\n%s", r.Title, got, r.Data)
+		}
+		if w.api.RequestCount() != before {
+			t.Errorf("%s: the GET of a pooled revision asked MediaWiki", r.Title)
+		}
+		get(path + "&threshold=0.5&max_recommendations=10")
+		if w.api.RequestCount() != before+1 {
+			t.Errorf("%s: a GET with another threshold did not compute", r.Title)
+		}
+		fromPool++
+	}
+	if fromPool == 0 {
+		t.Fatal("no pooled row with links")
+	}
+}
+
+// Bad command lines are usage errors (status 2) that name the problem, before any
+// connection is made.
+func TestFollowUsage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	data := elData(t)
+	dir := t.TempDir()
+	local := []string{"MEDIAWIKI_API_BASE_URL=http://127.0.0.1:1/w/", "ADDLINK_CONTACT="}
+	for _, tc := range []struct {
+		name string
+		env  []string
+		args []string
+		want string
+	}{
+		{"no wikis", local, []string{"follow", "--replay", "x"}, "--wikis is required"},
+		{"Wikimedia without a contact", []string{"ADDLINK_CONTACT="}, []string{"follow", "--wikis", "elwikivoyage"}, "--contact"},
+		{"Wikimedia's wikis without a contact", []string{"ADDLINK_CONTACT=", "MEDIAWIKI_API_BASE_URL="}, []string{"follow", "--wikis", "elwikivoyage", "--stream", "http://127.0.0.1:1/"}, "--contact"},
+		{"bad wiki id", local, []string{"follow", "--wikis", "El-wiki", "--replay", "x"}, "--wikis"},
+		{"bad pool", local, []string{"follow", "--wikis", "elwikivoyage", "--replay", "x", "--pool", "postgres:x"}, "--pool must be sqlite:PATH or mysql"},
+		{"bad prefix", local, []string{"follow", "--wikis", "elwikivoyage", "--replay", "x", "--table-prefix", "Gelr-"}, "table prefix"},
+		{"bad threshold", local, []string{"follow", "--wikis", "elwikivoyage", "--replay", "x", "--threshold", "1.5"}, "--threshold"},
+		{"no model", local, []string{"follow", "--wikis", "cswiki", "--replay", "x", "--data-dir", data, "--listen", "", "--backend", "sqlite"}, "no model for cswiki"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, code := runAddlink(t, dir, tc.env, tc.args...)
+			if code != 2 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, tc.want)
+			}
+		})
 	}
 }

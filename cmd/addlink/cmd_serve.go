@@ -43,7 +43,8 @@ GET requests fetch the page from MediaWiki: MEDIAWIKI_API_BASE_URL (default
 https://<domain>.<project>.org/w/), MEDIAWIKI_PROXY_API_BASE_URL (every request goes there with
 the wiki's host in the Host header). URL_PREFIX serves every route under a prefix as well.
 With --pool, GET /v1/linkrecommendations/tasks/{project}/{domain}?limit=20&offset=0 lists the
-pages of the pool addlink follow fills that have recommendations, most links first.
+pages of the pool addlink follow fills that have recommendations, most links first, and a
+GET of a pooled revision with the pool's threshold and max_recommendations is answered from it.
 Logs: one JSON line per request on stderr. SIGTERM or Ctrl-C: stop accepting, let requests
 in progress finish (--shutdown-grace), exit.`,
 		Flags: []cli.Flag{

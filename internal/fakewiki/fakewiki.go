@@ -192,6 +192,13 @@ type API struct {
 	Delay time.Duration
 }
 
+// RequestCount returns the number of requests answered so far.
+func (a *API) RequestCount() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.Requests
+}
+
 // NewAPI returns an API serving revs.
 func NewAPI(revs map[int64]Revision) *API { return &API{revs: revs} }
 
