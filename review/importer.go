@@ -365,10 +365,10 @@ func Context(text string, start, end int) (before, after string) {
 	before = wikitext.StripCode(text[ls:start])
 	after = wikitext.StripCode(text[end:le])
 	// StripCode trims the pieces: keep the space next to the mention.
-	if start > ls && isSpaceBefore(text[:start]) {
+	if start > ls && isSpaceBefore(text[:start]) && before != "" && !isSpaceBefore(before) {
 		before += " "
 	}
-	if end < le && isSpaceAfter(text[end:]) {
+	if end < le && isSpaceAfter(text[end:]) && after != "" && !isSpaceAfter(after) {
 		after = " " + after
 	}
 	if n := utf8.RuneCountInString(before); n > ContextRunes {

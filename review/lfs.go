@@ -283,9 +283,8 @@ func MajorityVote(L [][]Vote) []Vote {
 type LabelModel struct {
 	Theta [][2][3]float64
 	Prior float64
-	// Acc is each function's estimated accuracy: the model's probability that the
-	// true label is the one it voted, averaged over its votes (NaN when it never
-	// votes).
+	// Acc is each function's estimated accuracy: the model's probability that a
+	// vote of the function is the true label (NaN when it never votes).
 	Acc  []float64
 	Iter int // iterations run
 }
@@ -349,23 +348,24 @@ func FitLabelModel(L [][]Vote, m int) (*LabelModel, error) {
 		}
 	}
 	for j := 0; j < m; j++ {
-		var right, votes float64
-		for i, row := range L {
-			switch row[j] {
-			case VoteAccept:
-				right += p[i]
-				votes++
-			case VoteReject:
-				right += 1 - p[i]
-				votes++
-			}
-		}
-		lm.Acc[j] = math.NaN()
-		if votes > 0 {
-			lm.Acc[j] = right / votes
+		t1, t0 := lm.Theta[j][1], lm.Theta[j][0]
+		right := lm.Prior*t1[2] + (1-lm.Prior)*t0[1]
+		votes := lm.Prior*(t1[1]+t1[2]) + (1-lm.Prior)*(t0[1]+t0[2])
+		lm.Acc[j] = right / votes
+		if !hasVoteIn(L, j) {
+			lm.Acc[j] = math.NaN()
 		}
 	}
 	return lm, nil
+}
+
+func hasVoteIn(L [][]Vote, j int) bool {
+	for _, row := range L {
+		if row[j] != Abstain {
+			return true
+		}
+	}
+	return false
 }
 
 func hasVote(row []Vote) bool {
