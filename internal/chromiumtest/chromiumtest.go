@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -68,10 +69,16 @@ func Start(t testing.TB) *Browser {
 	if err != nil {
 		t.Fatal(err)
 	}
+	profile, err := os.MkdirTemp("", "addlink-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
 		"--no-default-browser-check", "--disable-extensions", "--disable-background-networking",
-		"--user-data-dir="+t.TempDir(), "--remote-debugging-pipe", "about:blank")
+		"--user-data-dir="+profile, "--remote-debugging-pipe", "about:blank")
 	cmd.ExtraFiles = []*os.File{r3, w4}
+	// A process group of its own: the browser's helper processes are stopped with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -80,10 +87,20 @@ func Start(t testing.TB) *Browser {
 	b := &Browser{t: t, cmd: cmd, w: w3, wait: map[int64]chan message{}, closed: make(chan struct{})}
 	go b.read(r4)
 	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		b.Call(ctx, "", "Browser.close", map[string]any{}, nil)
+		cancel()
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
 		w3.Close()
-		cmd.Process.Kill()
-		cmd.Wait()
 		r4.Close()
+		os.RemoveAll(profile)
 	})
 	return b
 }
