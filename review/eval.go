@@ -32,8 +32,8 @@ type EvalOptions struct {
 }
 
 // EvalRow is one threshold's figures on the golden set. A golden item counts as
-// predicted when the model suggests its mention with its target at a score at or
-// above the threshold: precision is the accepted share of the predicted golden
+// predicted when the model, run at the threshold, suggests its mention with its
+// target: precision is the accepted share of the predicted golden
 // items, recall the predicted share of the accepted ones. Unjudged counts the
 // model's suggestions at the threshold that are not golden items (not in the
 // figures). Intervals are NaN when not computed or undefined.
@@ -78,8 +78,8 @@ type EvalReport struct {
 var ErrNoGolden = errors.New("review: no golden items (accepted or rejected by reviewers)")
 
 // Evaluate measures a model on a wiki's golden set: it suggests links on each page
-// with golden items (the stored wikitext, the linker's query path at threshold 0)
-// and compares the suggestions with the judgments at each threshold. The intervals
+// with golden items (the stored wikitext, the linker's query path, once per
+// threshold as the backtest does) and compares the suggestions with the judgments. The intervals
 // come from resampling the pages with replacement (seeded).
 func Evaluate(ctx context.Context, st *Store, o EvalOptions, p progress.Reporter) (EvalReport, error) {
 	p = progress.OrNop(p)
@@ -169,21 +169,24 @@ func Evaluate(ctx context.Context, st *Store, o EvalOptions, p progress.Reporter
 		if err != nil {
 			return rep, fmt.Errorf("review: page %d: %w", id, err)
 		}
-		res := linker.Recommend(q.Dict, q.Model, wikitext.NormalizeTitle(pg.Title), pg.Wikitext, linker.RecommendOptions{Threshold: 0, Ctx: ctx})
-		scores := map[key]float64{}
-		for _, rec := range res.Links {
-			k := key{linker.NormalizeMention(rec.LinkText, q.Dict.Lower), q.Dict.Resolve(rec.LinkTarget)}
-			scores[k] = math.Max(scores[k], rec.Score)
-		}
-		judged := map[key]bool{}
+		// The model at each threshold, as the backtest runs it: the links it inserts
+		// change which mentions are still free, so the suggestions at a threshold are
+		// not those of a lower one cut at it.
 		c := make([]evalCounts, nt)
-		for _, i := range byPage[id] {
-			it := items[i]
-			k := key{linker.NormalizeMention(it.Mention, q.Dict.Lower), q.Dict.Resolve(it.Target)}
-			judged[k] = true
-			s, suggested := scores[k]
-			for t, th := range o.Thresholds {
-				predicted := suggested && s >= th
+		for t, th := range o.Thresholds {
+			res := linker.Recommend(q.Dict, q.Model, wikitext.NormalizeTitle(pg.Title), pg.Wikitext, linker.RecommendOptions{Threshold: th, Ctx: ctx})
+			suggested := map[key]bool{}
+			for _, rec := range res.Links {
+				suggested[key{linker.NormalizeMention(rec.LinkText, q.Dict.Lower), q.Dict.Resolve(rec.LinkTarget)}] = true
+			}
+			judged := 0
+			for _, i := range byPage[id] {
+				it := items[i]
+				k := key{linker.NormalizeMention(it.Mention, q.Dict.Lower), q.Dict.Resolve(it.Target)}
+				predicted := suggested[k]
+				if predicted {
+					judged++
+				}
 				switch {
 				case predicted && gold[i]:
 					c[t].tp++
@@ -193,16 +196,7 @@ func Evaluate(ctx context.Context, st *Store, o EvalOptions, p progress.Reporter
 					c[t].fn++
 				}
 			}
-		}
-		for k, s := range scores {
-			if judged[k] {
-				continue
-			}
-			for t, th := range o.Thresholds {
-				if s >= th {
-					c[t].unjudged++
-				}
-			}
+			c[t].unjudged = len(suggested) - judged
 		}
 		counts[pi] = c
 		p.Add(1)

@@ -245,3 +245,9 @@ func FuzzJudgmentRequest(f *testing.F) {
 		}
 	})
 }
+
+func newHTTPServer(t testing.TB, srv *Server) *httptest.Server {
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	return ts
+}
