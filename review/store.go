@@ -106,10 +106,6 @@ func OpenStore(ctx context.Context, o StoreOptions) (*Store, error) {
 	case "mysql":
 		cfg := o.MySQL.Clone()
 		cfg.ParseTime = false
-		if cfg.Params == nil {
-			cfg.Params = map[string]string{}
-		}
-		cfg.Params["charset"] = "utf8mb4"
 		cfg.Timeout = 5 * time.Second
 		var conn driver.Connector
 		conn, err = mysql.NewConnector(cfg)
@@ -414,12 +410,17 @@ func (s *Store) Next(ctx context.Context, o NextOptions) (*Item, error) {
 		" l ON l.item_id = i.id AND l.reviewer = ? WHERE NOT EXISTS (" + judgedBy("j.reviewer = ?") + ")" + where + " ORDER BY i.id LIMIT 1"
 	it, err := scanItem(tx.QueryRowContext(ctx, q, append([]any{o.Reviewer, o.Reviewer}, args...)...))
 	if errors.Is(err, sql.ErrNoRows) {
-		// Others: reviewers other than this one who judged the item or hold it.
+		// Others: reviewers other than this one who judged the item (their latest row
+		// is not an undo), plus those who hold it without such a judgment. (Two sums
+		// of correlated subqueries: MariaDB does not let a derived table see i.)
+		inForce := func(alias string) string {
+			return alias + `.label <> 'undo' AND NOT EXISTS (SELECT 1 FROM ` + s.t.judgments + ` k
+				WHERE k.item_id = ` + alias + `.item_id AND k.reviewer = ` + alias + `.reviewer AND k.id > ` + alias + `.id)`
+		}
 		q = "SELECT " + prefixed(itemColumns, "i.") + " FROM " + s.t.items + " i WHERE NOT EXISTS (" + judgedBy("j.reviewer = ?") + ")" +
-			where + ` AND (SELECT COUNT(*) FROM (SELECT j.reviewer AS r FROM ` + s.t.judgments + ` j WHERE j.item_id = i.id
-			AND j.reviewer <> ? AND j.label <> 'undo' AND NOT EXISTS (SELECT 1 FROM ` + s.t.judgments + ` k
-			WHERE k.item_id = j.item_id AND k.reviewer = j.reviewer AND k.id > j.id)
-			UNION SELECT l.reviewer AS r FROM ` + s.t.leases + ` l WHERE l.item_id = i.id AND l.reviewer <> ?) o) < ?
+			where + ` AND (SELECT COUNT(*) FROM ` + s.t.judgments + ` j WHERE j.item_id = i.id AND j.reviewer <> ? AND ` + inForce("j") + `)
+			+ (SELECT COUNT(*) FROM ` + s.t.leases + ` l WHERE l.item_id = i.id AND l.reviewer <> ? AND NOT EXISTS (
+				SELECT 1 FROM ` + s.t.judgments + ` m WHERE m.item_id = l.item_id AND m.reviewer = l.reviewer AND ` + inForce("m") + `)) < ?
 			ORDER BY i.id LIMIT 1`
 		a := append([]any{o.Reviewer}, args...)
 		a = append(a, o.Reviewer, o.Reviewer, o.Judges)
