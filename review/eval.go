@@ -78,7 +78,7 @@ type EvalReport struct {
 var ErrNoGolden = errors.New("review: no golden items (accepted or rejected by reviewers)")
 
 // Evaluate measures a model on a wiki's golden set: it suggests links on each page
-// with golden items (the stored wikitext, the linker's query path, once per
+// with golden items (the stored wikitext, linker.Recommend as serve calls it, once per
 // threshold as the backtest does) and compares the suggestions with the judgments. The intervals
 // come from resampling the pages with replacement (seeded).
 func Evaluate(ctx context.Context, st *Store, o EvalOptions, p progress.Reporter) (EvalReport, error) {

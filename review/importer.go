@@ -88,7 +88,7 @@ var ErrNoModel = errors.New("review: no model")
 
 // Import samples articles of the wiki that are not training articles (the titles of
 // training/sentences_train.csv), asks the wiki's model for its suggestions on each at
-// o.Threshold through the linker's query path (the code serve answers with), and stores
+// o.Threshold through linker.OpenWiki and linker.Recommend (what serve answers with), and stores
 // the pages and their suggestions as items. The sample is the o.Pages articles with the
 // smallest seeded hash of their page id: the same dump, model and seed give the same
 // items.
@@ -100,7 +100,7 @@ func Import(ctx context.Context, st *Store, o ImportOptions, p progress.Reporter
 	l := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
 	ql := l
 	if o.Model != "" && o.Model != l.Model() {
-		// OpenQuery reads the model of its layout: a layout in a directory holding
+		// OpenWiki reads the model of its layout: a layout in a directory holding
 		// links to the wiki's datasets and the given model.
 		dir, err := modelLayout(l, o.Model)
 		if err != nil {
@@ -362,8 +362,8 @@ func Context(text string, start, end int) (before, after string) {
 	} else {
 		le += end
 	}
-	before = wikitext.StripCode(text[ls:start])
-	after = wikitext.StripCode(text[end:le])
+	before = squeezeSpaces(wikitext.StripCode(text[ls:start]))
+	after = squeezeSpaces(wikitext.StripCode(text[end:le]))
 	// StripCode trims the pieces: keep the space next to the mention.
 	if start > ls && isSpaceBefore(text[:start]) && before != "" && !isSpaceBefore(before) {
 		before += " "
@@ -379,6 +379,25 @@ func Context(text string, start, end int) (before, after string) {
 		after = string([]rune(after)[:ContextRunes]) + "…"
 	}
 	return before, after
+}
+
+// squeezeSpaces replaces runs of spaces and tabs (what removed templates and
+// references leave) by one space.
+func squeezeSpaces(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		if r == ' ' || r == '\t' {
+			if !space {
+				b.WriteByte(' ')
+			}
+			space = true
+			continue
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func isSpaceBefore(s string) bool {

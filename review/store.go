@@ -3,7 +3,6 @@ package review
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	_ "modernc.org/sqlite" // the "sqlite" driver
+
+	"github.com/addlink/addlink/internal/mysqlenv"
 )
 
 // StoreOptions says where items and judgments are kept.
@@ -104,15 +105,11 @@ func OpenStore(ctx context.Context, o StoreOptions) (*Store, error) {
 			s.db.SetMaxOpenConns(1)
 		}
 	case "mysql":
+		// The connection settings serve and load share (utf8mb4, binary collation).
 		cfg := o.MySQL.Clone()
-		cfg.ParseTime = false
 		cfg.Timeout = 5 * time.Second
-		var conn driver.Connector
-		conn, err = mysql.NewConnector(cfg)
-		if err == nil {
-			s.db = sql.OpenDB(conn)
-			s.mysql = true
-		}
+		s.db, err = mysqlenv.Open(cfg)
+		s.mysql = err == nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("review: open store: %w", err)
@@ -163,6 +160,11 @@ func (s *Store) create(ctx context.Context) error {
 			item_id BIGINT NOT NULL, reviewer ` + key + ` NOT NULL, expires_ms BIGINT NOT NULL,
 			PRIMARY KEY (item_id, reviewer))` + suffix,
 		`CREATE TABLE IF NOT EXISTS ` + s.t.lock + ` (id BIGINT NOT NULL PRIMARY KEY)` + suffix,
+		// A reviewer's latest row of an item, and a reviewer's rows and leases.
+		`CREATE INDEX IF NOT EXISTS ` + s.t.judgments + `_item ON ` + s.t.judgments + ` (item_id, reviewer, id)`,
+		`CREATE INDEX IF NOT EXISTS ` + s.t.judgments + `_reviewer ON ` + s.t.judgments + ` (reviewer, id)`,
+		`CREATE INDEX IF NOT EXISTS ` + s.t.leases + `_reviewer ON ` + s.t.leases + ` (reviewer)`,
+		`CREATE INDEX IF NOT EXISTS ` + s.t.items + `_score ON ` + s.t.items + ` (wiki, score)`,
 	}
 	for _, q := range stmts {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
