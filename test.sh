@@ -22,7 +22,7 @@ ADDLINK_SKIP_LOG=$skiplog go test -count=1 -timeout 30m ./...
 # the dictionary the features workers read, the bzip2 workers, the dump reader, the loader's
 # parallel imports; the follower's reader, workers and committer).
 go test -count=1 -race -timeout 30m ./internal/embed ./internal/linker ./internal/bz2 ./internal/dump ./pipeline/features ./loader
-go test -count=1 -race -short ./service ./follow
+go test -count=1 -race -short ./service ./follow ./review
 # addlink-beam (beam/) is a module of its own, which ./... does not reach.
 (cd beam && go vet ./... && ADDLINK_SKIP_LOG=$skiplog go test -count=1 -timeout 30m ./...)
 

@@ -77,6 +77,18 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 	if cmd == nil {
 		return nil, usagef("unknown command %q (addlink --help lists the commands)", name)
 	}
+	// A command made of subcommands (addlink review import ...): the subcommand's name
+	// follows the command's, and the flags are the subcommand's.
+	path := []string{name}
+	if len(cmd.Subcommands) > 0 && i+1 < len(args) && !isFlag(args[i+1]) {
+		sub := findSubcommand(cmd, args[i+1])
+		if sub == nil {
+			return nil, usagef("unknown command %q %q (addlink %s --help lists them)", name, args[i+1], name)
+		}
+		path = append(path, args[i+1])
+		cmd = sub
+		i++
+	}
 	values := valueFlags(cmd.Flags)
 	for k, v := range appValues {
 		if _, ok := values[k]; !ok {
@@ -102,7 +114,7 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 			positional = append(positional, a)
 		}
 	}
-	out := append([]string{args[0], name}, flags...)
+	out := append(append([]string{args[0]}, path...), flags...)
 	for _, f := range flags {
 		if f == "--help" || f == "-h" {
 			positional = nil // the command's help, whatever else was typed
@@ -135,6 +147,15 @@ func valueFlags(flags []cli.Flag) map[string]bool {
 		}
 	}
 	return m
+}
+
+func findSubcommand(c *cli.Command, name string) *cli.Command {
+	for _, s := range c.Subcommands {
+		if s.HasName(name) {
+			return s
+		}
+	}
+	return nil
 }
 
 func findCommand(app *cli.App, name string) *cli.Command {

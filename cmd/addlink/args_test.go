@@ -102,6 +102,9 @@ func TestNormalizeArgs(t *testing.T) {
 		{"--help after an argument", []string{"addlink", "cat", "F", "--help"}, []string{"addlink", "cat", "--help"}},
 		{"repeated flag", []string{"addlink", "run", "--dump", "a", "--wiki", "x", "--dump", "b"},
 			[]string{"addlink", "run", "--dump", "a", "--wiki", "x", "--dump", "b"}},
+		{"subcommand", []string{"addlink", "--data-dir", "D", "review", "eval", "--wiki", "x", "--model", "-m"},
+			[]string{"addlink", "review", "eval", "--data-dir", "D", "--wiki", "x", "--model", "-m"}},
+		{"subcommand's help", []string{"addlink", "review", "--help"}, []string{"addlink", "review", "--help"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := normalizeArgs(newApp(), tt.in)

@@ -21,6 +21,7 @@ func commands() []*cli.Command {
 		newQueryCommand(),
 		newServeCommand(),
 		newFollowCommand(),
+		newReviewCommand(),
 		newExportCommand(),
 		newPublishCommand(),
 		newUnpublishCommand(),

@@ -132,6 +132,16 @@ func newApp() *cli.App {
 	}
 	for _, c := range app.Commands {
 		setUsageErrors(c)
+		if len(c.Subcommands) > 0 {
+			// A command made of subcommands (review) has no action of its own: its
+			// subcommands are checked and take the common flags.
+			for _, s := range c.Subcommands {
+				s.Before = checkCommandLine(takeRequired(s))
+				s.Action = guard(c.Name+" "+s.Name, s.Action)
+				s.Flags = append(s.Flags, commonFlags()...)
+			}
+			continue
+		}
 		c.Before = checkCommandLine(takeRequired(c))
 		c.Action = guard(c.Name, c.Action)
 		// The common flags are accepted after the command name too.
