@@ -32,6 +32,12 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /apispec_1.json", s.route("apispec", s.handleSpec))
 	mux.Handle("GET /apidocs/", s.route("apidocs", s.handleDocs))
 	mux.Handle("GET /metrics", s.route("metrics", s.handleMetrics))
+	for pattern, h := range s.opts.Routes {
+		mux.Handle(pattern, s.route("extra", func(w http.ResponseWriter, r *http.Request, _ *reqLog) error {
+			h.ServeHTTP(w, r)
+			return nil
+		}))
+	}
 	mux.Handle("/", s.route("other", s.handleNotFound))
 	if s.opts.URLPrefix == "" {
 		return mux
@@ -234,6 +240,12 @@ func (s *Server) handleRecommend(w http.ResponseWriter, r *http.Request, l *reqL
 			return badRequest("threshold must be a number from 0 to 1, got %q", v[0])
 		}
 		req.Threshold = f
+	} else if s.opts.Thresholds != nil {
+		t, src := s.opts.Thresholds.ChooseThreshold(r.Context(), WikiID(project, domain))
+		req.Threshold = t
+		w.Header().Set("X-Addlink-Threshold", strconv.FormatFloat(t, 'g', -1, 64))
+		w.Header().Set("X-Addlink-Threshold-Source", src)
+		l.add(slog.String("threshold_source", src))
 	}
 	req.MaxRecommendations = 15
 	if v, ok := q["max_recommendations"]; ok {
@@ -277,6 +289,18 @@ func (s *Server) handleRecommend(w http.ResponseWriter, r *http.Request, l *reqL
 		return err
 	}
 	s.metrics.observeWiki(resp.Wiki, resp.ModelVersion, resp.Meta.DatasetChecksums)
+	if s.opts.Prune != nil {
+		kept := resp.Links[:0]
+		for _, link := range resp.Links {
+			if !s.opts.Prune(resp.Wiki, resp.PageTitle, link.LinkTarget) {
+				kept = append(kept, link)
+			}
+		}
+		if n := len(resp.Links) - len(kept); n > 0 {
+			l.add(slog.Int("pruned", n))
+		}
+		resp.Links = kept
+	}
 	l.add(slog.String("model_version", resp.ModelVersion), slog.Int("links", len(resp.Links)), slog.Float64("threshold", req.Threshold),
 		slog.Int("max_recommendations", req.MaxRecommendations), slog.String("language_code", req.LanguageCode))
 	if resp.Info != "" {

@@ -59,6 +59,22 @@ type Options struct {
 	// /v1/linkrecommendations/tasks/{project}/{domain} lists its pages.
 	Pool       *sql.DB
 	PoolPrefix string
+	// Routes are served besides the API's (the event collector), Go mux pattern ->
+	// handler; they are logged and counted as "extra".
+	Routes map[string]http.Handler
+	// Thresholds, when set, picks the threshold of a request that does not name one
+	// (a threshold in the request always wins); the answer names it in the
+	// X-Addlink-Threshold header, and X-Addlink-Threshold-Source says where it came from.
+	Thresholds ThresholdChooser
+	// Prune, when set, drops every suggestion of target on page for which it returns
+	// true; the request's log line counts them ("pruned").
+	Prune func(wiki, page, target string) bool
+}
+
+// ThresholdChooser picks a wiki's threshold for one request and says where it came
+// from (e.g. "bandit", or "default" when it has no better answer).
+type ThresholdChooser interface {
+	ChooseThreshold(ctx context.Context, wiki string) (threshold float64, source string)
 }
 
 // Validate checks the options and fills in the defaults.

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -11,6 +12,7 @@ import (
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/internal/mysqlenv"
+	"github.com/addlink/addlink/learn"
 	"github.com/addlink/addlink/service"
 )
 
@@ -45,6 +47,12 @@ the wiki's host in the Host header). URL_PREFIX serves every route under a prefi
 With --pool, GET /v1/linkrecommendations/tasks/{project}/{domain}?limit=20&offset=0 lists the
 pages of the pool addlink follow fills that have recommendations, most links first, and a
 GET of a pooled revision with the pool's threshold and max_recommendations is answered from it.
+--events-dir collects readers' events: POST /v1/events (a batch {"events": [...]}, its JSON
+Schema at GET /v1/events/schema) and POST /v1/events/submission (GrowthExperiments' accepted,
+rejected and skipped targets of a revision), each batch synced to DIR/events.log before the
+answer; addlink learn reads that log. --feedback prunes the targets rejected twice on a page.
+--bandit picks the threshold of a request that names none by Thompson sampling (header
+X-Addlink-Threshold); an explicit threshold always wins.
 Logs: one JSON line per request on stderr. SIGTERM or Ctrl-C: stop accepting, let requests
 in progress finish (--shutdown-grace), exit.`,
 		Flags: []cli.Flag{
@@ -63,6 +71,13 @@ in progress finish (--shutdown-grace), exit.`,
 			&cli.StringFlag{Name: "pool-prefix", Value: datasets.DefaultPoolPrefix, Usage: "prefix of the pool's table names (addlink follow --table-prefix)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
 			&cli.GenericFlag{Name: "model", Value: &wholeValues{}, Usage: "`WIKI=FILE`: serve WIKI with this model file instead of its own (repeat for more wikis; file backends)"},
+			&cli.StringFlag{Name: "events-dir", Usage: "collect readers' events (POST /v1/events) into `DIR`/events.log"},
+			&cli.BoolFlag{Name: "feedback", Usage: "with --events-dir: stop suggesting a target on a page where it was rejected twice"},
+			&cli.BoolFlag{Name: "bandit", Usage: "a request without threshold gets one by Thompson sampling over addlink learn's posteriors"},
+			&cli.StringFlag{Name: "state", Usage: "with --bandit: the posteriors' store, sqlite (--state-dir's learn.sqlite) or redis://`HOST:PORT`[/DB]"},
+			&cli.StringFlag{Name: "state-dir", Usage: "with --bandit: addlink learn's `DIR` (default <data-dir>/learn)"},
+			&cli.Float64Flag{Name: "default-threshold", Value: 0.5, Usage: "with --bandit: the threshold of a wiki without posteriors, or when the store is down"},
+			&cli.Uint64Flag{Name: "bandit-seed", Value: 1, Usage: "with --bandit: seed of the threshold draws"},
 		},
 		Action: func(c *cli.Context) error {
 			co := commonOptions(c)
@@ -105,6 +120,34 @@ in progress finish (--shutdown-grace), exit.`,
 			}
 			if err := cfg.Validate(); err != nil {
 				return usageError{err}
+			}
+			if c.Bool("feedback") && c.String("events-dir") == "" {
+				return usagef("--feedback needs --events-dir (the rejections are read from the event log)")
+			}
+			if dir := c.String("events-dir"); dir != "" {
+				lg, err := learn.OpenLog(c.Context, dir)
+				if err != nil {
+					return err
+				}
+				defer lg.Close()
+				cfg.Server.Routes = (&learn.Collector{Log: lg, Logger: logger}).Routes()
+				if c.Bool("feedback") {
+					cfg.Server.Prune = func(wiki, page, target string) bool {
+						return lg.Rejections(wiki, page, target) >= learn.RejectionLimit
+					}
+				}
+			}
+			if c.Bool("bandit") {
+				dir := c.String("state-dir")
+				if dir == "" {
+					dir = filepath.Join(co.DataDir, "learn")
+				}
+				store, err := learn.OpenStore(c.String("state"), dir)
+				if err != nil {
+					return usageError{err}
+				}
+				defer store.Close()
+				cfg.Server.Thresholds = learn.NewChooser(store, c.Float64("default-threshold"), c.Uint64("bandit-seed"))
 			}
 			return service.Run(c.Context, cfg)
 		},

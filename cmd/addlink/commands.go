@@ -22,6 +22,7 @@ func commands() []*cli.Command {
 		newServeCommand(),
 		newFollowCommand(),
 		newReviewCommand(),
+		newLearnCommand(),
 		newExportCommand(),
 		newPublishCommand(),
 		newUnpublishCommand(),

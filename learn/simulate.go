@@ -1,0 +1,444 @@
+package learn
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Curve is a wiki's backtest precision and recall by threshold (the backtest's
+// eval CSV: ",threshold,N,micro_precision,micro_recall").
+type Curve struct {
+	Thresholds, Precision, Recall []float64
+}
+
+// ReadCurve reads a backtest eval CSV. A threshold without a precision (no link
+// predicted there) is an error: the simulator cannot say how readers would answer.
+func ReadCurve(path string) (Curve, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Curve{}, err
+	}
+	defer f.Close()
+	return parseCurve(f, path)
+}
+
+func parseCurve(r io.Reader, name string) (Curve, error) {
+	rows, err := csv.NewReader(r).ReadAll()
+	if err != nil {
+		return Curve{}, fmt.Errorf("learn: %s: %w", name, err)
+	}
+	if len(rows) < 2 {
+		return Curve{}, fmt.Errorf("learn: %s: no rows", name)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[strings.TrimSpace(h)] = i
+	}
+	for _, k := range []string{"threshold", "micro_precision", "micro_recall"} {
+		if _, ok := col[k]; !ok {
+			return Curve{}, fmt.Errorf("learn: %s: no %s column", name, k)
+		}
+	}
+	var c Curve
+	for n, row := range rows[1:] {
+		get := func(k string) (float64, error) {
+			i := col[k]
+			if i >= len(row) || strings.TrimSpace(row[i]) == "" {
+				return 0, fmt.Errorf("learn: %s: row %d: no %s (no link predicted at this threshold?)", name, n+2, k)
+			}
+			v, err := strconv.ParseFloat(strings.TrimSpace(row[i]), 64)
+			if err != nil || math.IsNaN(v) || v < 0 || v > 1 {
+				return 0, fmt.Errorf("learn: %s: row %d: %s %q is not in [0, 1]", name, n+2, k, row[i])
+			}
+			return v, nil
+		}
+		t, err := get("threshold")
+		if err != nil {
+			return Curve{}, err
+		}
+		p, err := get("micro_precision")
+		if err != nil {
+			return Curve{}, err
+		}
+		rc, err := get("micro_recall")
+		if err != nil {
+			return Curve{}, err
+		}
+		if len(c.Thresholds) > 0 && t <= c.Thresholds[len(c.Thresholds)-1] {
+			return Curve{}, fmt.Errorf("learn: %s: row %d: thresholds must increase", name, n+2)
+		}
+		if p == 0 || rc == 0 {
+			return Curve{}, fmt.Errorf("learn: %s: row %d: precision or recall 0 at threshold %g", name, n+2, t)
+		}
+		c.Thresholds, c.Precision, c.Recall = append(c.Thresholds, t), append(c.Precision, p), append(c.Recall, rc)
+	}
+	return c, nil
+}
+
+// SimOptions configures Simulate.
+type SimOptions struct {
+	Curve    Curve
+	Arms     []float64 // each must be one of the curve's thresholds (default 0.5 .. 0.9)
+	Requests int       // per run (default 10,000)
+	Seeds    int       // runs per policy (default 20), seeds Seed, Seed+1, ...
+	Seed     uint64
+	// CandidatesPerPage is the mean number of suggestions a page gets at the curve's
+	// lowest threshold (default 4); higher thresholds keep the share the curve says.
+	CandidatesPerPage float64
+	Reward            RewardParams
+	Epsilon           float64 // epsilon-greedy's exploration rate (default 0.1)
+	Discount          float64 // Thompson sampling's discount (default 1: none)
+}
+
+// ArmTruth is what the simulator knows about an arm.
+type ArmTruth struct {
+	Threshold float64 `json:"threshold"`
+	Precision float64 `json:"precision"`        // P(accept) of a suggestion shown
+	Shown     float64 `json:"mean_suggestions"` // suggestions per page (Poisson mean)
+	Utility   float64 `json:"utility"`          // expected utility per request
+}
+
+// PolicyResult is a policy's cumulative regret over the runs.
+type PolicyResult struct {
+	Policy   string  `json:"policy"`
+	Regret   float64 `json:"mean_regret"` // expected-utility regret after Requests, mean over seeds
+	StdErr   float64 `json:"stderr"`
+	BestPlay float64 `json:"best_arm_share"` // share of requests served with a best arm (ties count)
+}
+
+// SimReport is Simulate's result.
+type SimReport struct {
+	Arms     []ArmTruth     `json:"arms"`
+	Best     float64        `json:"best_threshold"`
+	Requests int            `json:"requests"`
+	Seeds    int            `json:"seeds"`
+	Results  []PolicyResult `json:"results"`
+	// The calibration's prequential losses on the suggestions reviewed in Thompson
+	// sampling's first run, against the raw score taken as a probability.
+	LogLoss, RawLogLoss, Brier, RawBrier float64
+}
+
+// simEnv is the simulated wiki: score bins from the curve, each with its share of
+// suggestions and its acceptance.
+type simEnv struct {
+	lo, hi, weight, accept []float64 // per bin [lo, hi)
+	arms                   []ArmTruth
+	armBin                 []int // first bin of each arm
+	reward                 RewardParams
+}
+
+func newSimEnv(o *SimOptions) (*simEnv, error) {
+	c := o.Curve
+	n := len(c.Thresholds)
+	if n == 0 {
+		return nil, errors.New("learn: empty precision curve")
+	}
+	pred := make([]float64, n) // suggestions above each threshold, in units of the true links
+	for i := range pred {
+		pred[i] = c.Recall[i] / c.Precision[i]
+	}
+	env := &simEnv{reward: o.Reward}
+	for i := 0; i < n; i++ {
+		hi := 1.0
+		nextPred, nextTP := 0.0, 0.0
+		if i+1 < n {
+			hi, nextPred, nextTP = c.Thresholds[i+1], pred[i+1], c.Recall[i+1]
+		}
+		w := math.Max(0, pred[i]-nextPred)
+		tp := math.Min(w, math.Max(0, c.Recall[i]-nextTP))
+		q := c.Precision[i]
+		if w > 0 {
+			q = tp / w
+		}
+		env.lo, env.hi = append(env.lo, c.Thresholds[i]), append(env.hi, hi)
+		env.weight, env.accept = append(env.weight, w), append(env.accept, q)
+	}
+	var total float64
+	for _, w := range env.weight {
+		total += w
+	}
+	for _, t := range o.Arms {
+		b := -1
+		for i, th := range c.Thresholds {
+			if math.Abs(th-t) < 1e-9 {
+				b = i
+			}
+		}
+		if b < 0 {
+			return nil, fmt.Errorf("learn: arm %g is not a threshold of the precision curve", t)
+		}
+		var w, acc float64
+		for i := b; i < n; i++ {
+			w += env.weight[i]
+			acc += env.weight[i] * env.accept[i]
+		}
+		if w == 0 {
+			return nil, fmt.Errorf("learn: no suggestion at or above threshold %g in the curve", t)
+		}
+		a := ArmTruth{Threshold: t, Precision: acc / w, Shown: o.CandidatesPerPage * w / total}
+		a.Utility = expectedMin(a.Shown, o.Reward.MaxReviewed) * (a.Precision - o.Reward.RejectionCost*(1-a.Precision))
+		env.arms = append(env.arms, a)
+		env.armBin = append(env.armBin, b)
+	}
+	return env, nil
+}
+
+// expectedMin returns E[min(N, m)] for N ~ Poisson(lambda).
+func expectedMin(lambda float64, m int) float64 {
+	p := math.Exp(-lambda) // P(N = 0)
+	var e, cum float64
+	for k := 0; k < m; k++ {
+		e += float64(k) * p
+		cum += p
+		p *= lambda / float64(k+1)
+	}
+	return e + float64(m)*(1-cum)
+}
+
+func poisson(rng *rand.Rand, lambda float64) int {
+	l, k, p := math.Exp(-lambda), 0, 1.0
+	for {
+		p *= rng.Float64()
+		if p <= l {
+			return k
+		}
+		k++
+	}
+}
+
+// request simulates one page served with arm k: the reader reviews up to MaxReviewed
+// of its suggestions, each from a score bin at or above the arm's threshold (in
+// proportion to the bins' suggestions) and accepted with that bin's acceptance.
+// observe, when set, gets each reviewed suggestion's score and outcome.
+func (env *simEnv) request(rng *rand.Rand, k int, observe func(score float64, accepted bool)) (accepts, rejects int) {
+	a := env.arms[k]
+	n := min(poisson(rng, a.Shown), env.reward.MaxReviewed)
+	b0 := env.armBin[k]
+	var total float64
+	for i := b0; i < len(env.weight); i++ {
+		total += env.weight[i]
+	}
+	for j := 0; j < n; j++ {
+		x := rng.Float64() * total
+		b := len(env.weight) - 1
+		for i := b0; i < len(env.weight); i++ {
+			if x < env.weight[i] {
+				b = i
+				break
+			}
+			x -= env.weight[i]
+		}
+		ok := rng.Float64() < env.accept[b]
+		if observe != nil {
+			observe(env.lo[b]+rng.Float64()*(env.hi[b]-env.lo[b]), ok)
+		}
+		if ok {
+			accepts++
+		} else {
+			rejects++
+		}
+	}
+	return accepts, rejects
+}
+
+// policy picks arms and learns rewards in [0, 1].
+type policy interface {
+	pick() int
+	learn(k int, r float64)
+}
+
+type thompsonPolicy struct {
+	arms     []Arm
+	rng      *rand.Rand
+	discount float64
+}
+
+func (p *thompsonPolicy) pick() int              { return Thompson(p.arms, p.rng) }
+func (p *thompsonPolicy) learn(k int, r float64) { Reward(p.arms, k, r, p.discount) }
+
+type meanPolicy struct {
+	n   []float64
+	sum []float64
+	t   float64
+}
+
+func (p *meanPolicy) learn(k int, r float64) { p.n[k]++; p.sum[k] += r; p.t++ }
+
+type epsilonPolicy struct {
+	meanPolicy
+	eps float64
+	rng *rand.Rand
+}
+
+func (p *epsilonPolicy) pick() int {
+	if p.rng.Float64() < p.eps {
+		return p.rng.IntN(len(p.n))
+	}
+	best, bestV := 0, math.Inf(-1)
+	for k := range p.n {
+		v := math.Inf(1) // untried arms first
+		if p.n[k] > 0 {
+			v = p.sum[k] / p.n[k]
+		}
+		if v > bestV {
+			best, bestV = k, v
+		}
+	}
+	return best
+}
+
+type ucbPolicy struct{ meanPolicy }
+
+func (p *ucbPolicy) pick() int {
+	best, bestV := 0, math.Inf(-1)
+	for k := range p.n {
+		if p.n[k] == 0 {
+			return k
+		}
+		v := p.sum[k]/p.n[k] + math.Sqrt(2*math.Log(p.t)/p.n[k])
+		if v > bestV {
+			best, bestV = k, v
+		}
+	}
+	return best
+}
+
+type fixedPolicy int
+
+func (p fixedPolicy) pick() int        { return int(p) }
+func (fixedPolicy) learn(int, float64) {}
+
+// Simulate runs each policy (Thompson sampling, epsilon-greedy, UCB1, the best fixed
+// arm and each fixed arm) for Requests requests on Seeds seeds and returns their mean
+// cumulative regret against the arm of largest expected utility.
+func Simulate(o SimOptions) (*SimReport, error) {
+	if len(o.Arms) == 0 {
+		o.Arms = DefaultArms
+	}
+	if o.Requests <= 0 {
+		o.Requests = 10000
+	}
+	if o.Seeds <= 0 {
+		o.Seeds = 20
+	}
+	if o.CandidatesPerPage <= 0 {
+		o.CandidatesPerPage = 4
+	}
+	if o.Epsilon <= 0 {
+		o.Epsilon = 0.1
+	}
+	if o.Discount == 0 {
+		o.Discount = 1
+	}
+	o.Reward.defaults()
+	env, err := newSimEnv(&o)
+	if err != nil {
+		return nil, err
+	}
+	best := 0
+	for k, a := range env.arms {
+		if a.Utility > env.arms[best].Utility {
+			best = k
+		}
+	}
+	rep := &SimReport{Arms: env.arms, Best: env.arms[best].Threshold, Requests: o.Requests, Seeds: o.Seeds}
+	type named struct {
+		name string
+		make func(seed uint64) policy
+	}
+	policies := []named{
+		{"thompson", func(s uint64) policy {
+			return &thompsonPolicy{arms: NewArms(o.Arms), rng: rand.New(rand.NewPCG(s, 1)), discount: o.Discount}
+		}},
+		{fmt.Sprintf("epsilon-greedy (%g)", o.Epsilon), func(s uint64) policy {
+			return &epsilonPolicy{meanPolicy: newMean(len(o.Arms)), eps: o.Epsilon, rng: rand.New(rand.NewPCG(s, 1))}
+		}},
+		{"ucb1", func(uint64) policy { return &ucbPolicy{newMean(len(o.Arms))} }},
+		{fmt.Sprintf("best fixed arm (%g)", env.arms[best].Threshold), func(uint64) policy { return fixedPolicy(best) }},
+	}
+	for k, t := range o.Arms {
+		if k != best {
+			policies = append(policies, named{fmt.Sprintf("fixed %g", t), func(uint64) policy { return fixedPolicy(k) }})
+		}
+	}
+	var cal Calibration
+	cal.A = 1
+	var preq Prequential
+	for pi, p := range policies {
+		var regrets []float64
+		var bestPlays float64
+		for s := 0; s < o.Seeds; s++ {
+			seed := o.Seed + uint64(s)
+			pol := p.make(seed)
+			rng := rand.New(rand.NewPCG(seed, 2))
+			var observe func(float64, bool)
+			if pi == 0 && s == 0 {
+				observe = func(score float64, y bool) {
+					preq.add(cal.Predict(score), score, y)
+					cal.Learn(score, y, 0.05)
+				}
+			}
+			var regret float64
+			for i := 0; i < o.Requests; i++ {
+				k := pol.pick()
+				acc, rej := env.request(rng, k, observe)
+				pol.learn(k, o.Reward.Reward(acc, rej))
+				regret += env.arms[best].Utility - env.arms[k].Utility
+				if env.arms[k].Utility >= env.arms[best].Utility {
+					bestPlays++
+				}
+			}
+			regrets = append(regrets, regret)
+		}
+		mean, se := meanSE(regrets)
+		rep.Results = append(rep.Results, PolicyResult{Policy: p.name, Regret: mean, StdErr: se,
+			BestPlay: bestPlays / float64(o.Seeds*o.Requests)})
+	}
+	if n := float64(preq.N); n > 0 {
+		rep.LogLoss, rep.RawLogLoss, rep.Brier, rep.RawBrier = preq.LogLoss/n, preq.RawLogLoss/n, preq.Brier/n, preq.RawBrier/n
+	}
+	return rep, nil
+}
+
+func newMean(k int) meanPolicy { return meanPolicy{n: make([]float64, k), sum: make([]float64, k)} }
+
+func meanSE(xs []float64) (float64, float64) {
+	var m float64
+	for _, x := range xs {
+		m += x
+	}
+	m /= float64(len(xs))
+	if len(xs) < 2 {
+		return m, 0
+	}
+	var v float64
+	for _, x := range xs {
+		v += (x - m) * (x - m)
+	}
+	v /= float64(len(xs) - 1)
+	return m, math.Sqrt(v / float64(len(xs)))
+}
+
+// Markdown renders the report as the README's table.
+func (r *SimReport) Markdown(wiki string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d requests, mean over %d seeds; best arm %g\n\n", wiki, r.Requests, r.Seeds, r.Best)
+	b.WriteString("| threshold | acceptance | suggestions/page | utility/request |\n|---|---|---|---|\n")
+	for _, a := range r.Arms {
+		fmt.Fprintf(&b, "| %g | %.3f | %.2f | %.4f |\n", a.Threshold, a.Precision, a.Shown, a.Utility)
+	}
+	b.WriteString("\n| policy | cumulative regret | ± s.e. | best arm played |\n|---|---|---|---|\n")
+	for _, p := range r.Results {
+		fmt.Fprintf(&b, "| %s | %.1f | %.1f | %.1f%% |\n", p.Policy, p.Regret, p.StdErr, 100*p.BestPlay)
+	}
+	fmt.Fprintf(&b, "\ncalibration (Thompson run, seed 1): prequential log loss %.4f (raw score %.4f), Brier %.4f (raw %.4f)\n",
+		r.LogLoss, r.RawLogLoss, r.Brier, r.RawBrier)
+	return b.String()
+}
