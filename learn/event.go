@@ -178,7 +178,7 @@ func decodeEvent(raw json.RawMessage, e *Event) error {
 		d := json.NewDecoder(bytes.NewReader(v))
 		d.UseNumber()
 		var n json.Number
-		if err := d.Decode(&n); err != nil {
+		if err := d.Decode(&n); err != nil || v[0] == '"' {
 			return &FieldError{Field: k, Msg: "must be an integer"}
 		}
 		x, err := n.Int64()
