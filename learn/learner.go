@@ -31,7 +31,7 @@ type Options struct {
 	LearnRate   float64 // calibration SGD step (default 0.05)
 
 	HST        HSTParams
-	AlertScore float64 // a window scoring at least this raises an alert (default 0.8)
+	AlertScore float64 // a window scoring at least this raises an alert (default 0.95)
 	Webhook    string  // Slack-compatible incoming webhook URL; "" keeps alerts in the database only
 	Retries    int     // delivery attempts per alert and run (default 5)
 	Backoff    time.Duration
@@ -77,7 +77,7 @@ func (o *Options) Validate() error {
 	}
 	o.HST.defaults()
 	if o.AlertScore <= 0 {
-		o.AlertScore = 0.8
+		o.AlertScore = 0.95
 	}
 	if o.Retries <= 0 {
 		o.Retries = 5
