@@ -387,6 +387,10 @@ type Learner struct {
 	st    State
 	dirty map[string]bool // wikis whose posteriors the external store has not got yet
 	http  *http.Client
+	// storeDown: the external store failed at this many checkpoints in a row; the
+	// next ones skip it but for every 20th and the last, so that a store down does
+	// not slow the reading down.
+	storeDown int
 }
 
 // Open opens the state directory and loads the last checkpoint.
@@ -470,6 +474,9 @@ func (l *Learner) Run(ctx context.Context) error {
 		if err := l.Checkpoint(ctx); err != nil {
 			return err
 		}
+		if l.store != nil && len(l.dirty) > 0 {
+			l.publish(ctx, true)
+		}
 		l.Deliver(ctx)
 		if !l.o.Follow {
 			return ctx.Err()
@@ -530,14 +537,26 @@ func (l *Learner) Checkpoint(ctx context.Context) error {
 		clear(l.dirty)
 		return nil
 	}
+	return l.publish(ctx, false)
+}
+
+// publish puts the posteriors of the wikis that changed into the external store. A
+// store that is down is retried at every 20th checkpoint and at the end of a run
+// (final); meanwhile the service answers with its default threshold.
+func (l *Learner) publish(ctx context.Context, final bool) error {
+	if l.storeDown > 0 && !final && l.storeDown%20 != 0 {
+		l.storeDown++
+		return nil
+	}
 	for _, w := range sortedKeys(l.dirty) {
 		if err := l.store.Put(ctx, w, l.st.Wikis[w].Arms); err != nil {
-			// The service keeps its default threshold meanwhile; the next checkpoint retries.
+			l.storeDown++
 			l.o.Logger.Warn("posteriors not published", slog.String("wiki", w), slog.Any("error", err))
 			return nil
 		}
 		delete(l.dirty, w)
 	}
+	l.storeDown = 0
 	return nil
 }
 

@@ -26,6 +26,12 @@ import (
 // acceptance(score, request index); one request per minute of event time.
 func synthLog(t testing.TB, dir string, wikis []string, n int, seed uint64, acceptance func(score float64, i int) float64) {
 	t.Helper()
+	synthLogFrom(t, dir, wikis, 0, n, seed, acceptance)
+}
+
+// synthLogFrom appends requests from..from+n-1.
+func synthLogFrom(t testing.TB, dir string, wikis []string, from, n int, seed uint64, acceptance func(score float64, i int) float64) {
+	t.Helper()
 	lg, err := OpenLog(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +46,7 @@ func synthLog(t testing.TB, dir string, wikis []string, n int, seed uint64, acce
 		}
 		events = nil
 	}
-	for i := 0; i < n; i++ {
+	for i := from; i < from+n; i++ {
 		wiki := wikis[i%len(wikis)]
 		ts := start.Add(time.Duration(i) * time.Minute)
 		arm := DefaultArms[rng.IntN(len(DefaultArms))]

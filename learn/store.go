@@ -48,6 +48,7 @@ func OpenStore(url, stateDir string) (Store, error) {
 		}
 		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = time.Second, time.Second, time.Second
 		opt.MaxRetries = 1
+		redisQuiet.Do(func() { redis.SetLogger(quietLogger{}) })
 		return &redisStore{c: redis.NewClient(opt)}, nil
 	}
 	return nil, fmt.Errorf("learn: state store %q: want sqlite, sqlite:PATH or redis://host:port", url)
@@ -73,6 +74,14 @@ func openStateDB(path string) (*sql.DB, error) {
 	}
 	return db, nil
 }
+
+// The client library prints connection failures with the standard logger; ours are
+// returned as errors and logged (or answered with the default threshold) by the caller.
+var redisQuiet sync.Once
+
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}
 
 type sqliteStore struct{ db *sql.DB }
 
@@ -188,15 +197,19 @@ func (s *redisStore) Close() error { return s.c.Close() }
 
 // Chooser picks a request's threshold by Thompson sampling over the wiki's posteriors
 // in a Store. A wiki without posteriors, or any error reading them (the store down),
-// gets Default. Draws come from one random stream seeded by Seed, so the same
-// posteriors and seed give the same sequence of choices whatever the store.
+// gets Default; after an error the store is left alone for Pause, so that requests do
+// not each wait for a store that is down. Draws come from one random stream seeded by
+// Seed, so the same posteriors and seed give the same sequence of choices whatever the
+// store.
 type Chooser struct {
 	Store   Store
 	Default float64
 	Timeout time.Duration // per read of the store, default 200ms
+	Pause   time.Duration // after an error, default 1s
 
-	mu  sync.Mutex
-	rng *rand.Rand
+	mu        sync.Mutex
+	rng       *rand.Rand
+	downUntil time.Time
 }
 
 // NewChooser returns a Chooser drawing from seed.
@@ -212,10 +225,23 @@ func (c *Chooser) ChooseThreshold(ctx context.Context, wiki string) (float64, st
 	if t <= 0 {
 		t = 200 * time.Millisecond
 	}
+	c.mu.Lock()
+	down := time.Now().Before(c.downUntil)
+	c.mu.Unlock()
+	if down {
+		return c.Default, "default-unavailable"
+	}
 	ctx, cancel := context.WithTimeout(ctx, t)
 	defer cancel()
 	arms, err := c.Store.Arms(ctx, wiki)
 	if err != nil {
+		pause := c.Pause
+		if pause <= 0 {
+			pause = time.Second
+		}
+		c.mu.Lock()
+		c.downUntil = time.Now().Add(pause)
+		c.mu.Unlock()
 		return c.Default, "default-unavailable"
 	}
 	var pulls int64
