@@ -391,6 +391,7 @@ type Learner struct {
 	// next ones skip it but for every 20th and the last, so that a store down does
 	// not slow the reading down.
 	storeDown int
+	snapshot  snapshotPtr // for Metrics
 }
 
 // Open opens the state directory and loads the last checkpoint.
@@ -533,6 +534,7 @@ func (l *Learner) Checkpoint(ctx context.Context) error {
 		l.st.Outbox = outbox
 		return fmt.Errorf("learn: checkpoint: %w", err)
 	}
+	l.snapshot.Store(&snapshot{events: l.st.Events, offset: l.st.Offset, reports: l.st.Reports()})
 	if l.store == nil {
 		clear(l.dirty)
 		return nil
@@ -658,7 +660,7 @@ func (st *State) Reports() []Report {
 	for _, name := range sortedKeys(st.Wikis) {
 		w := st.Wikis[name]
 		r := Report{Wiki: name, Decisions: w.Prequential.N, CalibrationA: w.Calibration.A, CalibrationB: w.Calibration.B,
-			Windows: w.Windows, LastScore: w.LastScore, Arms: w.Arms, PendingReqs: len(w.Requests), LateDecisions: w.Late}
+			Windows: w.Windows, LastScore: w.LastScore, Arms: append([]Arm(nil), w.Arms...), PendingReqs: len(w.Requests), LateDecisions: w.Late}
 		if n := float64(w.Prequential.N); n > 0 {
 			r.LogLoss, r.RawLogLoss = w.Prequential.LogLoss/n, w.Prequential.RawLogLoss/n
 			r.Brier, r.RawBrier = w.Prequential.Brier/n, w.Prequential.RawBrier/n

@@ -19,6 +19,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
 )
 
 // synthLog writes n requests' events to a new log in dir: per request an impression
@@ -110,6 +113,27 @@ func TestCalibrationBeatsRawScore(t *testing.T) {
 	t.Logf("prequential log loss %.4f (raw %.4f), Brier %.4f (raw %.4f)", r.LogLoss, r.RawLogLoss, r.Brier, r.RawBrier)
 	if !(r.LogLoss < r.RawLogLoss) || !(r.Brier < r.RawBrier) {
 		t.Errorf("calibrated losses %.4f/%.4f not below the raw score's %.4f/%.4f", r.LogLoss, r.Brier, r.RawLogLoss, r.RawBrier)
+	}
+	// The same figures in Prometheus' exposition.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(l.Metrics())
+	var out bytes.Buffer
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		expfmt.MetricFamilyToText(&out, mf)
+	}
+	for _, want := range []string{
+		fmt.Sprintf(`addlink_learn_prequential_log_loss{model="calibrated",wiki="enwiki"} %g`, r.LogLoss),
+		fmt.Sprintf(`addlink_learn_prequential_log_loss{model="raw",wiki="enwiki"} %g`, r.RawLogLoss),
+		`addlink_learn_bandit_rewards_total{threshold="0.5",wiki="enwiki"}`,
+		fmt.Sprintf("addlink_learn_events_total %d", l.State().Events),
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("metrics lack %q:\n%s", want, out.String())
+		}
 	}
 }
 

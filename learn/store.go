@@ -165,6 +165,8 @@ func (s *redisStore) Arms(ctx context.Context, wiki string) ([]Arm, error) {
 	return arms, nil
 }
 
+func formatThreshold(t float64) string { return strconv.FormatFloat(t, 'g', -1, 64) }
+
 func sortArms(arms []Arm) {
 	for i := 1; i < len(arms); i++ {
 		for j := i; j > 0 && arms[j].Threshold < arms[j-1].Threshold; j-- {
@@ -176,7 +178,7 @@ func sortArms(arms []Arm) {
 func (s *redisStore) Put(ctx context.Context, wiki string, arms []Arm) error {
 	fields := make([]any, 0, 2*len(arms))
 	for _, a := range arms {
-		fields = append(fields, strconv.FormatFloat(a.Threshold, 'g', -1, 64),
+		fields = append(fields, formatThreshold(a.Threshold),
 			strconv.FormatFloat(a.Alpha, 'g', -1, 64)+" "+strconv.FormatFloat(a.Beta, 'g', -1, 64)+" "+
 				strconv.FormatFloat(a.SumSq, 'g', -1, 64)+" "+strconv.FormatInt(a.Pulls, 10))
 	}

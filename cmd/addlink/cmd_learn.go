@@ -4,11 +4,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/urfave/cli/v2"
 
 	"github.com/addlink/addlink/datasets"
@@ -38,7 +44,8 @@ per wiki:
     old rewards less.
 The position, the state and the new alerts are written in one transaction every
 --checkpoint-every events: a run killed at any point (kill -9 included) continues where the
-last checkpoint left off and reaches the state of an uninterrupted run. The posteriors go to
+last checkpoint left off and reaches the state of an uninterrupted run. --metrics-listen
+serves the figures as of the last checkpoint for Prometheus (addlink_learn_*). The posteriors go to
 the same database, or to Redis with --state redis://HOST:PORT, where addlink serve --bandit
 reads them. Without --follow it stops at the end of the log and prints a report per wiki.
 
@@ -65,6 +72,7 @@ policy's cumulative regret in expected utility, mean over --seeds runs.`,
 			&cli.IntFlag{Name: "checkpoint-every", Value: 1000, Usage: "events between checkpoints"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the detectors' trees and the simulation"},
 			&cli.BoolFlag{Name: "follow", Usage: "keep reading the log as it grows, until interrupted"},
+			&cli.StringFlag{Name: "metrics-listen", Usage: "serve GET /metrics (Prometheus) on `ADDR` while running"},
 			&cli.StringFlag{Name: "curve", Usage: "simulate: backtest eval CSV `FILE`"},
 			&cli.IntFlag{Name: "requests", Value: 10000, Usage: "simulate: requests per run"},
 			&cli.IntFlag{Name: "seeds", Value: 20, Usage: "simulate: runs per policy"},
@@ -108,6 +116,14 @@ policy's cumulative regret in expected utility, mean over --seeds runs.`,
 			if err != nil {
 				return err
 			}
+			if addr := c.String("metrics-listen"); addr != "" {
+				stop, err := serveMetrics(addr, l.Metrics())
+				if err != nil {
+					l.Close()
+					return err
+				}
+				defer stop()
+			}
 			runErr := l.Run(c.Context)
 			b, _ := json.MarshalIndent(l.State().Reports(), "", "  ")
 			fmt.Fprintf(c.App.Writer, "%s\n", b)
@@ -117,6 +133,21 @@ policy's cumulative regret in expected utility, mean over --seeds runs.`,
 			return runErr
 		},
 	}
+}
+
+// serveMetrics serves the learner's metrics (and the Go runtime's) on addr until stop.
+func serveMetrics(addr string, m prometheus.Collector) (stop func(), err error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(m, collectors.NewGoCollector())
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute}
+	go srv.Serve(ln)
+	return func() { srv.Close() }, nil
 }
 
 func parseArms(s string) ([]float64, error) {

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/addlink/addlink/internal/testfixtures"
+	"github.com/addlink/addlink/learn"
+)
+
+func TestLearnCommand(t *testing.T) {
+	for _, args := range [][]string{
+		{"learn", "--arms", "0.5,x"},
+		{"learn", "--discount", "2"},
+		{"learn", "simulate"},
+		{"learn", "nonsense"},
+	} {
+		if out, code := runApp(t, args...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d: %s", args, code, exitUsage, out)
+		}
+	}
+	curve := testfixtures.Path(t, "reference/viwiki/backtest.eval.csv")
+	out, code := runApp(t, "learn", "--curve", curve, "--requests", "500", "--seeds", "2", "simulate")
+	if code != exitOK || !strings.Contains(out, "| thompson |") || !strings.Contains(out, "| ucb1 |") {
+		t.Fatalf("simulate: exit %d: %s", code, out)
+	}
+	if _, code := runApp(t, "learn", "--curve", testfixtures.Path(t, "reference/jawiki/backtest.eval.csv"), "simulate"); code != exitError {
+		t.Errorf("jawiki's empty curve: exit %d, want %d", code, exitError)
+	}
+
+	// The learner over a log the collector wrote: a report per wiki on stdout.
+	data := t.TempDir()
+	lg, err := learn.OpenLog(context.Background(), filepath.Join(data, "events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	score, th := 0.8, 0.6
+	ts := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Format(time.RFC3339)
+	if _, _, err := lg.Append(context.Background(), []learn.Event{
+		{ID: "1", Type: learn.Impression, Wiki: "enwiki", Page: "P", Revision: 1, Target: "T", Mention: "t", Score: &score, Threshold: &th, Timestamp: ts},
+		{ID: "2", Type: learn.Accept, Wiki: "enwiki", Page: "P", Revision: 1, Target: "T", Timestamp: ts},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	lg.Close()
+	out, code = runApp(t, "--data-dir", data, "learn")
+	if code != exitOK {
+		t.Fatalf("learn: exit %d: %s", code, out)
+	}
+	var reps []learn.Report
+	if err := json.Unmarshal([]byte(out), &reps); err != nil || len(reps) != 1 || reps[0].Wiki != "enwiki" || reps[0].Decisions != 1 {
+		t.Errorf("report %q (%v)", out, err)
+	}
+}
