@@ -60,7 +60,7 @@ func TestServeWithFeedbackAndBandit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	backend, err := service.NewFileBackend(data, service.SQLite)
+	backend, err := service.NewFileBackend(data, linker.SQLite)
 	if err != nil {
 		t.Fatal(err)
 	}

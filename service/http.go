@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/addlink/addlink/internal/linker"
 )
 
 // Handler returns the service's routes. With a URL prefix, every route is served both
@@ -290,7 +292,7 @@ func (s *Server) handleRecommend(w http.ResponseWriter, r *http.Request, l *reqL
 	}
 	s.metrics.observeWiki(resp.Wiki, resp.ModelVersion, resp.Meta.DatasetChecksums)
 	if s.opts.Prune != nil {
-		kept := resp.Links[:0]
+		kept := make([]linker.Recommendation, 0, len(resp.Links)) // resp.Links is not ours to change
 		for _, link := range resp.Links {
 			if !s.opts.Prune(resp.Wiki, resp.PageTitle, link.LinkTarget) {
 				kept = append(kept, link)
