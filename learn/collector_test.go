@@ -192,3 +192,44 @@ func TestLogCutsUnfinishedLine(t *testing.T) {
 		t.Error("a second writer opened the log")
 	}
 }
+
+// Any body posted to the collector is either stored whole (200) or refused (4xx) with
+// the log unchanged.
+func FuzzCollector(f *testing.F) {
+	f.Add([]byte(batch("a", "b")))
+	f.Add([]byte(`{"events":[` + impressionJSON("x") + `,{"id":"y"}]}`))
+	f.Add([]byte(`{"wiki":"enwiki","page":"Cat","revision":42,"timestamp":"2026-03-01T10:00:00Z","acceptedTargets":["Dog"]}`))
+	dir := f.TempDir()
+	lg, ts := newCollector(f, dir)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, path := range []string{"/v1/events", "/v1/events/submission"} {
+			before := lg.Size()
+			resp, err := http.Post(ts.URL+path, "application/json", bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			switch {
+			case resp.StatusCode == 200:
+			case resp.StatusCode >= 400 && resp.StatusCode < 500:
+				if lg.Size() != before {
+					t.Fatalf("%s answered %d and the log grew", path, resp.StatusCode)
+				}
+			default:
+				t.Fatalf("%s answered %d", path, resp.StatusCode)
+			}
+		}
+	})
+}
+
+func BenchmarkValidateBatch(b *testing.B) {
+	body := []byte(batch("a", "b", "c", "d", "e", "f", "g", "h", "i", "j"))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for i := 0; i < b.N; i++ {
+		if _, err := ValidateBatch(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

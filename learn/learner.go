@@ -472,8 +472,10 @@ func (l *Learner) Run(ctx context.Context) error {
 		if err != nil && !errors.Is(err, errStop) {
 			return err
 		}
-		if err := l.Checkpoint(ctx); err != nil {
-			return err
+		if n > 0 || l.snapshot.Load() == nil {
+			if err := l.Checkpoint(ctx); err != nil {
+				return err
+			}
 		}
 		if l.store != nil && len(l.dirty) > 0 {
 			l.publish(ctx, true)

@@ -413,3 +413,61 @@ func TestHST(t *testing.T) {
 		t.Errorf("scores outside [0, 1]")
 	}
 }
+
+// With Follow the learner reads events appended while it runs, until ctx ends.
+func TestFollow(t *testing.T) {
+	logDir, stateDir := t.TempDir(), t.TempDir()
+	synthLog(t, logDir, []string{"enwiki"}, 100, 1, miscalibrated)
+	o := testOptions(logDir, stateDir)
+	o.Follow, o.Poll = true, 20*time.Millisecond
+	l, err := Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	waitFor := func(events int64) {
+		t.Helper()
+		for i := 0; ; i++ {
+			if s := l.snapshot.Load(); s != nil && s.events == events {
+				return
+			}
+			if i > 500 {
+				t.Fatalf("the learner did not reach %d events", events)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitFor(600)
+	synthLogFrom(t, logDir, []string{"enwiki"}, 100, 50, 2, miscalibrated)
+	waitFor(900)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func BenchmarkStep(b *testing.B) {
+	o := testOptions("x", "y")
+	if err := o.Validate(); err != nil {
+		b.Fatal(err)
+	}
+	score, th := 0.7, 0.6
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	events := make([]Event, 1000)
+	for i := range events {
+		typ := []string{Impression, Accept, Impression, Reject}[i%4]
+		events[i] = Event{ID: fmt.Sprint(i), Type: typ, Wiki: "enwiki", Page: "P", Revision: int64(i / 4), Target: fmt.Sprint(i % 2),
+			Mention: "m", Score: &score, Threshold: &th, Timestamp: start.Add(time.Duration(i) * time.Minute).Format(time.RFC3339)}
+	}
+	var st State
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		e := events[i%len(events)]
+		e.Timestamp = start.Add(time.Duration(i) * time.Minute).Format(time.RFC3339)
+		Step(&o, &st, &e, int64(i))
+	}
+}
