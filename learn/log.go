@@ -67,8 +67,15 @@ func OpenLog(ctx context.Context, dir string) (*Log, error) {
 		return nil, err
 	}
 	path := filepath.Join(dir, LogName)
+	_, statErr := os.Stat(path)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err == nil && errors.Is(statErr, os.ErrNotExist) {
+		err = syncDir(dir) // the new file's name is durable before a batch is acknowledged
+	}
 	if err != nil {
+		if f != nil {
+			f.Close()
+		}
 		lock.Release()
 		return nil, fmt.Errorf("learn: %w", err)
 	}
@@ -284,4 +291,16 @@ func ReadLog(path string, from int64, fn func(e *Event, next int64) error) (int6
 		}
 		off = next
 	}
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -18,6 +18,8 @@ func TestLearnCommand(t *testing.T) {
 		{"learn", "--discount", "2"},
 		{"learn", "simulate"},
 		{"learn", "nonsense"},
+		{"serve", "--feedback"},
+		{"serve", "--bandit", "--state", "memcached://x"},
 	} {
 		if out, code := runApp(t, args...); code != exitUsage {
 			t.Errorf("%v: exit %d, want %d: %s", args, code, exitUsage, out)
