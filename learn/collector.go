@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Collector is the HTTP side of the event log:
@@ -23,6 +26,26 @@ type Collector struct {
 	Log          *Log
 	MaxBodyBytes int64        // default 8 MiB
 	Logger       *slog.Logger // nil: discard
+
+	once                  sync.Once
+	stored, dups, refused prometheus.Counter
+	failed                prometheus.Counter
+}
+
+func (c *Collector) init() {
+	c.once.Do(func() {
+		c.stored = prometheus.NewCounter(prometheus.CounterOpts{Name: "addlink_events_stored_total", Help: "Events appended to the event log."})
+		c.dups = prometheus.NewCounter(prometheus.CounterOpts{Name: "addlink_events_duplicates_total", Help: "Events dropped because their id was stored already."})
+		c.refused = prometheus.NewCounter(prometheus.CounterOpts{Name: "addlink_event_batches_refused_total", Help: "Batches refused whole for an event that breaks the schema."})
+		c.failed = prometheus.NewCounter(prometheus.CounterOpts{Name: "addlink_event_batches_failed_total", Help: "Batches not stored because the log could not be written (503)."})
+	})
+}
+
+// Metrics returns the collector's Prometheus counters, to register with the service's
+// registry.
+func (c *Collector) Metrics() []prometheus.Collector {
+	c.init()
+	return []prometheus.Collector{c.stored, c.dups, c.refused, c.failed}
 }
 
 // Routes returns the collector's routes as Go 1.22 mux patterns.
@@ -40,6 +63,7 @@ func (c *Collector) serveSchema(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Collector) handler(parse func([]byte) ([]Event, error)) http.Handler {
+	c.init()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		max := c.MaxBodyBytes
 		if max <= 0 {
@@ -57,6 +81,7 @@ func (c *Collector) handler(parse func([]byte) ([]Event, error)) http.Handler {
 		}
 		events, err := parse(buf.Bytes())
 		if err != nil {
+			c.refused.Inc()
 			var fe *FieldError
 			if errors.As(err, &fe) {
 				writeJSON(w, http.StatusBadRequest, map[string]any{"error": fe.Error(), "field": fe.Field, "schema": SchemaURL})
@@ -67,12 +92,15 @@ func (c *Collector) handler(parse func([]byte) ([]Event, error)) http.Handler {
 		}
 		stored, dups, err := c.Log.Append(r.Context(), events)
 		if err != nil {
+			c.failed.Inc()
 			if c.Logger != nil {
 				c.Logger.Error("events not stored", slog.Any("error", err))
 			}
 			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": "the events could not be stored; retry later"})
 			return
 		}
+		c.stored.Add(float64(stored))
+		c.dups.Add(float64(dups))
 		writeJSON(w, http.StatusOK, map[string]any{"stored": stored, "duplicates": dups})
 	})
 }

@@ -13,7 +13,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
+
+var collector *Collector // the last newCollector's
 
 func newCollector(t testing.TB, dir string) (*Log, *httptest.Server) {
 	t.Helper()
@@ -22,7 +26,8 @@ func newCollector(t testing.TB, dir string) (*Log, *httptest.Server) {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	for p, h := range (&Collector{Log: lg}).Routes() {
+	collector = &Collector{Log: lg}
+	for p, h := range collector.Routes() {
 		mux.Handle(p, h)
 	}
 	ts := httptest.NewServer(mux)
@@ -117,6 +122,12 @@ func TestCollector(t *testing.T) {
 	}
 	if got := strings.Join(logIDs(t, dir), " "); got != "a b c ge:elwikivoyage:99:Πειραιάς ge:elwikivoyage:99:Σπάρτη" {
 		t.Errorf("log holds %s", got)
+	}
+	if got := testutil.ToFloat64(collector.stored); got != 5 {
+		t.Errorf("addlink_events_stored_total %g, want 5", got)
+	}
+	if got := testutil.ToFloat64(collector.refused); got != 1 {
+		t.Errorf("addlink_event_batches_refused_total %g, want 1", got)
 	}
 }
 

@@ -129,3 +129,30 @@ func TestSampleBeta(t *testing.T) {
 		}
 	}
 }
+
+func TestRewardAndDiscount(t *testing.T) {
+	p := RewardParams{}
+	p.defaults()
+	for _, tc := range []struct {
+		acc, rej int
+		want     float64
+	}{{0, 0, 0.5}, {3, 0, 1}, {0, 3, 0}, {1, 1, 0.5}, {2, 0, 5.0 / 6}, {5, 0, 1}, {0, 9, 0}} {
+		if got := p.Reward(tc.acc, tc.rej); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("reward(%d accepts, %d rejects) = %g, want %g", tc.acc, tc.rej, got, tc.want)
+		}
+	}
+	arms := NewArms([]float64{0.5, 0.9})
+	Reward(arms, 0, 1, 1)
+	Reward(arms, 0, 1, 1)
+	if arms[0].Alpha != 3 || arms[0].Beta != 1 || arms[0].Pulls != 2 || arms[0].SumSq != 2 {
+		t.Errorf("undiscounted: %+v", arms[0])
+	}
+	// Discounting halves the old evidence of every arm before the new reward.
+	Reward(arms, 1, 0, 0.5)
+	if arms[0].Alpha != 2 || arms[0].Beta != 1 || arms[1].Alpha != 1 || arms[1].Beta != 2 {
+		t.Errorf("discounted: %+v", arms)
+	}
+	if c := EvidenceScale(NewArms([]float64{0.5})); c != 1 {
+		t.Errorf("evidence scale without rewards %g, want 1", c)
+	}
+}

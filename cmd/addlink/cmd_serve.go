@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/urfave/cli/v2"
 
 	"github.com/addlink/addlink/datasets"
@@ -130,7 +132,12 @@ in progress finish (--shutdown-grace), exit.`,
 					return err
 				}
 				defer lg.Close()
-				cfg.Server.Routes = (&learn.Collector{Log: lg, Logger: logger}).Routes()
+				col := &learn.Collector{Log: lg, Logger: logger}
+				cfg.Server.Routes = col.Routes()
+				reg := prometheus.NewRegistry()
+				reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+				reg.MustRegister(col.Metrics()...)
+				cfg.Server.Registry = reg
 				if c.Bool("feedback") {
 					cfg.Server.Prune = func(wiki, page, target string) bool {
 						return lg.Rejections(wiki, page, target) >= learn.RejectionLimit
