@@ -478,7 +478,7 @@ func (l *Learner) Run(ctx context.Context) error {
 			}
 		}
 		if l.store != nil && len(l.dirty) > 0 {
-			l.publish(ctx, true)
+			l.publish(context.WithoutCancel(ctx), true)
 		}
 		l.Deliver(ctx)
 		if !l.o.Follow {
@@ -503,7 +503,9 @@ func (l *Learner) Checkpoint(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	tx, err := l.db.BeginTx(context.WithoutCancel(ctx), nil)
+	// The checkpoint is written even when ctx has ended: it is what an interrupted run keeps.
+	ctx = context.WithoutCancel(ctx)
+	tx, err := l.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}

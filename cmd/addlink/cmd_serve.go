@@ -145,6 +145,9 @@ in progress finish (--shutdown-grace), exit.`,
 				}
 			}
 			if c.Bool("bandit") {
+				if d := c.Float64("default-threshold"); d < 0 || d > 1 {
+					return usagef("--default-threshold %g is not in [0, 1]", d)
+				}
 				dir := c.String("state-dir")
 				if dir == "" {
 					dir = filepath.Join(co.DataDir, "learn")
