@@ -430,11 +430,12 @@ func TestFollow(t *testing.T) {
 	go func() { done <- l.Run(ctx) }()
 	waitFor := func(events int64) {
 		t.Helper()
-		for i := 0; ; i++ {
+		deadline := time.Now().Add(time.Minute)
+		for {
 			if s := l.snapshot.Load(); s != nil && s.events == events {
 				return
 			}
-			if i > 500 {
+			if time.Now().After(deadline) {
 				t.Fatalf("the learner did not reach %d events", events)
 			}
 			time.Sleep(10 * time.Millisecond)
