@@ -44,10 +44,11 @@ per wiki:
     old rewards less.
 The position, the state and the new alerts are written in one transaction every
 --checkpoint-every events: a run killed at any point (kill -9 included) continues where the
-last checkpoint left off and reaches the state of an uninterrupted run. --metrics-listen
-serves the figures as of the last checkpoint for Prometheus (addlink_learn_*). The posteriors go to
-the same database, or to Redis with --state redis://HOST:PORT, where addlink serve --bandit
-reads them. Without --follow it stops at the end of the log and prints a report per wiki.
+last checkpoint left off and reaches the state of an uninterrupted run. The posteriors go
+to the same database, or to Redis with --state redis://HOST:PORT, where addlink serve
+--bandit reads them. Without --follow it stops at the end of the log and prints a report
+per wiki (JSON). --metrics-listen serves the figures as of the last checkpoint for
+Prometheus (addlink_learn_*).
 
 addlink learn simulate --wiki W compares Thompson sampling, epsilon-greedy, UCB1 and fixed
 thresholds on a simulated wiki whose acceptance by score comes from the wiki's backtest
