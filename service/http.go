@@ -273,7 +273,8 @@ func (s *Server) handleRecommend(w http.ResponseWriter, r *http.Request, l *reqL
 		}
 	} else if v := q.Get("revision"); v != "" {
 		req.Revision, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64) // not an integer: 0, as the reference
-		if body := s.fromPool(r.Context(), req); body != nil {
+		// A pooled answer is written as stored: with pruning on, it is computed afresh.
+		if body := s.fromPoolUnlessPruning(r.Context(), req); body != nil {
 			leave()
 			l.add(slog.Bool("from_pool", true))
 			w.Header().Set("Content-Type", "application/json")
@@ -517,4 +518,13 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request, l *reqLog
 	l.quiet = true
 	s.metrics.handler.ServeHTTP(w, r)
 	return nil
+}
+
+// fromPoolUnlessPruning is fromPool when no suggestion is to be pruned (Options.Prune
+// unset); a pooled body would keep the targets pruning drops.
+func (s *Server) fromPoolUnlessPruning(ctx context.Context, req Request) []byte {
+	if s.opts.Prune != nil {
+		return nil
+	}
+	return s.fromPool(ctx, req)
 }
