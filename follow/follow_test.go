@@ -287,3 +287,87 @@ func httpGet(url string) (string, error) {
 	b, err := io.ReadAll(resp.Body)
 	return string(b), err
 }
+
+// blockingFetcher holds every fetch until release is closed.
+type blockingFetcher struct {
+	f       Fetcher
+	release chan struct{}
+}
+
+func (b blockingFetcher) Fetch(ctx context.Context, a Action) (Page, error) {
+	select {
+	case <-b.release:
+	case <-ctx.Done():
+		return Page{}, ctx.Err()
+	}
+	return b.f.Fetch(ctx, a)
+}
+
+// While MediaWiki does not answer, the follower reads at most its queue (plus the
+// events in the workers' hands) ahead of the last stored event: backpressure, not
+// memory; once it answers, everything is stored.
+func TestRunBackpressure(t *testing.T) {
+	evs, revs := testEvents(t)
+	fs := fakewiki.NewStream(evs)
+	fs.Hold = true
+	srv := httptest.NewServer(fs)
+	defer srv.Close()
+	release := make(chan struct{})
+	reg := prometheus.NewRegistry()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const queue, conc = 8, 2
+	done := make(chan *Summary, 1)
+	go func() {
+		sum, err := Run(ctx, Options{Wikis: []string{"elwikivoyage"}, Stream: StreamOptions{URL: srv.URL, MaxEventBytes: 1 << 20},
+			Pool: PoolOptions{SQLitePath: filepath.Join(t.TempDir(), "p.sqlite")}, Fetcher: blockingFetcher{&mapFetcher{revs: revs}, release},
+			Recommender: lengthRecommender{}, RatePerWiki: -1, QueueSize: queue, Concurrency: conc, Registry: reg, MaxEvents: int64(len(evs))})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- sum
+	}()
+	read := func() float64 {
+		mfs, _ := reg.Gather()
+		for _, mf := range mfs {
+			if mf.GetName() == "addlink_follow_events_read_total" {
+				return mf.Metric[0].GetCounter().GetValue()
+			}
+		}
+		return 0
+	}
+	time.Sleep(500 * time.Millisecond)
+	// queue events in the committer's channel, conc in the workers, one in the
+	// committer's hand, one in the reader's; the stream has many more.
+	t.Logf("%v events read while MediaWiki is stuck", read())
+	if n := read(); n == 0 || n > queue+conc+2 {
+		t.Errorf("%v events read while MediaWiki is stuck, want between 1 and %d", n, queue+conc+2)
+	}
+	close(release)
+	select {
+	case sum := <-done:
+		if sum == nil || sum.Committed != int64(len(evs)) {
+			t.Errorf("summary %+v, want %d events committed", sum, len(evs))
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the follower did not finish once MediaWiki answered")
+	}
+}
+
+// The per-wiki limiter spaces calls; a negative rate does not.
+func TestLimiter(t *testing.T) {
+	ctx := context.Background()
+	l := newLimiter(100)
+	start := time.Now()
+	for range 6 {
+		if err := l.wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := time.Since(start); d < 45*time.Millisecond {
+		t.Errorf("6 calls at 100/s in %v, want at least 50 ms", d)
+	}
+	if free := newLimiter(-1); free.every != 0 {
+		t.Errorf("a negative rate spaces calls %v apart", free.every)
+	}
+}
