@@ -248,7 +248,14 @@ func TestRunStopsGracefully(t *testing.T) {
 	dir := t.TempDir()
 	fetch := &mapFetcher{revs: revs}
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(300*time.Millisecond, cancel)
+	// Stop once some events have been sent, not after a fixed time: on a loaded machine
+	// opening the pool alone can take longer than any fixed delay.
+	go func() {
+		for fs.Sent() < 20 && ctx.Err() == nil {
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+	}()
 	o := Options{Wikis: []string{"elwikivoyage"}, Stream: StreamOptions{URL: srv.URL, MaxEventBytes: 1 << 20},
 		Pool: PoolOptions{SQLitePath: filepath.Join(dir, "p.sqlite")}, Fetcher: slowFetcher{fetch, 50 * time.Millisecond},
 		Recommender: lengthRecommender{}, RatePerWiki: -1, Listen: "127.0.0.1:0"}
