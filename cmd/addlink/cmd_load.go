@@ -57,7 +57,7 @@ Database: DB_HOST, DB_PORT (3306), DB_USER, DB_PASSWORD, DB_DATABASE, DB_READ_DE
 			&cli.BoolFlag{Name: "download", Usage: "download the datasets whose published checksum differs from lr_checksum's"},
 			&cli.StringFlag{Name: "output-format", Value: "print", Usage: "messages on stdout as `print` (text) or json (one object per line)"},
 			&cli.StringFlag{Name: "base-url", EnvVars: []string{"ANALYTICS_BASE_URL"}, Value: loader.DefaultBaseURL, Usage: "where the datasets are published: an http(s) `URL` or a directory"},
-			&cli.StringFlag{Name: "legacy-base-url", EnvVars: []string{"ANALYTICS_BASE_URL_LEGACY"}, Value: loader.DefaultLegacyBaseURL, Usage: "the older publication, also listed when --wiki-id is not given (`URL`, directory, or none)"},
+			&cli.StringFlag{Name: "legacy-base-url", EnvVars: []string{"ANALYTICS_BASE_URL_LEGACY"}, Value: loader.DefaultLegacyBaseURL, Usage: "the older publication, also listed when --wiki-id is not given (`URL`, directory, or none; default: the reference's URL when --base-url is a URL, none when it is a directory)"},
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "say what would be downloaded and loaded, change nothing"},
 			&cli.BoolFlag{Name: "force", Usage: "load datasets whose checksum is already in lr_checksum too"},
 			&cli.DurationFlag{Name: "timeout", Value: time.Minute, Usage: "an HTTP request that sends nothing for this `DURATION` fails"},
@@ -84,6 +84,12 @@ Database: DB_HOST, DB_PORT (3306), DB_USER, DB_PASSWORD, DB_DATABASE, DB_READ_DE
 				Parallel:      c.Int("parallel"),
 			}
 			if o.LegacyBaseURL == "none" {
+				o.LegacyBaseURL = ""
+			}
+			// A publish root on this machine as the base: the default legacy publication
+			// (on the internet) is listed only when asked for, so a load from a
+			// directory needs no network.
+			if !c.IsSet("legacy-base-url") && !strings.HasPrefix(o.BaseURL, "http://") && !strings.HasPrefix(o.BaseURL, "https://") {
 				o.LegacyBaseURL = ""
 			}
 			for _, d := range c.StringSlice("datasets") {

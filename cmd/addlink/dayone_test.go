@@ -3,10 +3,12 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/addlink/addlink/internal/synth"
+	"github.com/addlink/addlink/loader"
 )
 
 // A small synthetic wiki that can be published (not the sample wiki), trained and
@@ -47,5 +49,44 @@ func TestPublishedDirectoriesAreReadableByOthers(t *testing.T) {
 		if st.Mode().Perm() != 0o755 {
 			t.Errorf("%s: mode %v, want 0755", dir, st.Mode().Perm())
 		}
+	}
+}
+
+// Issue 27, item 2: with a publish root directory as ANALYTICS_BASE_URL, as the README
+// shows, `load --download` reads that directory only: it does not also list the
+// default legacy publication on the internet (which fails, slowly, offline) unless
+// ANALYTICS_BASE_URL_LEGACY or --legacy-base-url names one. Here no database answers,
+// so the load fails; it must fail on the database, never on fetching a wikis.txt.
+func TestLoadFromDirectoryStaysOffline(t *testing.T) {
+	root := t.TempDir()
+	os.WriteFile(filepath.Join(root, "wikis.txt"), []byte("xxwiki\n"), 0o644)
+	// Every HTTP request goes to a proxy that refuses connections: a fetch fails at once.
+	t.Setenv("HTTPS_PROXY", "http://127.0.0.1:1")
+	t.Setenv("HTTP_PROXY", "http://127.0.0.1:1")
+	t.Setenv("ANALYTICS_BASE_URL", root)
+	t.Setenv("ANALYTICS_BASE_URL_LEGACY", "")
+	os.Unsetenv("ANALYTICS_BASE_URL_LEGACY")
+	t.Setenv("DB_HOST", "127.0.0.1")
+	t.Setenv("DB_PORT", "1")
+	t.Setenv("DB_USER", "root")
+	t.Setenv("DB_DATABASE", "mwaddlink")
+	for _, args := range [][]string{
+		{"load", "--download", "--path", t.TempDir(), "--retries", "0"},
+		{"load", "--download", "--path", t.TempDir(), "--retries", "0", "--dry-run"},
+	} {
+		_, err := runCaptured(t, args...)
+		if err == nil || strings.Contains(err.Error(), "wikis.txt") || strings.Contains(err.Error(), "analytics.wikimedia.org") {
+			t.Errorf("%v: %v; want an error about the database, nothing fetched", args, err)
+		}
+	}
+	// Asked for, the legacy publication is listed (and here fails to be fetched).
+	_, err := runCaptured(t, "load", "--download", "--path", t.TempDir(), "--retries", "0", "--legacy-base-url", loader.DefaultLegacyBaseURL)
+	if err == nil || !strings.Contains(err.Error(), "wikis.txt") {
+		t.Errorf("with --legacy-base-url: %v; want the fetch of its wikis.txt to fail", err)
+	}
+	t.Setenv("ANALYTICS_BASE_URL_LEGACY", loader.DefaultLegacyBaseURL)
+	_, err = runCaptured(t, "load", "--download", "--path", t.TempDir(), "--retries", "0")
+	if err == nil || !strings.Contains(err.Error(), "wikis.txt") {
+		t.Errorf("with ANALYTICS_BASE_URL_LEGACY: %v; want the fetch of its wikis.txt to fail", err)
 	}
 }
