@@ -90,3 +90,35 @@ func TestLoadFromDirectoryStaysOffline(t *testing.T) {
 		t.Errorf("with ANALYTICS_BASE_URL_LEGACY: %v; want the fetch of its wikis.txt to fail", err)
 	}
 }
+
+// Issue 27, item 8: a refused run leaves nothing behind: no data/<wiki>/ holding only
+// a lock file when there is no dump, no empty data/<wiki>/ after a wiki mismatch. A
+// wiki directory that existed keeps its lock file.
+func TestRefusedRunLeavesNoTrace(t *testing.T) {
+	parent := t.TempDir()
+	data := filepath.Join(parent, "data")
+	other := filepath.Join(t.TempDir(), "xxwiki-20260101-pages-articles.xml")
+	if err := synth.WriteFile(other, synth.Options{Wiki: "xxwiki", Articles: 20, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"run", "--wiki", "cswiki", "--dumps-dir", t.TempDir()},
+		{"dictionaries", "--wiki", "cswiki", "--dumps-dir", t.TempDir()},
+		{"run", "--wiki", "othwiki", "--dump", other},
+		{"dictionaries", "--wiki", "othwiki", "--dump", other},
+	} {
+		if code, _ := runIn(append([]string{"--data-dir", data}, args...)...); code == 0 {
+			t.Fatalf("%v succeeded", args)
+		}
+		if entries, err := os.ReadDir(parent); err != nil || len(entries) != 0 {
+			var names []string
+			filepath.WalkDir(parent, func(p string, _ os.DirEntry, _ error) error { names = append(names, p); return nil })
+			t.Fatalf("%v left %v", args, names)
+		}
+	}
+	os.MkdirAll(filepath.Join(data, "cswiki"), 0o755)
+	runIn("--data-dir", data, "run", "--wiki", "cswiki", "--dumps-dir", t.TempDir())
+	if _, err := os.Stat(filepath.Join(data, "cswiki")); err != nil {
+		t.Fatalf("an existing wiki directory was removed: %v", err)
+	}
+}

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
@@ -54,6 +57,7 @@ func guard(name string, action cli.ActionFunc) cli.ActionFunc {
 		}
 		co := commonOptions(c)
 		dir := datasets.Layout{DataDir: co.DataDir, Wiki: wiki}.Dir()
+		created := missingDirs(dir)
 		lock, err := lockfile.Acquire(c.Context, dir, lockfile.Options{
 			Wait: setIn(c, flagWait).Bool(flagWait),
 			Waiting: func(h *lockfile.HeldError) {
@@ -64,6 +68,14 @@ func guard(name string, action cli.ActionFunc) cli.ActionFunc {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		defer lock.Release()
+		// A refused or failed command that wrote nothing leaves no trace: the
+		// directories it made for its lock go (with the lock file) when they hold
+		// nothing else.
+		defer func() {
+			if err != nil && len(created) > 0 {
+				removeIfOnlyLock(created)
+			}
+		}()
 		removed, err := atomicfile.RemoveStale(dir, true)
 		if err != nil {
 			return fmt.Errorf("%s: removing temporary files of killed runs: %w", name, err)
@@ -71,6 +83,41 @@ func guard(name string, action cli.ActionFunc) cli.ActionFunc {
 		if len(removed) > 0 && !co.Quiet {
 			fmt.Fprintf(os.Stderr, "%s: removed %d temporary file(s) left by killed runs under %s\n", name, len(removed), dir)
 		}
-		return action(c)
+		err = action(c)
+		return err
+	}
+}
+
+// missingDirs returns dir and those of its parents that do not exist, deepest first.
+func missingDirs(dir string) []string {
+	var out []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil || !errors.Is(err, fs.ErrNotExist) {
+			return out
+		}
+		out = append(out, d)
+		if filepath.Dir(d) == d {
+			return out
+		}
+	}
+}
+
+// removeIfOnlyLock removes dirs (deepest first) while each holds nothing but the lock
+// file.
+func removeIfOnlyLock(dirs []string) {
+	for _, d := range dirs {
+		entries, err := os.ReadDir(d)
+		if err != nil {
+			return
+		}
+		for _, e := range entries {
+			if e.Name() != lockfile.Name {
+				return
+			}
+		}
+		os.Remove(filepath.Join(d, lockfile.Name))
+		if os.Remove(d) != nil {
+			return
+		}
 	}
 }
