@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -136,6 +137,17 @@ recommendations; empty wikitext gives none.`,
 				return err
 			}
 			resp, err := s.Recommend(c.Context, req)
+			if errors.Is(err, service.ErrNoModel) {
+				// Say where the model was looked for, not the service's HTTP answer.
+				if bo.Kind == service.BackendMySQL {
+					return fmt.Errorf("query: the database has no model for %s (lr_model)", wiki)
+				}
+				dir := datasets.Layout{DataDir: bo.DataDir, Wiki: wiki}.Dir()
+				if _, statErr := os.Stat(dir); statErr != nil {
+					return fmt.Errorf("query: no data directory for %s: %s does not exist (train it with `addlink run --wiki %s`, or give --data-dir or --datasets)", wiki, dir, wiki)
+				}
+				return fmt.Errorf("query: no model for %s in %s (run the pipeline up to train, or export)", wiki, dir)
+			}
 			var se *service.Error
 			if errors.As(err, &se) {
 				return errors.New(se.Message) // e.g. "Unable to process request for wikipedia/foo"

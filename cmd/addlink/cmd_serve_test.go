@@ -74,7 +74,7 @@ func TestQueryCommand(t *testing.T) {
 		{"given wikitext", []string{"--wiki", "elwikivoyage", "--title", "Αθήνα", "--wikitext-file", wt, "--revid", "3"},
 			`"page_title":"Αθήνα","pageid":72,"revid":3}` + "\n", ""},
 		{"missing page", []string{"--project", "wikivoyage", "--wiki-domain", "el", "--page-title", "Nope"}, "", "Page not found: Nope"},
-		{"no model", []string{"--wiki-domain", "foo", "--page-title", "Bar"}, "", "Unable to process request for wikipedia/foo"},
+		{"no model", []string{"--wiki-domain", "foo", "--page-title", "Bar"}, "", "no data directory for foowiki"},
 		{"both namings", []string{"--wiki", "elwikivoyage", "--wiki-domain", "el", "--page-title", "X"}, "", "either --wiki"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -122,3 +122,21 @@ func TestRefusedRunLeavesNoTrace(t *testing.T) {
 		t.Fatalf("an existing wiki directory was removed: %v", err)
 	}
 }
+
+// Issue 27, item 7: `query` for a wiki without data names the directory it looked in,
+// not the service's HTTP answer ("Unable to process request for wikipedia/nosuch").
+func TestQueryNamesTheDataDirectory(t *testing.T) {
+	data := t.TempDir()
+	text := filepath.Join(t.TempDir(), "page.wikitext")
+	os.WriteFile(text, []byte("Some text."), 0o644)
+	_, err := runIn("--data-dir", data, "query", "--wiki", "nosuchwiki", "--title", "X", "--wikitext-file", text)
+	want := filepath.Join(data, "nosuchwiki") + " does not exist"
+	if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "Unable to process") {
+		t.Fatalf("query: %v; want an error saying %q", err, want)
+	}
+	os.MkdirAll(filepath.Join(data, "nosuchwiki"), 0o755)
+	_, err = runIn("--data-dir", data, "query", "--wiki", "nosuchwiki", "--title", "X", "--wikitext-file", text)
+	if err == nil || !strings.Contains(err.Error(), "no model for nosuchwiki in "+filepath.Join(data, "nosuchwiki")) {
+		t.Fatalf("query with an empty directory: %v", err)
+	}
+}
