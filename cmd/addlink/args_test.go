@@ -129,6 +129,7 @@ func TestFlagsAnywhere(t *testing.T) {
 	if _, err := datasets.WriteParquet(pq, []datasets.Redirect{{From: "A", To: "B"}}); err != nil {
 		t.Fatal(err)
 	}
+	os.MkdirAll(filepath.Join(dir, "data", "xwiki"), 0o755) // status needs the wiki's directory
 	sums := filepath.Join(dir, "sums")
 	os.Mkdir(sums, 0o755)
 	os.WriteFile(filepath.Join(sums, "f"), []byte("x"), 0o644)

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -126,10 +128,20 @@ func newStatusCommand() *cli.Command {
 			}
 			if cfg.Wiki == "" {
 				cfg.Wiki = synth.SampleWiki
-				cfg.Dumps = []string{pipeline.SampleDump(cfg.DataDir)}
 			}
 			if err := datasets.CheckWikiID(cfg.Wiki); err != nil {
 				return usageError{err}
+			}
+			// The sample wiki's dump is the generated one, named or not.
+			if cfg.Wiki == synth.SampleWiki && len(cfg.Dumps) == 0 {
+				cfg.Dumps = []string{pipeline.SampleDump(cfg.DataDir)}
+			}
+			// A wiki that has no data directory was never run here (or is misspelt):
+			// say so rather than list every stage as missing.
+			if dir := cfg.Layout().Dir(); cfg.Wiki != synth.SampleWiki {
+				if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+					return fmt.Errorf("status: %s has no data directory: %s does not exist (a misspelt --wiki, another --data-dir, or never run: addlink run --wiki %s)", cfg.Wiki, dir, cfg.Wiki)
+				}
 			}
 			for _, s := range pipeline.Inspect(cfg, pipeline.StagesFor(cfg)) {
 				fmt.Printf("%-14s %-8s %s\n", s.Stage, s.Status, s.Reason)

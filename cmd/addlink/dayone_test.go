@@ -140,3 +140,28 @@ func TestQueryNamesTheDataDirectory(t *testing.T) {
 		t.Fatalf("query with an empty directory: %v", err)
 	}
 }
+
+// Issue 27, item 6: `status` and `status --wiki samplewiki` agree (the sample wiki's
+// dump is the generated one either way), and a wiki without a data directory (a typo)
+// is an error naming the directory, not a list of missing stages with exit status 0.
+func TestStatusIsHonest(t *testing.T) {
+	data := t.TempDir()
+	if code, err := runIn("--data-dir", data, "run", "--to", "sentences"); code != 0 {
+		t.Fatalf("run: %v", err)
+	}
+	implicit, err := runCaptured(t, "--data-dir", data, "status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	explicit, err := runCaptured(t, "--data-dir", data, "status", "--wiki", synth.SampleWiki)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if implicit != explicit || strings.Contains(explicit, "no dump") || !strings.Contains(explicit, "sentences      current") {
+		t.Fatalf("status:\n%s\nstatus --wiki %s:\n%s", implicit, synth.SampleWiki, explicit)
+	}
+	_, err = runCaptured(t, "--data-dir", data, "status", "--wiki", "tesstwiki")
+	if want := filepath.Join(data, "tesstwiki") + " does not exist"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("status of a wiki without data: %v; want an error saying %q", err, want)
+	}
+}
