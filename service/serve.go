@@ -3,6 +3,8 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -30,11 +32,23 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 		return err
 	case <-ctx.Done():
 	}
+	// Said when the signal arrives, and again when the last request has finished (or
+	// the grace period ended with some still running).
+	s.log.Info("shutting down: no new connections, finishing the requests in progress",
+		slog.Int("requests", len(s.queue)), slog.Float64("grace_seconds", grace.Seconds()))
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	err := srv.Shutdown(sctx)
 	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		s.log.Warn("shut down: the grace period ended; requests still in progress were cut off",
+			slog.Int("requests", len(s.queue)))
+		return fmt.Errorf("service: %d requests still in progress after the grace period of %s", len(s.queue), grace)
+	}
+	if err == nil {
+		s.log.Info("shut down: every request in progress finished")
 	}
 	return err
 }

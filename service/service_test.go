@@ -572,6 +572,22 @@ func TestGracefulShutdownAndLog(t *testing.T) {
 	if err := <-served; err != nil {
 		t.Errorf("Serve: %v", err)
 	}
+	// Issue 27, item 5: the shutdown is logged when it begins (with the requests in
+	// progress) and when they have all finished, in that order.
+	var said []string
+	for _, l := range logs.lines() {
+		switch m, _ := l["msg"].(string); {
+		case strings.HasPrefix(m, "shutting down"):
+			said = append(said, fmt.Sprintf("begins with %v requests", l["requests"]))
+		case strings.HasPrefix(m, "shut down"):
+			said = append(said, m)
+		case m == "request" && l["wiki"] == "elwikivoyage":
+			said = append(said, "request")
+		}
+	}
+	if want := "begins with 1 requests,request,shut down: every request in progress finished"; strings.Join(said, ",") != want {
+		t.Errorf("the log says %q, want %q", said, want)
+	}
 	var found bool
 	for _, l := range logs.lines() {
 		if l["msg"] == "request" && l["wiki"] == "elwikivoyage" {
