@@ -31,10 +31,15 @@ func TestRunOutput(t *testing.T) {
 	if err := synth.WriteFile(dump, opts); err != nil {
 		t.Fatal(err)
 	}
-	_, stderr, code := runAddlink(t, dir, []string{"DUMPS_DIR=" + filepath.Join(dir, "none")},
+	runOut, stderr, code := runAddlink(t, dir, []string{"DUMPS_DIR=" + filepath.Join(dir, "none")},
 		"run", "--wiki", "xwiki", "--dump", "x.xml.gz", "--threads", "2")
 	if code != 0 {
 		t.Fatalf("exit status %d:\n%s", code, stderr)
+	}
+	// The run logs on stderr, its summary included; its results are files (README,
+	// "What changed for operators"): stdout stays empty.
+	if runOut != "" {
+		t.Errorf("run wrote on stdout:\n%s", runOut)
 	}
 	lines := strings.Split(strings.TrimSpace(stderr), "\n")
 	if !strings.Contains(stderr, "run: xwiki: dump x.xml.gz\n") {
