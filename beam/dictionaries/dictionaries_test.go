@@ -3,6 +3,7 @@ package dictionaries
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/dump"
+	"github.com/addlink/addlink/internal/synth"
 	"github.com/addlink/addlink/internal/testfixtures"
 	stage "github.com/addlink/addlink/pipeline/dictionaries"
 )
@@ -224,4 +226,34 @@ func makeMultistream(t *testing.T, src string, perStream int) string {
 		t.Fatal(err)
 	}
 	return name
+}
+
+// Issue 27, item 14: a dry run (Dataflow's --dry_run: the runner builds and validates
+// the job and returns no result) stops there: no shard is merged, nothing is written,
+// not even the data directory, and the caller is told it was a dry run.
+func TestDryRunStopsAfterTheJob(t *testing.T) {
+	dump := filepath.Join(t.TempDir(), "xxwiki-20260101-pages-articles.xml")
+	if err := synth.WriteFile(dump, synth.Options{Wiki: "xxwiki", Articles: 20, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(t.TempDir(), "data")
+	o := Options{Wiki: "xxwiki", DataDir: data, Dumps: []string{dump}, TempLocation: "gs://no-such-bucket/tmp", DryRun: true}
+	if err := o.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	built := false
+	dryRun := func(_ context.Context, p *beam.Pipeline) (beam.PipelineResult, error) {
+		if _, _, err := p.Build(); err != nil {
+			return nil, err
+		}
+		built = true
+		return nil, nil // what the Dataflow runner returns with --dry_run
+	}
+	_, err := Run(context.Background(), o, dryRun, nil)
+	if !errors.Is(err, ErrDryRun) || !built {
+		t.Fatalf("Run: %v (built %v); want ErrDryRun after building the job", err, built)
+	}
+	if _, err := os.Stat(data); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a dry run wrote %s: %v", data, err)
+	}
 }

@@ -49,7 +49,14 @@ type Options struct {
 	Threads      int   // bzip2 goroutines per split; default: the cores of the worker
 	// AllowWikiMismatch reads dump files whose <dbname> or file name names another wiki.
 	AllowWikiMismatch bool
+	// DryRun is set when the runner only builds and validates the job (Dataflow's
+	// --dry_run): Run stops after the executor returns, with nothing to merge.
+	DryRun bool
 }
+
+// ErrDryRun is what Run returns after a dry run: the job was built and validated by
+// the runner, not run, and nothing was written.
+var ErrDryRun = errors.New("addlink-beam: dry run: the job was built and validated, not run; nothing was written")
 
 // Validate checks the options (its errors are usage errors, for the command to prefix),
 // sets the defaults and discovers the dump files when none are given.
@@ -147,8 +154,10 @@ func Run(ctx context.Context, o Options, exec Executor, p progress.Reporter) (st
 	start := time.Now()
 	p = progress.OrNop(p)
 	layout := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
-	if err := os.MkdirAll(layout.Dir(), 0o755); err != nil {
-		return stage.Summary{}, err
+	if !o.DryRun { // a dry run writes nothing
+		if err := os.MkdirAll(layout.Dir(), 0o755); err != nil {
+			return stage.Summary{}, err
+		}
 	}
 	splits, err := Splits(ctx, o.Dumps, o.SplitBytes)
 	if err != nil {
@@ -163,7 +172,9 @@ func Run(ctx context.Context, o Options, exec Executor, p progress.Reporter) (st
 		tempLoc = layout.Dir()
 	}
 	dir := strings.TrimSuffix(tempLoc, "/") + "/." + run
-	defer removeShards(context.WithoutCancel(ctx), dir, o.Shards)
+	if !o.DryRun {
+		defer removeShards(context.WithoutCancel(ctx), dir, o.Shards)
+	}
 
 	p.Note(fmt.Sprintf("addlink-beam: running the pipeline (%d splits, %d shards)", len(splits), o.Shards))
 	pl, scope := beam.NewPipelineWithRoot()
@@ -171,6 +182,10 @@ func Run(ctx context.Context, o Options, exec Executor, p progress.Reporter) (st
 	res, err := exec(ctx, pl)
 	if err != nil {
 		return stage.Summary{}, fmt.Errorf("addlink-beam: pipeline: %w", err)
+	}
+	if o.DryRun {
+		// The job was built and validated, not run: no shard was written.
+		return stage.Summary{Wiki: o.Wiki, Dumps: o.Dumps}, ErrDryRun
 	}
 	p.Phase("addlink-beam: merging the shards", int64(o.Shards), "shards")
 	m, err := merge(ctx, layout, dir, o.Shards, p)

@@ -75,6 +75,10 @@ func main() {
 	if f := flag.Lookup("temp_location"); f != nil {
 		o.TempLocation = f.Value.String()
 	}
+	// Dataflow's --dry_run builds and validates the job without submitting it.
+	if f := flag.Lookup("dry_run"); f != nil && f.Value.String() == "true" {
+		o.DryRun = true
+	}
 	if err := o.Validate(); err != nil {
 		fmt.Fprintf(os.Stderr, "addlink-beam: %v\n", err)
 		os.Exit(exitUsage)
@@ -113,6 +117,10 @@ func run(ctx context.Context, o beamdict.Options, quiet bool) error {
 		rep = r
 	}
 	s, err := beamdict.Run(ctx, o, beamx.RunWithMetrics, rep)
+	if errors.Is(err, beamdict.ErrDryRun) {
+		rep.Note(err.Error())
+		return nil
+	}
 	if err != nil {
 		return err
 	}
