@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/linker"
+	"github.com/addlink/addlink/internal/mariadbtest"
+	"github.com/addlink/addlink/internal/synth"
+	"github.com/addlink/addlink/publish"
+	"github.com/addlink/addlink/service"
+)
+
+// multiPages is how many articles of each wiki the mysql backend answers for.
+const multiPages = 40
+
+// TestMultilingualPublishEndToEnd is issue 29's publication in the v2 layout on two
+// synthetic wikis (different seeds): each runs the pipeline and is published in the v1
+// layout with its own model; then `addlink multilingual`, `export --multilingual` and
+// `publish --multilingual` to a second root (the loader's v2 base). The v1 root stays
+// byte for byte as it was and still holds six-input models; a v2 root that is the v1
+// root or inside it is refused. `addlink load`, with the v2 root as its base URL and
+// the v1 root as its legacy one, loads every wiki from the v2 root into a MariaDB the
+// test starts (lr_model holds the multilingual model's bytes), and the mysql backend
+// answers each wiki with the multilingual model: for 40 articles a wiki, the same
+// (link_text, link_target, score) as linker.Recommend with that model on the data
+// directory, and as the query command with --model on 3 of them; the wiki's own
+// model scores differently.
+func TestMultilingualPublishEndToEnd(t *testing.T) {
+	if err := mariadbtest.Available(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	tmp := t.TempDir()
+	data, r1, r2 := filepath.Join(tmp, "data"), filepath.Join(tmp, "v1"), filepath.Join(tmp, "v2")
+	wikis := []string{"aawiki", "bbwiki"}
+	dumps := map[string]string{}
+	for i, w := range wikis {
+		dumps[w] = filepath.Join(tmp, w+"-pages-articles.xml")
+		if err := synth.WriteFile(dumps[w], synth.Options{Wiki: w, Articles: 200, Seed: uint64(i + 1), Vocabulary: 1500}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := runCaptured(t, "run", "--wiki", w, "--dump", dumps[w], "--data-dir", data, "--dumps-dir", filepath.Join(tmp, "dumps"), "--threads", "1"); err != nil {
+			t.Fatalf("run %s: %v", w, err)
+		}
+		if _, err := runCaptured(t, "publish", "--wiki", w, "--data-dir", data, "--publish-root", r1); err != nil {
+			t.Fatalf("publish %s (v1): %v", w, err)
+		}
+	}
+	v1Before := treeDigest(t, r1)
+
+	if _, err := runCaptured(t, "multilingual", "--wikis", strings.Join(wikis, ","), "--name", "multi", "--data-dir", data, "--bootstrap", "0"); err != nil {
+		t.Fatalf("multilingual: %v", err)
+	}
+	multi := datasets.Multilingual{DataDir: data, Name: "multi"}
+	multiBytes, err := os.ReadFile(multi.Model())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range wikis {
+		if _, err := runCaptured(t, "export", "--wiki", w, "--multilingual", "multi", "--data-dir", data); err != nil {
+			t.Fatalf("export %s --multilingual: %v", w, err)
+		}
+		// A v2 root that is the v1 root, or inside it, is refused, and nothing is written.
+		for _, bad := range []string{r1, filepath.Join(r1, "v2")} {
+			code, err := runIn("publish", "--wiki", w, "--multilingual", "multi", "--data-dir", data, "--publish-root", r1, "--publish-root-v2", bad)
+			if code != 2 || err == nil || !strings.Contains(err.Error(), "v1 layout") {
+				t.Errorf("publish --publish-root-v2 %s with --publish-root %s: status %d, %v", bad, r1, code, err)
+			}
+		}
+		if _, err := runCaptured(t, "publish", "--wiki", w, "--multilingual", "multi", "--data-dir", data, "--publish-root", r1, "--publish-root-v2", r2); err != nil {
+			t.Fatalf("publish %s --multilingual: %v", w, err)
+		}
+		if _, err := runCaptured(t, "verify", multi.Export(w).Dir()); err != nil {
+			t.Errorf("verify %s: %v", multi.Export(w).Dir(), err)
+		}
+		// The v2 directory holds the multilingual model under the wiki's name.
+		v2 := datasets.Layout{DataDir: r2, Wiki: w}
+		if b, err := os.ReadFile(v2.PublishedModel()); err != nil || !bytes.Equal(b, multiBytes) {
+			t.Errorf("%s: not the multilingual model (%v)", v2.PublishedModel(), err)
+		}
+		// The v1 directory still holds the wiki's own six-input model.
+		if _, set, err := linker.ReadModelFile(datasets.Layout{DataDir: r1, Wiki: w}.PublishedModel()); err != nil || !set.IsReference() {
+			t.Errorf("%s: %v %v", w, set, err)
+		}
+	}
+	if after := treeDigest(t, r1); after != v1Before {
+		t.Errorf("the v1 layout changed:\nbefore %s\nafter  %s", v1Before, after)
+	}
+	if b, _ := os.ReadFile(filepath.Join(r2, publish.IndexFile)); string(b) != "aawiki\nbbwiki\n" {
+		t.Errorf("v2 %s: %q", publish.IndexFile, b)
+	}
+	// A set exported for another model is not published as this one.
+	if _, err := runIn("publish", "--wiki", "aawiki", "--multilingual", "other", "--data-dir", data, "--publish-root", r1, "--publish-root-v2", r2); err == nil {
+		t.Error("publish --multilingual other: no error")
+	}
+
+	// Load: every wiki is listed in both trees and comes from the v2 one.
+	srv := mariadbtest.Start(t)
+	db := loadEnv(t, srv, r2)
+	t.Setenv("ANALYTICS_BASE_URL_LEGACY", r1)
+	if out, err := runCaptured(t, "load", "--download", "--path", filepath.Join(tmp, "dl")); err != nil {
+		t.Fatalf("load: %v\n%s", err, out)
+	}
+	for _, w := range wikis {
+		var model []byte
+		if err := db.QueryRow("SELECT value FROM lr_model WHERE lookup = ?", w).Scan(&model); err != nil || !bytes.Equal(model, multiBytes) {
+			t.Errorf("lr_model %s is not the multilingual model (%d bytes, %v)", w, len(model), err)
+		}
+	}
+
+	ctx := context.Background()
+	cfg, err := service.MySQLConfig(os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := service.NewMySQLBackend(ctx, cfg, time.Hour, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	base := httpServer(t, b)
+	m, _, err := linker.ReadModelFile(multi.Model())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := linker.RecommendOptions{Threshold: 0.5, MaxRecommendations: 15}
+	for _, w := range wikis {
+		q, err := linker.OpenWiki(datasets.Layout{DataDir: data, Wiki: w}, linker.Auto)
+		if err != nil {
+			t.Fatal(err)
+		}
+		links, differ := 0, 0
+		for i, p := range firstArticles(t, dumps[w], multiPages) {
+			want := triples(linker.Recommend(q.Dict, m, p.Title, p.Text, opts).Links)
+			links += strings.Count(want, "\n")
+			if own := triples(linker.Recommend(q.Dict, q.Model, p.Title, p.Text, opts).Links); own != want {
+				differ++
+			}
+			if i < 3 {
+				f := filepath.Join(tmp, "page.wikitext")
+				os.WriteFile(f, []byte(p.Text), 0o644)
+				out, err := runCaptured(t, "query", "--wiki", w, "--title", p.Title, "--wikitext-file", f, "--data-dir", data, "--model", multi.Model())
+				var r struct {
+					Links []linker.Recommendation `json:"links"`
+				}
+				if err != nil || json.Unmarshal([]byte(out), &r) != nil {
+					t.Fatalf("query --model %s %s: %v\n%s", w, p.Title, err, out)
+				}
+				if got := triples(r.Links); got != want {
+					t.Errorf("query --model %s %q:\n%s\nlinker:\n%s", w, p.Title, got, want)
+				}
+			}
+			st, body := postWiki(t, base, w, p.Title, p.Text)
+			if st != 200 {
+				t.Fatalf("mysql %s %s: %d %s", w, p.Title, st, body)
+			}
+			var r struct {
+				Links []linker.Recommendation `json:"links"`
+			}
+			if err := json.Unmarshal(body, &r); err != nil {
+				t.Fatal(err)
+			}
+			if got := triples(r.Links); got != want {
+				t.Errorf("mysql %s %q:\n%s\nmultilingual model:\n%s", w, p.Title, got, want)
+			}
+		}
+		t.Logf("%s: %d links on %d pages from the multilingual model, the same from the mysql backend; the own model answers %d pages otherwise", w, links, multiPages, differ)
+		if links == 0 {
+			t.Errorf("%s: no link recommended on %d pages: nothing compared", w, multiPages)
+		}
+		if differ == 0 {
+			t.Errorf("%s: the own model answers every page as the multilingual one: the test cannot tell which was served", w)
+		}
+	}
+}
