@@ -333,6 +333,10 @@ func ModelDatasets(l datasets.Layout) (*datasets.SetModel, error) {
 	if err != nil {
 		return nil, err
 	}
+	if set.IsV2() {
+		// Not into the wiki's own set: the v1 layout's consumers would compute it as v1.
+		return nil, fmt.Errorf("%s is a v2 (seven-input) model: the v1 layout never holds one; publish a multilingual model with export and publish --multilingual NAME", l.Model())
+	}
 	return &datasets.SetModel{Features: set.String(), Datasets: append([]string{}, set.Datasets()...)}, nil
 }
 
