@@ -32,7 +32,8 @@ const multiPages = 40
 // answers each wiki with the multilingual model: for 40 articles a wiki, the same
 // (link_text, link_target, score) as linker.Recommend with that model on the data
 // directory, and as the query command with --model on 3 of them; the wiki's own
-// model scores differently.
+// model scores differently. The mysql backend with --model aawiki=<its own model file>
+// answers aawiki with that model from the same tables, and bbwiki with lr_model's.
 func TestMultilingualPublishEndToEnd(t *testing.T) {
 	if err := mariadbtest.Available(); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -129,6 +130,16 @@ func TestMultilingualPublishEndToEnd(t *testing.T) {
 	}
 	defer b.Close()
 	base := httpServer(t, b)
+	// serve --model with the mysql backend: aawiki answered with its own model file
+	// instead of its lr_model row (the multilingual model), from the same tables.
+	ownModel := datasets.Layout{DataDir: data, Wiki: "aawiki"}.Model()
+	over, err := service.OpenBackend(ctx, service.BackendOptions{Kind: service.BackendMySQL, ReloadInterval: time.Hour,
+		Models: map[string]string{"aawiki": ownModel}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer over.Close()
+	overBase := httpServer(t, over)
 	m, _, err := linker.ReadModelFile(multi.Model())
 	if err != nil {
 		t.Fatal(err)
@@ -143,8 +154,27 @@ func TestMultilingualPublishEndToEnd(t *testing.T) {
 		for i, p := range firstArticles(t, dumps[w], multiPages) {
 			want := triples(linker.Recommend(q.Dict, m, p.Title, p.Text, opts).Links)
 			links += strings.Count(want, "\n")
-			if own := triples(linker.Recommend(q.Dict, q.Model, p.Title, p.Text, opts).Links); own != want {
+			own := triples(linker.Recommend(q.Dict, q.Model, p.Title, p.Text, opts).Links)
+			if own != want {
 				differ++
+			}
+			// The --model backend: aawiki with its own model, bbwiki with lr_model's.
+			wantOver := want
+			if w == "aawiki" {
+				wantOver = own
+			}
+			if st, body := postWiki(t, overBase, w, p.Title, p.Text); st != 200 {
+				t.Fatalf("mysql --model %s %s: %d %s", w, p.Title, st, body)
+			} else {
+				var r struct {
+					Links []linker.Recommendation `json:"links"`
+				}
+				if err := json.Unmarshal(body, &r); err != nil {
+					t.Fatal(err)
+				}
+				if got := triples(r.Links); got != wantOver {
+					t.Errorf("mysql --model %s %q:\n%s\nwant:\n%s", w, p.Title, got, wantOver)
+				}
 			}
 			if i < 3 {
 				f := filepath.Join(tmp, "page.wikitext")
