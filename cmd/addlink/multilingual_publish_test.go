@@ -3,8 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +19,7 @@ import (
 	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/internal/mariadbtest"
 	"github.com/addlink/addlink/internal/synth"
+	"github.com/addlink/addlink/internal/testfixtures"
 	"github.com/addlink/addlink/publish"
 	"github.com/addlink/addlink/service"
 )
@@ -34,6 +40,7 @@ const multiPages = 40
 // directory, and as the query command with --model on 3 of them; the wiki's own
 // model scores differently. The mysql backend with --model aawiki=<its own model file>
 // answers aawiki with that model from the same tables, and bbwiki with lr_model's.
+// ReferenceLoader: the reference's load-datasets.py loads the same trees the same way.
 func TestMultilingualPublishEndToEnd(t *testing.T) {
 	if err := mariadbtest.Available(); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -210,6 +217,67 @@ func TestMultilingualPublishEndToEnd(t *testing.T) {
 		}
 		if differ == 0 {
 			t.Errorf("%s: the own model answers every page as the multilingual one: the test cannot tell which was served", w)
+		}
+	}
+	t.Run("ReferenceLoader", func(t *testing.T) { referenceLoadsV2(t, srv, r1, r2, wikis, multiBytes) })
+}
+
+// referenceLoadsV2: the reference's load-datasets.py (research-mwaddlink at
+// ADDLINK_REFERENCE_REPO, a git directory; Debian's python3-pymysql and
+// python3-requests), with the v2 root as its base URL and the v1 root as its legacy
+// one, both over HTTP, loads every wiki from the v2 root: lr_model holds the
+// multilingual model for each.
+func referenceLoadsV2(t *testing.T, srv *mariadbtest.Server, r1, r2 string, wikis []string, model []byte) {
+	py := testfixtures.Python(t, "pymysql", "requests")
+	repo := os.Getenv("ADDLINK_REFERENCE_REPO")
+	if repo == "" {
+		t.Skip("ADDLINK_REFERENCE_REPO (a research-mwaddlink git directory) is not set: the reference loader is not run")
+	}
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "src"), 0o755)
+	for _, p := range []string{"load-datasets.py", "create_tables.py", "src/mysql.py"} {
+		b, err := exec.Command("git", "--git-dir="+repo, "show", "HEAD:"+p).Output()
+		if err != nil {
+			t.Fatalf("git show %s: %v", p, err)
+		}
+		os.WriteFile(filepath.Join(dir, p), b, 0o644)
+	}
+	// Modules Debian does not package, which the script imports but this run does not use.
+	os.WriteFile(filepath.Join(dir, "dotenv.py"), []byte("def load_dotenv(*args, **kwargs):\n    pass\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "json_logging.py"), []byte("def init_non_web(**kwargs):\n    pass\n"), 0o644)
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", http.StripPrefix("/v1/", http.FileServer(http.Dir(r1))))
+	mux.Handle("/v2/", http.StripPrefix("/v2/", http.FileServer(http.Dir(r2))))
+	ts := httptest.NewServer(mux)
+	defer ts.Close()
+	root, err := sql.Open("mysql", srv.DSN(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	if _, err := root.Exec("CREATE DATABASE mwaddlink_ref"); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(py, "load-datasets.py", "--download", "--path="+filepath.Join(dir, "datasets"))
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "ANALYTICS_BASE_URL="+ts.URL+"/v2/", "ANALYTICS_BASE_URL_LEGACY="+ts.URL+"/v1/",
+		"DB_HOST=127.0.0.1", fmt.Sprintf("DB_PORT=%d", srv.Port), "DB_USER=root", "DB_DATABASE=mwaddlink_ref")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("load-datasets.py: %v\n%s", err, out)
+	}
+	db, err := sql.Open("mysql", srv.DSN("mwaddlink_ref"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, w := range wikis {
+		var got []byte
+		if err := db.QueryRow("SELECT value FROM lr_model WHERE lookup = ?", w).Scan(&got); err != nil || !bytes.Equal(got, model) {
+			t.Errorf("reference loader: lr_model %s is not the multilingual model (%d bytes, %v)", w, len(got), err)
+		}
+		var n int
+		if err := db.QueryRow("SELECT COUNT(*) FROM " + datasets.SQLTable(w, "anchors")).Scan(&n); err != nil || n == 0 {
+			t.Errorf("reference loader: %s: %d rows, %v", datasets.SQLTable(w, "anchors"), n, err)
 		}
 	}
 }
