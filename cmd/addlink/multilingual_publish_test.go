@@ -41,6 +41,7 @@ const multiPages = 40
 // model scores differently. The mysql backend with --model aawiki=<its own model file>
 // answers aawiki with that model from the same tables, and bbwiki with lr_model's.
 // ReferenceLoader: the reference's load-datasets.py loads the same trees the same way.
+// unpublish --v2 then removes a wiki from the v2 tree and leaves the v1 tree alone.
 func TestMultilingualPublishEndToEnd(t *testing.T) {
 	if err := mariadbtest.Available(); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -220,6 +221,23 @@ func TestMultilingualPublishEndToEnd(t *testing.T) {
 		}
 	}
 	t.Run("ReferenceLoader", func(t *testing.T) { referenceLoadsV2(t, srv, r1, r2, wikis, multiBytes) })
+
+	// unpublish --v2 removes a wiki from the v2 tree only.
+	if code, err := runIn("unpublish", "--wiki", "bbwiki", "--v2", "--extended", "--publish-root", r1, "--publish-root-v2", r2); code != 2 {
+		t.Errorf("unpublish --v2 --extended: status %d, %v", code, err)
+	}
+	if _, err := runCaptured(t, "unpublish", "--wiki", "bbwiki", "--v2", "--publish-root", r1, "--publish-root-v2", r2); err != nil {
+		t.Fatalf("unpublish --v2: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(r2, "bbwiki")); err == nil {
+		t.Error("unpublish --v2 left the v2 directory")
+	}
+	if b, _ := os.ReadFile(filepath.Join(r2, publish.IndexFile)); string(b) != "aawiki\n" {
+		t.Errorf("v2 %s after unpublish: %q", publish.IndexFile, b)
+	}
+	if after := treeDigest(t, r1); after != v1Before {
+		t.Errorf("unpublish --v2 changed the v1 layout")
+	}
 }
 
 // referenceLoadsV2: the reference's load-datasets.py (research-mwaddlink at
