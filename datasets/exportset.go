@@ -46,6 +46,11 @@ type ExportSet struct {
 	// rules beyond the reference's): nil for the reference's kind of model, so that
 	// such a set is written as before.
 	Model *SetModel `json:"model,omitempty"`
+	// Multilingual names the multilingual (v2) model the set publishes with the wiki's
+	// datasets (Multilingual.Export): empty for a set of the wiki's own model, so that
+	// such a set is written as before. Its inputs are the wiki's datasets and that
+	// model (Multilingual.ExportInputs).
+	Multilingual string `json:"multilingual,omitempty"`
 }
 
 // SetModel is what an export set records about a model with extended features.
@@ -92,8 +97,13 @@ func DescribeFile(path, name string) (SetFile, error) {
 // DescribeInputs returns the SetFiles of the export inputs that exist, named by their
 // base name.
 func DescribeInputs(l Layout) ([]SetFile, error) {
+	return DescribeFiles(ExportInputs(l))
+}
+
+// DescribeFiles returns the SetFiles of the paths that exist, named by their base name.
+func DescribeFiles(paths []string) ([]SetFile, error) {
 	var out []SetFile
-	for _, p := range ExportInputs(l) {
+	for _, p := range paths {
 		f, err := DescribeFile(p, filepath.Base(p))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
@@ -115,11 +125,17 @@ func WriteExportSet(dir, wiki string, inputs []SetFile) (*ExportSet, error) {
 // WriteExportSetModel is WriteExportSet for a set whose model is described by model
 // (nil: the reference's kind of model).
 func WriteExportSetModel(dir, wiki string, inputs []SetFile, model *SetModel) (*ExportSet, error) {
+	return WriteExportSetOf(dir, &ExportSet{Wiki: wiki, Inputs: inputs, Model: model})
+}
+
+// WriteExportSetOf is WriteExportSet for the set s describes (its wiki, inputs, model
+// and multilingual model); it lists dir's files in s.Files.
+func WriteExportSetOf(dir string, s *ExportSet) (*ExportSet, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	s := &ExportSet{Wiki: wiki, Inputs: inputs, Model: model}
+	s.Files = nil
 	for _, e := range entries {
 		if e.Name() == ExportSetName {
 			continue
@@ -232,6 +248,16 @@ func CheckExportCurrent(dir, wikiDir string, s *ExportSet) error {
 		return fmt.Errorf("%w: %s is an export of %s, not of %s", ErrExportStale, dir, s.Wiki, l.Wiki)
 	}
 	inputs := ExportInputs(l)
+	if s.Multilingual != "" {
+		m, wiki, err := MultilingualOf(wikiDir)
+		if err != nil {
+			return err
+		}
+		if m.Name != s.Multilingual {
+			return fmt.Errorf("%w: %s is an export of the model %s, found under %s", ErrExportStale, dir, s.Multilingual, m.Dir())
+		}
+		inputs = m.ExportInputs(wiki)
+	}
 	if s.Model != nil {
 		// The extended datasets the model reads are inputs too.
 		for _, p := range ExtendedInputs(l) {

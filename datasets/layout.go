@@ -184,3 +184,50 @@ func PublishedName(wiki, dataset string) string {
 	}
 	return SQLDumpName(wiki, dataset)
 }
+
+// V2DirName is the directory, in a multilingual model's directory, that holds the
+// model's export sets for the v2 layout: <data-dir>/<name>/v2/<wiki>/export.
+const V2DirName = "v2"
+
+// Multilingual names the files of a multilingual (v2) model under the data root: its
+// directory <DataDir>/<Name>/, beside the wikis' directories, and the export sets that
+// publish the model with each wiki's datasets in the v2 layout.
+type Multilingual struct {
+	DataDir string
+	Name    string
+}
+
+// Dir is <data-dir>/<name>.
+func (m Multilingual) Dir() string { return filepath.Join(m.DataDir, m.Name) }
+
+// Model is the model, <data-dir>/<name>/<name>.linkmodel.json.
+func (m Multilingual) Model() string { return filepath.Join(m.Dir(), ModelName(m.Name)) }
+
+// Export is the layout whose ExportDir holds the export set of wiki with this model,
+// <data-dir>/<name>/v2/<wiki>/export: the wiki's datasets (from <data-dir>/<wiki>/)
+// and the model as <wiki>.linkmodel.json, the files a published v2 directory holds.
+func (m Multilingual) Export(wiki string) Layout {
+	return Layout{DataDir: filepath.Join(m.Dir(), V2DirName), Wiki: wiki}
+}
+
+// Data is the layout of wiki's own directory, whose datasets the export reads.
+func (m Multilingual) Data(wiki string) Layout { return Layout{DataDir: m.DataDir, Wiki: wiki} }
+
+// ExportInputs lists the files the export of wiki with this model is made from,
+// whether they exist or not: the wiki's anchors, page ids, redirects and embeddings
+// tables and the multilingual model.
+func (m Multilingual) ExportInputs(wiki string) []string {
+	out := ExportInputs(m.Data(wiki))
+	return append(out[:len(out)-1], m.Model())
+}
+
+// MultilingualOf returns the model whose export directory for a wiki is wikiDir
+// (<data-dir>/<name>/v2/<wiki>, Export(wiki).Dir()), and that wiki.
+func MultilingualOf(wikiDir string) (Multilingual, string, error) {
+	v2 := filepath.Dir(wikiDir)
+	if filepath.Base(v2) != V2DirName {
+		return Multilingual{}, "", fmt.Errorf("%s is not the export directory of a multilingual model (<data-dir>/<name>/%s/<wiki>)", wikiDir, V2DirName)
+	}
+	dir := filepath.Dir(v2)
+	return Multilingual{DataDir: filepath.Dir(dir), Name: filepath.Base(dir)}, filepath.Base(wikiDir), nil
+}

@@ -28,6 +28,11 @@ import (
 // publish-datasets.sh).
 const DefaultRoot = "/srv/published/datasets/one-off/research-mwaddlink"
 
+// DefaultV2Root is where Wikimedia publishes v2 (multilingual) models with each wiki's
+// datasets: the directory behind the loader's v2 base URL
+// (https://analytics.wikimedia.org/published/wmf-ml-models/addalink/v2/).
+const DefaultV2Root = "/srv/published/wmf-ml-models/addalink/v2"
+
 // IndexFile is the list of published wikis, one id per line.
 const IndexFile = "wikis.txt"
 
@@ -45,6 +50,14 @@ type Options struct {
 	// Extended makes Unpublish work on the extended models' tree, ExtendedRoot(Root).
 	// Publish chooses the tree from the export set.
 	Extended bool
+	// Multilingual names a multilingual (v2) model of the data directory: Publish
+	// publishes the wiki's export set with that model (export --multilingual) into
+	// Root, which must then be a v2 root (the loader's base URL for v2 models), never
+	// the root of the v1 layout; V1Root, when given, is checked to be another tree.
+	Multilingual string
+	// V1Root is the root of the v1 layout (publish --publish-root) when Root is a v2
+	// root: Publish refuses to write a v2 model into it or under it.
+	V1Root string
 	// failAfter, in tests, makes Publish fail after copying that many files.
 	failAfter int
 }
@@ -57,7 +70,36 @@ func (o *Options) Validate() error {
 	if o.Root == "" {
 		return errors.New("publish: no publish root")
 	}
+	if o.Multilingual != "" {
+		if err := datasets.CheckWikiID(o.Multilingual); err != nil {
+			return fmt.Errorf("publish: --multilingual: %w", err)
+		}
+		if o.V1Root != "" && within(o.Root, o.V1Root) {
+			return fmt.Errorf("publish: the v2 root %s is the v1 layout's root %s or inside it: a consumer of the v1 layout would be handed a v2 model (give --publish-root-v2 another directory)", o.Root, o.V1Root)
+		}
+	}
 	return nil
+}
+
+// within reports whether path is dir or below it, comparing cleaned absolute paths
+// with symbolic links resolved where they exist.
+func within(path, dir string) bool {
+	resolve := func(p string) string {
+		p, _ = filepath.Abs(p)
+		// Resolve the longest existing prefix: the root may not exist yet.
+		rest := ""
+		for q := p; ; q = filepath.Dir(q) {
+			if r, err := filepath.EvalSymlinks(q); err == nil {
+				return filepath.Join(r, rest)
+			}
+			if filepath.Dir(q) == q {
+				return p
+			}
+			rest = filepath.Join(filepath.Base(q), rest)
+		}
+	}
+	rel, err := filepath.Rel(resolve(dir), resolve(path))
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // ExtendedRoot is the tree under root where Publish puts a model the Python service
@@ -105,6 +147,11 @@ func sources(o Options) (files []string, extended bool, err error) {
 
 func setFiles(o Options) ([]string, *datasets.ExportSet, error) {
 	l := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
+	again := "addlink export --wiki " + o.Wiki
+	if o.Multilingual != "" {
+		l = datasets.Multilingual{DataDir: o.DataDir, Name: o.Multilingual}.Export(o.Wiki)
+		again += " --multilingual " + o.Multilingual
+	}
 	// The set the link points at now: an export switching the link meanwhile cannot
 	// mix its files into this publication.
 	dir, err := filepath.EvalSymlinks(l.ExportDir())
@@ -113,16 +160,19 @@ func setFiles(o Options) ([]string, *datasets.ExportSet, error) {
 		set, err = datasets.ReadExportSet(dir)
 	}
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, fmt.Errorf("publish: nothing exported in %s (run addlink export --wiki %s)", l.ExportDir(), o.Wiki)
+		return nil, nil, fmt.Errorf("publish: nothing exported in %s (run %s)", l.ExportDir(), again)
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("publish: %w", err)
 	}
 	if err := datasets.VerifyExportSet(dir); err != nil {
-		return nil, nil, fmt.Errorf("publish: refusing to publish: %w (run addlink export --wiki %s)", err, o.Wiki)
+		return nil, nil, fmt.Errorf("publish: refusing to publish: %w (run %s)", err, again)
+	}
+	if set.Multilingual != o.Multilingual {
+		return nil, nil, fmt.Errorf("publish: refusing to publish: %s is an export set of the model %q, not of %q", dir, set.Multilingual, o.Multilingual)
 	}
 	if err := datasets.CheckExportCurrent(dir, l.Dir(), set); err != nil {
-		return nil, nil, fmt.Errorf("publish: refusing to publish: %w: run addlink export --wiki %s (or addlink run) first", err, o.Wiki)
+		return nil, nil, fmt.Errorf("publish: refusing to publish: %w: run %s (or addlink run) first", err, again)
 	}
 	var files []string
 	data := 0
@@ -137,7 +187,7 @@ func setFiles(o Options) ([]string, *datasets.ExportSet, error) {
 		}
 	}
 	if data == 0 {
-		return nil, nil, fmt.Errorf("publish: nothing to publish in %s (run addlink export --wiki %s)", dir, o.Wiki)
+		return nil, nil, fmt.Errorf("publish: nothing to publish in %s (run %s)", dir, again)
 	}
 	// Every data file needs its checksum file (VerifyExportSet checked the digests).
 	for _, f := range files {
@@ -152,7 +202,12 @@ func setFiles(o Options) ([]string, *datasets.ExportSet, error) {
 		if !have[side] {
 			return nil, nil, fmt.Errorf("publish: refusing to publish: %s has no checksum file %s", f, side)
 		}
-		if name == datasets.ModelName(o.Wiki) && set.Model == nil {
+		if name == datasets.ModelName(o.Wiki) && o.Multilingual != "" {
+			// The v2 layout holds v2 models only; the v1 layout never gets one (below).
+			if err := linker.CheckV2ModelFile(f); err != nil {
+				return nil, nil, fmt.Errorf("publish: refusing to publish: %w", err)
+			}
+		} else if name == datasets.ModelName(o.Wiki) && set.Model == nil {
 			// Models published under the root are loaded by the Python service: only the
 			// reference's features. A set that says its model is another kind goes to
 			// ExtendedRoot. (Whether the file is a well-formed model is not checked here.)

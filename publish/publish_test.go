@@ -279,3 +279,29 @@ func TestRefusesSampleWiki(t *testing.T) {
 		t.Fatalf("root holds %v", got)
 	}
 }
+
+// TestV2RootNotInV1Root: publish --multilingual refuses a v2 root that is the v1 root,
+// inside it (also through a symbolic link, or not yet created), and accepts a sibling.
+func TestV2RootNotInV1Root(t *testing.T) {
+	dir := t.TempDir()
+	v1 := filepath.Join(dir, "v1")
+	os.MkdirAll(filepath.Join(v1, "sub"), 0o755)
+	os.Symlink(filepath.Join(v1, "sub"), filepath.Join(dir, "link"))
+	for _, c := range []struct {
+		root string
+		ok   bool
+	}{
+		{v1, false},
+		{v1 + "/", false},
+		{filepath.Join(v1, "v2"), false},
+		{filepath.Join(v1, "sub", "new", "v2"), false},
+		{filepath.Join(dir, "link", "v2"), false},
+		{filepath.Join(dir, "v2"), true},
+		{filepath.Join(dir, "v1x"), true},
+	} {
+		o := Options{Wiki: "aawiki", Root: c.root, V1Root: v1, Multilingual: "multi"}
+		if err := o.Validate(); (err == nil) != c.ok {
+			t.Errorf("v2 root %s: %v", c.root, err)
+		}
+	}
+}

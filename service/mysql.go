@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"os"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/addlink/addlink/checksum"
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/gbdt"
 	"github.com/addlink/addlink/internal/linker"
@@ -48,6 +50,12 @@ type MySQLBackend struct {
 	poll time.Duration
 	log  *slog.Logger
 	addr string
+
+	// Models maps wiki ids to model files served for them instead of their lr_model
+	// row (serve --model): set before the first request. Such a wiki needs its lr_
+	// tables, not an lr_model row; meta.dataset_checksums' model is the file's
+	// (its .checksum sidecar).
+	Models map[string]string
 
 	mu    sync.Mutex
 	wikis map[string]*mysqlWiki
@@ -174,7 +182,15 @@ func (b *MySQLBackend) load(ctx context.Context, id string) (*Wiki, error) {
 	}
 	defer tx.Rollback()
 	var modelJSON []byte
-	err = tx.QueryRowContext(ctx, "SELECT value FROM lr_model WHERE lookup = ?", id).Scan(&modelJSON)
+	modelFile, override := b.Models[id]
+	if override {
+		modelJSON, err = os.ReadFile(modelFile)
+		if err != nil {
+			return nil, fmt.Errorf("service: --model %s: %w", id, err)
+		}
+	} else {
+		err = tx.QueryRowContext(ctx, "SELECT value FROM lr_model WHERE lookup = ?", id).Scan(&modelJSON)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, &NoModelError{Wiki: id, Valid: b.validWikis(ctx)}
 	}
@@ -193,6 +209,12 @@ func (b *MySQLBackend) load(ctx context.Context, id string) (*Wiki, error) {
 	sums, err := checksums(ctx, tx, id)
 	if err != nil {
 		return nil, err
+	}
+	if override {
+		delete(sums, "model")
+		if s, err := checksum.ReadDigest(modelFile + checksum.Ext); err == nil {
+			sums["model"] = s
+		}
 	}
 	var rows datasets.Rows
 	for _, name := range datasets.DatasetNames {

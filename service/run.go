@@ -32,7 +32,7 @@ type BackendOptions struct {
 	ReloadInterval time.Duration
 	Logger         *slog.Logger
 	// Models are model files served for some wikis instead of their own
-	// (FileBackend.Models); the file backends only.
+	// (FileBackend.Models, MySQLBackend.Models).
 	Models map[string]string
 }
 
@@ -45,9 +45,6 @@ func (o *BackendOptions) Validate() error {
 	}
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
-	}
-	if len(o.Models) > 0 && o.Kind == BackendMySQL {
-		return errors.New("a model file for a wiki (--model) is served by the file backends only; the mysql backend serves lr_model")
 	}
 	for wiki, path := range o.Models {
 		if err := datasets.CheckWikiID(wiki); err != nil {
@@ -71,7 +68,12 @@ func OpenBackend(ctx context.Context, o BackendOptions) (Backend, error) {
 		if err != nil {
 			return nil, err
 		}
-		return NewMySQLBackend(ctx, cfg, o.ReloadInterval, o.Logger)
+		b, err := NewMySQLBackend(ctx, cfg, o.ReloadInterval, o.Logger)
+		if err != nil {
+			return nil, err
+		}
+		b.Models = o.Models
+		return b, nil
 	}
 	format := linker.Auto
 	switch o.Kind {

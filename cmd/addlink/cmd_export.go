@@ -26,14 +26,19 @@ and a copy of <wiki>.linkmodel.json with its .checksum. The same inputs give byt
 files. They form one set: written into a new directory with export-set.json (every file's
 sha256 and those of the datasets and model they were made from), then export/ (a link) is
 switched to it in one rename, so readers never see a mix of two exports.
---print-schema prints the CREATE TABLE statements of the lr_ tables, lr_model and lr_checksum.`,
+--print-schema prints the CREATE TABLE statements of the lr_ tables, lr_model and lr_checksum.
+--multilingual NAME exports the wiki's datasets with the v2 (multilingual) model
+<data-dir>/NAME/NAME.linkmodel.json (addlink multilingual) instead of the wiki's own model, as
+<wiki>.linkmodel.json, into <data-dir>/NAME/v2/<wiki>/export/: the set that publish
+--multilingual NAME puts in the v2 layout. The wiki's own export is left alone.`,
 		Flags: []cli.Flag{
 			wikiFlag(true),
+			&cli.StringFlag{Name: "multilingual", Usage: "export the wiki's datasets with the multilingual model `NAME` (<data-dir>/NAME/) for the v2 layout"},
 			&cli.BoolFlag{Name: "print-schema", Usage: "print the MySQL CREATE TABLE statements and exit"},
 		},
 		Action: func(c *cli.Context) error {
 			co := commonOptions(c)
-			o := export.Options{Wiki: c.String(flagWiki), DataDir: co.DataDir}
+			o := export.Options{Wiki: c.String(flagWiki), DataDir: co.DataDir, Multilingual: c.String("multilingual")}
 			if err := o.Validate(); err != nil {
 				return usageError{err}
 			}

@@ -15,6 +15,11 @@ func publishRootFlag() *cli.StringFlag {
 		Usage: "the published tree (`DIR`/<wiki>/ and DIR/wikis.txt)"}
 }
 
+func publishRootV2Flag() *cli.StringFlag {
+	return &cli.StringFlag{Name: "publish-root-v2", Value: publish.DefaultV2Root, EnvVars: []string{"ADDLINK_PUBLISH_ROOT_V2"},
+		Usage: "the published tree of v2 (multilingual) models, the loader's v2 base URL (`DIR`/<wiki>/ and DIR/wikis.txt)"}
+}
+
 func newPublishCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "publish",
@@ -32,12 +37,22 @@ A set whose model the Python service cannot load (addlink run --features extende
 extended features and candidate rules, with the datasets they read) goes to
 <publish-root>/` + datasets.ExtendedRootName + `/<wiki>/ and its own wikis.txt instead: the
 reference's loader and service, which read <publish-root>/wikis.txt, never see it;
-addlink load finds it there (see docs/export.md).`,
-		Flags: []cli.Flag{wikiFlag(true), publishRootFlag(),
+addlink load finds it there (see docs/export.md).
+--multilingual NAME publishes the set 'addlink export --wiki W --multilingual NAME' wrote
+(the wiki's datasets with the v2 model <data-dir>/NAME/NAME.linkmodel.json as
+<wiki>.linkmodel.json) to <publish-root-v2>/<wiki>/ and <publish-root-v2>/wikis.txt, the v2
+layout the loaders read first (a wiki listed in both trees is loaded from the v2 one). The
+v1 tree (--publish-root) is not touched, and a --publish-root-v2 that is the v1 tree or
+inside it is refused: a consumer of the v1 layout is never handed a seven-input model.`,
+		Flags: []cli.Flag{wikiFlag(true), publishRootFlag(), publishRootV2Flag(),
+			&cli.StringFlag{Name: "multilingual", Usage: "publish the wiki with the multilingual model `NAME` in the v2 layout (--publish-root-v2)"},
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print what would change, change nothing"}},
 		Action: func(c *cli.Context) error {
 			co := commonOptions(c)
 			o := publish.Options{Wiki: c.String(flagWiki), DataDir: co.DataDir, Root: c.String("publish-root"), DryRun: c.Bool("dry-run")}
+			if name := c.String("multilingual"); name != "" {
+				o.Multilingual, o.Root, o.V1Root = name, c.String("publish-root-v2"), c.String("publish-root")
+			}
 			if err := o.Validate(); err != nil {
 				return usageError{err}
 			}
@@ -60,13 +75,20 @@ func newUnpublishCommand() *cli.Command {
 removes the directory only when it is then empty, and delists the wiki from wikis.txt.
 Unpublishing a wiki that is not published changes nothing. --dry-run prints what would
 change. --extended works on <publish-root>/` + datasets.ExtendedRootName + `/ (the models with
-extended features) instead.`,
-		Flags: []cli.Flag{wikiFlag(true), publishRootFlag(),
+extended features) instead, --v2 on <publish-root-v2> (the v2 layout of publish --multilingual).`,
+		Flags: []cli.Flag{wikiFlag(true), publishRootFlag(), publishRootV2Flag(),
+			&cli.BoolFlag{Name: "v2", Usage: "unpublish the wiki from the v2 layout (--publish-root-v2)"},
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print what would change, change nothing"},
 			&cli.BoolFlag{Name: "extended", Usage: "unpublish the wiki's model with extended features (<publish-root>/" + datasets.ExtendedRootName + "/)"}},
 		Action: func(c *cli.Context) error {
 			co := commonOptions(c)
 			o := publish.Options{Wiki: c.String(flagWiki), DataDir: co.DataDir, Root: c.String("publish-root"), DryRun: c.Bool("dry-run"), Extended: c.Bool("extended")}
+			if c.Bool("v2") {
+				if o.Extended {
+					return usagef("unpublish: --v2 and --extended are two trees: give one")
+				}
+				o.Root = c.String("publish-root-v2")
+			}
 			if err := o.Validate(); err != nil {
 				return usageError{err}
 			}

@@ -41,7 +41,8 @@ The datasets come from DB_BACKEND:
   (unset)  Parquet when a wiki has it, the sqlite files otherwise.
 Models: v1 (6 inputs) and v2 (7 inputs, multilingual) models are both served, told apart by
 their number of inputs. --model WIKI=FILE serves WIKI with that model file instead of its own
-(e.g. one multilingual model for several wikis, each with its own datasets; file backends only):
+(e.g. one multilingual model for several wikis, each with its own datasets; with the mysql
+backend the wiki's lr_ tables and the file instead of its lr_model row):
   addlink serve --model ukwiki=data/multi/multi.linkmodel.json --model jawiki=data/multi/multi.linkmodel.json
 GET requests fetch the page from MediaWiki: MEDIAWIKI_API_BASE_URL (default
 https://<domain>.<project>.org/w/), MEDIAWIKI_PROXY_API_BASE_URL (every request goes there with
@@ -72,7 +73,7 @@ in progress finish (--shutdown-grace), exit.`,
 			&cli.StringFlag{Name: "pool", Usage: "the recommendations pool addlink follow fills, `sqlite:PATH` or mysql (DB_* variables): GET /v1/linkrecommendations/tasks/{project}/{domain} lists its pages"},
 			&cli.StringFlag{Name: "pool-prefix", Value: datasets.DefaultPoolPrefix, Usage: "prefix of the pool's table names (addlink follow --table-prefix)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
-			&cli.GenericFlag{Name: "model", Value: &wholeValues{}, Usage: "`WIKI=FILE`: serve WIKI with this model file instead of its own (repeat for more wikis; file backends)"},
+			&cli.GenericFlag{Name: "model", Value: &wholeValues{}, Usage: "`WIKI=FILE`: serve WIKI with this model file instead of its own (repeat for more wikis)"},
 			&cli.StringFlag{Name: "events-dir", Usage: "collect readers' events (POST /v1/events) into `DIR`/events.log"},
 			&cli.BoolFlag{Name: "feedback", Usage: "with --events-dir: stop suggesting a target on a page where it was rejected twice"},
 			&cli.BoolFlag{Name: "bandit", Usage: "a request without threshold gets one by Thompson sampling over addlink learn's posteriors"},

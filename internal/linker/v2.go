@@ -1,7 +1,9 @@
 package linker
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -98,4 +100,23 @@ func (d *Dict) ModelInputs(set FeatureSet, page, mention, target string) ([]floa
 		f.NGram = NGramTokens(mention)
 	}
 	return f.AppendVector(make([]float32, 0, len(set)), set), true
+}
+
+// ErrNotV2Model is wrapped by CheckV2ModelFile's error for a file that
+// is not a v2 (seven-input) model.
+var ErrNotV2Model = errors.New("not a v2 (seven-input) model")
+
+// CheckV2ModelFile checks that path is a v2 model, the kind the v2 layout holds:
+// the Python service (since its v2 support) and addlink evaluate it by its number of
+// inputs. A v1 model there would be computed as v1 all the same, but a model with other
+// features would not be computed at all.
+func CheckV2ModelFile(path string) error {
+	_, set, err := ReadModelFile(path)
+	if err != nil {
+		return err
+	}
+	if !set.IsV2() {
+		return fmt.Errorf("%s: %w: its inputs are %s (train one with addlink multilingual)", path, ErrNotV2Model, strings.Join(set.Names(), ", "))
+	}
+	return nil
 }

@@ -29,6 +29,11 @@ import (
 type Options struct {
 	Wiki    string
 	DataDir string
+	// Multilingual names a multilingual (v2) model of the data directory
+	// (datasets.Multilingual): the set is the wiki's datasets with that model, for
+	// the v2 layout, written to Multilingual.Export(Wiki).ExportDir(); the wiki's own
+	// model and export set are left alone.
+	Multilingual string
 }
 
 // Validate checks the options.
@@ -38,6 +43,14 @@ func (o *Options) Validate() error {
 	}
 	if o.DataDir == "" {
 		return errors.New("export: no data directory")
+	}
+	if o.Multilingual != "" {
+		if err := datasets.CheckWikiID(o.Multilingual); err != nil {
+			return fmt.Errorf("--multilingual: %w", err)
+		}
+		if o.Multilingual == o.Wiki {
+			return fmt.Errorf("--multilingual %s is the wiki itself: name the multilingual model (addlink multilingual --name)", o.Multilingual)
+		}
 	}
 	return nil
 }
@@ -119,23 +132,45 @@ type row struct {
 func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	start := time.Now()
 	p = progress.OrNop(p)
+	// l is the wiki's directory, whose datasets are read; dst the one whose export
+	// set is written (the same, but for a multilingual model's set).
 	l := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
+	dst, modelPath := l, l.Model()
 	s := Summary{Wiki: o.Wiki, Rows: map[string]int{}}
-	// A model the Python service cannot load (extended features or candidate rules) is
-	// exported with the datasets its features read, and the set says so: publish puts
-	// it where only addlink looks (datasets.ExtendedRootName).
-	model, err := ModelDatasets(l)
+	var (
+		model  *datasets.SetModel
+		inputs []datasets.SetFile
+		err    error
+	)
+	if o.Multilingual != "" {
+		m := datasets.Multilingual{DataDir: o.DataDir, Name: o.Multilingual}
+		dst, modelPath = m.Export(o.Wiki), m.Model()
+		if err := linker.CheckV2ModelFile(modelPath); err != nil {
+			return s, fmt.Errorf("export: %w", err)
+		}
+		if _, err := os.Stat(l.Anchors()); err != nil {
+			return s, fmt.Errorf("export: %s has no datasets: %w", o.Wiki, err)
+		}
+		if err := os.MkdirAll(dst.Dir(), 0o755); err != nil {
+			return s, fmt.Errorf("export: %w", err)
+		}
+		inputs, err = datasets.DescribeFiles(m.ExportInputs(o.Wiki))
+	} else {
+		// A model the Python service cannot load (extended features or candidate rules) is
+		// exported with the datasets its features read, and the set says so: publish puts
+		// it where only addlink looks (datasets.ExtendedRootName).
+		if model, err = ModelDatasets(l); err != nil {
+			return s, fmt.Errorf("export: %w", err)
+		}
+		// The inputs are identified before they are read: the set records what it was made
+		// from, and publish compares that with the present files.
+		inputs, err = datasets.DescribeInputs(l)
+	}
 	if err != nil {
 		return s, fmt.Errorf("export: %w", err)
 	}
-	if err := removeOrphans(l); err != nil {
+	if err := removeOrphans(dst); err != nil {
 		return s, err
-	}
-	// The inputs are identified before they are read: the set records what it was made
-	// from, and publish compares that with the present files.
-	inputs, err := datasets.DescribeInputs(l)
-	if err != nil {
-		return s, fmt.Errorf("export: %w", err)
 	}
 	if model != nil {
 		for _, name := range model.Datasets {
@@ -147,7 +182,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 			inputs = append(inputs, f)
 		}
 	}
-	tmp, err := atomicfile.MkdirTemp(l.Dir(), ".export")
+	tmp, err := atomicfile.MkdirTemp(dst.Dir(), ".export")
 	if err != nil {
 		return s, fmt.Errorf("export: %w", err)
 	}
@@ -172,7 +207,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 		if err != nil {
 			return s, err
 		}
-		if err := s.write(l, name, rows, in); err != nil {
+		if err := s.write(dst, name, rows, in); err != nil {
 			return s, err
 		}
 		p.Add(1)
@@ -191,24 +226,25 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 			for i := range keys {
 				rows[i] = row{keys[i], values[i]}
 			}
-			if err := s.write(l, name, rows, in); err != nil {
+			if err := s.write(dst, name, rows, in); err != nil {
 				return s, err
 			}
 		}
 	}
-	if _, err := os.Stat(l.Model()); err == nil {
-		// A copy: training again replaces the model, not the exported one.
-		sum, err := atomicfile.CopyFile(in(l.ExportedModel()), l.Model())
+	if _, err := os.Stat(modelPath); err == nil {
+		// A copy: training again replaces the model, not the exported one. A
+		// multilingual model is copied under the wiki's name, where the loader looks.
+		sum, err := atomicfile.CopyFile(in(dst.ExportedModel()), modelPath)
 		if err != nil {
 			return s, fmt.Errorf("export: %w", err)
 		}
-		if err := checksum.WriteSidecar(in(l.ExportedModel()), sum); err != nil {
+		if err := checksum.WriteSidecar(in(dst.ExportedModel()), sum); err != nil {
 			return s, err
 		}
-		s.Files = append(s.Files, File{l.ExportedModel(), sum})
+		s.Files = append(s.Files, File{dst.ExportedModel(), sum})
 		for _, f := range inputs {
-			if f.Name == filepath.Base(l.Model()) && f.SHA256 != sum {
-				return s, fmt.Errorf("export: %s changed while it was exported", l.Model())
+			if f.Name == filepath.Base(modelPath) && f.SHA256 != sum {
+				return s, fmt.Errorf("export: %s changed while it was exported", modelPath)
 			}
 		}
 	} else {
@@ -218,13 +254,14 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	if err := ctx.Err(); err != nil {
 		return s, err
 	}
-	if _, err := datasets.WriteExportSetModel(tmp, o.Wiki, inputs, model); err != nil {
+	set := &datasets.ExportSet{Wiki: o.Wiki, Inputs: inputs, Model: model, Multilingual: o.Multilingual}
+	if _, err := datasets.WriteExportSetOf(tmp, set); err != nil {
 		return s, fmt.Errorf("export: %w", err)
 	}
 	if err := atomicfile.SyncDir(tmp); err != nil {
 		return s, err
 	}
-	if err := switchTo(l, tmp); err != nil {
+	if err := switchTo(dst, tmp); err != nil {
 		return s, fmt.Errorf("export: %w", err)
 	}
 	s.Seconds = time.Since(start).Seconds()
@@ -232,7 +269,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	if err != nil {
 		return s, err
 	}
-	_, err = atomicfile.WriteFile(l.Summary("export"), append(b, '\n'))
+	_, err = atomicfile.WriteFile(dst.Summary("export"), append(b, '\n'))
 	return s, err
 }
 
@@ -295,6 +332,10 @@ func ModelDatasets(l datasets.Layout) (*datasets.SetModel, error) {
 	_, set, err := linker.ReadModelFile(l.Model())
 	if err != nil {
 		return nil, err
+	}
+	if set.IsV2() {
+		// Not into the wiki's own set: the v1 layout's consumers would compute it as v1.
+		return nil, fmt.Errorf("%s is a v2 (seven-input) model: the v1 layout never holds one; publish a multilingual model with export and publish --multilingual NAME", l.Model())
 	}
 	return &datasets.SetModel{Features: set.String(), Datasets: append([]string{}, set.Datasets()...)}, nil
 }

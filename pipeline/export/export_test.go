@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/gbdt"
+	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/internal/testfixtures"
 	"github.com/addlink/addlink/pipeline/dictionaries"
 )
@@ -260,5 +262,44 @@ func TestExportRemovesLegacyFiles(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(l.Dir(), n)); err == nil {
 			t.Errorf("legacy %s left beside the set", n)
 		}
+	}
+}
+
+// TestV2ModelsOnlyInTheV2Layout: a v2 (seven-input) model in a wiki's own directory is
+// not exported into the wiki's set (the v1 layout), and export --multilingual refuses a
+// model that is not a v2 one; neither writes a set.
+func TestV2ModelsOnlyInTheV2Layout(t *testing.T) {
+	dir := t.TempDir()
+	write := func(path string, nf int) {
+		t.Helper()
+		b, err := (&gbdt.Model{NumFeature: nf, BaseScore: 0.5}).MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l := datasets.Layout{DataDir: dir, Wiki: "aawiki"}
+	write(l.Model(), 7)
+	if _, err := ModelDatasets(l); err == nil || !strings.Contains(err.Error(), "v2") {
+		t.Errorf("a v2 model in the wiki's directory: %v", err)
+	}
+	if _, err := Run(context.Background(), Options{Wiki: "aawiki", DataDir: dir}, nil); err == nil {
+		t.Error("export of a wiki whose own model is a v2 model: no error")
+	}
+	m := datasets.Multilingual{DataDir: dir, Name: "multi"}
+	write(m.Model(), 6)
+	if _, err := Run(context.Background(), Options{Wiki: "aawiki", DataDir: dir, Multilingual: "multi"}, nil); !errors.Is(err, linker.ErrNotV2Model) {
+		t.Errorf("export --multilingual with a six-input model: %v", err)
+	}
+	for _, d := range []string{l.ExportDir(), m.Export("aawiki").ExportDir()} {
+		if _, err := os.Stat(d); err == nil {
+			t.Errorf("%s written", d)
+		}
+	}
+	if err := (&Options{Wiki: "aawiki", DataDir: dir, Multilingual: "aawiki"}).Validate(); err == nil {
+		t.Error("--multilingual naming the wiki itself: valid")
 	}
 }
