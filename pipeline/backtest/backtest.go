@@ -271,9 +271,7 @@ func Write(s Summary, wiki, csvPath, svgPath, summaryPath string) error {
 	if _, err := atomicfile.WriteFile(svgPath, svg); err != nil {
 		return err
 	}
-	b, _ := json.MarshalIndent(s, "", "  ")
-	_, err = atomicfile.WriteFile(summaryPath, append(b, '\n'))
-	return err
+	return datasets.WriteJSON(summaryPath, s)
 }
 
 // LoadModel reads an XGBoost JSON model.

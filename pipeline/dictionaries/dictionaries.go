@@ -217,16 +217,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	if s.ReplacedInvalidUTF8 > 0 {
 		p.Note(fmt.Sprintf("dictionaries: %d invalid UTF-8 sequences replaced", s.ReplacedInvalidUTF8))
 	}
-	return s, writeSummary(layout.Summary("dictionaries"), s)
-}
-
-func writeSummary(path string, s any) error {
-	b, err := jsonIndent(s)
-	if err != nil {
-		return err
-	}
-	_, err = atomicfile.WriteFile(path, b)
-	return err
+	return s, datasets.WriteSummary(layout, "dictionaries", s)
 }
 
 // rowsByKey makes a row of each entry of m, in the order of the keys.

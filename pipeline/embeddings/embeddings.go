@@ -9,7 +9,6 @@ package embeddings
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,7 +22,6 @@ import (
 
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/articles"
-	"github.com/addlink/addlink/internal/atomicfile"
 	"github.com/addlink/addlink/internal/dump"
 	"github.com/addlink/addlink/internal/embed"
 	"github.com/addlink/addlink/internal/graphvec"
@@ -132,9 +130,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 		return s, err
 	}
 	s.Seconds = time.Since(start).Seconds()
-	b, _ := json.MarshalIndent(s, "", "  ")
-	_, err = atomicfile.WriteFile(l.Summary("embeddings"), append(b, '\n'))
-	return s, err
+	return s, datasets.WriteSummary(l, "embeddings", s)
 }
 
 // BuildCorpus reads the dictionaries' page ids and redirects and the dump: every article

@@ -8,7 +8,6 @@ package export
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -228,12 +227,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 		return s, fmt.Errorf("export: %w", err)
 	}
 	s.Seconds = time.Since(start).Seconds()
-	b, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return s, err
-	}
-	_, err = atomicfile.WriteFile(l.Summary("export"), append(b, '\n'))
-	return s, err
+	return s, datasets.WriteSummary(l, "export", s)
 }
 
 // write writes one dataset's rows (in key order) as a sqlitedict file with its .gz and

@@ -9,7 +9,6 @@ package features
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"runtime"
@@ -123,8 +122,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 		s.Features = set.Names()
 	}
 	s.Seconds = time.Since(start).Seconds()
-	b, _ := json.MarshalIndent(s, "", "  ")
-	if _, err := atomicfile.WriteFile(l.Summary("features"), append(b, '\n')); err != nil {
+	if err := datasets.WriteSummary(l, "features", s); err != nil {
 		return s, err
 	}
 	progress.End(p) // the last phase's line before the summary

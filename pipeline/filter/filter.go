@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/addlink/addlink/datasets"
-	"github.com/addlink/addlink/internal/atomicfile"
 	"github.com/addlink/addlink/internal/progress"
 )
 
@@ -204,9 +203,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 		return s, err
 	}
 	s.Seconds = time.Since(start).Seconds()
-	b, _ := json.MarshalIndent(s, "", "  ")
-	_, err = atomicfile.WriteFile(l.Summary("filter"), append(b, '\n'))
-	return s, err
+	return s, datasets.WriteSummary(l, "filter", s)
 }
 
 func countAnchors(rows []datasets.Anchor) int {
