@@ -38,6 +38,16 @@ type Layout struct {
 	Wiki    string
 }
 
+// LayoutOf returns the layout whose Dir is dir, a directory of one wiki's files (a
+// published directory, or <data-dir>/<wiki>): dir must be named after the wiki.
+func LayoutOf(dir, wiki string) (Layout, error) {
+	dir = filepath.Clean(dir)
+	if filepath.Base(dir) != wiki {
+		return Layout{}, fmt.Errorf("%s: the directory must be named after the wiki (%s)", dir, wiki)
+	}
+	return Layout{DataDir: filepath.Dir(dir), Wiki: wiki}, nil
+}
+
 // Dir is <data-dir>/<wiki>.
 func (l Layout) Dir() string { return filepath.Join(l.DataDir, l.Wiki) }
 

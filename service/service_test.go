@@ -708,3 +708,19 @@ func TestFileBackendLogsLoadedWiki(t *testing.T) {
 		t.Fatalf("no \"loaded wiki\" line for elwikivoyage in %v", logs.lines())
 	}
 }
+
+func TestDomain(t *testing.T) {
+	for _, c := range []struct{ wiki, project, domain string }{
+		{"cswiki", "wikipedia", "cs"},
+		{"zh_min_nanwiki", "wikipedia", "zh_min_nan"},
+		{"bat_smgwiki", "wikipedia", "bat_smg"},
+		{"elwikivoyage", "wikivoyage", "el"},
+	} {
+		if got := Domain(c.wiki); got != c.domain {
+			t.Errorf("Domain(%q) = %q, want %q", c.wiki, got, c.domain)
+		}
+		if got := WikiID(c.project, c.domain); got != c.wiki {
+			t.Errorf("WikiID(%q, %q) = %q, want %q", c.project, c.domain, got, c.wiki)
+		}
+	}
+}
