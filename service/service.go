@@ -1,6 +1,6 @@
 // Package service implements the Link Recommendation HTTP API (`addlink serve`), a
 // drop-in for Wikimedia's research-mwaddlink service: the same routes, parameters,
-// JSON bodies and environment variables (../shared/SERVICE.md), answered by
+// JSON bodies and environment variables (docs/serve.md, docs/reference.md), answered by
 // internal/linker with datasets from a Backend (sqlitedict files, our Parquet
 // datasets, or the lr_ tables in MySQL).
 //

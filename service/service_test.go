@@ -105,7 +105,7 @@ func TestURLPrefix(t *testing.T) {
 }
 
 // The reference's own test expectations (tests/test_app.py with
-// ../shared/fixtures/mwaddlink/provide_query_*).
+// the fixtures' mwaddlink/provide_query_*, internal/testfixtures).
 func TestReferenceExpectations(t *testing.T) {
 	mw := newFakeMediaWiki(t)
 	_, ts := newTestServer(t, Options{

@@ -24,7 +24,7 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// Exit statuses (a contract: DESIGN.md "Command line").
+// Exit statuses (a contract for scripts: README.md, docs/reference.md "The command line").
 const (
 	exitOK          = 0
 	exitError       = 1

@@ -1,5 +1,5 @@
 // Package backtest is the stage that evaluates a trained model on the held-out test
-// sentences (REFERENCE.md "Stage 7"): each sentence is stripped of its links, links are
+// sentences (docs/reference.md "Stage 7"): each sentence is stripped of its links, links are
 // recommended into its plain text, and the predicted (anchor, target) pairs are compared
 // with the sentence's own links. It writes testing/<wiki>.backtest.eval.csv in the
 // reference's format and a plot of precision and recall against the threshold,

@@ -1,7 +1,7 @@
 // Package dictionaries is the first pipeline stage: from a pages-articles dump it builds
 // the anchor dictionary (anchor -> candidate targets with counts), the link-probability
 // statistics, the page-id table and the redirect table, exactly as the reference's
-// Spark job (REFERENCE.md "Stage 1").
+// Spark job (docs/reference.md "Stage 1").
 //
 // The dump is decompressed once. Pass one counts each article's links by anchor and
 // target as written, and keeps the lower-cased plain text the reference counts anchors

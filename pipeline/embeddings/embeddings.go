@@ -1,5 +1,5 @@
 // Package embeddings is the stage that learns entity vectors for the w2v feature
-// (REFERENCE.md "Stage 3"): by default it reads the dump once to build a corpus of
+// (docs/reference.md "Stage 3"): by default it reads the dump once to build a corpus of
 // words, links and articles, trains skip-gram with negative sampling over words and
 // entities (internal/embed), and writes <wiki>.w2vfiltered.parquet: one vector per
 // article. With MethodGraph it reads only the articles' links and writes the vectors

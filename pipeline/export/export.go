@@ -1,5 +1,5 @@
 // Package export is the stage that turns a wiki's dictionaries, embeddings and model into
-// the files the Link Recommendation service loads (REFERENCE.md "Export and
+// the files the Link Recommendation service loads (docs/reference.md "Export and
 // publishing"): for each dataset, a sqlitedict SQLite file with its gzipped copy and
 // checksum, and a MySQL dump of its lr_ table with checksum; and the model with its
 // checksum. The files form one set (datasets.ExportSet) under Layout.ExportDir, which

@@ -1,5 +1,5 @@
 // Package features is the stage that turns the training sentences into training rows
-// (REFERENCE.md "Stage 5"): for every mention in a sentence that is an anchor, one row
+// (docs/reference.md "Stage 5"): for every mention in a sentence that is an anchor, one row
 // per candidate target with the six features computed by internal/linker and a label
 // saying whether the sentence links the mention to that target. It writes
 // training/link_train.csv in the reference's format (tab-separated, no header, label

@@ -1,6 +1,6 @@
 // Package filter is the stage that removes from the anchor dictionary the candidate
 // targets that are instances (P31) of unwanted kinds of pages: disambiguation pages,
-// lists, dates, units, given names, ... (REFERENCE.md "Stage 2"). It reads the unfiltered
+// lists, dates, units, given names, ... (docs/reference.md "Stage 2"). It reads the unfiltered
 // dictionary (<wiki>.anchors_unfiltered.parquet, written by the dictionaries stage) and
 // writes the dictionary in use, <wiki>.anchors.parquet; running it again gives the same
 // result. Without <wiki>.wdproperties.parquet it copies the dictionary unchanged and

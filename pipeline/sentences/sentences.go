@@ -1,5 +1,5 @@
 // Package sentences is the stage that picks, for each article, the first sentence that
-// is made only of text and wikilinks and has at least one link (REFERENCE.md "Stage 4"),
+// is made only of text and wikilinks and has at least one link (docs/reference.md "Stage 4"),
 // shuffles them with the reference's generator and seed, and writes the first half to
 // training/sentences_train.csv and the second to testing/sentences_test.csv.
 //

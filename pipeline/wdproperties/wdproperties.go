@@ -1,6 +1,6 @@
 // Package wdproperties is the stage that finds, for every page of a wiki, the Wikidata
 // items its item is an instance of (P31), from the wiki's page_props table dump and the
-// Wikidata entity dump (REFERENCE.md "Stage 2"). Pages flagged as disambiguation pages
+// Wikidata entity dump (docs/reference.md "Stage 2"). Pages flagged as disambiguation pages
 // in page_props get Q4167410 even without the entity dump.
 package wdproperties
 
