@@ -19,6 +19,10 @@ func CheckWikiID(id string) error {
 	return nil
 }
 
+// SampleWiki is the wiki id of the built-in sample wiki (internal/synth generates its
+// dump): its datasets are made from generated text, so it is never published.
+const SampleWiki = "samplewiki"
+
 // Language returns the language code of a wiki database name: the name without its
 // project suffix, underscores as hyphens ("azwiki" az, "zh_min_nanwiki" zh-min-nan,
 // "elwikivoyage" el).

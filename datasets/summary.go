@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/addlink/addlink/internal/atomicfile"
+	"github.com/addlink/addlink/atomicfile"
 )
 
 // WriteJSON writes v to path atomically as JSON indented by two spaces, with a final

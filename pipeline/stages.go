@@ -32,7 +32,7 @@ func (c *Config) wdOptions() wdproperties.Options {
 
 // SampleDump is where the built-in sample wiki's dump is written.
 func SampleDump(dataDir string) string {
-	return filepath.Join(dataDir, synth.SampleWiki, "dump", synth.SampleWiki+"-sample-pages-articles.xml.gz")
+	return filepath.Join(dataDir, datasets.SampleWiki, "dump", datasets.SampleWiki+"-sample-pages-articles.xml.gz")
 }
 
 // EnsureSample writes the sample wiki's dump unless it exists, and returns its path.

@@ -8,7 +8,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/addlink/addlink/datasets"
-	"github.com/addlink/addlink/internal/synth"
 	"github.com/addlink/addlink/pipeline"
 	"github.com/addlink/addlink/pipeline/embeddings"
 )
@@ -24,7 +23,7 @@ writes <data-dir>/<wiki>/report.md: stages, timings, inputs and outputs with the
 sha256, and each stage's summary.
 The dumps are --dump files or the latest complete dump under --dumps-dir.
 With no --wiki (and no WIKI_ID) and no --dump, it runs the built-in sample wiki
-(` + synth.SampleWiki + `), generating its dump under <data-dir>/` + synth.SampleWiki + `/dump/.
+(` + datasets.SampleWiki + `), generating its dump under <data-dir>/` + datasets.SampleWiki + `/dump/.
 Stages: dictionaries, wdproperties (when a page_props dump is found under --dumps-dir),
 filter, embeddings, sentences, features, train, backtest, export; --from and --to select
 a range of them.
@@ -67,7 +66,7 @@ trains the six-feature model again.
 				if len(cfg.Dumps) > 0 {
 					return usagef("run: --wiki (or WIKI_ID) is required with --dump")
 				}
-				cfg.Wiki = synth.SampleWiki
+				cfg.Wiki = datasets.SampleWiki
 				p, err := pipeline.EnsureSample(cfg.DataDir)
 				if err != nil {
 					return err
@@ -82,7 +81,7 @@ trains the six-feature model again.
 			}
 			rep, done := newReporter(co)
 			defer done()
-			if files, err := cfg.DumpFiles(); err == nil && cfg.Wiki != synth.SampleWiki {
+			if files, err := cfg.DumpFiles(); err == nil && cfg.Wiki != datasets.SampleWiki {
 				rep.Note(fmt.Sprintf("run: %s: dump %s", cfg.Wiki, strings.Join(files, ", ")))
 			}
 			results, err := pipeline.Run(c.Context, cfg, stages, runOpts, rep)
@@ -125,7 +124,7 @@ func newStatusCommand() *cli.Command {
 				return err
 			}
 			if cfg.Wiki == "" {
-				cfg.Wiki = synth.SampleWiki
+				cfg.Wiki = datasets.SampleWiki
 				cfg.Dumps = []string{pipeline.SampleDump(cfg.DataDir)}
 			}
 			if err := datasets.CheckWikiID(cfg.Wiki); err != nil {

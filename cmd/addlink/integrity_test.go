@@ -163,7 +163,7 @@ func TestEmptyWikiIDIsUsageError(t *testing.T) {
 	if code, err := runIn("--data-dir", data, "status"); code != 0 {
 		t.Errorf("status without WIKI_ID (the sample wiki): %v", err)
 	}
-	code, err := runIn("--data-dir", data, "publish", "--wiki", synth.SampleWiki, "--publish-root", root)
+	code, err := runIn("--data-dir", data, "publish", "--wiki", datasets.SampleWiki, "--publish-root", root)
 	if code == 0 || !errors.Is(err, publish.ErrSampleWiki) {
 		t.Errorf("publish of the sample wiki: exit %d, %v", code, err)
 	}

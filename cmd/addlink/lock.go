@@ -6,10 +6,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/addlink/addlink/atomicfile"
 	"github.com/addlink/addlink/datasets"
-	"github.com/addlink/addlink/internal/atomicfile"
 	"github.com/addlink/addlink/internal/lockfile"
-	"github.com/addlink/addlink/internal/synth"
 )
 
 const flagWait = "wait"
@@ -44,7 +43,7 @@ func lockWiki(name string, action cli.ActionFunc) cli.ActionFunc {
 	return func(c *cli.Context) error {
 		wiki := c.String(flagWiki)
 		if wiki == "" && name == "run" && len(c.StringSlice("dump")) == 0 {
-			wiki = synth.SampleWiki
+			wiki = datasets.SampleWiki
 		}
 		if datasets.CheckWikiID(wiki) != nil || c.Bool("print-schema") {
 			return action(c) // nothing to lock: the action reports the mistake or writes nothing

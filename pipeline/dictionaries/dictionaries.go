@@ -27,9 +27,9 @@ import (
 	"github.com/klauspost/compress/s2"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/addlink/addlink/atomicfile"
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/articles"
-	"github.com/addlink/addlink/internal/atomicfile"
 	"github.com/addlink/addlink/internal/dump"
 	"github.com/addlink/addlink/internal/progress"
 )

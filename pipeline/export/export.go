@@ -17,9 +17,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/addlink/addlink/atomicfile"
 	"github.com/addlink/addlink/checksum"
 	"github.com/addlink/addlink/datasets"
-	"github.com/addlink/addlink/internal/atomicfile"
 	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/internal/progress"
 )

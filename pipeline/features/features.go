@@ -16,8 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/addlink/addlink/atomicfile"
 	"github.com/addlink/addlink/datasets"
-	"github.com/addlink/addlink/internal/atomicfile"
 	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/internal/progress"
 )

@@ -14,9 +14,9 @@ import (
 	"path/filepath"
 	"runtime"
 
+	"github.com/addlink/addlink/atomicfile"
 	"github.com/addlink/addlink/checksum"
 	"github.com/addlink/addlink/datasets"
-	"github.com/addlink/addlink/internal/atomicfile"
 	"github.com/addlink/addlink/internal/gbdt"
 	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/internal/progress"
