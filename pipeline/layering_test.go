@@ -24,6 +24,14 @@ const module = "github.com/addlink/addlink/"
 //     cmd/. Nothing imports cmd/ or bench/.
 var base = []string{"atomicfile", "checksum", "datasets"}
 
+// pending are arrows that cross the layers and are still to be removed (packages that
+// landed while the layers were drawn): multilingual and review run the backtest's
+// evaluation, which belongs below them. The list only shrinks.
+var pending = map[[2]string]bool{
+	{"multilingual", "pipeline/backtest"}: true,
+	{"review", "pipeline/backtest"}:       true,
+}
+
 // layerError returns why package from (a path relative to the module) may not import
 // imp (any import path), or "" when it may.
 func layerError(from, imp string) string {
@@ -31,6 +39,9 @@ func layerError(from, imp string) string {
 		return ""
 	}
 	to := strings.TrimPrefix(imp, module)
+	if pending[[2]string{from, to}] {
+		return ""
+	}
 	top := func(p string) string { t, _, _ := strings.Cut(p, "/"); return t }
 	baseRank := func(p string) int {
 		for i, b := range base {
