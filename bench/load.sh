@@ -23,7 +23,7 @@ anchors=${ANCHORS:-1000000}
 datasets=${DATASETS:-anchors pageids redirects w2vfiltered}
 methods=${METHODS:-load-data insert}
 reps=${REPS:-3}
-ref_repo=${REFERENCE_REPO:-/work/.mirror/wikimedia+research-mwaddlink/repo}
+ref_repo=${REFERENCE_REPO:-}
 out=${BENCH_DIR:-bench/out}/load
 rm -rf "$out"
 mkdir -p "$out"
@@ -55,7 +55,7 @@ for d in $datasets; do
 done
 echo "datasets: $datasets; $rows rows; $(du -ch "$out"/pub/benchwiki/lr_*.sql.gz | tail -1 | cut -f1) of .sql.gz; $(nproc) cores"
 
-if [ -d "$ref_repo" ]; then
+if [ -n "$ref_repo" ] && [ -d "$ref_repo" ]; then
   ref=$out/reference
   mkdir -p "$ref/src"
   for p in load-datasets.py create_tables.py src/mysql.py; do
@@ -67,7 +67,7 @@ if [ -d "$ref_repo" ]; then
   echo "reference: load-datasets.py of $(git --git-dir="$ref_repo" rev-parse --short HEAD)"
 else
   ref=
-  echo "reference: no research-mwaddlink checkout at $ref_repo: bench/load_reference_style.py"
+  echo "reference: no research-mwaddlink git directory (set REFERENCE_REPO to one): bench/load_reference_style.py"
 fi
 
 # time_it NAME DB CMD...: runs CMD into the empty database DB, prints its time, rows per

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark of `addlink serve` against the reference service's own code, in one run, on
-# the same pages and datasets (../shared/fixtures, ../shared/refquery):
+# the same pages and datasets (FIXTURES, REFQUERY):
 #  1. builds the wiki's datasets with `addlink run` (elwikivoyage by default) unless
 #     they exist, and takes PAGES (200) articles of its dump as pages.jsonl;
 #  2. POSTs them, as GrowthExperiments does, to `addlink serve` at CONCURRENCY (8) for
@@ -12,14 +12,18 @@
 #     and prints its requests/s per core next to ours per core (ours / nproc);
 #  4. SOAK (60s; 0 to skip): 64 clients for that long against the sqlite server, printing
 #     the status codes (only 200 and 503 are expected) and the server's RSS over time.
-# Needs Debian's mariadb-server and the refquery setup (MIRRORS=/work/.mirror
-# ../shared/refquery/setup.sh).
+# Needs Debian's mariadb-server and the refquery scripts (REFQUERY: a directory with
+# setup.sh, pages_from_dump.py and ref_query.py, set up with the reference's code) and the
+# fixtures (FIXTURES: the directory with dumps/<wiki>/); the script stops and says which
+# is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 wiki=${WIKI:-elwikivoyage}
 out=${BENCH_DIR:-bench/out}/serve
-fixtures=${FIXTURES:-../shared/fixtures}
-refquery=${REFQUERY:-../shared/refquery}
+fixtures=${FIXTURES:-${ADDLINK_FIXTURES:-}}
+refquery=${REFQUERY:-}
+[ -n "$fixtures" ] && [ -d "$fixtures/dumps" ] || { echo "serve.sh: set FIXTURES (or ADDLINK_FIXTURES) to the fixtures directory (dumps/<wiki>/...)" >&2; exit 2; }
+[ -n "$refquery" ] && [ -x "$refquery/ref_query.py" ] || { echo "serve.sh: set REFQUERY to the refquery directory (setup.sh, pages_from_dump.py, ref_query.py)" >&2; exit 2; }
 dur=${DURATION:-20s} conc=${CONCURRENCY:-8} npages=${PAGES:-200} soak=${SOAK:-60s}
 mkdir -p "$out"
 go build -trimpath -o bin/addlink ./cmd/addlink

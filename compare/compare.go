@@ -23,14 +23,14 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
 
-	"github.com/addlink/addlink/pipeline/backtest"
+	"github.com/addlink/addlink/datasets"
 )
 
 // Run is one backtest to compare.
 type Run struct {
 	Name    string // as given on the command line
 	Path    string // the summary file read
-	Summary backtest.Summary
+	Summary datasets.BacktestSummary
 }
 
 // Load reads a run: a backtest summary file, or a directory with backtest.summary.json.
@@ -45,7 +45,7 @@ func Load(path string) (Run, error) {
 	if err != nil {
 		return Run{}, fmt.Errorf("compare: %w (a run is a backtest.summary.json or a directory with one, such as data/<wiki>)", err)
 	}
-	var s backtest.Summary
+	var s datasets.BacktestSummary
 	if err := json.Unmarshal(b, &s); err != nil {
 		return Run{}, fmt.Errorf("compare: %s: %w", file, err)
 	}
@@ -129,7 +129,7 @@ type curve struct {
 func (c curve) XError(i int) (float64, float64) { return c.xlo[i], c.xhi[i] }
 func (c curve) YError(i int) (float64, float64) { return c.ylo[i], c.yhi[i] }
 
-func curveOf(rows []backtest.Row) curve {
+func curveOf(rows []datasets.BacktestRow) curve {
 	var c curve
 	for _, r := range rows {
 		if math.IsNaN(r.MicroPrecision) || math.IsNaN(r.MicroRecall) {

@@ -117,3 +117,24 @@ func TestRowsAdd(t *testing.T) {
 		t.Error("Add of an unknown dataset: no error")
 	}
 }
+
+func TestLayoutOf(t *testing.T) {
+	for _, c := range []struct {
+		dir, wiki, dataDir string
+		ok                 bool
+	}{
+		{"/pub/cswiki", "cswiki", "/pub", true},
+		{"/pub/cswiki/", "cswiki", "/pub", true},
+		{"cswiki", "cswiki", ".", true},
+		{"/pub/elwiki", "cswiki", "", false},
+		{"/pub", "cswiki", "", false},
+	} {
+		l, err := LayoutOf(c.dir, c.wiki)
+		if (err == nil) != c.ok || (c.ok && (l.DataDir != c.dataDir || l.Wiki != c.wiki)) {
+			t.Errorf("LayoutOf(%q, %q) = %+v, %v", c.dir, c.wiki, l, err)
+		}
+		if c.ok && l.Dir() != filepath.Clean(c.dir) {
+			t.Errorf("LayoutOf(%q).Dir() = %q", c.dir, l.Dir())
+		}
+	}
+}

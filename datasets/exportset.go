@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/addlink/addlink/checksum"
-	"github.com/addlink/addlink/internal/atomicfile"
 )
 
 // ExportSetName is the file, in the export directory, that lists the export's files
@@ -151,12 +150,10 @@ func WriteExportSetOf(dir string, s *ExportSet) (*ExportSet, error) {
 	}
 	sort.Slice(s.Files, func(i, j int) bool { return s.Files[i].Name < s.Files[j].Name })
 	sort.Slice(s.Inputs, func(i, j int) bool { return s.Inputs[i].Name < s.Inputs[j].Name })
-	b, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
+	if err := WriteJSON(filepath.Join(dir, ExportSetName), s); err != nil {
 		return nil, err
 	}
-	_, err = atomicfile.WriteFile(filepath.Join(dir, ExportSetName), append(b, '\n'))
-	return s, err
+	return s, nil
 }
 
 // ReadExportSet reads dir/ExportSetName.

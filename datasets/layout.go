@@ -19,6 +19,10 @@ func CheckWikiID(id string) error {
 	return nil
 }
 
+// SampleWiki is the wiki id of the built-in sample wiki (internal/synth generates its
+// dump): its datasets are made from generated text, so it is never published.
+const SampleWiki = "samplewiki"
+
 // Language returns the language code of a wiki database name: the name without its
 // project suffix, underscores as hyphens ("azwiki" az, "zh_min_nanwiki" zh-min-nan,
 // "elwikivoyage" el).
@@ -36,6 +40,16 @@ func Language(wiki string) string {
 type Layout struct {
 	DataDir string
 	Wiki    string
+}
+
+// LayoutOf returns the layout whose Dir is dir, a directory of one wiki's files (a
+// published directory, or <data-dir>/<wiki>): dir must be named after the wiki.
+func LayoutOf(dir, wiki string) (Layout, error) {
+	dir = filepath.Clean(dir)
+	if filepath.Base(dir) != wiki {
+		return Layout{}, fmt.Errorf("%s: the directory must be named after the wiki (%s)", dir, wiki)
+	}
+	return Layout{DataDir: filepath.Dir(dir), Wiki: wiki}, nil
 }
 
 // Dir is <data-dir>/<wiki>.

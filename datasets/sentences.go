@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/addlink/addlink/internal/atomicfile"
+	"github.com/addlink/addlink/atomicfile"
 )
 
 // Sentence is one sentence of the sentences stage's files: the article's title and

@@ -233,26 +233,32 @@ func (p *sqlParser) str(dst []byte) ([]byte, error) {
 			p.pos = len(p.s)
 			return dst, io.ErrUnexpectedEOF
 		}
-		c := p.s[p.pos+1]
-		switch c {
-		case '0':
-			c = 0
-		case 'b':
-			c = '\b'
-		case 'n':
-			c = '\n'
-		case 'r':
-			c = '\r'
-		case 't':
-			c = '\t'
-		case 'Z':
-			c = 0x1a
-		case '%', '_': // MySQL keeps the backslash of \% and \_
-			dst = append(dst, '\\')
-		}
-		dst = append(dst, c)
+		dst = AppendUnescaped(dst, p.s[p.pos+1])
 		p.pos += 2
 	}
+}
+
+// AppendUnescaped appends to dst what the escape sequence \c stands for in a MySQL
+// string literal: \0 \b \n \r \t \Z their control characters, \% and \_ themselves
+// with the backslash (MySQL keeps it), and any other character (\\ \' \") itself.
+func AppendUnescaped(dst []byte, c byte) []byte {
+	switch c {
+	case '0':
+		c = 0
+	case 'b':
+		c = '\b'
+	case 'n':
+		c = '\n'
+	case 'r':
+		c = '\r'
+	case 't':
+		c = '\t'
+	case 'Z':
+		c = 0x1a
+	case '%', '_':
+		dst = append(dst, '\\')
+	}
+	return append(dst, c)
 }
 
 func isHex(c byte) bool {

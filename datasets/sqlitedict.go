@@ -10,7 +10,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite"
 
-	"github.com/addlink/addlink/internal/atomicfile"
+	"github.com/addlink/addlink/atomicfile"
 )
 
 // sqlitedictTable is the table sqlitedict creates for its default table name.

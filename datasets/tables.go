@@ -1,8 +1,8 @@
 package datasets
 
 // The row types of addlink's Parquet datasets. Column names are those of the reference
-// TSV files in ../shared/fixtures/reference so that `addlink cat --format tsv` output can
-// be compared with them directly.
+// pipeline's TSV outputs (the test fixtures under reference/, internal/testfixtures) so
+// that `addlink cat --format tsv` output can be compared with them directly.
 
 // Anchor is one (anchor, target) pair of <wiki>.anchors.parquet: n is the number of
 // distinct (page, anchor, target) links. Sorted by anchor, then target.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -88,12 +89,13 @@ func TestHelperLoadProcess(t *testing.T) {
 func testReference(t *testing.T, f *fixture, srv *mariadbtest.Server) {
 	py := testfixtures.Python(t, "pymysql", "requests")
 	repo := os.Getenv("ADDLINK_REFERENCE_REPO")
-	if repo == "" {
-		repo = "/work/.mirror/wikimedia+research-mwaddlink/repo"
-	}
-	if _, err := os.Stat(repo); err != nil {
-		t.Skipf("no research-mwaddlink git directory at %s (set ADDLINK_REFERENCE_REPO): %v", repo, err)
-	}
+	testfixtures.Require(t, "a research-mwaddlink git directory (set ADDLINK_REFERENCE_REPO to it)", func() error {
+		if repo == "" {
+			return errors.New("ADDLINK_REFERENCE_REPO is not set")
+		}
+		_, err := os.Stat(repo)
+		return err
+	})
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "src"), 0o755)
 	for _, p := range []string{"load-datasets.py", "create_tables.py", "src/mysql.py"} {

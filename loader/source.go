@@ -90,7 +90,7 @@ func (d dirSource) fetch(ctx context.Context, rel string, rep progress.Reporter)
 	}
 	rep.Phase("verify "+rel, st.Size(), "bytes")
 	h := sha256.New()
-	if _, err := io.Copy(h, &ctxReader{ctx: ctx, r: f, rep: rep}); err != nil {
+	if _, err := io.Copy(h, progress.Reader(ctx, f, rep)); err != nil {
 		f.Close()
 		return nil, "", fmt.Errorf("%s: %w", f.Name(), err)
 	}
@@ -99,22 +99,6 @@ func (d dirSource) fetch(ctx context.Context, rel string, rep progress.Reporter)
 		return nil, "", err
 	}
 	return f, hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// ctxReader stops at cancellation and reports the bytes read.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-	rep progress.Reporter
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	n, err := c.r.Read(p)
-	c.rep.Add(int64(n))
-	return n, err
 }
 
 // httpSource downloads from a base URL ending in '/'.
@@ -325,7 +309,7 @@ func (h *httpSource) fetch(ctx context.Context, rel string, rep progress.Reporte
 		default:
 			return &HTTPError{h.base + rel, resp.StatusCode}
 		}
-		n, err := io.Copy(io.MultiWriter(part, sum), &ctxReader{ctx: ctx, r: resp.Body, rep: rep})
+		n, err := io.Copy(io.MultiWriter(part, sum), progress.Reader(ctx, resp.Body, rep))
 		have += n
 		if err != nil {
 			if errors.Is(err, io.EOF) {

@@ -34,9 +34,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/addlink/addlink/atomicfile"
 	"github.com/addlink/addlink/checksum"
 	"github.com/addlink/addlink/datasets"
-	"github.com/addlink/addlink/internal/atomicfile"
 	"github.com/addlink/addlink/internal/gbdt"
 	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/internal/progress"
@@ -517,11 +517,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 			return Summary{}, fmt.Errorf("multilingual: %w", err)
 		}
 	}
-	js, err := json.MarshalIndent(sum, "", "  ")
-	if err != nil {
-		return Summary{}, err
-	}
-	if _, err := atomicfile.WriteFile(SummaryPath(o.DataDir, o.Name), append(js, '\n')); err != nil {
+	if err := datasets.WriteJSON(SummaryPath(o.DataDir, o.Name), sum); err != nil {
 		return Summary{}, err
 	}
 	return sum, nil

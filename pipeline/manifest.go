@@ -14,7 +14,7 @@ import (
 	"sort"
 
 	"github.com/addlink/addlink/checksum"
-	"github.com/addlink/addlink/internal/atomicfile"
+	"github.com/addlink/addlink/datasets"
 )
 
 // FileID identifies a file's content: size and modification time for the quick check,
@@ -173,13 +173,8 @@ func ReadManifest(path string) (*Manifest, error) {
 
 // WriteManifest writes m atomically.
 func WriteManifest(path string, m *Manifest) error {
-	b, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	_, err = atomicfile.WriteFile(path, append(b, '\n'))
-	return err
+	return datasets.WriteJSON(path, m)
 }

@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/addlink/addlink/internal/atomicfile"
+	"github.com/addlink/addlink/atomicfile"
 	"github.com/addlink/addlink/pipeline/backtest"
 )
 
@@ -83,7 +83,7 @@ func WriteReport(cfg *Config, stages []Stage, results []StageResult) error {
 		if sum := readSummary(cfg, s.Name); sum != "" {
 			var bs backtest.Summary
 			if s.Name == "backtest" && json.Unmarshal([]byte(sum), &bs) == nil {
-				b.WriteString("\n" + bs.Markdown())
+				b.WriteString("\n" + backtest.Markdown(bs))
 			}
 			b.WriteString("\nSummary (`" + s.Name + ".summary.json`):\n\n```json\n" + sum + "```\n")
 		}

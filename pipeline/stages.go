@@ -32,7 +32,7 @@ func (c *Config) wdOptions() wdproperties.Options {
 
 // SampleDump is where the built-in sample wiki's dump is written.
 func SampleDump(dataDir string) string {
-	return filepath.Join(dataDir, synth.SampleWiki, "dump", synth.SampleWiki+"-sample-pages-articles.xml.gz")
+	return filepath.Join(dataDir, datasets.SampleWiki, "dump", datasets.SampleWiki+"-sample-pages-articles.xml.gz")
 }
 
 // EnsureSample writes the sample wiki's dump unless it exists, and returns its path.
@@ -50,15 +50,13 @@ func (c *Config) DumpFiles() ([]string, error) { return c.dumps() }
 
 // dumps returns the run's dump files, discovering them when none were given.
 func (c *Config) dumps() ([]string, error) {
-	if len(c.Dumps) > 0 {
-		for _, f := range c.Dumps {
-			if _, err := os.Stat(f); err != nil {
-				return nil, fmt.Errorf("dump: %w: %w", dump.ErrNotFound, err)
-			}
+	// A run checks given files before its first stage, so that a typo fails at once.
+	for _, f := range c.Dumps {
+		if _, err := os.Stat(f); err != nil {
+			return nil, fmt.Errorf("dump: %w: %w", dump.ErrNotFound, err)
 		}
-		return c.Dumps, nil
 	}
-	files, err := dump.Discover(c.DumpsDir, c.Wiki)
+	files, err := dump.Files(c.Dumps, c.DumpsDir, c.Wiki)
 	if err != nil {
 		return nil, err
 	}

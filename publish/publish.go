@@ -17,11 +17,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/addlink/addlink/atomicfile"
 	"github.com/addlink/addlink/checksum"
 	"github.com/addlink/addlink/datasets"
-	"github.com/addlink/addlink/internal/atomicfile"
 	"github.com/addlink/addlink/internal/linker"
-	"github.com/addlink/addlink/internal/synth"
 )
 
 // DefaultRoot is where Wikimedia publishes the datasets (the reference's
@@ -135,7 +134,7 @@ func (c Change) String() string { return c.Action + " " + c.Path }
 
 // ErrSampleWiki is returned by Publish for the built-in sample wiki, whose datasets are
 // made from generated text.
-var ErrSampleWiki = errors.New("publish: the built-in sample wiki " + synth.SampleWiki + " is generated text, not a wiki: it cannot be published")
+var ErrSampleWiki = errors.New("publish: the built-in sample wiki " + datasets.SampleWiki + " is generated text, not a wiki: it cannot be published")
 
 // sources returns the exported files of the wiki to publish after checking that the
 // export set is whole (every file with its recorded checksum, nothing else), and that it
@@ -230,7 +229,7 @@ func Publish(o Options) ([]Change, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	if o.Wiki == synth.SampleWiki {
+	if o.Wiki == datasets.SampleWiki {
 		return nil, ErrSampleWiki
 	}
 	files, extended, err := sources(o)

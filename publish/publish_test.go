@@ -11,7 +11,6 @@ import (
 
 	"github.com/addlink/addlink/checksum"
 	"github.com/addlink/addlink/datasets"
-	"github.com/addlink/addlink/internal/synth"
 )
 
 // exported makes an export set for wiki as the export stage does: the files in
@@ -271,8 +270,8 @@ func TestPublishRemovesFilesOfOlderSet(t *testing.T) {
 // The sample wiki is generated text: it is never published (issue 18, item 7).
 func TestRefusesSampleWiki(t *testing.T) {
 	data, root := t.TempDir(), t.TempDir()
-	exported(t, data, synth.SampleWiki, `{"v":1}`)
-	if _, err := Publish(Options{Wiki: synth.SampleWiki, DataDir: data, Root: root}); !errors.Is(err, ErrSampleWiki) {
+	exported(t, data, datasets.SampleWiki, `{"v":1}`)
+	if _, err := Publish(Options{Wiki: datasets.SampleWiki, DataDir: data, Root: root}); !errors.Is(err, ErrSampleWiki) {
 		t.Fatalf("err = %v, want ErrSampleWiki", err)
 	}
 	if got := listDir(t, root); len(got) != 0 {

@@ -12,8 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/addlink/addlink/atomicfile"
 	"github.com/addlink/addlink/datasets"
-	"github.com/addlink/addlink/internal/atomicfile"
 )
 
 // GoldenRow is one row of the exported golden set: an item with a golden label.

@@ -1,6 +1,6 @@
 // Package service implements the Link Recommendation HTTP API (`addlink serve`), a
 // drop-in for Wikimedia's research-mwaddlink service: the same routes, parameters,
-// JSON bodies and environment variables (../shared/SERVICE.md), answered by
+// JSON bodies and environment variables (docs/serve.md, docs/reference.md), answered by
 // internal/linker with datasets from a Backend (sqlitedict files, our Parquet
 // datasets, or the lr_ tables in MySQL).
 //
@@ -193,6 +193,11 @@ type Meta struct {
 	FormatVersion      int
 }
 
+// Domain returns the subdomain of a wiki id, the inverse of WikiID for Wikipedia and
+// Wikivoyage-like projects: its language code with '_' for '-' ("zh_min_nanwiki"
+// zh_min_nan, "elwikivoyage" el).
+func Domain(wiki string) string { return strings.ReplaceAll(datasets.Language(wiki), "-", "_") }
+
 // WikiID returns the wiki id the reference derives from a project and a domain.
 func WikiID(project, domain string) string {
 	if project == "wikipedia" {
@@ -209,8 +214,13 @@ func (s *Server) Recommend(ctx context.Context, req Request) (*Response, error) 
 	wiki := req.WikiID
 	if wiki == "" {
 		wiki = WikiID(req.Project, req.Domain)
-	} else if project == "" {
-		project = "wikipedia"
+	} else {
+		if project == "" {
+			project = "wikipedia"
+		}
+		if req.Domain == "" {
+			req.Domain = Domain(wiki)
+		}
 	}
 	w, err := s.backend.Wiki(ctx, wiki)
 	if err != nil {
@@ -238,11 +248,7 @@ func (s *Server) Recommend(ctx context.Context, req Request) (*Response, error) 
 	if req.Wikitext != nil {
 		text = *req.Wikitext
 	} else {
-		domain := req.Domain
-		if domain == "" {
-			domain = strings.ReplaceAll(datasets.Language(wiki), "-", "_")
-		}
-		page, err := s.mw.Article(ctx, project, domain, req.Title, req.Revision)
+		page, err := s.mw.Article(ctx, project, req.Domain, req.Title, req.Revision)
 		if err != nil {
 			return nil, err
 		}

@@ -105,7 +105,7 @@ func TestURLPrefix(t *testing.T) {
 }
 
 // The reference's own test expectations (tests/test_app.py with
-// ../shared/fixtures/mwaddlink/provide_query_*).
+// the fixtures' mwaddlink/provide_query_*, internal/testfixtures).
 func TestReferenceExpectations(t *testing.T) {
 	mw := newFakeMediaWiki(t)
 	_, ts := newTestServer(t, Options{
@@ -722,5 +722,21 @@ func TestFileBackendLogsLoadedWiki(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("no \"loaded wiki\" line for elwikivoyage in %v", logs.lines())
+	}
+}
+
+func TestDomain(t *testing.T) {
+	for _, c := range []struct{ wiki, project, domain string }{
+		{"cswiki", "wikipedia", "cs"},
+		{"zh_min_nanwiki", "wikipedia", "zh_min_nan"},
+		{"bat_smgwiki", "wikipedia", "bat_smg"},
+		{"elwikivoyage", "wikivoyage", "el"},
+	} {
+		if got := Domain(c.wiki); got != c.domain {
+			t.Errorf("Domain(%q) = %q, want %q", c.wiki, got, c.domain)
+		}
+		if got := WikiID(c.project, c.domain); got != c.wiki {
+			t.Errorf("WikiID(%q, %q) = %q, want %q", c.project, c.domain, got, c.wiki)
+		}
 	}
 }

@@ -5,7 +5,7 @@
 //	loadgen -url http://127.0.0.1:8000 -pages pages.jsonl -project wikivoyage -domain el -c 8 -d 20s
 //
 // pages.jsonl has one {"title", "wikitext", "pageid", "revid"} per line
-// (../shared/refquery/pages_from_dump.py). With -pid, the resident memory of that process
+// (bench/serve.sh writes it from a dump). With -pid, the resident memory of that process
 // is sampled every second and printed at the start, middle and end of the run.
 package main
 

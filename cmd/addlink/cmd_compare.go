@@ -5,8 +5,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/addlink/addlink/atomicfile"
 	"github.com/addlink/addlink/compare"
-	"github.com/addlink/addlink/internal/atomicfile"
 )
 
 func newCompareCommand() *cli.Command {

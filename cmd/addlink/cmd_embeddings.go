@@ -73,13 +73,11 @@ used, and the vectors are the same bytes for any --threads; --dim and --seed app
 			}
 			o := embeddings.Options{Wiki: c.String(flagWiki), DataDir: co.DataDir, Dumps: c.StringSlice("dump"), Params: p,
 				Method: method, Graph: gp, WriteCorpus: c.String("write-corpus"), AllowWikiMismatch: c.Bool(flagAllowWikiMismatch)}
-			if len(o.Dumps) == 0 {
-				files, err := dump.Discover(co.DumpsDir, o.Wiki)
-				if err != nil {
-					return usageError{err}
-				}
-				o.Dumps = files
+			files, err := dump.Files(o.Dumps, co.DumpsDir, o.Wiki)
+			if err != nil {
+				return usageError{err}
 			}
+			o.Dumps = files
 			rep, done := newReporter(co)
 			defer done()
 			s, err := embeddings.Run(c.Context, o, rep)

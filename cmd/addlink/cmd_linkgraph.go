@@ -21,19 +21,17 @@ The extended features (addlink features/train --features extended) read it.`,
 		Action: func(c *cli.Context) error {
 			co := commonOptions(c)
 			o := linkgraph.Options{Wiki: c.String(flagWiki), DataDir: co.DataDir, Dumps: c.StringSlice("dump"), Threads: co.Threads}
-			if len(o.Dumps) == 0 {
-				files, err := dump.Discover(co.DumpsDir, o.Wiki)
-				if err != nil {
-					return usageError{err}
-				}
-				o.Dumps = files
+			files, err := dump.Files(o.Dumps, co.DumpsDir, o.Wiki)
+			if err != nil {
+				return usageError{err}
 			}
+			o.Dumps = files
 			if err := o.Validate(); err != nil {
 				return usageError{err}
 			}
 			rep, done := newReporter(co)
 			defer done()
-			_, err := linkgraph.Run(c.Context, o, rep)
+			_, err = linkgraph.Run(c.Context, o, rep)
 			return err
 		},
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -74,7 +73,6 @@ recommendations; empty wikitext gives none.`,
 				if req.Title == "" {
 					return usagef("--title is required with --wiki")
 				}
-				req.Domain = strings.ReplaceAll(datasets.Language(wiki), "-", "_")
 			case c.String("wiki-domain") != "" && c.String(flagWiki) == "":
 				req.Project, req.Domain, req.Title = c.String("project"), c.String("wiki-domain"), c.String("page-title")
 				if req.Title == "" {
@@ -108,10 +106,11 @@ recommendations; empty wikitext gives none.`,
 			}
 			bo := service.BackendOptions{Kind: strings.ToLower(c.String("backend")), DataDir: co.DataDir}
 			if dir := c.String("datasets"); dir != "" {
-				if filepath.Base(filepath.Clean(dir)) != wiki {
-					return usagef("--datasets %s: the directory must be named after the wiki (%s)", dir, wiki)
+				l, err := datasets.LayoutOf(dir, wiki)
+				if err != nil {
+					return usagef("--datasets %v", err)
 				}
-				bo.DataDir = filepath.Dir(filepath.Clean(dir))
+				bo.DataDir = l.DataDir
 			}
 			if m := c.String("model"); m != "" {
 				bo.Models = map[string]string{wiki: m}

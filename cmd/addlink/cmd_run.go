@@ -10,7 +10,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/addlink/addlink/datasets"
-	"github.com/addlink/addlink/internal/synth"
 	"github.com/addlink/addlink/pipeline"
 	"github.com/addlink/addlink/pipeline/embeddings"
 )
@@ -26,7 +25,7 @@ writes <data-dir>/<wiki>/report.md: stages, timings, inputs and outputs with the
 sha256, and each stage's summary.
 The dumps are --dump files or the latest complete dump under --dumps-dir.
 With no --wiki (and no WIKI_ID) and no --dump, it runs the built-in sample wiki
-(` + synth.SampleWiki + `), generating its dump under <data-dir>/` + synth.SampleWiki + `/dump/.
+(` + datasets.SampleWiki + `), generating its dump under <data-dir>/` + datasets.SampleWiki + `/dump/.
 Stages: dictionaries, wdproperties (when a page_props dump is found under --dumps-dir),
 filter, embeddings, sentences, features, train, backtest, export; --from and --to select
 a range of them.
@@ -69,7 +68,7 @@ trains the six-feature model again.
 				if len(cfg.Dumps) > 0 {
 					return usagef("run: --wiki (or WIKI_ID) is required with --dump")
 				}
-				cfg.Wiki = synth.SampleWiki
+				cfg.Wiki = datasets.SampleWiki
 				p, err := pipeline.EnsureSample(cfg.DataDir)
 				if err != nil {
 					return err
@@ -84,7 +83,7 @@ trains the six-feature model again.
 			}
 			rep, done := newReporter(co)
 			defer done()
-			if files, err := cfg.DumpFiles(); err == nil && cfg.Wiki != synth.SampleWiki {
+			if files, err := cfg.DumpFiles(); err == nil && cfg.Wiki != datasets.SampleWiki {
 				rep.Note(fmt.Sprintf("run: %s: dump %s", cfg.Wiki, strings.Join(files, ", ")))
 			}
 			results, err := pipeline.Run(c.Context, cfg, stages, runOpts, rep)
@@ -127,18 +126,18 @@ func newStatusCommand() *cli.Command {
 				return err
 			}
 			if cfg.Wiki == "" {
-				cfg.Wiki = synth.SampleWiki
+				cfg.Wiki = datasets.SampleWiki
 			}
 			if err := datasets.CheckWikiID(cfg.Wiki); err != nil {
 				return usageError{err}
 			}
 			// The sample wiki's dump is the generated one, named or not.
-			if cfg.Wiki == synth.SampleWiki && len(cfg.Dumps) == 0 {
+			if cfg.Wiki == datasets.SampleWiki && len(cfg.Dumps) == 0 {
 				cfg.Dumps = []string{pipeline.SampleDump(cfg.DataDir)}
 			}
 			// A wiki that has no data directory was never run here (or is misspelt):
 			// say so rather than list every stage as missing.
-			if dir := cfg.Layout().Dir(); cfg.Wiki != synth.SampleWiki {
+			if dir := cfg.Layout().Dir(); cfg.Wiki != datasets.SampleWiki {
 				if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 					return fmt.Errorf("status: %s has no data directory: %s does not exist (a misspelt --wiki, another --data-dir, or never run: addlink run --wiki %s)", cfg.Wiki, dir, cfg.Wiki)
 				}

@@ -72,13 +72,11 @@ Reference quirks (--reference-quirks) that apply here:
 			o := sentences.Options{Wiki: c.String(flagWiki), DataDir: co.DataDir, Dumps: c.StringSlice("dump"),
 				Limit: c.Int("limit"), Seed: c.Uint64("seed"), PerArticle: c.Int("per-article"), TrainPerArticle: tpa, Threads: co.Threads, Sentence: so,
 				AllowWikiMismatch: c.Bool(flagAllowWikiMismatch)}
-			if len(o.Dumps) == 0 {
-				files, err := dump.Discover(co.DumpsDir, o.Wiki)
-				if err != nil {
-					return usageError{err}
-				}
-				o.Dumps = files
+			files, err := dump.Files(o.Dumps, co.DumpsDir, o.Wiki)
+			if err != nil {
+				return usageError{err}
 			}
+			o.Dumps = files
 			if err := o.Validate(); err != nil {
 				return usageError{err}
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/synth"
 )
 
@@ -26,7 +27,7 @@ Without --articles and --size it writes the built-in sample wiki (400 articles).
 			&cli.IntFlag{Name: "articles", Usage: "number of articles (`N`)"},
 			&cli.Float64Flag{Name: "size", Usage: "stop at about `MB` megabytes of XML"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "random seed"},
-			&cli.StringFlag{Name: "wiki", Value: synth.SampleWiki, Usage: "database name written to <siteinfo>"},
+			&cli.StringFlag{Name: "wiki", Value: datasets.SampleWiki, Usage: "database name written to <siteinfo>"},
 			&cli.Float64Flag{Name: "redirect-share", Value: 0.3, Usage: "share of ns-0 pages that are redirects"},
 			&cli.IntFlag{Name: "vocabulary", Value: 20000, Usage: "number of distinct made-up words"},
 		},

@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/synth"
 	"github.com/addlink/addlink/loader"
 )
@@ -153,12 +154,12 @@ func TestStatusIsHonest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	explicit, err := runCaptured(t, "--data-dir", data, "status", "--wiki", synth.SampleWiki)
+	explicit, err := runCaptured(t, "--data-dir", data, "status", "--wiki", datasets.SampleWiki)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if implicit != explicit || strings.Contains(explicit, "no dump") || !strings.Contains(explicit, "sentences      current") {
-		t.Fatalf("status:\n%s\nstatus --wiki %s:\n%s", implicit, synth.SampleWiki, explicit)
+		t.Fatalf("status:\n%s\nstatus --wiki %s:\n%s", implicit, datasets.SampleWiki, explicit)
 	}
 	_, err = runCaptured(t, "--data-dir", data, "status", "--wiki", "tesstwiki")
 	if want := filepath.Join(data, "tesstwiki") + " does not exist"; err == nil || !strings.Contains(err.Error(), want) {

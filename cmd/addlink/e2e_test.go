@@ -19,7 +19,7 @@ import (
 	"github.com/addlink/addlink/internal/testfixtures"
 )
 
-// e2eArtifacts are the files of DESIGN.md's stage table for elwikivoyage, relative to
+// e2eArtifacts are the files of the README's stage table for elwikivoyage, relative to
 // data/elwikivoyage.
 var e2eArtifacts = []string{
 	"elwikivoyage.anchors.parquet", "elwikivoyage.anchors_unfiltered.parquet", "elwikivoyage.anchors_stats.parquet",

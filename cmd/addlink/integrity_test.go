@@ -163,7 +163,7 @@ func TestEmptyWikiIDIsUsageError(t *testing.T) {
 	if code, err := runIn("--data-dir", data, "status"); code != 0 {
 		t.Errorf("status without WIKI_ID (the sample wiki): %v", err)
 	}
-	code, err := runIn("--data-dir", data, "publish", "--wiki", synth.SampleWiki, "--publish-root", root)
+	code, err := runIn("--data-dir", data, "publish", "--wiki", datasets.SampleWiki, "--publish-root", root)
 	if code == 0 || !errors.Is(err, publish.ErrSampleWiki) {
 		t.Errorf("publish of the sample wiki: exit %d, %v", code, err)
 	}
@@ -384,5 +384,43 @@ func TestKilledExportLeavesAWholeSet(t *testing.T) {
 	}
 	if left := tempNames(l.Dir()); len(left) != 0 {
 		t.Fatalf("temporary files left: %v", left)
+	}
+}
+
+// TestLockedCommandsTakeTheLock: every command declared locked(...) in commands.go,
+// linkgraph among them, is refused while another process holds the wiki's lock; the
+// unlocked ones are not refused for it.
+func TestLockedCommandsTakeTheLock(t *testing.T) {
+	data := t.TempDir()
+	l := datasets.Layout{DataDir: data, Wiki: "xxwiki"}
+	lock, err := lockfile.Acquire(context.Background(), l.Dir(), lockfile.Options{Command: "addlink run --wiki xxwiki"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Release()
+	for _, c := range []struct {
+		args   []string
+		locked bool
+	}{
+		{[]string{"run", "--wiki", "xxwiki"}, true},
+		{[]string{"dictionaries", "--wiki", "xxwiki"}, true},
+		{[]string{"wdproperties", "--wiki", "xxwiki"}, true},
+		{[]string{"filter", "--wiki", "xxwiki"}, true},
+		{[]string{"embeddings", "--wiki", "xxwiki"}, true},
+		{[]string{"sentences", "--wiki", "xxwiki"}, true},
+		{[]string{"linkgraph", "--wiki", "xxwiki"}, true},
+		{[]string{"features", "--wiki", "xxwiki"}, true},
+		{[]string{"train", "--wiki", "xxwiki"}, true},
+		{[]string{"backtest", "--wiki", "xxwiki"}, true},
+		{[]string{"export", "--wiki", "xxwiki"}, true},
+		{[]string{"publish", "--wiki", "xxwiki", "--publish-root", t.TempDir()}, true},
+		{[]string{"status", "--wiki", "xxwiki"}, false},
+		{[]string{"verify", l.Dir()}, false},
+	} {
+		_, err := runIn(append([]string{"--data-dir", data}, c.args...)...)
+		var held *lockfile.HeldError
+		if got := errors.As(err, &held); got != c.locked {
+			t.Errorf("%s: %v; want refused for the lock %v", c.args[0], err, c.locked)
+		}
 	}
 }

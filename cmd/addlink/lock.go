@@ -9,20 +9,12 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/addlink/addlink/atomicfile"
 	"github.com/addlink/addlink/datasets"
-	"github.com/addlink/addlink/internal/atomicfile"
 	"github.com/addlink/addlink/internal/lockfile"
-	"github.com/addlink/addlink/internal/synth"
 )
 
 const flagWait = "wait"
-
-// lockedCommands write under <data-dir>/<wiki>/ (or, for publish, read a set that export
-// replaces): each holds the wiki directory's lock while it runs.
-var lockedCommands = map[string]bool{
-	"run": true, "dictionaries": true, "wdproperties": true, "filter": true, "embeddings": true,
-	"sentences": true, "features": true, "train": true, "backtest": true, "export": true, "publish": true,
-}
 
 // checkWikiSet refuses a --wiki (or WIKI_ID) that is set but empty: only an unset
 // WIKI_ID means the sample wiki.
@@ -34,10 +26,8 @@ func checkWikiSet(c *cli.Context) error {
 	return nil
 }
 
-// guard wraps a command's action: it refuses an empty --wiki and, for lockedCommands,
-// holds the lock of <data-dir>/<wiki>/ while the action runs, after removing the
-// temporary files that killed runs left there.
-func guard(name string, action cli.ActionFunc) cli.ActionFunc {
+// guard wraps every command's action: it refuses an empty --wiki.
+func guard(action cli.ActionFunc) cli.ActionFunc {
 	if action == nil {
 		return nil
 	}
@@ -45,12 +35,18 @@ func guard(name string, action cli.ActionFunc) cli.ActionFunc {
 		if err := checkWikiSet(c); err != nil {
 			return err
 		}
-		if !lockedCommands[name] {
-			return action(c)
-		}
+		return action(c)
+	}
+}
+
+// lockWiki wraps the action of a locked command (commands.go): it holds the lock of
+// <data-dir>/<wiki>/ while the action runs, after removing the temporary files that
+// killed runs left there.
+func lockWiki(name string, action cli.ActionFunc) cli.ActionFunc {
+	return func(c *cli.Context) error {
 		wiki := c.String(flagWiki)
 		if wiki == "" && name == "run" && len(c.StringSlice("dump")) == 0 {
-			wiki = synth.SampleWiki
+			wiki = datasets.SampleWiki
 		}
 		if datasets.CheckWikiID(wiki) != nil || c.Bool("print-schema") {
 			return action(c) // nothing to lock: the action reports the mistake or writes nothing

@@ -24,7 +24,7 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// Exit statuses (a contract: DESIGN.md "Command line").
+// Exit statuses (a contract for scripts: README.md, docs/reference.md "The command line").
 const (
 	exitOK          = 0
 	exitError       = 1
@@ -137,13 +137,13 @@ func newApp() *cli.App {
 			// subcommands are checked and take the common flags.
 			for _, s := range c.Subcommands {
 				s.Before = checkCommandLine(takeRequired(s))
-				s.Action = guard(c.Name+" "+s.Name, s.Action)
+				s.Action = guard(s.Action)
 				s.Flags = append(s.Flags, commonFlags()...)
 			}
 			continue
 		}
 		c.Before = checkCommandLine(takeRequired(c))
-		c.Action = guard(c.Name, c.Action)
+		c.Action = guard(c.Action) // outside lockWiki: an empty --wiki is refused before any lock
 		// The common flags are accepted after the command name too.
 		c.Flags = append(c.Flags, commonFlags()...)
 	}

@@ -24,7 +24,7 @@ import (
 
 	"github.com/klauspost/compress/s2"
 
-	"github.com/addlink/addlink/internal/atomicfile"
+	"github.com/addlink/addlink/atomicfile"
 	"github.com/addlink/addlink/internal/dump"
 )
 

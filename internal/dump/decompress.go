@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/addlink/addlink/internal/bz2"
+	"github.com/addlink/addlink/internal/progress"
 	"github.com/klauspost/compress/gzip"
 )
 
@@ -75,7 +76,7 @@ func openDecompressed(ctx context.Context, path string, threads int) (io.Reader,
 		// parallel and come out in order, block and stream CRCs checked; on damage,
 		// every good block in front of it comes out before the error.
 		r := bz2.NewReader(bufio.NewReaderSize(cr, 1<<20), threads)
-		return ctxReader{ctx, r}, cr, kind, func() error { r.Close(); return f.Close() }, nil
+		return progress.Reader(ctx, r, nil), cr, kind, func() error { r.Close(); return f.Close() }, nil
 	case gzipc:
 		zr, err := gzip.NewReader(bufio.NewReaderSize(cr, 1<<20))
 		if err != nil {
@@ -83,23 +84,9 @@ func openDecompressed(ctx context.Context, path string, threads int) (io.Reader,
 			return nil, nil, plain, nil, fmt.Errorf("dump: %s: %w", path, err)
 		}
 		zr.Multistream(true)
-		return ctxReader{ctx, zr}, cr, kind, func() error { zr.Close(); return f.Close() }, nil
+		return progress.Reader(ctx, zr, nil), cr, kind, func() error { zr.Close(); return f.Close() }, nil
 	}
-	return ctxReader{ctx, cr}, cr, kind, f.Close, nil
-}
-
-// ctxReader stops reading once its context is done, so that a cancelled stage stops
-// within one read of its input whatever the caller's loop checks.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
+	return progress.Reader(ctx, cr, nil), cr, kind, f.Close, nil
 }
 
 // isIndexFile reports whether a name is a multistream index (offset:pageid:title lines),

@@ -17,6 +17,16 @@ var dateDir = regexp.MustCompile(`^\d{8}$`)
 // can tell "no dump" from a dump that could not be read.
 var ErrNotFound = errors.New("no dump found")
 
+// Files returns the dump files a command reads: files when some are given (the stage
+// reports one it cannot open), the latest complete dump of wiki under root otherwise
+// (Discover).
+func Files(files []string, root, wiki string) ([]string, error) {
+	if len(files) > 0 {
+		return files, nil
+	}
+	return Discover(root, wiki)
+}
+
 // Discover finds the pages-articles dump of wiki under root, in the layout of Wikimedia's
 // dump hosts: <root>/<wiki>/<YYYYMMDD>/<wiki>-<YYYYMMDD>-pages-articles*.xml*.bz2.
 //

@@ -66,3 +66,13 @@ func TestSortParts(t *testing.T) {
 		t.Errorf("SortParts = %v", files)
 	}
 }
+
+func TestFiles(t *testing.T) {
+	given := []string{"/nonexistent/a.xml.bz2"}
+	if got, err := Files(given, t.TempDir(), "cswiki"); err != nil || len(got) != 1 || got[0] != given[0] {
+		t.Errorf("given files: %v %v", got, err)
+	}
+	if _, err := Files(nil, t.TempDir(), "cswiki"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("nothing under an empty root: %v, want ErrNotFound", err)
+	}
+}

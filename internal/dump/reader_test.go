@@ -49,7 +49,7 @@ func readAll(t *testing.T, files ...string) ([]pageSum, *Reader, error) {
 }
 
 func TestFixtureCounts(t *testing.T) {
-	// Counts from ../shared/fixtures/README.md.
+	// Counts from the fixtures' README (internal/testfixtures locates them).
 	tests := []struct {
 		file             string
 		pages, redirects int

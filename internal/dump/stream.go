@@ -53,7 +53,7 @@ func NewReader(ctx context.Context, name string, src io.Reader, rng Range, opts 
 		xml = br
 	}
 	r := &Reader{ctx: ctx, files: []string{name}, next: 1, opts: opts, buf: make([]byte, 0, 4<<20)}
-	r.name, r.src, r.counted, r.closeFile = name, ctxReader{ctx, xml}, cr, closeFn
+	r.name, r.src, r.counted, r.closeFile = name, progress.Reader(ctx, xml, nil), cr, closeFn
 	r.rng = rng
 	r.stats.Files = 1
 	return r, nil

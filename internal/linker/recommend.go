@@ -72,7 +72,7 @@ type Result struct {
 	Info  string // why the work stopped early, if it did
 }
 
-// Recommend returns the links the model would add to a page (REFERENCE.md
+// Recommend returns the links the model would add to a page (docs/reference.md
 // "Recommending links in a page"): it walks the page's sections and their top-level
 // text nodes; every n-gram of 5..1 words is a mention; mentions that are already linked
 // (or part of a linked anchor), whose candidates include an already linked target, or

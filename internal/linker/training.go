@@ -74,7 +74,7 @@ type Row struct {
 	Extra bool
 }
 
-// TrainingRows returns the rows of one training sentence (REFERENCE.md "Stage 5"):
+// TrainingRows returns the rows of one training sentence (docs/reference.md "Stage 5"):
 // every n-gram (10..1 tokens) of the sentence's plain text that is an anchor, and the
 // anchors of its links, each with every candidate target; the label says whether the
 // sentence links that anchor to that target. Rows come in a fixed order: mentions in

@@ -4,6 +4,8 @@
 package progress
 
 import (
+	"context"
+	"io"
 	"strings"
 	"sync/atomic"
 )
@@ -103,3 +105,27 @@ func (p prefixed) Phase(name string, total int64, unit string) {
 func (p prefixed) AddSecondary(n int64, unit string) { AddSecondary(p.Reporter, n, unit) }
 
 func (p prefixed) End() { End(p.Reporter) }
+
+// Reader returns a reader of r that stops with ctx's error once ctx is done, so that a
+// cancelled stage or download stops within one read whatever its loop checks, and adds
+// the bytes it reads to rep (nil: to none).
+func Reader(ctx context.Context, r io.Reader, rep Reporter) io.Reader {
+	return &ctxReader{ctx: ctx, r: r, rep: rep}
+}
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+	rep Reporter
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := c.r.Read(p)
+	if c.rep != nil {
+		c.rep.Add(int64(n))
+	}
+	return n, err
+}

@@ -5,7 +5,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
-	"github.com/addlink/addlink/internal/atomicfile"
+	"github.com/addlink/addlink/atomicfile"
 )
 
 func writeFile(path string, o Options) error {

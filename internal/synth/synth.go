@@ -13,6 +13,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+
+	"github.com/addlink/addlink/datasets"
 )
 
 // Options configures a dump.
@@ -26,17 +28,14 @@ type Options struct {
 	Vocabulary int
 }
 
-// SampleWiki is the name of the built-in sample wiki.
-const SampleWiki = "samplewiki"
-
 // SampleOptions are the options of the built-in sample wiki: 400 articles.
 func SampleOptions() Options {
-	return Options{Wiki: SampleWiki, Articles: 400, RedirectShare: 0.15, Seed: 1, Vocabulary: 1500}
+	return Options{Wiki: datasets.SampleWiki, Articles: 400, RedirectShare: 0.15, Seed: 1, Vocabulary: 1500}
 }
 
 func (o *Options) defaults() {
 	if o.Wiki == "" {
-		o.Wiki = SampleWiki
+		o.Wiki = datasets.SampleWiki
 	}
 	if o.RedirectShare <= 0 || o.RedirectShare >= 1 {
 		o.RedirectShare = 0.3

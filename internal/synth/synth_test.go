@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/dump"
 )
 
@@ -89,7 +90,7 @@ func TestShape(t *testing.T) {
 	if links < 5*articles {
 		t.Errorf("%d links in %d articles: too few", links, articles)
 	}
-	if r.SiteInfo().DBName != SampleWiki {
+	if r.SiteInfo().DBName != datasets.SampleWiki {
 		t.Errorf("dbname %q", r.SiteInfo().DBName)
 	}
 }

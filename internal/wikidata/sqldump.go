@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/addlink/addlink/datasets"
 )
 
 // Value is one field of a row: a string (Str, unescaped bytes), a number (Num, as
@@ -364,24 +366,7 @@ func (s *SQLReader) quoted() (string, error) {
 			if err != nil {
 				return "", s.fail(fmt.Errorf("unterminated string: %w", io.ErrUnexpectedEOF))
 			}
-			switch e {
-			case '0':
-				b = append(b, 0)
-			case 'b':
-				b = append(b, '\b')
-			case 'n':
-				b = append(b, '\n')
-			case 'r':
-				b = append(b, '\r')
-			case 't':
-				b = append(b, '\t')
-			case 'Z':
-				b = append(b, 0x1a)
-			case '%', '_':
-				b = append(b, '\\', e) // MySQL keeps the backslash before % and _
-			default:
-				b = append(b, e) // \\ \' \" and any other character stand for themselves
-			}
+			b = datasets.AppendUnescaped(b, e)
 		case '\'':
 			n, err := s.r.Peek(1)
 			if err == nil && n[0] == '\'' {

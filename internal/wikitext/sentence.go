@@ -45,7 +45,7 @@ func countStops(a string, o SentenceOptions) int {
 }
 
 // FirstLinkedSentence returns the first sentence of an article's wikitext that the
-// reference's sentence extractor accepts (REFERENCE.md "Stage 4"): after references
+// reference's sentence extractor accepts (docs/reference.md "Stage 4"): after references
 // are removed and markup other than links and templates is reduced to text, the text
 // is cut after "word. " and at newlines; a sentence qualifies when it has exactly one
 // ".", none of the reference's excluded patterns (a leading "|" or "!", "{{", "}}",

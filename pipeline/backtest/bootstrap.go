@@ -171,9 +171,9 @@ func BestF1(rows []Row) (float64, float64) {
 	return best, th
 }
 
-// Markdown renders the summary as a table: per threshold, precision and recall with
+// Markdown renders a summary as a table: per threshold, precision and recall with
 // their 95% intervals and F1; then the PR AUC and the best F1 (for the run report).
-func (s Summary) Markdown() string {
+func Markdown(s Summary) string {
 	var b strings.Builder
 	feats := s.Features
 	if s.Candidates != "" {

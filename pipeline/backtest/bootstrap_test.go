@@ -140,7 +140,7 @@ func TestSummaryJSON(t *testing.T) {
 func TestMarkdown(t *testing.T) {
 	s := Summary{Rows: []Row{{Threshold: 0.5, MicroPrecision: 0.8, MicroRecall: 0.4, PrecisionLow: 0.7, PrecisionHigh: 0.9, RecallLow: math.NaN(), RecallHigh: math.NaN()}},
 		Features: "extended", Sentences: 10, Bootstrap: 1000, Seed: 1, PRAUC: 0.32, PRAUCLow: 0.2, PRAUCHigh: 0.4, BestF1: 0.533, BestF1Threshold: 0.5}
-	got := s.Markdown()
+	got := Markdown(s)
 	for _, want := range []string{"Features extended; 10 sentences", "| 0.50 | 0.800 | [0.700, 0.900] | 0.400 | - | 0.533 |", "PR AUC 0.320 [0.200, 0.400]"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missing %q in\n%s", want, got)

@@ -1,7 +1,7 @@
 // Package dictionaries is the first pipeline stage: from a pages-articles dump it builds
 // the anchor dictionary (anchor -> candidate targets with counts), the link-probability
 // statistics, the page-id table and the redirect table, exactly as the reference's
-// Spark job (REFERENCE.md "Stage 1").
+// Spark job (docs/reference.md "Stage 1").
 //
 // The dump is decompressed once. Pass one counts each article's links by anchor and
 // target as written, and keeps the lower-cased plain text the reference counts anchors
@@ -27,9 +27,9 @@ import (
 	"github.com/klauspost/compress/s2"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/addlink/addlink/atomicfile"
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/articles"
-	"github.com/addlink/addlink/internal/atomicfile"
 	"github.com/addlink/addlink/internal/dump"
 	"github.com/addlink/addlink/internal/progress"
 )
@@ -217,16 +217,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	if s.ReplacedInvalidUTF8 > 0 {
 		p.Note(fmt.Sprintf("dictionaries: %d invalid UTF-8 sequences replaced", s.ReplacedInvalidUTF8))
 	}
-	return s, writeSummary(layout.Summary("dictionaries"), s)
-}
-
-func writeSummary(path string, s any) error {
-	b, err := jsonIndent(s)
-	if err != nil {
-		return err
-	}
-	_, err = atomicfile.WriteFile(path, b)
-	return err
+	return s, datasets.WriteSummary(layout, "dictionaries", s)
 }
 
 // rowsByKey makes a row of each entry of m, in the order of the keys.

@@ -1,5 +1,5 @@
 // Package embeddings is the stage that learns entity vectors for the w2v feature
-// (REFERENCE.md "Stage 3"): by default it reads the dump once to build a corpus of
+// (docs/reference.md "Stage 3"): by default it reads the dump once to build a corpus of
 // words, links and articles, trains skip-gram with negative sampling over words and
 // entities (internal/embed), and writes <wiki>.w2vfiltered.parquet: one vector per
 // article. With MethodGraph it reads only the articles' links and writes the vectors
@@ -9,7 +9,6 @@ package embeddings
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,7 +22,6 @@ import (
 
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/articles"
-	"github.com/addlink/addlink/internal/atomicfile"
 	"github.com/addlink/addlink/internal/dump"
 	"github.com/addlink/addlink/internal/embed"
 	"github.com/addlink/addlink/internal/graphvec"
@@ -132,9 +130,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 		return s, err
 	}
 	s.Seconds = time.Since(start).Seconds()
-	b, _ := json.MarshalIndent(s, "", "  ")
-	_, err = atomicfile.WriteFile(l.Summary("embeddings"), append(b, '\n'))
-	return s, err
+	return s, datasets.WriteSummary(l, "embeddings", s)
 }
 
 // BuildCorpus reads the dictionaries' page ids and redirects and the dump: every article

@@ -2,7 +2,6 @@ package embeddings
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/articles"
-	"github.com/addlink/addlink/internal/atomicfile"
 	"github.com/addlink/addlink/internal/dump"
 	"github.com/addlink/addlink/internal/graphvec"
 	"github.com/addlink/addlink/internal/progress"
@@ -79,9 +77,7 @@ func runGraph(ctx context.Context, o Options, p progress.Reporter) (Summary, err
 		return s, err
 	}
 	s.Seconds = time.Since(start).Seconds()
-	b, _ := json.MarshalIndent(s, "", "  ")
-	_, err = atomicfile.WriteFile(l.Summary("embeddings"), append(b, '\n'))
-	return s, err
+	return s, datasets.WriteSummary(l, "embeddings", s)
 }
 
 // readResolver reads the page ids and redirects: the articles' titles in sorted order

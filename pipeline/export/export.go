@@ -1,5 +1,5 @@
 // Package export is the stage that turns a wiki's dictionaries, embeddings and model into
-// the files the Link Recommendation service loads (REFERENCE.md "Export and
+// the files the Link Recommendation service loads (docs/reference.md "Export and
 // publishing"): for each dataset, a sqlitedict SQLite file with its gzipped copy and
 // checksum, and a MySQL dump of its lr_ table with checksum; and the model with its
 // checksum. The files form one set (datasets.ExportSet) under Layout.ExportDir, which
@@ -8,7 +8,6 @@ package export
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -18,9 +17,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/addlink/addlink/atomicfile"
 	"github.com/addlink/addlink/checksum"
 	"github.com/addlink/addlink/datasets"
-	"github.com/addlink/addlink/internal/atomicfile"
 	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/internal/progress"
 )
@@ -265,12 +264,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 		return s, fmt.Errorf("export: %w", err)
 	}
 	s.Seconds = time.Since(start).Seconds()
-	b, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return s, err
-	}
-	_, err = atomicfile.WriteFile(dst.Summary("export"), append(b, '\n'))
-	return s, err
+	return s, datasets.WriteSummary(dst, "export", s)
 }
 
 // write writes one dataset's rows (in key order) as a sqlitedict file with its .gz and

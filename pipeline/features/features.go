@@ -1,5 +1,5 @@
 // Package features is the stage that turns the training sentences into training rows
-// (REFERENCE.md "Stage 5"): for every mention in a sentence that is an anchor, one row
+// (docs/reference.md "Stage 5"): for every mention in a sentence that is an anchor, one row
 // per candidate target with the six features computed by internal/linker and a label
 // saying whether the sentence links the mention to that target. It writes
 // training/link_train.csv in the reference's format (tab-separated, no header, label
@@ -9,7 +9,6 @@ package features
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"runtime"
@@ -17,8 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/addlink/addlink/atomicfile"
 	"github.com/addlink/addlink/datasets"
-	"github.com/addlink/addlink/internal/atomicfile"
 	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/internal/progress"
 )
@@ -123,8 +122,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 		s.Features = set.Names()
 	}
 	s.Seconds = time.Since(start).Seconds()
-	b, _ := json.MarshalIndent(s, "", "  ")
-	if _, err := atomicfile.WriteFile(l.Summary("features"), append(b, '\n')); err != nil {
+	if err := datasets.WriteSummary(l, "features", s); err != nil {
 		return s, err
 	}
 	progress.End(p) // the last phase's line before the summary

@@ -1,6 +1,6 @@
 // Package filter is the stage that removes from the anchor dictionary the candidate
 // targets that are instances (P31) of unwanted kinds of pages: disambiguation pages,
-// lists, dates, units, given names, ... (REFERENCE.md "Stage 2"). It reads the unfiltered
+// lists, dates, units, given names, ... (docs/reference.md "Stage 2"). It reads the unfiltered
 // dictionary (<wiki>.anchors_unfiltered.parquet, written by the dictionaries stage) and
 // writes the dictionary in use, <wiki>.anchors.parquet; running it again gives the same
 // result. Without <wiki>.wdproperties.parquet it copies the dictionary unchanged and
@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/addlink/addlink/datasets"
-	"github.com/addlink/addlink/internal/atomicfile"
 	"github.com/addlink/addlink/internal/progress"
 )
 
@@ -204,9 +203,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 		return s, err
 	}
 	s.Seconds = time.Since(start).Seconds()
-	b, _ := json.MarshalIndent(s, "", "  ")
-	_, err = atomicfile.WriteFile(l.Summary("filter"), append(b, '\n'))
-	return s, err
+	return s, datasets.WriteSummary(l, "filter", s)
 }
 
 func countAnchors(rows []datasets.Anchor) int {

@@ -9,7 +9,6 @@ package linkgraph
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/articles"
-	"github.com/addlink/addlink/internal/atomicfile"
 	"github.com/addlink/addlink/internal/dump"
 	"github.com/addlink/addlink/internal/progress"
 	"github.com/addlink/addlink/internal/wikitext"
@@ -125,8 +123,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 		return Summary{}, fmt.Errorf("linkgraph: %w", err)
 	}
 	s.Seconds = time.Since(start).Seconds()
-	b, _ := json.MarshalIndent(s, "", "  ")
-	if _, err := atomicfile.WriteFile(l.Summary("linkgraph"), append(b, '\n')); err != nil {
+	if err := datasets.WriteSummary(l, "linkgraph", s); err != nil {
 		return s, err
 	}
 	p.Note(fmt.Sprintf("linkgraph: %d articles, %d links in %.2fs", s.Articles, s.Links, s.Seconds))

@@ -1,5 +1,5 @@
 // Package sentences is the stage that picks, for each article, the first sentence that
-// is made only of text and wikilinks and has at least one link (REFERENCE.md "Stage 4"),
+// is made only of text and wikilinks and has at least one link (docs/reference.md "Stage 4"),
 // shuffles them with the reference's generator and seed, and writes the first half to
 // training/sentences_train.csv and the second to testing/sentences_test.csv.
 //
@@ -10,7 +10,6 @@ package sentences
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,7 +22,6 @@ import (
 
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/articles"
-	"github.com/addlink/addlink/internal/atomicfile"
 	"github.com/addlink/addlink/internal/dump"
 	"github.com/addlink/addlink/internal/progress"
 	"github.com/addlink/addlink/internal/pyrandom"
@@ -147,8 +145,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	}
 	s := Summary{Articles: articles, Sentences: len(train) + len(test), Train: len(train), Test: len(test),
 		Seconds: time.Since(start).Seconds()}
-	b, _ := json.MarshalIndent(s, "", "  ")
-	if _, err := atomicfile.WriteFile(l.Summary("sentences"), append(b, '\n')); err != nil {
+	if err := datasets.WriteSummary(l, "sentences", s); err != nil {
 		return s, err
 	}
 	progress.End(p) // the last phase's line before the summary

@@ -14,9 +14,9 @@ import (
 	"path/filepath"
 	"runtime"
 
+	"github.com/addlink/addlink/atomicfile"
 	"github.com/addlink/addlink/checksum"
 	"github.com/addlink/addlink/datasets"
-	"github.com/addlink/addlink/internal/atomicfile"
 	"github.com/addlink/addlink/internal/gbdt"
 	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/internal/progress"
@@ -263,12 +263,8 @@ func Run(ctx context.Context, opts Options, p progress.Reporter) (Summary, error
 		return sum, fmt.Errorf("train: %w", err)
 	}
 	if opts.Wiki != "" {
-		js, err := json.MarshalIndent(sum, "", " ")
-		if err != nil {
-			return sum, fmt.Errorf("train: %w", err)
-		}
 		l := datasets.Layout{DataDir: opts.DataDir, Wiki: opts.Wiki}
-		if _, err := atomicfile.WriteFile(l.Summary("train"), append(js, '\n')); err != nil {
+		if err := datasets.WriteSummary(l, "train", sum); err != nil {
 			return sum, fmt.Errorf("train: writing the summary: %w", err)
 		}
 	}

@@ -1,12 +1,11 @@
 // Package wdproperties is the stage that finds, for every page of a wiki, the Wikidata
 // items its item is an instance of (P31), from the wiki's page_props table dump and the
-// Wikidata entity dump (REFERENCE.md "Stage 2"). Pages flagged as disambiguation pages
+// Wikidata entity dump (docs/reference.md "Stage 2"). Pages flagged as disambiguation pages
 // in page_props get Q4167410 even without the entity dump.
 package wdproperties
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,7 +17,6 @@ import (
 	"time"
 
 	"github.com/addlink/addlink/datasets"
-	"github.com/addlink/addlink/internal/atomicfile"
 	"github.com/addlink/addlink/internal/dump"
 	"github.com/addlink/addlink/internal/progress"
 	"github.com/addlink/addlink/internal/wikidata"
@@ -242,9 +240,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 		return s, err
 	}
 	s.Seconds = time.Since(start).Seconds()
-	b, _ := json.MarshalIndent(s, "", "  ")
-	_, err = atomicfile.WriteFile(l.Summary("wdproperties"), append(b, '\n'))
-	return s, err
+	return s, datasets.WriteSummary(l, "wdproperties", s)
 }
 
 // column returns the value of the named column (or the one at position i when the
