@@ -13,18 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/addlink/addlink/internal/chromiumtest"
 	"github.com/addlink/addlink/internal/fakewiki"
 	"github.com/addlink/addlink/internal/testfixtures"
 )
-
-func chromiumPath() (string, error) {
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
-		}
-	}
-	return exec.LookPath("chromium")
-}
 
 // The status page, rendered by headless Chromium while a follower runs, lists the
 // latest refreshed pages with their link counts as the pool holds them, polls again
@@ -33,8 +25,8 @@ func TestStatusPageInChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	testfixtures.Require(t, "Debian's chromium", func() error { _, err := chromiumPath(); return err })
-	bin, _ := chromiumPath()
+	testfixtures.Require(t, "Debian's chromium", func() error { _, err := chromiumtest.Path(); return err })
+	bin, _ := chromiumtest.Path()
 	evs, revs := testEvents(t)
 	evs = evs[:150]
 	fs := fakewiki.NewStream(evs)

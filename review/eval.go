@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/addlink/addlink/checksum"
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/internal/progress"
@@ -127,7 +128,7 @@ func Evaluate(ctx context.Context, st *Store, o EvalOptions, p progress.Reporter
 	if own {
 		rep.Model = l.Model()
 	}
-	if rep.ModelChecksum, err = fileSHA256(ql.Model()); err != nil {
+	if rep.ModelChecksum, err = checksum.File(ql.Model()); err != nil {
 		return rep, err
 	}
 	p.Phase("review eval: loading the model and datasets", 0, "")

@@ -3,9 +3,7 @@ package review
 import (
 	"container/heap"
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -18,6 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/addlink/addlink/checksum"
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/dump"
 	"github.com/addlink/addlink/internal/linker"
@@ -113,7 +112,7 @@ func Import(ctx context.Context, st *Store, o ImportOptions, p progress.Reporter
 	if _, err := os.Stat(modelFile); err != nil {
 		return ImportSummary{}, fmt.Errorf("%w for %s: %s does not exist (train one with addlink run --wiki %s, or give --model)", ErrNoModel, o.Wiki, modelFile, o.Wiki)
 	}
-	sum, err := fileSHA256(modelFile)
+	sum, err := checksum.File(modelFile)
 	if err != nil {
 		return ImportSummary{}, err
 	}
@@ -268,19 +267,6 @@ func modelLayout(l datasets.Layout, model string) (string, error) {
 		}
 	}
 	return dir, os.Symlink(m, nl.Model())
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // sampleKey is the seeded hash that orders the articles of the sample.

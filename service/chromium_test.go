@@ -9,17 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/addlink/addlink/internal/chromiumtest"
 	"github.com/addlink/addlink/internal/testfixtures"
 )
-
-func chromiumPath() (string, error) {
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
-		}
-	}
-	return exec.LookPath("chromium")
-}
 
 // The API page renders its operation list in headless Chromium without console
 // errors. With -update it also writes testdata/apidocs.png.
@@ -27,8 +19,8 @@ func TestAPIPageInChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	testfixtures.Require(t, "Debian's chromium", func() error { _, err := chromiumPath(); return err })
-	bin, _ := chromiumPath()
+	testfixtures.Require(t, "Debian's chromium", func() error { _, err := chromiumtest.Path(); return err })
+	bin, _ := chromiumtest.Path()
 	_, ts := newTestServer(t, Options{})
 	run := func(args ...string) (string, string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
