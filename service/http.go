@@ -498,6 +498,9 @@ func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request, l *reqLo
 // when the backend has a database (mysql) that does not answer.
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request, l *reqLog) error {
 	l.quiet = true
+	if s.draining.Load() {
+		return &Error{Status: http.StatusServiceUnavailable, Message: "shutting down"}
+	}
 	// A backend with a database (mysql) is healthy when the database answers.
 	if h, ok := s.backend.(interface{ Healthy(context.Context) error }); ok {
 		if err := h.Healthy(r.Context()); err != nil {

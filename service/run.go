@@ -99,6 +99,9 @@ type Config struct {
 	// ShutdownGrace is how long requests in progress may finish after ctx ends
 	// (default 30s, the reference's gunicorn graceful timeout).
 	ShutdownGrace time.Duration
+	// Drain is how long, after ctx ends and before the listener closes, /healthz
+	// answers 503 while every request is still answered (0: close at once).
+	Drain time.Duration
 	// Ready, when set, is called with the listening address before serving.
 	Ready func(addr net.Addr)
 }
@@ -107,6 +110,9 @@ type Config struct {
 func (c *Config) Validate() error {
 	if c.Listen == "" {
 		return errors.New("no listen address")
+	}
+	if c.Drain < 0 {
+		return fmt.Errorf("drain %s: want 0 or more", c.Drain)
 	}
 	if c.ShutdownGrace <= 0 {
 		c.ShutdownGrace = 30 * time.Second
@@ -139,7 +145,7 @@ func Run(ctx context.Context, c Config) error {
 	if c.Ready != nil {
 		c.Ready(ln.Addr())
 	}
-	err = s.Serve(ctx, ln, c.ShutdownGrace)
+	err = s.Serve(ctx, ln, c.Drain, c.ShutdownGrace)
 	s.log.Info("stopped", slog.Any("error", err))
 	return err
 }

@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -125,6 +126,8 @@ type Server struct {
 	metrics *metrics
 	slots   chan struct{} // running requests
 	queue   chan struct{} // running and waiting requests
+	// draining is set when the shutdown's drain period begins: /healthz answers 503.
+	draining atomic.Bool
 }
 
 // New returns a Server; opts are validated.

@@ -553,7 +553,7 @@ func TestGracefulShutdownAndLog(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error)
-	go func() { served <- s.Serve(ctx, ln, 10*time.Second) }()
+	go func() { served <- s.Serve(ctx, ln, 0, 10*time.Second) }()
 	base := "http://" + ln.Addr().String()
 	inflight := make(chan answer)
 	go func() { inflight <- do(t, "GET", base+recPath+"wikivoyage/el/Blocked", nil) }()

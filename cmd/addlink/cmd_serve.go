@@ -56,8 +56,10 @@ rejected and skipped targets of a revision), each batch synced to DIR/events.log
 answer; addlink learn reads that log. --feedback prunes the targets rejected twice on a page.
 --bandit picks the threshold of a request that names none by Thompson sampling (header
 X-Addlink-Threshold); an explicit threshold always wins.
-Logs: one JSON line per request on stderr. SIGTERM or Ctrl-C: stop accepting, let requests
-in progress finish (--shutdown-grace), exit.`,
+Logs: one JSON line per request on stderr. SIGTERM or Ctrl-C: /healthz answers 503 while
+requests are still accepted and answered, with Connection: close, for --drain (so a load
+balancer stops sending first); then stop accepting, let requests in progress finish
+(--shutdown-grace), exit. Each phase is logged.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: ":8000", Usage: "listen on `ADDR`"},
 			&cli.StringFlag{Name: "backend", EnvVars: []string{"DB_BACKEND"}, Usage: "datasets from `KIND`: sqlite, parquet or mysql (env DB_BACKEND)"},
@@ -68,7 +70,8 @@ in progress finish (--shutdown-grace), exit.`,
 			&cli.DurationFlag{Name: "queue-timeout", Value: 5e9, Usage: "longest wait for a slot before 503"},
 			&cli.DurationFlag{Name: "mediawiki-timeout", Value: 10e9, Usage: "longest MediaWiki API fetch (GET requests) before 504"},
 			&cli.DurationFlag{Name: "reload-interval", Value: 30e9, Usage: "mysql backend: how often lr_checksum is polled"},
-			&cli.DurationFlag{Name: "shutdown-grace", Value: 30e9, Usage: "how long requests in progress may finish after SIGTERM"},
+			&cli.DurationFlag{Name: "drain", Value: 5e9, Usage: "after SIGTERM, how long /healthz answers 503 while requests are still accepted and answered (0: stop accepting at once)"},
+			&cli.DurationFlag{Name: "shutdown-grace", Value: 30e9, Usage: "how long requests in progress may finish once the listener closes"},
 			&cli.BoolFlag{Name: "reference-tokens", EnvVars: []string{"ADDLINK_REFERENCE_TOKENS"}, Usage: "cut mentions as the reference's v1 code does (words split at spaces only, no n-gram ending a sentence, NLTK quotes, no abbreviations); default: those defects fixed"},
 			&cli.StringFlag{Name: "pool", Usage: "the recommendations pool addlink follow fills, `sqlite:PATH` or mysql (DB_* variables): GET /v1/linkrecommendations/tasks/{project}/{domain} lists its pages"},
 			&cli.StringFlag{Name: "pool-prefix", Value: datasets.DefaultPoolPrefix, Usage: "prefix of the pool's table names (addlink follow --table-prefix)"},
@@ -103,7 +106,7 @@ in progress finish (--shutdown-grace), exit.`,
 					MaxConcurrent: c.Int("max-concurrent"), MaxQueue: c.Int("max-queue"),
 					QueueTimeout: c.Duration("queue-timeout"),
 				},
-				ShutdownGrace: c.Duration("shutdown-grace"),
+				ShutdownGrace: c.Duration("shutdown-grace"), Drain: c.Duration("drain"),
 			}
 			if c.Bool("reference-tokens") {
 				cfg.Server.Tokens = linker.ReferenceTokens

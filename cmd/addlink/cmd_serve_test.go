@@ -152,7 +152,7 @@ func TestServeSIGTERMExitsZero(t *testing.T) {
 	data := elData(t)
 	for _, inFlight := range []bool{false, true} {
 		t.Run(fmt.Sprintf("in-flight=%v", inFlight), func(t *testing.T) {
-			cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--backend", "sqlite", "--data-dir", data)
+			cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--backend", "sqlite", "--data-dir", data, "--drain", "500ms")
 			stderr, err := cmd.StderrPipe()
 			if err != nil {
 				t.Fatal(err)
@@ -217,7 +217,7 @@ func TestServeSIGTERMExitsZero(t *testing.T) {
 			if err != nil {
 				t.Fatalf("serve after SIGTERM: %v, want exit status 0\n%s", err, log.String())
 			}
-			if !strings.Contains(log.String(), `"msg":"stopped","error":null`) {
+			if !strings.Contains(log.String(), `"msg":"draining:`) || !strings.Contains(log.String(), `"msg":"stopped","error":null`) {
 				t.Errorf("no clean stop in the log:\n%s", log.String())
 			}
 		})
