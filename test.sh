@@ -56,6 +56,10 @@ fi
 count() { awk -F'\t' -v k="$1" '$1 == k { print $2 }' "$skiplog" | sort -u | wc -l; }
 fixtures=$(count fixture)
 tools=$(count tool)
+optional=$(count optional)
+if [ "$optional" != 0 ]; then
+  echo "skipped $optional test(s) that need another project's clone CI cannot have (ADDLINK_REFERENCE_REPO; docs/development.md)."
+fi
 if [ "$fixtures" != 0 ] || [ "$tools" != 0 ]; then
   echo "passed; skipped $fixtures test(s) whose fixtures are missing and $tools that need a Debian package (listed in .ci/run)."
   echo "To run them: ADDLINK_FIXTURES=/path/to/fixtures ./test.sh (default ../shared/fixtures beside the checkout); CI=true makes a missing fixture fail."

@@ -110,6 +110,18 @@ func Require(t testing.TB, what string, check func() error) {
 	}
 }
 
+// Optional runs check and, when it fails, skips the test everywhere, CI included,
+// naming what is missing. It is for what CI cannot have: a clone of another project's
+// repository (the reference's own code, which we do not commit), reached only through
+// an environment variable a developer sets on a machine that has it.
+func Optional(t testing.TB, what string, check func() error) {
+	t.Helper()
+	if err := check(); err != nil {
+		recordSkip(t, "optional", what)
+		t.Skipf("%s is not available (optional, skipped in CI too): %v", what, err)
+	}
+}
+
 // Python returns DebianPython after checking that it imports modules, through Require.
 func Python(t testing.TB, modules ...string) string {
 	t.Helper()
