@@ -50,9 +50,15 @@ func Start(t testing.TB) *Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	data := filepath.Join(dir, "data")
+	data, tmp := filepath.Join(dir, "data"), filepath.Join(dir, "tmp")
+	// Each server has a temporary directory of its own: in the shared /tmp, servers
+	// bootstrapped side by side (go test runs packages in parallel) failed with "Could
+	// not remove temporary table '/tmp/#sql-temptable-...'".
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	install := exec.Command("mariadb-install-db", "--no-defaults", "--datadir="+data,
-		"--auth-root-authentication-method=normal", "--skip-test-db", "--user=root")
+		"--auth-root-authentication-method=normal", "--skip-test-db", "--user=root", "--tmpdir="+tmp)
 	if out, err := install.CombinedOutput(); err != nil {
 		t.Fatalf("mariadb-install-db: %v\n%s", err, out)
 	}
@@ -61,7 +67,7 @@ func Start(t testing.TB) *Server {
 		t.Fatal(err)
 	}
 	s := &Server{Socket: filepath.Join(dir, "mysqld.sock"), Port: port, Dir: dir}
-	s.cmd = exec.Command("mariadbd", "--no-defaults", "--datadir="+data, "--socket="+s.Socket,
+	s.cmd = exec.Command("mariadbd", "--no-defaults", "--datadir="+data, "--tmpdir="+tmp, "--socket="+s.Socket,
 		"--bind-address=127.0.0.1", fmt.Sprintf("--port=%d", port), "--user=root",
 		"--pid-file="+filepath.Join(dir, "mysqld.pid"), "--log-error="+filepath.Join(dir, "error.log"),
 		"--innodb-buffer-pool-size=64M", "--max-allowed-packet=64M", "--local-infile=1")
