@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -87,27 +86,7 @@ func TestHelperLoadProcess(t *testing.T) {
 // and python3-requests) loads the same published files into a second database with the
 // same rows (id, lookup, value) in every table, and the same checksums.
 func testReference(t *testing.T, f *fixture, srv *mariadbtest.Server) {
-	py := testfixtures.Python(t, "pymysql", "requests")
-	repo := os.Getenv("ADDLINK_REFERENCE_REPO")
-	testfixtures.Optional(t, "a research-mwaddlink git directory (set ADDLINK_REFERENCE_REPO to it)", func() error {
-		if repo == "" {
-			return errors.New("ADDLINK_REFERENCE_REPO is not set")
-		}
-		_, err := os.Stat(repo)
-		return err
-	})
-	dir := t.TempDir()
-	os.MkdirAll(filepath.Join(dir, "src"), 0o755)
-	for _, p := range []string{"load-datasets.py", "create_tables.py", "src/mysql.py"} {
-		b, err := exec.Command("git", "--git-dir="+repo, "show", "HEAD:"+p).Output()
-		if err != nil {
-			t.Fatalf("git show %s: %v", p, err)
-		}
-		os.WriteFile(filepath.Join(dir, p), b, 0o644)
-	}
-	// Modules Debian does not package, which the script imports but this run does not use.
-	os.WriteFile(filepath.Join(dir, "dotenv.py"), []byte("def load_dotenv(*args, **kwargs):\n    pass\n"), 0o644)
-	os.WriteFile(filepath.Join(dir, "json_logging.py"), []byte("def init_non_web(**kwargs):\n    pass\n"), 0o644)
+	py, dir := testfixtures.ReferenceLoader(t)
 
 	refDSN, refDB := newDatabase(t, srv)
 	oursDSN, oursDB := newDatabase(t, srv)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -247,27 +246,7 @@ func TestMultilingualPublishEndToEnd(t *testing.T) {
 // one, both over HTTP, loads every wiki from the v2 root: lr_model holds the
 // multilingual model for each.
 func referenceLoadsV2(t *testing.T, srv *mariadbtest.Server, r1, r2 string, wikis []string, model []byte) {
-	py := testfixtures.Python(t, "pymysql", "requests")
-	repo := os.Getenv("ADDLINK_REFERENCE_REPO")
-	testfixtures.Optional(t, "a research-mwaddlink git directory (set ADDLINK_REFERENCE_REPO to it)", func() error {
-		if repo == "" {
-			return errors.New("ADDLINK_REFERENCE_REPO is not set")
-		}
-		_, err := os.Stat(repo)
-		return err
-	})
-	dir := t.TempDir()
-	os.MkdirAll(filepath.Join(dir, "src"), 0o755)
-	for _, p := range []string{"load-datasets.py", "create_tables.py", "src/mysql.py"} {
-		b, err := exec.Command("git", "--git-dir="+repo, "show", "HEAD:"+p).Output()
-		if err != nil {
-			t.Fatalf("git show %s: %v", p, err)
-		}
-		os.WriteFile(filepath.Join(dir, p), b, 0o644)
-	}
-	// Modules Debian does not package, which the script imports but this run does not use.
-	os.WriteFile(filepath.Join(dir, "dotenv.py"), []byte("def load_dotenv(*args, **kwargs):\n    pass\n"), 0o644)
-	os.WriteFile(filepath.Join(dir, "json_logging.py"), []byte("def init_non_web(**kwargs):\n    pass\n"), 0o644)
+	py, dir := testfixtures.ReferenceLoader(t)
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", http.StripPrefix("/v1/", http.FileServer(http.Dir(r1))))
 	mux.Handle("/v2/", http.StripPrefix("/v2/", http.FileServer(http.Dir(r2))))

@@ -4,6 +4,7 @@
 package testfixtures
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -129,4 +130,44 @@ func Python(t testing.TB, modules ...string) string {
 		return exec.Command(DebianPython, "-c", "import "+strings.Join(modules, ", ")).Run()
 	})
 	return DebianPython
+}
+
+// ReferenceLoader writes the reference's load-datasets.py, with the two files it imports,
+// from the research-mwaddlink git directory named by ADDLINK_REFERENCE_REPO into a
+// temporary directory, and returns Debian's python (with pymysql and requests) and that
+// directory, where the script is run. Without the repository the test skips
+// (Optional: CI cannot fetch it).
+func ReferenceLoader(t testing.TB) (python, dir string) {
+	t.Helper()
+	python = Python(t, "pymysql", "requests")
+	repo := os.Getenv("ADDLINK_REFERENCE_REPO")
+	Optional(t, "a research-mwaddlink git directory (set ADDLINK_REFERENCE_REPO to it)", func() error {
+		if repo == "" {
+			return errors.New("ADDLINK_REFERENCE_REPO is not set")
+		}
+		_, err := os.Stat(repo)
+		return err
+	})
+	dir = t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "src"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{
+		// Modules Debian does not package, which the script imports but a load does not use.
+		"dotenv.py":       []byte("def load_dotenv(*args, **kwargs):\n    pass\n"),
+		"json_logging.py": []byte("def init_non_web(**kwargs):\n    pass\n"),
+	}
+	for _, p := range []string{"load-datasets.py", "create_tables.py", "src/mysql.py"} {
+		b, err := exec.Command("git", "--git-dir="+repo, "show", "HEAD:"+p).Output()
+		if err != nil {
+			t.Fatalf("git show %s: %v", p, err)
+		}
+		files[p] = b
+	}
+	for p, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, p), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return python, dir
 }
