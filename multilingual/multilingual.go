@@ -37,10 +37,10 @@ import (
 	"github.com/addlink/addlink/atomicfile"
 	"github.com/addlink/addlink/checksum"
 	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/evaluation"
 	"github.com/addlink/addlink/internal/gbdt"
 	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/internal/progress"
-	"github.com/addlink/addlink/pipeline/backtest"
 )
 
 // ErrInput is wrapped by the errors of bad input (options, missing or inconsistent
@@ -66,7 +66,7 @@ type Options struct {
 	// Seed seeds the sampling of the rows.
 	Seed   uint64
 	Params gbdt.Params
-	// NMax, Bootstrap and BootstrapSeed are the backtest's (backtest.Options).
+	// NMax, Bootstrap and BootstrapSeed are the backtest's (evaluation.Options).
 	NMax          int
 	Bootstrap     int
 	BootstrapSeed uint64
@@ -82,7 +82,7 @@ type Options struct {
 // wiki's precision and gained the small ones nothing), XGBoost's parameters.
 func DefaultOptions() Options {
 	return Options{DataDir: "data", WikiFeature: WikiZero, Balance: 1, Seed: 1, Params: gbdt.DefaultParams(),
-		NMax: backtest.DefaultNMax, Bootstrap: backtest.DefaultBootstrap, BootstrapSeed: backtest.DefaultSeed, MinPrecision: -1}
+		NMax: evaluation.DefaultNMax, Bootstrap: evaluation.DefaultBootstrap, BootstrapSeed: evaluation.DefaultSeed, MinPrecision: -1}
 }
 
 func inputErr(format string, args ...any) error {
@@ -188,7 +188,7 @@ func null(v float64) *float64 {
 }
 
 // scoresOf takes the compared figures from a backtest summary.
-func scoresOf(s backtest.Summary) Scores {
+func scoresOf(s evaluation.Summary) Scores {
 	sc := Scores{Sentences: s.Sentences, BestF1: s.BestF1, BestF1At: s.BestF1Threshold, Features: s.Features,
 		Precision: math.NaN(), PrecisionLow: math.NaN(), PrecisionHigh: math.NaN(),
 		Recall: math.NaN(), RecallLow: math.NaN(), RecallHigh: math.NaN()}
@@ -458,7 +458,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 		mp := o.MinPrecision
 		sum.MinPrecision = &mp
 	}
-	var evals []backtest.Summary
+	var evals []evaluation.Summary
 	ownSum, ownN := 0.0, 0
 	for i, w := range wikis {
 		l := datasets.Layout{DataDir: o.DataDir, Wiki: w}
@@ -467,7 +467,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 		if err != nil {
 			return Summary{}, fmt.Errorf("multilingual: %s: %w", w, err)
 		}
-		bs, err := backtest.EvaluateSummary(ctx, d, model, sents[i], backtest.Options{Wiki: w, DataDir: o.DataDir,
+		bs, err := evaluation.Summarize(ctx, d, model, sents[i], evaluation.Options{
 			NMax: o.NMax, Threads: o.Threads, Bootstrap: o.Bootstrap, Seed: o.BootstrapSeed}, p)
 		if err != nil {
 			return Summary{}, fmt.Errorf("multilingual: %s: %w", w, err)
@@ -475,7 +475,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 		evals = append(evals, bs)
 		res := Result{Wiki: w, Code: int(codes[i]), Rows: counts[i], TrainRows: take[i], Multilingual: scoresOf(bs), Pass: true}
 		if b, err := os.ReadFile(l.Summary("backtest")); err == nil {
-			var own backtest.Summary
+			var own evaluation.Summary
 			if err := json.Unmarshal(b, &own); err == nil && len(own.Rows) > 0 {
 				sc := scoresOf(own)
 				res.Own = &sc
@@ -513,7 +513,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	}
 	for i, w := range wikis {
 		csv, svg, js := EvalPaths(o.DataDir, o.Name, w)
-		if err := backtest.Write(evals[i], w, csv, svg, js); err != nil {
+		if err := evaluation.Write(evals[i], w, csv, svg, js); err != nil {
 			return Summary{}, fmt.Errorf("multilingual: %w", err)
 		}
 	}

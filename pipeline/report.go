@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/addlink/addlink/atomicfile"
+	"github.com/addlink/addlink/internal/evaluation"
 	"github.com/addlink/addlink/pipeline/backtest"
 )
 
@@ -83,7 +84,7 @@ func WriteReport(cfg *Config, stages []Stage, results []StageResult) error {
 		if sum := readSummary(cfg, s.Name); sum != "" {
 			var bs backtest.Summary
 			if s.Name == "backtest" && json.Unmarshal([]byte(sum), &bs) == nil {
-				b.WriteString("\n" + backtest.Markdown(bs))
+				b.WriteString("\n" + evaluation.Markdown(bs))
 			}
 			b.WriteString("\nSummary (`" + s.Name + ".summary.json`):\n\n```json\n" + sum + "```\n")
 		}

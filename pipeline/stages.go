@@ -9,6 +9,7 @@ import (
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/dump"
 	"github.com/addlink/addlink/internal/embed"
+	"github.com/addlink/addlink/internal/evaluation"
 	"github.com/addlink/addlink/internal/graphvec"
 	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/internal/progress"
@@ -358,10 +359,10 @@ func Stages() []Stage {
 				return []string{c.Layout().BacktestEval(), c.Layout().BacktestPlot()}
 			},
 			Params: func(c *Config) map[string]string {
-				return map[string]string{"thresholds": fmt.Sprint(backtest.DefaultThresholds()), "nmax": fmt.Sprint(backtest.DefaultNMax)}
+				return map[string]string{"thresholds": fmt.Sprint(evaluation.DefaultThresholds()), "nmax": fmt.Sprint(evaluation.DefaultNMax)}
 			},
 			Run: func(ctx context.Context, c *Config, p progress.Reporter) error {
-				_, err := backtest.Run(ctx, backtest.Options{Wiki: c.Wiki, DataDir: c.DataDir, NMax: backtest.DefaultNMax, Threads: c.Threads}, p)
+				_, err := backtest.Run(ctx, backtest.Options{Wiki: c.Wiki, DataDir: c.DataDir, Options: evaluation.Options{NMax: evaluation.DefaultNMax, Threads: c.Threads}}, p)
 				return err
 			},
 		},

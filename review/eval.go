@@ -14,10 +14,10 @@ import (
 
 	"github.com/addlink/addlink/checksum"
 	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/evaluation"
 	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/internal/progress"
 	"github.com/addlink/addlink/internal/wikitext"
-	"github.com/addlink/addlink/pipeline/backtest"
 )
 
 // EvalOptions configures Evaluate.
@@ -88,7 +88,7 @@ func Evaluate(ctx context.Context, st *Store, o EvalOptions, p progress.Reporter
 		return EvalReport{}, err
 	}
 	if len(o.Thresholds) == 0 {
-		o.Thresholds = backtest.DefaultThresholds()
+		o.Thresholds = evaluation.DefaultThresholds()
 	}
 	if o.Bootstrap == 0 {
 		o.Bootstrap = 1000
@@ -220,7 +220,7 @@ func Evaluate(ctx context.Context, st *Store, o EvalOptions, p progress.Reporter
 	}
 	if own {
 		if b, err := os.ReadFile(l.Summary("backtest")); err == nil {
-			var s backtest.Summary
+			var s datasets.BacktestSummary
 			if err := json.Unmarshal(b, &s); err == nil {
 				rep.Backtest = l.Summary("backtest")
 				for i := range rep.Rows {

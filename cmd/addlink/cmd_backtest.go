@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/addlink/addlink/internal/evaluation"
 	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/pipeline/backtest"
 )
@@ -38,24 +39,24 @@ Quality gate: with --min-precision and/or --min-recall the row at threshold 0.5 
 1 error, 2 usage error, 3 below the quality gate, 130 interrupted.`,
 		Flags: []cli.Flag{wikiFlag(true),
 			&cli.Float64Flag{Name: "threshold", Value: -1, Usage: "evaluate this threshold only (default: 0.0, 0.1, ..., 0.9)"},
-			&cli.IntFlag{Name: "nmax", Value: backtest.DefaultNMax, Usage: "at most this many test sentences with links (0: all)"},
+			&cli.IntFlag{Name: "nmax", Value: evaluation.DefaultNMax, Usage: "at most this many test sentences with links (0: all)"},
 			&cli.Float64Flag{Name: "min-precision", Usage: "exit with status 3 when precision at the gate threshold is below this"},
 			&cli.Float64Flag{Name: "min-recall", Usage: "exit with status 3 when recall at the gate threshold is below this"},
-			&cli.IntFlag{Name: "bootstrap", Value: backtest.DefaultBootstrap, Usage: "bootstrap resamples of the sentences for the 95% intervals (0: none)"},
-			&cli.Uint64Flag{Name: "bootstrap-seed", Value: backtest.DefaultSeed, Usage: "seed of the bootstrap resampling"},
+			&cli.IntFlag{Name: "bootstrap", Value: evaluation.DefaultBootstrap, Usage: "bootstrap resamples of the sentences for the 95% intervals (0: none)"},
+			&cli.Uint64Flag{Name: "bootstrap-seed", Value: evaluation.DefaultSeed, Usage: "seed of the bootstrap resampling"},
 			&cli.StringFlag{Name: "model", Usage: "evaluate this model file instead of the wiki's own (results printed, and written to --out)"},
 			&cli.StringFlag{Name: "out", Usage: "with --model: the directory to write the evaluation files to"},
 		},
 		Action: func(c *cli.Context) error {
 			co := commonOptions(c)
-			o := backtest.Options{Wiki: c.String(flagWiki), DataDir: co.DataDir, NMax: c.Int("nmax"), Threads: co.Threads,
-				Bootstrap: c.Int("bootstrap"), Seed: c.Uint64("bootstrap-seed")}
+			o := backtest.Options{Wiki: c.String(flagWiki), DataDir: co.DataDir, Options: evaluation.Options{NMax: c.Int("nmax"), Threads: co.Threads,
+				Bootstrap: c.Int("bootstrap"), Seed: c.Uint64("bootstrap-seed")}}
 			o.Model, o.OutDir = c.String("model"), c.String("out")
 			if o.OutDir != "" && o.Model == "" {
 				return usagef("--out needs --model (the wiki's own backtest is written to its testing directory)")
 			}
 			if o.Model != "" {
-				m, err := backtest.LoadModel(o.Model)
+				m, err := evaluation.LoadModel(o.Model)
 				if err != nil {
 					return usagef("--model %s: %v", o.Model, err)
 				}
@@ -105,7 +106,7 @@ Quality gate: with --min-precision and/or --min-recall the row at threshold 0.5 
 			}
 			minP, minR := c.Float64("min-precision"), c.Float64("min-recall")
 			if c.IsSet("min-precision") || c.IsSet("min-recall") {
-				r, ok := backtest.Check(s.Rows, gate, minP, minR)
+				r, ok := evaluation.Check(s.Rows, gate, minP, minR)
 				if !ok {
 					return qualityGateError{fmt.Errorf("backtest: at threshold %.1f precision %s (minimum %.3f), recall %s (minimum %.3f)",
 						r.Threshold, pct(r.MicroPrecision), minP, pct(r.MicroRecall), minR)}

@@ -19,7 +19,6 @@ import (
 	"github.com/addlink/addlink/internal/testfixtures"
 	"github.com/addlink/addlink/internal/wikitext"
 	"github.com/addlink/addlink/pipeline"
-	"github.com/addlink/addlink/pipeline/backtest"
 )
 
 var fixtureDumps = map[string]string{
@@ -159,20 +158,6 @@ func checkArticles(t *testing.T, l datasets.Layout, dumpFile string) {
 	t.Logf("%d articles, %d recommendations checked", pages, recs)
 	if recs == 0 {
 		t.Errorf("no recommendations on %d articles", pages)
-	}
-}
-
-func TestFormatCSV(t *testing.T) {
-	rows := []backtest.Row{{Threshold: 0, N: 3, MicroPrecision: 0.5, MicroRecall: 1.0 / 3}, {Threshold: 0.1, N: 3, MicroPrecision: math.NaN(), MicroRecall: 0}}
-	want := ",threshold,N,micro_precision,micro_recall\n0,0.0,3,0.5,0.3333333333333333\n1,0.1,3,,0.0\n"
-	if got := string(backtest.FormatCSV(rows)); got != want {
-		t.Errorf("got %q\nwant %q", got, want)
-	}
-	if _, ok := backtest.Check(rows, 0.5, 0.75, 0.2); ok {
-		t.Error("gate passed with NaN precision")
-	}
-	if r, ok := backtest.Check(rows, 0.0, 0.5, 0.3); !ok || r.Threshold != 0 {
-		t.Errorf("gate failed: %+v", r)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/addlink/addlink/compare"
 	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/evaluation"
 	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/pipeline"
 	"github.com/addlink/addlink/pipeline/backtest"
@@ -41,7 +42,7 @@ func TestExtendedFeatures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	refSummary, err := backtest.Run(ctx, backtest.Options{Wiki: wiki, DataDir: dir, Threads: 2}, nil)
+	refSummary, err := backtest.Run(ctx, backtest.Options{Wiki: wiki, DataDir: dir, Options: evaluation.Options{Threads: 2}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,11 +81,11 @@ func TestExtendedFeatures(t *testing.T) {
 	if _, err := train.Run(ctx, opts, nil); err != nil {
 		t.Fatal(err)
 	}
-	s, err := backtest.Run(ctx, backtest.Options{Wiki: wiki, DataDir: dir, Threads: 2}, nil)
+	s, err := backtest.Run(ctx, backtest.Options{Wiki: wiki, DataDir: dir, Options: evaluation.Options{Threads: 2}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Features != "extended" || s.Bootstrap != backtest.DefaultBootstrap || s.Sentences != refSummary.Sentences {
+	if s.Features != "extended" || s.Bootstrap != evaluation.DefaultBootstrap || s.Sentences != refSummary.Sentences {
 		t.Errorf("summary: features %q, %d resamples, %d sentences (reference run: %d)", s.Features, s.Bootstrap, s.Sentences, refSummary.Sentences)
 	}
 	for _, r := range s.Rows {
@@ -150,7 +151,7 @@ func TestExtendedFeatures(t *testing.T) {
 	if _, err := train.Run(ctx, opts, nil); err != nil {
 		t.Fatal(err)
 	}
-	s, err = backtest.Run(ctx, backtest.Options{Wiki: wiki, DataDir: dir, Threads: 2}, nil)
+	s, err = backtest.Run(ctx, backtest.Options{Wiki: wiki, DataDir: dir, Options: evaluation.Options{Threads: 2}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

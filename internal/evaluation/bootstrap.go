@@ -1,4 +1,4 @@
-package backtest
+package evaluation
 
 import (
 	"context"
@@ -16,12 +16,12 @@ import (
 // DefaultSeed seeds the bootstrap resampling.
 const DefaultSeed = 1
 
-// EvaluateSummary runs the backtest (Evaluate) and adds what one number per threshold
+// Summarize runs the evaluation (Rows) and adds what one number per threshold
 // cannot say: 95% bootstrap intervals of precision and recall (o.Bootstrap resamples
 // of the evaluated sentences, drawn with replacement from a PCG generator seeded with
 // o.Seed), the area under the precision-recall curve with its interval, and the best
 // F1. Seconds is left to the caller.
-func EvaluateSummary(ctx context.Context, d *linker.Dict, model linker.Scorer, sents []datasets.Sentence, o Options, p progress.Reporter) (Summary, error) {
+func Summarize(ctx context.Context, d *linker.Dict, model linker.Scorer, sents []datasets.Sentence, o Options, p progress.Reporter) (Summary, error) {
 	if len(o.Thresholds) == 0 {
 		o.Thresholds = DefaultThresholds()
 	}
