@@ -61,12 +61,7 @@ func TestExtendedModelEndToEnd(t *testing.T) {
 		sort.Strings(m)
 		dumps[w] = m[0]
 	}
-	if err := mariadbtest.Available(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
+	testfixtures.Require(t, "Debian's mariadb-server", mariadbtest.Available)
 	tmp := t.TempDir()
 	data, root, dumpsDir := filepath.Join(tmp, "data"), filepath.Join(tmp, "pub"), filepath.Join(tmp, "dumps")
 	os.MkdirAll(dumpsDir, 0o755)
@@ -133,15 +128,7 @@ func TestExtendedModelEndToEnd(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	cfg, err := service.MySQLConfig(os.Getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mysqlB, err := service.NewMySQLBackend(ctx, cfg, time.Hour, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mysqlB.Close()
+	mysqlB, mysqlURL := mysqlServer(t)
 	sqliteB, err := service.NewFileBackend(ext, linker.SQLite)
 	if err != nil {
 		t.Fatal(err)
@@ -150,7 +137,7 @@ func TestExtendedModelEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	backends := map[string]string{"mysql": httpServer(t, mysqlB), "sqlite": httpServer(t, sqliteB), "parquet": httpServer(t, parquetB)}
+	backends := map[string]string{"mysql": mysqlURL, "sqlite": httpServer(t, sqliteB), "parquet": httpServer(t, parquetB)}
 	for _, w := range wikis {
 		q, err := linker.OpenWiki(datasets.Layout{DataDir: data, Wiki: w}, linker.Auto)
 		if err != nil {
@@ -239,12 +226,7 @@ func TestExtendedModelEndToEnd(t *testing.T) {
 	if _, err := db.Exec("DROP TABLE " + datasets.SQLTable(bad, "linkgraph")); err != nil {
 		t.Fatal(err)
 	}
-	fresh, err := service.NewMySQLBackend(ctx, cfg, time.Hour, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fresh.Close()
-	freshURL := httpServer(t, fresh)
+	_, freshURL := mysqlServer(t)
 	p := firstArticles(t, dumps[bad], 1)[0]
 	if st, body := postWiki(t, freshURL, bad, p.Title, p.Text); st != http.StatusServiceUnavailable || !strings.Contains(string(body), "linkgraph") {
 		t.Errorf("incomplete %s: %d %s", bad, st, body)
@@ -366,6 +348,23 @@ func treeDigest(t *testing.T, root string) string {
 	return b.String()
 }
 
+// mysqlServer opens the mysql backend, configured from the environment (see loadEnv),
+// and serves it over HTTP until t ends; it returns the backend and the base URL.
+func mysqlServer(t *testing.T) (*service.MySQLBackend, string) {
+	t.Helper()
+	cfg, err := service.MySQLConfig(os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := service.NewMySQLBackend(context.Background(), cfg, time.Hour, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b, httpServer(t, b)
+}
+
+// httpServer serves a backend over HTTP until t ends and returns its base URL.
 func httpServer(t *testing.T, b service.Backend) string {
 	t.Helper()
 	s, err := service.New(service.Options{Backend: b, Version: "test"})

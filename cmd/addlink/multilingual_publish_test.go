@@ -43,12 +43,7 @@ const multiPages = 40
 // ReferenceLoader: the reference's load-datasets.py loads the same trees the same way.
 // unpublish --v2 then removes a wiki from the v2 tree and leaves the v1 tree alone.
 func TestMultilingualPublishEndToEnd(t *testing.T) {
-	if err := mariadbtest.Available(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
+	testfixtures.Require(t, "Debian's mariadb-server", mariadbtest.Available)
 	tmp := t.TempDir()
 	data, r1, r2 := filepath.Join(tmp, "data"), filepath.Join(tmp, "v1"), filepath.Join(tmp, "v2")
 	wikis := []string{"aawiki", "bbwiki"}
@@ -128,16 +123,7 @@ func TestMultilingualPublishEndToEnd(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	cfg, err := service.MySQLConfig(os.Getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := service.NewMySQLBackend(ctx, cfg, time.Hour, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	base := httpServer(t, b)
+	_, base := mysqlServer(t)
 	// serve --model with the mysql backend: aawiki answered with its own model file
 	// instead of its lr_model row (the multilingual model), from the same tables.
 	ownModel := datasets.Layout{DataDir: data, Wiki: "aawiki"}.Model()
