@@ -22,28 +22,55 @@ type BacktestRow struct {
 	RecallHigh    float64 `json:"recall_high"`
 }
 
-// MarshalJSON writes NaN as null.
-func (r BacktestRow) MarshalJSON() ([]byte, error) {
-	type plain BacktestRow
-	p := struct {
-		plain
-		MicroPrecision *float64 `json:"micro_precision"`
-		MicroRecall    *float64 `json:"micro_recall"`
-		PrecisionLow   *float64 `json:"precision_low"`
-		PrecisionHigh  *float64 `json:"precision_high"`
-		RecallLow      *float64 `json:"recall_low"`
-		RecallHigh     *float64 `json:"recall_high"`
-	}{plain: plain(r), MicroPrecision: nullNaN(r.MicroPrecision), MicroRecall: nullNaN(r.MicroRecall),
-		PrecisionLow: nullNaN(r.PrecisionLow), PrecisionHigh: nullNaN(r.PrecisionHigh),
-		RecallLow: nullNaN(r.RecallLow), RecallHigh: nullNaN(r.RecallHigh)}
-	return json.Marshal(p)
+// backtestRowJSON is a BacktestRow as it is written: its NaN figures as null.
+type backtestRowJSON struct {
+	plainBacktestRow
+	MicroPrecision *float64 `json:"micro_precision"`
+	MicroRecall    *float64 `json:"micro_recall"`
+	PrecisionLow   *float64 `json:"precision_low"`
+	PrecisionHigh  *float64 `json:"precision_high"`
+	RecallLow      *float64 `json:"recall_low"`
+	RecallHigh     *float64 `json:"recall_high"`
 }
 
-func nullNaN(v float64) *float64 {
+// plainBacktestRow is BacktestRow without its JSON methods.
+type plainBacktestRow BacktestRow
+
+// MarshalJSON writes NaN as null.
+func (r BacktestRow) MarshalJSON() ([]byte, error) {
+	return json.Marshal(backtestRowJSON{plainBacktestRow: plainBacktestRow(r), MicroPrecision: NaNAsNull(r.MicroPrecision), MicroRecall: NaNAsNull(r.MicroRecall),
+		PrecisionLow: NaNAsNull(r.PrecisionLow), PrecisionHigh: NaNAsNull(r.PrecisionHigh),
+		RecallLow: NaNAsNull(r.RecallLow), RecallHigh: NaNAsNull(r.RecallHigh)})
+}
+
+// UnmarshalJSON reads null as NaN.
+func (r *BacktestRow) UnmarshalJSON(b []byte) error {
+	var v backtestRowJSON
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*r = BacktestRow(v.plainBacktestRow)
+	r.MicroPrecision, r.MicroRecall = NullAsNaN(v.MicroPrecision), NullAsNaN(v.MicroRecall)
+	r.PrecisionLow, r.PrecisionHigh = NullAsNaN(v.PrecisionLow), NullAsNaN(v.PrecisionHigh)
+	r.RecallLow, r.RecallHigh = NullAsNaN(v.RecallLow), NullAsNaN(v.RecallHigh)
+	return nil
+}
+
+// NaNAsNull is v for a JSON field written as null when v is NaN (a nil pointer), as the
+// summaries write figures that are undefined or not computed.
+func NaNAsNull(v float64) *float64 {
 	if math.IsNaN(v) {
 		return nil
 	}
 	return &v
+}
+
+// NullAsNaN reads back what NaNAsNull made: NaN for null.
+func NullAsNaN(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
 }
 
 // BacktestSummary is what the backtest stage reports (<wiki>/backtest.summary.json),
@@ -71,64 +98,32 @@ type BacktestSummary struct {
 	Seconds         float64 `json:"seconds"`
 }
 
+// backtestSummaryJSON is a BacktestSummary as it is written: its NaN figures as null.
+type backtestSummaryJSON struct {
+	plainBacktestSummary
+	PRAUC     *float64 `json:"pr_auc"`
+	PRAUCLow  *float64 `json:"pr_auc_low"`
+	PRAUCHigh *float64 `json:"pr_auc_high"`
+	BestF1    *float64 `json:"best_f1"`
+	BestF1Th  *float64 `json:"best_f1_threshold"`
+}
+
+// plainBacktestSummary is BacktestSummary without its JSON methods.
+type plainBacktestSummary BacktestSummary
+
 // MarshalJSON writes NaN as null.
 func (s BacktestSummary) MarshalJSON() ([]byte, error) {
-	type plain BacktestSummary
-	return json.Marshal(struct {
-		plain
-		PRAUC     *float64 `json:"pr_auc"`
-		PRAUCLow  *float64 `json:"pr_auc_low"`
-		PRAUCHigh *float64 `json:"pr_auc_high"`
-		BestF1    *float64 `json:"best_f1"`
-		BestF1Th  *float64 `json:"best_f1_threshold"`
-	}{plain(s), nullNaN(s.PRAUC), nullNaN(s.PRAUCLow), nullNaN(s.PRAUCHigh), nullNaN(s.BestF1), nullNaN(s.BestF1Threshold)})
+	return json.Marshal(backtestSummaryJSON{plainBacktestSummary(s), NaNAsNull(s.PRAUC), NaNAsNull(s.PRAUCLow), NaNAsNull(s.PRAUCHigh), NaNAsNull(s.BestF1), NaNAsNull(s.BestF1Threshold)})
 }
 
 // UnmarshalJSON reads null as NaN.
 func (s *BacktestSummary) UnmarshalJSON(b []byte) error {
-	type plain BacktestSummary
-	var v struct {
-		plain
-		PRAUC     *float64 `json:"pr_auc"`
-		PRAUCLow  *float64 `json:"pr_auc_low"`
-		PRAUCHigh *float64 `json:"pr_auc_high"`
-		BestF1    *float64 `json:"best_f1"`
-		BestF1Th  *float64 `json:"best_f1_threshold"`
-	}
+	var v backtestSummaryJSON
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
-	*s = BacktestSummary(v.plain)
-	s.PRAUC, s.PRAUCLow, s.PRAUCHigh, s.BestF1 = nanNull(v.PRAUC), nanNull(v.PRAUCLow), nanNull(v.PRAUCHigh), nanNull(v.BestF1)
-	s.BestF1Threshold = nanNull(v.BestF1Th)
+	*s = BacktestSummary(v.plainBacktestSummary)
+	s.PRAUC, s.PRAUCLow, s.PRAUCHigh, s.BestF1 = NullAsNaN(v.PRAUC), NullAsNaN(v.PRAUCLow), NullAsNaN(v.PRAUCHigh), NullAsNaN(v.BestF1)
+	s.BestF1Threshold = NullAsNaN(v.BestF1Th)
 	return nil
-}
-
-// UnmarshalJSON reads null as NaN.
-func (r *BacktestRow) UnmarshalJSON(b []byte) error {
-	type plain BacktestRow
-	var v struct {
-		plain
-		MicroPrecision *float64 `json:"micro_precision"`
-		MicroRecall    *float64 `json:"micro_recall"`
-		PrecisionLow   *float64 `json:"precision_low"`
-		PrecisionHigh  *float64 `json:"precision_high"`
-		RecallLow      *float64 `json:"recall_low"`
-		RecallHigh     *float64 `json:"recall_high"`
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	*r = BacktestRow(v.plain)
-	r.MicroPrecision, r.MicroRecall = nanNull(v.MicroPrecision), nanNull(v.MicroRecall)
-	r.PrecisionLow, r.PrecisionHigh = nanNull(v.PrecisionLow), nanNull(v.PrecisionHigh)
-	r.RecallLow, r.RecallHigh = nanNull(v.RecallLow), nanNull(v.RecallHigh)
-	return nil
-}
-
-func nanNull(p *float64) float64 {
-	if p == nil {
-		return math.NaN()
-	}
-	return *p
 }

@@ -176,15 +176,8 @@ func (s Scores) MarshalJSON() ([]byte, error) {
 		RecallHigh    *float64 `json:"recall_at_05_high"`
 		BestF1        *float64 `json:"best_f1"`
 		BestF1At      *float64 `json:"best_f1_threshold"`
-	}{plain(s), null(s.Precision), null(s.PrecisionLow), null(s.PrecisionHigh), null(s.Recall), null(s.RecallLow),
-		null(s.RecallHigh), null(s.BestF1), null(s.BestF1At)})
-}
-
-func null(v float64) *float64 {
-	if math.IsNaN(v) {
-		return nil
-	}
-	return &v
+	}{plain(s), datasets.NaNAsNull(s.Precision), datasets.NaNAsNull(s.PrecisionLow), datasets.NaNAsNull(s.PrecisionHigh), datasets.NaNAsNull(s.Recall), datasets.NaNAsNull(s.RecallLow),
+		datasets.NaNAsNull(s.RecallHigh), datasets.NaNAsNull(s.BestF1), datasets.NaNAsNull(s.BestF1At)})
 }
 
 // scoresOf takes the compared figures from a backtest summary.
