@@ -8,40 +8,78 @@ import (
 // DefaultArms are the thresholds the bandit chooses among.
 var DefaultArms = []float64{0.5, 0.6, 0.7, 0.8, 0.9}
 
-// Arm is one threshold's evidence: from the prior Beta(1, 1), each reward r in [0, 1]
-// adds r to Alpha and 1-r to Beta (a fractional success), and r*r to SumSq.
+// The bandit's model of a request served with an arm (a threshold): the service shows
+// N suggestions, N ~ Poisson(λ) (a count of the page's candidates above the
+// threshold); the reader reviews min(N, m) of them (m = RewardParams.MaxReviewed) and
+// accepts each with probability p, independently. The reader's utility is accepts
+// minus c rejects (c = RewardParams.RejectionCost), so an arm's expected utility per
+// request is
+//
+//	U(λ, p) = E[min(N, m)] · (p − c(1 − p)).
+//
+// Both parameters have conjugate posteriors: λ ~ Gamma(GammaShape + shown,
+// GammaRate + requests) and p ~ Beta(1 + accepts, 1 + rejects). Thompson sampling
+// draws (λ, p) from each arm's posterior and serves the arm of the largest U: it plays
+// each arm with the posterior probability that the arm is the best, the rule of
+// Thompson (1933) for a model with more than one parameter (Russo et al., "A Tutorial
+// on Thompson Sampling", 2018, section 4). Each accept or reject is one Bernoulli
+// observation of p and each request one Poisson observation of λ, so the posteriors
+// narrow as fast as the evidence allows: a request is not squeezed into one reward in
+// [0, 1] counted as a single coin flip.
+const (
+	// GammaShape and GammaRate are λ's prior: one suggestion seen over a tenth of a
+	// request, so mean 10 suggestions per request and wide (an arm never served is
+	// tried: its draws are optimistic), outweighed by the first requests served.
+	GammaShape = 1.0
+	GammaRate  = 0.1
+)
+
+// Arm is one threshold's evidence. Requests, Shown, Accepts and Rejects are sums over
+// the requests rewarded (discounted when a discount is set); Pulls counts those
+// requests without discount.
 type Arm struct {
 	Threshold float64 `json:"threshold"`
-	Alpha     float64 `json:"alpha"`
-	Beta      float64 `json:"beta"`
-	SumSq     float64 `json:"sum_sq"`
-	Pulls     int64   `json:"pulls"` // rewards learned
+	Requests  float64 `json:"requests"`
+	Shown     float64 `json:"shown"` // suggestions shown
+	Accepts   float64 `json:"accepts"`
+	Rejects   float64 `json:"rejects"`
+	Pulls     int64   `json:"pulls"`
+}
+
+// Outcome is what one request served with an arm showed and what its reader did.
+type Outcome struct {
+	Shown, Accepts, Rejects int
 }
 
 // NewArms returns arms at the prior.
 func NewArms(thresholds []float64) []Arm {
 	arms := make([]Arm, len(thresholds))
 	for i, t := range thresholds {
-		arms[i] = Arm{Threshold: t, Alpha: 1, Beta: 1}
+		arms[i] = Arm{Threshold: t}
 	}
 	return arms
 }
 
-// Reward updates arm k with a reward in [0, 1] (a fractional success: alpha += r,
-// beta += 1 - r). With discount < 1, every arm's evidence is first shrunk towards the
-// prior by that factor, so that old rewards weigh less when acceptance drifts.
-func Reward(arms []Arm, k int, r, discount float64) {
+// Observe adds request outcome o to arm k. Shown is raised to the decisions when it is
+// below them (a decision was on a suggestion shown, whether or not its impression was
+// reported). With discount in (0, 1), every arm's evidence is first multiplied by
+// discount, so that old requests weigh less when acceptance drifts (discounted Thompson
+// sampling: Raj and Kalyani, "Taming Non-stationary Bandits: A Bayesian Approach", 2017).
+func Observe(arms []Arm, k int, o Outcome, discount float64) {
 	if discount > 0 && discount < 1 {
 		for i := range arms {
-			arms[i].Alpha = 1 + discount*(arms[i].Alpha-1)
-			arms[i].Beta = 1 + discount*(arms[i].Beta-1)
-			arms[i].SumSq *= discount
+			arms[i].Requests *= discount
+			arms[i].Shown *= discount
+			arms[i].Accepts *= discount
+			arms[i].Rejects *= discount
 		}
 	}
-	arms[k].Alpha += r
-	arms[k].Beta += 1 - r
-	arms[k].SumSq += r * r
-	arms[k].Pulls++
+	a := &arms[k]
+	a.Requests++
+	a.Shown += float64(max(o.Shown, o.Accepts+o.Rejects))
+	a.Accepts += float64(o.Accepts)
+	a.Rejects += float64(o.Rejects)
+	a.Pulls++
 }
 
 // ArmIndex returns the index of the arm whose threshold is t (within 1e-9), or -1.
@@ -54,41 +92,25 @@ func ArmIndex(arms []Arm, t float64) int {
 	return -1
 }
 
-// EvidenceScale returns how many Bernoulli trials one reward is worth: a reward in
-// [0, 1] with mean m and variance v carries as much information about m as
-// m(1-m)/v coin flips (moment matching). Counting each reward as one flip, as a
-// Bernoulli posterior would, keeps the posteriors too wide when rewards vary less
-// than coin flips do, and Thompson sampling then explores more than it needs. The
-// mean and variance are pooled over the arms; with fewer than 20 rewards the scale is
-// 1, and it lies in [1, 1000].
-func EvidenceScale(arms []Arm) float64 {
-	var n, s, q float64
-	for _, a := range arms {
-		n += a.Alpha + a.Beta - 2
-		s += a.Alpha - 1
-		q += a.SumSq
-	}
-	if n < 20 {
-		return 1
-	}
-	m := s / n
-	v := q/n - m*m
-	if v <= m*(1-m)/1000 {
-		return 1000
-	}
-	return math.Max(1, math.Min(1000, m*(1-m)/v))
+// MeanUtility returns the arm's expected utility per request at the posterior means of
+// λ and p (what the metrics and reports show; Thompson samples them instead).
+func (a Arm) MeanUtility(p RewardParams) float64 {
+	p.defaults()
+	lambda := (GammaShape + a.Shown) / (GammaRate + a.Requests)
+	acc := (1 + a.Accepts) / (2 + a.Accepts + a.Rejects)
+	return p.ExpectedUtility(lambda, acc)
 }
 
-// Thompson samples each arm's posterior, Beta(1 + c*(Alpha-1), 1 + c*(Beta-1)) with
-// c = EvidenceScale(arms), with rng and returns the index of the largest draw (the
-// first on ties).
-func Thompson(arms []Arm, rng *rand.Rand) int {
-	c := EvidenceScale(arms)
-	best, bestX := 0, -1.0
+// Thompson draws λ and p from each arm's posterior with rng and returns the index of
+// the arm of the largest expected utility under the draws (the first on ties).
+func Thompson(arms []Arm, p RewardParams, rng *rand.Rand) int {
+	p.defaults()
+	best, bestU := 0, math.Inf(-1)
 	for i, a := range arms {
-		x := SampleBeta(rng, 1+c*(a.Alpha-1), 1+c*(a.Beta-1))
-		if x > bestX {
-			best, bestX = i, x
+		lambda := sampleGamma(rng, GammaShape+a.Shown) / (GammaRate + a.Requests)
+		acc := SampleBeta(rng, 1+a.Accepts, 1+a.Rejects)
+		if u := p.ExpectedUtility(lambda, acc); u > bestU {
+			best, bestU = i, u
 		}
 	}
 	return best
@@ -156,7 +178,27 @@ func (p RewardParams) Utility(accepts, rejects int) float64 {
 	return float64(accepts) - p.RejectionCost*float64(rejects)
 }
 
-// Reward maps a request's decisions to [0, 1].
+// ExpectedUtility returns E[min(N, MaxReviewed)]·(p − RejectionCost(1 − p)) for
+// N ~ Poisson(lambda): the expected utility of a request whose page shows lambda
+// suggestions on average, each accepted with probability p.
+func (p RewardParams) ExpectedUtility(lambda, accept float64) float64 {
+	return expectedMin(lambda, p.MaxReviewed) * (accept - p.RejectionCost*(1-accept))
+}
+
+// expectedMin returns E[min(N, m)] for N ~ Poisson(lambda).
+func expectedMin(lambda float64, m int) float64 {
+	p := math.Exp(-lambda) // P(N = 0)
+	var e, cum float64
+	for k := 0; k < m; k++ {
+		e += float64(k) * p
+		cum += p
+		p *= lambda / float64(k+1)
+	}
+	return e + float64(m)*(1-cum)
+}
+
+// Reward maps a request's decisions to [0, 1] (the reward epsilon-greedy and UCB1
+// learn in the simulation).
 func (p RewardParams) Reward(accepts, rejects int) float64 {
 	m := float64(p.MaxReviewed)
 	r := (p.Utility(accepts, rejects) + p.RejectionCost*m) / ((1 + p.RejectionCost) * m)

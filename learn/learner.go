@@ -346,7 +346,7 @@ func (w *WikiState) attribute(o *Options) {
 		delete(w.Requests, d.key)
 		w.Closed[d.key] = d.first
 		if r.Arm >= 0 {
-			Reward(w.Arms, r.Arm, o.Reward.Reward(r.Accepts, r.Rejects), o.Discount)
+			Observe(w.Arms, r.Arm, Outcome{Shown: len(r.Scores), Accepts: r.Accepts, Rejects: r.Rejects}, o.Discount)
 		}
 	}
 	w.NextExpiry = next

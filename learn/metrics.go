@@ -22,7 +22,7 @@ var (
 	descScore  = prometheus.NewDesc("addlink_learn_anomaly_score", "Half-Space-Trees score of the last closed window of the acceptance rate, by wiki.", []string{"wiki"}, nil)
 	descWin    = prometheus.NewDesc("addlink_learn_windows_total", "Windows of the acceptance rate closed, by wiki.", []string{"wiki"}, nil)
 	descPulls  = prometheus.NewDesc("addlink_learn_bandit_rewards_total", "Rewards given to each threshold, by wiki.", []string{"wiki", "threshold"}, nil)
-	descMean   = prometheus.NewDesc("addlink_learn_bandit_reward_mean", "Posterior mean reward of each threshold, by wiki.", []string{"wiki", "threshold"}, nil)
+	descMean   = prometheus.NewDesc("addlink_learn_bandit_utility_mean", "Expected utility per request of each threshold at the posterior means, by wiki.", []string{"wiki", "threshold"}, nil)
 )
 
 // Describe implements prometheus.Collector.
@@ -53,7 +53,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 		for _, a := range r.Arms {
 			th := formatThreshold(a.Threshold)
 			ch <- prometheus.MustNewConstMetric(descPulls, prometheus.CounterValue, float64(a.Pulls), r.Wiki, th)
-			ch <- prometheus.MustNewConstMetric(descMean, prometheus.GaugeValue, a.Alpha/(a.Alpha+a.Beta), r.Wiki, th)
+			ch <- prometheus.MustNewConstMetric(descMean, prometheus.GaugeValue, a.MeanUtility(m.l.o.Reward), r.Wiki, th)
 		}
 	}
 }

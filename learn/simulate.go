@@ -46,6 +46,9 @@ func parseCurve(r io.Reader, name string) (Curve, error) {
 			return Curve{}, fmt.Errorf("learn: %s: no %s column", name, k)
 		}
 	}
+	if i := col["micro_precision"]; !anyValue(rows[1:], i) {
+		return Curve{}, fmt.Errorf("learn: %s: no precision at any threshold: the backtest predicted no link, so there is no curve to simulate", name)
+	}
 	var c Curve
 	for n, row := range rows[1:] {
 		get := func(k string) (float64, error) {
@@ -82,6 +85,16 @@ func parseCurve(r io.Reader, name string) (Curve, error) {
 	return c, nil
 }
 
+// anyValue reports whether some row has a value in column i.
+func anyValue(rows [][]string, i int) bool {
+	for _, row := range rows {
+		if i < len(row) && strings.TrimSpace(row[i]) != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // SimOptions configures Simulate.
 type SimOptions struct {
 	Curve    Curve
@@ -105,9 +118,17 @@ type ArmTruth struct {
 	Utility   float64 `json:"utility"`          // expected utility per request
 }
 
+// Kinds of policies in a SimReport.
+const (
+	Learning = "learning" // learns the arms from the requests' outcomes
+	Oracle   = "oracle"   // the best fixed arm: knows the simulated wiki's truth, regret 0
+	Fixed    = "fixed"    // one threshold for every request, as a service without a bandit
+)
+
 // PolicyResult is a policy's cumulative regret over the runs.
 type PolicyResult struct {
 	Policy   string  `json:"policy"`
+	Kind     string  `json:"kind"`        // Learning, Oracle or Fixed`
 	Regret   float64 `json:"mean_regret"` // expected-utility regret after Requests, mean over seeds
 	StdErr   float64 `json:"stderr"`
 	BestPlay float64 `json:"best_arm_share"` // share of requests served with a best arm (ties count)
@@ -119,6 +140,7 @@ type SimReport struct {
 	Best     float64        `json:"best_threshold"`
 	Requests int            `json:"requests"`
 	Seeds    int            `json:"seeds"`
+	Seed     uint64         `json:"seed"` // the first run's
 	Results  []PolicyResult `json:"results"`
 	// The calibration's prequential losses on the suggestions reviewed in Thompson
 	// sampling's first run, against the raw score taken as a probability.
@@ -183,23 +205,11 @@ func newSimEnv(o *SimOptions) (*simEnv, error) {
 			return nil, fmt.Errorf("learn: no suggestion at or above threshold %g in the curve", t)
 		}
 		a := ArmTruth{Threshold: t, Precision: acc / w, Shown: o.CandidatesPerPage * w / total}
-		a.Utility = expectedMin(a.Shown, o.Reward.MaxReviewed) * (a.Precision - o.Reward.RejectionCost*(1-a.Precision))
+		a.Utility = o.Reward.ExpectedUtility(a.Shown, a.Precision)
 		env.arms = append(env.arms, a)
 		env.armBin = append(env.armBin, b)
 	}
 	return env, nil
-}
-
-// expectedMin returns E[min(N, m)] for N ~ Poisson(lambda).
-func expectedMin(lambda float64, m int) float64 {
-	p := math.Exp(-lambda) // P(N = 0)
-	var e, cum float64
-	for k := 0; k < m; k++ {
-		e += float64(k) * p
-		cum += p
-		p *= lambda / float64(k+1)
-	}
-	return e + float64(m)*(1-cum)
 }
 
 func poisson(rng *rand.Rand, lambda float64) int {
@@ -217,9 +227,11 @@ func poisson(rng *rand.Rand, lambda float64) int {
 // of its suggestions, each from a score bin at or above the arm's threshold (in
 // proportion to the bins' suggestions) and accepted with that bin's acceptance.
 // observe, when set, gets each reviewed suggestion's score and outcome.
-func (env *simEnv) request(rng *rand.Rand, k int, observe func(score float64, accepted bool)) (accepts, rejects int) {
+func (env *simEnv) request(rng *rand.Rand, k int, observe func(score float64, accepted bool)) Outcome {
 	a := env.arms[k]
-	n := min(poisson(rng, a.Shown), env.reward.MaxReviewed)
+	shown := poisson(rng, a.Shown)
+	n := min(shown, env.reward.MaxReviewed)
+	out := Outcome{Shown: shown}
 	b0 := env.armBin[k]
 	var total float64
 	for i := b0; i < len(env.weight); i++ {
@@ -240,36 +252,47 @@ func (env *simEnv) request(rng *rand.Rand, k int, observe func(score float64, ac
 			observe(env.lo[b]+rng.Float64()*(env.hi[b]-env.lo[b]), ok)
 		}
 		if ok {
-			accepts++
+			out.Accepts++
 		} else {
-			rejects++
+			out.Rejects++
 		}
 	}
-	return accepts, rejects
+	return out
 }
 
-// policy picks arms and learns rewards in [0, 1].
+// policy picks arms and learns from what a request served with arm k showed and what
+// its reader did.
 type policy interface {
 	pick() int
-	learn(k int, r float64)
+	learn(k int, o Outcome)
 }
 
+// thompsonPolicy is Thompson sampling as served (Thompson, Observe).
 type thompsonPolicy struct {
 	arms     []Arm
+	reward   RewardParams
 	rng      *rand.Rand
 	discount float64
 }
 
-func (p *thompsonPolicy) pick() int              { return Thompson(p.arms, p.rng) }
-func (p *thompsonPolicy) learn(k int, r float64) { Reward(p.arms, k, r, p.discount) }
+func (p *thompsonPolicy) pick() int              { return Thompson(p.arms, p.reward, p.rng) }
+func (p *thompsonPolicy) learn(k int, o Outcome) { Observe(p.arms, k, o, p.discount) }
 
+// meanPolicy keeps each arm's mean reward, the request's utility scaled to [0, 1]
+// (RewardParams.Reward): the reward in [0, 1] that epsilon-greedy and UCB1 are
+// defined on.
 type meanPolicy struct {
-	n   []float64
-	sum []float64
-	t   float64
+	reward RewardParams
+	n      []float64
+	sum    []float64
+	t      float64
 }
 
-func (p *meanPolicy) learn(k int, r float64) { p.n[k]++; p.sum[k] += r; p.t++ }
+func (p *meanPolicy) learn(k int, o Outcome) {
+	p.n[k]++
+	p.sum[k] += p.reward.Reward(o.Accepts, o.Rejects)
+	p.t++
+}
 
 type epsilonPolicy struct {
 	meanPolicy
@@ -313,11 +336,12 @@ func (p *ucbPolicy) pick() int {
 type fixedPolicy int
 
 func (p fixedPolicy) pick() int        { return int(p) }
-func (fixedPolicy) learn(int, float64) {}
+func (fixedPolicy) learn(int, Outcome) {}
 
 // Simulate runs each policy (Thompson sampling, epsilon-greedy, UCB1, the best fixed
-// arm and each fixed arm) for Requests requests on Seeds seeds and returns their mean
-// cumulative regret against the arm of largest expected utility.
+// arm, which is an oracle, and each fixed arm) for Requests requests on Seeds seeds
+// and returns their mean cumulative regret against the arm of largest expected
+// utility (the oracle's).
 func Simulate(o SimOptions) (*SimReport, error) {
 	if len(o.Arms) == 0 {
 		o.Arms = DefaultArms
@@ -348,25 +372,25 @@ func Simulate(o SimOptions) (*SimReport, error) {
 			best = k
 		}
 	}
-	rep := &SimReport{Arms: env.arms, Best: env.arms[best].Threshold, Requests: o.Requests, Seeds: o.Seeds}
+	rep := &SimReport{Arms: env.arms, Best: env.arms[best].Threshold, Requests: o.Requests, Seeds: o.Seeds, Seed: o.Seed}
 	type named struct {
-		name string
-		make func(seed uint64) policy
+		name, kind string
+		make       func(seed uint64) policy
 	}
 	policies := []named{
-		{"thompson", func(s uint64) policy {
-			return &thompsonPolicy{arms: NewArms(o.Arms), rng: rand.New(rand.NewPCG(s, 1)), discount: o.Discount}
+		{"thompson", Learning, func(s uint64) policy {
+			return &thompsonPolicy{arms: NewArms(o.Arms), reward: o.Reward, rng: rand.New(rand.NewPCG(s, 1)), discount: o.Discount}
 		}},
-		{fmt.Sprintf("epsilon-greedy (%g)", o.Epsilon), func(s uint64) policy {
-			return &epsilonPolicy{meanPolicy: newMean(len(o.Arms)), eps: o.Epsilon, rng: rand.New(rand.NewPCG(s, 1))}
+		{fmt.Sprintf("epsilon-greedy (%g)", o.Epsilon), Learning, func(s uint64) policy {
+			return &epsilonPolicy{meanPolicy: newMean(len(o.Arms), o.Reward), eps: o.Epsilon, rng: rand.New(rand.NewPCG(s, 1))}
 		}},
-		{"ucb1", func(uint64) policy { return &ucbPolicy{newMean(len(o.Arms))} }},
-		{fmt.Sprintf("best fixed arm (%g)", env.arms[best].Threshold), func(uint64) policy { return fixedPolicy(best) }},
+		{"ucb1", Learning, func(uint64) policy { return &ucbPolicy{newMean(len(o.Arms), o.Reward)} }},
+		{fmt.Sprintf("best fixed arm (%g)", env.arms[best].Threshold), Oracle, func(uint64) policy { return fixedPolicy(best) }},
 	}
+	// Every arm fixed, the best included: a fixed threshold chosen without the oracle's
+	// knowledge (the service's default 0.5, GrowthExperiments' 0.6) is one of them.
 	for k, t := range o.Arms {
-		if k != best {
-			policies = append(policies, named{fmt.Sprintf("fixed %g", t), func(uint64) policy { return fixedPolicy(k) }})
-		}
+		policies = append(policies, named{fmt.Sprintf("fixed %g", t), Fixed, func(uint64) policy { return fixedPolicy(k) }})
 	}
 	var cal Calibration
 	cal.A = 1
@@ -388,8 +412,7 @@ func Simulate(o SimOptions) (*SimReport, error) {
 			var regret float64
 			for i := 0; i < o.Requests; i++ {
 				k := pol.pick()
-				acc, rej := env.request(rng, k, observe)
-				pol.learn(k, o.Reward.Reward(acc, rej))
+				pol.learn(k, env.request(rng, k, observe))
 				regret += env.arms[best].Utility - env.arms[k].Utility
 				if env.arms[k].Utility >= env.arms[best].Utility {
 					bestPlays++
@@ -398,7 +421,7 @@ func Simulate(o SimOptions) (*SimReport, error) {
 			regrets = append(regrets, regret)
 		}
 		mean, se := meanSE(regrets)
-		rep.Results = append(rep.Results, PolicyResult{Policy: p.name, Regret: mean, StdErr: se,
+		rep.Results = append(rep.Results, PolicyResult{Policy: p.name, Kind: p.kind, Regret: mean, StdErr: se,
 			BestPlay: bestPlays / float64(o.Seeds*o.Requests)})
 	}
 	if n := float64(preq.N); n > 0 {
@@ -407,7 +430,9 @@ func Simulate(o SimOptions) (*SimReport, error) {
 	return rep, nil
 }
 
-func newMean(k int) meanPolicy { return meanPolicy{n: make([]float64, k), sum: make([]float64, k)} }
+func newMean(k int, r RewardParams) meanPolicy {
+	return meanPolicy{reward: r, n: make([]float64, k), sum: make([]float64, k)}
+}
 
 func meanSE(xs []float64) (float64, float64) {
 	var m float64
@@ -426,6 +451,19 @@ func meanSE(xs []float64) (float64, float64) {
 	return m, math.Sqrt(v / float64(len(xs)))
 }
 
+// BestLearning returns the learning policy of the least regret (the first on ties),
+// false when the report has none.
+func (r *SimReport) BestLearning() (PolicyResult, bool) {
+	var best PolicyResult
+	found := false
+	for _, p := range r.Results {
+		if p.Kind == Learning && (!found || p.Regret < best.Regret) {
+			best, found = p, true
+		}
+	}
+	return best, found
+}
+
 // Markdown renders the report as the README's table.
 func (r *SimReport) Markdown(wiki string) string {
 	var b strings.Builder
@@ -434,11 +472,17 @@ func (r *SimReport) Markdown(wiki string) string {
 	for _, a := range r.Arms {
 		fmt.Fprintf(&b, "| %g | %.3f | %.2f | %.4f |\n", a.Threshold, a.Precision, a.Shown, a.Utility)
 	}
-	b.WriteString("\n| policy | cumulative regret | ± s.e. | best arm played |\n|---|---|---|---|\n")
+	best, ok := r.BestLearning()
+	b.WriteString("\nRegret is against the best fixed arm, an oracle that knows every arm's expected utility (its own regret is 0 by definition).\n\n")
+	b.WriteString("| policy | kind | cumulative regret | ± s.e. | ÷ best learning policy's | best arm played |\n|---|---|---|---|---|---|\n")
 	for _, p := range r.Results {
-		fmt.Fprintf(&b, "| %s | %.1f | %.1f | %.1f%% |\n", p.Policy, p.Regret, p.StdErr, 100*p.BestPlay)
+		ratio := "-"
+		if ok && best.Regret > 0 {
+			ratio = fmt.Sprintf("%.2f", p.Regret/best.Regret)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %.1f | %.1f | %s | %.1f%% |\n", p.Policy, p.Kind, p.Regret, p.StdErr, ratio, 100*p.BestPlay)
 	}
-	fmt.Fprintf(&b, "\ncalibration (Thompson run, seed 1): prequential log loss %.4f (raw score %.4f), Brier %.4f (raw %.4f)\n",
-		r.LogLoss, r.RawLogLoss, r.Brier, r.RawBrier)
+	fmt.Fprintf(&b, "\ncalibration (Thompson run, seed %d): prequential log loss %.4f (raw score %.4f), Brier %.4f (raw %.4f)\n",
+		r.Seed, r.LogLoss, r.RawLogLoss, r.Brier, r.RawBrier)
 	return b.String()
 }

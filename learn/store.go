@@ -65,7 +65,7 @@ func openStateDB(path string) (*sql.DB, error) {
 	for _, q := range []string{
 		`CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), offset INTEGER NOT NULL, state BLOB NOT NULL)`,
 		`CREATE TABLE IF NOT EXISTS alerts (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, wiki TEXT NOT NULL, payload TEXT NOT NULL, delivered INTEGER NOT NULL DEFAULT 0)`,
-		`CREATE TABLE IF NOT EXISTS posteriors (wiki TEXT NOT NULL, threshold REAL NOT NULL, alpha REAL NOT NULL, beta REAL NOT NULL, sum_sq REAL NOT NULL, pulls INTEGER NOT NULL, PRIMARY KEY (wiki, threshold))`,
+		`CREATE TABLE IF NOT EXISTS bandit_arms (wiki TEXT NOT NULL, threshold REAL NOT NULL, requests REAL NOT NULL, shown REAL NOT NULL, accepts REAL NOT NULL, rejects REAL NOT NULL, pulls INTEGER NOT NULL, PRIMARY KEY (wiki, threshold))`,
 	} {
 		if _, err := db.Exec(q); err != nil {
 			db.Close()
@@ -94,7 +94,7 @@ func openSQLiteStore(path string) (*sqliteStore, error) {
 }
 
 func (s *sqliteStore) Arms(ctx context.Context, wiki string) ([]Arm, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT threshold, alpha, beta, sum_sq, pulls FROM posteriors WHERE wiki = ? ORDER BY threshold`, wiki)
+	rows, err := s.db.QueryContext(ctx, `SELECT threshold, requests, shown, accepts, rejects, pulls FROM bandit_arms WHERE wiki = ? ORDER BY threshold`, wiki)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +102,7 @@ func (s *sqliteStore) Arms(ctx context.Context, wiki string) ([]Arm, error) {
 	var arms []Arm
 	for rows.Next() {
 		var a Arm
-		if err := rows.Scan(&a.Threshold, &a.Alpha, &a.Beta, &a.SumSq, &a.Pulls); err != nil {
+		if err := rows.Scan(&a.Threshold, &a.Requests, &a.Shown, &a.Accepts, &a.Rejects, &a.Pulls); err != nil {
 			return nil, err
 		}
 		arms = append(arms, a)
@@ -123,12 +123,12 @@ func (s *sqliteStore) Put(ctx context.Context, wiki string, arms []Arm) error {
 }
 
 func putArmsTx(ctx context.Context, tx *sql.Tx, wiki string, arms []Arm) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM posteriors WHERE wiki = ?`, wiki); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM bandit_arms WHERE wiki = ?`, wiki); err != nil {
 		return err
 	}
 	for _, a := range arms {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO posteriors (wiki, threshold, alpha, beta, sum_sq, pulls) VALUES (?, ?, ?, ?, ?, ?)`,
-			wiki, a.Threshold, a.Alpha, a.Beta, a.SumSq, a.Pulls); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO bandit_arms (wiki, threshold, requests, shown, accepts, rejects, pulls) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			wiki, a.Threshold, a.Requests, a.Shown, a.Accepts, a.Rejects, a.Pulls); err != nil {
 			return err
 		}
 	}
@@ -138,7 +138,7 @@ func putArmsTx(ctx context.Context, tx *sql.Tx, wiki string, arms []Arm) error {
 func (s *sqliteStore) Close() error { return s.db.Close() }
 
 // redisStore keeps a wiki's arms in the hash addlink:bandit:<wiki>, one field per
-// threshold holding "alpha beta sum_sq pulls"; Put replaces the hash in one MULTI/EXEC, so a
+// threshold holding "requests shown accepts rejects pulls"; Put replaces the hash in one MULTI/EXEC, so a
 // reader sees all arms of one update or of the one before.
 type redisStore struct{ c *redis.Client }
 
@@ -154,7 +154,7 @@ func (s *redisStore) Arms(ctx context.Context, wiki string) ([]Arm, error) {
 		var a Arm
 		var err error
 		if a.Threshold, err = strconv.ParseFloat(k, 64); err == nil {
-			_, err = fmt.Sscanf(m[k], "%g %g %g %d", &a.Alpha, &a.Beta, &a.SumSq, &a.Pulls)
+			_, err = fmt.Sscanf(m[k], "%g %g %g %g %d", &a.Requests, &a.Shown, &a.Accepts, &a.Rejects, &a.Pulls)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("learn: redis: %s field %q: %w", redisKey(wiki), k, err)
@@ -178,9 +178,9 @@ func sortArms(arms []Arm) {
 func (s *redisStore) Put(ctx context.Context, wiki string, arms []Arm) error {
 	fields := make([]any, 0, 2*len(arms))
 	for _, a := range arms {
+		f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 		fields = append(fields, formatThreshold(a.Threshold),
-			strconv.FormatFloat(a.Alpha, 'g', -1, 64)+" "+strconv.FormatFloat(a.Beta, 'g', -1, 64)+" "+
-				strconv.FormatFloat(a.SumSq, 'g', -1, 64)+" "+strconv.FormatInt(a.Pulls, 10))
+			f(a.Requests)+" "+f(a.Shown)+" "+f(a.Accepts)+" "+f(a.Rejects)+" "+strconv.FormatInt(a.Pulls, 10))
 	}
 	_, err := s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Del(ctx, redisKey(wiki))
@@ -206,6 +206,7 @@ func (s *redisStore) Close() error { return s.c.Close() }
 type Chooser struct {
 	Store   Store
 	Default float64
+	Reward  RewardParams  // the utility the arms are compared on: the learner's
 	Timeout time.Duration // per read of the store, default 200ms
 	Pause   time.Duration // after an error, default 1s
 
@@ -254,7 +255,7 @@ func (c *Chooser) ChooseThreshold(ctx context.Context, wiki string) (float64, st
 		return c.Default, "default"
 	}
 	c.mu.Lock()
-	k := Thompson(arms, c.rng)
+	k := Thompson(arms, c.Reward, c.rng)
 	c.mu.Unlock()
 	return arms[k].Threshold, "bandit"
 }

@@ -37,11 +37,14 @@ per wiki:
     Half-Space-Trees anomaly detector before it learns it; a window scoring --alert-score or
     more is an alert, posted to --webhook (Slack-compatible JSON {"text": ...}), retried with
     backoff, marked delivered once the webhook answered 2xx;
-  - the Thompson-sampling posteriors of the thresholds --arms: a request's reward (accepted
-    links minus --rejection-cost per rejected one, over at most --max-reviewed decisions,
-    scaled to [0, 1]) is given to the threshold it was served with once --attribution has
-    passed since its first event, so a late accept is not a failure; --discount < 1 weighs
-    old rewards less.
+  - the Thompson-sampling posteriors of the thresholds --arms: per threshold, a Beta
+    posterior of the acceptance of a reviewed suggestion (from the accepts and rejects)
+    and a Gamma posterior of the suggestions shown per request (from the impressions).
+    A request's outcome is given to the threshold it was served with once --attribution
+    has passed since its first event, so a late accept is not a failure; --discount < 1
+    weighs old requests less. serve --bandit compares the thresholds on the reader's
+    utility: accepted links minus --rejection-cost per rejected one, over at most
+    --max-reviewed reviewed suggestions.
 The position, the state and the new alerts are written in one transaction every
 --checkpoint-every events: a run killed at any point (kill -9 included) continues where the
 last checkpoint left off and reaches the state of an uninterrupted run. The posteriors go
@@ -52,8 +55,10 @@ Prometheus (addlink_learn_*).
 
 addlink learn simulate --wiki W compares Thompson sampling, epsilon-greedy, UCB1 and fixed
 thresholds on a simulated wiki whose acceptance by score comes from the wiki's backtest
-precision curve (<data-dir>/W/testing/W.backtest.eval.csv or --curve) and prints each
-policy's cumulative regret in expected utility, mean over --seeds runs.`,
+precision curve (addlink backtest's <data-dir>/W/testing/W.backtest.eval.csv, or any eval
+CSV given with --curve) and prints each policy's cumulative regret in expected utility,
+mean over --seeds runs, against the best fixed threshold (an oracle: its regret is 0). A
+backtest that predicted no link at any threshold has no curve and is refused.`,
 		Flags: []cli.Flag{
 			wikiFlag(false),
 			&cli.StringFlag{Name: "events-dir", Usage: "the collector's `DIR` (default <data-dir>/events)"},
@@ -74,7 +79,7 @@ policy's cumulative regret in expected utility, mean over --seeds runs.`,
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the detectors' trees and the simulation"},
 			&cli.BoolFlag{Name: "follow", Usage: "keep reading the log as it grows, until interrupted"},
 			&cli.StringFlag{Name: "metrics-listen", Usage: "serve GET /metrics (Prometheus) on `ADDR` while running"},
-			&cli.StringFlag{Name: "curve", Usage: "simulate: backtest eval CSV `FILE`"},
+			&cli.StringFlag{Name: "curve", Usage: "simulate: backtest eval CSV `FILE` (default <data-dir>/W/testing/W.backtest.eval.csv)"},
 			&cli.IntFlag{Name: "requests", Value: 10000, Usage: "simulate: requests per run"},
 			&cli.IntFlag{Name: "seeds", Value: 20, Usage: "simulate: runs per policy"},
 			&cli.Float64Flag{Name: "candidates-per-page", Value: 4, Usage: "simulate: mean suggestions per page at the curve's lowest threshold"},

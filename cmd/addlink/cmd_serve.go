@@ -55,7 +55,9 @@ Schema at GET /v1/events/schema) and POST /v1/events/submission (GrowthExperimen
 rejected and skipped targets of a revision), each batch synced to DIR/events.log before the
 answer; addlink learn reads that log. --feedback prunes the targets rejected twice on a page.
 --bandit picks the threshold of a request that names none by Thompson sampling (header
-X-Addlink-Threshold); an explicit threshold always wins.
+X-Addlink-Threshold): the threshold of the largest expected utility (accepts minus
+--rejection-cost rejects over at most --max-reviewed suggestions) under a draw from addlink
+learn's posteriors; an explicit threshold always wins.
 Logs: one JSON line per request on stderr. SIGTERM or Ctrl-C: /healthz answers 503 while
 requests are still accepted and answered, with Connection: close, for --drain (so a load
 balancer stops sending first); then stop accepting, let requests in progress finish
@@ -84,6 +86,8 @@ balancer stops sending first); then stop accepting, let requests in progress fin
 			&cli.StringFlag{Name: "state-dir", Usage: "with --bandit: addlink learn's `DIR` (default <data-dir>/learn)"},
 			&cli.Float64Flag{Name: "default-threshold", Value: 0.5, Usage: "with --bandit: the threshold of a wiki without posteriors, or when the store is down"},
 			&cli.Uint64Flag{Name: "bandit-seed", Value: 1, Usage: "with --bandit: seed of the threshold draws"},
+			&cli.Float64Flag{Name: "rejection-cost", Value: 1, Usage: "with --bandit: a rejected link's cost, in accepted links (as given to addlink learn)"},
+			&cli.IntFlag{Name: "max-reviewed", Value: 3, Usage: "with --bandit: suggestions a reader reviews per request at most (as given to addlink learn)"},
 		},
 		Action: func(c *cli.Context) error {
 			co := commonOptions(c)
@@ -161,7 +165,12 @@ balancer stops sending first); then stop accepting, let requests in progress fin
 					return usageError{err}
 				}
 				defer store.Close()
-				cfg.Server.Thresholds = learn.NewChooser(store, c.Float64("default-threshold"), c.Uint64("bandit-seed"))
+				if c.Float64("rejection-cost") <= 0 || c.Int("max-reviewed") <= 0 {
+					return usagef("--rejection-cost and --max-reviewed must be positive")
+				}
+				chooser := learn.NewChooser(store, c.Float64("default-threshold"), c.Uint64("bandit-seed"))
+				chooser.Reward = learn.RewardParams{RejectionCost: c.Float64("rejection-cost"), MaxReviewed: c.Int("max-reviewed")}
+				cfg.Server.Thresholds = chooser
 			}
 			return service.Run(c.Context, cfg)
 		},
