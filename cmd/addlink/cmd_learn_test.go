@@ -23,6 +23,8 @@ func TestLearnCommand(t *testing.T) {
 		{"learn", "nonsense"},
 		{"serve", "--feedback"},
 		{"serve", "--bandit", "--state", "memcached://x"},
+		{"serve", "--bandit", "--rejection-cost", "-1"},
+		{"serve", "--bandit", "--max-reviewed", "0"},
 	} {
 		if out, code := runApp(t, args...); code != exitUsage {
 			t.Errorf("%v: exit %d, want %d: %s", args, code, exitUsage, out)

@@ -156,6 +156,9 @@ balancer stops sending first); then stop accepting, let requests in progress fin
 				if d := c.Float64("default-threshold"); d < 0 || d > 1 {
 					return usagef("--default-threshold %g is not in [0, 1]", d)
 				}
+				if c.Float64("rejection-cost") <= 0 || c.Int("max-reviewed") <= 0 {
+					return usagef("--rejection-cost and --max-reviewed must be positive")
+				}
 				dir := c.String("state-dir")
 				if dir == "" {
 					dir = filepath.Join(co.DataDir, "learn")
@@ -165,9 +168,6 @@ balancer stops sending first); then stop accepting, let requests in progress fin
 					return usageError{err}
 				}
 				defer store.Close()
-				if c.Float64("rejection-cost") <= 0 || c.Int("max-reviewed") <= 0 {
-					return usagef("--rejection-cost and --max-reviewed must be positive")
-				}
 				chooser := learn.NewChooser(store, c.Float64("default-threshold"), c.Uint64("bandit-seed"))
 				chooser.Reward = learn.RewardParams{RejectionCost: c.Float64("rejection-cost"), MaxReviewed: c.Int("max-reviewed")}
 				cfg.Server.Thresholds = chooser
