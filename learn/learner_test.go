@@ -128,6 +128,7 @@ func TestCalibrationBeatsRawScore(t *testing.T) {
 		fmt.Sprintf(`addlink_learn_prequential_log_loss{model="calibrated",wiki="enwiki"} %g`, r.LogLoss),
 		fmt.Sprintf(`addlink_learn_prequential_log_loss{model="raw",wiki="enwiki"} %g`, r.RawLogLoss),
 		`addlink_learn_bandit_rewards_total{threshold="0.5",wiki="enwiki"}`,
+		fmt.Sprintf(`addlink_learn_bandit_utility_mean{threshold="0.5",wiki="enwiki"} %g`, r.Arms[0].MeanUtility(RewardParams{})),
 		fmt.Sprintf("addlink_learn_events_total %d", l.State().Events),
 	} {
 		if !strings.Contains(out.String(), want) {
