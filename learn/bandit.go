@@ -155,10 +155,11 @@ func sampleGamma(rng *rand.Rand, a float64) float64 {
 	}
 }
 
-// RewardParams turn what a reader did with one request's suggestions into a reward in
-// [0, 1]: the reader's utility, accepted links minus RejectionCost per rejected one,
-// counted over at most MaxReviewed decisions, scaled from its least possible value
-// (MaxReviewed rejections) to its largest (MaxReviewed accepts).
+// RewardParams define the reader's utility of one request: accepted links minus
+// RejectionCost per rejected one, of at most MaxReviewed suggestions reviewed. Thompson
+// sampling compares the arms on its expectation (ExpectedUtility); Reward scales one
+// request's utility to [0, 1], from its least possible value (MaxReviewed rejections)
+// to its largest (MaxReviewed accepts), for policies defined on such rewards.
 type RewardParams struct {
 	RejectionCost float64 // default 1
 	MaxReviewed   int     // default 3, GrowthExperiments' maximumLinksToShowPerTask
