@@ -1,6 +1,7 @@
 package learn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 )
@@ -80,6 +81,20 @@ func Observe(arms []Arm, k int, o Outcome, discount float64) {
 	a.Accepts += float64(o.Accepts)
 	a.Rejects += float64(o.Rejects)
 	a.Pulls++
+}
+
+// check refuses evidence no learner writes (negative, infinite or NaN sums), which
+// the posteriors' samplers cannot take.
+func (a Arm) check() error {
+	for _, x := range []float64{a.Threshold, a.Requests, a.Shown, a.Accepts, a.Rejects} {
+		if !(x >= 0) || math.IsInf(x, 1) {
+			return fmt.Errorf("arm %g: evidence %g is not a finite non-negative number", a.Threshold, x)
+		}
+	}
+	if a.Pulls < 0 {
+		return fmt.Errorf("arm %g: %d pulls", a.Threshold, a.Pulls)
+	}
+	return nil
 }
 
 // ArmIndex returns the index of the arm whose threshold is t (within 1e-9), or -1.

@@ -105,6 +105,9 @@ func (s *sqliteStore) Arms(ctx context.Context, wiki string) ([]Arm, error) {
 		if err := rows.Scan(&a.Threshold, &a.Requests, &a.Shown, &a.Accepts, &a.Rejects, &a.Pulls); err != nil {
 			return nil, err
 		}
+		if err := a.check(); err != nil {
+			return nil, fmt.Errorf("learn: %s: %w", wiki, err)
+		}
 		arms = append(arms, a)
 	}
 	return arms, rows.Err()
@@ -155,6 +158,9 @@ func (s *redisStore) Arms(ctx context.Context, wiki string) ([]Arm, error) {
 		var err error
 		if a.Threshold, err = strconv.ParseFloat(k, 64); err == nil {
 			_, err = fmt.Sscanf(m[k], "%g %g %g %g %d", &a.Requests, &a.Shown, &a.Accepts, &a.Rejects, &a.Pulls)
+		}
+		if err == nil {
+			err = a.check()
 		}
 		if err != nil {
 			return nil, fmt.Errorf("learn: redis: %s field %q: %w", redisKey(wiki), k, err)

@@ -3,6 +3,7 @@ package learn
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"os/exec"
 	"reflect"
@@ -131,6 +132,17 @@ func TestStoresGiveSameChoices(t *testing.T) {
 	if th, src := NewChooser(rd, 0.6, 1).ChooseThreshold(context.Background(), "frwiki"); th != 0.6 || src != "default" {
 		t.Errorf("wiki without events: %g %s", th, src)
 	}
+	// Evidence no learner writes (here NaN, which the samplers cannot take) is an
+	// error, answered with the default, in either store.
+	if err := rd.(*redisStore).c.HSet(context.Background(), redisKey("xxwiki"), "0.5", "NaN 1 1 1 1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rd.Arms(context.Background(), "xxwiki"); err == nil {
+		t.Error("redis: a NaN was read as evidence")
+	}
+	if th, src := NewChooser(rd, 0.6, 1).ChooseThreshold(context.Background(), "xxwiki"); th != 0.6 || src != "default-unavailable" {
+		t.Errorf("redis, NaN evidence: %g %s", th, src)
+	}
 
 	stopRedis()
 	c := NewChooser(rd, 0.6, 1)
@@ -158,5 +170,38 @@ func TestStoresGiveSameChoices(t *testing.T) {
 	got, err := rd2.Arms(context.Background(), "enwiki")
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("after redis came back: %+v (%v), want %+v", got, err, want)
+	}
+}
+
+func TestArmCheck(t *testing.T) {
+	for _, tc := range []struct {
+		arm Arm
+		ok  bool
+	}{
+		{Arm{Threshold: 0.5}, true},
+		{Arm{Threshold: 0.5, Requests: 2.5, Shown: 7, Accepts: 1, Rejects: 0.5, Pulls: 3}, true},
+		{Arm{Threshold: 0.5, Accepts: -1}, false},
+		{Arm{Threshold: 0.5, Shown: math.NaN()}, false},
+		{Arm{Threshold: 0.5, Rejects: math.Inf(1)}, false},
+		{Arm{Threshold: 0.5, Pulls: -1}, false},
+	} {
+		if err := tc.arm.check(); (err == nil) != tc.ok {
+			t.Errorf("%+v: error %v, want ok %v", tc.arm, err, tc.ok)
+		}
+	}
+	// The SQLite store refuses such evidence as well.
+	st, err := OpenStore("", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Put(context.Background(), "xxwiki", []Arm{{Threshold: 0.5, Accepts: -3, Pulls: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Arms(context.Background(), "xxwiki"); err == nil {
+		t.Error("sqlite: negative evidence was read")
+	}
+	if th, src := NewChooser(st, 0.7, 1).ChooseThreshold(context.Background(), "xxwiki"); th != 0.7 || src != "default-unavailable" {
+		t.Errorf("sqlite, negative evidence: %g %s", th, src)
 	}
 }
