@@ -11,7 +11,9 @@ import (
 // wiki W, with a prefix P: P+W has GrowthExperiments' growthexperiments_link_recommendations
 // columns (gelr_revision the primary key, gelr_page unique, gelr_data the service's JSON
 // answer or NULL when it has no link); P+W+"_pages" the pages held (page_id, title,
-// revision, event_ms, links); P+"position" each stream's last event id.
+// revision, event_ms, links); P+W+"_text" the wikitext of the revisions held, when the
+// follower keeps it (revision, page_id, wikitext); P+"position" each stream's last event
+// id.
 
 // DefaultPoolPrefix is the pool tables' default prefix: GrowthExperiments' column prefix,
 // so that enwiki's table is gelr_enwiki.
@@ -32,6 +34,9 @@ func PoolTable(prefix, wiki string) string { return prefix + wiki }
 
 // PoolPagesTable is the name of a wiki's pages table.
 func PoolPagesTable(prefix, wiki string) string { return prefix + wiki + "_pages" }
+
+// PoolTextTable is the name of a wiki's table of the pooled revisions' wikitext.
+func PoolTextTable(prefix, wiki string) string { return prefix + wiki + "_text" }
 
 // PoolPositionTable is the name of the stream positions' table.
 func PoolPositionTable(prefix string) string { return prefix + "position" }
@@ -57,9 +62,11 @@ func PoolSchema(prefix string, wikis []string, mysql bool) []string {
 				" (wiki TEXT NOT NULL PRIMARY KEY, threshold REAL NOT NULL, max_links INTEGER NOT NULL, tokens TEXT NOT NULL)")
 	}
 	for _, w := range wikis {
-		t, pg := PoolTable(prefix, w), PoolPagesTable(prefix, w)
+		t, pg, tx := PoolTable(prefix, w), PoolPagesTable(prefix, w), PoolTextTable(prefix, w)
 		if mysql {
 			out = append(out,
+				"CREATE TABLE IF NOT EXISTS "+tx+" (revision BIGINT UNSIGNED NOT NULL PRIMARY KEY,"+
+					" page_id BIGINT UNSIGNED NOT NULL, wikitext MEDIUMBLOB NOT NULL, UNIQUE KEY page_id (page_id))",
 				"CREATE TABLE IF NOT EXISTS "+t+" (gelr_revision BIGINT UNSIGNED NOT NULL PRIMARY KEY,"+
 					" gelr_page BIGINT UNSIGNED NOT NULL, gelr_data MEDIUMBLOB NULL, UNIQUE KEY gelr_page (gelr_page))",
 				"CREATE TABLE IF NOT EXISTS "+pg+" (page_id BIGINT UNSIGNED NOT NULL PRIMARY KEY,"+
@@ -68,6 +75,8 @@ func PoolSchema(prefix string, wikis []string, mysql bool) []string {
 			continue
 		}
 		out = append(out,
+			"CREATE TABLE IF NOT EXISTS "+tx+" (revision INTEGER NOT NULL PRIMARY KEY,"+
+				" page_id INTEGER NOT NULL UNIQUE, wikitext BLOB NOT NULL)",
 			"CREATE TABLE IF NOT EXISTS "+t+" (gelr_revision INTEGER NOT NULL PRIMARY KEY,"+
 				" gelr_page INTEGER NOT NULL UNIQUE, gelr_data BLOB NULL)",
 			"CREATE TABLE IF NOT EXISTS "+pg+" (page_id INTEGER NOT NULL PRIMARY KEY,"+
@@ -110,6 +119,50 @@ func ReadPoolTasks(ctx context.Context, db *sql.DB, prefix, wiki string, limit, 
 			return nil, err
 		}
 		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// PoolPage is a pooled page with its answer and, when the follower kept it, the
+// wikitext of the revision the answer is for.
+type PoolPage struct {
+	PageID   int64
+	Revision int64
+	Title    string
+	Links    int
+	EventMS  int64
+	Data     []byte // the service's JSON answer; nil when it has no link
+	Wikitext string
+	HasText  bool // the pool holds the revision's wikitext
+}
+
+// ReadPoolPages returns every pooled page of a wiki, in page id order.
+func ReadPoolPages(ctx context.Context, db *sql.DB, prefix, wiki string) ([]PoolPage, error) {
+	if err := CheckWikiID(wiki); err != nil {
+		return nil, err
+	}
+	if err := CheckPoolPrefix(prefix); err != nil {
+		return nil, err
+	}
+	rows, err := db.QueryContext(ctx, "SELECT pg.page_id, pg.revision, pg.title, pg.links, pg.event_ms, g.gelr_data, tx.wikitext FROM "+
+		PoolPagesTable(prefix, wiki)+" pg JOIN "+PoolTable(prefix, wiki)+" g ON g.gelr_revision = pg.revision LEFT JOIN "+
+		PoolTextTable(prefix, wiki)+" tx ON tx.revision = pg.revision ORDER BY pg.page_id")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []PoolPage
+	for rows.Next() {
+		var p PoolPage
+		var data, text []byte
+		if err := rows.Scan(&p.PageID, &p.Revision, &p.Title, &p.Links, &p.EventMS, &data, &text); err != nil {
+			return nil, err
+		}
+		if data != nil {
+			p.Data = append([]byte{}, data...)
+		}
+		p.Wikitext, p.HasText = string(text), text != nil
+		out = append(out, p)
 	}
 	return out, rows.Err()
 }

@@ -73,6 +73,10 @@ type Options struct {
 	// for each wiki: a pool holds the answers of one setting, and serve answers from it
 	// only requests with the same.
 	Settings datasets.PoolSettings
+	// KeepText stores each pooled revision's wikitext beside its answer (the wiki's
+	// <prefix><wiki>_text table), so that `addlink review import --from-pool` can make
+	// review items of the pool's pages without a dump.
+	KeepText bool
 
 	// Concurrency is the number of pages fetched and recommended at once (default 4);
 	// QueueSize the number of events read ahead of the last one stored (default 256):
@@ -408,6 +412,9 @@ func (f *follower) process(work context.Context, it *item) (Op, error) {
 		}
 		return err
 	})
+	if f.opts.KeepText {
+		op.Wikitext = &page.Wikitext
+	}
 	return op, err
 }
 

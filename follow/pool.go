@@ -114,6 +114,7 @@ func firstLine(s string) string {
 func (p *Pool) Table(wiki string) string { return datasets.PoolTable(p.prefix, wiki) }
 
 func (p *Pool) pagesTable(wiki string) string { return datasets.PoolPagesTable(p.prefix, wiki) }
+func (p *Pool) textTable(wiki string) string  { return datasets.PoolTextTable(p.prefix, wiki) }
 func (p *Pool) positionTable() string         { return datasets.PoolPositionTable(p.prefix) }
 
 // Close closes the database.
@@ -139,6 +140,9 @@ type Op struct {
 	Data   []byte
 	Links  int
 	Gone   bool
+	// Wikitext, when not nil, is the revision's wikitext, kept in the wiki's text
+	// table beside the answer (Options.KeepText).
+	Wikitext *string
 }
 
 // Outcomes of an Op, as Commit reports them.
@@ -189,7 +193,7 @@ func (p *Pool) apply(ctx context.Context, tx *sql.Tx, op Op) (string, error) {
 	if !p.wikis[a.Wiki] {
 		return "", fmt.Errorf("no table for wiki %s", a.Wiki)
 	}
-	t, pg := p.Table(a.Wiki), p.pagesTable(a.Wiki)
+	t, pg, tt := p.Table(a.Wiki), p.pagesTable(a.Wiki), p.textTable(a.Wiki)
 	switch a.Kind {
 	case Remove:
 		id := a.PageID
@@ -207,6 +211,9 @@ func (p *Pool) apply(ctx context.Context, tx *sql.Tx, op Op) (string, error) {
 			return "", err
 		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t+" WHERE gelr_page = ?", id); err != nil {
+			return "", err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+tt+" WHERE page_id = ?", id); err != nil {
 			return "", err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
@@ -236,6 +243,9 @@ func (p *Pool) apply(ctx context.Context, tx *sql.Tx, op Op) (string, error) {
 			if _, err := tx.ExecContext(ctx, "DELETE FROM "+t+" WHERE gelr_page = ?", other); err != nil {
 				return "", err
 			}
+			if _, err := tx.ExecContext(ctx, "DELETE FROM "+tt+" WHERE page_id = ?", other); err != nil {
+				return "", err
+			}
 		} else if !errors.Is(err, sql.ErrNoRows) {
 			return "", err
 		}
@@ -248,6 +258,14 @@ func (p *Pool) apply(ctx context.Context, tx *sql.Tx, op Op) (string, error) {
 		}
 		if _, err := tx.ExecContext(ctx, "INSERT INTO "+t+" (gelr_revision, gelr_page, gelr_data) VALUES (?, ?, ?)", a.Rev, op.PageID, data); err != nil {
 			return "", err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+tt+" WHERE page_id = ? OR revision = ?", op.PageID, a.Rev); err != nil {
+			return "", err
+		}
+		if op.Wikitext != nil {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO "+tt+" (revision, page_id, wikitext) VALUES (?, ?, ?)", a.Rev, op.PageID, []byte(*op.Wikitext)); err != nil {
+				return "", err
+			}
 		}
 		if _, err := tx.ExecContext(ctx, "REPLACE INTO "+pg+" (page_id, title, revision, event_ms, links) VALUES (?, ?, ?, ?, ?)",
 			op.PageID, a.Title, a.Rev, a.Time, op.Links); err != nil {

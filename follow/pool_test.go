@@ -26,7 +26,8 @@ func openTestPool(t *testing.T) (*Pool, string) {
 }
 
 func refresh(wiki, title string, page, rev int64, data string) Op {
-	op := Op{Action: Action{Kind: Refresh, Wiki: wiki, Title: title, Rev: rev, Time: rev * 1000}, PageID: page}
+	text := "text of revision " + itoa(int(rev))
+	op := Op{Action: Action{Kind: Refresh, Wiki: wiki, Title: title, Rev: rev, Time: rev * 1000}, PageID: page, Wikitext: &text}
 	if data != "" {
 		op.Data, op.Links = []byte(data), 1
 	}
@@ -110,6 +111,23 @@ func testPoolRules(t *testing.T, p *Pool) {
 		}
 		if g := strings.Join(got, " "); g != tc.rows {
 			t.Errorf("op %d: rows %q, want %q", i, g, tc.rows)
+		}
+		// The text table holds the wikitext of exactly the revisions held.
+		pages, err := datasets.ReadPoolPages(ctx, p.db, p.prefix, "enwiki")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pages) != len(rows) {
+			t.Errorf("op %d: %d pages with text, %d rows", i, len(pages), len(rows))
+		}
+		for _, pg := range pages {
+			if want := "text of revision " + itoa(int(pg.Revision)); !pg.HasText || pg.Wikitext != want {
+				t.Errorf("op %d: page %d's text %q (%v), want %q", i, pg.PageID, pg.Wikitext, pg.HasText, want)
+			}
+		}
+		var texts int
+		if err := p.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+p.textTable("enwiki")).Scan(&texts); err != nil || texts != len(rows) {
+			t.Errorf("op %d: %d texts (%v), want %d", i, texts, err, len(rows))
 		}
 	}
 	id, n, err := p.Position(ctx, "s")

@@ -32,6 +32,28 @@ type EvalOptions struct {
 	Seed       uint64    // seeds the resampling (default 1)
 }
 
+// Validate checks the options and fills the defaults.
+func (o *EvalOptions) Validate() error {
+	if err := datasets.CheckWikiID(o.Wiki); err != nil {
+		return err
+	}
+	for _, t := range o.Thresholds {
+		if t < 0 || t > 1 || math.IsNaN(t) {
+			return fmt.Errorf("review: threshold %g: want a number between 0 and 1", t)
+		}
+	}
+	if len(o.Thresholds) == 0 {
+		o.Thresholds = evaluation.DefaultThresholds()
+	}
+	if o.Bootstrap == 0 {
+		o.Bootstrap = 1000
+	}
+	if o.Seed == 0 {
+		o.Seed = 1
+	}
+	return nil
+}
+
 // EvalRow is one threshold's figures on the golden set. A golden item counts as
 // predicted when the model, run at the threshold, suggests its mention with its
 // target: precision is the accepted share of the predicted golden
@@ -84,17 +106,8 @@ var ErrNoGolden = errors.New("review: no golden items (accepted or rejected by r
 // come from resampling the pages with replacement (seeded).
 func Evaluate(ctx context.Context, st *Store, o EvalOptions, p progress.Reporter) (EvalReport, error) {
 	p = progress.OrNop(p)
-	if err := datasets.CheckWikiID(o.Wiki); err != nil {
+	if err := o.Validate(); err != nil {
 		return EvalReport{}, err
-	}
-	if len(o.Thresholds) == 0 {
-		o.Thresholds = evaluation.DefaultThresholds()
-	}
-	if o.Bootstrap == 0 {
-		o.Bootstrap = 1000
-	}
-	if o.Seed == 0 {
-		o.Seed = 1
 	}
 	l := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
 	items, err := st.Items(ctx, o.Wiki)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -36,7 +37,29 @@ type GoldenRow struct {
 // ExportOptions configures Export.
 type ExportOptions struct {
 	Wiki string // "" for every wiki
-	Dir  string // the files go here
+	// Dir is where the files go (default <DataDir>/<Wiki>/review, or <DataDir>/review
+	// for every wiki).
+	Dir     string
+	DataDir string
+}
+
+// Validate checks the options and fills the defaults.
+func (o *ExportOptions) Validate() error {
+	if o.Wiki != "" {
+		if err := datasets.CheckWikiID(o.Wiki); err != nil {
+			return err
+		}
+	}
+	if o.Dir == "" {
+		if o.DataDir == "" {
+			return errors.New("review: no directory to export to")
+		}
+		o.Dir = filepath.Join(o.DataDir, "review")
+		if o.Wiki != "" {
+			o.Dir = filepath.Join(o.DataDir, o.Wiki, "review")
+		}
+	}
+	return nil
 }
 
 // ExportSummary names the files Export wrote and what the data card says.
@@ -69,6 +92,9 @@ type DataCard struct {
 // Export writes the golden set as golden.parquet and golden.csv (the same rows, by
 // wiki, page and offset) and a data card, golden.md, to o.Dir.
 func Export(ctx context.Context, st *Store, o ExportOptions) (ExportSummary, error) {
+	if err := o.Validate(); err != nil {
+		return ExportSummary{}, err
+	}
 	items, err := st.Items(ctx, o.Wiki)
 	if err != nil {
 		return ExportSummary{}, err

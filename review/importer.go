@@ -3,6 +3,7 @@ package review
 import (
 	"container/heap"
 	"context"
+	"database/sql"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -16,10 +17,13 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/addlink/addlink/checksum"
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/dump"
 	"github.com/addlink/addlink/internal/linker"
+	"github.com/addlink/addlink/internal/mysqlenv"
 	"github.com/addlink/addlink/internal/progress"
 	"github.com/addlink/addlink/internal/wikitext"
 )
@@ -35,8 +39,13 @@ const DefaultPages = 50
 type ImportOptions struct {
 	Wiki    string
 	DataDir string
-	// Dumps are the pages-articles dump files the articles are read from.
-	Dumps []string
+	// Dumps are the pages-articles dump files the articles are read from; when they
+	// and Pool are empty, Validate finds the wiki's latest dump under DumpsDir.
+	Dumps    []string
+	DumpsDir string
+	// Pool, when set, is a follow pool whose pages (kept with their wikitext,
+	// `addlink follow --keep-text`) are read instead of a dump.
+	Pool *PoolSource
 	// Model is the model file (default: the wiki's <wiki>.linkmodel.json).
 	Model     string
 	Pages     int     // articles sampled (default DefaultPages)
@@ -48,6 +57,17 @@ type ImportOptions struct {
 	// tools against (FromLinksReviewer).
 	FromLinks bool
 }
+
+// PoolSource says where a follow pool is: an SQLite file, or the MySQL database of
+// MySQL, with the tables' prefix (default datasets.DefaultPoolPrefix).
+type PoolSource struct {
+	SQLitePath string
+	MySQL      *mysql.Config
+	Prefix     string
+}
+
+// ErrNoPoolText says a pool holds none of its pages' wikitext.
+var ErrNoPoolText = errors.New("review: the pool holds no wikitext")
 
 // FromLinksReviewer is the reviewer whose judgments JudgeFromLinks writes.
 const FromLinksReviewer = "dump-links"
@@ -66,15 +86,38 @@ func (o *ImportOptions) Validate() error {
 	if o.Threshold < 0 || o.Threshold > 1 || math.IsNaN(o.Threshold) {
 		return fmt.Errorf("review: --threshold %g: want a number between 0 and 1", o.Threshold)
 	}
+	if p := o.Pool; p != nil {
+		if len(o.Dumps) > 0 {
+			return errors.New("review: both a pool and dump files to read the articles from: give one")
+		}
+		if p.SQLitePath == "" && p.MySQL == nil {
+			return errors.New("review: no pool (an SQLite file or a MySQL configuration)")
+		}
+		if p.Prefix == "" {
+			p.Prefix = datasets.DefaultPoolPrefix
+		}
+		if err := datasets.CheckPoolPrefix(p.Prefix); err != nil {
+			return fmt.Errorf("review: pool: %w", err)
+		}
+		return nil
+	}
 	if len(o.Dumps) == 0 {
-		return errors.New("review: no dump files to read the articles from")
+		if o.DumpsDir == "" {
+			return errors.New("review: no dump files to read the articles from")
+		}
+		files, err := dump.Discover(o.DumpsDir, o.Wiki)
+		if err != nil {
+			return fmt.Errorf("review: no dump given and %w", err)
+		}
+		o.Dumps = files
 	}
 	return nil
 }
 
 // ImportSummary is what Import did.
 type ImportSummary struct {
-	Articles         int    `json:"articles"`          // articles in the dump
+	Articles         int    `json:"articles"`          // articles in the dump or the pool
+	NoText           int    `json:"no_text,omitempty"` // pooled pages without their wikitext (skipped)
 	TrainingArticles int    `json:"training_articles"` // of them, training articles (skipped)
 	Pages            int    `json:"pages"`             // pages sampled
 	Items            int    `json:"items"`             // suggestions found
@@ -85,8 +128,8 @@ type ImportSummary struct {
 // ErrNoModel says the wiki has no model to suggest links with.
 var ErrNoModel = errors.New("review: no model")
 
-// Import samples articles of the wiki that are not training articles (the titles of
-// training/sentences_train.csv), asks the wiki's model for its suggestions on each at
+// Import samples articles of the wiki (from its dump, or the pages of a follow pool)
+// that are not training articles (the titles of training/sentences_train.csv), asks the wiki's model for its suggestions on each at
 // o.Threshold through linker.OpenWiki and linker.Recommend (what serve answers with), and stores
 // the pages and their suggestions as items. The sample is the o.Pages articles with the
 // smallest seeded hash of their page id: the same dump, model and seed give the same
@@ -143,29 +186,17 @@ func Import(ctx context.Context, st *Store, o ImportOptions, p progress.Reporter
 	}
 	s := ImportSummary{ModelChecksum: sum}
 	// The sample: the o.Pages non-training articles with the smallest hashes.
-	r, err := dump.Open(ctx, o.Dumps, dump.Options{})
-	if err != nil {
-		return s, err
-	}
-	defer r.Close()
 	p.Phase("review import: sampling articles", 0, "pages")
 	h := &pageHeap{}
-	for {
-		pg, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return s, err
-		}
+	err = eachPage(ctx, o, &s, func(pg *dump.Page) {
 		p.Add(1)
 		if pg.NS != 0 || pg.IsRedirect() || pg.Text == "" {
-			continue
+			return
 		}
 		s.Articles++
 		if training[pg.Title] {
 			s.TrainingArticles++
-			continue
+			return
 		}
 		k := sampleKey(o.Seed, pg.ID)
 		if h.Len() < o.Pages {
@@ -174,6 +205,9 @@ func Import(ctx context.Context, st *Store, o ImportOptions, p progress.Reporter
 			(*h)[0] = sampled{k, pg}
 			heap.Fix(h, 0)
 		}
+	})
+	if err != nil {
+		return s, err
 	}
 	pages := make([]sampled, h.Len())
 	copy(pages, *h)
@@ -228,6 +262,74 @@ func Import(ctx context.Context, st *Store, o ImportOptions, p progress.Reporter
 		p.Add(1)
 	}
 	return s, nil
+}
+
+// eachPage calls fn with every page of the dump, or of the pool (as main-namespace
+// pages at the revision the pool holds; those without wikitext are counted in
+// s.NoText).
+func eachPage(ctx context.Context, o ImportOptions, s *ImportSummary, fn func(*dump.Page)) error {
+	if o.Pool == nil {
+		r, err := dump.Open(ctx, o.Dumps, dump.Options{})
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		for {
+			pg, err := r.Next()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			fn(pg)
+		}
+	}
+	pages, where, err := readPool(ctx, o.Wiki, *o.Pool)
+	if err != nil {
+		return err
+	}
+	if len(pages) == 0 {
+		return fmt.Errorf("review: the pool %s holds no page of %s", where, o.Wiki)
+	}
+	for _, pp := range pages {
+		if !pp.HasText {
+			s.NoText++
+			continue
+		}
+		fn(&dump.Page{Title: pp.Title, ID: pp.PageID, RevID: pp.Revision, Text: pp.Wikitext})
+	}
+	if s.NoText == len(pages) {
+		return fmt.Errorf("%w for %s in %s (%d pages): run addlink follow with --keep-text", ErrNoPoolText, o.Wiki, where, len(pages))
+	}
+	return nil
+}
+
+// readPool reads a wiki's pages from a follow pool; where names the pool in errors.
+func readPool(ctx context.Context, wiki string, ps PoolSource) ([]datasets.PoolPage, string, error) {
+	db, where, err := openPool(ps)
+	if err != nil {
+		return nil, where, fmt.Errorf("review: pool: %w", err)
+	}
+	defer db.Close()
+	pages, err := datasets.ReadPoolPages(ctx, db, ps.Prefix, wiki)
+	if err != nil {
+		return nil, where, fmt.Errorf("review: the pool %s has no pages of %s: %w", where, wiki, err)
+	}
+	return pages, where, nil
+}
+
+// openPool opens a follow pool to read; an SQLite file must exist.
+func openPool(ps PoolSource) (*sql.DB, string, error) {
+	if ps.MySQL != nil {
+		db, err := mysqlenv.Open(ps.MySQL)
+		return db, "the MySQL pool", err
+	}
+	if _, err := os.Stat(ps.SQLitePath); err != nil {
+		return nil, ps.SQLitePath, err
+	}
+	db, err := sql.Open("sqlite", "file:"+ps.SQLitePath+"?mode=ro&_pragma=busy_timeout(10000)")
+	return db, ps.SQLitePath, err
 }
 
 // modelLayout makes a temporary data directory whose wiki directory links to the

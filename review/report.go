@@ -6,6 +6,8 @@ import (
 	"io"
 	"math"
 	"strings"
+
+	"github.com/addlink/addlink/datasets"
 )
 
 // golden returns the golden label of each item that has one, keyed by the item's
@@ -44,6 +46,19 @@ type LFReport struct {
 	// Better names the combiner with the higher Overall score on the golden set, ""
 	// when there is no golden item or they tie.
 	Better string `json:"better"`
+}
+
+// LFOptions names the items the labelling functions are applied to.
+type LFOptions struct {
+	Wiki string // "" for every wiki
+}
+
+// Validate checks the options.
+func (o *LFOptions) Validate() error {
+	if o.Wiki == "" {
+		return nil
+	}
+	return datasets.CheckWikiID(o.Wiki)
 }
 
 // LabellingReport applies the labelling functions to a wiki's items ("" for all),

@@ -45,6 +45,21 @@ type ServerOptions struct {
 	Now func() time.Time
 }
 
+// Validate checks the options and fills the defaults (the store is checked by
+// NewServer).
+func (o *ServerOptions) Validate() error {
+	if o.Judges < 0 {
+		return fmt.Errorf("review: %d judges per item: want 1 or more", o.Judges)
+	}
+	if o.Judges == 0 {
+		o.Judges = 1
+	}
+	if o.Lease < 0 {
+		return fmt.Errorf("review: negative lease %v", o.Lease)
+	}
+	return nil
+}
+
 // DefaultLease is the default ServerOptions.Lease.
 const DefaultLease = 10 * time.Minute
 
@@ -58,8 +73,8 @@ func NewServer(o ServerOptions) (*Server, error) {
 	if o.Store == nil {
 		return nil, errors.New("review: a server needs a store")
 	}
-	if o.Judges <= 0 {
-		o.Judges = 1
+	if err := o.Validate(); err != nil {
+		return nil, err
 	}
 	if o.Lease <= 0 {
 		o.Lease = DefaultLease

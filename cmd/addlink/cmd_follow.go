@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/urfave/cli/v2"
 
 	"github.com/addlink/addlink/datasets"
@@ -38,6 +39,7 @@ links with the wiki's model exactly as serve answers a POST (--threshold 0.6 and
                         (the service's JSON answer; NULL when it has no link): the columns
                         of GrowthExperiments' growthexperiments_link_recommendations
   <prefix><wiki>_pages  page_id, title, revision, event_ms, links (to find deleted pages)
+  <prefix><wiki>_text   with --keep-text: revision, page_id, wikitext of the revisions held
   <prefix>position      the stream's last event id, in the transaction of the rows it made
   <prefix>settings      each wiki's --threshold and --max-links (a pool holds one setting)
 An older revision never replaces a newer one; a deleted page (a delete log event) or a
@@ -62,6 +64,7 @@ JSON log line per page on stderr; SIGTERM or Ctrl-C stops after the pages in pro
 			&cli.StringFlag{Name: "pool", Usage: "`sqlite:PATH` or mysql (DB_* variables; default sqlite:<data-dir>/follow.sqlite)"},
 			&cli.StringFlag{Name: "table-prefix", Value: follow.DefaultPrefix, Usage: "prefix of the pool's table names"},
 			&cli.StringFlag{Name: "backend", EnvVars: []string{"DB_BACKEND"}, Usage: "models and datasets from `KIND`: sqlite, parquet or mysql, as serve (env DB_BACKEND)"},
+			&cli.BoolFlag{Name: "keep-text", Usage: "also store each pooled revision's wikitext (<prefix><wiki>_text), for addlink review import --from-pool"},
 			&cli.BoolFlag{Name: "include-bots", Usage: "also refresh pages after bots' edits"},
 			&cli.Float64Flag{Name: "threshold", Value: 0.6, Usage: "lowest link score kept"},
 			&cli.IntFlag{Name: "max-links", Value: 10, Usage: "most links per page"},
@@ -115,27 +118,18 @@ JSON log line per page on stderr; SIGTERM or Ctrl-C stops after the pages in pro
 					MaxBackoff: c.Duration("retry-max"), IdleTimeout: c.Duration("idle-timeout"),
 					MaxEventBytes: c.Int("max-event-bytes")},
 				Replay: c.String("replay"), ReplaySpeed: c.Float64("replay-speed"), Record: c.String("record"),
-				Pool:        follow.PoolOptions{Prefix: c.String("table-prefix")},
+				Pool: follow.PoolOptions{Prefix: c.String("table-prefix")}, KeepText: c.Bool("keep-text"),
 				Concurrency: c.Int("concurrency"), QueueSize: c.Int("queue"), RatePerWiki: c.Float64("rate-per-wiki"),
 				RetryMin: c.Duration("retry-min"), RetryMax: c.Duration("retry-max"),
 				MaxEvents: c.Int64("max-events"), ShutdownGrace: c.Duration("shutdown-grace"),
 				Listen: c.String("listen"), Logger: logger,
 				Settings: datasets.PoolSettings{Threshold: c.Float64("threshold"), MaxLinks: c.Int("max-links"), Tokens: "default"},
 			}
-			switch p := c.String("pool"); {
-			case p == "":
-				o.Pool.SQLitePath = filepath.Join(co.DataDir, "follow.sqlite")
-			case strings.HasPrefix(p, "sqlite:") && len(p) > len("sqlite:"):
-				o.Pool.SQLitePath = strings.TrimPrefix(p, "sqlite:")
-			case p == "mysql":
-				cfg, err := service.MySQLConfig(os.Getenv)
-				if err != nil {
-					return usagef("--pool mysql: %v", err)
-				}
-				o.Pool.MySQL = cfg
-			default:
-				return usagef("--pool must be sqlite:PATH or mysql, not %q", p)
+			path, cfg, err := parsePoolFlag("--pool", c.String("pool"), filepath.Join(co.DataDir, "follow.sqlite"))
+			if err != nil {
+				return usageError{err}
 			}
+			o.Pool.SQLitePath, o.Pool.MySQL = path, cfg
 			bo := service.BackendOptions{Kind: strings.ToLower(c.String("backend")), DataDir: co.DataDir, Logger: logger}
 			if err := bo.Validate(); err != nil {
 				return usageError{err}
@@ -174,6 +168,24 @@ JSON log line per page on stderr; SIGTERM or Ctrl-C stops after the pages in pro
 			return err
 		},
 	}
+}
+
+// parsePoolFlag reads a pool flag's value: sqlite:PATH, or mysql (the DB_* variables);
+// "" is sqlite:def (an error when def is "").
+func parsePoolFlag(flag, p, def string) (string, *mysql.Config, error) {
+	switch {
+	case p == "" && def != "":
+		return def, nil, nil
+	case strings.HasPrefix(p, "sqlite:") && len(p) > len("sqlite:"):
+		return strings.TrimPrefix(p, "sqlite:"), nil, nil
+	case p == "mysql":
+		cfg, err := service.MySQLConfig(os.Getenv)
+		if err != nil {
+			return "", nil, fmt.Errorf("%s mysql: %w", flag, err)
+		}
+		return "", cfg, nil
+	}
+	return "", nil, fmt.Errorf("%s must be sqlite:PATH or mysql, not %q", flag, p)
 }
 
 // wikimediaHost reports whether a URL points at Wikimedia's servers.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -9,7 +10,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/addlink/addlink/datasets"
-	"github.com/addlink/addlink/internal/dump"
 	"github.com/addlink/addlink/internal/mysqlenv"
 	"github.com/addlink/addlink/review"
 )
@@ -74,6 +74,44 @@ Items and judgments are kept in SQLite (<data-dir>/review.sqlite, or --db) or Ma
 	}
 }
 
+// reviewAction is the wiring every review subcommand shares: flags -> the package's
+// options (options) -> their Validate (a usage error when they are wrong) -> the store
+// opened from the store flags -> one call into review (run), the store closed after.
+func reviewAction[O any, P interface {
+	*O
+	Validate() error
+}](options func(c *cli.Context, co common) (O, error), run func(c *cli.Context, co common, st *review.Store, o O) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		co := commonOptions(c)
+		o, err := options(c, co)
+		if err != nil {
+			return err
+		}
+		if err := P(&o).Validate(); err != nil {
+			return usageError{err}
+		}
+		st, err := openStore(c)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		return run(c, co, st, o)
+	}
+}
+
+// poolSource reads --from-pool (sqlite:PATH or mysql, as follow's --pool) and
+// --pool-table-prefix; nil when --from-pool is not given.
+func poolSource(c *cli.Context) (*review.PoolSource, error) {
+	if !c.IsSet("from-pool") {
+		return nil, nil
+	}
+	path, cfg, err := parsePoolFlag("--from-pool", c.String("from-pool"), "")
+	if err != nil {
+		return nil, err
+	}
+	return &review.PoolSource{SQLitePath: path, MySQL: cfg, Prefix: c.String("pool-table-prefix")}, nil
+}
+
 func newReviewImportCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "import",
@@ -85,11 +123,18 @@ model (<wiki>.linkmodel.json, or --model) for its suggestions on each at --thres
 code that serve and query answer with, and stores each page's wikitext and suggestions
 as review items. The sample depends only on the dump, the training sentences and --seed;
 importing again adds only the items not stored yet.
+--from-pool sqlite:PATH (or mysql, the DB_* variables) reads the articles from the pool
+addlink follow keeps instead of a dump: its pages at the revisions it holds, with the
+wikitext follow stored beside them (run follow with --keep-text; a pool without it is
+an error). The model suggests again at --threshold on that text, so the items include
+the links the pool holds (follow's threshold is higher) and the ones below.
 --from-links removes the page's links to articles first and records the target each
 mention was linked to; with --judge-from-links those links are stored as judgments of
 the reviewer %q (accepted when the page linked that mention to that target): a golden
 set made from the dump itself, to try the tools on.`, review.DefaultThreshold, review.FromLinksReviewer),
 		Flags: append([]cli.Flag{wikiFlag(true), dumpFlag(),
+			&cli.StringFlag{Name: "from-pool", Usage: "read the articles from follow's pool: `sqlite:PATH` or mysql (DB_* variables), instead of a dump"},
+			&cli.StringFlag{Name: "pool-table-prefix", Value: datasets.DefaultPoolPrefix, Usage: "with --from-pool: the pool's table `PREFIX` (follow's --table-prefix)"},
 			&cli.IntFlag{Name: "pages", Value: review.DefaultPages, Usage: "articles sampled (`N`)"},
 			&cli.Float64Flag{Name: "threshold", Value: review.DefaultThreshold, Usage: "lowest score imported (`T`)"},
 			&cli.StringFlag{Name: "model", Usage: "the model `FILE` (default: the wiki's)"},
@@ -97,40 +142,30 @@ set made from the dump itself, to try the tools on.`, review.DefaultThreshold, r
 			&cli.BoolFlag{Name: "from-links", Usage: "remove the page's links before suggesting and record what they linked"},
 			&cli.BoolFlag{Name: "judge-from-links", Usage: "with --from-links: store the page's own links as judgments of " + review.FromLinksReviewer},
 		}, storeFlags()...),
-		Action: func(c *cli.Context) error {
-			co := commonOptions(c)
-			o := review.ImportOptions{Wiki: c.String(flagWiki), DataDir: co.DataDir, Dumps: c.StringSlice("dump"),
-				Model: c.String("model"), Pages: c.Int("pages"), Threshold: c.Float64("threshold"), Seed: c.Uint64("seed"),
-				FromLinks: c.Bool("from-links")}
-			if c.Bool("judge-from-links") && !o.FromLinks {
-				return usagef("review import: --judge-from-links needs --from-links")
+		Action: reviewAction(func(c *cli.Context, co common) (review.ImportOptions, error) {
+			if c.Bool("judge-from-links") && !c.Bool("from-links") {
+				return review.ImportOptions{}, usagef("review import: --judge-from-links needs --from-links")
 			}
-			if len(o.Dumps) == 0 {
-				if err := datasets.CheckWikiID(o.Wiki); err != nil {
-					return usageError{err}
-				}
-				files, err := dump.Discover(co.DumpsDir, o.Wiki)
-				if err != nil {
-					return usagef("review import: no --dump given and %v", err)
-				}
-				o.Dumps = files
-			}
-			if err := o.Validate(); err != nil {
-				return usageError{err}
-			}
-			st, err := openStore(c)
+			pool, err := poolSource(c)
 			if err != nil {
-				return err
+				return review.ImportOptions{}, usageError{err}
 			}
-			defer st.Close()
+			return review.ImportOptions{Wiki: c.String(flagWiki), DataDir: co.DataDir, Dumps: c.StringSlice("dump"), DumpsDir: co.DumpsDir,
+				Pool: pool, Model: c.String("model"), Pages: c.Int("pages"), Threshold: c.Float64("threshold"), Seed: c.Uint64("seed"),
+				FromLinks: c.Bool("from-links")}, nil
+		}, func(c *cli.Context, co common, st *review.Store, o review.ImportOptions) error {
 			rep, done := newReporter(co)
 			s, err := review.Import(c.Context, st, o, rep)
 			done()
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.App.Writer, "%s: %d articles (%d training articles left out); %d pages sampled, %d suggestions at %g or more, %d new items (model sha256 %.12s)\n",
-				o.Wiki, s.Articles, s.TrainingArticles, s.Pages, s.Items, o.Threshold, s.Added, s.ModelChecksum)
+			noText := ""
+			if s.NoText > 0 {
+				noText = fmt.Sprintf(", %d pooled pages without their text", s.NoText)
+			}
+			fmt.Fprintf(c.App.Writer, "%s: %d articles (%d training articles left out%s); %d pages sampled, %d suggestions at %g or more, %d new items (model sha256 %.12s)\n",
+				o.Wiki, s.Articles, s.TrainingArticles, noText, s.Pages, s.Items, o.Threshold, s.Added, s.ModelChecksum)
 			if c.Bool("judge-from-links") {
 				n, err := review.JudgeFromLinks(c.Context, st, o.Wiki)
 				if err != nil {
@@ -139,7 +174,7 @@ set made from the dump itself, to try the tools on.`, review.DefaultThreshold, r
 				fmt.Fprintf(c.App.Writer, "%d judgments of %s from the page's own links\n", n, review.FromLinksReviewer)
 			}
 			return nil
-		},
+		}),
 	}
 }
 
@@ -161,29 +196,37 @@ The page needs no network beyond this server. JSON API: GET /api/next, POST
 			&cli.IntFlag{Name: "judges", Value: 1, Usage: "reviewers per item (`N`; 2 or more measures agreement)"},
 			&cli.DurationFlag{Name: "lease", Value: review.DefaultLease, Usage: "how long an item shown to a reviewer is kept from the others"},
 		}, storeFlags()...),
-		Action: func(c *cli.Context) error {
+		Action: reviewAction(func(c *cli.Context, co common) (review.ServerOptions, error) {
 			if c.Int("judges") < 1 {
-				return usagef("review serve: --judges must be 1 or more")
+				return review.ServerOptions{}, usagef("review serve: --judges must be 1 or more")
 			}
-			st, err := openStore(c)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-			srv, err := review.NewServer(review.ServerOptions{Store: st, Judges: c.Int("judges"), Lease: c.Duration("lease"), Logger: logger})
+			return review.ServerOptions{Judges: c.Int("judges"), Lease: c.Duration("lease"),
+				Logger: slog.New(slog.NewJSONHandler(os.Stderr, nil))}, nil
+		}, func(c *cli.Context, co common, st *review.Store, o review.ServerOptions) error {
+			o.Store = st
+			srv, err := review.NewServer(o)
 			if err != nil {
 				return err
 			}
 			return review.Serve(c.Context, c.String("listen"), srv.Handler(), func(addr string) {
 				fmt.Fprintf(os.Stderr, "addlink review: serving the review page on http://%s/\n", addr)
 			})
-		},
+		}),
 	}
 }
 
 func jsonFlag() *cli.BoolFlag {
 	return &cli.BoolFlag{Name: "json", Usage: "print the report as JSON"}
+}
+
+// report is what lfs and eval print: text, or JSON with --json.
+type textReport interface{ Write(io.Writer) error }
+
+func printReport(c *cli.Context, r textReport) error {
+	if c.Bool("json") {
+		return writeJSON(c, r)
+	}
+	return r.Write(c.App.Writer)
 }
 
 func newReviewLFsCommand() *cli.Command {
@@ -199,27 +242,15 @@ by majority vote and by a label model that weights each by its accuracy estimate
 without labels (expectation-maximisation over the items); the report says which is
 better on the golden set.`,
 		Flags: append([]cli.Flag{wikiFlag(false), jsonFlag()}, storeFlags()...),
-		Action: func(c *cli.Context) error {
-			wiki := c.String(flagWiki)
-			if wiki != "" {
-				if err := datasets.CheckWikiID(wiki); err != nil {
-					return usageError{err}
-				}
-			}
-			st, err := openStore(c)
+		Action: reviewAction(func(c *cli.Context, co common) (review.LFOptions, error) {
+			return review.LFOptions{Wiki: c.String(flagWiki)}, nil
+		}, func(c *cli.Context, co common, st *review.Store, o review.LFOptions) error {
+			r, err := review.LabellingReport(c.Context, st, o.Wiki)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			r, err := review.LabellingReport(c.Context, st, wiki)
-			if err != nil {
-				return err
-			}
-			if c.Bool("json") {
-				return writeJSON(c, r)
-			}
-			return r.Write(c.App.Writer)
-		},
+			return printReport(c, r)
+		}),
 	}
 }
 
@@ -242,29 +273,18 @@ the page's existing links as the truth.`,
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the resampling"},
 			jsonFlag(),
 		}, storeFlags()...),
-		Action: func(c *cli.Context) error {
-			co := commonOptions(c)
-			o := review.EvalOptions{Wiki: c.String(flagWiki), DataDir: co.DataDir, Model: c.String("model"),
-				Bootstrap: c.Int("bootstrap"), Seed: c.Uint64("seed")}
-			if err := datasets.CheckWikiID(o.Wiki); err != nil {
-				return usageError{err}
-			}
-			st, err := openStore(c)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
+		Action: reviewAction(func(c *cli.Context, co common) (review.EvalOptions, error) {
+			return review.EvalOptions{Wiki: c.String(flagWiki), DataDir: co.DataDir, Model: c.String("model"),
+				Bootstrap: c.Int("bootstrap"), Seed: c.Uint64("seed")}, nil
+		}, func(c *cli.Context, co common, st *review.Store, o review.EvalOptions) error {
 			rep, done := newReporter(co)
 			r, err := review.Evaluate(c.Context, st, o, rep)
 			done()
 			if err != nil {
 				return err
 			}
-			if c.Bool("json") {
-				return writeJSON(c, r)
-			}
-			return r.Write(c.App.Writer)
-		},
+			return printReport(c, r)
+		}),
 	}
 }
 
@@ -278,25 +298,9 @@ per label and per reviewer and Cohen's kappa on the items judged by two reviewer
 		Flags: append([]cli.Flag{wikiFlag(false),
 			&cli.StringFlag{Name: "out", Usage: "output `DIR` (default <data-dir>/<wiki>/review, or <data-dir>/review for every wiki)"},
 		}, storeFlags()...),
-		Action: func(c *cli.Context) error {
-			co := commonOptions(c)
-			o := review.ExportOptions{Wiki: c.String(flagWiki), Dir: c.String("out")}
-			if o.Wiki != "" {
-				if err := datasets.CheckWikiID(o.Wiki); err != nil {
-					return usageError{err}
-				}
-			}
-			if o.Dir == "" {
-				o.Dir = filepath.Join(co.DataDir, "review")
-				if o.Wiki != "" {
-					o.Dir = filepath.Join(co.DataDir, o.Wiki, "review")
-				}
-			}
-			st, err := openStore(c)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
+		Action: reviewAction(func(c *cli.Context, co common) (review.ExportOptions, error) {
+			return review.ExportOptions{Wiki: c.String(flagWiki), Dir: c.String("out"), DataDir: co.DataDir}, nil
+		}, func(c *cli.Context, co common, st *review.Store, o review.ExportOptions) error {
 			s, err := review.Export(c.Context, st, o)
 			if err != nil {
 				return err
@@ -305,7 +309,7 @@ per label and per reviewer and Cohen's kappa on the items judged by two reviewer
 			fmt.Fprintf(c.App.Writer, "%d golden items (%d accepted, %d rejected); %d judged by two reviewers, Cohen's kappa %s\n%s\n%s\n%s\n",
 				d.Golden, d.Accepted, d.Rejected, d.Double, fmtNaN(d.Kappa), s.Parquet, s.CSV, s.Card)
 			return nil
-		},
+		}),
 	}
 }
 

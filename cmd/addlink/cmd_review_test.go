@@ -6,7 +6,8 @@ import (
 )
 
 // The review commands' errors as a user sees them: an unknown subcommand and a bad
-// store are usage errors (2); importing for a wiki without a model says so (1).
+// store, a wiki id, a pool or a dump not found are usage errors (2); importing for a
+// wiki without a model says so (1).
 func TestReviewCommandErrors(t *testing.T) {
 	dir := t.TempDir()
 	for _, tt := range []struct {
@@ -23,6 +24,12 @@ func TestReviewCommandErrors(t *testing.T) {
 		{"judge-from-links alone", []string{"review", "import", "--wiki", "xxwiki", "--dump", "x.xml", "--judge-from-links"}, 2, "needs --from-links"},
 		{"no golden items", []string{"review", "eval", "--wiki", "xxwiki", "--data-dir", "data"}, 1, "no golden items"},
 		{"missing wiki", []string{"review", "eval"}, 2, "--wiki is required"},
+		{"bad wiki", []string{"review", "export", "--wiki", "Bad Wiki"}, 2, "Bad Wiki"},
+		{"no dump", []string{"review", "import", "--wiki", "xxwiki", "--dumps-dir", "nodumps", "--data-dir", "data"}, 2, "no dump given"},
+		{"bad pool", []string{"review", "import", "--wiki", "xxwiki", "--from-pool", "pool.sqlite"}, 2, "--from-pool must be sqlite:PATH or mysql"},
+		{"pool and dump", []string{"review", "import", "--wiki", "xxwiki", "--from-pool", "sqlite:p", "--dump", "x.xml"}, 2, "both a pool and dump files"},
+		{"pool, no model", []string{"review", "import", "--wiki", "xxwiki", "--from-pool", "sqlite:nopool.sqlite", "--model", "nomodel.json"}, 1, "no model"},
+		{"judges", []string{"review", "serve", "--judges", "0"}, 2, "--judges must be 1 or more"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, stderr, status := runAddlink(t, dir, nil, tt.args...)
