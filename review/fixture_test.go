@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/addlink/addlink/datasets"
-	"github.com/addlink/addlink/internal/chromiumtest"
 	"github.com/addlink/addlink/internal/dump"
 	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/internal/testfixtures"
@@ -362,7 +361,6 @@ func TestPageScreenshot(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	b := chromiumtest.Start(t)
 	st := newStore(t)
 	dir, dumpFile := trainedWiki(t, "ukwiki")
 	if _, err := Import(context.Background(), st, ImportOptions{Wiki: "ukwiki", DataDir: dir, Dumps: []string{dumpFile}, Pages: 10, Seed: 1, Threshold: DefaultThreshold}, nil); err != nil {
@@ -374,8 +372,7 @@ func TestPageScreenshot(t *testing.T) {
 	}
 	ts := newHTTPServer(t, srv)
 	ctx := pageContext(t)
-	p := openPage(t, ctx, b, ts)
-	signIn(t, ctx, p, "Reviewer")
+	p := browse(t, ctx, ts, "Reviewer").p
 	for k := 0; k < 3; k++ {
 		id := shown(t, ctx, p)
 		p.Press(ctx, "a")

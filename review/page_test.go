@@ -11,9 +11,17 @@ import (
 	"github.com/addlink/addlink/internal/chromiumtest"
 )
 
-// openPage starts a browser and opens the review page of ts in a fresh context.
-func openPage(t *testing.T, ctx context.Context, b *chromiumtest.Browser, ts *httptest.Server) *chromiumtest.Page {
+// reviewer is one reviewer at the review page, in a headless Chromium of its own.
+type reviewer struct {
+	b *chromiumtest.Browser
+	p *chromiumtest.Page
+}
+
+// browse starts a headless Chromium process of its own (with its own user-data
+// directory), opens the review page of ts and signs in as name with the keyboard.
+func browse(t *testing.T, ctx context.Context, ts *httptest.Server, name string) reviewer {
 	t.Helper()
+	b := chromiumtest.Start(t)
 	p, err := b.NewPage(ctx, ts.URL+"/")
 	if err != nil {
 		t.Fatal(err)
@@ -21,7 +29,8 @@ func openPage(t *testing.T, ctx context.Context, b *chromiumtest.Browser, ts *ht
 	if err := p.WaitFor(ctx, `document.body && document.body.dataset.state === 'idle'`, 20*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	return p
+	signIn(t, ctx, p, name)
+	return reviewer{b, p}
 }
 
 // signIn types the reviewer's name with the keyboard only: Tab to the name field,
@@ -80,11 +89,9 @@ func TestPageKeyboardOnly(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	b := chromiumtest.Start(t)
 	st, ts := newTestServer(t, 25, 1)
 	ctx := pageContext(t)
-	p := openPage(t, ctx, b, ts)
-	signIn(t, ctx, p, "ann")
+	p := browse(t, ctx, ts, "ann").p
 	keys := []string{"a", "r", "s"}
 	labels := map[string]Label{"a": Accept, "r": Reject, "s": Skip}
 	want := map[string]Label{}
@@ -125,11 +132,9 @@ func TestPageUndo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	b := chromiumtest.Start(t)
 	st, ts := newTestServer(t, 5, 1)
 	ctx := pageContext(t)
-	p := openPage(t, ctx, b, ts)
-	signIn(t, ctx, p, "bob")
+	p := browse(t, ctx, ts, "bob").p
 	var ids []string
 	for k := 0; k < 3; k++ {
 		ids = append(ids, shown(t, ctx, p))
@@ -159,45 +164,50 @@ func TestPageUndo(t *testing.T) {
 	}
 }
 
-// Two browsers judging at once never get the same item and lose no judgment.
+// Two browsers judging at once, each a Chromium process of its own, never get the
+// same item and lose no judgment: the judgments table then holds exactly one row per
+// key pressed, each for the item its browser showed.
 func TestPageTwoBrowsers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	b := chromiumtest.Start(t)
-	st, ts := newTestServer(t, 30, 1)
+	const items, each = 30, 12
+	st, ts := newTestServer(t, items, 1)
 	ctx := pageContext(t)
-	pages := []*chromiumtest.Page{openPage(t, ctx, b, ts), openPage(t, ctx, b, ts)}
 	names := []string{"ann", "bob"}
-	for i, p := range pages {
-		signIn(t, ctx, p, names[i])
+	rs := []reviewer{browse(t, ctx, ts, names[0]), browse(t, ctx, ts, names[1])}
+	if rs[0].b.PID() == rs[1].b.PID() {
+		t.Fatal("both reviewers in one browser process")
 	}
 	seen := make([][]string, 2)
+	start := make(chan struct{})
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
-	for i, p := range pages {
+	for i, r := range rs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for k := 0; k < 12; k++ {
+			<-start
+			for k := 0; k < each; k++ {
 				var id string
-				if err := p.Eval(ctx, `document.body.dataset.itemId`, &id); err != nil {
+				if err := r.p.Eval(ctx, `document.body.dataset.itemId`, &id); err != nil {
 					errs <- err
 					return
 				}
 				seen[i] = append(seen[i], id)
-				if err := p.Press(ctx, "a"); err != nil {
+				if err := r.p.Press(ctx, "a"); err != nil {
 					errs <- err
 					return
 				}
 				cond := fmt.Sprintf(`document.body.dataset.state === 'ready' && document.body.dataset.itemId !== %q`, id)
-				if err := p.WaitFor(ctx, cond, 20*time.Second); err != nil {
-					errs <- err
+				if err := r.p.WaitFor(ctx, cond, 20*time.Second); err != nil {
+					errs <- fmt.Errorf("%s: %w", names[i], err)
 					return
 				}
 			}
 		}()
 	}
+	close(start)
 	wg.Wait()
 	close(errs)
 	for err := range errs {
@@ -212,15 +222,22 @@ func TestPageTwoBrowsers(t *testing.T) {
 			all[id] = names[i]
 		}
 	}
+	// The rows as the database holds them, counted there.
+	var n, distinct, perAnn, perBob int
+	err := st.db.QueryRowContext(ctx, "SELECT COUNT(*), COUNT(DISTINCT item_id), SUM(reviewer = 'ann'), SUM(reviewer = 'bob') FROM "+st.t.judgments).
+		Scan(&n, &distinct, &perAnn, &perBob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2*each || distinct != 2*each || perAnn != each || perBob != each {
+		t.Fatalf("the judgments table: %d rows, %d items, %d by ann, %d by bob; want %d, %d, %d, %d", n, distinct, perAnn, perBob, 2*each, 2*each, each, each)
+	}
 	js, err := st.Judgments(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(js) != 24 || len(Effective(js)) != 24 {
-		t.Fatalf("%d rows for %d items, want 24 and 24", len(js), len(Effective(js)))
-	}
 	for _, j := range js {
-		if all[fmt.Sprint(j.ItemID)] != j.Reviewer {
+		if all[fmt.Sprint(j.ItemID)] != j.Reviewer || j.Label != Accept {
 			t.Errorf("%+v: the item was shown to %s", j, all[fmt.Sprint(j.ItemID)])
 		}
 	}
@@ -232,11 +249,9 @@ func TestPageRetriesWhileDatabaseDown(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	b := chromiumtest.Start(t)
 	st, ts := newTestServer(t, 5, 1)
 	ctx := pageContext(t)
-	p := openPage(t, ctx, b, ts)
-	signIn(t, ctx, p, "cyd")
+	p := browse(t, ctx, ts, "cyd").p
 	first := shown(t, ctx, p)
 	st.down.Store(true)
 	p.Press(ctx, "r")

@@ -105,6 +105,9 @@ func Start(t testing.TB) *Browser {
 	return b
 }
 
+// PID is the browser's process id.
+func (b *Browser) PID() int { return b.cmd.Process.Pid }
+
 func (b *Browser) read(r *os.File) {
 	br := bufio.NewReaderSize(r, 1<<20)
 	for {
