@@ -29,6 +29,8 @@ func TestReviewCommandErrors(t *testing.T) {
 		{"bad pool", []string{"review", "import", "--wiki", "xxwiki", "--from-pool", "pool.sqlite"}, 2, "--from-pool must be sqlite:PATH or mysql"},
 		{"pool and dump", []string{"review", "import", "--wiki", "xxwiki", "--from-pool", "sqlite:p", "--dump", "x.xml"}, 2, "both a pool and dump files"},
 		{"pool, no model", []string{"review", "import", "--wiki", "xxwiki", "--from-pool", "sqlite:nopool.sqlite", "--model", "nomodel.json"}, 1, "no model"},
+		{"weak, no items", []string{"--data-dir", "data", "review", "weak", "--wiki", "xxwiki"}, 1, "no items for xxwiki"},
+		{"weak, confidence", []string{"review", "weak", "--wiki", "xxwiki", "--min-confidence", "0.2"}, 2, "--min-confidence 0.2"},
 		{"judges", []string{"review", "serve", "--judges", "0"}, 2, "--judges must be 1 or more"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,9 @@
 package linker
 
 import (
+	"strconv"
+
+	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/wikitext"
 )
 
@@ -161,4 +164,37 @@ func (d *Dict) TrainingRows(page, sentence string, o TrainingOptions) []Row {
 // normalise_anchor does.
 func NormalizeMention(m string, lower func(string) string) string {
 	return lower(wikitext.PyStrip(m))
+}
+
+// FormatRow writes a row in the reference's link_train.csv format: Python's str() of
+// each value (floats as repr, NaN as nan; w2v as a float32, or 0 when an embedding is
+// missing).
+func FormatRow(b []byte, r Row, haveVectors bool) []byte {
+	b = append(b, r.Page...)
+	b = append(b, '\t')
+	b = append(b, r.Mention...)
+	b = append(b, '\t')
+	b = append(b, r.Target...)
+	b = append(b, '\t')
+	b = strconv.AppendInt(b, int64(r.NGram), 10)
+	b = append(b, '\t')
+	b = strconv.AppendInt(b, r.Freq, 10)
+	b = append(b, '\t')
+	b = strconv.AppendInt(b, int64(r.Ambig), 10)
+	b = append(b, '\t')
+	b = append(b, datasets.PyFloat(r.Kurtosis, 64)...)
+	b = append(b, '\t')
+	if haveVectors {
+		b = append(b, datasets.PyFloat(float64(r.W2V), 32)...)
+	} else {
+		b = append(b, '0')
+	}
+	b = append(b, '\t')
+	b = append(b, datasets.PyFloat(r.Jaro, 64)...)
+	if r.Label {
+		b = append(b, "\tTrue\n"...)
+	} else {
+		b = append(b, "\tFalse\n"...)
+	}
+	return b
 }

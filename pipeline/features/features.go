@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"strconv"
 	"sync"
 	"time"
 
@@ -173,37 +172,9 @@ func Rows(ctx context.Context, d *linker.Dict, sents []datasets.Sentence, o link
 	return rows, nil
 }
 
-// FormatRow writes a row in the reference's link_train.csv format: Python's str() of
-// each value (floats as repr, NaN as nan; w2v as a float32, or 0 when an embedding is
-// missing).
+// FormatRow writes a row in the reference's link_train.csv format (linker.FormatRow).
 func FormatRow(b []byte, r linker.Row, haveVectors bool) []byte {
-	b = append(b, r.Page...)
-	b = append(b, '\t')
-	b = append(b, r.Mention...)
-	b = append(b, '\t')
-	b = append(b, r.Target...)
-	b = append(b, '\t')
-	b = strconv.AppendInt(b, int64(r.NGram), 10)
-	b = append(b, '\t')
-	b = strconv.AppendInt(b, r.Freq, 10)
-	b = append(b, '\t')
-	b = strconv.AppendInt(b, int64(r.Ambig), 10)
-	b = append(b, '\t')
-	b = append(b, datasets.PyFloat(r.Kurtosis, 64)...)
-	b = append(b, '\t')
-	if haveVectors {
-		b = append(b, datasets.PyFloat(float64(r.W2V), 32)...)
-	} else {
-		b = append(b, '0')
-	}
-	b = append(b, '\t')
-	b = append(b, datasets.PyFloat(r.Jaro, 64)...)
-	if r.Label {
-		b = append(b, "\tTrue\n"...)
-	} else {
-		b = append(b, "\tFalse\n"...)
-	}
-	return b
+	return linker.FormatRow(b, r, haveVectors)
 }
 
 // WriteCSV writes rows to path atomically.

@@ -55,6 +55,11 @@ type Options struct {
 	// link_train_extended.csv, which holds the rows of the mentions they add, and are
 	// recorded in the model (linker.CandidatesAttribute).
 	Candidates linker.CandidateRules
+	// AddRows are files of further rows in the reference's link_train.csv format, for
+	// example weakly labelled ones (addlink review weak): they are added to the rows
+	// the model is trained on and never held out, so the hold-out figures stay those
+	// of the wiki's own rows. Only with the reference's features.
+	AddRows []string
 }
 
 // DefaultOptions returns the reference's settings (33% hold-out, seed 7, XGBoost's
@@ -83,6 +88,9 @@ func (o *Options) Validate() error {
 	}
 	if o.TrainingFile == "" || o.ModelOut == "" {
 		return errors.New("train: give a wiki, or a training file and a model output path")
+	}
+	if len(o.AddRows) > 0 && !o.reference() {
+		return errors.New("train: added rows are in the reference's format: use them with the reference's features and candidates")
 	}
 	if !(o.Holdout >= 0 && o.Holdout < 1) {
 		return fmt.Errorf("train: hold-out share %v not in [0,1)", o.Holdout)
@@ -144,6 +152,18 @@ type Summary struct {
 	Features []string `json:"features"`
 	// Candidates are the model's candidate rules when not the reference's.
 	Candidates string `json:"candidates,omitempty"`
+	// AddedRows (of them AddedPositives positive) came from Options.AddRows.
+	AddedRows      int `json:"added_rows,omitempty"`
+	AddedPositives int `json:"added_positives,omitempty"`
+}
+
+// concat returns the rows of a followed by those of b.
+func concat(a, b *gbdt.Dataset) *gbdt.Dataset {
+	s := &gbdt.Dataset{Features: make([][]float32, len(a.Features)), Labels: append(append([]float32{}, a.Labels...), b.Labels...)}
+	for f := range a.Features {
+		s.Features[f] = append(append([]float32{}, a.Features[f]...), b.Features[f]...)
+	}
+	return s
 }
 
 // subset returns the rows idx of d, in that order.
@@ -220,7 +240,21 @@ func Run(ctx context.Context, opts Options, p progress.Reporter) (Summary, error
 	if len(testIdx) > 0 {
 		trainSet = subset(all, trainIdx)
 	}
-	sum.TrainRows, sum.TestRows = len(trainIdx), len(testIdx)
+	for _, f := range opts.AddRows {
+		add, err := ReadTrainingFile(f, threads)
+		if err != nil {
+			return sum, fmt.Errorf("train: %w", err)
+		}
+		sum.AddedRows += add.NumRows()
+		for _, y := range add.Labels {
+			if y == 1 {
+				sum.AddedPositives++
+			}
+		}
+		// Appended after the wiki's rows: testIdx still names the held-out ones.
+		trainSet, all = concat(trainSet, add), concat(all, add)
+	}
+	sum.TrainRows, sum.TestRows = len(trainIdx)+sum.AddedRows, len(testIdx)
 	if sum.TrainRows == 0 {
 		return sum, fmt.Errorf("train: no rows left to train on after holding out %d of %d", sum.TestRows, sum.Rows)
 	}

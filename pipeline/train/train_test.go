@@ -17,6 +17,7 @@ import (
 	"github.com/addlink/addlink/checksum"
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/gbdt"
+	"github.com/addlink/addlink/internal/linker"
 	"github.com/addlink/addlink/internal/testfixtures"
 )
 
@@ -277,4 +278,64 @@ func readModel(t *testing.T, path string) *gbdt.Model {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// Added rows (AddRows) are trained on and never held out: the held-out rows stay the
+// wiki's own, the model changes, a bad added file is an error naming its line, and
+// other features than the reference's refuse them.
+func TestRunAddRows(t *testing.T) {
+	src := testfixtures.Path(t, "reference/elwikivoyage/link_train.tsv")
+	dir := t.TempDir()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	extra := filepath.Join(dir, "extra.csv")
+	// The first 50 rows again, labels flipped: rows a model cannot ignore.
+	var flipped strings.Builder
+	for _, l := range lines[:50] {
+		if s, ok := strings.CutSuffix(l, "\tTrue\n"); ok {
+			l = s + "\tFalse\n"
+		} else if s, ok := strings.CutSuffix(l, "\tFalse\n"); ok {
+			l = s + "\tTrue\n"
+		}
+		flipped.WriteString(l)
+	}
+	if err := os.WriteFile(extra, []byte(flipped.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(add ...string) (Summary, []byte, error) {
+		opts := DefaultOptions()
+		opts.TrainingFile, opts.ModelOut, opts.AddRows = src, filepath.Join(dir, "m.json"), add
+		s, err := Run(context.Background(), opts, nil)
+		m, _ := os.ReadFile(opts.ModelOut)
+		return s, m, err
+	}
+	base, m0, err := run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	with, m1, err := run(extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos := strings.Count(flipped.String(), "\tTrue\n")
+	if with.AddedRows != 50 || with.AddedPositives != pos || with.TestRows != base.TestRows || with.TrainRows != base.TrainRows+50 || with.Rows != base.Rows {
+		t.Errorf("with added rows %+v; without %+v", with, base)
+	}
+	if bytes.Equal(m0, m1) || *with.ROCAUC == *base.ROCAUC {
+		t.Error("the added rows changed neither the model nor the held-out AUC")
+	}
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte(lines[0]+"P\tm\n"), 0o644)
+	if _, _, err := run(bad); err == nil || !strings.Contains(err.Error(), "bad.csv:2:") {
+		t.Errorf("a bad added file: %v", err)
+	}
+	opts := DefaultOptions()
+	opts.TrainingFile, opts.ModelOut, opts.AddRows = src, filepath.Join(dir, "x.json"), []string{extra}
+	opts.Features = linker.ExtendedFeatures
+	if err := opts.Validate(); err == nil {
+		t.Error("added rows with the extended features were accepted")
+	}
 }
