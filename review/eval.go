@@ -122,30 +122,19 @@ func Evaluate(ctx context.Context, st *Store, o EvalOptions, p progress.Reporter
 	if len(gold) == 0 {
 		return EvalReport{}, fmt.Errorf("%w for %s", ErrNoGolden, o.Wiki)
 	}
-	ql := l
 	own := o.Model == ""
-	if !own {
-		dir, err := modelLayout(l, o.Model)
-		if dir != "" {
-			defer os.RemoveAll(dir)
-		}
-		if err != nil {
-			return EvalReport{}, err
-		}
-		ql = datasets.Layout{DataDir: dir, Wiki: o.Wiki}
-	}
-	if _, err := os.Stat(ql.Model()); err != nil {
-		return EvalReport{}, fmt.Errorf("%w for %s: %s does not exist", ErrNoModel, o.Wiki, ql.Model())
-	}
 	rep := EvalReport{Wiki: o.Wiki, Model: o.Model, Seed: o.Seed}
 	if own {
 		rep.Model = l.Model()
 	}
-	if rep.ModelChecksum, err = checksum.File(ql.Model()); err != nil {
+	if _, err := os.Stat(rep.Model); err != nil {
+		return EvalReport{}, fmt.Errorf("%w for %s: %s does not exist", ErrNoModel, o.Wiki, rep.Model)
+	}
+	if rep.ModelChecksum, err = checksum.File(rep.Model); err != nil {
 		return rep, err
 	}
 	p.Phase("review eval: loading the model and datasets", 0, "")
-	q, err := linker.OpenWiki(ql, linker.Parquet)
+	q, err := linker.OpenWikiModel(l, linker.Parquet, rep.Model)
 	if err != nil {
 		return rep, fmt.Errorf("review: %w", err)
 	}

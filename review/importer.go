@@ -11,7 +11,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -140,18 +139,10 @@ func Import(ctx context.Context, st *Store, o ImportOptions, p progress.Reporter
 		return ImportSummary{}, err
 	}
 	l := datasets.Layout{DataDir: o.DataDir, Wiki: o.Wiki}
-	ql := l
-	if o.Model != "" && o.Model != l.Model() {
-		// OpenWiki reads the model of its layout: a layout in a directory holding
-		// links to the wiki's datasets and the given model.
-		dir, err := modelLayout(l, o.Model)
-		if err != nil {
-			return ImportSummary{}, err
-		}
-		defer os.RemoveAll(dir)
-		ql = datasets.Layout{DataDir: dir, Wiki: o.Wiki}
+	modelFile := l.Model()
+	if o.Model != "" {
+		modelFile = o.Model
 	}
-	modelFile := ql.Model()
 	if _, err := os.Stat(modelFile); err != nil {
 		return ImportSummary{}, fmt.Errorf("%w for %s: %s does not exist (train one with addlink run --wiki %s, or give --model)", ErrNoModel, o.Wiki, modelFile, o.Wiki)
 	}
@@ -168,7 +159,7 @@ func Import(ctx context.Context, st *Store, o ImportOptions, p progress.Reporter
 		training[s.Title] = true
 	}
 	p.Phase("review import: loading the model and datasets", 0, "")
-	q, err := linker.OpenWiki(ql, linker.Parquet)
+	q, err := linker.OpenWikiModel(l, linker.Parquet, modelFile)
 	if err != nil {
 		return ImportSummary{}, fmt.Errorf("review: %w", err)
 	}
@@ -330,45 +321,6 @@ func openPool(ps PoolSource) (*sql.DB, string, error) {
 	}
 	db, err := sql.Open("sqlite", "file:"+ps.SQLitePath+"?mode=ro&_pragma=busy_timeout(10000)")
 	return db, ps.SQLitePath, err
-}
-
-// modelLayout makes a temporary data directory whose wiki directory links to the
-// wiki's files and holds the given model as its <wiki>.linkmodel.json.
-func modelLayout(l datasets.Layout, model string) (string, error) {
-	m, err := filepath.Abs(model)
-	if err != nil {
-		return "", err
-	}
-	if _, err := os.Stat(m); err != nil {
-		return "", fmt.Errorf("%w: %v", ErrNoModel, err)
-	}
-	src, err := filepath.Abs(l.Dir())
-	if err != nil {
-		return "", err
-	}
-	dir, err := os.MkdirTemp("", "addlink-review-*")
-	if err != nil {
-		return "", err
-	}
-	wd := filepath.Join(dir, l.Wiki)
-	if err := os.Mkdir(wd, 0o755); err != nil {
-		return dir, err
-	}
-	ents, err := os.ReadDir(src)
-	if err != nil {
-		return dir, err
-	}
-	nl := datasets.Layout{DataDir: dir, Wiki: l.Wiki}
-	for _, e := range ents {
-		target := filepath.Join(wd, e.Name())
-		if target == nl.Model() || target == nl.Model()+".checksum" {
-			continue
-		}
-		if err := os.Symlink(filepath.Join(src, e.Name()), target); err != nil {
-			return dir, err
-		}
-	}
-	return dir, os.Symlink(m, nl.Model())
 }
 
 // sampleKey is the seeded hash that orders the articles of the sample.
