@@ -50,9 +50,17 @@ type pooledAnswer struct {
 }
 
 // followPool runs the follower over a replay of fakewiki's scenario of edits to the
-// first 30 articles of the wiki's dump, recommending with the wiki's model at 0.5, and
-// returns the pool's file.
+// first 30 articles of the wiki's dump, recommending with the wiki's model at 0.5, into
+// a new SQLite pool, and returns the pool's file.
 func followPool(t *testing.T, wiki, dir, dumpFile string, keepText bool) string {
+	t.Helper()
+	pool := filepath.Join(t.TempDir(), "follow.sqlite")
+	followInto(t, wiki, dir, dumpFile, keepText, follow.PoolOptions{SQLitePath: pool})
+	return pool
+}
+
+// followInto is followPool into the pool po.
+func followInto(t *testing.T, wiki, dir, dumpFile string, keepText bool, po follow.PoolOptions) {
 	t.Helper()
 	var pages []fakewiki.Page
 	r, err := dump.Open(context.Background(), []string{dumpFile}, dump.Options{})
@@ -87,10 +95,9 @@ func followPool(t *testing.T, wiki, dir, dumpFile string, keepText bool) string 
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool := filepath.Join(tmp, "follow.sqlite")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	sum, err := follow.Run(ctx, follow.Options{Wikis: []string{wiki}, Replay: replay, Pool: follow.PoolOptions{SQLitePath: pool},
+	sum, err := follow.Run(ctx, follow.Options{Wikis: []string{wiki}, Replay: replay, Pool: po,
 		Fetcher: revFetcher(revs), Recommender: modelRecommender{q: q, threshold: 0.5}, KeepText: keepText,
 		Settings: datasets.PoolSettings{Threshold: 0.5, MaxLinks: 1000}, Concurrency: 1, RatePerWiki: -1,
 		RetryMin: time.Millisecond, RetryMax: 10 * time.Millisecond})
@@ -100,7 +107,6 @@ func followPool(t *testing.T, wiki, dir, dumpFile string, keepText bool) string 
 	if sum.Outcomes[follow.Stored] == 0 || sum.Outcomes[follow.Removed] == 0 {
 		t.Fatalf("the follower stored %d pages and removed %d", sum.Outcomes[follow.Stored], sum.Outcomes[follow.Removed])
 	}
-	return pool
 }
 
 // Review items from a follow pool, end to end: the follower keeps the pages of a
