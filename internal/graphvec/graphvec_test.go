@@ -7,8 +7,12 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestEigSym(t *testing.T) {
@@ -357,8 +361,7 @@ func TestCancelled(t *testing.T) {
 	}
 }
 
-// BenchmarkEmbed decomposes a graph of 50,000 articles on one thread and on two: on
-// an otherwise idle machine the second should take at most 0.6x the first's time.
+// BenchmarkEmbed decomposes a graph of 50,000 articles on one thread and on two.
 func BenchmarkEmbed(b *testing.B) {
 	n := 50000
 	edges := randomGraph(n, 10, 5)
@@ -374,4 +377,56 @@ func BenchmarkEmbed(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkThreads decomposes a graph of 100,000 articles on one thread and then on
+// two in every iteration, so that both see the same load, and reports the wall and
+// CPU seconds of each (the process's user and system time: the garbage collector's
+// too), the ratio of their wall times (the target: two threads at most 0.6x one's),
+// each one's CPU seconds per wall second (how many cores it had: under a load of other
+// work a second thread may find no core free), and the one-minute load average when
+// the benchmark started (from /proc/loadavg, when there is one).
+func BenchmarkThreads(b *testing.B) {
+	n := 100000
+	edges := randomGraph(n, 10, 5)
+	load := -1.0
+	if s, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(s)); len(f) > 0 {
+			if v, err := strconv.ParseFloat(f[0], 64); err == nil {
+				load = v
+			}
+		}
+	}
+	var wall, cpu [3]time.Duration
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, threads := range []int{1, 2} {
+			p := DefaultParams()
+			p.Threads = threads
+			w0, c0 := time.Now(), cpuTime()
+			if _, _, err := Embed(context.Background(), n, append([]Edge(nil), edges...), p); err != nil {
+				b.Fatal(err)
+			}
+			wall[threads] += time.Since(w0)
+			cpu[threads] += cpuTime() - c0
+		}
+	}
+	for _, t := range []int{1, 2} {
+		b.ReportMetric(wall[t].Seconds()/float64(b.N), fmt.Sprintf("wall-s/op-t%d", t))
+		b.ReportMetric(cpu[t].Seconds()/float64(b.N), fmt.Sprintf("cpu-s/op-t%d", t))
+		b.ReportMetric(cpu[t].Seconds()/wall[t].Seconds(), fmt.Sprintf("cpu/wall-t%d", t))
+	}
+	b.ReportMetric(wall[2].Seconds()/wall[1].Seconds(), "wall-t2/t1")
+	if load >= 0 { // after the loop: b.Loop's start clears the metrics reported before
+		b.ReportMetric(load, "load1")
+	}
+}
+
+// cpuTime returns the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -25,6 +25,30 @@ func newDense(rows, cols int) dense {
 
 func (d dense) row(i int) []float32 { return d.a[i*d.cols : (i+1)*d.cols] }
 
+// scratch keeps the arrays of tall matrices no longer needed for the next ones: the
+// products write every entry of their output, so a reused array needs no zeroing
+// (which, done by make, is work on one thread).
+type scratch struct{ free [][]float32 }
+
+// get returns a rows x cols matrix of unspecified contents.
+func (s *scratch) get(rows, cols int) dense {
+	n := rows * cols
+	for i, a := range s.free {
+		if cap(a) >= n {
+			s.free = slices.Delete(s.free, i, i+1)
+			return dense{rows: rows, cols: cols, a: a[:n]}
+		}
+	}
+	return newDense(rows, cols)
+}
+
+// put gives d's array back; d must not be used after.
+func (s *scratch) put(d dense) {
+	if d.a != nil {
+		s.free = append(s.free, d.a[:cap(d.a)])
+	}
+}
+
 // forBlocks calls fn for every block of rows [lo, hi) of n rows, on up to threads
 // goroutines. Each call must write only what belongs to its block. It returns
 // ctx.Err() when cancelled (blocks not yet started are skipped).
@@ -60,10 +84,10 @@ func forBlocks(ctx context.Context, n, threads int, fn func(b, lo, hi int)) erro
 	return ctx.Err()
 }
 
-// mulSparse returns m times x. Each row's sum takes the row's entries four at a time
+// mulSparse returns m times x, written to a matrix from s. Each row's sum takes the row's entries four at a time
 // (fewer passes over the accumulator, and four rows of x fetched at once).
-func mulSparse(ctx context.Context, m *Matrix, x dense, threads int) (dense, error) {
-	out := newDense(m.Rows, x.cols)
+func mulSparse(ctx context.Context, m *Matrix, x dense, s *scratch, threads int) (dense, error) {
+	out := s.get(m.Rows, x.cols)
 	if x.cols == 0 {
 		return out, nil
 	}
@@ -172,14 +196,14 @@ func gram(ctx context.Context, y dense, threads int) ([]float64, error) {
 	return g, nil
 }
 
-// mulSmall returns y times t (y.cols x tcols, row-major). Each row's sum takes y's
-// columns four at a time.
-func mulSmall(ctx context.Context, y dense, t []float64, tcols int, threads int) (dense, error) {
-	out := newDense(y.rows, tcols)
+// mulSmall writes y times t (y.cols x tcols, row-major) to the first tcols columns
+// of out (y.rows rows, at least tcols columns; the others are left as they are). Each
+// row's sum takes y's columns four at a time.
+func mulSmall(ctx context.Context, y dense, t []float64, tcols int, out dense, threads int) error {
 	if tcols == 0 {
-		return out, nil
+		return nil
 	}
-	err := forBlocks(ctx, y.rows, threads, func(_, lo, hi int) {
+	return forBlocks(ctx, y.rows, threads, func(_, lo, hi int) {
 		acc := make([]float64, tcols)
 		for i := lo; i < hi; i++ {
 			clear(acc)
@@ -212,7 +236,6 @@ func mulSmall(ctx context.Context, y dense, t []float64, tcols int, threads int)
 			}
 		}
 	})
-	return out, err
 }
 
 // rankTolerance is the smallest eigenvalue of a Gram matrix, relative to its largest,
@@ -224,8 +247,8 @@ const rankTolerance = 1e-9
 // well-conditioned basis (what a power iteration needs); a second restores the
 // orthogonality the first loses to rounding (what Rayleigh-Ritz needs). Directions of
 // (relative) eigenvalue below rankTolerance are dropped, so the result may have fewer
-// columns than y, none for a zero y.
-func orth(ctx context.Context, y dense, passes, threads int) (dense, error) {
+// columns than y, none for a zero y. y's array goes back to s.
+func orth(ctx context.Context, y dense, passes int, s *scratch, threads int) (dense, error) {
 	for pass := 0; pass < passes && y.cols > 0; pass++ {
 		g, err := gram(ctx, y, threads)
 		if err != nil {
@@ -244,9 +267,12 @@ func orth(ctx context.Context, y dense, passes, threads int) (dense, error) {
 				t[a*keep+k] = vecs[a*y.cols+k] / math.Sqrt(vals[k])
 			}
 		}
-		if y, err = mulSmall(ctx, y, t, keep, threads); err != nil {
+		out := s.get(y.rows, keep)
+		if err := mulSmall(ctx, y, t, keep, out, threads); err != nil {
 			return dense{}, err
 		}
+		s.put(y)
+		y = out
 	}
 	return y, nil
 }
@@ -352,7 +378,8 @@ func Vectors(ctx context.Context, m *Matrix, p Params) ([]float32, error) {
 	l := p.Dim + p.Oversample
 	// The starting directions: row j of a Cols x l Gaussian matrix drawn from a stream
 	// of its own, so that it does not depend on the threads either.
-	omega := newDense(m.Cols, l)
+	var s scratch
+	omega := s.get(m.Cols, l)
 	if err := forBlocks(ctx, m.Cols, p.Threads, func(_, lo, hi int) {
 		for j := lo; j < hi; j++ {
 			r := rand.New(rand.NewPCG(p.Seed, uint64(j)))
@@ -363,11 +390,11 @@ func Vectors(ctx context.Context, m *Matrix, p Params) ([]float32, error) {
 	}); err != nil {
 		return nil, err
 	}
-	y, err := mulSparse(ctx, m, omega, p.Threads)
+	y, err := mulSparse(ctx, m, omega, &s, p.Threads)
 	if err != nil {
 		return nil, err
 	}
-	omega = dense{}
+	s.put(omega)
 	// One orthonormalisation per power iteration, of M M^T Q (the span is the same as
 	// with one after each product), with the second pass only for the last basis.
 	passes := func(it int) int {
@@ -376,24 +403,26 @@ func Vectors(ctx context.Context, m *Matrix, p Params) ([]float32, error) {
 		}
 		return 1
 	}
-	q, err := orth(ctx, y, passes(0), p.Threads)
+	q, err := orth(ctx, y, passes(0), &s, p.Threads)
 	if err != nil {
 		return nil, err
 	}
 	for it := 1; it <= p.Iterations; it++ {
-		z, err := mulSparse(ctx, mt, q, p.Threads)
+		z, err := mulSparse(ctx, mt, q, &s, p.Threads)
 		if err != nil {
 			return nil, err
 		}
-		if y, err = mulSparse(ctx, m, z, p.Threads); err != nil {
+		s.put(q)
+		if y, err = mulSparse(ctx, m, z, &s, p.Threads); err != nil {
 			return nil, err
 		}
-		if q, err = orth(ctx, y, passes(it), p.Threads); err != nil {
+		s.put(z)
+		if q, err = orth(ctx, y, passes(it), &s, p.Threads); err != nil {
 			return nil, err
 		}
 	}
 	// Rayleigh-Ritz: with B = Q^T M, B B^T = W S^2 W^T, and U = Q W.
-	bt, err := mulSparse(ctx, mt, q, p.Threads)
+	bt, err := mulSparse(ctx, mt, q, &s, p.Threads)
 	if err != nil {
 		return nil, err
 	}
@@ -414,12 +443,9 @@ func Vectors(ctx context.Context, m *Matrix, p Params) ([]float32, error) {
 			t[a*k+j] = w[a*r+j] * math.Sqrt(math.Sqrt(lam[j]))
 		}
 	}
-	u, err := mulSmall(ctx, q, t, k, p.Threads)
-	if err != nil {
+	// Written to the first k of each vector's Dim (the others stay 0).
+	if err := mulSmall(ctx, q, t, k, dense{rows: m.Rows, cols: p.Dim, a: out}, p.Threads); err != nil {
 		return nil, err
-	}
-	for i := 0; i < m.Rows; i++ {
-		copy(out[i*p.Dim:i*p.Dim+k], u.row(i))
 	}
 	return out, nil
 }
