@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -246,6 +247,79 @@ func TestBuildMatrix(t *testing.T) {
 	}
 	if _, err := BuildMatrix(2, []Edge{{0, 2}}, p); err == nil {
 		t.Error("a link to article 2 of 2: no error")
+	}
+}
+
+// BuildMatrix against the definition computed the plain way (a set of pairs), on a
+// graph with repeated links, self-links and hubs, for each option and thread count.
+func TestBuildMatrixMatchesDefinition(t *testing.T) {
+	n := blockRows + 300 // two blocks
+	edges := randomGraph(n, 4, 9)
+	for i := 0; i < n; i += 7 {
+		edges = append(edges, Edge{int32(i), int32(i)}, Edge{int32(i), int32((i * 31) % n)}, Edge{int32(i), int32((i * 31) % n)})
+	}
+	for _, opt := range []struct{ inlinks, self bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+		p := DefaultParams()
+		p.Inlinks, p.Self = opt.inlinks, opt.self
+		type pair struct{ i, j int32 }
+		set := map[pair]bool{}
+		linked := map[int32]bool{}
+		for _, e := range edges {
+			if e.From == e.To {
+				continue
+			}
+			set[pair{e.From, e.To}] = true
+			linked[e.From] = true
+			if p.Inlinks {
+				set[pair{e.To, e.From}] = true
+				linked[e.To] = true
+			}
+		}
+		if p.Self {
+			for i := range linked {
+				set[pair{i, i}] = true
+			}
+		}
+		rows, cols := make([]int, n), make([]int, n)
+		for pr := range set {
+			rows[pr.i]++
+			cols[pr.j]++
+		}
+		var total float64
+		for _, c := range cols { // in column order, as BuildMatrix adds them
+			if c > 0 {
+				total += math.Pow(float64(c), p.Smoothing)
+			}
+		}
+		want := map[pair]float32{}
+		for pr := range set {
+			if w := math.Log(total / (float64(rows[pr.i]) * math.Pow(float64(cols[pr.j]), p.Smoothing))); w > 0 {
+				want[pair{pr.i, pr.j}] = float32(w)
+			}
+		}
+		for _, threads := range []int{1, 3} {
+			p.Threads = threads
+			orig := append([]Edge(nil), edges...)
+			m, err := BuildMatrix(n, edges, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(orig, edges) {
+				t.Fatal("the edges were modified")
+			}
+			checkMatrix(t, m)
+			if m.NNZ() != len(want) {
+				t.Fatalf("%+v, %d threads: %d entries, want %d", opt, threads, m.NNZ(), len(want))
+			}
+			for i := 0; i < n; i++ {
+				cs, vs := m.Row(i)
+				for k, c := range cs {
+					if w, ok := want[pair{int32(i), c}]; !ok || w != vs[k] {
+						t.Fatalf("%+v, %d threads: entry (%d, %d) = %v, want %v (stored: %v)", opt, threads, i, c, vs[k], w, ok)
+					}
+				}
+			}
+		}
 	}
 }
 
