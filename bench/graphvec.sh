@@ -14,10 +14,13 @@
 #   FEATURES: the feature sets (default "reference extended"). THREADS (default 2).
 #   WIKIS="" skips the fixture wikis.
 # Then, on a synthetic dump of SIZE MB of XML (default 400; `addlink synth`, as
-# bench/large.sh; SIZE=0 skips it), the embeddings stage after `run --to filter` with
-# each method on two threads and on one, RUNS rounds (default 2) alternating the four,
-# and the ratios: skip-gram's seconds over the graph's on two threads, and the graph's
-# two threads over one. Needs GNU time.
+# bench/large.sh; SIZE=0 skips it), the embeddings stage after `run --to filter`, RUNS
+# rounds (default 2) of MODES (default "graph:2 graph:1 skipgram:2": method:threads, in
+# that order in every round; MODES="graph:2 graph:1" measures the threads alone), each
+# with its wall and CPU seconds, CPU seconds per wall second (the cores it had: on a
+# shared machine a second thread may find none free) and the one-minute load average
+# when it started; and the ratios: skip-gram's seconds over the graph's on two threads,
+# and the graph's two threads over one. Needs GNU time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${BENCH_DIR:-bench/out}/graphvec
@@ -116,37 +119,42 @@ data="$out/synth-$mb"
 rm -rf "$data"
 a run --wiki synthwiki --dump "$dump" --to filter
 mkdir -p "$data/results"
+modes=${MODES:-graph:2 graph:1 skipgram:2}
 for r in $(seq "${RUNS:-2}"); do
-  for m in graph:2 graph:1 skipgram:2 skipgram:1; do
+  for m in $modes; do
+    cut -d' ' -f1 /proc/loadavg > "$data/results/${m/:/-t}-$r.load"
     /usr/bin/time -f '%e %U %S %M' -o "$data/results/${m/:/-t}-$r.time" \
       nice bin/addlink -q --threads "${m#*:}" --data-dir "$data" embeddings --wiki synthwiki --dump "$dump" --method "${m%:*}"
     sha256sum < "$data/synthwiki/synthwiki.w2vfiltered.parquet" | cut -c1-16 > "$data/results/${m/:/-t}-$r.sha"
     echo "synth $mb MB $m run $r: done" >&2
   done
 done
-python3 - "$data/results" "${RUNS:-2}" "$mb" <<'EOF'
+python3 - "$data/results" "${RUNS:-2}" "$mb" "$modes" <<'EOF'
 import sys
 d, runs, mb = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+modes = [m.replace(":", "-t") for m in sys.argv[4].split()]
 def t(m, r):
     e, u, s, k = open(f"{d}/{m}-{r}.time").read().split()[-4:]
     return float(e), float(u) + float(s), int(k) / 1024
+rd = lambda m, r, x: open(f"{d}/{m}-{r}.{x}").read().strip()
 print()
-print(f"The embeddings stage on the {mb} MB synthetic dump, {runs} alternating runs (wall s / CPU s / peak RSS MB / vectors' sha256 prefix):")
+print(f"The embeddings stage on the {mb} MB synthetic dump, {runs} rounds of the modes in this order (wall s / CPU s / CPU per wall s / peak RSS MB / load average at the start / vectors' sha256 prefix):")
 print()
 print("| method | threads | " + " | ".join(f"run {r}" for r in range(1, runs + 1)) + " |")
 print("|---|---|" + "---|" * runs)
-for m in ["graph-t2", "graph-t1", "skipgram-t2", "skipgram-t1"]:
+for m in modes:
     cells = []
     for r in range(1, runs + 1):
         e, c, k = t(m, r)
-        cells.append(f"{e:.1f} / {c:.1f} / {k:.0f} / {open(f'{d}/{m}-{r}.sha').read().strip()}")
-    print(f"| {m.split('-')[0]} | {m[-1]} | " + " | ".join(cells) + " |")
+        cells.append(f"{e:.1f} / {c:.1f} / {c / e:.2f} / {k:.0f} / {rd(m, r, 'load')} / {rd(m, r, 'sha')}")
+    print(f"| {m.split('-')[0]} | {m.split('-t')[1]} | " + " | ".join(cells) + " |")
 wall = lambda m: [t(m, r)[0] for r in range(1, runs + 1)]
 rng = lambda xs: f"{min(xs):.3f}-{max(xs):.3f}"
-sg2, g2, g1 = wall("skipgram-t2"), wall("graph-t2"), wall("graph-t1")
 print()
-print(f"skip-gram / graph, two threads, run by run: {rng([a / b for a, b in zip(sg2, g2)])} (target >= 10)")
-print(f"graph two threads / one thread, run by run: {rng([a / b for a, b in zip(g2, g1)])} (target <= 0.6)")
-shas = {open(f"{d}/graph-t{n}-{r}.sha").read() for n in (1, 2) for r in range(1, runs + 1)}
-print("graph vectors: " + ("the same bytes on one and two threads" if len(shas) == 1 else "DIFFERENT bytes across threads or runs"))
+if "skipgram-t2" in modes and "graph-t2" in modes:
+    print(f"skip-gram / graph, two threads, run by run: {rng([a / b for a, b in zip(wall('skipgram-t2'), wall('graph-t2'))])} (target >= 10)")
+if "graph-t2" in modes and "graph-t1" in modes:
+    print(f"graph two threads / one thread, run by run: {rng([a / b for a, b in zip(wall('graph-t2'), wall('graph-t1'))])} (target <= 0.6)")
+    shas = {rd(f"graph-t{n}", r, "sha") for n in (1, 2) for r in range(1, runs + 1)}
+    print("graph vectors: " + ("the same bytes on one and two threads" if len(shas) == 1 else "DIFFERENT bytes across threads or runs"))
 EOF

@@ -12,6 +12,7 @@
 package graphvec
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -111,7 +112,9 @@ func (m *Matrix) Transpose() *Matrix {
 // max(0, log(1 / (r_i * q_j))), where r_i is row i's number of features and q_j is
 // feature j's number of rows raised to p.Smoothing over the sum of those over all
 // features; entries of weight 0 are not stored. An edge naming an article outside
-// [0, n) is an error. The edges' order does not matter; the slice is sorted in place.
+// [0, n) is an error. The edges' order does not matter and the slice is not modified.
+// The rows are sorted and weighted in blocks on p.Threads goroutines: the matrix does
+// not depend on their number.
 func BuildMatrix(n int, edges []Edge, p Params) (*Matrix, error) {
 	if n < 0 || n > math.MaxInt32 {
 		return nil, fmt.Errorf("graphvec: %d articles", n)
@@ -121,39 +124,67 @@ func BuildMatrix(n int, edges []Edge, p Params) (*Matrix, error) {
 			return nil, fmt.Errorf("graphvec: link %d -> %d outside the %d articles", e.From, e.To, n)
 		}
 	}
-	// The pairs (row, feature), each once, in order.
-	pairs := make([]Edge, 0, len(edges)*2+n)
+	ctx := context.Background() // never cancelled: forBlocks returns no error below
+	// Each row's features, repeats included, in buckets (a counting sort by row).
+	start := make([]int64, n+1)
 	linked := make([]bool, n)
 	for _, e := range edges {
 		if e.From == e.To {
 			continue
 		}
-		pairs = append(pairs, e)
+		start[e.From+1]++
 		linked[e.From] = true
 		if p.Inlinks {
-			pairs = append(pairs, Edge{e.To, e.From})
+			start[e.To+1]++
 			linked[e.To] = true
 		}
 	}
 	if p.Self {
 		for i, ok := range linked {
 			if ok {
-				pairs = append(pairs, Edge{int32(i), int32(i)})
+				start[i+1]++
 			}
 		}
 	}
-	slices.SortFunc(pairs, func(a, b Edge) int {
-		if a.From != b.From {
-			return int(a.From) - int(b.From)
+	linked = nil
+	for i := 0; i < n; i++ {
+		start[i+1] += start[i]
+	}
+	col := make([]int32, start[n])
+	next := slices.Clone(start[:n])
+	for _, e := range edges {
+		if e.From == e.To {
+			continue
 		}
-		return int(a.To) - int(b.To)
-	})
-	pairs = slices.Compact(pairs)
+		col[next[e.From]] = e.To
+		next[e.From]++
+		if p.Inlinks {
+			col[next[e.To]] = e.From
+			next[e.To]++
+		}
+	}
+	if p.Self {
+		for i := range n {
+			if next[i] < start[i+1] { // a row with a feature: room is left for itself
+				col[next[i]] = int32(i)
+			}
+		}
+	}
+	next = nil
+	// Each row sorted, its repeats dropped: rowCount[i] features at the bucket's head.
 	rowCount := make([]int64, n)
+	forBlocks(ctx, n, p.Threads, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			r := col[start[i]:start[i+1]]
+			slices.Sort(r)
+			rowCount[i] = int64(len(slices.Compact(r)))
+		}
+	})
 	colCount := make([]int64, n)
-	for _, e := range pairs {
-		rowCount[e.From]++
-		colCount[e.To]++
+	for i := range n {
+		for _, c := range col[start[i] : start[i]+rowCount[i]] {
+			colCount[c]++
+		}
 	}
 	alpha := p.Smoothing
 	if alpha == 0 {
@@ -167,19 +198,36 @@ func BuildMatrix(n int, edges []Edge, p Params) (*Matrix, error) {
 			total += colW[j]
 		}
 	}
-	m := &Matrix{Rows: n, Cols: n, Start: make([]int64, n+1)}
-	for _, e := range pairs {
-		// log(1 / (r_i * q_j)) with q_j = colW[j] / total.
-		w := math.Log(total / (float64(rowCount[e.From]) * colW[e.To]))
-		if !(w > 0) {
-			continue
+	// The weights, log(1 / (r_i * q_j)) with q_j = colW[j] / total; the positive ones
+	// kept at the bucket's head, kept[i] of them.
+	val := make([]float32, len(col))
+	kept := make([]int64, n+1)
+	forBlocks(ctx, n, p.Threads, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			a, k := start[i], start[i]
+			for _, c := range col[a : a+rowCount[i]] {
+				w := math.Log(total / (float64(rowCount[i]) * colW[c]))
+				if !(w > 0) {
+					continue
+				}
+				col[k], val[k] = c, float32(w)
+				k++
+			}
+			kept[i+1] = k - a
 		}
-		m.Col = append(m.Col, e.To)
-		m.Val = append(m.Val, float32(w))
-		m.Start[e.From+1]++
-	}
+	})
+	m := &Matrix{Rows: n, Cols: n, Start: kept}
 	for i := 0; i < n; i++ {
 		m.Start[i+1] += m.Start[i]
 	}
+	m.Col = make([]int32, m.Start[n])
+	m.Val = make([]float32, m.Start[n])
+	forBlocks(ctx, n, p.Threads, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			a, b := m.Start[i], m.Start[i+1]
+			copy(m.Col[a:b], col[start[i]:])
+			copy(m.Val[a:b], val[start[i]:])
+		}
+	})
 	return m, nil
 }

@@ -25,6 +25,30 @@ func newDense(rows, cols int) dense {
 
 func (d dense) row(i int) []float32 { return d.a[i*d.cols : (i+1)*d.cols] }
 
+// scratch keeps the arrays of tall matrices no longer needed for the next ones: the
+// products write every entry of their output, so a reused array needs no zeroing
+// (which, done by make, is work on one thread).
+type scratch struct{ free [][]float32 }
+
+// get returns a rows x cols matrix of unspecified contents.
+func (s *scratch) get(rows, cols int) dense {
+	n := rows * cols
+	for i, a := range s.free {
+		if cap(a) >= n {
+			s.free = slices.Delete(s.free, i, i+1)
+			return dense{rows: rows, cols: cols, a: a[:n]}
+		}
+	}
+	return newDense(rows, cols)
+}
+
+// put gives d's array back; d must not be used after.
+func (s *scratch) put(d dense) {
+	if d.a != nil {
+		s.free = append(s.free, d.a[:cap(d.a)])
+	}
+}
+
 // forBlocks calls fn for every block of rows [lo, hi) of n rows, on up to threads
 // goroutines. Each call must write only what belongs to its block. It returns
 // ctx.Err() when cancelled (blocks not yet started are skipped).
@@ -60,17 +84,33 @@ func forBlocks(ctx context.Context, n, threads int, fn func(b, lo, hi int)) erro
 	return ctx.Err()
 }
 
-// mulSparse returns m times x.
-func mulSparse(ctx context.Context, m *Matrix, x dense, threads int) (dense, error) {
-	out := newDense(m.Rows, x.cols)
+// mulSparse returns m times x, written to a matrix from s. Each row's sum takes the row's entries four at a time
+// (fewer passes over the accumulator, and four rows of x fetched at once).
+func mulSparse(ctx context.Context, m *Matrix, x dense, s *scratch, threads int) (dense, error) {
+	out := s.get(m.Rows, x.cols)
+	if x.cols == 0 {
+		return out, nil
+	}
 	err := forBlocks(ctx, m.Rows, threads, func(_, lo, hi int) {
 		acc := make([]float64, x.cols)
 		for i := lo; i < hi; i++ {
 			clear(acc)
 			cols, vals := m.Row(i)
-			for k, c := range cols {
+			k := 0
+			for ; k+4 <= len(cols); k += 4 {
+				v0, v1, v2, v3 := float64(vals[k]), float64(vals[k+1]), float64(vals[k+2]), float64(vals[k+3])
+				x0 := x.row(int(cols[k]))
+				x1 := x.row(int(cols[k+1]))[:len(x0)]
+				x2 := x.row(int(cols[k+2]))[:len(x0)]
+				x3 := x.row(int(cols[k+3]))[:len(x0)]
+				acc := acc[:len(x0)]
+				for j := range acc {
+					acc[j] += v0*float64(x0[j]) + v1*float64(x1[j]) + v2*float64(x2[j]) + v3*float64(x3[j])
+				}
+			}
+			for ; k < len(cols); k++ {
 				v := float64(vals[k])
-				for j, xv := range x.row(int(c)) {
+				for j, xv := range x.row(int(cols[k])) {
 					acc[j] += v * float64(xv)
 				}
 			}
@@ -84,28 +124,58 @@ func mulSparse(ctx context.Context, m *Matrix, x dense, threads int) (dense, err
 }
 
 // gram returns y's transpose times y (cols x cols, row-major), the blocks' partial
-// sums added in block order.
+// sums added in block order. Within a block, the nonzero rows are taken four at a
+// time (a fixed grouping: the same sums for any number of threads).
 func gram(ctx context.Context, y dense, threads int) ([]float64, error) {
 	c := y.cols
 	blocks := (y.rows + blockRows - 1) / blockRows
 	parts := make([][]float64, blocks)
 	err := forBlocks(ctx, y.rows, threads, func(b, lo, hi int) {
 		g := make([]float64, c*c)
-		r := make([]float64, c)
-		for i := lo; i < hi; i++ {
-			for j, v := range y.row(i) {
-				r[j] = float64(v)
+		var r [4][]float64
+		for k := range r {
+			r[k] = make([]float64, c)
+		}
+		n := 0 // rows gathered in r
+		flush := func() {
+			r0, r1, r2, r3 := r[0], r[1][:len(r[0])], r[2][:len(r[0])], r[3][:len(r[0])]
+			if n < 4 { // the last group of the block: zeros stand for the missing rows
+				for k := n; k < 4; k++ {
+					clear(r[k])
+				}
 			}
 			for a := 0; a < c; a++ {
-				ra := r[a]
-				if ra == 0 {
-					continue
-				}
-				ga := g[a*c:]
-				for k := a; k < c; k++ {
-					ga[k] += ra * r[k]
+				a0, a1, a2, a3 := r0[a], r1[a], r2[a], r3[a]
+				ga := g[a*c+a : a*c+c]
+				x0, x1, x2, x3 := r0[a:c], r1[a:c], r2[a:c], r3[a:c]
+				x0, x1, x2, x3 = x0[:len(ga)], x1[:len(ga)], x2[:len(ga)], x3[:len(ga)]
+				for k := range ga {
+					ga[k] += a0*x0[k] + a1*x1[k] + a2*x2[k] + a3*x3[k]
 				}
 			}
+			n = 0
+		}
+		for i := lo; i < hi; i++ {
+			row := y.row(i)
+			zero := true
+			for _, v := range row {
+				if v != 0 {
+					zero = false
+					break
+				}
+			}
+			if zero {
+				continue
+			}
+			for j, v := range row {
+				r[n][j] = float64(v)
+			}
+			if n++; n == 4 {
+				flush()
+			}
+		}
+		if n > 0 {
+			flush()
 		}
 		parts[b] = g
 	})
@@ -126,20 +196,38 @@ func gram(ctx context.Context, y dense, threads int) ([]float64, error) {
 	return g, nil
 }
 
-// mulSmall returns y times t (y.cols x tcols, row-major).
-func mulSmall(ctx context.Context, y dense, t []float64, tcols int, threads int) (dense, error) {
-	out := newDense(y.rows, tcols)
-	err := forBlocks(ctx, y.rows, threads, func(_, lo, hi int) {
+// mulSmall writes y times t (y.cols x tcols, row-major) to the first tcols columns
+// of out (y.rows rows, at least tcols columns; the others are left as they are). Each
+// row's sum takes y's columns four at a time.
+func mulSmall(ctx context.Context, y dense, t []float64, tcols int, out dense, threads int) error {
+	if tcols == 0 {
+		return nil
+	}
+	return forBlocks(ctx, y.rows, threads, func(_, lo, hi int) {
 		acc := make([]float64, tcols)
 		for i := lo; i < hi; i++ {
 			clear(acc)
-			for a, v := range y.row(i) {
-				if v == 0 {
+			row := y.row(i)
+			a := 0
+			for ; a+4 <= len(row); a += 4 {
+				v0, v1, v2, v3 := float64(row[a]), float64(row[a+1]), float64(row[a+2]), float64(row[a+3])
+				if v0 == 0 && v1 == 0 && v2 == 0 && v3 == 0 {
 					continue
 				}
-				fv := float64(v)
-				for k, tv := range t[a*tcols : (a+1)*tcols] {
-					acc[k] += fv * tv
+				t0 := t[a*tcols : (a+1)*tcols]
+				t1 := t[(a+1)*tcols : (a+2)*tcols][:len(t0)]
+				t2 := t[(a+2)*tcols : (a+3)*tcols][:len(t0)]
+				t3 := t[(a+3)*tcols : (a+4)*tcols][:len(t0)]
+				acc := acc[:len(t0)]
+				for k := range acc {
+					acc[k] += v0*t0[k] + v1*t1[k] + v2*t2[k] + v3*t3[k]
+				}
+			}
+			for ; a < len(row); a++ {
+				if v := float64(row[a]); v != 0 {
+					for k, tv := range t[a*tcols : (a+1)*tcols] {
+						acc[k] += v * tv
+					}
 				}
 			}
 			o := out.row(i)
@@ -148,20 +236,20 @@ func mulSmall(ctx context.Context, y dense, t []float64, tcols int, threads int)
 			}
 		}
 	})
-	return out, err
 }
 
 // rankTolerance is the smallest eigenvalue of a Gram matrix, relative to its largest,
 // whose direction orth keeps: below it the direction is rounding noise of float32 rows.
 const rankTolerance = 1e-9
 
-// orth returns an orthonormal basis of y's column space: y times the Gram matrix's
-// eigenvectors scaled by their eigenvalues' inverse square roots, twice (the second
-// pass restores the orthogonality the first loses to rounding). Directions of
+// orth returns a basis of y's column space: y times the Gram matrix's eigenvectors
+// scaled by their eigenvalues' inverse square roots, `passes` times. One pass gives a
+// well-conditioned basis (what a power iteration needs); a second restores the
+// orthogonality the first loses to rounding (what Rayleigh-Ritz needs). Directions of
 // (relative) eigenvalue below rankTolerance are dropped, so the result may have fewer
-// columns than y, none for a zero y.
-func orth(ctx context.Context, y dense, threads int) (dense, error) {
-	for pass := 0; pass < 2 && y.cols > 0; pass++ {
+// columns than y, none for a zero y. y's array goes back to s.
+func orth(ctx context.Context, y dense, passes int, s *scratch, threads int) (dense, error) {
+	for pass := 0; pass < passes && y.cols > 0; pass++ {
 		g, err := gram(ctx, y, threads)
 		if err != nil {
 			return dense{}, err
@@ -179,9 +267,12 @@ func orth(ctx context.Context, y dense, threads int) (dense, error) {
 				t[a*keep+k] = vecs[a*y.cols+k] / math.Sqrt(vals[k])
 			}
 		}
-		if y, err = mulSmall(ctx, y, t, keep, threads); err != nil {
+		out := s.get(y.rows, keep)
+		if err := mulSmall(ctx, y, t, keep, out, threads); err != nil {
 			return dense{}, err
 		}
+		s.put(y)
+		y = out
 	}
 	return y, nil
 }
@@ -287,7 +378,8 @@ func Vectors(ctx context.Context, m *Matrix, p Params) ([]float32, error) {
 	l := p.Dim + p.Oversample
 	// The starting directions: row j of a Cols x l Gaussian matrix drawn from a stream
 	// of its own, so that it does not depend on the threads either.
-	omega := newDense(m.Cols, l)
+	var s scratch
+	omega := s.get(m.Cols, l)
 	if err := forBlocks(ctx, m.Cols, p.Threads, func(_, lo, hi int) {
 		for j := lo; j < hi; j++ {
 			r := rand.New(rand.NewPCG(p.Seed, uint64(j)))
@@ -298,32 +390,39 @@ func Vectors(ctx context.Context, m *Matrix, p Params) ([]float32, error) {
 	}); err != nil {
 		return nil, err
 	}
-	y, err := mulSparse(ctx, m, omega, p.Threads)
+	y, err := mulSparse(ctx, m, omega, &s, p.Threads)
 	if err != nil {
 		return nil, err
 	}
-	omega = dense{}
-	q, err := orth(ctx, y, p.Threads)
+	s.put(omega)
+	// One orthonormalisation per power iteration, of M M^T Q (the span is the same as
+	// with one after each product), with the second pass only for the last basis.
+	passes := func(it int) int {
+		if it == p.Iterations {
+			return 2
+		}
+		return 1
+	}
+	q, err := orth(ctx, y, passes(0), &s, p.Threads)
 	if err != nil {
 		return nil, err
 	}
-	for it := 0; it < p.Iterations; it++ {
-		z, err := mulSparse(ctx, mt, q, p.Threads)
+	for it := 1; it <= p.Iterations; it++ {
+		z, err := mulSparse(ctx, mt, q, &s, p.Threads)
 		if err != nil {
 			return nil, err
 		}
-		if z, err = orth(ctx, z, p.Threads); err != nil {
+		s.put(q)
+		if y, err = mulSparse(ctx, m, z, &s, p.Threads); err != nil {
 			return nil, err
 		}
-		if y, err = mulSparse(ctx, m, z, p.Threads); err != nil {
-			return nil, err
-		}
-		if q, err = orth(ctx, y, p.Threads); err != nil {
+		s.put(z)
+		if q, err = orth(ctx, y, passes(it), &s, p.Threads); err != nil {
 			return nil, err
 		}
 	}
 	// Rayleigh-Ritz: with B = Q^T M, B B^T = W S^2 W^T, and U = Q W.
-	bt, err := mulSparse(ctx, mt, q, p.Threads)
+	bt, err := mulSparse(ctx, mt, q, &s, p.Threads)
 	if err != nil {
 		return nil, err
 	}
@@ -344,12 +443,9 @@ func Vectors(ctx context.Context, m *Matrix, p Params) ([]float32, error) {
 			t[a*k+j] = w[a*r+j] * math.Sqrt(math.Sqrt(lam[j]))
 		}
 	}
-	u, err := mulSmall(ctx, q, t, k, p.Threads)
-	if err != nil {
+	// Written to the first k of each vector's Dim (the others stay 0).
+	if err := mulSmall(ctx, q, t, k, dense{rows: m.Rows, cols: p.Dim, a: out}, p.Threads); err != nil {
 		return nil, err
-	}
-	for i := 0; i < m.Rows; i++ {
-		copy(out[i*p.Dim:i*p.Dim+k], u.row(i))
 	}
 	return out, nil
 }
