@@ -98,7 +98,10 @@ refdata="$out/refdata"
 mkdir -p "$refdata"
 ln -sfn "$(cd "$exp" && pwd -P)" "$refdata/$wiki"
 "$refquery"/ref_query.py --data-dir "$refdata" --wiki "$wiki" --language-code "$lang" --timing "$out/ref_timing.jsonl" \
-  <"$out/pages.jsonl" >"$out/ref.jsonl" 2>"$out/ref.log"
+  <"$out/pages.jsonl" >"$out/ref.jsonl" 2>"$out/ref.log" || {
+  echo "bench: the reference service's query failed (is refquery set up, MIRRORS set? see its README); the end of $out/ref.log:" >&2
+  tail -n 5 "$out/ref.log" >&2; exit 1
+}
 if grep -q 'is missing' "$out/ref.log"; then
   echo "bench: the reference did not get our datasets:" >&2; grep 'is missing' "$out/ref.log" >&2; exit 1
 fi
