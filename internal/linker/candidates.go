@@ -171,10 +171,20 @@ func (d *Dict) PrepareCandidates(r CandidateRules) { d.mentions(r) }
 // add (one look-up for the many n-grams that are neither).
 type mentionLookup struct {
 	all map[string]*Mention
+	// index, when set, is the dictionary's (the reference's rules only).
+	index *Dict
+}
+
+// find returns the entry of a mention, nil when it is none.
+func (l mentionLookup) find(mention []byte) *Mention {
+	if l.index != nil {
+		return l.index.anchor(mention)
+	}
+	return l.all[string(mention)]
 }
 
 func (l mentionLookup) get(mention string) (*Mention, bool) {
-	m := l.all[mention]
+	m := l.find([]byte(mention))
 	return m, m != nil && m.added
 }
 
@@ -182,6 +192,9 @@ func (l mentionLookup) get(mention string) (*Mention, bool) {
 func (d *Dict) mentions(r CandidateRules) mentionLookup {
 	if tr := r.titleRules(); !tr.IsReference() {
 		return mentionLookup{all: d.titleMentions(tr)}
+	}
+	if d.index != nil {
+		return mentionLookup{index: d}
 	}
 	return mentionLookup{all: d.Anchors}
 }

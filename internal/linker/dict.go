@@ -1,6 +1,7 @@
 package linker
 
 import (
+	"encoding/binary"
 	"math"
 	"sort"
 	"sync"
@@ -66,6 +67,8 @@ type Dict struct {
 	otherLinkProbs map[string]float64
 	titleMu        sync.Mutex
 	titles         map[CandidateRules]map[string]*Mention
+	// index, when set, holds the four datasets instead of the maps (NewIndexDict).
+	index *datasets.ServeIndex
 }
 
 // NewDict builds a Dict from dataset rows. Vectors may be nil.
@@ -145,10 +148,127 @@ func LoadDict(l datasets.Layout, withVectors bool) (*Dict, error) {
 
 // Resolve follows one redirect, as the reference does.
 func (d *Dict) Resolve(title string) string {
+	if d.index != nil {
+		if v, ok := d.index.LookupString(datasets.IndexRedirects, title); ok {
+			return string(v)
+		}
+		return title
+	}
 	if t, ok := d.Redirects[title]; ok {
 		return t
 	}
 	return title
+}
+
+// PageID returns the page id of an article title, and whether it is one.
+func (d *Dict) PageID(title string) (int64, bool) {
+	if d.index != nil {
+		v, ok := d.index.LookupString(datasets.IndexPageIDs, title)
+		if !ok {
+			return 0, false
+		}
+		id, n := binary.Varint(v)
+		return id, n > 0
+	}
+	id, ok := d.PageIDs[title]
+	return id, ok
+}
+
+// vector returns the embedding of a title (nil when it has none).
+func (d *Dict) vector(title string) []float32 {
+	if d.index != nil {
+		v, ok := d.index.LookupString(datasets.IndexVectors, title)
+		if !ok {
+			return nil
+		}
+		return datasets.DecodeVectorValue(v)
+	}
+	return d.Vectors[title]
+}
+
+// anchor returns the entry of an anchor of the dictionary, nil when it is none.
+func (d *Dict) anchor(key []byte) *Mention {
+	if d.index == nil {
+		return d.Anchors[string(key)]
+	}
+	v, ok := d.index.Lookup(datasets.IndexAnchors, key)
+	if !ok {
+		return nil
+	}
+	m := &Mention{LinkProb: math.NaN()}
+	k, _, err := datasets.DecodeAnchorValue(v, func(title []byte, count int64) {
+		m.Candidates = append(m.Candidates, Candidate{string(title), count})
+	})
+	if err != nil {
+		return nil
+	}
+	m.Kurtosis = k
+	return m
+}
+
+// Indexed reports whether the dictionary reads a serving index (NewIndexDict).
+func (d *Dict) Indexed() bool { return d.index != nil }
+
+// NewIndexDict returns a dictionary that reads its four datasets from a serving index
+// (datasets.OpenServeIndex) instead of holding them: its maps are empty, and only
+// what recommending with the reference's candidate rules and the reference's features
+// reads works (OpenWikiIndex checks the model). The index must stay open while the
+// dictionary is used.
+func NewIndexDict(ix *datasets.ServeIndex, lower func(string) string) *Dict {
+	return &Dict{index: ix, Lower: lower}
+}
+
+// WriteServeIndex writes the dictionary's four datasets as a serving index at path
+// (with its sidecar) and returns its SHA-256. Anchors keep their candidates' order and
+// kurtosis, so a dictionary read from the index answers as d does.
+func (d *Dict) WriteServeIndex(path string) (string, error) {
+	w, err := datasets.NewServeIndexWriter(path)
+	if err != nil {
+		return "", err
+	}
+	defer w.Abort()
+	var buf []byte
+	var titles []string
+	var counts []int64
+	for _, k := range sortedKeys(d.Anchors) {
+		m := d.Anchors[k]
+		titles, counts = titles[:0], counts[:0]
+		for _, c := range m.Candidates {
+			titles = append(titles, c.Title)
+			counts = append(counts, c.Count)
+		}
+		buf = datasets.AppendAnchorValue(buf[:0], m.Kurtosis, titles, counts)
+		if err := w.Add(datasets.IndexAnchors, k, buf); err != nil {
+			return "", err
+		}
+	}
+	for _, k := range sortedKeys(d.PageIDs) {
+		buf = binary.AppendVarint(buf[:0], d.PageIDs[k])
+		if err := w.Add(datasets.IndexPageIDs, k, buf); err != nil {
+			return "", err
+		}
+	}
+	for _, k := range sortedKeys(d.Redirects) {
+		if err := w.Add(datasets.IndexRedirects, k, []byte(d.Redirects[k])); err != nil {
+			return "", err
+		}
+	}
+	for _, k := range sortedKeys(d.Vectors) {
+		buf = datasets.AppendVectorValue(buf[:0], d.Vectors[k])
+		if err := w.Add(datasets.IndexVectors, k, buf); err != nil {
+			return "", err
+		}
+	}
+	return w.Commit()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // Features are the model's inputs for one (page, mention, target) candidate: the
@@ -177,7 +297,7 @@ func (f Features) Vector() []float32 {
 // context-dependent ones (relatedness, position) are NaN (see FeaturesAt). ok is false
 // when target is not a candidate of the mention.
 func (d *Dict) Features(page, mention, target string) (Features, bool) {
-	return d.featuresOf(d.Anchors[mention], page, mention, target)
+	return d.featuresOf(d.anchor([]byte(mention)), page, mention, target)
 }
 
 // featuresOf is Features with the mention's entry m (Dict.Mention).
@@ -194,7 +314,7 @@ func (d *Dict) featuresOf(m *Mention, page, mention, target string) (Features, b
 		Freq:     freq,
 		Ambig:    len(m.Candidates),
 		Kurtosis: m.Kurtosis,
-		W2V:      Cosine(d.Vectors[page], d.Vectors[target]),
+		W2V:      Cosine(d.vector(page), d.vector(target)),
 		Jaro:     JaroFeature(mention, target),
 		LinkProb: m.LinkProb, Relatedness: math.NaN(), Position: math.NaN(),
 	}, true

@@ -2,6 +2,7 @@ package linker
 
 import (
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -88,29 +89,14 @@ func OpenWikiModel(l datasets.Layout, f Format, model string) (*Wiki, error) {
 	if err := CheckFormat(f); err != nil {
 		return nil, err
 	}
-	parquet := f == Parquet
-	if f == Auto {
-		_, statErr := os.Stat(l.Anchors())
-		parquet = statErr == nil
-	}
-	var d *Dict
-	var err error
-	if parquet {
-		d, err = LoadDict(l, true)
-	} else {
-		d, err = LoadDictSQLite(l)
-	}
+	parquet := isParquet(l, f)
+	d, err := LoadWikiDict(l, f)
 	if err != nil {
 		return nil, err
 	}
-	r, err := os.Open(model)
+	m, err := ReadModel(model)
 	if err != nil {
 		return nil, err
-	}
-	defer r.Close()
-	m, err := gbdt.ReadJSON(r)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", model, err)
 	}
 	// A model trained with extended features names them: load the datasets they read
 	// (nothing for the reference's six).
@@ -127,6 +113,98 @@ func OpenWikiModel(l datasets.Layout, f Format, model string) (*Wiki, error) {
 	}
 	return NewWiki(l.Wiki, d, m, fileChecksums(l, model))
 }
+
+// isParquet reports whether format f reads the Parquet datasets of l.
+func isParquet(l datasets.Layout, f Format) bool {
+	if f == Auto {
+		_, statErr := os.Stat(l.Anchors())
+		return statErr == nil
+	}
+	return f == Parquet
+}
+
+// LoadWikiDict reads the four datasets of l in format f (as OpenWiki does).
+func LoadWikiDict(l datasets.Layout, f Format) (*Dict, error) {
+	if err := CheckFormat(f); err != nil {
+		return nil, err
+	}
+	if isParquet(l, f) {
+		return LoadDict(l, true)
+	}
+	return LoadDictSQLite(l)
+}
+
+// DatasetFiles lists the files LoadWikiDict reads for l in format f (the SQLite
+// files as they exist, plain or gzipped), those that exist.
+func DatasetFiles(l datasets.Layout, f Format) []string {
+	var paths []string
+	if isParquet(l, f) {
+		paths = []string{l.Anchors(), l.PageIDs(), l.Redirects(), l.Embeddings()}
+	} else {
+		for _, name := range datasets.DatasetNames {
+			paths = append(paths, exportedSQLite(l, name), exportedSQLite(l, name)+".gz")
+		}
+	}
+	var out []string
+	for _, p := range paths {
+		if _, err := os.Stat(p); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ReadModel reads a model file.
+func ReadModel(path string) (*gbdt.Model, error) {
+	r, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	m, err := gbdt.ReadJSON(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+// ErrNotIndexable is wrapped by IndexServes' error: the model reads more than a
+// serving index holds.
+var ErrNotIndexable = errors.New("the model reads more than the serving index holds")
+
+// IndexServes returns nil when a wiki with model m can answer from a serving index
+// (NewIndexDict): the model's features are computed from the four datasets alone
+// (no extended feature) and its candidates are the anchors' (the reference's rules).
+func IndexServes(m *gbdt.Model) error {
+	set, err := ModelFeatures(m)
+	if err != nil {
+		return err
+	}
+	if set.Extended() {
+		return fmt.Errorf("%w: extended features %s", ErrNotIndexable, set)
+	}
+	rules, err := ModelCandidates(m)
+	if err != nil {
+		return err
+	}
+	if !rules.titleRules().IsReference() {
+		return fmt.Errorf("%w: candidate rules %s", ErrNotIndexable, rules)
+	}
+	return nil
+}
+
+// NewIndexWiki returns the wiki id answering from the serving index ix with model m
+// (IndexServes must accept it) and the dataset checksums sums.
+func NewIndexWiki(id string, ix *datasets.ServeIndex, m *gbdt.Model, sums map[string]string) (*Wiki, error) {
+	if err := IndexServes(m); err != nil {
+		return nil, fmt.Errorf("%s: %w", id, err)
+	}
+	return NewWiki(id, NewIndexDict(ix, wikitext.LowerFor(datasets.Language(id))), m, sums)
+}
+
+// FileChecksums are the checksums OpenWikiModel reports for the wiki of l served
+// with the model at path model (meta.dataset_checksums).
+func FileChecksums(l datasets.Layout, model string) map[string]string { return fileChecksums(l, model) }
 
 // hasExportSet reports whether the wiki's directory holds an export set (a data
 // directory, datasets.Layout.ExportDir) rather than the exported files themselves (a

@@ -196,7 +196,7 @@ func Recommend(d *Dict, model Scorer, page, text string, o RecommendOptions) Res
 				}
 				// Grams that are no mention under the rules are never linked: looked
 				// up without allocating, they cost nothing more.
-				mm := lookup.all[string(m)]
+				mm := lookup.find(m)
 				if mm == nil {
 					return
 				}

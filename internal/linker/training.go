@@ -55,7 +55,7 @@ func (d *Dict) Gold(text string, underscoreAnchors bool) (map[string]string, []s
 		}
 		anchor = wikitext.PyStrip(d.Lower(wikitext.PyStrip(anchor)))
 		link = d.Resolve(link)
-		if _, ok := d.PageIDs[link]; !ok {
+		if _, ok := d.PageID(link); !ok {
 			return true
 		}
 		if _, seen := gold[anchor]; !seen {
