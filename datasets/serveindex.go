@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"unsafe"
 
@@ -371,6 +372,15 @@ func (ix *ServeIndex) Resident() int64 {
 func (ix *ServeIndex) DropResident() {
 	if len(ix.data) > 0 {
 		_ = syscall.Madvise(ix.data, syscall.MADV_DONTNEED)
+	}
+}
+
+// CloseWhenUnreachable unmaps the index once nothing refers to it any more (after a
+// garbage collection), instead of Close: for an index shared by requests that may
+// still run when its owner lets it go.
+func (ix *ServeIndex) CloseWhenUnreachable() {
+	if ix.data != nil {
+		runtime.AddCleanup(ix, func(d []byte) { syscall.Munmap(d) }, ix.data)
 	}
 }
 

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/linker"
@@ -47,8 +50,15 @@ type Backend interface {
 }
 
 // FileBackend serves wikis from a data directory laid out as <DataDir>/<wiki>/ (our
-// data directory, or a published tree). A wiki is loaded on its first request and
-// kept; several wikis are served side by side.
+// data directory, or a published tree). A wiki is opened on its first request, in the
+// background (requests for other wikis never wait for it; its own wait at most
+// OpenWait, then get an *OpeningError), and kept until the memory budget evicts it.
+//
+// With IndexDir set, a wiki whose model reads only the four datasets is served from a
+// memory-mapped serving index (datasets.OpenServeIndex): the export set's or published
+// one when it is there and sound, otherwise one the backend builds once into IndexDir
+// from the datasets and builds again when they change or it is damaged. Other wikis
+// (and every wiki without IndexDir) are loaded into memory.
 type FileBackend struct {
 	DataDir string
 	Format  linker.Format
@@ -59,15 +69,18 @@ type FileBackend struct {
 	// multilingual model shared by several wikis): the wiki keeps its own datasets,
 	// and needs no model of its own. Set it before the first request.
 	Models map[string]string
+	// IndexDir is where serving indexes are built ("": load the datasets into memory).
+	IndexDir string
+	// MemoryBudget, when positive, is the resident memory (bytes) above which the least
+	// recently used wikis are evicted.
+	MemoryBudget int64
+	// OpenWait is how long a request waits for its wiki to open (default
+	// DefaultOpenWait). Set these fields before the first request.
+	OpenWait time.Duration
 
-	mu    sync.Mutex
-	wikis map[string]*loadOnce
-}
-
-type loadOnce struct {
-	once sync.Once
-	wiki *Wiki
-	err  error
+	init  sync.Once
+	set   *wikiSet
+	cache *indexCache
 }
 
 // NewFileBackend returns a backend reading dir in the given format.
@@ -80,7 +93,17 @@ func NewFileBackend(dir string, format linker.Format) (*FileBackend, error) {
 	} else if !st.IsDir() {
 		return nil, fmt.Errorf("service: data directory %s is not a directory", dir)
 	}
-	return &FileBackend{DataDir: dir, Format: format, wikis: map[string]*loadOnce{}}, nil
+	return &FileBackend{DataDir: dir, Format: format}, nil
+}
+
+func (b *FileBackend) wikis() *wikiSet {
+	b.init.Do(func() {
+		b.set = newWikiSet(b.load, b.OpenWait, b.MemoryBudget, b.Log)
+		if b.IndexDir != "" {
+			b.cache = newIndexCache(b.IndexDir, b.Log)
+		}
+	})
+	return b.set
 }
 
 // Wiki implements Backend. A wiki without a model file is reported as a *NoModelError
@@ -91,42 +114,86 @@ func (b *FileBackend) Wiki(ctx context.Context, id string) (*Wiki, error) {
 		return nil, &NoModelError{Wiki: id}
 	}
 	l := datasets.Layout{DataDir: b.DataDir, Wiki: id}
-	b.mu.Lock()
-	lo := b.wikis[id]
-	if lo == nil {
+	return b.wikis().get(ctx, id, func() error {
 		if _, err := os.Stat(b.modelPath(l)); err != nil {
-			b.mu.Unlock()
-			return nil, &NoModelError{Wiki: id, Valid: []string{}}
+			return &NoModelError{Wiki: id, Valid: []string{}}
 		}
-		lo = &loadOnce{}
-		b.wikis[id] = lo
-	}
-	b.mu.Unlock()
-	lo.once.Do(func() {
-		start := time.Now()
-		lo.wiki, lo.err = b.load(l)
-		switch {
-		case b.Log == nil:
-		case lo.err != nil:
-			b.Log.Error("loading wiki failed", slog.String("wiki", id), slog.String("error", lo.err.Error()))
-		default:
-			b.Log.Info("loaded wiki", slog.String("wiki", id), slog.String("format", string(b.Format)),
-				slog.String("dir", l.Dir()), slog.Int("anchors", len(lo.wiki.Dict.Anchors)),
-				slog.Float64("seconds", time.Since(start).Seconds()), slog.Any("checksums", lo.wiki.Checksums))
-		}
+		return nil
 	})
-	if lo.err != nil {
-		b.mu.Lock()
-		if b.wikis[id] == lo {
-			delete(b.wikis, id)
-		}
-		b.mu.Unlock()
-	}
-	return lo.wiki, lo.err
 }
 
-func (b *FileBackend) load(l datasets.Layout) (*Wiki, error) {
-	w, err := linker.OpenWikiModel(l, b.Format, b.modelPath(l))
+// Collector returns the metrics of the wikis (memory, evictions, opening times).
+func (b *FileBackend) Collector() prometheus.Collector { return b.wikis() }
+
+func (b *FileBackend) load(id string) (*Wiki, error) {
+	start := time.Now()
+	l := datasets.Layout{DataDir: b.DataDir, Wiki: id}
+	w, err := b.open(l)
+	switch {
+	case b.Log == nil:
+	case err != nil:
+		b.Log.Error("loading wiki failed", slog.String("wiki", id), slog.String("error", err.Error()))
+	default:
+		b.Log.Info("loaded wiki", slog.String("wiki", id), slog.String("format", string(b.Format)),
+			slog.String("dir", l.Dir()), slog.Bool("indexed", w.Index != nil), slog.Int("anchors", w.Dict.AnchorCount()),
+			slog.Float64("seconds", time.Since(start).Seconds()), slog.Any("checksums", w.Checksums))
+	}
+	return w, err
+}
+
+func (b *FileBackend) open(l datasets.Layout) (*Wiki, error) {
+	modelPath := b.modelPath(l)
+	if b.cache == nil {
+		return b.loadMaps(l, modelPath)
+	}
+	m, err := linker.ReadModel(modelPath)
+	if err != nil {
+		return nil, fmt.Errorf("service: %w", err)
+	}
+	if linker.IndexServes(m) != nil {
+		return b.loadMaps(l, modelPath)
+	}
+	sums := linker.FileChecksums(l, modelPath)
+	// The export set's (or published) index, when it is there and sound.
+	for _, p := range []string{l.ExportedServeIndex(), l.PublishedServeIndex()} {
+		if _, err := os.Stat(p); err != nil {
+			continue
+		}
+		ix, err := b.cache.openVerified(p)
+		if err == nil {
+			w, err := linker.NewIndexWiki(l.Wiki, ix, m, sums)
+			if err != nil {
+				return nil, fmt.Errorf("service: %w", err)
+			}
+			return w, nil
+		}
+		if b.Log != nil {
+			b.Log.Warn("published serving index not usable, using the cache", slog.String("path", p), slog.String("error", err.Error()))
+		}
+		break
+	}
+	files := linker.DatasetFiles(l, b.Format)
+	ix, err := b.cache.open(l.Wiki, "files "+string(b.Format)+"\n"+fileSource(files), func(path string) error {
+		d, err := linker.LoadWikiDict(l, b.Format)
+		if err != nil {
+			return err
+		}
+		_, err = d.WriteServeIndex(path)
+		return err
+	})
+	debug.FreeOSMemory() // the datasets read to build the index
+	if err != nil {
+		return nil, err
+	}
+	w, err := linker.NewIndexWiki(l.Wiki, ix, m, sums)
+	if err != nil {
+		return nil, fmt.Errorf("service: %w", err)
+	}
+	return w, nil
+}
+
+func (b *FileBackend) loadMaps(l datasets.Layout, modelPath string) (*Wiki, error) {
+	w, err := linker.OpenWikiModel(l, b.Format, modelPath)
 	if err != nil {
 		return nil, fmt.Errorf("service: %w", err)
 	}
@@ -143,4 +210,7 @@ func (b *FileBackend) modelPath(l datasets.Layout) string {
 }
 
 // Close implements Backend.
-func (b *FileBackend) Close() error { return nil }
+func (b *FileBackend) Close() error {
+	b.wikis().close()
+	return nil
+}

@@ -169,7 +169,7 @@ func (s *Server) writeError(w *statusWriter, err error) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	if e.Status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", "1")
+		w.Header().Set("Retry-After", strconv.Itoa(max(e.RetryAfter, 1)))
 	}
 	w.WriteHeader(e.Status)
 	w.Write(e.body())
@@ -262,6 +262,13 @@ func (s *Server) handleRecommend(w http.ResponseWriter, r *http.Request, l *reqL
 		req.LanguageCode = v[0]
 	}
 	req.SectionsToExclude = q["sections_to_exclude"]
+	// The wiki first, without a slot: a wiki being opened holds up only its own
+	// requests (each at most the open wait, then 503 with Retry-After).
+	wiki, err := s.openWiki(r.Context(), project, domain, WikiID(project, domain))
+	if err != nil {
+		return err
+	}
+	req.wiki = wiki
 	slot, leave, err := s.enter()
 	if err != nil {
 		return err

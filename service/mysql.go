@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/addlink/addlink/checksum"
 	"github.com/addlink/addlink/datasets"
@@ -57,18 +59,19 @@ type MySQLBackend struct {
 	// (its .checksum sidecar).
 	Models map[string]string
 
-	mu    sync.Mutex
-	wikis map[string]*mysqlWiki
+	// IndexDir, MemoryBudget and OpenWait are FileBackend's: with IndexDir, a wiki's
+	// tables are read once into a serving index there (again when lr_checksum
+	// changes), and the wiki is served from it. Set them before the first request.
+	IndexDir     string
+	MemoryBudget int64
+	OpenWait     time.Duration
+
+	init  sync.Once
+	set   *wikiSet
+	cache *indexCache
 
 	stop chan struct{}
 	done chan struct{}
-}
-
-type mysqlWiki struct {
-	ready     chan struct{} // closed when the first load ended
-	wiki      *Wiki         // guarded by MySQLBackend.mu after ready
-	err       error
-	reloading bool
 }
 
 // NewMySQLBackend connects with cfg and starts polling lr_checksum every poll
@@ -90,7 +93,7 @@ func NewMySQLBackend(ctx context.Context, cfg *mysql.Config, poll time.Duration,
 	if poll <= 0 {
 		poll = 30 * time.Second
 	}
-	b := &MySQLBackend{db: db, poll: poll, log: log, addr: cfg.Addr, wikis: map[string]*mysqlWiki{},
+	b := &MySQLBackend{db: db, poll: poll, log: log, addr: cfg.Addr,
 		stop: make(chan struct{}), done: make(chan struct{})}
 	// A database that cannot be reached yet (still starting, a wrong password being
 	// fixed) does not stop the service: it serves, /healthz answers 503, and the
@@ -123,37 +126,30 @@ func (b *MySQLBackend) Healthy(ctx context.Context) error {
 func (b *MySQLBackend) Close() error {
 	close(b.stop)
 	<-b.done
+	b.wikis().close()
 	return b.db.Close()
 }
+
+func (b *MySQLBackend) wikis() *wikiSet {
+	b.init.Do(func() {
+		b.set = newWikiSet(func(id string) (*Wiki, error) { return b.load(context.Background(), id) },
+			b.OpenWait, b.MemoryBudget, b.log)
+		if b.IndexDir != "" {
+			b.cache = newIndexCache(b.IndexDir, b.log)
+		}
+	})
+	return b.set
+}
+
+// Collector returns the metrics of the wikis (memory, evictions, opening times).
+func (b *MySQLBackend) Collector() prometheus.Collector { return b.wikis() }
 
 // Wiki implements Backend.
 func (b *MySQLBackend) Wiki(ctx context.Context, id string) (*Wiki, error) {
 	if err := datasets.CheckWikiID(id); err != nil {
 		return nil, &NoModelError{Wiki: id, Valid: b.validWikis(ctx)}
 	}
-	b.mu.Lock()
-	e := b.wikis[id]
-	if e == nil {
-		e = &mysqlWiki{ready: make(chan struct{})}
-		b.wikis[id] = e
-		b.mu.Unlock()
-		w, err := b.load(context.WithoutCancel(ctx), id)
-		b.mu.Lock()
-		e.wiki, e.err = w, err
-		if err != nil {
-			delete(b.wikis, id)
-		}
-		close(e.ready)
-	}
-	b.mu.Unlock()
-	select {
-	case <-e.ready:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return e.wiki, e.err
+	return b.wikis().get(ctx, id, nil)
 }
 
 // validWikis lists the wiki ids of lr_model, for the 400 answer.
@@ -216,6 +212,46 @@ func (b *MySQLBackend) load(ctx context.Context, id string) (*Wiki, error) {
 			sums["model"] = s
 		}
 	}
+	if b.cache != nil && linker.IndexServes(m) == nil {
+		ix, err := b.cache.open(id, tableSource(sums), func(path string) error {
+			d, err := readTables(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			_, err = d.WriteServeIndex(path)
+			return err
+		})
+		debug.FreeOSMemory() // the rows read to build the index
+		if err != nil {
+			return nil, err
+		}
+		w, err := linker.NewIndexWiki(id, ix, m, sums)
+		if err != nil {
+			return nil, fmt.Errorf("service: %w", err)
+		}
+		b.log.Info("loaded wiki", slog.String("wiki", id), slog.String("index", ix.Path),
+			slog.Float64("seconds", time.Since(start).Seconds()), slog.Any("checksums", sums))
+		return w, nil
+	}
+	d, err := readTables(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := loadExtendedTables(ctx, tx, id, m, sums, d); err != nil {
+		return nil, err
+	}
+	w, err := linker.NewWiki(id, d, m, sums)
+	if err != nil {
+		return nil, fmt.Errorf("service: %w", err)
+	}
+	b.log.Info("loaded wiki", slog.String("wiki", id), slog.Int("anchors", len(d.Anchors)),
+		slog.Int("pageids", len(d.PageIDs)), slog.Float64("seconds", time.Since(start).Seconds()),
+		slog.Any("checksums", sums))
+	return w, nil
+}
+
+// readTables reads a wiki's four lr_ tables into a dictionary.
+func readTables(ctx context.Context, tx *sql.Tx, id string) (*linker.Dict, error) {
 	var rows datasets.Rows
 	for _, name := range datasets.DatasetNames {
 		table := datasets.SQLTable(id, name)
@@ -228,17 +264,18 @@ func (b *MySQLBackend) load(ctx context.Context, id string) (*Wiki, error) {
 	}
 	d := linker.NewDict(rows.Anchors, rows.PageIDs, rows.Redirects, rows.Vectors)
 	d.Lower = linker.LowerFunc(datasets.Language(id))
-	if err := loadExtendedTables(ctx, tx, id, m, sums, d); err != nil {
-		return nil, err
+	return d, nil
+}
+
+// tableSource identifies the content of a wiki's four tables by their lr_checksum
+// rows (the model's does not change the index).
+func tableSource(sums map[string]string) string {
+	var b strings.Builder
+	b.WriteString("mysql\n")
+	for _, name := range datasets.DatasetNames {
+		fmt.Fprintf(&b, "%s %s\n", name, sums[name])
 	}
-	w, err := linker.NewWiki(id, d, m, sums)
-	if err != nil {
-		return nil, fmt.Errorf("service: %w", err)
-	}
-	b.log.Info("loaded wiki", slog.String("wiki", id), slog.Int("anchors", len(d.Anchors)),
-		slog.Int("pageids", len(rows.PageIDs)), slog.Float64("seconds", time.Since(start).Seconds()),
-		slog.Any("checksums", sums))
-	return w, nil
+	return b.String()
 }
 
 func scanTable(ctx context.Context, tx *sql.Tx, table string, fn func(key string, value []byte) error) error {
@@ -303,34 +340,22 @@ func (b *MySQLBackend) poller(reachable bool) {
 	}
 }
 
-// Check compares the checksums of every loaded wiki with lr_checksum and starts a
+// Check compares the checksums of every open wiki with lr_checksum and starts a
 // background reload of those that changed. The poller calls it; tests may too.
 func (b *MySQLBackend) Check(ctx context.Context) {
-	b.mu.Lock()
-	var ids []string
-	for id, e := range b.wikis {
-		select {
-		case <-e.ready:
-			if e.wiki != nil && !e.reloading {
-				ids = append(ids, id)
-			}
-		default:
-		}
-	}
-	b.mu.Unlock()
-	for _, id := range ids {
+	set := b.wikis()
+	for id, e := range set.snapshot() {
 		sums, err := checksums(ctx, b.db, id)
 		if err != nil {
 			b.log.Warn("polling lr_checksum", slog.String("error", err.Error()))
 			return
 		}
-		b.mu.Lock()
-		e := b.wikis[id]
-		changed := e != nil && e.wiki != nil && !maps.Equal(e.wiki.Checksums, sums)
+		set.mu.Lock()
+		changed := e.wiki != nil && !e.reloading && !maps.Equal(e.wiki.Checksums, sums)
 		if changed {
 			e.reloading = true
 		}
-		b.mu.Unlock()
+		set.mu.Unlock()
 		if changed {
 			go b.reload(id, e)
 		}
@@ -339,20 +364,21 @@ func (b *MySQLBackend) Check(ctx context.Context) {
 
 // reload loads a wiki again and swaps it in; on failure the old datasets stay (or,
 // when the model was removed, the wiki is dropped).
-func (b *MySQLBackend) reload(id string, e *mysqlWiki) {
+func (b *MySQLBackend) reload(id string, e *wikiEntry) {
 	w, err := b.load(context.Background(), id)
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	set := b.wikis()
+	set.mu.Lock()
 	e.reloading = false
+	set.mu.Unlock()
 	var nm *NoModelError
 	switch {
 	case errors.As(err, &nm):
 		b.log.Warn("model removed, wiki no longer served", slog.String("wiki", id))
-		delete(b.wikis, id)
+		set.drop(id, e)
 	case err != nil:
 		b.log.Error("reloading wiki failed, serving the previous datasets", slog.String("wiki", id), slog.String("error", err.Error()))
 	default:
-		e.wiki = w
+		set.replace(id, e, w)
 		b.log.Info("reloaded wiki", slog.String("wiki", id))
 	}
 }

@@ -34,6 +34,12 @@ type BackendOptions struct {
 	// Models are model files served for some wikis instead of their own
 	// (FileBackend.Models, MySQLBackend.Models).
 	Models map[string]string
+	// IndexDir is where serving indexes are built ("": datasets loaded into memory);
+	// MemoryBudget evicts wikis above it (0: never); OpenWait bounds a request's wait
+	// for its wiki (FileBackend, MySQLBackend).
+	IndexDir     string
+	MemoryBudget int64
+	OpenWait     time.Duration
 }
 
 // Validate checks the options.
@@ -73,6 +79,7 @@ func OpenBackend(ctx context.Context, o BackendOptions) (Backend, error) {
 			return nil, err
 		}
 		b.Models = o.Models
+		b.IndexDir, b.MemoryBudget, b.OpenWait = o.IndexDir, o.MemoryBudget, o.OpenWait
 		return b, nil
 	}
 	format := linker.Auto
@@ -88,6 +95,7 @@ func OpenBackend(ctx context.Context, o BackendOptions) (Backend, error) {
 	}
 	b.Log = o.Logger
 	b.Models = o.Models
+	b.IndexDir, b.MemoryBudget, b.OpenWait = o.IndexDir, o.MemoryBudget, o.OpenWait
 	return b, nil
 }
 

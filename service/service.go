@@ -143,6 +143,12 @@ func New(opts Options) (*Server, error) {
 	if reg == nil {
 		reg = newRegistry()
 	}
+	// A backend that reports on its wikis (memory, evictions, opening times).
+	if c, ok := opts.Backend.(interface{ Collector() prometheus.Collector }); ok {
+		if err := reg.Register(c.Collector()); err != nil {
+			return nil, fmt.Errorf("service: %w", err)
+		}
+	}
 	return &Server{
 		opts: opts, backend: opts.Backend, mw: mw, log: opts.Logger,
 		metrics: newMetrics(reg),
@@ -171,6 +177,9 @@ type Request struct {
 	MaxRecommendations int
 	LanguageCode       string
 	SectionsToExclude  []string
+	// wiki, when set, is the wiki already opened for the request (handleRecommend
+	// opens it before taking a slot).
+	wiki *Wiki
 }
 
 // Response is the answer to a recommendation request. Its JSON form (MarshalJSON,
@@ -225,26 +234,12 @@ func (s *Server) Recommend(ctx context.Context, req Request) (*Response, error) 
 			req.Domain = Domain(wiki)
 		}
 	}
-	w, err := s.backend.Wiki(ctx, wiki)
-	if err != nil {
-		var nm *NoModelError
-		if errors.As(err, &nm) {
-			valid := []string{}
-			for _, v := range nm.Valid {
-				valid = append(valid, "wikipedia/"+strings.ReplaceAll(v, "wiki", ""))
-			}
-			return nil, &Error{Status: http.StatusBadRequest, Wiki: wiki,
-				Message: fmt.Sprintf("Unable to process request for %s/%s", project, req.Domain),
-				Valid:   valid, Err: err}
+	w := req.wiki
+	if w == nil {
+		var err error
+		if w, err = s.openWiki(ctx, project, req.Domain, wiki); err != nil {
+			return nil, err
 		}
-		if ie := (*linker.IncompleteError)(nil); errors.As(err, &ie) {
-			// Said in the answer (without the server's paths, which the log has): the
-			// operator's fix is to publish and load the dataset with the model.
-			return nil, &Error{Status: http.StatusServiceUnavailable, Wiki: wiki,
-				Message: "the model of " + wiki + " reads the " + ie.Dataset + " dataset, which is not loaded: publish and load it with the model (addlink run --features extended, export, publish, addlink load)", Err: err}
-		}
-		return nil, &Error{Status: http.StatusInternalServerError, Wiki: wiki,
-			Message: "the datasets of " + wiki + " could not be loaded", Err: err}
 	}
 	resp := &Response{Wiki: wiki, RevID: req.RevID, PageID: req.PageID, ModelVersion: w.ModelVersion}
 	var text string
@@ -264,7 +259,8 @@ func (s *Server) Recommend(ctx context.Context, req Request) (*Response, error) 
 	}
 	resp.PageTitle = wikitext.NormalizeTitle(req.Title)
 	if req.Wikitext != nil && req.PageIDFromDatasets {
-		resp.PageID = json.RawMessage(strconv.FormatInt(w.Dict.PageIDs[resp.PageTitle], 10))
+		id, _ := w.Dict.PageID(resp.PageTitle)
+		resp.PageID = json.RawMessage(strconv.FormatInt(id, 10))
 	}
 	if len(resp.PageID) == 0 {
 		resp.PageID = json.RawMessage("0")
@@ -286,6 +282,36 @@ func (s *Server) Recommend(ctx context.Context, req Request) (*Response, error) 
 	return resp, nil
 }
 
+// openWiki returns the wiki of a request from the backend, its errors as the
+// service answers them.
+func (s *Server) openWiki(ctx context.Context, project, domain, wiki string) (*Wiki, error) {
+	w, err := s.backend.Wiki(ctx, wiki)
+	if err != nil {
+		var nm *NoModelError
+		if errors.As(err, &nm) {
+			valid := []string{}
+			for _, v := range nm.Valid {
+				valid = append(valid, "wikipedia/"+strings.ReplaceAll(v, "wiki", ""))
+			}
+			return nil, &Error{Status: http.StatusBadRequest, Wiki: wiki,
+				Message: fmt.Sprintf("Unable to process request for %s/%s", project, domain),
+				Valid:   valid, Err: err}
+		}
+		if oe := (*OpeningError)(nil); errors.As(err, &oe) {
+			return nil, openingError(oe)
+		}
+		if ie := (*linker.IncompleteError)(nil); errors.As(err, &ie) {
+			// Said in the answer (without the server's paths, which the log has): the
+			// operator's fix is to publish and load the dataset with the model.
+			return nil, &Error{Status: http.StatusServiceUnavailable, Wiki: wiki,
+				Message: "the model of " + wiki + " reads the " + ie.Dataset + " dataset, which is not loaded: publish and load it with the model (addlink run --features extended, export, publish, addlink load)", Err: err}
+		}
+		return nil, &Error{Status: http.StatusInternalServerError, Wiki: wiki,
+			Message: "the datasets of " + wiki + " could not be loaded", Err: err}
+	}
+	return w, nil
+}
+
 // Error is an error answered with a JSON body {"message": ..., ...} and a status.
 type Error struct {
 	Status  int
@@ -294,6 +320,8 @@ type Error struct {
 	Valid []string
 	Wiki  string
 	Err   error // the cause, logged and not returned
+	// RetryAfter is the Retry-After header of a 503, in seconds (default 1).
+	RetryAfter int
 }
 
 func (e *Error) Error() string {

@@ -2,9 +2,11 @@ package main
 
 import (
 	"database/sql"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -39,6 +41,16 @@ The datasets come from DB_BACKEND:
            reloaded in the background and swapped in without failing a request:
              DB_BACKEND=mysql DB_HOST=127.0.0.1 DB_USER=u DB_PASSWORD=p DB_DATABASE=mwaddlink addlink serve
   (unset)  Parquet when a wiki has it, the sqlite files otherwise.
+Memory: a wiki is opened on its first request, in the background. Its datasets are served
+from a memory-mapped serving index (read, not loaded: a few pages per look-up): the export
+set's <wiki>.serve.idx when present and sound, otherwise one built once into --index-dir
+(from the files, or from the mysql tables) and built again when the datasets' checksums
+change or the index is damaged. --index-dir none loads the datasets into memory instead
+(as before the index existed); models with extended features or candidate rules are
+always loaded into memory. Requests for other wikis never wait for a wiki being opened;
+its own requests wait at most --open-wait, then get 503 with Retry-After. --memory-budget
+SIZE (e.g. 1GB) evicts the least recently used wikis while the process's resident memory
+exceeds SIZE; the next request of an evicted wiki only maps its index again.
 Models: v1 (6 inputs) and v2 (7 inputs, multilingual) models are both served, told apart by
 their number of inputs. --model WIKI=FILE serves WIKI with that model file instead of its own
 (e.g. one multilingual model for several wikis, each with its own datasets; with the mysql
@@ -77,6 +89,9 @@ balancer stops sending first); then stop accepting, let requests in progress fin
 			&cli.BoolFlag{Name: "reference-tokens", EnvVars: []string{"ADDLINK_REFERENCE_TOKENS"}, Usage: "cut mentions as the reference's v1 code does (words split at spaces only, no n-gram ending a sentence, NLTK quotes, no abbreviations); default: those defects fixed"},
 			&cli.StringFlag{Name: "pool", Usage: "the recommendations pool addlink follow fills, `sqlite:PATH` or mysql (DB_* variables): GET /v1/linkrecommendations/tasks/{project}/{domain} lists its pages"},
 			&cli.StringFlag{Name: "pool-prefix", Value: datasets.DefaultPoolPrefix, Usage: "prefix of the pool's table names (addlink follow --table-prefix)"},
+			&cli.StringFlag{Name: "index-dir", Usage: "build the wikis' serving indexes in `DIR` (default: addlink/serve-index under the user's cache directory; none: load the datasets into memory)"},
+			&cli.StringFlag{Name: "memory-budget", Usage: "evict the least recently used wikis while resident memory exceeds `SIZE` (e.g. 1GB, 512MiB; default: no budget)"},
+			&cli.DurationFlag{Name: "open-wait", Value: service.DefaultOpenWait, Usage: "longest wait of a request for its wiki to be opened before 503 with Retry-After"},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
 			&cli.GenericFlag{Name: "model", Value: &wholeValues{}, Usage: "`WIKI=FILE`: serve WIKI with this model file instead of its own (repeat for more wikis)"},
 			&cli.StringFlag{Name: "events-dir", Usage: "collect readers' events (POST /v1/events) into `DIR`/events.log"},
@@ -99,7 +114,8 @@ balancer stops sending first); then stop accepting, let requests in progress fin
 			cfg := service.Config{
 				Listen: c.String("listen"),
 				Backend: service.BackendOptions{Kind: strings.ToLower(c.String("backend")), DataDir: co.DataDir,
-					ReloadInterval: c.Duration("reload-interval"), Logger: logger},
+					ReloadInterval: c.Duration("reload-interval"), Logger: logger,
+					IndexDir: c.String("index-dir"), OpenWait: c.Duration("open-wait")},
 				Server: service.Options{
 					MediaWiki: service.NewMediaWiki(service.MediaWikiOptions{
 						APIBaseURL:      os.Getenv("MEDIAWIKI_API_BASE_URL"),
@@ -111,6 +127,19 @@ balancer stops sending first); then stop accepting, let requests in progress fin
 					QueueTimeout: c.Duration("queue-timeout"),
 				},
 				ShutdownGrace: c.Duration("shutdown-grace"), Drain: c.Duration("drain"),
+			}
+			switch cfg.Backend.IndexDir {
+			case "":
+				cfg.Backend.IndexDir = service.DefaultIndexDir()
+			case "none":
+				cfg.Backend.IndexDir = ""
+			}
+			if v := c.String("memory-budget"); v != "" {
+				n, err := parseSize(v)
+				if err != nil {
+					return usagef("--memory-budget: %v", err)
+				}
+				cfg.Backend.MemoryBudget = n
 			}
 			if c.Bool("reference-tokens") {
 				cfg.Server.Tokens = linker.ReferenceTokens
@@ -214,4 +243,26 @@ func openPoolDB(spec string) (*sql.DB, error) {
 		return sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	}
 	return nil, usagef("--pool must be sqlite:PATH or mysql, not %q", spec)
+}
+
+// parseSize reads a size in bytes: a number with an optional unit, B, KB, MB, GB, TB
+// (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024).
+func parseSize(v string) (int64, error) {
+	s := strings.TrimSpace(v)
+	i := 0
+	for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '.') {
+		i++
+	}
+	num, unit := s[:i], strings.ToUpper(strings.TrimSpace(s[i:]))
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || f <= 0 {
+		return 0, fmt.Errorf("%q is not a size (e.g. 1GB, 512MiB)", v)
+	}
+	mult := map[string]float64{"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
+		"K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
+		"KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30, "TIB": 1 << 40}[unit]
+	if mult == 0 {
+		return 0, fmt.Errorf("%q: unknown unit %q (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)", v, s[i:])
+	}
+	return int64(f * mult), nil
 }

@@ -206,6 +206,14 @@ func (d *Dict) anchor(key []byte) *Mention {
 	return m
 }
 
+// AnchorCount is the number of anchors of the dictionary.
+func (d *Dict) AnchorCount() int {
+	if d.index != nil {
+		return d.index.Count(datasets.IndexAnchors)
+	}
+	return len(d.Anchors)
+}
+
 // Indexed reports whether the dictionary reads a serving index (NewIndexDict).
 func (d *Dict) Indexed() bool { return d.index != nil }
 

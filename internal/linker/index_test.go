@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/testfixtures"
 )
 
 // featureScorer gives a probability that depends on every feature, so that a
@@ -136,4 +139,87 @@ func TestIndexDictAnswersAsMaps(t *testing.T) {
 		}
 	}
 	t.Logf("%d links compared", links)
+}
+
+// readTSV returns the rows of a fixture's TSV file (after its header), split at tabs.
+func readTSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows [][]string
+	for i, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+		if i > 0 {
+			rows = append(rows, strings.Split(line, "\t"))
+		}
+	}
+	return rows
+}
+
+// TestIndexDictFixtureWikis: over the reference's datasets of the fixture wikis, a
+// dictionary read from its serving index recommends the same links as the in-memory
+// one, with a real model, in the wikis' test sentences.
+func TestIndexDictFixtureWikis(t *testing.T) {
+	model, err := ReadModel(testfixtures.Path(t, "reference/elwikivoyage/export/elwikivoyage.linkmodel.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, wiki := range []string{"elwikivoyage", "enwiki", "jawiki", "ukwiki", "viwiki"} {
+		t.Run(wiki, func(t *testing.T) {
+			dir := testfixtures.Path(t, "reference/"+wiki)
+			var anchors []datasets.Anchor
+			for _, r := range readTSV(t, filepath.Join(dir, "anchors.tsv")) {
+				n, err := strconv.ParseInt(r[2], 10, 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				anchors = append(anchors, datasets.Anchor{Anchor: r[0], Target: r[1], N: n})
+			}
+			var pageids []datasets.PageID
+			for _, r := range readTSV(t, filepath.Join(dir, "pageids.tsv")) {
+				n, err := strconv.ParseInt(r[1], 10, 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pageids = append(pageids, datasets.PageID{Title: r[0], PageID: n})
+			}
+			var redirects []datasets.Redirect
+			for _, r := range readTSV(t, filepath.Join(dir, "redirects.tsv")) {
+				redirects = append(redirects, datasets.Redirect{From: r[0], To: r[1]})
+			}
+			d := NewDict(anchors, pageids, redirects, nil)
+			d.Lower = LowerFunc(datasets.Language(wiki))
+			path := filepath.Join(t.TempDir(), datasets.ServeIndexName(wiki))
+			if _, err := d.WriteServeIndex(path); err != nil {
+				t.Fatal(err)
+			}
+			ix, err := datasets.OpenServeIndex(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ix.Close()
+			xd := NewIndexDict(ix, d.Lower)
+			links, pages := 0, 0
+			for _, r := range readTSV(t, filepath.Join(dir, "sentences_test.tsv")) {
+				if len(r) < 2 {
+					continue
+				}
+				pages++
+				for _, th := range []float64{0.3, 0} {
+					o := RecommendOptions{Threshold: th}
+					want := Recommend(d, model, r[0], r[1], o)
+					got := Recommend(xd, model, r[0], r[1], o)
+					if !reflect.DeepEqual(got, want) {
+						t.Fatalf("page %q: index answers\n%+v\nmaps answer\n%+v", r[0], got, want)
+					}
+					links += len(want.Links)
+				}
+			}
+			if links == 0 {
+				t.Fatalf("no link in %d sentences: the comparison compares nothing", pages)
+			}
+			t.Logf("%d sentences, %d links, the same", pages, links)
+		})
+	}
 }

@@ -26,6 +26,9 @@ type Wiki struct {
 	Checksums map[string]string
 	// ModelVersion is ModelVersion of the model: "v1", "v2" or "extended".
 	ModelVersion string
+	// Index is the serving index Dict reads (NewIndexWiki), nil when Dict holds the
+	// datasets in memory.
+	Index *datasets.ServeIndex
 }
 
 // NewWiki checks that m is a model this package computes the features of, prepares
@@ -199,7 +202,12 @@ func NewIndexWiki(id string, ix *datasets.ServeIndex, m *gbdt.Model, sums map[st
 	if err := IndexServes(m); err != nil {
 		return nil, fmt.Errorf("%s: %w", id, err)
 	}
-	return NewWiki(id, NewIndexDict(ix, wikitext.LowerFor(datasets.Language(id))), m, sums)
+	w, err := NewWiki(id, NewIndexDict(ix, wikitext.LowerFor(datasets.Language(id))), m, sums)
+	if err != nil {
+		return nil, err
+	}
+	w.Index = ix
+	return w, nil
 }
 
 // FileChecksums are the checksums OpenWikiModel reports for the wiki of l served

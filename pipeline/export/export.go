@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -92,6 +93,7 @@ func Outputs(l datasets.Layout) []string {
 	if _, err := os.Stat(l.Model()); err == nil {
 		out = append(out, l.ExportedModel(), l.ExportedModel()+checksum.Ext)
 	}
+	out = append(out, l.ExportedServeIndex(), l.ExportedServeIndex()+checksum.Ext)
 	return append(out, filepath.Join(l.ExportDir(), datasets.ExportSetName))
 }
 
@@ -230,6 +232,18 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 			}
 		}
 	}
+	// The serving index of the four datasets (datasets.OpenServeIndex), which the
+	// service maps instead of loading them.
+	d, err := linker.LoadDict(l, !slices.Contains(s.Skipped, "w2vfiltered"))
+	if err != nil {
+		return s, fmt.Errorf("export: %w", err)
+	}
+	isum, err := d.WriteServeIndex(in(dst.ExportedServeIndex()))
+	d = nil
+	if err != nil {
+		return s, fmt.Errorf("export: serving index: %w", err)
+	}
+	s.Files = append(s.Files, File{dst.ExportedServeIndex(), isum})
 	if _, err := os.Stat(modelPath); err == nil {
 		// A copy: training again replaces the model, not the exported one. A
 		// multilingual model is copied under the wiki's name, where the loader looks.

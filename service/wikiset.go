@@ -1,0 +1,444 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/addlink/addlink/checksum"
+	"github.com/addlink/addlink/datasets"
+)
+
+// DefaultOpenWait is how long a request waits for its wiki to be opened before it is
+// answered 503 with Retry-After (serve --open-wait).
+const DefaultOpenWait = 10 * time.Second
+
+// OpeningError is the error of a request whose wiki is still being opened after the
+// open wait: the service answers 503 with Retry-After. The opening goes on in the
+// background; the wiki's next requests find it ready.
+type OpeningError struct {
+	Wiki       string
+	RetryAfter time.Duration
+}
+
+func (e *OpeningError) Error() string {
+	return "service: the datasets of " + e.Wiki + " are being opened"
+}
+
+// wikiSet holds the wikis a backend serves. Each is opened once, in the background,
+// by the first request for it: requests for other wikis never wait for it, and its
+// own requests wait at most openWait (then get an *OpeningError). With a memory budget,
+// the least recently used wikis are evicted when the process's resident memory
+// exceeds it, and opened again (a remap of their serving index) on their next
+// request.
+type wikiSet struct {
+	open     func(id string) (*Wiki, error)
+	openWait time.Duration
+	budget   int64
+	log      *slog.Logger
+
+	mu    sync.Mutex
+	wikis map[string]*wikiEntry
+	// evictions and first-request latencies, by wiki
+	evictions map[string]int64
+	first     map[string]float64
+
+	evicted atomic.Int64
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+type wikiEntry struct {
+	ready   chan struct{} // closed when the opening ended
+	wiki    *Wiki         // set before ready closes; replaced under wikiSet.mu by reloads
+	err     error
+	lastUse atomic.Int64 // unix nanoseconds
+	// reloading is set while a reload runs (the mysql backend).
+	reloading bool
+}
+
+func newWikiSet(open func(string) (*Wiki, error), openWait time.Duration, budget int64, log *slog.Logger) *wikiSet {
+	if openWait <= 0 {
+		openWait = DefaultOpenWait
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &wikiSet{open: open, openWait: openWait, budget: budget, log: log, wikis: map[string]*wikiEntry{},
+		evictions: map[string]int64{}, first: map[string]float64{}, stop: make(chan struct{}), done: make(chan struct{})}
+	if budget > 0 {
+		go s.watch()
+	} else {
+		close(s.done)
+	}
+	return s
+}
+
+// get returns the wiki id, opening it in the background when it is not open; check,
+// when not nil, runs before an opening starts (a wiki without a model).
+func (s *wikiSet) get(ctx context.Context, id string, check func() error) (*Wiki, error) {
+	s.mu.Lock()
+	e := s.wikis[id]
+	if e == nil {
+		if check != nil {
+			if err := check(); err != nil {
+				s.mu.Unlock()
+				return nil, err
+			}
+		}
+		e = &wikiEntry{ready: make(chan struct{})}
+		e.lastUse.Store(time.Now().UnixNano())
+		s.wikis[id] = e
+		go s.opening(id, e)
+	}
+	s.mu.Unlock()
+	select {
+	case <-e.ready:
+	default:
+		t := time.NewTimer(s.openWait)
+		defer t.Stop()
+		select {
+		case <-e.ready:
+		case <-t.C:
+			return nil, &OpeningError{Wiki: id, RetryAfter: s.openWait}
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	e.lastUse.Store(time.Now().UnixNano())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return e.wiki, e.err
+}
+
+func (s *wikiSet) opening(id string, e *wikiEntry) {
+	start := time.Now()
+	w, err := s.open(id)
+	if err == nil {
+		s.enforce(id) // before its requests go on: the others make room
+	}
+	s.mu.Lock()
+	e.wiki, e.err = w, err
+	if err != nil && s.wikis[id] == e {
+		delete(s.wikis, id) // tried again on the next request
+	}
+	if err == nil {
+		s.first[id] = time.Since(start).Seconds()
+	}
+	close(e.ready)
+	s.mu.Unlock()
+}
+
+// replace swaps in a wiki reloaded in the background (the mysql backend).
+func (s *wikiSet) replace(id string, e *wikiEntry, w *Wiki) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e.wiki = w
+}
+
+// drop forgets a wiki (its model was removed).
+func (s *wikiSet) drop(id string, e *wikiEntry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.wikis[id] == e {
+		delete(s.wikis, id)
+	}
+}
+
+// snapshot returns the open wikis (ready, without error).
+func (s *wikiSet) snapshot() map[string]*wikiEntry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]*wikiEntry{}
+	for id, e := range s.wikis {
+		select {
+		case <-e.ready:
+			if e.wiki != nil {
+				out[id] = e
+			}
+		default:
+		}
+	}
+	return out
+}
+
+func (s *wikiSet) close() {
+	select {
+	case <-s.stop:
+	default:
+		close(s.stop)
+	}
+	<-s.done
+}
+
+// watch enforces the budget every second: memory grows as requests touch pages.
+func (s *wikiSet) watch() {
+	defer close(s.done)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.enforce("")
+		}
+	}
+}
+
+// enforce evicts the least recently used wikis (keeping keep, just opened) while the
+// process's resident memory exceeds the budget, then drops the resident pages of the
+// serving indexes still open if that was not enough. An evicted wiki's requests in
+// progress finish with it; its index is unmapped once nothing refers to it.
+func (s *wikiSet) enforce(keep string) {
+	if s.budget <= 0 {
+		return
+	}
+	used := residentBytes()
+	if used <= s.budget {
+		return
+	}
+	open := s.snapshot()
+	ids := make([]string, 0, len(open))
+	for id := range open {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool {
+		a, b := open[ids[i]].lastUse.Load(), open[ids[j]].lastUse.Load()
+		if a != b {
+			return a < b
+		}
+		return ids[i] < ids[j]
+	})
+	heapFreed := false
+	for i, id := range ids {
+		// The most recently used wiki stays (or the one just opened, keep).
+		if used <= s.budget || id == keep || (keep == "" && i == len(ids)-1) {
+			continue
+		}
+		e := open[id]
+		s.mu.Lock()
+		if s.wikis[id] != e || e.reloading {
+			s.mu.Unlock()
+			continue
+		}
+		delete(s.wikis, id)
+		s.evictions[id]++
+		s.mu.Unlock()
+		s.evicted.Add(1)
+		if ix := e.wiki.Index; ix != nil {
+			ix.DropResident()
+		} else {
+			heapFreed = true
+		}
+		s.log.Info("evicted wiki", slog.String("wiki", id), slog.Int64("resident_bytes", used), slog.Int64("budget_bytes", s.budget))
+		if heapFreed {
+			debug.FreeOSMemory()
+			heapFreed = false
+		}
+		used = residentBytes()
+	}
+	if used > s.budget {
+		for _, e := range s.snapshot() {
+			if ix := e.wiki.Index; ix != nil {
+				ix.DropResident()
+			}
+		}
+	}
+}
+
+// residentBytes is the process's resident memory (Linux: /proc/self/statm).
+func residentBytes() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return pages * int64(os.Getpagesize())
+}
+
+// The metrics of the wikis (registered by New when the backend has them).
+
+var (
+	wikiMappedDesc = prometheus.NewDesc("linkrecommendation_wiki_mapped_bytes",
+		"Bytes of the serving index mapped for each open wiki.", []string{"wiki"}, nil)
+	wikiResidentDesc = prometheus.NewDesc("linkrecommendation_wiki_resident_bytes",
+		"Bytes of each open wiki's serving index in the process's memory now.", []string{"wiki"}, nil)
+	wikiEvictionsDesc = prometheus.NewDesc("linkrecommendation_wiki_evictions_total",
+		"Times each wiki was evicted to stay within the memory budget.", []string{"wiki"}, nil)
+	wikiFirstDesc = prometheus.NewDesc("linkrecommendation_wiki_first_request_seconds",
+		"Time the last opening of each wiki took: the latency its first request (after start or eviction) waited for.", []string{"wiki"}, nil)
+	processResidentDesc = prometheus.NewDesc("linkrecommendation_resident_bytes",
+		"Resident memory of the process, compared with the memory budget.", nil, nil)
+	budgetDesc = prometheus.NewDesc("linkrecommendation_memory_budget_bytes",
+		"The memory budget (serve --memory-budget), 0 when there is none.", nil, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (s *wikiSet) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{wikiMappedDesc, wikiResidentDesc, wikiEvictionsDesc, wikiFirstDesc, processResidentDesc, budgetDesc} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (s *wikiSet) Collect(ch chan<- prometheus.Metric) {
+	for id, e := range s.snapshot() {
+		if ix := e.wiki.Index; ix != nil {
+			ch <- prometheus.MustNewConstMetric(wikiMappedDesc, prometheus.GaugeValue, float64(ix.Size()), id)
+			ch <- prometheus.MustNewConstMetric(wikiResidentDesc, prometheus.GaugeValue, float64(ix.Resident()), id)
+		}
+	}
+	s.mu.Lock()
+	for id, n := range s.evictions {
+		ch <- prometheus.MustNewConstMetric(wikiEvictionsDesc, prometheus.CounterValue, float64(n), id)
+	}
+	for id, v := range s.first {
+		ch <- prometheus.MustNewConstMetric(wikiFirstDesc, prometheus.GaugeValue, v, id)
+	}
+	s.mu.Unlock()
+	ch <- prometheus.MustNewConstMetric(processResidentDesc, prometheus.GaugeValue, float64(residentBytes()))
+	ch <- prometheus.MustNewConstMetric(budgetDesc, prometheus.GaugeValue, float64(s.budget))
+}
+
+// indexCache is the directory where the backends keep the serving indexes they build
+// (serve --index-dir): <dir>/<wiki>.serve.idx with its sidecar, and
+// <wiki>.serve.idx.source, which identifies what it was built from.
+type indexCache struct {
+	dir string
+	log *slog.Logger
+
+	mu       sync.Mutex
+	verified map[string]string // path -> size and modification time checked
+}
+
+func newIndexCache(dir string, log *slog.Logger) *indexCache {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &indexCache{dir: dir, log: log, verified: map[string]string{}}
+}
+
+// DefaultIndexDir is the cache directory of the serving indexes when serve
+// --index-dir is not given: addlink-serve-index under the user's cache directory.
+func DefaultIndexDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	return filepath.Join(dir, "addlink", "serve-index")
+}
+
+// openVerified maps the index at path after checking it against its sidecar once per
+// version of the file (a remap after an eviction does not read it again).
+func (c *indexCache) openVerified(path string) (*datasets.ServeIndex, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	stamp := fmt.Sprintf("%d %d", st.Size(), st.ModTime().UnixNano())
+	c.mu.Lock()
+	done := c.verified[path] == stamp
+	c.mu.Unlock()
+	if !done {
+		if err := datasets.VerifyServeIndex(path); err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		c.verified[path] = stamp
+		c.mu.Unlock()
+	}
+	ix, err := datasets.OpenServeIndex(path)
+	if err != nil {
+		return nil, err
+	}
+	ix.CloseWhenUnreachable()
+	return ix, nil
+}
+
+// open returns the cached index of wiki made from source (a text that changes when
+// the datasets do), building it with build when it is missing, made from another
+// source, or damaged (a wrong checksum: logged, and built again). An index that
+// cannot be built is an error naming the cache file.
+func (c *indexCache) open(wiki, source string, build func(path string) error) (*datasets.ServeIndex, error) {
+	path := filepath.Join(c.dir, datasets.ServeIndexName(wiki))
+	srcPath := path + ".source"
+	if b, err := os.ReadFile(srcPath); err == nil && string(b) == source {
+		ix, err := c.openVerified(path)
+		if err == nil {
+			return ix, nil
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			c.log.Warn("serving index damaged, building it again", slog.String("wiki", wiki), slog.String("path", path),
+				slog.String("error", err.Error()))
+		}
+	}
+	os.Remove(srcPath)
+	start := time.Now()
+	if err := build(path); err != nil {
+		return nil, fmt.Errorf("service: building the serving index %s: %w", path, err)
+	}
+	if _, err := writeSource(srcPath, source); err != nil {
+		return nil, fmt.Errorf("service: %w", err)
+	}
+	c.log.Info("built serving index", slog.String("wiki", wiki), slog.String("path", path),
+		slog.Float64("seconds", time.Since(start).Seconds()))
+	ix, err := c.openVerified(path)
+	if err != nil {
+		return nil, fmt.Errorf("service: the serving index %s, just built: %w", path, err)
+	}
+	return ix, nil
+}
+
+func writeSource(path, source string) (string, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", err
+	}
+	return "", os.WriteFile(path, []byte(source), 0o644)
+}
+
+// fileSource identifies the content of files by their size, modification time and,
+// when they have one, their sidecar's digest.
+func fileSource(paths []string) string {
+	var b strings.Builder
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		fmt.Fprintf(&b, "%s %d %d", p, st.Size(), st.ModTime().UnixNano())
+		if d, err := checksum.ReadDigest(p + checksum.Ext); err == nil {
+			b.WriteString(" " + d)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// openingError is the answer to an *OpeningError: 503 with Retry-After.
+func openingError(e *OpeningError) *Error {
+	return &Error{Status: http.StatusServiceUnavailable, Wiki: e.Wiki,
+		Message:    "the datasets of " + e.Wiki + " are being opened; retry later",
+		RetryAfter: int(math.Ceil(e.RetryAfter.Seconds())), Err: e}
+}
