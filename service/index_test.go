@@ -369,7 +369,7 @@ func TestStartupOpensNoWiki(t *testing.T) {
 	for _, e := range ents {
 		names = append(names, e.Name())
 	}
-	if want := []string{"w007wiki.serve.idx", "w007wiki.serve.idx.checksum", "w007wiki.serve.idx.source"}; fmt.Sprint(names) != fmt.Sprint(want) {
+	if want := []string{"verified", "w007wiki.serve.idx", "w007wiki.serve.idx.checksum", "w007wiki.serve.idx.source"}; fmt.Sprint(names) != fmt.Sprint(want) {
 		t.Fatalf("after one request, the cache holds %v, want %v", names, want)
 	}
 }

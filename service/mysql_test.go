@@ -143,7 +143,13 @@ func loadMariaDB(t *testing.T, wiki, src string) (*mariadbtest.Server, *sql.DB, 
 
 // The mysql backend answers as the sqlite backend does on the same export, reports
 // lr_checksum's checksums, and picks up a new dataset after a poll.
-func TestMySQLBackend(t *testing.T) {
+func TestMySQLBackend(t *testing.T) { testMySQLBackend(t, "") }
+
+// TestMySQLBackendIndex is TestMySQLBackend with the tables read into a serving index
+// (once; again when lr_checksum changes) and the wiki served from it.
+func TestMySQLBackendIndex(t *testing.T) { testMySQLBackend(t, t.TempDir()) }
+
+func testMySQLBackend(t *testing.T, indexDir string) {
 	testfixtures.Require(t, "Debian's mariadb-server", mariadbtest.Available)
 	data, pages := syntheticExport(t, 30)
 	srv, db, sums := loadMariaDB(t, synthWiki, filepath.Join(data, synthWiki, "export"))
@@ -158,6 +164,7 @@ func TestMySQLBackend(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
+	b.IndexDir = indexDir
 	_, my := newTestServer(t, Options{Backend: b})
 	liteBackend, err := NewFileBackend(data, linker.SQLite)
 	if err != nil {
@@ -197,6 +204,12 @@ func TestMySQLBackend(t *testing.T) {
 	if total == 0 {
 		t.Fatal("no links at all")
 	}
+	if indexDir != "" {
+		w, err := b.Wiki(ctx, synthWiki)
+		if err != nil || w.Index == nil {
+			t.Fatalf("not served from a serving index: %v", err)
+		}
+	}
 	m := do(t, "GET", my.URL+"/metrics", nil)
 	if want := `linkrecommendation_dataset_info{dataset="anchors",sha256="` + sums["anchors"] + `",wiki="synthwiki"} 1`; !strings.Contains(string(m.body), want) {
 		t.Errorf("metrics lack %s", want)
@@ -228,6 +241,12 @@ func TestMySQLBackend(t *testing.T) {
 			m := do(t, "GET", my.URL+"/metrics", nil)
 			if !strings.Contains(string(m.body), `sha256="ffff"`) || strings.Contains(string(m.body), `sha256="`+sums["anchors"]+`"`) {
 				t.Errorf("metrics do not show the reloaded checksum only")
+			}
+			if indexDir != "" {
+				src, err := os.ReadFile(filepath.Join(indexDir, datasets.ServeIndexName(synthWiki)+".source"))
+				if err != nil || !strings.Contains(string(src), "anchors ffff") {
+					t.Errorf("the index was not built again from the new tables: %q %v", src, err)
+				}
 			}
 			break
 		}

@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,10 +17,12 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/addlink/addlink/atomicfile"
 	"github.com/addlink/addlink/checksum"
 	"github.com/addlink/addlink/datasets"
 )
@@ -351,30 +355,72 @@ func DefaultIndexDir() string {
 }
 
 // openVerified maps the index at path after checking it against its sidecar once per
-// version of the file (a remap after an eviction does not read it again).
+// version of the file: the check is recorded in the cache directory (verified/), so
+// neither a remap after an eviction nor a restart reads the file again while its size,
+// modification time, inode and sidecar are unchanged.
 func (c *indexCache) openVerified(path string) (*datasets.ServeIndex, error) {
-	st, err := os.Stat(path)
+	stamp, err := fileStamp(path)
 	if err != nil {
 		return nil, err
 	}
-	stamp := fmt.Sprintf("%d %d", st.Size(), st.ModTime().UnixNano())
 	c.mu.Lock()
 	done := c.verified[path] == stamp
 	c.mu.Unlock()
+	stampFile := c.stampPath(path)
+	if !done {
+		if b, err := os.ReadFile(stampFile); err == nil && string(b) == stamp {
+			done = true
+		}
+	}
 	if !done {
 		if err := datasets.VerifyServeIndex(path); err != nil {
 			return nil, err
 		}
-		c.mu.Lock()
-		c.verified[path] = stamp
-		c.mu.Unlock()
+		c.stamp(path, stamp)
 	}
+	c.mu.Lock()
+	c.verified[path] = stamp
+	c.mu.Unlock()
 	ix, err := datasets.OpenServeIndex(path)
 	if err != nil {
 		return nil, err
 	}
 	ix.CloseWhenUnreachable()
 	return ix, nil
+}
+
+// fileStamp identifies a version of a serving index: its path, size, modification
+// time, inode and sidecar.
+func fileStamp(path string) (string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	var ino uint64
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		ino = sys.Ino
+	}
+	sum, err := checksum.ReadDigest(path + checksum.Ext)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s %d %d %d %s\n", path, st.Size(), st.ModTime().UnixNano(), ino, sum), nil
+}
+
+func (c *indexCache) stampPath(path string) string {
+	h := sha256.Sum256([]byte(path))
+	return filepath.Join(c.dir, "verified", hex.EncodeToString(h[:8]))
+}
+
+// stamp records that the index at path, as stamp describes it, matched its sidecar.
+func (c *indexCache) stamp(path, stamp string) {
+	p := c.stampPath(path)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err == nil {
+		_, err = atomicfile.WriteFile(p, []byte(stamp))
+		if err != nil {
+			c.log.Warn("recording a verified serving index", slog.String("error", err.Error()))
+		}
+	}
 }
 
 // open returns the cached index of wiki made from source (a text that changes when
@@ -395,6 +441,7 @@ func (c *indexCache) open(wiki, source string, build func(path string) error) (*
 		}
 	}
 	os.Remove(srcPath)
+	os.Remove(c.stampPath(path))
 	start := time.Now()
 	if err := build(path); err != nil {
 		return nil, fmt.Errorf("service: building the serving index %s: %w", path, err)
