@@ -115,6 +115,10 @@ func published(wiki, name string) bool {
 		return true
 	case !strings.HasPrefix(name, wiki+".") && !strings.HasPrefix(name, "lr_"+wiki+"_"):
 		return false
+	case strings.HasPrefix(name, datasets.ServeIndexName(wiki)):
+		// The serving index stays in the export set: `serve` maps it there, or builds
+		// its own from the published files; the public tree keeps the reference's files.
+		return false
 	}
 	for _, suf := range []string{".sql.gz", ".sqlite.gz", ".checksum"} {
 		if strings.HasSuffix(name, suf) {

@@ -50,7 +50,9 @@ func exportElwikivoyage(t *testing.T, dir string) datasets.Layout {
 func TestExportDeterministicAndVerifiable(t *testing.T) {
 	a, b := exportElwikivoyage(t, t.TempDir()), exportElwikivoyage(t, t.TempDir())
 	outs := Outputs(a)
-	if len(outs) != 4*5+2+1 {
+	// Four datasets (sqlite, .gz, sidecar, dump, sidecar), the model and the serving
+	// index with their sidecars, the set file.
+	if len(outs) != 4*5+2+2+1 {
 		t.Fatalf("outputs %v", outs)
 	}
 	for _, p := range outs {
@@ -73,8 +75,8 @@ func TestExportDeterministicAndVerifiable(t *testing.T) {
 		cmd.Dir = a.ExportDir()
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("sha256sum -c: %v\n%s", err, out)
-		} else if strings.Count(string(out), ": OK") != 9 {
-			t.Errorf("sha256sum -c checked %d files, want 9:\n%s", strings.Count(string(out), ": OK"), out)
+		} else if strings.Count(string(out), ": OK") != 10 {
+			t.Errorf("sha256sum -c checked %d files, want 10:\n%s", strings.Count(string(out), ": OK"), out)
 		}
 	}
 }
