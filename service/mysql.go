@@ -344,7 +344,8 @@ func (b *MySQLBackend) poller(reachable bool) {
 // background reload of those that changed. The poller calls it; tests may too.
 func (b *MySQLBackend) Check(ctx context.Context) {
 	set := b.wikis()
-	for id, e := range set.snapshot() {
+	for id, o := range set.snapshot() {
+		e := o.wikiEntry
 		sums, err := checksums(ctx, b.db, id)
 		if err != nil {
 			b.log.Warn("polling lr_checksum", slog.String("error", err.Error()))

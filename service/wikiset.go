@@ -163,16 +163,22 @@ func (s *wikiSet) drop(id string, e *wikiEntry) {
 	}
 }
 
+// openWiki is an open wiki as snapshot saw it.
+type openWiki struct {
+	*wikiEntry
+	wiki *Wiki // the entry's wiki then
+}
+
 // snapshot returns the open wikis (ready, without error).
-func (s *wikiSet) snapshot() map[string]*wikiEntry {
+func (s *wikiSet) snapshot() map[string]openWiki {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := map[string]*wikiEntry{}
+	out := map[string]openWiki{}
 	for id, e := range s.wikis {
 		select {
 		case <-e.ready:
 			if e.wiki != nil {
-				out[id] = e
+				out[id] = openWiki{e, e.wiki}
 			}
 		default:
 		}
@@ -236,7 +242,7 @@ func (s *wikiSet) enforce(keep string) {
 		}
 		e := open[id]
 		s.mu.Lock()
-		if s.wikis[id] != e || e.reloading {
+		if s.wikis[id] != e.wikiEntry || e.reloading {
 			s.mu.Unlock()
 			continue
 		}
