@@ -223,3 +223,30 @@ func TestIndexDictFixtureWikis(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkRecommendIndex compares Recommend on a synthetic wiki read from its serving
+// index with the same wiki in memory.
+func BenchmarkRecommendIndex(b *testing.B) {
+	anchors, pageids, redirects, vectors, texts := syntheticWiki(11, 20000)
+	d := NewDict(anchors, pageids, redirects, vectors)
+	path := filepath.Join(b.TempDir(), "b.serve.idx")
+	if _, err := d.WriteServeIndex(path); err != nil {
+		b.Fatal(err)
+	}
+	ix, err := datasets.OpenServeIndex(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ix.Close()
+	for _, c := range []struct {
+		name string
+		d    *Dict
+	}{{"maps", d}, {"index", NewIndexDict(ix, d.Lower)}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				Recommend(c.d, featureScorer{}, pageids[i%len(pageids)].Title, texts[i%len(texts)], RecommendOptions{Threshold: 0.5})
+			}
+		})
+	}
+}
