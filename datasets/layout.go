@@ -179,6 +179,21 @@ func (l Layout) PublishedSQLDump(name string) string {
 // stage writes it in a data directory (Model).
 func (l Layout) PublishedModel() string { return filepath.Join(l.Dir(), ModelName(l.Wiki)) }
 
+// ExportedServeIndex is the serving index in the export set (OpenServeIndex), with its
+// sidecar (+checksum.Ext). Publish leaves it out; serve maps it.
+func (l Layout) ExportedServeIndex() string {
+	return filepath.Join(l.ExportDir(), ServeIndexName(l.Wiki))
+}
+
+// PublishedServeIndex is a serving index beside the files of a published directory,
+// which serve maps when an operator puts one there.
+func (l Layout) PublishedServeIndex() string {
+	return filepath.Join(l.Dir(), ServeIndexName(l.Wiki))
+}
+
+// ServeIndexName is the bare name of a wiki's serving index, <wiki>.serve.idx.
+func ServeIndexName(wiki string) string { return wiki + ".serve.idx" }
+
 // ModelName is the bare name of a wiki's exported and published model,
 // <wiki>.linkmodel.json.
 func ModelName(wiki string) string { return wiki + ".linkmodel.json" }

@@ -48,19 +48,6 @@ const (
 // offset of its slots, their number (a power of two) and its number of keys.
 const indexHeaderSize = 8 + 4 + 4 + indexSections*24
 
-// ServeIndexName is the bare name of a wiki's serving index, <wiki>.serve.idx.
-func ServeIndexName(wiki string) string { return wiki + ".serve.idx" }
-
-// ExportedServeIndex is the serving index in the export set.
-func (l Layout) ExportedServeIndex() string {
-	return filepath.Join(l.ExportDir(), ServeIndexName(l.Wiki))
-}
-
-// PublishedServeIndex is the serving index in a published directory.
-func (l Layout) PublishedServeIndex() string {
-	return filepath.Join(l.Dir(), ServeIndexName(l.Wiki))
-}
-
 // IndexHash is the hash of a key in a serving index.
 func IndexHash(key []byte) uint64 {
 	h := uint64(14695981039346656037)
