@@ -423,3 +423,16 @@ func TestOpeningErrorAnswer(t *testing.T) {
 		t.Fatal("the cause is lost")
 	}
 }
+
+// TestIndexDirUnwritable: a cache directory that cannot be made is refused at start,
+// with the flag named, not found out on a wiki's first request.
+func TestIndexDirUnwritable(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(f, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := BackendOptions{Kind: BackendSQLite, DataDir: t.TempDir(), IndexDir: filepath.Join(f, "idx")}
+	if err := o.Validate(); err == nil || !strings.Contains(err.Error(), "--index-dir") {
+		t.Fatalf("Validate: %v", err)
+	}
+}

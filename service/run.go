@@ -52,6 +52,14 @@ func (o *BackendOptions) Validate() error {
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
 	}
+	if o.IndexDir != "" {
+		if err := os.MkdirAll(o.IndexDir, 0o755); err != nil {
+			return fmt.Errorf("--index-dir %s: %w (give a writable directory, or none to load the datasets into memory)", o.IndexDir, err)
+		}
+	}
+	if o.MemoryBudget < 0 {
+		return fmt.Errorf("--memory-budget %d: want a positive size", o.MemoryBudget)
+	}
 	for wiki, path := range o.Models {
 		if err := datasets.CheckWikiID(wiki); err != nil {
 			return fmt.Errorf("--model %s=%s: %w", wiki, path, err)
