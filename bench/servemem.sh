@@ -12,6 +12,7 @@
 # body). Sizes (defaults: the issue's large wiki):
 #   ANCHORS (20000000), PAGEIDS (17000000), VECTORS (6000000), SMALL (50), SMALL_ANCHORS (2000)
 # The large wiki's export is kept under OUT (bench/out/servemem) and reused when it exists.
+# MEMORY=0 skips the in-memory run (and the comparison of answers): to try other budgets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${BENCH_DIR:-bench/out}/servemem
@@ -57,10 +58,12 @@ serve() { # serve ARGS...: start, wait for /healthz, print the start-up time
 stop() { kill -TERM "$server"; wait "$server" || true; server=""; }
 
 rows=()
-serve --index-dir none --drain 0
-rows+=("$(bin/servemem -url "$base" -large "bigwiki:$anchors" -small "$small" -n "$requests" -c "$conc" -pid "$server" \
-  -label "in memory (--index-dir none)" -answers "$out/answers-memory.txt")")
-stop
+if [ "${MEMORY:-1}" != 0 ]; then
+  serve --index-dir none --drain 0
+  rows+=("$(bin/servemem -url "$base" -large "bigwiki:$anchors" -small "$small" -n "$requests" -c "$conc" -pid "$server" \
+    -label "in memory (--index-dir none)" -answers "$out/answers-memory.txt")")
+  stop
+fi
 idx="$out/index-cache"
 rm -rf "$idx"
 serve --index-dir "$idx" --memory-budget "$budget" --drain 0
@@ -77,6 +80,7 @@ stop
 echo "| serving | wiki | max RSS (MB) | p50 | p99 | first request |"
 echo "|---|---|---|---|---|---|"
 for r in "${rows[@]}"; do echo "$r"; done
+[ "${MEMORY:-1}" = 0 ] && exit 0
 if cmp -s "$out/answers-memory.txt" "$out/answers-index.txt" && [ -s "$out/answers-memory.txt" ]; then
   echo "answers: the same $(wc -l <"$out/answers-memory.txt") bodies (SHA-256) in both runs"
 else
