@@ -403,7 +403,8 @@ func TestMemoryBudgetEvicts(t *testing.T) {
 	}
 	m := string(do(t, "GET", ts.URL+"/metrics", nil).body)
 	for _, want := range []string{`linkrecommendation_wiki_evictions_total{wiki="aawiki"} 1`,
-		`linkrecommendation_wiki_mapped_bytes{wiki="aawiki"}`, `linkrecommendation_wiki_first_request_seconds{wiki="bbwiki"}`,
+		`linkrecommendation_wiki_mapped_bytes{wiki="aawiki"}`, `linkrecommendation_wiki_resident_bytes{wiki="aawiki"}`,
+		`linkrecommendation_wiki_page_cache_bytes{wiki="aawiki"}`, `linkrecommendation_wiki_first_request_seconds{wiki="bbwiki"}`,
 		`linkrecommendation_memory_budget_bytes 1`} {
 		if !strings.Contains(m, want) {
 			t.Errorf("/metrics has no %s", want)
@@ -434,5 +435,35 @@ func TestIndexDirUnwritable(t *testing.T) {
 	o := BackendOptions{Kind: BackendSQLite, DataDir: t.TempDir(), IndexDir: filepath.Join(f, "idx")}
 	if err := o.Validate(); err == nil || !strings.Contains(err.Error(), "--index-dir") {
 		t.Fatalf("Validate: %v", err)
+	}
+}
+
+// TestMappedRSS: the resident bytes of a mapped index are found in /proc/self/smaps
+// after look-ups, and are gone once DropResident ran.
+func TestMappedRSS(t *testing.T) {
+	if _, err := os.Stat("/proc/self/smaps"); err != nil {
+		t.Skip("no /proc/self/smaps")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.serve.idx")
+	d := linker.NewDict([]datasets.Anchor{{Anchor: "a", Target: "A", N: 1}}, []datasets.PageID{{Title: "A", PageID: 1}}, nil, nil)
+	if _, err := d.WriteServeIndex(path); err != nil {
+		t.Fatal(err)
+	}
+	ix, err := datasets.OpenServeIndex(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if _, ok := ix.LookupString(datasets.IndexPageIDs, "A"); !ok {
+		t.Fatal("A not found")
+	}
+	real, _ := filepath.EvalSymlinks(path)
+	if n := mappedRSS()[real]; n <= 0 {
+		t.Fatalf("resident bytes of %s: %d after a look-up", real, n)
+	}
+	ix.DropResident()
+	if n := mappedRSS()[real]; n != 0 {
+		t.Fatalf("resident bytes of %s: %d after DropResident", real, n)
 	}
 }
