@@ -173,7 +173,9 @@ func (b *FileBackend) open(l datasets.Layout) (*Wiki, error) {
 		break
 	}
 	files := linker.DatasetFiles(l, b.Format)
+	built := false
 	ix, err := b.cache.open(l.Wiki, "files "+string(b.Format)+"\n"+fileSource(files), func(path string) error {
+		built = true
 		d, err := linker.LoadWikiDict(l, b.Format)
 		if err != nil {
 			return err
@@ -181,7 +183,9 @@ func (b *FileBackend) open(l datasets.Layout) (*Wiki, error) {
 		_, err = d.WriteServeIndex(path)
 		return err
 	})
-	debug.FreeOSMemory() // the datasets read to build the index
+	if built {
+		debug.FreeOSMemory() // the datasets read to build the index
+	}
 	if err != nil {
 		return nil, err
 	}

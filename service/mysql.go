@@ -213,7 +213,9 @@ func (b *MySQLBackend) load(ctx context.Context, id string) (*Wiki, error) {
 		}
 	}
 	if b.cache != nil && linker.IndexServes(m) == nil {
+		built := false
 		ix, err := b.cache.open(id, tableSource(sums), func(path string) error {
+			built = true
 			d, err := readTables(ctx, tx, id)
 			if err != nil {
 				return err
@@ -221,7 +223,9 @@ func (b *MySQLBackend) load(ctx context.Context, id string) (*Wiki, error) {
 			_, err = d.WriteServeIndex(path)
 			return err
 		})
-		debug.FreeOSMemory() // the rows read to build the index
+		if built {
+			debug.FreeOSMemory() // the rows read to build the index
+		}
 		if err != nil {
 			return nil, err
 		}
