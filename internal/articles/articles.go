@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/klauspost/compress/s2"
 
@@ -182,7 +183,9 @@ func (r *Reader) str() (string, error) {
 	if _, err := io.ReadFull(r.br, b); err != nil {
 		return "", fmt.Errorf("articles: truncated cache: %w", noEOF(err))
 	}
-	return string(b), nil
+	// The string takes b's bytes without a second copy (of every article's text): b is
+	// not kept or written after this.
+	return unsafe.String(unsafe.SliceData(b), len(b)), nil
 }
 
 func noEOF(err error) error {
