@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -101,6 +102,7 @@ func (b *FileBackend) wikis() *wikiSet {
 		b.set = newWikiSet(b.load, b.OpenWait, b.MemoryBudget, b.Log)
 		if b.IndexDir != "" {
 			b.cache = newIndexCache(b.IndexDir, b.Log)
+			b.cache.admit = b.set.admit
 		}
 	})
 	return b.set
@@ -159,7 +161,7 @@ func (b *FileBackend) open(l datasets.Layout) (*Wiki, error) {
 		if _, err := os.Stat(p); err != nil {
 			continue
 		}
-		ix, err := b.cache.openVerified(p)
+		ix, err := b.cache.openVerified(l.Wiki, p)
 		if err == nil {
 			w, err := linker.NewIndexWiki(l.Wiki, ix, m, sums)
 			if err != nil {
@@ -174,7 +176,7 @@ func (b *FileBackend) open(l datasets.Layout) (*Wiki, error) {
 	}
 	files := linker.DatasetFiles(l, b.Format)
 	built := false
-	ix, err := b.cache.open(l.Wiki, "files "+string(b.Format)+"\n"+fileSource(files), func(path string) error {
+	ix, err := b.cache.open(l.Wiki, "files "+string(b.Format)+"\n"+fileSource(files), filesBuildHeap(files), func(path string) error {
 		built = true
 		d, err := linker.LoadWikiDict(l, b.Format)
 		if err != nil {
@@ -217,4 +219,39 @@ func (b *FileBackend) modelPath(l datasets.Layout) string {
 func (b *FileBackend) Close() error {
 	b.wikis().close()
 	return nil
+}
+
+// The heap a build of a serving index takes, estimated from the size of what it reads:
+// the datasets are read into Go maps first. Measured with bench/servemem.sh at a tenth
+// of a large wiki: 697 MB of SQLite files (218 MB gzipped) took the process to 4.6 GB
+// loaded into maps, so about 7 bytes of heap per byte of SQLite file and 3 bytes of
+// file per byte gzipped (or in Parquet, also compressed).
+const (
+	buildHeapPerByte    = 7
+	compressedExpansion = 3
+)
+
+// filesBuildHeap estimates the heap of a build from the dataset files it reads (a
+// dataset's plain SQLite file when it is there, else its compressed form).
+func filesBuildHeap(files []string) int64 {
+	plain := map[string]bool{}
+	for _, p := range files {
+		if strings.HasSuffix(p, ".sqlite") {
+			plain[p] = true
+		}
+	}
+	var n int64
+	for _, p := range files {
+		st, err := os.Stat(p)
+		switch {
+		case err != nil:
+		case strings.HasSuffix(p, ".sqlite"):
+			n += st.Size()
+		case strings.HasSuffix(p, ".gz") && plain[strings.TrimSuffix(p, ".gz")]:
+			// read from the plain file
+		default:
+			n += st.Size() * compressedExpansion
+		}
+	}
+	return n * buildHeapPerByte
 }

@@ -467,3 +467,118 @@ func TestMappedRSS(t *testing.T) {
 		t.Fatalf("resident bytes of %s: %d after DropResident", real, n)
 	}
 }
+
+// TestAdmissionEvictsBeforeMapping: the memory budget holds at admission, by
+// accounting rather than timing: before a wiki's index is mapped (or built), the least
+// recently used wikis are evicted until the open wikis' indexes, the openings in
+// progress (a build's estimated heap) and the new index fit in the budget. The
+// process's other memory is taken as 0 and the periodic check is stopped, so what is
+// evicted depends only on the index sizes and the order of use.
+func TestAdmissionEvictsBeforeMapping(t *testing.T) {
+	dir, cache := t.TempDir(), t.TempDir()
+	texts := synthIndexWiki(t, dir, "aawiki", 300)
+	for _, w := range []string{"bbwiki", "ccwiki", "ddwiki"} {
+		synthIndexWiki(t, dir, w, 300)
+	}
+	// A first backend builds the indexes, recording what each build was admitted for.
+	b0 := indexBackend(t, dir, cache, linker.Parquet)
+	b0.MemoryBudget = 1 << 40
+	_, ts0 := newTestServer(t, Options{Backend: b0})
+	b0.wikis().close()
+	type call struct {
+		wiki string
+		n    int64
+	}
+	var calls []call
+	orig := b0.cache.admit
+	b0.cache.admit = func(w string, n int64) func() {
+		calls = append(calls, call{w, n})
+		return orig(w, n)
+	}
+	if a := post(t, ts0.URL, "aawiki", "Page 1", texts[0]); a.status != 200 {
+		t.Fatalf("%d %s", a.status, a.body)
+	}
+	size := map[string]int64{}
+	for _, w := range []string{"aawiki", "bbwiki", "ccwiki", "ddwiki"} {
+		path := filepath.Join(cache, datasets.ServeIndexName(w))
+		if w != "aawiki" {
+			if a := post(t, ts0.URL, w, "Page 1", texts[0]); a.status != 200 {
+				t.Fatalf("%s: %d %s", w, a.status, a.body)
+			}
+		}
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size[w] = st.Size()
+	}
+	build := filesBuildHeap(linker.DatasetFiles(datasets.Layout{DataDir: dir, Wiki: "aawiki"}, linker.Parquet))
+	if want := []call{{"aawiki", build}, {"aawiki", size["aawiki"]}}; build <= 0 || fmt.Sprint(calls[:2]) != fmt.Sprint(want) {
+		t.Fatalf("building and mapping aawiki admitted %v, want %v", calls, want)
+	}
+
+	// A second backend maps them, with a budget for two and a half indexes.
+	s := size["aawiki"]
+	for _, n := range size {
+		s = max(s, n)
+	}
+	b := indexBackend(t, dir, cache, linker.Parquet)
+	b.MemoryBudget = s*5/2 + 1
+	_, ts := newTestServer(t, Options{Backend: b})
+	set := b.wikis()
+	set.close() // no periodic check: accounting only
+	set.heap = func(map[string]openWiki) int64 { return 0 }
+	set.resident = func() int64 { return 0 } // nor after each opening
+	open := func() string {                  // the open wikis, sorted
+		var ids []string
+		for id := range set.snapshot() {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		return strings.Join(ids, " ")
+	}
+	// What was open when each index was admitted, just before it was mapped.
+	atAdmission := map[string]string{}
+	origAdmit := b.cache.admit
+	b.cache.admit = func(w string, n int64) func() {
+		r := origAdmit(w, n)
+		atAdmission[w] = open()
+		return r
+	}
+	get := func(w string) {
+		t.Helper()
+		if a := post(t, ts.URL, w, "Page 1", texts[0]); a.status != 200 {
+			t.Fatalf("%s: %d %s", w, a.status, a.body)
+		}
+	}
+	get("aawiki")
+	get("bbwiki") // two indexes fit
+	if atAdmission["bbwiki"] != "aawiki" {
+		t.Fatalf("admitting bbwiki found %q open, want aawiki", atAdmission["bbwiki"])
+	}
+	get("aawiki") // bbwiki is now the least recently used
+	get("ccwiki") // a third does not fit: bbwiki goes before ccwiki is mapped
+	if atAdmission["ccwiki"] != "aawiki" {
+		t.Fatalf("admitting ccwiki found %q open, want aawiki (bbwiki, the least recently used, evicted)", atAdmission["ccwiki"])
+	}
+	if ev := set.evictions["bbwiki"]; ev != 1 || set.evictions["aawiki"] != 0 {
+		t.Fatalf("evictions %v", set.evictions)
+	}
+	// A build in progress (its estimated heap, one index here) counts: admitting
+	// ddwiki leaves room for it and ddwiki only, so both aawiki and ccwiki go.
+	release := set.admit("zzwiki", s)
+	get("ddwiki")
+	if atAdmission["ddwiki"] != "" {
+		t.Fatalf("admitting ddwiki beside a build found %q open, want none", atAdmission["ddwiki"])
+	}
+	release()
+	if len(set.reserved) != 0 {
+		t.Fatalf("reservations left: %v", set.reserved)
+	}
+	// An index larger than the budget evicts every other wiki and is served anyway.
+	set.budget = size["aawiki"] / 2
+	get("aawiki")
+	if atAdmission["aawiki"] != "" || open() != "aawiki" {
+		t.Fatalf("admitting aawiki over the budget found %q open, now %q", atAdmission["aawiki"], open())
+	}
+}

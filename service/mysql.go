@@ -136,6 +136,7 @@ func (b *MySQLBackend) wikis() *wikiSet {
 			b.OpenWait, b.MemoryBudget, b.log)
 		if b.IndexDir != "" {
 			b.cache = newIndexCache(b.IndexDir, b.log)
+			b.cache.admit = b.set.admit
 		}
 	})
 	return b.set
@@ -214,7 +215,7 @@ func (b *MySQLBackend) load(ctx context.Context, id string) (*Wiki, error) {
 	}
 	if b.cache != nil && linker.IndexServes(m) == nil {
 		built := false
-		ix, err := b.cache.open(id, tableSource(sums), func(path string) error {
+		ix, err := b.cache.open(id, tableSource(sums), b.buildHeap(id), func(path string) error {
 			built = true
 			d, err := readTables(ctx, tx, id)
 			if err != nil {
@@ -252,6 +253,25 @@ func (b *MySQLBackend) load(ctx context.Context, id string) (*Wiki, error) {
 		slog.Int("pageids", len(d.PageIDs)), slog.Float64("seconds", time.Since(start).Seconds()),
 		slog.Any("checksums", sums))
 	return w, nil
+}
+
+// buildHeap estimates the heap of building id's serving index from its four lr_
+// tables: their data length (information_schema), as an SQLite file's size
+// (filesBuildHeap). 0 when the server does not tell.
+func (b *MySQLBackend) buildHeap(id string) int64 {
+	if b.MemoryBudget <= 0 {
+		return 0
+	}
+	var names []any
+	for _, name := range datasets.DatasetNames {
+		names = append(names, datasets.SQLTable(id, name))
+	}
+	var n sql.NullInt64
+	err := b.db.QueryRow("SELECT SUM(data_length) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name IN (?"+strings.Repeat(", ?", len(names)-1)+")", names...).Scan(&n)
+	if err != nil || !n.Valid {
+		return 0
+	}
+	return n.Int64 * buildHeapPerByte
 }
 
 // readTables reads a wiki's four lr_ tables into a dictionary.
@@ -372,9 +392,7 @@ func (b *MySQLBackend) Check(ctx context.Context) {
 func (b *MySQLBackend) reload(id string, e *wikiEntry) {
 	w, err := b.load(context.Background(), id)
 	set := b.wikis()
-	set.mu.Lock()
-	e.reloading = false
-	set.mu.Unlock()
+	set.reloaded(id, e)
 	var nm *NoModelError
 	switch {
 	case errors.As(err, &nm):

@@ -165,6 +165,13 @@ func testMySQLBackend(t *testing.T, indexDir string) {
 	}
 	defer b.Close()
 	b.IndexDir = indexDir
+	if indexDir != "" {
+		// The heap a build from the tables is admitted for: their data length.
+		b.MemoryBudget = 1 << 40
+		if n := b.buildHeap(synthWiki); n <= 0 {
+			t.Fatalf("buildHeap(%s) = %d, want the tables' data length times %d", synthWiki, n, buildHeapPerByte)
+		}
+	}
 	_, my := newTestServer(t, Options{Backend: b})
 	liteBackend, err := NewFileBackend(data, linker.SQLite)
 	if err != nil {

@@ -61,6 +61,18 @@ type wikiSet struct {
 	evictions map[string]int64
 	first     map[string]float64
 
+	// reserved is the memory admitted for each opening in progress (the index to map,
+	// the heap of a build), until the wiki is open; under mu.
+	reserved map[string]int64
+	// admitMu serialises admissions, so two openings cannot both count the same room.
+	admitMu sync.Mutex
+	// heap is the resident memory outside the open wikis' serving indexes
+	// (heapBytes; tests replace it).
+	heap func(open map[string]openWiki) int64
+	// resident is the process's resident memory, which the periodic check compares
+	// with the budget (residentBytes; tests replace it).
+	resident func() int64
+
 	evicted atomic.Int64
 	stop    chan struct{}
 	done    chan struct{}
@@ -83,7 +95,8 @@ func newWikiSet(open func(string) (*Wiki, error), openWait time.Duration, budget
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &wikiSet{open: open, openWait: openWait, budget: budget, log: log, wikis: map[string]*wikiEntry{},
-		evictions: map[string]int64{}, first: map[string]float64{}, stop: make(chan struct{}), done: make(chan struct{})}
+		evictions: map[string]int64{}, first: map[string]float64{}, reserved: map[string]int64{}, heap: heapBytes, resident: residentBytes,
+		stop: make(chan struct{}), done: make(chan struct{})}
 	if budget > 0 {
 		go s.watch()
 	} else {
@@ -144,6 +157,7 @@ func (s *wikiSet) opening(id string, e *wikiEntry) {
 		s.first[id] = time.Since(start).Seconds()
 	}
 	close(e.ready)
+	delete(s.reserved, id) // the open wiki's index now counts in its place
 	s.mu.Unlock()
 }
 
@@ -152,6 +166,15 @@ func (s *wikiSet) replace(id string, e *wikiEntry, w *Wiki) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e.wiki = w
+}
+
+// reloaded ends a background reload of id: what it was admitted for no longer counts
+// (the wiki's index, open, counts instead).
+func (s *wikiSet) reloaded(id string, e *wikiEntry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e.reloading = false
+	delete(s.reserved, id)
 }
 
 // drop forgets a wiki (its model was removed).
@@ -222,11 +245,85 @@ func (s *wikiSet) enforce(keep string) {
 	if s.budget <= 0 {
 		return
 	}
-	used := residentBytes()
-	if used <= s.budget {
+	if used := s.resident(); used <= s.budget {
 		return
 	}
+	if !s.evictLRU(keep, keep == "", func(map[string]openWiki) bool { return s.resident() <= s.budget }) {
+		for _, e := range s.snapshot() {
+			if ix := e.wiki.Index; ix != nil {
+				ix.DropResident()
+			}
+		}
+	}
+}
+
+// admit makes room within the budget for an opening of id expected to add n bytes to
+// the process's resident memory (the size of the index it is about to map, or the heap
+// of the index it is about to build), before it starts: while the accounted memory
+// plus n exceeds the budget, the least recently used wikis are evicted. The accounted
+// memory is the resident memory outside the serving indexes, each open wiki's index at
+// its full size (what its pages can grow to), and what the openings in progress were
+// admitted for. The opening then proceeds even when nothing more can be evicted (an
+// index larger than the budget: the periodic check drops its resident pages). The
+// admitted bytes count until release is called or the wiki is open.
+func (s *wikiSet) admit(id string, n int64) (release func()) {
+	if s.budget <= 0 || n <= 0 {
+		return func() {}
+	}
+	s.admitMu.Lock()
+	defer s.admitMu.Unlock()
+	s.evictLRU(id, false, func(open map[string]openWiki) bool { return s.accounted(open, id)+n <= s.budget })
+	s.mu.Lock()
+	s.reserved[id] += n
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.reserved[id] -= n; s.reserved[id] <= 0 {
+			delete(s.reserved, id)
+		}
+	}
+}
+
+// accounted is the memory admission counts (admit), leaving out id's own reservations.
+func (s *wikiSet) accounted(open map[string]openWiki, id string) int64 {
+	used := s.heap(open)
+	for _, e := range open {
+		if ix := e.wiki.Index; ix != nil {
+			used += ix.Size()
+		}
+	}
+	s.mu.Lock()
+	for other, n := range s.reserved {
+		if other != id {
+			used += n
+		}
+	}
+	s.mu.Unlock()
+	return used
+}
+
+// heapBytes is the process's resident memory outside the mappings of the open wikis'
+// serving indexes.
+func heapBytes(open map[string]openWiki) int64 {
+	used := residentBytes()
+	rss := mappedRSS()
+	for _, e := range open {
+		if ix := e.wiki.Index; ix != nil {
+			used -= rss[smapsPath(ix.Path)]
+		}
+	}
+	return max(used, 0)
+}
+
+// evictLRU evicts the open wikis, least recently used first, until fits (given the
+// wikis still open) is true; keep, and with keepNewest the most recently used wiki,
+// stay. It reports whether fits became true.
+func (s *wikiSet) evictLRU(keep string, keepNewest bool, fits func(open map[string]openWiki) bool) bool {
 	open := s.snapshot()
+	if fits(open) {
+		return true
+	}
 	ids := make([]string, 0, len(open))
 	for id := range open {
 		ids = append(ids, id)
@@ -238,10 +335,8 @@ func (s *wikiSet) enforce(keep string) {
 		}
 		return ids[i] < ids[j]
 	})
-	heapFreed := false
 	for i, id := range ids {
-		// The most recently used wiki stays (or the one just opened, keep).
-		if used <= s.budget || id == keep || (keep == "" && i == len(ids)-1) {
+		if id == keep || (keepNewest && i == len(ids)-1) {
 			continue
 		}
 		e := open[id]
@@ -253,26 +348,19 @@ func (s *wikiSet) enforce(keep string) {
 		delete(s.wikis, id)
 		s.evictions[id]++
 		s.mu.Unlock()
+		delete(open, id)
 		s.evicted.Add(1)
 		if ix := e.wiki.Index; ix != nil {
 			ix.DropResident()
 		} else {
-			heapFreed = true
-		}
-		s.log.Info("evicted wiki", slog.String("wiki", id), slog.Int64("resident_bytes", used), slog.Int64("budget_bytes", s.budget))
-		if heapFreed {
 			debug.FreeOSMemory()
-			heapFreed = false
 		}
-		used = residentBytes()
-	}
-	if used > s.budget {
-		for _, e := range s.snapshot() {
-			if ix := e.wiki.Index; ix != nil {
-				ix.DropResident()
-			}
+		s.log.Info("evicted wiki", slog.String("wiki", id), slog.Int64("resident_bytes", residentBytes()), slog.Int64("budget_bytes", s.budget))
+		if fits(open) {
+			return true
 		}
 	}
+	return false
 }
 
 // residentBytes is the process's resident memory (Linux: /proc/self/statm).
@@ -318,6 +406,17 @@ func mappedRSS() map[string]int64 {
 	return out
 }
 
+// smapsPath is path as /proc/self/smaps names it: absolute, without symbolic links.
+func smapsPath(path string) string {
+	if p, err := filepath.Abs(path); err == nil {
+		path = p
+	}
+	if p, err := filepath.EvalSymlinks(path); err == nil {
+		path = p
+	}
+	return path
+}
+
 // The metrics of the wikis (registered by New when the backend has them).
 
 var (
@@ -350,14 +449,7 @@ func (s *wikiSet) Collect(ch chan<- prometheus.Metric) {
 	for id, e := range s.snapshot() {
 		if ix := e.wiki.Index; ix != nil {
 			ch <- prometheus.MustNewConstMetric(wikiMappedDesc, prometheus.GaugeValue, float64(ix.Size()), id)
-			path := ix.Path // as smaps names it: absolute, without symbolic links
-			if p, err := filepath.Abs(path); err == nil {
-				path = p
-			}
-			if p, err := filepath.EvalSymlinks(path); err == nil {
-				path = p
-			}
-			ch <- prometheus.MustNewConstMetric(wikiResidentDesc, prometheus.GaugeValue, float64(rss[path]), id)
+			ch <- prometheus.MustNewConstMetric(wikiResidentDesc, prometheus.GaugeValue, float64(rss[smapsPath(ix.Path)]), id)
 			ch <- prometheus.MustNewConstMetric(wikiCachedDesc, prometheus.GaugeValue, float64(ix.Resident()), id)
 		}
 	}
@@ -379,6 +471,9 @@ func (s *wikiSet) Collect(ch chan<- prometheus.Metric) {
 type indexCache struct {
 	dir string
 	log *slog.Logger
+	// admit, when set, makes room within the memory budget before an index is mapped
+	// or built (wikiSet.admit).
+	admit func(wiki string, n int64) (release func())
 
 	mu       sync.Mutex
 	verified map[string]string // path -> size and modification time checked
@@ -405,7 +500,10 @@ func DefaultIndexDir() string {
 // version of the file: the check is recorded in the cache directory (verified/), so
 // neither a remap after an eviction nor a restart reads the file again while its size,
 // modification time, inode and sidecar are unchanged.
-func (c *indexCache) openVerified(path string) (*datasets.ServeIndex, error) {
+//
+// Before mapping it, the memory budget is made room for its size (admit): the wiki's
+// reservation lasts until it is open.
+func (c *indexCache) openVerified(wiki, path string) (*datasets.ServeIndex, error) {
 	stamp, err := fileStamp(path)
 	if err != nil {
 		return nil, err
@@ -428,8 +526,15 @@ func (c *indexCache) openVerified(path string) (*datasets.ServeIndex, error) {
 	c.mu.Lock()
 	c.verified[path] = stamp
 	c.mu.Unlock()
+	release := func() {}
+	if c.admit != nil {
+		if st, err := os.Stat(path); err == nil {
+			release = c.admit(wiki, st.Size())
+		}
+	}
 	ix, err := datasets.OpenServeIndex(path)
 	if err != nil {
+		release()
 		return nil, err
 	}
 	ix.CloseWhenUnreachable()
@@ -473,12 +578,14 @@ func (c *indexCache) stamp(path, stamp string) {
 // open returns the cached index of wiki made from source (a text that changes when
 // the datasets do), building it with build when it is missing, made from another
 // source, or damaged (a wrong checksum: logged, and built again). An index that
-// cannot be built is an error naming the cache file.
-func (c *indexCache) open(wiki, source string, build func(path string) error) (*datasets.ServeIndex, error) {
+// cannot be built is an error naming the cache file. buildHeap is the memory a build
+// is expected to take (the datasets read into maps): the budget is made room for it
+// before the build starts, and it counts until the build ends.
+func (c *indexCache) open(wiki, source string, buildHeap int64, build func(path string) error) (*datasets.ServeIndex, error) {
 	path := filepath.Join(c.dir, datasets.ServeIndexName(wiki))
 	srcPath := path + ".source"
 	if b, err := os.ReadFile(srcPath); err == nil && string(b) == source {
-		ix, err := c.openVerified(path)
+		ix, err := c.openVerified(wiki, path)
 		if err == nil {
 			return ix, nil
 		}
@@ -490,7 +597,13 @@ func (c *indexCache) open(wiki, source string, build func(path string) error) (*
 	os.Remove(srcPath)
 	os.Remove(c.stampPath(path))
 	start := time.Now()
-	if err := build(path); err != nil {
+	release := func() {}
+	if c.admit != nil {
+		release = c.admit(wiki, buildHeap)
+	}
+	err := build(path)
+	release()
+	if err != nil {
 		return nil, fmt.Errorf("service: building the serving index %s: %w", path, err)
 	}
 	if _, err := writeSource(srcPath, source); err != nil {
@@ -498,7 +611,7 @@ func (c *indexCache) open(wiki, source string, build func(path string) error) (*
 	}
 	c.log.Info("built serving index", slog.String("wiki", wiki), slog.String("path", path),
 		slog.Float64("seconds", time.Since(start).Seconds()))
-	ix, err := c.openVerified(path)
+	ix, err := c.openVerified(wiki, path)
 	if err != nil {
 		return nil, fmt.Errorf("service: the serving index %s, just built: %w", path, err)
 	}
