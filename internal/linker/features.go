@@ -5,7 +5,7 @@ package linker
 
 import (
 	"math"
-	"sort"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -20,11 +20,18 @@ const kurtosisLength = 1000
 // order and padded with 1s to 1000 values. Constant input gives NaN, as scipy 1.10 and
 // later do.
 func Kurtosis(counts []int64) float64 {
-	x := make([]float64, 0, max(len(counts), kurtosisLength))
+	// On the stack for the usual anchor: a heap slice per anchor made loading a large
+	// wiki's anchors allocate 24 KB each, and the garbage collector's work grow with it.
+	var buf [kurtosisLength]float64
+	x := buf[:0]
+	if len(counts) > kurtosisLength {
+		x = make([]float64, 0, len(counts))
+	}
 	for _, c := range counts {
 		x = append(x, float64(c))
 	}
-	sort.Sort(sort.Reverse(sort.Float64Slice(x)))
+	slices.Sort(x) // descending: equal values are the same bits, so the order is sort.Reverse's
+	slices.Reverse(x)
 	for len(x) < kurtosisLength {
 		x = append(x, 1)
 	}
@@ -37,8 +44,13 @@ func Kurtosis(counts []int64) float64 {
 func fisherKurtosis(x []float64) float64 {
 	n := float64(len(x))
 	mean := pairwiseSum(x) / n
-	d2 := make([]float64, len(x))
-	d4 := make([]float64, len(x))
+	var b2, b4 [kurtosisLength]float64
+	var d2, d4 []float64
+	if len(x) > kurtosisLength {
+		d2, d4 = make([]float64, len(x)), make([]float64, len(x))
+	} else {
+		d2, d4 = b2[:len(x)], b4[:len(x)]
+	}
 	for i, v := range x {
 		d := v - mean
 		d2[i] = d * d
