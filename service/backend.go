@@ -70,6 +70,13 @@ type FileBackend struct {
 	// multilingual model shared by several wikis): the wiki keeps its own datasets,
 	// and needs no model of its own. Set it before the first request.
 	Models map[string]string
+	Serving
+}
+
+// Serving is what both backends hold of their open wikis: where serving indexes are
+// built, the memory budget, how long a request waits for its wiki, and the wiki set and
+// index cache made from them on the first request.
+type Serving struct {
 	// IndexDir is where serving indexes are built ("": load the datasets into memory).
 	IndexDir string
 	// MemoryBudget, when positive, is the resident memory (bytes) above which the least
@@ -82,6 +89,19 @@ type FileBackend struct {
 	init  sync.Once
 	set   *wikiSet
 	cache *indexCache
+}
+
+// wikis returns the wiki set, made on the first call with load as its opener (and, with
+// IndexDir, the index cache that admits builds through the set's budget).
+func (s *Serving) wikis(load func(id string) (*Wiki, error), log *slog.Logger) *wikiSet {
+	s.init.Do(func() {
+		s.set = newWikiSet(load, s.OpenWait, s.MemoryBudget, log)
+		if s.IndexDir != "" {
+			s.cache = newIndexCache(s.IndexDir, log)
+			s.cache.admit = s.set.admit
+		}
+	})
+	return s.set
 }
 
 // NewFileBackend returns a backend reading dir in the given format.
@@ -97,16 +117,7 @@ func NewFileBackend(dir string, format linker.Format) (*FileBackend, error) {
 	return &FileBackend{DataDir: dir, Format: format}, nil
 }
 
-func (b *FileBackend) wikis() *wikiSet {
-	b.init.Do(func() {
-		b.set = newWikiSet(b.load, b.OpenWait, b.MemoryBudget, b.Log)
-		if b.IndexDir != "" {
-			b.cache = newIndexCache(b.IndexDir, b.Log)
-			b.cache.admit = b.set.admit
-		}
-	})
-	return b.set
-}
+func (b *FileBackend) wikis() *wikiSet { return b.Serving.wikis(b.load, b.Log) }
 
 // Wiki implements Backend. A wiki without a model file is reported as a *NoModelError
 // and not remembered, so a model that appears later is found; a wiki whose files fail

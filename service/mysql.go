@@ -10,7 +10,6 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -59,16 +58,10 @@ type MySQLBackend struct {
 	// (its .checksum sidecar).
 	Models map[string]string
 
-	// IndexDir, MemoryBudget and OpenWait are FileBackend's: with IndexDir, a wiki's
-	// tables are read once into a serving index there (again when lr_checksum
-	// changes), and the wiki is served from it. Set them before the first request.
-	IndexDir     string
-	MemoryBudget int64
-	OpenWait     time.Duration
-
-	init  sync.Once
-	set   *wikiSet
-	cache *indexCache
+	// Serving as FileBackend's: with IndexDir, a wiki's tables are read once into a
+	// serving index there (again when lr_checksum changes), and the wiki is served
+	// from it. Set its fields before the first request.
+	Serving
 
 	stop chan struct{}
 	done chan struct{}
@@ -131,15 +124,7 @@ func (b *MySQLBackend) Close() error {
 }
 
 func (b *MySQLBackend) wikis() *wikiSet {
-	b.init.Do(func() {
-		b.set = newWikiSet(func(id string) (*Wiki, error) { return b.load(context.Background(), id) },
-			b.OpenWait, b.MemoryBudget, b.log)
-		if b.IndexDir != "" {
-			b.cache = newIndexCache(b.IndexDir, b.log)
-			b.cache.admit = b.set.admit
-		}
-	})
-	return b.set
+	return b.Serving.wikis(func(id string) (*Wiki, error) { return b.load(context.Background(), id) }, b.log)
 }
 
 // Collector returns the metrics of the wikis (memory, evictions, opening times).
