@@ -244,20 +244,25 @@ func DatasetStats(L [][]Vote) (coverage, overlap, conflict float64) {
 	return float64(c) / n, float64(o) / n, float64(f) / n
 }
 
+// countVotes counts a row's accept and reject votes (abstentions are not counted).
+func countVotes(row []Vote) (accepts, rejects int) {
+	for _, v := range row {
+		switch v {
+		case VoteAccept:
+			accepts++
+		case VoteReject:
+			rejects++
+		}
+	}
+	return accepts, rejects
+}
+
 // MajorityVote labels each item with the label most of its votes give; a tie (or no
 // vote) abstains.
 func MajorityVote(L [][]Vote) []Vote {
 	out := make([]Vote, len(L))
 	for i, row := range L {
-		var a, r int
-		for _, v := range row {
-			switch v {
-			case VoteAccept:
-				a++
-			case VoteReject:
-				r++
-			}
-		}
+		a, r := countVotes(row)
 		switch {
 		case a > r:
 			out[i] = VoteAccept
@@ -302,16 +307,8 @@ func FitLabelModel(L [][]Vote, m int) (*LabelModel, error) {
 	// Start from the majority vote's soft labels.
 	p := make([]float64, len(L))
 	for i, row := range L {
-		var a, r float64
-		for _, v := range row {
-			switch v {
-			case VoteAccept:
-				a++
-			case VoteReject:
-				r++
-			}
-		}
-		p[i] = (a + 0.5) / (a + r + 1)
+		a, r := countVotes(row)
+		p[i] = (float64(a) + 0.5) / float64(a+r+1)
 	}
 	for it := 0; it < labelModelIters; it++ {
 		lm.Iter = it + 1
