@@ -103,14 +103,7 @@ func TestIndexDictAnswersAsMaps(t *testing.T) {
 	anchors, pageids, redirects, vectors, texts := syntheticWiki(7, 400)
 	d := NewDict(anchors, pageids, redirects, vectors)
 	path := filepath.Join(t.TempDir(), "x.serve.idx")
-	if _, err := d.WriteServeIndex(path); err != nil {
-		t.Fatal(err)
-	}
-	ix, err := datasets.OpenServeIndex(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
+	ix := writeIndex(t, d, path)
 	xd := NewIndexDict(ix, d.Lower)
 	links := 0
 	for i, text := range texts {
@@ -191,14 +184,7 @@ func TestIndexDictFixtureWikis(t *testing.T) {
 			d := NewDict(anchors, pageids, redirects, nil)
 			d.Lower = LowerFunc(datasets.Language(wiki))
 			path := filepath.Join(t.TempDir(), datasets.ServeIndexName(wiki))
-			if _, err := d.WriteServeIndex(path); err != nil {
-				t.Fatal(err)
-			}
-			ix, err := datasets.OpenServeIndex(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ix.Close()
+			ix := writeIndex(t, d, path)
 			xd := NewIndexDict(ix, d.Lower)
 			links, pages := 0, 0
 			for _, r := range readTSV(t, filepath.Join(dir, "sentences_test.tsv")) {
@@ -230,14 +216,7 @@ func BenchmarkRecommendIndex(b *testing.B) {
 	anchors, pageids, redirects, vectors, texts := syntheticWiki(11, 20000)
 	d := NewDict(anchors, pageids, redirects, vectors)
 	path := filepath.Join(b.TempDir(), "b.serve.idx")
-	if _, err := d.WriteServeIndex(path); err != nil {
-		b.Fatal(err)
-	}
-	ix, err := datasets.OpenServeIndex(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ix.Close()
+	ix := writeIndex(b, d, path)
 	for _, c := range []struct {
 		name string
 		d    *Dict
@@ -249,4 +228,19 @@ func BenchmarkRecommendIndex(b *testing.B) {
 			}
 		})
 	}
+}
+
+// writeIndex writes d's serving index to path and opens it; it is closed when the test
+// or benchmark ends.
+func writeIndex(tb testing.TB, d *Dict, path string) *datasets.ServeIndex {
+	tb.Helper()
+	if _, err := d.WriteServeIndex(path); err != nil {
+		tb.Fatal(err)
+	}
+	ix, err := datasets.OpenServeIndex(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ix.Close() })
+	return ix
 }
