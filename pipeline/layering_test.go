@@ -21,7 +21,7 @@ const module = "github.com/addlink/addlink/"
 //     multilingual, review, ...), which import the base and internal/*, not each other;
 //   - stages: pipeline/<stage>, which import the base and internal/*, not each other;
 //   - the runner (pipeline) imports the stages; cmd/ and bench/ may import anything but
-//     cmd/. Nothing imports cmd/ or bench/.
+//     cmd/. Nothing imports cmd/ or bench/, but bench/ its own bench/internal/*.
 var base = []string{"atomicfile", "checksum", "datasets"}
 
 // layerError returns why package from (a path relative to the module) may not import
@@ -41,6 +41,11 @@ func layerError(from, imp string) string {
 		return -1
 	}
 	switch {
+	case strings.HasPrefix(to, "bench/internal/"):
+		if top(from) != "bench" {
+			return "only bench/ imports bench/internal/"
+		}
+		return ""
 	case top(to) == "cmd" || top(to) == "bench":
 		return "nothing imports cmd/ or bench/"
 	case top(from) == "cmd" || top(from) == "bench":
@@ -167,6 +172,9 @@ func TestLayeringRules(t *testing.T) {
 		{"cmd/addlink", "pipeline", true},
 		{"cmd/addlink", "service", true},
 		{"bench/adversarial", "internal/linker", true},
+		{"bench/servemem", "bench/internal/procfs", true},
+		{"service", "bench/internal/procfs", false},
+		{"bench/servemem", "bench/loadgen", false},
 		{"loader", "github.com/go-sql-driver/mysql", true},
 	} {
 		imp := c.to

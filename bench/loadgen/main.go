@@ -25,6 +25,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/addlink/addlink/bench/internal/procfs"
 )
 
 type page struct {
@@ -107,7 +109,7 @@ func run(base string, reqs []request, conc int, dur time.Duration, pid int, labe
 			t := time.NewTicker(time.Second)
 			defer t.Stop()
 			for {
-				if kb, err := readRSS(pid); err == nil {
+				if kb, err := procfs.RSS(pid); err == nil {
 					mu.Lock()
 					rss = append(rss, kb)
 					mu.Unlock()
@@ -176,18 +178,4 @@ func maxOf(v []int64) int64 {
 		m = max(m, x)
 	}
 	return m
-}
-
-// readRSS returns VmRSS of a process in KB.
-func readRSS(pid int) (int64, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-			return strconv.ParseInt(f[1], 10, 64)
-		}
-	}
-	return 0, fmt.Errorf("no VmRSS")
 }

@@ -25,6 +25,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/addlink/addlink/bench/internal/procfs"
 )
 
 type wiki struct {
@@ -70,7 +72,7 @@ func main() {
 	if *pid > 0 {
 		go func() {
 			for {
-				if kb, err := readRSS(*pid); err == nil {
+				if kb, err := procfs.RSS(*pid); err == nil {
 					rssMu.Lock()
 					rssMax = max(rssMax, kb)
 					rssMu.Unlock()
@@ -146,7 +148,7 @@ func main() {
 		os.Exit(1)
 	}
 	if *pid > 0 {
-		if kb, err := readRSS(*pid); err == nil {
+		if kb, err := procfs.RSS(*pid); err == nil {
 			rssMax = max(rssMax, kb)
 		}
 	}
@@ -228,18 +230,4 @@ func post(c *http.Client, base string, w wiki, i int) (int, []byte, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, b, err
-}
-
-// readRSS returns VmRSS of a process in KB.
-func readRSS(pid int) (int64, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-			return strconv.ParseInt(f[1], 10, 64)
-		}
-	}
-	return 0, fmt.Errorf("no VmRSS")
 }
