@@ -10,7 +10,9 @@
 #  - CURVES=pipeline: our pipeline's backtest for every wiki.
 # Our pipeline runs `addlink run --to backtest` on FIXTURES/dumps/<wiki>/*pages-articles*.xml.bz2
 # into BENCH_DIR/bandit-data (bench/out by default; a rerun redoes only stale stages).
-# Prints which curve each wiki used, then one markdown table per wiki (the README's).
+# SPREAD (0) makes simulated pages and readers differ against the bandit's model
+# (addlink learn simulate --spread). Prints which curve each wiki used, then one markdown
+# table per wiki (the README's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fixtures=${FIXTURES:-../shared/fixtures}
@@ -31,6 +33,6 @@ for wiki in $wikis; do
   fi
   echo "### $wiki ($source: $curve)"
   echo
-  nice bin/addlink learn simulate --wiki "$wiki" --curve "$curve" --requests "${REQUESTS:-10000}" --seeds "${SEEDS:-20}"
+  nice bin/addlink learn simulate --wiki "$wiki" --curve "$curve" --requests "${REQUESTS:-10000}" --seeds "${SEEDS:-20}" --spread "${SPREAD:-0}"
   echo
 done

@@ -9,35 +9,41 @@ import (
 // DefaultArms are the thresholds the bandit chooses among.
 var DefaultArms = []float64{0.5, 0.6, 0.7, 0.8, 0.9}
 
-// The bandit's model of a request served with an arm (a threshold): the service shows
-// N suggestions, N ~ Poisson(λ) (a count of the page's candidates above the
-// threshold); the reader reviews min(N, m) of them (m = RewardParams.MaxReviewed) and
-// accepts each with probability p, independently. The reader's utility is accepts
-// minus c rejects (c = RewardParams.RejectionCost), so an arm's expected utility per
-// request is
+// The bandit's model of a request served with an arm (a threshold). The arms split
+// the scores into bins: bin k holds the suggestions scored in [t_k, t_{k+1}) (the last
+// bin [t_K, 1]). A page has N_b ~ Poisson(λ_b) suggestions in bin b, each accepted with
+// probability q_b when reviewed, independently. Arm k shows the suggestions of bins k
+// and up: N ~ Poisson(λ) with λ = Σ_{b≥k} λ_b, each accepted with probability
+// p = Σ_{b≥k} λ_b q_b / λ. The reader reviews min(N, m) of them (m =
+// RewardParams.MaxReviewed) and the reader's utility is accepts minus c rejects (c =
+// RewardParams.RejectionCost), so arm k's expected utility per request is
 //
 //	U(λ, p) = E[min(N, m)] · (p − c(1 − p)).
 //
-// Both parameters have conjugate posteriors: λ ~ Gamma(GammaShape + shown,
-// GammaRate + requests) and p ~ Beta(1 + accepts, 1 + rejects). Thompson sampling
-// draws (λ, p) from each arm's posterior and serves the arm of the largest U: it plays
-// each arm with the posterior probability that the arm is the best, the rule of
-// Thompson (1933) for a model with more than one parameter (Russo et al., "A Tutorial
-// on Thompson Sampling", 2018, section 4). Each accept or reject is one Bernoulli
-// observation of p and each request one Poisson observation of λ, so the posteriors
-// narrow as fast as the evidence allows: a request is not squeezed into one reward in
-// [0, 1] counted as a single coin flip.
+// The arms are nested: a page served with arm k shows everything arm k+1 would have
+// shown, so one request is evidence about bin k and every bin above it, and a decision
+// is evidence about the bin of its suggestion's score. The evidence is kept per bin
+// (Arm k's sums are bin k's) with conjugate posteriors, λ_b ~ Gamma(GammaShape +
+// shown, GammaRate + requests) and q_b ~ Beta(1 + accepts, 1 + rejects). Thompson
+// sampling draws (λ_b, q_b) for every bin and serves the arm of the largest U under
+// the draws: it plays each arm with the posterior probability that the arm is the
+// best, the rule of Thompson (1933) for a model with several parameters (Russo et al.,
+// "A Tutorial on Thompson Sampling", 2018, section 4). Serving the lowest threshold
+// thus teaches about every threshold, and no arm has to be played only to be learnt.
 const (
-	// GammaShape and GammaRate are λ's prior: one suggestion seen over a tenth of a
-	// request, so mean 10 suggestions per request and wide (an arm never served is
-	// tried: its draws are optimistic), outweighed by the first requests served.
+	// GammaShape and GammaRate are each bin's λ prior: one suggestion seen over a
+	// tenth of a request, so mean 10 suggestions per request and wide (a bin never
+	// observed looks promising and is tried), outweighed by the first requests.
 	GammaShape = 1.0
 	GammaRate  = 0.1
 )
 
-// Arm is one threshold's evidence. Requests, Shown, Accepts and Rejects are sums over
-// the requests rewarded (discounted when a discount is set); Pulls counts those
-// requests without discount.
+// Arm is one threshold and the evidence about its bin (the scores from its threshold
+// to the next arm's): Requests counts the requests that could show the bin's
+// suggestions (served with this arm or a lower one), Shown the suggestions of the bin
+// they showed, Accepts and Rejects the decisions on them; all are discounted when a
+// discount is set. Pulls counts the requests served with this arm, without discount.
+// Arms are in increasing order of threshold.
 type Arm struct {
 	Threshold float64 `json:"threshold"`
 	Requests  float64 `json:"requests"`
@@ -49,7 +55,26 @@ type Arm struct {
 
 // Outcome is what one request served with an arm showed and what its reader did.
 type Outcome struct {
-	Shown, Accepts, Rejects int
+	Shown   []float64  // the scores of the suggestions shown
+	Decided []Decision // the reader's decisions
+}
+
+// Decision is a reader's accept or reject of the suggestion of score Score.
+type Decision struct {
+	Score    float64 `json:"score"`
+	Accepted bool    `json:"accepted"`
+}
+
+// Counts returns the outcome's accepts and rejects.
+func (o Outcome) Counts() (accepts, rejects int) {
+	for _, d := range o.Decided {
+		if d.Accepted {
+			accepts++
+		} else {
+			rejects++
+		}
+	}
+	return accepts, rejects
 }
 
 // NewArms returns arms at the prior.
@@ -61,11 +86,25 @@ func NewArms(thresholds []float64) []Arm {
 	return arms
 }
 
-// Observe adds request outcome o to arm k. Shown is raised to the decisions when it is
-// below them (a decision was on a suggestion shown, whether or not its impression was
-// reported). With discount in (0, 1), every arm's evidence is first multiplied by
-// discount, so that old requests weigh less when acceptance drifts (discounted Thompson
-// sampling: Raj and Kalyani, "Taming Non-stationary Bandits: A Bayesian Approach", 2017).
+// bin returns the arm whose bin holds score, for a request served with arm k: the
+// highest arm at or above k whose threshold is at most score (k for a score below
+// arm k's threshold, which arm k does not show: the evidence stays in its bin).
+func bin(arms []Arm, k int, score float64) int {
+	b := k
+	for i := k + 1; i < len(arms); i++ {
+		if arms[i].Threshold <= score+1e-9 {
+			b = i
+		}
+	}
+	return b
+}
+
+// Observe adds request outcome o, served with arm k, to the bins of arms k and up. A
+// bin's suggestions shown are raised to its decisions when below them (a decision was
+// on a suggestion shown, whether or not its impression was reported). With discount in
+// (0, 1), every arm's evidence is first multiplied by discount, so that old requests
+// weigh less when acceptance drifts (discounted Thompson sampling: Raj and Kalyani,
+// "Taming Non-stationary Bandits: A Bayesian Approach", 2017).
 func Observe(arms []Arm, k int, o Outcome, discount float64) {
 	if discount > 0 && discount < 1 {
 		for i := range arms {
@@ -75,12 +114,24 @@ func Observe(arms []Arm, k int, o Outcome, discount float64) {
 			arms[i].Rejects *= discount
 		}
 	}
-	a := &arms[k]
-	a.Requests++
-	a.Shown += float64(max(o.Shown, o.Accepts+o.Rejects))
-	a.Accepts += float64(o.Accepts)
-	a.Rejects += float64(o.Rejects)
-	a.Pulls++
+	shown, decided := make([]int, len(arms)), make([]int, len(arms))
+	for _, s := range o.Shown {
+		shown[bin(arms, k, s)]++
+	}
+	for _, d := range o.Decided {
+		b := bin(arms, k, d.Score)
+		decided[b]++
+		if d.Accepted {
+			arms[b].Accepts++
+		} else {
+			arms[b].Rejects++
+		}
+	}
+	for i := k; i < len(arms); i++ {
+		arms[i].Requests++
+		arms[i].Shown += float64(max(shown[i], decided[i]))
+	}
+	arms[k].Pulls++
 }
 
 // check refuses evidence no learner writes (negative, infinite or NaN sums), which
@@ -107,27 +158,47 @@ func ArmIndex(arms []Arm, t float64) int {
 	return -1
 }
 
-// MeanUtility returns the arm's expected utility per request at the posterior means of
-// λ and p (what the metrics and reports show; Thompson samples them instead).
-func (a Arm) MeanUtility(p RewardParams) float64 {
-	p.defaults()
-	lambda := (GammaShape + a.Shown) / (GammaRate + a.Requests)
-	acc := (1 + a.Accepts) / (2 + a.Accepts + a.Rejects)
-	return p.ExpectedUtility(lambda, acc)
+// utilities calls fn(k, U_k) for each arm from the last to the first, with each bin's
+// λ and q from draw.
+func utilities(arms []Arm, p RewardParams, draw func(a Arm) (lambda, q float64), fn func(k int, u float64)) {
+	var lambda, mu float64
+	for k := len(arms) - 1; k >= 0; k-- {
+		l, q := draw(arms[k])
+		lambda += l
+		mu += l * q
+		acc := 0.0
+		if lambda > 0 {
+			acc = mu / lambda
+		}
+		fn(k, p.ExpectedUtility(lambda, acc))
+	}
 }
 
-// Thompson draws λ and p from each arm's posterior with rng and returns the index of
-// the arm of the largest expected utility under the draws (the first on ties).
+// MeanUtilities returns each arm's expected utility per request at the posterior
+// means of its bins' λ and q (what the metrics and reports show; Thompson samples
+// them instead).
+func MeanUtilities(arms []Arm, p RewardParams) []float64 {
+	p.defaults()
+	us := make([]float64, len(arms))
+	utilities(arms, p, func(a Arm) (float64, float64) {
+		return (GammaShape + a.Shown) / (GammaRate + a.Requests), (1 + a.Accepts) / (2 + a.Accepts + a.Rejects)
+	}, func(k int, u float64) { us[k] = u })
+	return us
+}
+
+// Thompson draws every bin's λ and q from its posterior with rng and returns the index
+// of the arm of the largest expected utility under the draws (the lowest threshold
+// on ties).
 func Thompson(arms []Arm, p RewardParams, rng *rand.Rand) int {
 	p.defaults()
 	best, bestU := 0, math.Inf(-1)
-	for i, a := range arms {
-		lambda := sampleGamma(rng, GammaShape+a.Shown) / (GammaRate + a.Requests)
-		acc := SampleBeta(rng, 1+a.Accepts, 1+a.Rejects)
-		if u := p.ExpectedUtility(lambda, acc); u > bestU {
-			best, bestU = i, u
+	utilities(arms, p, func(a Arm) (float64, float64) {
+		return sampleGamma(rng, GammaShape+a.Shown) / (GammaRate + a.Requests), SampleBeta(rng, 1+a.Accepts, 1+a.Rejects)
+	}, func(k int, u float64) {
+		if u >= bestU {
+			best, bestU = k, u
 		}
-	}
+	})
 	return best
 }
 

@@ -60,9 +60,12 @@ func (o *Options) Validate() error {
 	if len(o.Arms) == 0 {
 		o.Arms = DefaultArms
 	}
-	for _, a := range o.Arms {
+	for i, a := range o.Arms {
 		if a < 0 || a > 1 {
 			return fmt.Errorf("learn: arm %g is not a threshold in [0, 1]", a)
+		}
+		if i > 0 && a <= o.Arms[i-1] {
+			return fmt.Errorf("learn: arms must be given in increasing order (%g after %g)", a, o.Arms[i-1])
 		}
 	}
 	if o.Discount == 0 {
@@ -100,11 +103,18 @@ func (o *Options) Validate() error {
 // State is everything the learner knows, checkpointed with the log position it has
 // read up to. Its JSON form is deterministic (maps marshal with sorted keys).
 type State struct {
+	// Model is the bandit model the arms' evidence was gathered for (BanditModel).
+	Model  int                   `json:"model"`
 	Offset int64                 `json:"offset"`
 	Events int64                 `json:"events"`
 	Wikis  map[string]*WikiState `json:"wikis"`
 	Outbox []Alert               `json:"outbox,omitempty"` // alerts raised since the last checkpoint
 }
+
+// BanditModel numbers the bandit model of the State: 2 keeps the evidence per score
+// bin (Observe); checkpoints of model 1 (evidence per arm, no model field) are not
+// converted: the learner reads the event log again from its start.
+const BanditModel = 2
 
 // WikiState is one wiki's part of the State.
 type WikiState struct {
@@ -141,6 +151,9 @@ type Request struct {
 	Rejects int                `json:"rejects"`
 	Scores  map[string]float64 `json:"scores,omitempty"` // target -> score, from impressions
 	Done    map[string]bool    `json:"done,omitempty"`   // targets decided
+	// Decisions are the decisions in the order they came, each with its suggestion's
+	// score (the event's, else its impression's, else the arm's threshold).
+	Decisions []Decision `json:"decisions,omitempty"`
 }
 
 // Calibration is an online logistic model of P(accept | score) on the score's logit,
@@ -297,6 +310,11 @@ func Step(o *Options, st *State, e *Event, next int64) {
 		}
 		req.Done[e.Target] = true
 		y := e.Type == Accept
+		d := Decision{Score: score, Accepted: y}
+		if !hasScore && req.Arm >= 0 {
+			d.Score = w.Arms[req.Arm].Threshold
+		}
+		req.Decisions = append(req.Decisions, d)
 		if y {
 			req.Accepts++
 		} else {
@@ -346,7 +364,11 @@ func (w *WikiState) attribute(o *Options) {
 		delete(w.Requests, d.key)
 		w.Closed[d.key] = d.first
 		if r.Arm >= 0 {
-			Observe(w.Arms, r.Arm, Outcome{Shown: len(r.Scores), Accepts: r.Accepts, Rejects: r.Rejects}, o.Discount)
+			shown := make([]float64, 0, len(r.Scores))
+			for _, t := range sortedKeys(r.Scores) {
+				shown = append(shown, r.Scores[t])
+			}
+			Observe(w.Arms, r.Arm, Outcome{Shown: shown, Decided: r.Decisions}, o.Discount)
 		}
 	}
 	w.NextExpiry = next
@@ -425,7 +447,13 @@ func Open(o Options) (*Learner, error) {
 			l.Close()
 			return nil, fmt.Errorf("learn: checkpoint: %w", err)
 		}
+		if l.st.Model != BanditModel {
+			l.o.Logger.Warn("the checkpoint's bandit evidence is of an older model: reading the event log again from its start",
+				slog.Int("checkpoint_model", l.st.Model), slog.Int("model", BanditModel), slog.Int64("offset", l.st.Offset))
+			l.st = State{}
+		}
 	}
+	l.st.Model = BanditModel
 	for w := range l.st.Wikis {
 		l.dirty[w] = true // the external store may have missed the last publication
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -128,7 +129,7 @@ func TestCalibrationBeatsRawScore(t *testing.T) {
 		fmt.Sprintf(`addlink_learn_prequential_log_loss{model="calibrated",wiki="enwiki"} %g`, r.LogLoss),
 		fmt.Sprintf(`addlink_learn_prequential_log_loss{model="raw",wiki="enwiki"} %g`, r.RawLogLoss),
 		`addlink_learn_bandit_rewards_total{threshold="0.5",wiki="enwiki"}`,
-		fmt.Sprintf(`addlink_learn_bandit_utility_mean{threshold="0.5",wiki="enwiki"} %g`, r.Arms[0].MeanUtility(RewardParams{})),
+		fmt.Sprintf(`addlink_learn_bandit_utility_mean{threshold="0.5",wiki="enwiki"} %g`, MeanUtilities(r.Arms, RewardParams{})[0]),
 		fmt.Sprintf("addlink_learn_events_total %d", l.State().Events),
 	} {
 		if !strings.Contains(out.String(), want) {
@@ -474,5 +475,68 @@ func BenchmarkStep(b *testing.B) {
 		e := events[i%len(events)]
 		e.Timestamp = start.Add(time.Duration(i) * time.Minute).Format(time.RFC3339)
 		Step(&o, &st, &e, int64(i))
+	}
+}
+
+// A checkpoint of the older bandit model (evidence per arm, no model number) is not
+// mixed with the per-bin evidence: the learner reads the log again from its start and
+// ends where a run from scratch does.
+func TestOlderModelCheckpointReplays(t *testing.T) {
+	logDir := t.TempDir()
+	synthLog(t, logDir, []string{"enwiki", "dewiki"}, 400, 3, miscalibrated)
+	fresh := runLearner(t, testOptions(logDir, t.TempDir()))
+	want, err := json.Marshal(fresh.State())
+	fresh.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stateDir := t.TempDir()
+	l := runLearner(t, testOptions(logDir, stateDir))
+	l.Close()
+	db, err := sql.Open("sqlite", filepath.Join(stateDir, StateName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// what a model-1 learner left: its state without the model field, arms inflated
+	var blob []byte
+	if err := db.QueryRow(`SELECT state FROM checkpoint WHERE id = 1`).Scan(&blob); err != nil {
+		t.Fatal(err)
+	}
+	var old map[string]any
+	if err := json.Unmarshal(blob, &old); err != nil {
+		t.Fatal(err)
+	}
+	if old["model"] != float64(BanditModel) {
+		t.Fatalf("checkpoint's model %v, want %d", old["model"], BanditModel)
+	}
+	delete(old, "model")
+	blob, _ = json.Marshal(old)
+	if _, err := db.Exec(`UPDATE checkpoint SET state = ? WHERE id = 1`, blob); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	var logs bytes.Buffer
+	o := testOptions(logDir, stateDir)
+	o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	l2, err := Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l2.Close()
+	if st := l2.State(); st.Offset != 0 || st.Events != 0 || st.Model != BanditModel {
+		t.Fatalf("older checkpoint kept: offset %d, %d events, model %d", st.Offset, st.Events, st.Model)
+	}
+	if !strings.Contains(logs.String(), "older model") {
+		t.Errorf("no warning in the log: %q", logs.String())
+	}
+	if err := l2.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := json.Marshal(l2.State())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l2.State().Events == 0 || !bytes.Equal(got, want) {
+		t.Errorf("state after the replay differs from a run from scratch (%d events)", l2.State().Events)
 	}
 }

@@ -50,10 +50,11 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(descScore, prometheus.GaugeValue, r.LastScore, r.Wiki)
 		ch <- prometheus.MustNewConstMetric(descWin, prometheus.CounterValue, float64(r.Windows), r.Wiki)
-		for _, a := range r.Arms {
+		us := MeanUtilities(r.Arms, m.l.o.Reward)
+		for k, a := range r.Arms {
 			th := formatThreshold(a.Threshold)
 			ch <- prometheus.MustNewConstMetric(descPulls, prometheus.CounterValue, float64(a.Pulls), r.Wiki, th)
-			ch <- prometheus.MustNewConstMetric(descMean, prometheus.GaugeValue, a.MeanUtility(m.l.o.Reward), r.Wiki, th)
+			ch <- prometheus.MustNewConstMetric(descMean, prometheus.GaugeValue, us[k], r.Wiki, th)
 		}
 	}
 }

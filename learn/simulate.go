@@ -108,6 +108,11 @@ type SimOptions struct {
 	Reward            RewardParams
 	Epsilon           float64 // epsilon-greedy's exploration rate (default 0.1)
 	Discount          float64 // Thompson sampling's discount (default 1: none)
+	// Spread makes pages and readers differ, against the bandit's model: with s > 0 a
+	// page's counts are multiplied by a Gamma factor of mean 1 and standard deviation s
+	// (overdispersed counts), and its reader's log-odds of accepting by a normal shift of
+	// standard deviation s (decisions on one page correlated). 0: the model exactly.
+	Spread float64
 }
 
 // ArmTruth is what the simulator knows about an arm.
@@ -151,9 +156,16 @@ type SimReport struct {
 // suggestions and its acceptance.
 type simEnv struct {
 	lo, hi, weight, accept []float64 // per bin [lo, hi)
+	lambda                 []float64 // per bin: mean suggestions of a page
 	arms                   []ArmTruth
 	armBin                 []int // first bin of each arm
 	reward                 RewardParams
+	spread                 float64
+
+	// the last request's page, reused
+	shown   []float64
+	bins    []int
+	decided []Decision
 }
 
 func newSimEnv(o *SimOptions) (*simEnv, error) {
@@ -166,7 +178,7 @@ func newSimEnv(o *SimOptions) (*simEnv, error) {
 	for i := range pred {
 		pred[i] = c.Recall[i] / c.Precision[i]
 	}
-	env := &simEnv{reward: o.Reward}
+	env := &simEnv{reward: o.Reward, spread: o.Spread}
 	for i := 0; i < n; i++ {
 		hi := 1.0
 		nextPred, nextTP := 0.0, 0.0
@@ -186,7 +198,13 @@ func newSimEnv(o *SimOptions) (*simEnv, error) {
 	for _, w := range env.weight {
 		total += w
 	}
-	for _, t := range o.Arms {
+	for _, w := range env.weight {
+		env.lambda = append(env.lambda, o.CandidatesPerPage*w/total)
+	}
+	for i, t := range o.Arms {
+		if i > 0 && t <= o.Arms[i-1] {
+			return nil, fmt.Errorf("learn: arms must be given in increasing order (%g after %g)", t, o.Arms[i-1])
+		}
 		b := -1
 		for i, th := range c.Thresholds {
 			if math.Abs(th-t) < 1e-9 {
@@ -209,7 +227,75 @@ func newSimEnv(o *SimOptions) (*simEnv, error) {
 		env.arms = append(env.arms, a)
 		env.armBin = append(env.armBin, b)
 	}
+	if env.spread > 0 {
+		env.estimateTruth()
+	}
 	return env, nil
+}
+
+// truthPages is the number of pages estimateTruth averages over.
+const truthPages = 400000
+
+// estimateTruth replaces the arms' closed-form acceptance and utility, which hold for
+// the model only, by their means over truthPages simulated pages (the same pages for
+// every arm, from a fixed seed): with spread, the utility of a page is not the
+// utility of the mean page. Each page counts its expected utility given its counts
+// and reader, not a draw of its decisions.
+func (env *simEnv) estimateTruth() {
+	rng := rand.New(rand.NewPCG(0x7472757468, 1))
+	k := len(env.arms)
+	util, reviewed, accepted := make([]float64, k), make([]float64, k), make([]float64, k)
+	n, sum := make([]int, k), make([]float64, k) // per arm: shown, sum of acceptance
+	c, m := env.reward.RejectionCost, env.reward.MaxReviewed
+	for range truthPages {
+		g, shift := env.pageDraws(rng)
+		clear(n)
+		clear(sum)
+		for b := env.armBin[0]; b < len(env.lambda); b++ {
+			cnt := poisson(rng, env.lambda[b]*g)
+			q := acceptance(env.accept[b], shift)
+			for a := range env.arms {
+				if b >= env.armBin[a] {
+					n[a] += cnt
+					sum[a] += float64(cnt) * q
+				}
+			}
+		}
+		for a := range env.arms {
+			if n[a] == 0 {
+				continue
+			}
+			r := float64(min(n[a], m))
+			mean := sum[a] / float64(n[a]) // a reviewed suggestion's acceptance
+			util[a] += r * (mean - c*(1-mean))
+			reviewed[a] += r
+			accepted[a] += r * mean
+		}
+	}
+	for a := range env.arms {
+		env.arms[a].Utility = util[a] / truthPages
+		if reviewed[a] > 0 {
+			env.arms[a].Precision = accepted[a] / reviewed[a]
+		}
+	}
+}
+
+// pageDraws returns a page's count factor and its reader's log-odds shift (1 and 0
+// without spread).
+func (env *simEnv) pageDraws(rng *rand.Rand) (float64, float64) {
+	if env.spread <= 0 {
+		return 1, 0
+	}
+	shape := 1 / (env.spread * env.spread)
+	return sampleGamma(rng, shape) / shape, env.spread * rng.NormFloat64()
+}
+
+// acceptance shifts acceptance q by shift on the log-odds scale; 0 and 1 stay.
+func acceptance(q, shift float64) float64 {
+	if shift == 0 || q <= 0 || q >= 1 {
+		return q
+	}
+	return sigmoid(math.Log(q/(1-q)) + shift)
 }
 
 func poisson(rng *rand.Rand, lambda float64) int {
@@ -223,40 +309,38 @@ func poisson(rng *rand.Rand, lambda float64) int {
 	}
 }
 
-// request simulates one page served with arm k: the reader reviews up to MaxReviewed
-// of its suggestions, each from a score bin at or above the arm's threshold (in
-// proportion to the bins' suggestions) and accepted with that bin's acceptance.
-// observe, when set, gets each reviewed suggestion's score and outcome.
+// request simulates one page served with arm k. The page has a Poisson number of
+// suggestions in each score bin of the curve at or above the lowest arm's threshold
+// (the bin's share of CandidatesPerPage), each scored uniformly within its bin; arm k
+// shows those at or above its threshold, so the arms are nested as a threshold's are.
+// The reader reviews up to MaxReviewed of the suggestions shown, picked at random,
+// and accepts each with its bin's acceptance. observe, when set, gets each reviewed
+// suggestion's score and outcome. The outcome's slices are reused by the next request.
 func (env *simEnv) request(rng *rand.Rand, k int, observe func(score float64, accepted bool)) Outcome {
-	a := env.arms[k]
-	shown := poisson(rng, a.Shown)
-	n := min(shown, env.reward.MaxReviewed)
-	out := Outcome{Shown: shown}
-	b0 := env.armBin[k]
-	var total float64
-	for i := b0; i < len(env.weight); i++ {
-		total += env.weight[i]
-	}
-	for j := 0; j < n; j++ {
-		x := rng.Float64() * total
-		b := len(env.weight) - 1
-		for i := b0; i < len(env.weight); i++ {
-			if x < env.weight[i] {
-				b = i
-				break
+	env.shown, env.bins = env.shown[:0], env.bins[:0]
+	g, shift := env.pageDraws(rng)
+	for b := env.armBin[0]; b < len(env.lambda); b++ {
+		for range poisson(rng, env.lambda[b]*g) {
+			s := env.lo[b] + rng.Float64()*(env.hi[b]-env.lo[b])
+			if b >= env.armBin[k] {
+				env.shown, env.bins = append(env.shown, s), append(env.bins, b)
 			}
-			x -= env.weight[i]
-		}
-		ok := rng.Float64() < env.accept[b]
-		if observe != nil {
-			observe(env.lo[b]+rng.Float64()*(env.hi[b]-env.lo[b]), ok)
-		}
-		if ok {
-			out.Accepts++
-		} else {
-			out.Rejects++
 		}
 	}
+	out := Outcome{Shown: env.shown, Decided: env.decided[:0]}
+	n := len(env.shown)
+	for j := 0; j < min(n, env.reward.MaxReviewed); j++ {
+		// a partial Fisher-Yates shuffle of the page's order picks the reviewed ones
+		r := j + rng.IntN(n-j)
+		env.shown[j], env.shown[r] = env.shown[r], env.shown[j]
+		env.bins[j], env.bins[r] = env.bins[r], env.bins[j]
+		ok := rng.Float64() < acceptance(env.accept[env.bins[j]], shift)
+		if observe != nil {
+			observe(env.shown[j], ok)
+		}
+		out.Decided = append(out.Decided, Decision{Score: env.shown[j], Accepted: ok})
+	}
+	env.decided = out.Decided
 	return out
 }
 
@@ -290,7 +374,7 @@ type meanPolicy struct {
 
 func (p *meanPolicy) learn(k int, o Outcome) {
 	p.n[k]++
-	p.sum[k] += p.reward.Reward(o.Accepts, o.Rejects)
+	p.sum[k] += p.reward.Reward(o.Counts())
 	p.t++
 }
 
@@ -360,6 +444,9 @@ func Simulate(o SimOptions) (*SimReport, error) {
 	}
 	if o.Discount == 0 {
 		o.Discount = 1
+	}
+	if o.Spread < 0 || math.IsNaN(o.Spread) {
+		return nil, fmt.Errorf("learn: spread %g is negative", o.Spread)
 	}
 	o.Reward.defaults()
 	env, err := newSimEnv(&o)

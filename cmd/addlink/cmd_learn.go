@@ -37,11 +37,13 @@ per wiki:
     Half-Space-Trees anomaly detector before it learns it; a window scoring --alert-score or
     more is an alert, posted to --webhook (Slack-compatible JSON {"text": ...}), retried with
     backoff, marked delivered once the webhook answered 2xx;
-  - the Thompson-sampling posteriors of the thresholds --arms: per threshold, a Beta
-    posterior of the acceptance of a reviewed suggestion (from the accepts and rejects)
-    and a Gamma posterior of the suggestions shown per request (from the impressions).
-    A request's outcome is given to the threshold it was served with once --attribution
-    has passed since its first event, so a late accept is not a failure; --discount < 1
+  - the Thompson-sampling posteriors of the thresholds --arms (in increasing order), kept
+    per score bin (from one threshold to the next): a Beta posterior of the acceptance of
+    a reviewed suggestion of the bin (from the accepts and rejects, by their score) and a
+    Gamma posterior of the bin's suggestions per request (from the impressions). A request
+    served with a threshold is evidence about its bin and every bin above it. Its outcome
+    is counted once --attribution has passed since its first event, so a late accept is
+    not a failure; --discount < 1
     weighs old requests less. serve --bandit compares the thresholds on the reader's
     utility: accepted links minus --rejection-cost per rejected one, over at most
     --max-reviewed reviewed suggestions.
@@ -84,6 +86,7 @@ backtest that predicted no link at any threshold has no curve and is refused.`,
 			&cli.IntFlag{Name: "seeds", Value: 20, Usage: "simulate: runs per policy"},
 			&cli.Float64Flag{Name: "candidates-per-page", Value: 4, Usage: "simulate: mean suggestions per page at the curve's lowest threshold"},
 			&cli.Float64Flag{Name: "epsilon", Value: 0.1, Usage: "simulate: epsilon-greedy's exploration rate"},
+			&cli.Float64Flag{Name: "spread", Usage: "simulate: pages and readers differ by `S` against the bandit's model (counts overdispersed with a Gamma factor of sd S, a reader's log-odds shifted by a normal of sd S); 0: the model exactly"},
 			&cli.StringFlag{Name: "format", Value: "markdown", Usage: "simulate: markdown or json"},
 		},
 		Action: func(c *cli.Context) error {
@@ -183,7 +186,7 @@ func runSimulate(c *cli.Context, co common, arms []float64, reward learn.RewardP
 	}
 	rep, err := learn.Simulate(learn.SimOptions{Curve: curve, Arms: arms, Requests: c.Int("requests"), Seeds: c.Int("seeds"),
 		Seed: c.Uint64("seed"), CandidatesPerPage: c.Float64("candidates-per-page"), Reward: reward,
-		Epsilon: c.Float64("epsilon"), Discount: c.Float64("discount")})
+		Epsilon: c.Float64("epsilon"), Discount: c.Float64("discount"), Spread: c.Float64("spread")})
 	if err != nil {
 		return err
 	}
