@@ -194,6 +194,10 @@ func (l Layout) PublishedServeIndex() string {
 // ServeIndexName is the bare name of a wiki's serving index, <wiki>.serve.idx.
 func ServeIndexName(wiki string) string { return wiki + ".serve.idx" }
 
+// ServeIndexSourcePath is the file beside a serving index built into a cache
+// directory that identifies what it was built from (<index>.source).
+func ServeIndexSourcePath(index string) string { return index + ".source" }
+
 // ModelName is the bare name of a wiki's exported and published model,
 // <wiki>.linkmodel.json.
 func ModelName(wiki string) string { return wiki + ".linkmodel.json" }

@@ -189,11 +189,7 @@ func (b *FileBackend) open(l datasets.Layout) (*Wiki, error) {
 	built := false
 	ix, err := b.cache.open(l.Wiki, "files "+string(b.Format)+"\n"+fileSource(files), filesBuildHeap(files), func(path string) error {
 		built = true
-		d, err := linker.LoadWikiDict(l, b.Format)
-		if err != nil {
-			return err
-		}
-		_, err = d.WriteServeIndex(path)
+		_, err := linker.WriteServeIndex(l, b.Format, path)
 		return err
 	})
 	if built {
@@ -232,18 +228,26 @@ func (b *FileBackend) Close() error {
 	return nil
 }
 
-// The heap a build of a serving index takes, estimated from the size of what it reads:
-// the datasets are read into Go maps first. Measured with bench/servemem.sh at a tenth
-// of a large wiki: 697 MB of SQLite files (218 MB gzipped) took the process to 4.6 GB
-// loaded into maps, so about 7 bytes of heap per byte of SQLite file and 3 bytes of
-// file per byte gzipped (or in Parquet, also compressed).
+// The heap a build of a serving index takes, estimated from the size of what it reads.
+// A build streams its rows (linker.IndexWriter): it holds 16 bytes a key, and at the
+// end one section's slots (8 bytes each, up to four a key), so up to about 52 bytes a
+// key, where a key takes 68 (page ids) to 420 bytes (vectors) of SQLite file or of an
+// lr_ table's data length (bench/genexport's large wiki): the file's size bounds the
+// heap. A gzipped file is about 3 times smaller than the file. The Parquet datasets are
+// read one at a time and sorted in memory: the largest one's rows, which for
+// bench/genexport's large wiki come to about 22 bytes of heap per byte of Parquet for
+// the anchors (60 M rows of about 80 bytes in Go, from 220 MB) and 1.3 for the vectors
+// (floats compress little): computed from the sizes of the rows, not measured.
 const (
-	buildHeapPerByte    = 7
-	compressedExpansion = 3
+	buildHeapPerByte        = 1
+	compressedExpansion     = 3
+	parquetBuildHeapPerByte = 22
+	vectorsBuildHeapPerByte = 2
 )
 
 // filesBuildHeap estimates the heap of a build from the dataset files it reads (a
-// dataset's plain SQLite file when it is there, else its compressed form).
+// dataset's plain SQLite file when it is there, else its gzipped form; the largest
+// Parquet file).
 func filesBuildHeap(files []string) int64 {
 	plain := map[string]bool{}
 	for _, p := range files {
@@ -251,7 +255,7 @@ func filesBuildHeap(files []string) int64 {
 			plain[p] = true
 		}
 	}
-	var n int64
+	var n, parquet int64
 	for _, p := range files {
 		st, err := os.Stat(p)
 		switch {
@@ -260,9 +264,13 @@ func filesBuildHeap(files []string) int64 {
 			n += st.Size()
 		case strings.HasSuffix(p, ".gz") && plain[strings.TrimSuffix(p, ".gz")]:
 			// read from the plain file
-		default:
+		case strings.HasSuffix(p, ".gz"):
 			n += st.Size() * compressedExpansion
+		case strings.HasSuffix(p, ".w2vfiltered.parquet"):
+			parquet = max(parquet, st.Size()*vectorsBuildHeapPerByte)
+		default:
+			parquet = max(parquet, st.Size()*parquetBuildHeapPerByte)
 		}
 	}
-	return n * buildHeapPerByte
+	return max(n*buildHeapPerByte, parquet)
 }

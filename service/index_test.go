@@ -446,8 +446,8 @@ func TestMappedRSS(t *testing.T) {
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "x.serve.idx")
-	d := linker.NewDict([]datasets.Anchor{{Anchor: "a", Target: "A", N: 1}}, []datasets.PageID{{Title: "A", PageID: 1}}, nil, nil)
-	if _, err := d.WriteServeIndex(path); err != nil {
+	rows := datasets.Rows{Anchors: []datasets.Anchor{{Anchor: "a", Target: "A", N: 1}}, PageIDs: []datasets.PageID{{Title: "A", PageID: 1}}}
+	if _, err := linker.WriteServeIndexRows(path, &rows); err != nil {
 		t.Fatal(err)
 	}
 	ix, err := datasets.OpenServeIndex(path)

@@ -200,14 +200,9 @@ func (b *MySQLBackend) load(ctx context.Context, id string) (*Wiki, error) {
 	}
 	if b.cache != nil && linker.IndexServes(m) == nil {
 		built := false
-		ix, err := b.cache.open(id, tableSource(sums), b.buildHeap(id), func(path string) error {
+		ix, err := b.cache.open(id, mysqlenv.ServeIndexSource(sums), b.buildHeap(id), func(path string) error {
 			built = true
-			d, err := readTables(ctx, tx, id)
-			if err != nil {
-				return err
-			}
-			_, err = d.WriteServeIndex(path)
-			return err
+			return mysqlenv.WriteServeIndex(ctx, tx, id, path)
 		})
 		if built {
 			debug.FreeOSMemory() // the rows read to build the index
@@ -276,37 +271,8 @@ func readTables(ctx context.Context, tx *sql.Tx, id string) (*linker.Dict, error
 	return d, nil
 }
 
-// tableSource identifies the content of a wiki's four tables by their lr_checksum
-// rows (the model's does not change the index).
-func tableSource(sums map[string]string) string {
-	var b strings.Builder
-	b.WriteString("mysql\n")
-	for _, name := range datasets.DatasetNames {
-		fmt.Fprintf(&b, "%s %s\n", name, sums[name])
-	}
-	return b.String()
-}
-
 func scanTable(ctx context.Context, tx *sql.Tx, table string, fn func(key string, value []byte) error) error {
-	rows, err := tx.QueryContext(ctx, "SELECT lookup, value FROM `"+table+"` ORDER BY id")
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var key string
-	var value []byte
-	for rows.Next() {
-		if err := rows.Scan(&key, &value); err != nil {
-			return err
-		}
-		if err := fn(key, value); err != nil {
-			return fmt.Errorf("row %q: %w", key, err)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	return rows.Close()
+	return mysqlenv.ScanTable(ctx, tx, table, "id", fn)
 }
 
 // checksums reads lr_checksum's rows of a wiki: dataset name -> sha256, the extended

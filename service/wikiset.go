@@ -583,7 +583,7 @@ func (c *indexCache) stamp(path, stamp string) {
 // before the build starts, and it counts until the build ends.
 func (c *indexCache) open(wiki, source string, buildHeap int64, build func(path string) error) (*datasets.ServeIndex, error) {
 	path := filepath.Join(c.dir, datasets.ServeIndexName(wiki))
-	srcPath := path + ".source"
+	srcPath := datasets.ServeIndexSourcePath(path)
 	if b, err := os.ReadFile(srcPath); err == nil && string(b) == source {
 		ix, err := c.openVerified(wiki, path)
 		if err == nil {

@@ -226,59 +226,6 @@ func NewIndexDict(ix *datasets.ServeIndex, lower func(string) string) *Dict {
 	return &Dict{index: ix, Lower: lower}
 }
 
-// WriteServeIndex writes the dictionary's four datasets as a serving index at path
-// (with its sidecar) and returns its SHA-256. Anchors keep their candidates' order and
-// kurtosis, so a dictionary read from the index answers as d does.
-func (d *Dict) WriteServeIndex(path string) (string, error) {
-	w, err := datasets.NewServeIndexWriter(path)
-	if err != nil {
-		return "", err
-	}
-	defer w.Abort()
-	var buf []byte
-	var titles []string
-	var counts []int64
-	for _, k := range sortedKeys(d.Anchors) {
-		m := d.Anchors[k]
-		titles, counts = titles[:0], counts[:0]
-		for _, c := range m.Candidates {
-			titles = append(titles, c.Title)
-			counts = append(counts, c.Count)
-		}
-		buf = datasets.AppendAnchorValue(buf[:0], m.Kurtosis, titles, counts)
-		if err := w.Add(datasets.IndexAnchors, k, buf); err != nil {
-			return "", err
-		}
-	}
-	for _, k := range sortedKeys(d.PageIDs) {
-		buf = binary.AppendVarint(buf[:0], d.PageIDs[k])
-		if err := w.Add(datasets.IndexPageIDs, k, buf); err != nil {
-			return "", err
-		}
-	}
-	for _, k := range sortedKeys(d.Redirects) {
-		if err := w.Add(datasets.IndexRedirects, k, []byte(d.Redirects[k])); err != nil {
-			return "", err
-		}
-	}
-	for _, k := range sortedKeys(d.Vectors) {
-		buf = datasets.AppendVectorValue(buf[:0], d.Vectors[k])
-		if err := w.Add(datasets.IndexVectors, k, buf); err != nil {
-			return "", err
-		}
-	}
-	return w.Commit()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // Features are the model's inputs for one (page, mention, target) candidate: the
 // reference's six, in its column order, then the extended ones (NaN when not computed).
 type Features struct {

@@ -103,7 +103,7 @@ func TestIndexDictAnswersAsMaps(t *testing.T) {
 	anchors, pageids, redirects, vectors, texts := syntheticWiki(7, 400)
 	d := NewDict(anchors, pageids, redirects, vectors)
 	path := filepath.Join(t.TempDir(), "x.serve.idx")
-	ix := writeIndex(t, d, path)
+	ix := writeIndex(t, datasets.Rows{Anchors: anchors, PageIDs: pageids, Redirects: redirects, Vectors: vectors}, path)
 	xd := NewIndexDict(ix, d.Lower)
 	links := 0
 	for i, text := range texts {
@@ -150,6 +150,33 @@ func readTSV(t *testing.T, path string) [][]string {
 	return rows
 }
 
+// fixtureRows reads the reference's anchors, page ids and redirects of a fixture wiki.
+func fixtureRows(t *testing.T, wiki string) datasets.Rows {
+	t.Helper()
+	dir := testfixtures.Path(t, "reference/"+wiki)
+	var anchors []datasets.Anchor
+	for _, r := range readTSV(t, filepath.Join(dir, "anchors.tsv")) {
+		n, err := strconv.ParseInt(r[2], 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		anchors = append(anchors, datasets.Anchor{Anchor: r[0], Target: r[1], N: n})
+	}
+	var pageids []datasets.PageID
+	for _, r := range readTSV(t, filepath.Join(dir, "pageids.tsv")) {
+		n, err := strconv.ParseInt(r[1], 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pageids = append(pageids, datasets.PageID{Title: r[0], PageID: n})
+	}
+	var redirects []datasets.Redirect
+	for _, r := range readTSV(t, filepath.Join(dir, "redirects.tsv")) {
+		redirects = append(redirects, datasets.Redirect{From: r[0], To: r[1]})
+	}
+	return datasets.Rows{Anchors: anchors, PageIDs: pageids, Redirects: redirects}
+}
+
 // TestIndexDictFixtureWikis: over the reference's datasets of the fixture wikis, a
 // dictionary read from its serving index recommends the same links as the in-memory
 // one, with a real model, in the wikis' test sentences.
@@ -160,31 +187,12 @@ func TestIndexDictFixtureWikis(t *testing.T) {
 	}
 	for _, wiki := range []string{"elwikivoyage", "enwiki", "jawiki", "ukwiki", "viwiki"} {
 		t.Run(wiki, func(t *testing.T) {
+			rows := fixtureRows(t, wiki)
 			dir := testfixtures.Path(t, "reference/"+wiki)
-			var anchors []datasets.Anchor
-			for _, r := range readTSV(t, filepath.Join(dir, "anchors.tsv")) {
-				n, err := strconv.ParseInt(r[2], 10, 64)
-				if err != nil {
-					t.Fatal(err)
-				}
-				anchors = append(anchors, datasets.Anchor{Anchor: r[0], Target: r[1], N: n})
-			}
-			var pageids []datasets.PageID
-			for _, r := range readTSV(t, filepath.Join(dir, "pageids.tsv")) {
-				n, err := strconv.ParseInt(r[1], 10, 64)
-				if err != nil {
-					t.Fatal(err)
-				}
-				pageids = append(pageids, datasets.PageID{Title: r[0], PageID: n})
-			}
-			var redirects []datasets.Redirect
-			for _, r := range readTSV(t, filepath.Join(dir, "redirects.tsv")) {
-				redirects = append(redirects, datasets.Redirect{From: r[0], To: r[1]})
-			}
-			d := NewDict(anchors, pageids, redirects, nil)
+			d := NewDict(rows.Anchors, rows.PageIDs, rows.Redirects, nil)
 			d.Lower = LowerFunc(datasets.Language(wiki))
 			path := filepath.Join(t.TempDir(), datasets.ServeIndexName(wiki))
-			ix := writeIndex(t, d, path)
+			ix := writeIndex(t, rows, path)
 			xd := NewIndexDict(ix, d.Lower)
 			links, pages := 0, 0
 			for _, r := range readTSV(t, filepath.Join(dir, "sentences_test.tsv")) {
@@ -216,7 +224,7 @@ func BenchmarkRecommendIndex(b *testing.B) {
 	anchors, pageids, redirects, vectors, texts := syntheticWiki(11, 20000)
 	d := NewDict(anchors, pageids, redirects, vectors)
 	path := filepath.Join(b.TempDir(), "b.serve.idx")
-	ix := writeIndex(b, d, path)
+	ix := writeIndex(b, datasets.Rows{Anchors: anchors, PageIDs: pageids, Redirects: redirects, Vectors: vectors}, path)
 	for _, c := range []struct {
 		name string
 		d    *Dict
@@ -230,11 +238,12 @@ func BenchmarkRecommendIndex(b *testing.B) {
 	}
 }
 
-// writeIndex writes d's serving index to path and opens it; it is closed when the test
-// or benchmark ends.
-func writeIndex(tb testing.TB, d *Dict, path string) *datasets.ServeIndex {
+// writeIndex writes the serving index of rows to path and opens it; it is closed when
+// the test or benchmark ends. The caller's slices are left in their order.
+func writeIndex(tb testing.TB, rows datasets.Rows, path string) *datasets.ServeIndex {
 	tb.Helper()
-	if _, err := d.WriteServeIndex(path); err != nil {
+	rows = cloneRows(rows)
+	if _, err := WriteServeIndexRows(path, &rows); err != nil {
 		tb.Fatal(err)
 	}
 	ix, err := datasets.OpenServeIndex(path)

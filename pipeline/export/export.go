@@ -234,12 +234,9 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	}
 	// The serving index of the four datasets (datasets.OpenServeIndex), which the
 	// service maps instead of loading them.
-	d, err := linker.LoadDict(l, !slices.Contains(s.Skipped, "w2vfiltered"))
-	if err != nil {
-		return s, fmt.Errorf("export: %w", err)
-	}
-	isum, err := d.WriteServeIndex(in(dst.ExportedServeIndex()))
-	d = nil
+	// Streamed from the Parquet datasets, one at a time: an index of any size is
+	// built holding one dataset's rows, not the four in maps.
+	isum, err := linker.WriteServeIndexParquet(l, !slices.Contains(s.Skipped, "w2vfiltered"), in(dst.ExportedServeIndex()))
 	if err != nil {
 		return s, fmt.Errorf("export: serving index: %w", err)
 	}
