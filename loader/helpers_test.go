@@ -185,6 +185,7 @@ func TestMariaDB(t *testing.T) {
 		{"ProcessKilled", testProcessKilled},
 		{"Reference", testReference},
 		{"Serve", testServe},
+		{"Index", testIndex},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.run(t, f, srv) })
 	}

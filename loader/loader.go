@@ -17,6 +17,7 @@ package loader
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -34,6 +35,7 @@ import (
 
 	"github.com/addlink/addlink/checksum"
 	"github.com/addlink/addlink/datasets"
+	"github.com/addlink/addlink/internal/mysqlenv"
 	"github.com/addlink/addlink/internal/progress"
 )
 
@@ -76,6 +78,12 @@ type Options struct {
 	Method     string        // MethodAuto, MethodLoadData or MethodInsert
 	BatchBytes int           // the size of one INSERT with MethodInsert
 	Parallel   int           // datasets imported at once, each on its own connection
+
+	// IndexDir, when set, is where each wiki's serving index is built from its tables
+	// once they are loaded (mysqlenv.BuildServeIndex): serve's --index-dir, where the
+	// mysql backend then maps it instead of reading the tables. An index already made
+	// from the same checksums is kept.
+	IndexDir string
 
 	Log        *slog.Logger      // messages; nil: discarded
 	Progress   progress.Reporter // nil: none
@@ -161,6 +169,12 @@ type WikiReport struct {
 	Duration  time.Duration
 	Err       error
 	Checksums map[string]string // the checksums now in lr_checksum for Loaded
+	// Index is the serving index built (IndexBuilt) or found up to date in
+	// Options.IndexDir, "" when none was asked for or the wiki's model is not served
+	// from one; IndexErr is why it could not be built (the tables are loaded).
+	Index      string
+	IndexBuilt bool
+	IndexErr   error
 }
 
 // Report is the outcome of a load.
@@ -257,9 +271,32 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		} else if len(wr.Loaded) == 0 {
 			o.Log.Info("all datasets are up to date", "wiki", w.wiki)
 		}
+		if wr.Err == nil && !o.DryRun && o.IndexDir != "" {
+			buildIndex(ctx, db, &o, &wr)
+		}
 		rep.Wikis = append(rep.Wikis, wr)
 	}
 	return rep, ctx.Err()
+}
+
+// buildIndex builds the serving index of a loaded wiki from its tables, streamed, into
+// Options.IndexDir, and records it in wr.
+func buildIndex(ctx context.Context, db *sql.DB, o *Options, wr *WikiReport) {
+	start := time.Now()
+	path, built, err := mysqlenv.BuildServeIndex(ctx, db, o.IndexDir, wr.Wiki)
+	switch {
+	case errors.Is(err, mysqlenv.ErrNotIndexed):
+		o.Log.Info("no serving index: the wiki is served from memory", "wiki", wr.Wiki, "reason", err.Error())
+	case err != nil:
+		wr.IndexErr = err
+		o.Log.Error("serving index not built; serve builds it on the first request", "wiki", wr.Wiki, "error", err.Error())
+	case built:
+		wr.Index, wr.IndexBuilt = path, true
+		o.Log.Info("built the serving index", "wiki", wr.Wiki, "path", path, "seconds", fmt.Sprintf("%.1f", time.Since(start).Seconds()))
+	default:
+		wr.Index = path
+		o.Log.Info("the serving index is up to date", "wiki", wr.Wiki, "path", path)
+	}
 }
 
 // resolveWikis returns the wikis to load and where each comes from: a wiki published

@@ -26,7 +26,15 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// The commands' default cache (load's and serve's --index-dir): a directory of
+	// the tests', not the user's.
+	cache, err := os.MkdirTemp("", "addlink-test-cache-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_CACHE_HOME", cache)
 	code := m.Run()
+	os.RemoveAll(cache)
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/loader"
+	"github.com/addlink/addlink/service"
 )
 
 func newLoadCommand() *cli.Command {
@@ -48,6 +49,13 @@ to the same wiki under the base), downloaded to <path>/` + datasets.ExtendedRoot
 others (lr_<wiki>_anchors_stats, lr_<wiki>_linkgraph; their checksums in lr_checksum) and
 the same guarantees; a model whose datasets are not published beside it fails its wiki.
 
+Then each loaded wiki's serving index is built from its tables, streamed (a few bytes per
+key in memory whatever the wiki's size), into --index-dir: where addlink serve with
+DB_BACKEND=mysql and the same --index-dir maps it on the wiki's first request instead of
+reading the tables. An index already built from the same checksums is kept; a model that
+reads more than the index holds (extended features) gets none; --index-dir none builds
+nothing (serve then builds the index on the wiki's first request).
+
 Database: DB_HOST, DB_PORT (3306), DB_USER, DB_PASSWORD, DB_DATABASE, DB_READ_DEFAULT_FILE
 (a my.cnf whose [client] section fills what they leave unset), as addlink serve.`,
 		Flags: []cli.Flag{
@@ -64,6 +72,7 @@ Database: DB_HOST, DB_PORT (3306), DB_USER, DB_PASSWORD, DB_DATABASE, DB_READ_DE
 			&cli.IntFlag{Name: "retries", Value: 3, Usage: "further attempts of a failed HTTP request (`N`), with backoff"},
 			&cli.DurationFlag{Name: "lock-wait", Value: 10 * time.Second, Usage: "how long to wait for another loader of the database (`DURATION`)"},
 			&cli.IntFlag{Name: "parallel", Value: loader.DefaultParallel, Usage: "datasets imported at once (`N`), each on its own connection, largest first"},
+			&cli.StringFlag{Name: "index-dir", Usage: "build the loaded wikis' serving indexes in `DIR`, serve's --index-dir (default: addlink/serve-index under the user's cache directory; none: build none)"},
 			&cli.StringFlag{Name: "method", Value: loader.MethodAuto, Usage: "how rows are sent: `auto` (load-data when the server allows local_infile), load-data or insert"},
 		},
 		Action: func(c *cli.Context) error {
@@ -82,6 +91,13 @@ Database: DB_HOST, DB_PORT (3306), DB_USER, DB_PASSWORD, DB_DATABASE, DB_READ_DE
 				LockWait:      c.Duration("lock-wait"),
 				Method:        c.String("method"),
 				Parallel:      c.Int("parallel"),
+				IndexDir:      c.String("index-dir"),
+			}
+			switch o.IndexDir {
+			case "":
+				o.IndexDir = service.DefaultIndexDir()
+			case "none":
+				o.IndexDir = ""
 			}
 			if o.LegacyBaseURL == "none" {
 				o.LegacyBaseURL = ""
@@ -138,6 +154,11 @@ Database: DB_HOST, DB_PORT (3306), DB_USER, DB_PASSWORD, DB_DATABASE, DB_READ_DE
 					names = append(names, w.Wiki)
 				}
 				return fmt.Errorf("load: %d of %d wikis failed (%s); their tables are unchanged", len(failed), len(r.Wikis), strings.Join(names, " "))
+			}
+			for _, w := range r.Wikis {
+				if w.IndexErr != nil {
+					return fmt.Errorf("load: %s is loaded, but its serving index could not be built in %s: %w", w.Wiki, o.IndexDir, w.IndexErr)
+				}
 			}
 			return nil
 		},
