@@ -98,7 +98,7 @@ func (s *Serving) wikis(load func(id string) (*Wiki, error), log *slog.Logger) *
 		s.set = newWikiSet(load, s.OpenWait, s.MemoryBudget, log)
 		if s.IndexDir != "" {
 			s.cache = newIndexCache(s.IndexDir, log)
-			s.cache.admit = s.set.admit
+			s.cache.admit, s.cache.mappingCost = s.set.admit, s.set.mappingCost
 		}
 	})
 	return s.set

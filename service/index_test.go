@@ -575,10 +575,30 @@ func TestAdmissionEvictsBeforeMapping(t *testing.T) {
 	if len(set.reserved) != 0 {
 		t.Fatalf("reservations left: %v", set.reserved)
 	}
-	// An index larger than the budget evicts every other wiki and is served anyway.
-	set.budget = size["aawiki"] / 2
+	// Indexes larger than the budget count at their resident pages, not their size:
+	// mapping one evicts no other wiki (it was evicted by ddwiki's admission above,
+	// so it is mapped again), and another's opening does not evict it.
+	set.budget = min(size["aawiki"], size["ddwiki"], size["bbwiki"]) / 2
+	if c := set.mappingCost(size["aawiki"]); c != 0 {
+		t.Fatalf("mapping an index larger than the budget costs %d, want 0", c)
+	}
 	get("aawiki")
-	if atAdmission["aawiki"] != "" || open() != "aawiki" {
-		t.Fatalf("admitting aawiki over the budget found %q open, now %q", atAdmission["aawiki"], open())
+	if atAdmission["aawiki"] != "ddwiki" || open() != "aawiki ddwiki" {
+		t.Fatalf("admitting aawiki over the budget found %q open, now %q; want ddwiki, then aawiki ddwiki", atAdmission["aawiki"], open())
+	}
+	get("bbwiki")
+	if atAdmission["bbwiki"] != "aawiki ddwiki" || open() != "aawiki bbwiki ddwiki" {
+		t.Fatalf("admitting bbwiki beside indexes larger than the budget found %q open, now %q", atAdmission["bbwiki"], open())
+	}
+	// Above nine tenths of the budget, a request drops the resident pages of the
+	// indexes larger than the budget, and evicts nothing while under the budget.
+	// (The first backend maps aawiki's index too: its pages stay.)
+	aa := smapsPath(filepath.Join(cache, datasets.ServeIndexName("aawiki")))
+	get("aawiki")
+	before := mappedRSS()[aa]
+	set.resident = func() int64 { return set.budget }
+	get("ddwiki")
+	if after := mappedRSS()[aa]; after >= before || open() != "aawiki bbwiki ddwiki" {
+		t.Fatalf("at the high-water mark: aawiki's index mappings keep %d resident bytes (%d before), open %q", after, before, open())
 	}
 }

@@ -74,8 +74,10 @@ type wikiSet struct {
 	resident func() int64
 
 	evicted atomic.Int64
-	stop    chan struct{}
-	done    chan struct{}
+	// enforcing is set while a request enforces the budget (get).
+	enforcing atomic.Bool
+	stop      chan struct{}
+	done      chan struct{}
 }
 
 type wikiEntry struct {
@@ -137,6 +139,13 @@ func (s *wikiSet) get(ctx context.Context, id string, check func() error) (*Wiki
 		}
 	}
 	e.lastUse.Store(time.Now().UnixNano())
+	// Requests touch pages of the indexes faster than the periodic check sees with an
+	// index larger than the budget (megabytes each): each request checks too (one read
+	// of /proc/self/statm), one at a time.
+	if s.budget > 0 && s.resident() > s.highWater() && s.enforcing.CompareAndSwap(false, true) {
+		s.enforce("")
+		s.enforcing.Store(false)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return e.wiki, e.err
@@ -241,11 +250,20 @@ func (s *wikiSet) watch() {
 // process's resident memory exceeds the budget, then drops the resident pages of the
 // serving indexes still open if that was not enough. An evicted wiki's requests in
 // progress finish with it; its index is unmapped once nothing refers to it.
+//
+// From the high-water mark (highWater), the resident pages of the indexes larger than
+// the budget are dropped first: they count at their resident pages (mappingCost), and
+// the page cache keeps them, so dropping them costs their next look-ups a minor fault
+// each, where evicting a wiki costs a remap.
 func (s *wikiSet) enforce(keep string) {
 	if s.budget <= 0 {
 		return
 	}
-	if used := s.resident(); used <= s.budget {
+	used := s.resident()
+	if used > s.highWater() && s.dropOversized() {
+		used = s.resident()
+	}
+	if used <= s.budget {
 		return
 	}
 	if !s.evictLRU(keep, keep == "", func(map[string]openWiki) bool { return s.resident() <= s.budget }) {
@@ -257,15 +275,32 @@ func (s *wikiSet) enforce(keep string) {
 	}
 }
 
+// highWater is the resident memory (nine tenths of the budget) from which the
+// resident pages of the indexes larger than the budget are dropped (enforce).
+func (s *wikiSet) highWater() int64 { return s.budget / 10 * 9 }
+
+// dropOversized drops the resident pages of the open indexes larger than the budget,
+// and reports whether there were any.
+func (s *wikiSet) dropOversized() bool {
+	dropped := false
+	for _, e := range s.snapshot() {
+		if ix := e.wiki.Index; ix != nil && s.mappingCost(ix.Size()) == 0 {
+			ix.DropResident()
+			dropped = true
+		}
+	}
+	return dropped
+}
+
 // admit makes room within the budget for an opening of id expected to add n bytes to
 // the process's resident memory (the size of the index it is about to map, or the heap
 // of the index it is about to build), before it starts: while the accounted memory
 // plus n exceeds the budget, the least recently used wikis are evicted. The accounted
 // memory is the resident memory outside the serving indexes, each open wiki's index at
-// its full size (what its pages can grow to), and what the openings in progress were
-// admitted for. The opening then proceeds even when nothing more can be evicted (an
-// index larger than the budget: the periodic check drops its resident pages). The
-// admitted bytes count until release is called or the wiki is open.
+// its full size (what its pages can grow to; an index larger than the budget at its
+// resident pages, mappingCost), and what the openings in progress were admitted for.
+// The opening then proceeds even when nothing more can be evicted. The admitted bytes
+// count until release is called or the wiki is open.
 func (s *wikiSet) admit(id string, n int64) (release func()) {
 	if s.budget <= 0 || n <= 0 {
 		return func() {}
@@ -285,12 +320,34 @@ func (s *wikiSet) admit(id string, n int64) (release func()) {
 	}
 }
 
+// mappingCost is what admission counts for mapping an index of size bytes: its size,
+// unless that exceeds the budget. Such an index could never be admitted beside
+// anything: counted at its size, it would evict every other wiki when it is opened, and
+// be evicted by any other wiki's opening, each time remapped and its pages faulted in
+// again. It counts at its resident pages instead (nothing when it is mapped), which the
+// periodic check bounds: above the budget it evicts the least recently used wikis, then
+// drops the indexes' resident pages (the page cache keeps them).
+func (s *wikiSet) mappingCost(size int64) int64 {
+	if s.budget > 0 && size > s.budget {
+		return 0
+	}
+	return size
+}
+
 // accounted is the memory admission counts (admit), leaving out id's own reservations.
 func (s *wikiSet) accounted(open map[string]openWiki, id string) int64 {
 	used := s.heap(open)
+	var rss map[string]int64
 	for _, e := range open {
 		if ix := e.wiki.Index; ix != nil {
-			used += ix.Size()
+			if n := s.mappingCost(ix.Size()); n > 0 {
+				used += n
+				continue
+			}
+			if rss == nil {
+				rss = mappedRSS()
+			}
+			used += rss[smapsPath(ix.Path)]
 		}
 	}
 	s.mu.Lock()
@@ -472,8 +529,10 @@ type indexCache struct {
 	dir string
 	log *slog.Logger
 	// admit, when set, makes room within the memory budget before an index is mapped
-	// or built (wikiSet.admit).
-	admit func(wiki string, n int64) (release func())
+	// or built (wikiSet.admit); mappingCost is what mapping an index of a size costs
+	// (wikiSet.mappingCost).
+	admit       func(wiki string, n int64) (release func())
+	mappingCost func(size int64) int64
 
 	mu       sync.Mutex
 	verified map[string]string // path -> size and modification time checked
@@ -529,7 +588,11 @@ func (c *indexCache) openVerified(wiki, path string) (*datasets.ServeIndex, erro
 	release := func() {}
 	if c.admit != nil {
 		if st, err := os.Stat(path); err == nil {
-			release = c.admit(wiki, st.Size())
+			n := st.Size()
+			if c.mappingCost != nil {
+				n = c.mappingCost(n)
+			}
+			release = c.admit(wiki, n)
 		}
 	}
 	ix, err := datasets.OpenServeIndex(path)
