@@ -82,8 +82,9 @@ func TestLoadCommand(t *testing.T) {
 	if err != nil || !strings.Contains(out, `"msg":"loaded","wiki":"xxwiki"`) || !strings.Contains(out, `"msg":"no serving index`) {
 		t.Fatalf("load: %v\n%s", err, out)
 	}
-	out, err = runCaptured(t, "load", "--download", "--path", t.TempDir())
-	if err != nil || !strings.Contains(out, "the database did not change") {
+	// --index-dir none: no index is tried.
+	out, err = runCaptured(t, "load", "--download", "--path", t.TempDir(), "--index-dir", "none")
+	if err != nil || !strings.Contains(out, "the database did not change") || strings.Contains(out, "serving index") {
 		t.Fatalf("second load: %v\n%s", err, out)
 	}
 	var v string
