@@ -3,18 +3,14 @@ package loader
 import (
 	"bytes"
 	"context"
-	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/addlink/addlink/datasets"
 	"github.com/addlink/addlink/internal/mariadbtest"
-	"github.com/addlink/addlink/service"
 )
 
 // testIndex: a load builds the wiki's serving index into IndexDir from the tables it
@@ -77,41 +73,7 @@ func testIndex(t *testing.T, f *fixture, srv *mariadbtest.Server) {
 	}
 
 	// serve maps the loaded index.
-	dbName := dsn[strings.LastIndex(dsn, "/")+1:]
-	if i := strings.IndexByte(dbName, '?'); i >= 0 {
-		dbName = dbName[:i]
-	}
-	env := map[string]string{"DB_HOST": "127.0.0.1", "DB_PORT": strconv.Itoa(srv.Port), "DB_USER": "root", "DB_DATABASE": dbName}
-	ctx, cancel := context.WithCancel(context.Background())
-	addr := make(chan net.Addr, 1)
-	runErr := make(chan error, 1)
-	var logs lockedBuffer
-	logger := slog.New(slog.NewJSONHandler(&logs, nil))
-	go func() {
-		runErr <- service.Run(ctx, service.Config{
-			Listen: "127.0.0.1:0",
-			Backend: service.BackendOptions{Kind: service.BackendMySQL, Getenv: func(k string) string { return env[k] },
-				ReloadInterval: time.Hour, Logger: logger, IndexDir: idx},
-			Server: service.Options{Version: "test", Logger: logger},
-			Ready:  func(a net.Addr) { addr <- a },
-		})
-	}()
-	defer func() {
-		cancel()
-		if err := <-runErr; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		if t.Failed() {
-			t.Log(logs.String())
-		}
-	}()
-	var base string
-	select {
-	case a := <-addr:
-		base = "http://" + a.String()
-	case err := <-runErr:
-		t.Fatalf("serve: %v", err)
-	}
+	base, logs := serveMySQL(t, srv, dsn, time.Hour, idx)
 	lite := sqliteServer(t, data)
 	total := 0
 	for _, p := range dumpPages(t, f.dump, 20) {

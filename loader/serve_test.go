@@ -53,41 +53,7 @@ func testServe(t *testing.T, f *fixture, srv *mariadbtest.Server) {
 	exportAndPublish(t, data1, root1, model, nil)
 
 	dsn, _ := newDatabase(t, srv)
-	dbName := dsn[strings.LastIndex(dsn, "/")+1:]
-	if i := strings.IndexByte(dbName, '?'); i >= 0 {
-		dbName = dbName[:i]
-	}
-	env := map[string]string{"DB_HOST": "127.0.0.1", "DB_PORT": strconv.Itoa(srv.Port), "DB_USER": "root", "DB_DATABASE": dbName}
-	ctx, cancel := context.WithCancel(context.Background())
-	addr := make(chan net.Addr, 1)
-	runErr := make(chan error, 1)
-	var logs lockedBuffer
-	logger := slog.New(slog.NewJSONHandler(&logs, nil))
-	go func() {
-		runErr <- service.Run(ctx, service.Config{
-			Listen: "127.0.0.1:0",
-			Backend: service.BackendOptions{Kind: service.BackendMySQL, Getenv: func(k string) string { return env[k] },
-				ReloadInterval: 50 * time.Millisecond, Logger: logger},
-			Server: service.Options{Version: "test", Logger: logger},
-			Ready:  func(a net.Addr) { addr <- a },
-		})
-	}()
-	defer func() {
-		cancel()
-		if err := <-runErr; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		if t.Failed() {
-			t.Log(logs.String())
-		}
-	}()
-	var base string
-	select {
-	case a := <-addr:
-		base = "http://" + a.String()
-	case err := <-runErr:
-		t.Fatalf("serve: %v", err)
-	}
+	base, _ := serveMySQL(t, srv, dsn, 50*time.Millisecond, "")
 
 	// Before any load the database has no tables: the wiki has no model (400).
 	if st, body := postPage(t, base, pages[0]); st != 400 || !strings.Contains(string(body), `"valid_project_domain_pairs"`) {
@@ -360,6 +326,49 @@ func dumpPages(t *testing.T, path string, n int) []*dump.Page {
 		}
 	}
 	return out
+}
+
+// serveMySQL runs the service on the mysql backend over the database of dsn on srv
+// (polling for new loads every reload, serving indexes from indexDir when set) until
+// the test ends, and returns its base URL and its log.
+func serveMySQL(t *testing.T, srv *mariadbtest.Server, dsn string, reload time.Duration, indexDir string) (string, *lockedBuffer) {
+	t.Helper()
+	dbName := dsn[strings.LastIndex(dsn, "/")+1:]
+	if i := strings.IndexByte(dbName, '?'); i >= 0 {
+		dbName = dbName[:i]
+	}
+	env := map[string]string{"DB_HOST": "127.0.0.1", "DB_PORT": strconv.Itoa(srv.Port), "DB_USER": "root", "DB_DATABASE": dbName}
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan net.Addr, 1)
+	runErr := make(chan error, 1)
+	logs := &lockedBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, nil))
+	go func() {
+		runErr <- service.Run(ctx, service.Config{
+			Listen: "127.0.0.1:0",
+			Backend: service.BackendOptions{Kind: service.BackendMySQL, Getenv: func(k string) string { return env[k] },
+				ReloadInterval: reload, Logger: logger, IndexDir: indexDir},
+			Server: service.Options{Version: "test", Logger: logger},
+			Ready:  func(a net.Addr) { addr <- a },
+		})
+	}()
+	select {
+	case a := <-addr:
+		t.Cleanup(func() {
+			cancel()
+			if err := <-runErr; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+			if t.Failed() {
+				t.Log(logs.String())
+			}
+		})
+		return "http://" + a.String(), logs
+	case err := <-runErr:
+		cancel()
+		t.Fatalf("serve: %v", err)
+		return "", nil
+	}
 }
 
 // lockedBuffer is a bytes.Buffer for concurrent writers.
