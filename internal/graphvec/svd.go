@@ -374,7 +374,7 @@ func Vectors(ctx context.Context, m *Matrix, p Params) ([]float32, error) {
 	if m.NNZ() == 0 {
 		return out, nil
 	}
-	mt := m.Transpose()
+	mt := m.Transpose(p.Threads)
 	l := p.Dim + p.Oversample
 	// The starting directions: row j of a Cols x l Gaussian matrix drawn from a stream
 	// of its own, so that it does not depend on the threads either.
