@@ -163,7 +163,8 @@ func vectorBytes(v []float32) []byte {
 	return b
 }
 
-// Several blocks of rows, so that the threads split the work differently.
+// Several blocks of rows, so that the threads split the work differently; Embed gives
+// the vectors of BuildMatrix then Vectors.
 func TestThreadsDoNotChangeVectors(t *testing.T) {
 	n := 3*blockRows + 17
 	edges := randomGraph(n, 5, 11)
@@ -188,6 +189,15 @@ func TestThreadsDoNotChangeVectors(t *testing.T) {
 					}
 				} else if !bytes.Equal(b, first) {
 					t.Errorf("threads=%d: other vectors than threads=1", threads)
+				}
+				// Embed (the transpose in the matrix's spare arrays) as BuildMatrix
+				// then Vectors.
+				m, err := BuildMatrix(n, edges, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if v2, err := Vectors(context.Background(), m, p); err != nil || !bytes.Equal(vectorBytes(v2), b) {
+					t.Errorf("threads=%d: BuildMatrix and Vectors give other vectors than Embed (%v)", threads, err)
 				}
 			}
 		})
@@ -354,6 +364,14 @@ func checkMatrix(t *testing.T, m *Matrix) {
 			t.Fatalf("the transpose on %d threads differs from one thread's", threads)
 		}
 	}
+	// Into arrays of other contents, longer than needed (as Embed gives it).
+	col, val := make([]int32, m.NNZ()+3), make([]float32, m.NNZ()+3)
+	for k := range col {
+		col[k], val[k] = -1, float32(math.NaN())
+	}
+	if tn := m.transpose(2, col, val); fmt.Sprint(tn.Start, tn.Col, tn.Val) != fmt.Sprint(t1.Start, t1.Col, t1.Val) {
+		t.Fatal("the transpose into given arrays differs")
+	}
 }
 
 func TestSpans(t *testing.T) {
@@ -388,7 +406,7 @@ func TestSpans(t *testing.T) {
 	}
 }
 
-// The spans of onSpans are each called once, the first on the caller's goroutine.
+// The spans of onSpans are each called once.
 func TestOnSpans(t *testing.T) {
 	for _, threads := range []int{1, 2, 5} {
 		seen := make([]int, 23)

@@ -87,7 +87,17 @@ func (m *Matrix) Row(i int) ([]int32, []float32) {
 // Transpose returns m's transpose, built on up to threads goroutines, each taking the
 // entries of a span of m's rows: the result does not depend on their number.
 func (m *Matrix) Transpose(threads int) *Matrix {
-	t := &Matrix{Rows: m.Cols, Cols: m.Rows, Start: make([]int64, m.Cols+1), Col: make([]int32, len(m.Col)), Val: make([]float32, len(m.Val))}
+	return m.transpose(threads, nil, nil)
+}
+
+// transpose is Transpose writing the entries to col and val when they have room for
+// them (their contents do not matter: every entry is written).
+func (m *Matrix) transpose(threads int, col []int32, val []float32) *Matrix {
+	nnz := len(m.Col)
+	if cap(col) < nnz || cap(val) < nnz {
+		col, val = make([]int32, nnz), make([]float32, nnz)
+	}
+	t := &Matrix{Rows: m.Cols, Cols: m.Rows, Start: make([]int64, m.Cols+1), Col: col[:nnz:nnz], Val: val[:nnz:nnz]}
 	rows := spans(m.Rows, threads, m.Start)
 	// at[s][c] is first the number of entries of span s in column c, then where in
 	// the transpose's row c the span writes its next one: after those of the spans
@@ -145,19 +155,21 @@ func spans(n, threads int, cum []int64) []int {
 	return b
 }
 
-// onSpans calls fn(s, lo, hi) for each span s of bounds (see spans), each on a
-// goroutine of its own (the first on the caller's), and returns when all have.
+// onSpans calls fn(s, lo, hi) for each span s of bounds (see spans), on the caller's
+// goroutine when there is one span, on a goroutine each otherwise, and returns when
+// all have.
 func onSpans(bounds []int, fn func(s, lo, hi int)) {
+	if len(bounds) == 2 {
+		fn(0, bounds[0], bounds[1])
+		return
+	}
 	var wg sync.WaitGroup
-	for s := 1; s+1 < len(bounds); s++ {
+	for s := 0; s+1 < len(bounds); s++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			fn(s, bounds[s], bounds[s+1])
 		}()
-	}
-	if len(bounds) > 1 {
-		fn(0, bounds[0], bounds[1])
 	}
 	wg.Wait()
 }
@@ -173,12 +185,19 @@ func onSpans(bounds []int, fn func(s, lo, hi int)) {
 // The work is split into spans of rows (or of features) on p.Threads goroutines: the
 // matrix does not depend on their number.
 func BuildMatrix(n int, edges []Edge, p Params) (*Matrix, error) {
+	m, _, _, err := buildMatrix(n, edges, p)
+	return m, err
+}
+
+// buildMatrix is BuildMatrix, and also returns the arrays of columns and values it
+// built the matrix in (at least the matrix's number of entries each), now free.
+func buildMatrix(n int, edges []Edge, p Params) (*Matrix, []int32, []float32, error) {
 	if n < 0 || n > math.MaxInt32 {
-		return nil, fmt.Errorf("graphvec: %d articles", n)
+		return nil, nil, nil, fmt.Errorf("graphvec: %d articles", n)
 	}
 	for _, e := range edges {
 		if e.From < 0 || int(e.From) >= n || e.To < 0 || int(e.To) >= n {
-			return nil, fmt.Errorf("graphvec: link %d -> %d outside the %d articles", e.From, e.To, n)
+			return nil, nil, nil, fmt.Errorf("graphvec: link %d -> %d outside the %d articles", e.From, e.To, n)
 		}
 	}
 	threads := max(1, p.Threads)
@@ -302,5 +321,5 @@ func BuildMatrix(n int, edges []Edge, p Params) (*Matrix, error) {
 			copy(m.Val[a:b], val[start[i]:])
 		}
 	})
-	return m, nil
+	return m, col, val, nil
 }
