@@ -73,7 +73,7 @@ func runGraph(ctx context.Context, o Options, p progress.Reporter) (Summary, err
 	for i, t := range titles {
 		rows[i] = datasets.Embedding{Title: t, Vector: vecs[i*gp.Dim : (i+1)*gp.Dim : (i+1)*gp.Dim]}
 	}
-	if _, err := datasets.WriteParquet(l.Embeddings(), rows); err != nil {
+	if _, err := datasets.WriteParquetThreads(l.Embeddings(), rows, gp.Threads); err != nil {
 		return s, err
 	}
 	s.Seconds = time.Since(start).Seconds()
