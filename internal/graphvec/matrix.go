@@ -85,7 +85,9 @@ func (m *Matrix) Row(i int) ([]int32, []float32) {
 }
 
 // Transpose returns m's transpose, built on up to threads goroutines, each taking the
-// entries of a span of m's rows: the result does not depend on their number.
+// entries of a span of m's rows: the result does not depend on their number. Each
+// span counts its entries per column (4 bytes a column), so there are at most as many
+// spans as entries per column on average: that memory stays within the matrix's.
 func (m *Matrix) Transpose(threads int) *Matrix {
 	return m.transpose(threads, nil, nil)
 }
@@ -98,6 +100,9 @@ func (m *Matrix) transpose(threads int, col []int32, val []float32) *Matrix {
 		col, val = make([]int32, nnz), make([]float32, nnz)
 	}
 	t := &Matrix{Rows: m.Cols, Cols: m.Rows, Start: make([]int64, m.Cols+1), Col: col[:nnz:nnz], Val: val[:nnz:nnz]}
+	if m.Cols > 0 {
+		threads = min(threads, max(1, nnz/m.Cols))
+	}
 	rows := spans(m.Rows, threads, m.Start)
 	// at[s][c] is first the number of entries of span s in column c, then where in
 	// the transpose's row c the span writes its next one: after those of the spans
