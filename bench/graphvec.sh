@@ -21,6 +21,12 @@
 # shared machine a second thread may find none free) and the one-minute load average
 # when it started; and the ratios: skip-gram's seconds over the graph's on two threads,
 # and the graph's two threads over one. Needs GNU time.
+#   PROFILES=N (default 0) then runs the graph method N more times on two threads under
+#   a CPU profile (ADDLINK_CPUPROFILE) and prints what runs alone: the main goroutine's
+#   share of the CPU (every parallel part runs on goroutines of its own) and the Parquet
+#   row-group encoders' share, with the bound they put on two threads over one
+#   (s + (1 - s) / 2); a quiet machine is not needed for this one. RUNS=0 skips the
+#   timed rounds: WIKIS="" RUNS=0 PROFILES=4 bash bench/graphvec.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${BENCH_DIR:-bench/out}/graphvec
@@ -129,7 +135,7 @@ for r in $(seq "${RUNS:-2}"); do
     echo "synth $mb MB $m run $r: done" >&2
   done
 done
-python3 - "$data/results" "${RUNS:-2}" "$mb" "$modes" <<'EOF'
+[ "${RUNS:-2}" = 0 ] || python3 - "$data/results" "${RUNS:-2}" "$mb" "$modes" <<'EOF'
 import sys
 d, runs, mb = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 modes = [m.replace(":", "-t") for m in sys.argv[4].split()]
@@ -157,4 +163,29 @@ if "graph-t2" in modes and "graph-t1" in modes:
     print(f"graph two threads / one thread, run by run: {rng([a / b for a, b in zip(wall('graph-t2'), wall('graph-t1'))])} (target <= 0.6)")
     shas = {rd(f"graph-t{n}", r, "sha") for n in (1, 2) for r in range(1, runs + 1)}
     print("graph vectors: " + ("the same bytes on one and two threads" if len(shas) == 1 else "DIFFERENT bytes across threads or runs"))
+EOF
+
+profiles=${PROFILES:-0}
+[ "$profiles" = 0 ] && exit 0
+profs=()
+for r in $(seq "$profiles"); do
+  ADDLINK_CPUPROFILE="$data/results/serial-$r.prof" nice bin/addlink -q --threads 2 --data-dir "$data" \
+    embeddings --wiki synthwiki --dump "$dump" --method graph
+  profs+=("$data/results/serial-$r.prof")
+done
+go tool pprof -top -cum -nodecount=1000000 bin/addlink "${profs[@]}" 2>/dev/null > "$data/results/serial.top"
+python3 - "$data/results/serial.top" "$profiles" <<'EOF'
+import re, sys
+text, runs = open(sys.argv[1]).read(), int(sys.argv[2])
+def secs(v):
+    return float(v[:-2]) / 1000 if v.endswith("ms") else float(v[:-1])
+total = secs(re.search(r"Total samples = ([0-9.]+m?s)", text).group(1))
+cum = lambda pat: sum(secs(l.split()[3]) for l in text.splitlines() if re.search(pat, l))
+main = cum(r" runtime\.main$")
+enc = cum(r"datasets\.WriteParquetToThreads\[.*\]\.func1\.1$")
+s, s_enc = main / total, (main + enc) / total
+print()
+print(f"What runs alone, {runs} profiled runs of the graph method on two threads: {total / runs:.2f} CPU s a run;")
+print(f"the main goroutine {main / runs:.3f} s a run, {s:.1%} (bound on two threads over one: {s + (1 - s) / 2:.3f});")
+print(f"with the Parquet row-group encoders ({enc / runs:.3f} s a run; the largest row group's runs alone) {s_enc:.1%} (bound {s_enc + (1 - s_enc) / 2:.3f})")
 EOF

@@ -163,7 +163,8 @@ func vectorBytes(v []float32) []byte {
 	return b
 }
 
-// Several blocks of rows, so that the threads split the work differently.
+// Several blocks of rows, so that the threads split the work differently; Embed gives
+// the vectors of BuildMatrix then Vectors.
 func TestThreadsDoNotChangeVectors(t *testing.T) {
 	n := 3*blockRows + 17
 	edges := randomGraph(n, 5, 11)
@@ -188,6 +189,15 @@ func TestThreadsDoNotChangeVectors(t *testing.T) {
 					}
 				} else if !bytes.Equal(b, first) {
 					t.Errorf("threads=%d: other vectors than threads=1", threads)
+				}
+				// Embed (the transpose in the matrix's spare arrays) as BuildMatrix
+				// then Vectors.
+				m, err := BuildMatrix(n, edges, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if v2, err := Vectors(context.Background(), m, p); err != nil || !bytes.Equal(vectorBytes(v2), b) {
+					t.Errorf("threads=%d: BuildMatrix and Vectors give other vectors than Embed (%v)", threads, err)
 				}
 			}
 		})
@@ -297,7 +307,7 @@ func TestBuildMatrixMatchesDefinition(t *testing.T) {
 				want[pair{pr.i, pr.j}] = float32(w)
 			}
 		}
-		for _, threads := range []int{1, 3} {
+		for _, threads := range []int{1, 2, 3} {
 			p.Threads = threads
 			orig := append([]Edge(nil), edges...)
 			m, err := BuildMatrix(n, edges, p)
@@ -323,7 +333,8 @@ func TestBuildMatrixMatchesDefinition(t *testing.T) {
 	}
 }
 
-// checkMatrix checks m's structure and that its transpose's transpose is m.
+// checkMatrix checks m's structure and that its transpose's transpose is m, and the
+// same matrix on one thread and on several.
 func checkMatrix(t *testing.T, m *Matrix) {
 	t.Helper()
 	if len(m.Start) != m.Rows+1 || m.Start[0] != 0 || m.Start[m.Rows] != int64(len(m.Col)) || len(m.Col) != len(m.Val) {
@@ -340,9 +351,75 @@ func checkMatrix(t *testing.T, m *Matrix) {
 			}
 		}
 	}
-	tt := m.Transpose().Transpose()
+	t1 := m.Transpose(1)
+	if t1.Rows != m.Cols || t1.Cols != m.Rows {
+		t.Fatalf("transpose of %dx%d is %dx%d", m.Rows, m.Cols, t1.Rows, t1.Cols)
+	}
+	tt := t1.Transpose(1)
 	if fmt.Sprint(tt.Start, tt.Col, tt.Val) != fmt.Sprint(m.Start, m.Col, m.Val) {
 		t.Fatal("the transpose's transpose differs")
+	}
+	for _, threads := range []int{2, 3, 7} {
+		if tn := m.Transpose(threads); fmt.Sprint(tn.Start, tn.Col, tn.Val) != fmt.Sprint(t1.Start, t1.Col, t1.Val) {
+			t.Fatalf("the transpose on %d threads differs from one thread's", threads)
+		}
+	}
+	// Into arrays of other contents, longer than needed (as Embed gives it).
+	col, val := make([]int32, m.NNZ()+3), make([]float32, m.NNZ()+3)
+	for k := range col {
+		col[k], val[k] = -1, float32(math.NaN())
+	}
+	if tn := m.transpose(2, col, val); fmt.Sprint(tn.Start, tn.Col, tn.Val) != fmt.Sprint(t1.Start, t1.Col, t1.Val) {
+		t.Fatal("the transpose into given arrays differs")
+	}
+}
+
+func TestSpans(t *testing.T) {
+	hub := []int64{0, 1, 2, 102, 103, 104, 105} // row 2 has 100 entries
+	tests := []struct {
+		name    string
+		n       int
+		threads int
+		cum     []int64
+		want    []int
+	}{
+		{"empty", 0, 4, nil, []int{0, 0}},
+		{"empty weighted", 0, 2, []int64{0}, []int{0, 0}},
+		{"one thread", 5, 1, nil, []int{0, 5}},
+		{"no threads", 5, 0, nil, []int{0, 5}},
+		{"even", 6, 3, nil, []int{0, 2, 4, 6}},
+		{"more threads than items", 2, 8, nil, []int{0, 1, 2}},
+		{"uneven", 7, 2, nil, []int{0, 3, 7}},
+		// A span ends after the item that brings it to its share of the weight.
+		{"a hub", 6, 2, hub, []int{0, 3, 6}},
+		{"a hub, three spans", 6, 3, hub, []int{0, 3, 6}},
+		{"even weights", 4, 2, []int64{0, 2, 4, 6, 8}, []int{0, 2, 4}},
+		{"all weight at the end", 4, 2, []int64{0, 0, 0, 0, 9}, []int{0, 4}},
+		{"no weight", 4, 2, []int64{0, 0, 0, 0, 0}, []int{0, 4}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := spans(tc.n, tc.threads, tc.cum); !slices.Equal(got, tc.want) {
+				t.Errorf("spans(%d, %d, %v) = %v, want %v", tc.n, tc.threads, tc.cum, got, tc.want)
+			}
+		})
+	}
+}
+
+// The spans of onSpans are each called once.
+func TestOnSpans(t *testing.T) {
+	for _, threads := range []int{1, 2, 5} {
+		seen := make([]int, 23)
+		onSpans(spans(len(seen), threads, nil), func(_, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				seen[i]++
+			}
+		})
+		for i, c := range seen {
+			if c != 1 {
+				t.Fatalf("%d threads: item %d seen %d times", threads, i, c)
+			}
+		}
 	}
 }
 
@@ -369,7 +446,8 @@ func checkVectors(t *testing.T, m *Matrix, v []float32, dim int) {
 // FuzzBuildMatrix builds tiny wikis: up to 6 articles T0..T5 whose texts are the lines
 // of text (links to articles, to themselves, to redirects R0..R2 and to missing pages),
 // redirects given as "Ri>Tj" pairs; the matrix must be well formed, the vectors finite,
-// zero for articles without an entry, and the same bytes on 1 and 3 threads.
+// zero for articles without an entry, and the matrix and the vectors the same on 1
+// and 3 threads.
 func FuzzBuildMatrix(f *testing.F) {
 	f.Add(uint8(0), "", "")
 	f.Add(uint8(1), "", "plain text without links")
@@ -389,7 +467,7 @@ func FuzzBuildMatrix(f *testing.F) {
 				reds[from] = to
 			}
 		}
-		r := NewResolver(titles, reds)
+		r := NewResolver(TitleIndex(titles), reds)
 		lines := strings.Split(text, "\n")
 		var edges []Edge
 		for i := 0; i < int(n) && i < len(lines); i++ {
@@ -408,6 +486,15 @@ func FuzzBuildMatrix(f *testing.F) {
 				t.Fatal(err)
 			}
 			checkMatrix(t, m)
+			p3 := p
+			p3.Threads = 3
+			m3, err := BuildMatrix(int(n), edges, p3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(m3) != fmt.Sprint(m) {
+				t.Fatal("another matrix on 3 threads")
+			}
 			v1, err := Vectors(context.Background(), m, p)
 			if err != nil {
 				t.Fatal(err)
@@ -448,6 +535,35 @@ func BenchmarkEmbed(b *testing.B) {
 				if _, _, err := Embed(context.Background(), n, append([]Edge(nil), edges...), p); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkBuildMatrix builds the matrix of 100,000 articles, and its transpose, on
+// one thread and on two.
+func BenchmarkBuildMatrix(b *testing.B) {
+	n := 100000
+	edges := randomGraph(n, 10, 5)
+	for _, threads := range []int{1, 2} {
+		p := DefaultParams()
+		p.Threads = threads
+		b.Run(fmt.Sprint("threads=", threads), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := BuildMatrix(n, edges, p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		m, err := BuildMatrix(n, edges, p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprint("transpose/threads=", threads), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				m.Transpose(threads)
 			}
 		})
 	}

@@ -12,14 +12,20 @@ type Resolver struct {
 	redirect map[string]string
 }
 
-// NewResolver returns a resolver over the articles titles (article i is titles[i])
-// and the redirects (from title to target title, both normalised).
-func NewResolver(titles []string, redirects map[string]string) *Resolver {
-	r := &Resolver{index: make(map[string]int32, len(titles)), redirect: redirects}
+// TitleIndex returns the index of the articles titles: article i is titles[i].
+func TitleIndex(titles []string) map[string]int32 {
+	index := make(map[string]int32, len(titles))
 	for i, t := range titles {
-		r.index[t] = int32(i)
+		index[t] = int32(i)
 	}
-	return r
+	return index
+}
+
+// NewResolver returns a resolver over the articles of index (see TitleIndex) and the
+// redirects (from title to target title, both normalised). It keeps both maps, which
+// must not be modified after.
+func NewResolver(index map[string]int32, redirects map[string]string) *Resolver {
+	return &Resolver{index: index, redirect: redirects}
 }
 
 // Article returns the index of the article titled t (normalised), if any.

@@ -12,11 +12,11 @@
 package graphvec
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 )
 
 // Edge is a link from article From to article To, both indices into the article list.
@@ -84,25 +84,99 @@ func (m *Matrix) Row(i int) ([]int32, []float32) {
 	return m.Col[a:b], m.Val[a:b]
 }
 
-// Transpose returns m's transpose.
-func (m *Matrix) Transpose() *Matrix {
-	t := &Matrix{Rows: m.Cols, Cols: m.Rows, Start: make([]int64, m.Cols+1), Col: make([]int32, len(m.Col)), Val: make([]float32, len(m.Val))}
-	for _, c := range m.Col {
-		t.Start[c+1]++
+// Transpose returns m's transpose, built on up to threads goroutines, each taking the
+// entries of a span of m's rows: the result does not depend on their number. Each
+// span counts its entries per column (4 bytes a column), so there are at most as many
+// spans as entries per column on average: that memory stays within the matrix's.
+func (m *Matrix) Transpose(threads int) *Matrix {
+	return m.transpose(threads, nil, nil)
+}
+
+// transpose is Transpose writing the entries to col and val when they have room for
+// them (their contents do not matter: every entry is written).
+func (m *Matrix) transpose(threads int, col []int32, val []float32) *Matrix {
+	nnz := len(m.Col)
+	if cap(col) < nnz || cap(val) < nnz {
+		col, val = make([]int32, nnz), make([]float32, nnz)
 	}
-	for i := 0; i < m.Cols; i++ {
-		t.Start[i+1] += t.Start[i]
+	t := &Matrix{Rows: m.Cols, Cols: m.Rows, Start: make([]int64, m.Cols+1), Col: col[:nnz:nnz], Val: val[:nnz:nnz]}
+	if m.Cols > 0 {
+		threads = min(threads, max(1, nnz/m.Cols))
 	}
-	next := slices.Clone(t.Start[:m.Cols])
-	for i := 0; i < m.Rows; i++ { // rows in order: each transposed row's columns increase
-		cols, vals := m.Row(i)
-		for k, c := range cols {
-			t.Col[next[c]] = int32(i)
-			t.Val[next[c]] = vals[k]
-			next[c]++
+	rows := spans(m.Rows, threads, m.Start)
+	// at[s][c] is first the number of entries of span s in column c, then where in
+	// the transpose's row c the span writes its next one: after those of the spans
+	// before it, so that each transposed row's columns (m's rows) increase.
+	at := make([][]int32, len(rows)-1)
+	onSpans(rows, func(s, lo, hi int) {
+		at[s] = make([]int32, m.Cols)
+		for _, c := range m.Col[m.Start[lo]:m.Start[hi]] {
+			at[s][c]++
+		}
+	})
+	for c := 0; c < m.Cols; c++ {
+		var n int32
+		for _, a := range at {
+			a[c], n = n, n+a[c]
+		}
+		t.Start[c+1] = t.Start[c] + int64(n)
+	}
+	onSpans(rows, func(s, lo, hi int) {
+		next := at[s]
+		for i := lo; i < hi; i++ {
+			cols, vals := m.Row(i)
+			for k, c := range cols {
+				j := t.Start[c] + int64(next[c])
+				t.Col[j], t.Val[j] = int32(i), vals[k]
+				next[c]++
+			}
+		}
+	})
+	return t
+}
+
+// spans splits [0, n) into up to threads contiguous spans and returns their bounds
+// (spans i is [b[i], b[i+1])): of about equal weight when cum is given (cum[i] is the
+// weight of [0, i), n+1 of them, non-decreasing), of equal length otherwise.
+func spans(n, threads int, cum []int64) []int {
+	threads = max(1, min(threads, n))
+	b := make([]int, 1, threads+1)
+	for k := 1; k < threads; k++ {
+		var at int
+		if cum == nil {
+			at = int(int64(n) * int64(k) / int64(threads))
+		} else {
+			target := cum[0] + (cum[n]-cum[0])*int64(k)/int64(threads)
+			at, _ = slices.BinarySearch(cum, target)
+			at = min(at, n)
+		}
+		if at > b[len(b)-1] {
+			b = append(b, at)
 		}
 	}
-	return t
+	if len(b) == 1 || b[len(b)-1] < n {
+		b = append(b, n)
+	}
+	return b
+}
+
+// onSpans calls fn(s, lo, hi) for each span s of bounds (see spans), on the caller's
+// goroutine when there is one span, on a goroutine each otherwise, and returns when
+// all have.
+func onSpans(bounds []int, fn func(s, lo, hi int)) {
+	if len(bounds) == 2 {
+		fn(0, bounds[0], bounds[1])
+		return
+	}
+	var wg sync.WaitGroup
+	for s := 0; s+1 < len(bounds); s++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(s, bounds[s], bounds[s+1])
+		}()
+	}
+	wg.Wait()
 }
 
 // BuildMatrix returns the PPMI-weighted article-by-feature matrix of n articles and
@@ -113,96 +187,119 @@ func (m *Matrix) Transpose() *Matrix {
 // feature j's number of rows raised to p.Smoothing over the sum of those over all
 // features; entries of weight 0 are not stored. An edge naming an article outside
 // [0, n) is an error. The edges' order does not matter and the slice is not modified.
-// The rows are sorted and weighted in blocks on p.Threads goroutines: the matrix does
-// not depend on their number.
+// The work is split into spans of rows (or of features) on p.Threads goroutines: the
+// matrix does not depend on their number.
 func BuildMatrix(n int, edges []Edge, p Params) (*Matrix, error) {
+	m, _, _, err := buildMatrix(n, edges, p)
+	return m, err
+}
+
+// buildMatrix is BuildMatrix, and also returns the arrays of columns and values it
+// built the matrix in (at least the matrix's number of entries each), now free.
+func buildMatrix(n int, edges []Edge, p Params) (*Matrix, []int32, []float32, error) {
 	if n < 0 || n > math.MaxInt32 {
-		return nil, fmt.Errorf("graphvec: %d articles", n)
+		return nil, nil, nil, fmt.Errorf("graphvec: %d articles", n)
 	}
 	for _, e := range edges {
 		if e.From < 0 || int(e.From) >= n || e.To < 0 || int(e.To) >= n {
-			return nil, fmt.Errorf("graphvec: link %d -> %d outside the %d articles", e.From, e.To, n)
+			return nil, nil, nil, fmt.Errorf("graphvec: link %d -> %d outside the %d articles", e.From, e.To, n)
 		}
 	}
-	ctx := context.Background() // never cancelled: forBlocks returns no error below
-	// Each row's features, repeats included, in buckets (a counting sort by row).
+	threads := max(1, p.Threads)
+	// in reports whether article a is in the span [lo, hi).
+	in := func(a int32, lo, hi int) bool { return uint(int(a)-lo) < uint(hi-lo) }
+	// Each row's number of features, repeats included (a counting sort by row): every
+	// span of rows reads all the edges and counts those of its rows, writing
+	// start[lo+1 : hi+1] and linked[lo:hi].
 	start := make([]int64, n+1)
 	linked := make([]bool, n)
-	for _, e := range edges {
-		if e.From == e.To {
-			continue
-		}
-		start[e.From+1]++
-		linked[e.From] = true
-		if p.Inlinks {
-			start[e.To+1]++
-			linked[e.To] = true
-		}
-	}
-	if p.Self {
-		for i, ok := range linked {
-			if ok {
-				start[i+1]++
+	onSpans(spans(n, threads, nil), func(_, lo, hi int) {
+		for _, e := range edges {
+			if e.From == e.To {
+				continue
+			}
+			if in(e.From, lo, hi) {
+				start[e.From+1]++
+				linked[e.From] = true
+			}
+			if p.Inlinks && in(e.To, lo, hi) {
+				start[e.To+1]++
+				linked[e.To] = true
 			}
 		}
-	}
+		if p.Self {
+			for i := lo; i < hi; i++ {
+				if linked[i] {
+					start[i+1]++
+				}
+			}
+		}
+	})
 	linked = nil
 	for i := 0; i < n; i++ {
 		start[i+1] += start[i]
 	}
+	// The features in each row's bucket, in the edges' order (then itself), in spans of
+	// about equal numbers of entries; each row then sorted, its repeats dropped:
+	// rowCount[i] features at the bucket's head.
 	col := make([]int32, start[n])
-	next := slices.Clone(start[:n])
-	for _, e := range edges {
-		if e.From == e.To {
-			continue
-		}
-		col[next[e.From]] = e.To
-		next[e.From]++
-		if p.Inlinks {
-			col[next[e.To]] = e.From
-			next[e.To]++
-		}
-	}
-	if p.Self {
-		for i := range n {
-			if next[i] < start[i+1] { // a row with a feature: room is left for itself
-				col[next[i]] = int32(i)
+	rowCount := make([]int64, n)
+	onSpans(spans(n, threads, start), func(_, lo, hi int) {
+		next := slices.Clone(start[lo:hi])
+		for _, e := range edges {
+			if e.From == e.To {
+				continue
+			}
+			if in(e.From, lo, hi) {
+				col[next[int(e.From)-lo]] = e.To
+				next[int(e.From)-lo]++
+			}
+			if p.Inlinks && in(e.To, lo, hi) {
+				col[next[int(e.To)-lo]] = e.From
+				next[int(e.To)-lo]++
 			}
 		}
-	}
-	next = nil
-	// Each row sorted, its repeats dropped: rowCount[i] features at the bucket's head.
-	rowCount := make([]int64, n)
-	forBlocks(ctx, n, p.Threads, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
+			if p.Self && next[i-lo] < start[i+1] { // a row with a feature: room is left for itself
+				col[next[i-lo]] = int32(i)
+			}
 			r := col[start[i]:start[i+1]]
 			slices.Sort(r)
 			rowCount[i] = int64(len(slices.Compact(r)))
 		}
 	})
+	// Each feature's number of rows: every span of features reads all the rows.
 	colCount := make([]int64, n)
-	for i := range n {
-		for _, c := range col[start[i] : start[i]+rowCount[i]] {
-			colCount[c]++
+	onSpans(spans(n, threads, nil), func(_, lo, hi int) {
+		for i := range n {
+			for _, c := range col[start[i] : start[i]+rowCount[i]] {
+				if in(c, lo, hi) {
+					colCount[c]++
+				}
+			}
 		}
-	}
+	})
 	alpha := p.Smoothing
 	if alpha == 0 {
 		alpha = 1
 	}
-	var total float64
 	colW := make([]float64, n)
-	for j, c := range colCount {
-		if c > 0 {
-			colW[j] = math.Pow(float64(c), alpha)
-			total += colW[j]
+	onSpans(spans(n, threads, nil), func(_, lo, hi int) {
+		for j := lo; j < hi; j++ {
+			if c := colCount[j]; c > 0 {
+				colW[j] = math.Pow(float64(c), alpha)
+			}
 		}
+	})
+	var total float64 // in the features' order, whatever the threads
+	for _, w := range colW {
+		total += w
 	}
 	// The weights, log(1 / (r_i * q_j)) with q_j = colW[j] / total; the positive ones
 	// kept at the bucket's head, kept[i] of them.
 	val := make([]float32, len(col))
 	kept := make([]int64, n+1)
-	forBlocks(ctx, n, p.Threads, func(_, lo, hi int) {
+	onSpans(spans(n, threads, start), func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			a, k := start[i], start[i]
 			for _, c := range col[a : a+rowCount[i]] {
@@ -222,12 +319,12 @@ func BuildMatrix(n int, edges []Edge, p Params) (*Matrix, error) {
 	}
 	m.Col = make([]int32, m.Start[n])
 	m.Val = make([]float32, m.Start[n])
-	forBlocks(ctx, n, p.Threads, func(_, lo, hi int) {
+	onSpans(spans(n, threads, m.Start), func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			a, b := m.Start[i], m.Start[i+1]
 			copy(m.Col[a:b], col[start[i]:])
 			copy(m.Val[a:b], val[start[i]:])
 		}
 	})
-	return m, nil
+	return m, col, val, nil
 }

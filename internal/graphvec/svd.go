@@ -367,6 +367,11 @@ func eigSym(a []float64, n int) (vecs, vals []float64) {
 // (Halko, Martinsson and Tropp's subspace iteration): U_k times the square roots of the
 // k leading singular values. It returns ctx.Err() when cancelled.
 func Vectors(ctx context.Context, m *Matrix, p Params) ([]float32, error) {
+	return vectors(ctx, m, nil, p)
+}
+
+// vectors is Vectors with m's transpose mt (nil: computed here).
+func vectors(ctx context.Context, m, mt *Matrix, p Params) ([]float32, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -374,7 +379,9 @@ func Vectors(ctx context.Context, m *Matrix, p Params) ([]float32, error) {
 	if m.NNZ() == 0 {
 		return out, nil
 	}
-	mt := m.Transpose()
+	if mt == nil {
+		mt = m.Transpose(p.Threads)
+	}
 	l := p.Dim + p.Oversample
 	// The starting directions: row j of a Cols x l Gaussian matrix drawn from a stream
 	// of its own, so that it does not depend on the threads either.
@@ -456,10 +463,13 @@ func Embed(ctx context.Context, n int, edges []Edge, p Params) ([]float32, int, 
 	if err := p.Validate(); err != nil {
 		return nil, 0, err
 	}
-	m, err := BuildMatrix(n, edges, p)
+	m, col, val, err := buildMatrix(n, edges, p)
 	if err != nil {
 		return nil, 0, err
 	}
-	v, err := Vectors(ctx, m, p)
+	// The transpose in the arrays the matrix was built in: no second allocation (and
+	// zeroing, on one thread) of the matrix's size.
+	mt := m.transpose(p.Threads, col, val)
+	v, err := vectors(ctx, m, mt, p)
 	return v, m.NNZ(), err
 }

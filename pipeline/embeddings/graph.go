@@ -73,7 +73,7 @@ func runGraph(ctx context.Context, o Options, p progress.Reporter) (Summary, err
 	for i, t := range titles {
 		rows[i] = datasets.Embedding{Title: t, Vector: vecs[i*gp.Dim : (i+1)*gp.Dim : (i+1)*gp.Dim]}
 	}
-	if _, err := datasets.WriteParquet(l.Embeddings(), rows); err != nil {
+	if _, err := datasets.WriteParquetThreads(l.Embeddings(), rows, gp.Threads); err != nil {
 		return s, err
 	}
 	s.Seconds = time.Since(start).Seconds()
@@ -81,26 +81,38 @@ func runGraph(ctx context.Context, o Options, p progress.Reporter) (Summary, err
 }
 
 // readResolver reads the page ids and redirects: the articles' titles in sorted order
-// (the rows of <wiki>.w2vfiltered.parquet) and a resolver of link targets to them.
+// (the rows of <wiki>.w2vfiltered.parquet) and a resolver of link targets to them. The
+// redirects are read, and their map built, on a goroutine of their own while the page
+// ids are read, sorted and indexed.
 func readResolver(l datasets.Layout) ([]string, *graphvec.Resolver, error) {
+	var g errgroup.Group
+	var redirect map[string]string
+	g.Go(func() error {
+		reds, err := datasets.ReadParquet[datasets.Redirect](l.Redirects())
+		if err != nil {
+			return fmt.Errorf("embeddings: %w", err)
+		}
+		redirect = make(map[string]string, len(reds))
+		for _, r := range reds {
+			redirect[r.From] = r.To
+		}
+		return nil
+	})
 	ids, err := datasets.ReadParquet[datasets.PageID](l.PageIDs())
 	if err != nil {
+		g.Wait() // its error, if any, says less than this one
 		return nil, nil, fmt.Errorf("embeddings: %w (run the dictionaries stage first)", err)
-	}
-	reds, err := datasets.ReadParquet[datasets.Redirect](l.Redirects())
-	if err != nil {
-		return nil, nil, fmt.Errorf("embeddings: %w", err)
 	}
 	titles := make([]string, len(ids))
 	for i, r := range ids {
 		titles[i] = r.Title
 	}
 	sort.Strings(titles)
-	redirect := make(map[string]string, len(reds))
-	for _, r := range reds {
-		redirect[r.From] = r.To
+	index := graphvec.TitleIndex(titles)
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
 	}
-	return titles, graphvec.NewResolver(titles, redirect), nil
+	return titles, graphvec.NewResolver(index, redirect), nil
 }
 
 // readLinks streams the articles and returns their links as edges, scanned by
@@ -175,7 +187,11 @@ func readLinks(ctx context.Context, l datasets.Layout, o Options, res *graphvec.
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	var edges []graphvec.Edge
+	n := 0
+	for _, e := range parts {
+		n += len(e)
+	}
+	edges := make([]graphvec.Edge, 0, n)
 	for _, e := range parts {
 		edges = append(edges, e...)
 	}
