@@ -29,6 +29,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/addlink/addlink/bench/internal/stats"
 	"github.com/addlink/addlink/internal/dump"
 	"github.com/addlink/addlink/internal/fakewiki"
 )
@@ -157,7 +158,7 @@ func run(bin, data, dumpPath, wiki, out string, npages, events, latEvents int, r
 	}
 	sort.Float64s(ages)
 	fmt.Printf("latency at %.0f pages/s, event sent -> row committed over %d edits: p50 %.1f ms, p99 %.1f ms, max %.1f ms (target p99 < 1000 ms)\n",
-		rate, len(ages), pct(ages, 0.50), pct(ages, 0.99), ages[len(ages)-1])
+		rate, len(ages), stats.Percentile(ages, 0.50), stats.Percentile(ages, 0.99), ages[len(ages)-1])
 	return nil
 }
 
@@ -203,11 +204,6 @@ func pagesPerSecond(lines []logLine, want int) (float64, error) {
 		return 0, fmt.Errorf("all rows in the same instant")
 	}
 	return float64(n-1) / d, nil
-}
-
-func pct(sorted []float64, p float64) float64 {
-	i := int(p*float64(len(sorted))+0.5) - 1
-	return sorted[max(0, min(i, len(sorted)-1))]
 }
 
 func articles(path string, n int) ([]fakewiki.Page, error) {

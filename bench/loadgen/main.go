@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/addlink/addlink/bench/internal/procfs"
+	"github.com/addlink/addlink/bench/internal/stats"
 )
 
 type page struct {
@@ -151,13 +152,7 @@ func run(base string, reqs []request, conc int, dur time.Duration, pid int, labe
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	pct := func(p float64) float64 {
-		if len(lat) == 0 {
-			return 0
-		}
-		return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000
-	}
+	pct := func(p float64) float64 { return float64(stats.Percentile(lat, p).Microseconds()) / 1000 }
 	var cs []string
 	for c, n := range codes {
 		cs = append(cs, strconv.Itoa(c)+":"+strconv.Itoa(n))

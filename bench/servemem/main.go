@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/addlink/addlink/bench/internal/procfs"
+	"github.com/addlink/addlink/bench/internal/stats"
 )
 
 type wiki struct {
@@ -175,30 +176,21 @@ func main() {
 		if w.large {
 			l := lat[w.id]
 			fmt.Printf("| %s | %s (%d anchors) | %.0f | %s | %s | %s |\n", *label, w.id, w.anchors, float64(rssMax)/1024,
-				ms(pct(l, 0.5)), ms(pct(l, 0.99)), ms(first[w.id]))
+				ms(stats.Percentile(l, 0.5)), ms(stats.Percentile(l, 0.99)), ms(first[w.id]))
 			continue
 		}
 		smallLat = append(smallLat, lat[w.id]...)
 		smallFirst = append(smallFirst, first[w.id])
-		smallP99 = append(smallP99, pct(lat[w.id], 0.99))
+		smallP99 = append(smallP99, stats.Percentile(lat[w.id], 0.99))
 	}
 	if len(smallFirst) > 0 {
 		fmt.Printf("| %s | %d small wikis (all requests; worst wiki's p99 %s) | %.0f | %s | %s | median %s, max %s |\n", *label,
-			len(smallFirst), ms(pct(smallP99, 1)), float64(rssMax)/1024, ms(pct(smallLat, 0.5)), ms(pct(smallLat, 0.99)),
-			ms(pct(smallFirst, 0.5)), ms(pct(smallFirst, 1)))
+			len(smallFirst), ms(stats.Percentile(smallP99, 1)), float64(rssMax)/1024, ms(stats.Percentile(smallLat, 0.5)), ms(stats.Percentile(smallLat, 0.99)),
+			ms(stats.Percentile(smallFirst, 0.5)), ms(stats.Percentile(smallFirst, 1)))
 	}
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
-
-func pct(ds []time.Duration, p float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return s[int(p*float64(len(s)-1))]
-}
 
 // text is request i's page for w: words and mentions of w's anchors (bench/genexport
 // names them "anchor %09d") and a few links, from a seed of the wiki and i.
