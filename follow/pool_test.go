@@ -2,7 +2,6 @@ package follow
 
 import (
 	"context"
-	"database/sql"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -45,14 +44,7 @@ func TestPoolRules(t *testing.T) {
 // The same rules in MariaDB (--pool mysql).
 func TestPoolRulesMySQL(t *testing.T) {
 	srv := mariadbtest.Start(t)
-	root, err := sql.Open("mysql", srv.DSN(""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer root.Close()
-	if _, err := root.Exec("CREATE DATABASE follow"); err != nil {
-		t.Fatal(err)
-	}
+	srv.CreateDatabase(t, "follow")
 	cfg, err := mysql.ParseDSN(srv.DSN("follow"))
 	if err != nil {
 		t.Fatal(err)

@@ -75,14 +75,7 @@ func TestImportFromMariaDBPool(t *testing.T) {
 	const wiki = "ukwiki"
 	dir, dumpFile := trainedWiki(t, wiki)
 	srv := mariadbtest.Start(t)
-	db, err := sql.Open("mysql", srv.DSN(""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec("CREATE DATABASE pool"); err != nil {
-		t.Fatal(err)
-	}
+	srv.CreateDatabase(t, "pool")
 	cfg, err := mysql.ParseDSN(srv.DSN("pool"))
 	if err != nil {
 		t.Fatal(err)

@@ -391,14 +391,7 @@ func TestMySQLUnreachableAtStart(t *testing.T) {
 
 	// The database comes up.
 	srv := mariadbtest.Start(t)
-	root, err := sql.Open("mysql", srv.DSN(""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer root.Close()
-	if _, err := root.Exec("CREATE DATABASE mwaddlink"); err != nil {
-		t.Fatal(err)
-	}
+	srv.CreateDatabase(t, "mwaddlink")
 	proxy, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Skipf("the port was taken meanwhile: %v", err)

@@ -273,14 +273,7 @@ func TestExtendedModelEndToEnd(t *testing.T) {
 // serve for it.
 func loadEnv(t *testing.T, srv *mariadbtest.Server, base string) *sql.DB {
 	t.Helper()
-	root, err := sql.Open("mysql", srv.DSN(""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer root.Close()
-	if _, err := root.Exec("CREATE DATABASE mwaddlink_ext"); err != nil {
-		t.Fatal(err)
-	}
+	srv.CreateDatabase(t, "mwaddlink_ext")
 	t.Setenv("DB_HOST", "127.0.0.1")
 	t.Setenv("DB_PORT", fmt.Sprint(srv.Port))
 	t.Setenv("DB_USER", "root")

@@ -238,14 +238,7 @@ func referenceLoadsV2(t *testing.T, srv *mariadbtest.Server, r1, r2 string, wiki
 	mux.Handle("/v2/", http.StripPrefix("/v2/", http.FileServer(http.Dir(r2))))
 	ts := httptest.NewServer(mux)
 	defer ts.Close()
-	root, err := sql.Open("mysql", srv.DSN(""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer root.Close()
-	if _, err := root.Exec("CREATE DATABASE mwaddlink_ref"); err != nil {
-		t.Fatal(err)
-	}
+	srv.CreateDatabase(t, "mwaddlink_ref")
 	cmd := exec.Command(py, "load-datasets.py", "--download", "--path="+filepath.Join(dir, "datasets"))
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "ANALYTICS_BASE_URL="+ts.URL+"/v2/", "ANALYTICS_BASE_URL_LEGACY="+ts.URL+"/v1/",

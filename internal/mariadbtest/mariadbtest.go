@@ -5,6 +5,7 @@
 package mariadbtest
 
 import (
+	"database/sql"
 	"fmt"
 	"net"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	_ "github.com/go-sql-driver/mysql"
 
 	"github.com/addlink/addlink/internal/testfixtures"
 )
@@ -29,6 +32,20 @@ type Server struct {
 // 127.0.0.1, for database db ("" for none).
 func (s *Server) DSN(db string) string {
 	return fmt.Sprintf("root@tcp(127.0.0.1:%d)/%s", s.Port, db)
+}
+
+// CreateDatabase creates database name on the server as root and returns its DSN.
+func (s *Server) CreateDatabase(t testing.TB, name string) string {
+	t.Helper()
+	root, err := sql.Open("mysql", s.DSN(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	if _, err := root.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatal(err)
+	}
+	return s.DSN(name)
 }
 
 // Available reports why a MariaDB server cannot be started here (nil when it can).

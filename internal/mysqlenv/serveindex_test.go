@@ -27,14 +27,7 @@ import (
 func TestWriteServeIndexKeyOrder(t *testing.T) {
 	testfixtures.Require(t, "Debian's mariadb-server", mariadbtest.Available)
 	srv := mariadbtest.Start(t)
-	root, err := sql.Open("mysql", srv.DSN(""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer root.Close()
-	if _, err := root.Exec("CREATE DATABASE ix"); err != nil {
-		t.Fatal(err)
-	}
+	srv.CreateDatabase(t, "ix")
 	db, err := sql.Open("mysql", srv.DSN("ix"))
 	if err != nil {
 		t.Fatal(err)
