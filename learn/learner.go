@@ -145,12 +145,10 @@ type Counts struct {
 
 // Request is one revision's suggestions awaiting attribution.
 type Request struct {
-	First   int64              `json:"first"` // unix nanoseconds of its first event
-	Arm     int                `json:"arm"`   // -1: served with no bandit arm
-	Accepts int                `json:"accepts"`
-	Rejects int                `json:"rejects"`
-	Scores  map[string]float64 `json:"scores,omitempty"` // target -> score, from impressions
-	Done    map[string]bool    `json:"done,omitempty"`   // targets decided
+	First  int64              `json:"first"`            // unix nanoseconds of its first event
+	Arm    int                `json:"arm"`              // -1: served with no bandit arm
+	Scores map[string]float64 `json:"scores,omitempty"` // target -> score, from impressions
+	Done   map[string]bool    `json:"done,omitempty"`   // targets decided
 	// Decisions are the decisions in the order they came, each with its suggestion's
 	// score (the event's, else its impression's, else the arm's threshold).
 	Decisions []Decision `json:"decisions,omitempty"`
@@ -315,11 +313,6 @@ func Step(o *Options, st *State, e *Event, next int64) {
 			d.Score = w.Arms[req.Arm].Threshold
 		}
 		req.Decisions = append(req.Decisions, d)
-		if y {
-			req.Accepts++
-		} else {
-			req.Rejects++
-		}
 		if hasScore {
 			w.Prequential.add(w.Calibration.Predict(score), score, y)
 			w.Calibration.Learn(score, y, o.LearnRate)
