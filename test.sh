@@ -20,8 +20,9 @@ ADDLINK_SKIP_LOG=$skiplog go test -count=1 -timeout 30m ./...
 # The data race detector on the packages whose goroutines share structures (the
 # embeddings trainer's weights, which its shards read side by side and merge into,
 # the dictionary the features workers read, the bzip2 workers, the dump reader, the loader's
-# parallel imports; the follower's reader, workers and committer).
-go test -count=1 -race -timeout 30m ./internal/embed ./internal/linker ./internal/bz2 ./internal/dump ./pipeline/features ./loader
+# parallel imports; the follower's reader, workers and committer; the articles cache's
+# readers).
+go test -count=1 -race -timeout 30m ./internal/embed ./internal/linker ./internal/bz2 ./internal/dump ./internal/articles ./pipeline/features ./loader
 go test -count=1 -race -short ./service ./follow ./review
 # addlink-beam (beam/) is a module of its own, which ./... does not reach.
 (cd beam && go vet ./... && ADDLINK_SKIP_LOG=$skiplog go test -count=1 -timeout 30m ./...)

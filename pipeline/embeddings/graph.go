@@ -3,7 +3,6 @@ package embeddings
 import (
 	"context"
 	"fmt"
-	"io"
 	"sort"
 	"time"
 
@@ -33,9 +32,6 @@ func ParseMethod(s string) (string, error) {
 	}
 	return "", fmt.Errorf("embeddings: unknown method %q (skipgram or graph)", s)
 }
-
-// pageBatch is how many pages a worker takes at a time.
-const pageBatch = 64
 
 // runGraph is Run for MethodGraph: it reads only the articles' links (from the
 // articles cache the dictionaries stage leaves, or the dump), resolves them as the
@@ -116,7 +112,7 @@ func readResolver(l datasets.Layout) ([]string, *graphvec.Resolver, error) {
 }
 
 // readLinks streams the articles and returns their links as edges, scanned by
-// `threads` workers in batches of pages (the edges' order depends on the threads;
+// `threads` goroutines (articles.Each; the edges' order depends on the threads:
 // graphvec.BuildMatrix sorts them). It returns ctx.Err() when cancelled.
 func readLinks(ctx context.Context, l datasets.Layout, o Options, res *graphvec.Resolver, threads int, p progress.Reporter) ([]graphvec.Edge, error) {
 	src, cached, err := articles.OpenSource(ctx, l.ArticlesCache(), o.Dumps, dump.Options{Threads: threads, Progress: p, Wiki: l.Wiki, AllowWikiMismatch: o.AllowWikiMismatch})
@@ -129,63 +125,15 @@ func readLinks(ctx context.Context, l datasets.Layout, o Options, res *graphvec.
 	} else {
 		p.Phase("embeddings: reading the dump's links", 0, "bytes")
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	batches := make(chan []*dump.Page, threads)
 	parts := make([][]graphvec.Edge, threads)
-	for w := range threads {
-		g.Go(func() error {
-			var edges []graphvec.Edge
-			for b := range batches {
-				for _, pg := range b {
-					if from, ok := res.Article(wikitext.NormalizeTitle(pg.Title)); ok {
-						edges = res.AppendLinks(edges, from, pg.Text)
-					}
-				}
-				if gctx.Err() != nil {
-					return gctx.Err()
-				}
-			}
-			parts[w] = edges
-			return nil
-		})
-	}
-	g.Go(func() error {
-		defer close(batches)
-		var b []*dump.Page
-		for {
-			pg, err := src.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return err
-			}
-			if pg.NS != 0 || pg.IsRedirect() || pg.Text == "" {
-				continue
-			}
-			if b = append(b, pg); len(b) == pageBatch {
-				select {
-				case batches <- b:
-				case <-gctx.Done():
-					return gctx.Err()
-				}
-				b = nil
-			}
-		}
-		if len(b) > 0 {
-			select {
-			case batches <- b:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
+	err = articles.Each(ctx, src, threads, func(w int, pg *dump.Page) error {
+		if from, ok := res.Article(wikitext.NormalizeTitle(pg.Title)); ok {
+			parts[w] = res.AppendLinks(parts[w], from, pg.Text)
 		}
 		return nil
 	})
-	if err := g.Wait(); err != nil {
+	if err != nil {
 		return nil, err
-	}
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
 	}
 	n := 0
 	for _, e := range parts {
