@@ -190,19 +190,22 @@ func onSpans(bounds []int, fn func(s, lo, hi int)) {
 // The work is split into spans of rows (or of features) on p.Threads goroutines: the
 // matrix does not depend on their number.
 func BuildMatrix(n int, edges []Edge, p Params) (*Matrix, error) {
-	m, _, _, err := buildMatrix(n, edges, p)
+	m, _, _, err := buildMatrix(n, [][]Edge{edges}, p)
 	return m, err
 }
 
-// buildMatrix is BuildMatrix, and also returns the arrays of columns and values it
-// built the matrix in (at least the matrix's number of entries each), now free.
-func buildMatrix(n int, edges []Edge, p Params) (*Matrix, []int32, []float32, error) {
+// buildMatrix is BuildMatrix of the edges of all the parts, and also returns the
+// arrays of columns and values it built the matrix in (at least the matrix's number of
+// entries each), now free.
+func buildMatrix(n int, parts [][]Edge, p Params) (*Matrix, []int32, []float32, error) {
 	if n < 0 || n > math.MaxInt32 {
 		return nil, nil, nil, fmt.Errorf("graphvec: %d articles", n)
 	}
-	for _, e := range edges {
-		if e.From < 0 || int(e.From) >= n || e.To < 0 || int(e.To) >= n {
-			return nil, nil, nil, fmt.Errorf("graphvec: link %d -> %d outside the %d articles", e.From, e.To, n)
+	for _, edges := range parts {
+		for _, e := range edges {
+			if e.From < 0 || int(e.From) >= n || e.To < 0 || int(e.To) >= n {
+				return nil, nil, nil, fmt.Errorf("graphvec: link %d -> %d outside the %d articles", e.From, e.To, n)
+			}
 		}
 	}
 	threads := max(1, p.Threads)
@@ -214,17 +217,19 @@ func buildMatrix(n int, edges []Edge, p Params) (*Matrix, []int32, []float32, er
 	start := make([]int64, n+1)
 	linked := make([]bool, n)
 	onSpans(spans(n, threads, nil), func(_, lo, hi int) {
-		for _, e := range edges {
-			if e.From == e.To {
-				continue
-			}
-			if in(e.From, lo, hi) {
-				start[e.From+1]++
-				linked[e.From] = true
-			}
-			if p.Inlinks && in(e.To, lo, hi) {
-				start[e.To+1]++
-				linked[e.To] = true
+		for _, edges := range parts {
+			for _, e := range edges {
+				if e.From == e.To {
+					continue
+				}
+				if in(e.From, lo, hi) {
+					start[e.From+1]++
+					linked[e.From] = true
+				}
+				if p.Inlinks && in(e.To, lo, hi) {
+					start[e.To+1]++
+					linked[e.To] = true
+				}
 			}
 		}
 		if p.Self {
@@ -246,17 +251,19 @@ func buildMatrix(n int, edges []Edge, p Params) (*Matrix, []int32, []float32, er
 	rowCount := make([]int64, n)
 	onSpans(spans(n, threads, start), func(_, lo, hi int) {
 		next := slices.Clone(start[lo:hi])
-		for _, e := range edges {
-			if e.From == e.To {
-				continue
-			}
-			if in(e.From, lo, hi) {
-				col[next[int(e.From)-lo]] = e.To
-				next[int(e.From)-lo]++
-			}
-			if p.Inlinks && in(e.To, lo, hi) {
-				col[next[int(e.To)-lo]] = e.From
-				next[int(e.To)-lo]++
+		for _, edges := range parts {
+			for _, e := range edges {
+				if e.From == e.To {
+					continue
+				}
+				if in(e.From, lo, hi) {
+					col[next[int(e.From)-lo]] = e.To
+					next[int(e.From)-lo]++
+				}
+				if p.Inlinks && in(e.To, lo, hi) {
+					col[next[int(e.To)-lo]] = e.From
+					next[int(e.To)-lo]++
+				}
 			}
 		}
 		for i := lo; i < hi; i++ {

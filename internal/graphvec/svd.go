@@ -460,10 +460,16 @@ func vectors(ctx context.Context, m, mt *Matrix, p Params) ([]float32, error) {
 // Embed builds the matrix of n articles' links and returns their vectors (see
 // BuildMatrix and Vectors) and the matrix's number of entries.
 func Embed(ctx context.Context, n int, edges []Edge, p Params) ([]float32, int, error) {
+	return EmbedParts(ctx, n, [][]Edge{edges}, p)
+}
+
+// EmbedParts is Embed of the edges of all the parts (as gathered by several
+// goroutines: they need not be copied into one slice).
+func EmbedParts(ctx context.Context, n int, parts [][]Edge, p Params) ([]float32, int, error) {
 	if err := p.Validate(); err != nil {
 		return nil, 0, err
 	}
-	m, col, val, err := buildMatrix(n, edges, p)
+	m, col, val, err := buildMatrix(n, parts, p)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -49,14 +49,17 @@ func runGraph(ctx context.Context, o Options, p progress.Reporter) (Summary, err
 	if err != nil {
 		return Summary{}, err
 	}
-	edges, err := readLinks(ctx, l, o, res, gp.Threads, p)
+	parts, err := readLinks(ctx, l, o, res, gp.Threads, p)
 	if err != nil {
 		return Summary{}, err
 	}
-	s := Summary{Method: MethodGraph, Articles: len(titles), Links: int64(len(edges)), Dim: gp.Dim}
+	s := Summary{Method: MethodGraph, Articles: len(titles), Dim: gp.Dim}
+	for _, e := range parts {
+		s.Links += int64(len(e))
+	}
 	p.Phase("embeddings: the link graph's vectors", 0, "")
 	t0 := time.Now()
-	vecs, nnz, err := graphvec.Embed(ctx, len(titles), edges, gp)
+	vecs, nnz, err := graphvec.EmbedParts(ctx, len(titles), parts, gp)
 	if err != nil {
 		return s, err
 	}
@@ -112,9 +115,10 @@ func readResolver(l datasets.Layout) ([]string, *graphvec.Resolver, error) {
 }
 
 // readLinks streams the articles and returns their links as edges, scanned by
-// `threads` goroutines (articles.Each; the edges' order depends on the threads:
-// graphvec.BuildMatrix sorts them). It returns ctx.Err() when cancelled.
-func readLinks(ctx context.Context, l datasets.Layout, o Options, res *graphvec.Resolver, threads int, p progress.Reporter) ([]graphvec.Edge, error) {
+// `threads` goroutines (articles.Each), one slice of edges for each (which edges
+// each has depends on the threads: graphvec.BuildMatrix sorts them). It returns
+// ctx.Err() when cancelled.
+func readLinks(ctx context.Context, l datasets.Layout, o Options, res *graphvec.Resolver, threads int, p progress.Reporter) ([][]graphvec.Edge, error) {
 	src, cached, err := articles.OpenSource(ctx, l.ArticlesCache(), o.Dumps, dump.Options{Threads: threads, Progress: p, Wiki: l.Wiki, AllowWikiMismatch: o.AllowWikiMismatch})
 	if err != nil {
 		return nil, err
@@ -135,13 +139,5 @@ func readLinks(ctx context.Context, l datasets.Layout, o Options, res *graphvec.
 	if err != nil {
 		return nil, err
 	}
-	n := 0
-	for _, e := range parts {
-		n += len(e)
-	}
-	edges := make([]graphvec.Edge, 0, n)
-	for _, e := range parts {
-		edges = append(edges, e...)
-	}
-	return edges, nil
+	return parts, nil
 }
