@@ -108,8 +108,16 @@ func TestDrainResetsNoConnection(t *testing.T) {
 		}()
 	}
 	time.Sleep(300 * time.Millisecond)
-	sigterm.Store(time.Now().UnixNano())
 	cancel() // SIGTERM
+	// The drain period begins when the server has seen the signal: an answer to a
+	// request sent before then may keep its connection alive, so the clients count
+	// from there (under load, and the race detector, that can take a millisecond or more).
+	for wait := time.Now(); !s.draining.Load(); time.Sleep(100 * time.Microsecond) {
+		if time.Since(wait) > 5*time.Second {
+			t.Fatal("the server did not begin draining within 5s of the signal")
+		}
+	}
+	sigterm.Store(time.Now().UnixNano())
 	var total tally
 	for range clients {
 		n := <-results
