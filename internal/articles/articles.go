@@ -311,8 +311,21 @@ func field(b []byte) ([]byte, []byte, error) {
 	return b[n : n+int(l)], b[n+int(l):], nil
 }
 
+// damaged says which file err was met in, and what to do about it.
+func (r *Reader) damaged(err error) error {
+	if err == nil || err == io.EOF {
+		return err
+	}
+	return fmt.Errorf("%w (in %s: delete it, and the stages read the dump instead)", err, r.f.Name())
+}
+
 // Next returns the next article, or io.EOF.
 func (r *Reader) Next() (*dump.Page, error) {
+	pg, err := r.next()
+	return pg, r.damaged(err)
+}
+
+func (r *Reader) next() (*dump.Page, error) {
 	for r.at == len(r.frame) {
 		block, crc, err := r.readFrame(r.block)
 		if err == io.EOF && r.count != r.n {
@@ -377,18 +390,18 @@ func (r *Reader) each(ctx context.Context, threads int, fn func(worker int, pg *
 					return nil
 				}
 				if err != nil {
-					return err
+					return r.damaged(err)
 				}
 				block = b
 				if frame, err = decode(frame, block, crc); err != nil {
-					return err
+					return r.damaged(err)
 				}
 				k := uint64(0)
 				for rest := frame; len(rest) > 0; k++ {
 					var id uint64
 					var title, text []byte
 					if id, title, text, rest, err = article(rest); err != nil {
-						return err
+						return r.damaged(err)
 					}
 					// The strings are the frame's bytes, not copies: fn does not keep
 					// them, and the frame is not written until fn has returned.
@@ -409,7 +422,7 @@ func (r *Reader) each(ctx context.Context, threads int, fn func(worker int, pg *
 		return err
 	}
 	if n != r.count {
-		return fmt.Errorf("%w: %d articles read, %d written", errCorrupt, n, r.count)
+		return r.damaged(fmt.Errorf("%w: %d articles read, %d written", errCorrupt, n, r.count))
 	}
 	return nil
 }

@@ -352,6 +352,8 @@ func TestDamagedCache(t *testing.T) {
 			r.Close()
 			if err == io.EOF {
 				t.Errorf("%s: Next read %d articles to the end (want an error; %d written)", name, n, len(want))
+			} else if !strings.Contains(err.Error(), damaged) {
+				t.Errorf("%s: the error does not name the file: %v", name, err)
 			}
 		}
 		if r, err := Open(damaged, dumps); err == nil {
@@ -359,6 +361,8 @@ func TestDamagedCache(t *testing.T) {
 			r.Close()
 			if err == nil {
 				t.Errorf("%s: Each read to the end", name)
+			} else if !strings.Contains(err.Error(), damaged) {
+				t.Errorf("%s: Each's error does not name the file: %v", name, err)
 			}
 		}
 	}
