@@ -219,17 +219,7 @@ func TestEachGivesEveryArticleOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var next []dump.Page
-	for {
-		pg, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		next = append(next, dump.Page{ID: pg.ID, Title: pg.Title, Text: pg.Text})
-	}
+	next := readAll(t, r)
 	r.Close()
 	if !slices.Equal(next, want) {
 		t.Fatalf("Next gave %d articles, want %d (or other ones)", len(next), len(want))
