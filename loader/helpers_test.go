@@ -194,16 +194,7 @@ func TestMariaDB(t *testing.T) {
 // newDatabase creates an empty database and returns its DSN and a handle.
 func newDatabase(t *testing.T, s *mariadbtest.Server) (string, *sql.DB) {
 	t.Helper()
-	name := fmt.Sprintf("t%d", dbSeq.Add(1))
-	root, err := sql.Open("mysql", s.DSN(""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer root.Close()
-	if _, err := root.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	dsn := s.DSN(name)
+	dsn := s.CreateDatabase(t, fmt.Sprintf("t%d", dbSeq.Add(1)))
 	db, err := sql.Open("mysql", dsn)
 	if err != nil {
 		t.Fatal(err)
