@@ -318,6 +318,15 @@ func TestBuildMatrixMatchesDefinition(t *testing.T) {
 				t.Fatal("the edges were modified")
 			}
 			checkMatrix(t, m)
+			// The same edges as a goroutine each gathers them: uneven parts, one empty.
+			k := len(edges) / 3
+			mp, _, _, err := buildMatrix(n, [][]Edge{edges[:10], nil, edges[10:k], edges[k:]}, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(mp) != fmt.Sprint(m) {
+				t.Fatalf("%+v, %d threads: another matrix from the edges in parts", opt, threads)
+			}
 			if m.NNZ() != len(want) {
 				t.Fatalf("%+v, %d threads: %d entries, want %d", opt, threads, m.NNZ(), len(want))
 			}
@@ -407,6 +416,54 @@ func TestSpans(t *testing.T) {
 }
 
 // The spans of onSpans are each called once.
+// splitEdges gives every edge once, in order, in up to k pieces whose sizes differ by
+// at most one piece's rounding.
+func TestSplitEdges(t *testing.T) {
+	edges := make([]Edge, 10)
+	for i := range edges {
+		edges[i] = Edge{int32(i), int32(i + 1)}
+	}
+	tests := []struct {
+		name  string
+		parts [][]Edge
+		k     int
+		sizes []int
+	}{
+		{"no parts", nil, 2, []int{0}},
+		{"empty parts", [][]Edge{nil, {}}, 3, []int{0}},
+		{"one part, one piece", [][]Edge{edges}, 1, []int{10}},
+		{"one part, two pieces", [][]Edge{edges}, 2, []int{5, 5}},
+		{"one part, three pieces", [][]Edge{edges}, 3, []int{4, 4, 2}},
+		{"pieces across parts", [][]Edge{edges[:1], nil, edges[1:7], edges[7:]}, 2, []int{5, 5}},
+		{"more pieces than edges", [][]Edge{edges[:3]}, 8, []int{1, 1, 1}},
+		{"k below one", [][]Edge{edges}, 0, []int{10}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var total int64
+			var want []Edge
+			for _, p := range tc.parts {
+				total += int64(len(p))
+				want = append(want, p...)
+			}
+			pieces := splitEdges(tc.parts, total, tc.k)
+			var got []Edge
+			var sizes []int
+			for _, piece := range pieces {
+				n := 0
+				for _, e := range piece {
+					got = append(got, e...)
+					n += len(e)
+				}
+				sizes = append(sizes, n)
+			}
+			if !slices.Equal(got, want) || !slices.Equal(sizes, tc.sizes) {
+				t.Errorf("pieces of %v edges, %v in all; want %v, %v", sizes, got, tc.sizes, want)
+			}
+		})
+	}
+}
+
 func TestOnSpans(t *testing.T) {
 	for _, threads := range []int{1, 2, 5} {
 		seen := make([]int, 23)
@@ -494,6 +551,10 @@ func FuzzBuildMatrix(f *testing.F) {
 			}
 			if fmt.Sprint(m3) != fmt.Sprint(m) {
 				t.Fatal("another matrix on 3 threads")
+			}
+			half := len(edges) / 2
+			if mp, _, _, err := buildMatrix(int(n), [][]Edge{edges[half:], edges[:half]}, p3); err != nil || fmt.Sprint(mp) != fmt.Sprint(m) {
+				t.Fatalf("another matrix from the edges in two parts (%v)", err)
 			}
 			v1, err := Vectors(context.Background(), m, p)
 			if err != nil {

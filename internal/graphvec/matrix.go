@@ -160,6 +160,31 @@ func spans(n, threads int, cum []int64) []int {
 	return b
 }
 
+// splitEdges cuts the total edges of all the parts, in order, into up to k pieces of
+// about equal numbers of edges (each piece a list of slices of the parts).
+func splitEdges(parts [][]Edge, total int64, k int) [][][]Edge {
+	k = max(1, k)
+	size := (total + int64(k) - 1) / int64(k)
+	pieces := make([][][]Edge, 0, k)
+	var cur [][]Edge
+	var have int64
+	for _, e := range parts {
+		for len(e) > 0 {
+			take := min(int64(len(e)), size-have)
+			cur = append(cur, e[:take])
+			e = e[take:]
+			if have += take; have == size {
+				pieces = append(pieces, cur)
+				cur, have = nil, 0
+			}
+		}
+	}
+	if len(cur) > 0 || len(pieces) == 0 {
+		pieces = append(pieces, cur)
+	}
+	return pieces
+}
+
 // onSpans calls fn(s, lo, hi) for each span s of bounds (see spans), on the caller's
 // goroutine when there is one span, on a goroutine each otherwise, and returns when
 // all have.
@@ -201,91 +226,107 @@ func buildMatrix(n int, parts [][]Edge, p Params) (*Matrix, []int32, []float32, 
 	if n < 0 || n > math.MaxInt32 {
 		return nil, nil, nil, fmt.Errorf("graphvec: %d articles", n)
 	}
+	threads := max(1, p.Threads)
+	// perRow caps the goroutines of a step that keeps an array of n counts each at
+	// the entries per row of what it counts, so that the counts take no more memory
+	// than that does.
+	perRow := func(entries int64) int { return min(threads, max(1, int(entries/int64(max(1, n))))) }
+	// The edges in pieces of about equal size, one a goroutine; each piece first
+	// counts the features it gives each row (repeats included; a bucket sort by row),
+	// checking its edges on the way.
+	var edgeCount int64
 	for _, edges := range parts {
-		for _, e := range edges {
-			if e.From < 0 || int(e.From) >= n || e.To < 0 || int(e.To) >= n {
-				return nil, nil, nil, fmt.Errorf("graphvec: link %d -> %d outside the %d articles", e.From, e.To, n)
+		edgeCount += int64(len(edges))
+	}
+	pieces := splitEdges(parts, edgeCount, perRow(edgeCount))
+	at := make([][]int64, len(pieces))
+	bad := make([]error, len(pieces))
+	onSpans(spans(len(pieces), len(pieces), nil), func(s, _, _ int) {
+		cnt := make([]int64, n)
+		for _, edges := range pieces[s] {
+			for _, e := range edges {
+				if e.From < 0 || int(e.From) >= n || e.To < 0 || int(e.To) >= n {
+					bad[s] = fmt.Errorf("graphvec: link %d -> %d outside the %d articles", e.From, e.To, n)
+					return
+				}
+				if e.From == e.To {
+					continue
+				}
+				cnt[e.From]++
+				if p.Inlinks {
+					cnt[e.To]++
+				}
 			}
 		}
+		at[s] = cnt
+	})
+	for _, err := range bad {
+		if err != nil {
+			return nil, nil, nil, err
+		}
 	}
-	threads := max(1, p.Threads)
-	// in reports whether article a is in the span [lo, hi).
-	in := func(a int32, lo, hi int) bool { return uint(int(a)-lo) < uint(hi-lo) }
-	// Each row's number of features, repeats included (a counting sort by row): every
-	// span of rows reads all the edges and counts those of its rows, writing
-	// start[lo+1 : hi+1] and linked[lo:hi].
+	// Each row's bucket: the pieces' features, then itself (with p.Self, for a row
+	// with any); at[s][i] becomes where piece s writes row i's next feature.
 	start := make([]int64, n+1)
-	linked := make([]bool, n)
-	onSpans(spans(n, threads, nil), func(_, lo, hi int) {
-		for _, edges := range parts {
+	for i := 0; i < n; i++ {
+		k := start[i]
+		for _, cnt := range at {
+			cnt[i], k = k, k+cnt[i]
+		}
+		if p.Self && k > start[i] {
+			k++
+		}
+		start[i+1] = k
+	}
+	col := make([]int32, start[n])
+	onSpans(spans(len(pieces), len(pieces), nil), func(s, _, _ int) {
+		next := at[s]
+		for _, edges := range pieces[s] {
 			for _, e := range edges {
 				if e.From == e.To {
 					continue
 				}
-				if in(e.From, lo, hi) {
-					start[e.From+1]++
-					linked[e.From] = true
-				}
-				if p.Inlinks && in(e.To, lo, hi) {
-					start[e.To+1]++
-					linked[e.To] = true
-				}
-			}
-		}
-		if p.Self {
-			for i := lo; i < hi; i++ {
-				if linked[i] {
-					start[i+1]++
+				col[next[e.From]] = e.To
+				next[e.From]++
+				if p.Inlinks {
+					col[next[e.To]] = e.From
+					next[e.To]++
 				}
 			}
 		}
 	})
-	linked = nil
-	for i := 0; i < n; i++ {
-		start[i+1] += start[i]
-	}
-	// The features in each row's bucket, in the edges' order (then itself), in spans of
-	// about equal numbers of entries; each row then sorted, its repeats dropped:
-	// rowCount[i] features at the bucket's head.
-	col := make([]int32, start[n])
+	at = nil
+	// Each row sorted, its repeats dropped: rowCount[i] features at the bucket's head.
+	// Then the features' numbers of rows, counted by every span of rows for its rows
+	// and added up by spans of features.
+	rowSpans := spans(n, perRow(start[n]), start)
 	rowCount := make([]int64, n)
-	onSpans(spans(n, threads, start), func(_, lo, hi int) {
-		next := slices.Clone(start[lo:hi])
-		for _, edges := range parts {
-			for _, e := range edges {
-				if e.From == e.To {
-					continue
-				}
-				if in(e.From, lo, hi) {
-					col[next[int(e.From)-lo]] = e.To
-					next[int(e.From)-lo]++
-				}
-				if p.Inlinks && in(e.To, lo, hi) {
-					col[next[int(e.To)-lo]] = e.From
-					next[int(e.To)-lo]++
-				}
-			}
-		}
+	colCounts := make([][]int32, len(rowSpans)-1)
+	onSpans(rowSpans, func(s, lo, hi int) {
+		cc := make([]int32, n)
 		for i := lo; i < hi; i++ {
-			if p.Self && next[i-lo] < start[i+1] { // a row with a feature: room is left for itself
-				col[next[i-lo]] = int32(i)
+			if p.Self && start[i+1] > start[i] {
+				col[start[i+1]-1] = int32(i)
 			}
 			r := col[start[i]:start[i+1]]
 			slices.Sort(r)
-			rowCount[i] = int64(len(slices.Compact(r)))
+			r = slices.Compact(r)
+			rowCount[i] = int64(len(r))
+			for _, c := range r {
+				cc[c]++
+			}
 		}
+		colCounts[s] = cc
 	})
-	// Each feature's number of rows: every span of features reads all the rows.
 	colCount := make([]int64, n)
 	onSpans(spans(n, threads, nil), func(_, lo, hi int) {
-		for i := range n {
-			for _, c := range col[start[i] : start[i]+rowCount[i]] {
-				if in(c, lo, hi) {
-					colCount[c]++
-				}
+		for _, cc := range colCounts {
+			for j, c := range cc[lo:hi] {
+				colCount[lo+j] += int64(c)
 			}
 		}
 	})
+	colCounts = nil
 	alpha := p.Smoothing
 	if alpha == 0 {
 		alpha = 1

@@ -388,10 +388,13 @@ func vectors(ctx context.Context, m, mt *Matrix, p Params) ([]float32, error) {
 	var s scratch
 	omega := s.get(m.Cols, l)
 	if err := forBlocks(ctx, m.Cols, p.Threads, func(_, lo, hi int) {
+		src := new(rand.PCG)
+		r := rand.New(src)
 		for j := lo; j < hi; j++ {
-			r := rand.New(rand.NewPCG(p.Seed, uint64(j)))
-			for k := range omega.row(j) {
-				omega.row(j)[k] = float32(r.NormFloat64())
+			src.Seed(p.Seed, uint64(j))
+			row := omega.row(j)
+			for k := range row {
+				row[k] = float32(r.NormFloat64())
 			}
 		}
 	}); err != nil {
