@@ -15,8 +15,30 @@ import (
 	"github.com/addlink/addlink/atomicfile"
 )
 
-// rowGroupRows is the number of rows per Parquet row group.
+// rowGroupRows is the number of rows per Parquet row group, unless the row type says
+// otherwise (groupRowsOf).
 const rowGroupRows = 128 * 1024
+
+// embeddingGroupRows is the number of rows per row group of <wiki>.w2vfiltered.parquet:
+// its rows are wide (a title and 50 floats), and in groups of 32,768 rows (about 7 MB)
+// a wiki of 160,000 articles has five, which WriteParquetThreads encodes two at a time,
+// where in groups of rowGroupRows it would have one of 131,072 rows and one of the
+// rest, the first encoded alone for most of the time.
+const embeddingGroupRows = 32 * 1024
+
+// groupRowser is a row type whose files have row groups of its own number of rows.
+type groupRowser interface{ parquetGroupRows() int }
+
+func (Embedding) parquetGroupRows() int { return embeddingGroupRows }
+
+// groupRowsOf returns the number of rows per row group of T's files.
+func groupRowsOf[T any]() int {
+	var row T
+	if g, ok := any(row).(groupRowser); ok {
+		return g.parquetGroupRows()
+	}
+	return rowGroupRows
+}
 
 // WriteParquet writes rows (already in their final, sorted order) to path atomically.
 // T is a struct whose fields carry `parquet:"name"` tags. It returns the hex SHA-256 of
@@ -73,8 +95,9 @@ func newParquetWriter[T any](w io.Writer) *parquet.GenericWriter[T] {
 // same bytes); it does not close w.
 func WriteParquetTo[T any](w io.Writer, rows []T) error {
 	pw := newParquetWriter[T](w)
-	for start := 0; start < len(rows); start += rowGroupRows {
-		end := min(start+rowGroupRows, len(rows))
+	size := groupRowsOf[T]()
+	for start := 0; start < len(rows); start += size {
+		end := min(start+size, len(rows))
 		if _, err := pw.Write(rows[start:end]); err != nil {
 			return err
 		}
@@ -92,7 +115,8 @@ func WriteParquetTo[T any](w io.Writer, rows []T) error {
 // WriteParquetTo writes. At most threads row groups are held encoded and not yet
 // copied. On an error, the goroutines still encoding finish in the background.
 func WriteParquetToThreads[T any](w io.Writer, rows []T, threads int) error {
-	groups := (len(rows) + rowGroupRows - 1) / rowGroupRows
+	size := groupRowsOf[T]()
+	groups := (len(rows) + size - 1) / size
 	if threads <= 1 || groups <= 1 {
 		return WriteParquetTo(w, rows)
 	}
@@ -116,7 +140,7 @@ func WriteParquetToThreads[T any](w io.Writer, rows []T, threads int) error {
 			}
 			go func() {
 				b := new(chunkFile)
-				err := WriteParquetTo(b, rows[k*rowGroupRows:min(len(rows), (k+1)*rowGroupRows)])
+				err := WriteParquetTo(b, rows[k*size:min(len(rows), (k+1)*size)])
 				done[k] <- encoded{b, err}
 			}()
 		}

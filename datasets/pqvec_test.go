@@ -8,7 +8,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+
+	"github.com/parquet-go/parquet-go"
 )
 
 func TestParquetVectorsManyRows(t *testing.T) {
@@ -53,7 +56,8 @@ func vectorRows(n, dim int) []Embedding {
 // The row groups encoded on several goroutines give WriteParquetTo's bytes, for tables
 // of no, one and several row groups (a partial one last or not) and two row types.
 func TestWriteParquetThreadsSameBytes(t *testing.T) {
-	vecs := vectorRows(2*rowGroupRows+5, 3)
+	vg := groupRowsOf[Embedding]()
+	vecs := vectorRows(2*vg+5, 3)
 	ids := make([]PageID, rowGroupRows+1)
 	for i := range ids {
 		ids[i] = PageID{Title: fmt.Sprintf("P%d", i), PageID: int64(i * 7)}
@@ -64,8 +68,8 @@ func TestWriteParquetThreadsSameBytes(t *testing.T) {
 	}{
 		{"no rows", func(w io.Writer, th int) error { return WriteParquetToThreads(w, vecs[:0], th) }},
 		{"one row", func(w io.Writer, th int) error { return WriteParquetToThreads(w, vecs[:1], th) }},
-		{"one full group", func(w io.Writer, th int) error { return WriteParquetToThreads(w, vecs[:rowGroupRows], th) }},
-		{"two full groups", func(w io.Writer, th int) error { return WriteParquetToThreads(w, vecs[:2*rowGroupRows], th) }},
+		{"one full group", func(w io.Writer, th int) error { return WriteParquetToThreads(w, vecs[:vg], th) }},
+		{"two full groups", func(w io.Writer, th int) error { return WriteParquetToThreads(w, vecs[:2*vg], th) }},
 		{"three groups", func(w io.Writer, th int) error { return WriteParquetToThreads(w, vecs, th) }},
 		{"page ids, two groups", func(w io.Writer, th int) error { return WriteParquetToThreads(w, ids, th) }},
 	}
@@ -100,8 +104,8 @@ func TestWriteParquetThreadsSameBytes(t *testing.T) {
 	}
 }
 
-// BenchmarkWriteParquetThreads writes 160,000 vectors of 50 floats (two row groups, the
-// second a fifth of the first, as the 400 MB synthetic dump's) on one thread and two.
+// BenchmarkWriteParquetThreads writes 160,000 vectors of 50 floats (five row groups, the
+// last shorter, as the 400 MB synthetic dump's) on one thread and two.
 func BenchmarkWriteParquetThreads(b *testing.B) {
 	rows := vectorRows(160000, 50)
 	for _, threads := range []int{1, 2} {
@@ -113,6 +117,37 @@ func BenchmarkWriteParquetThreads(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// The vectors' files have row groups of embeddingGroupRows rows, other tables of
+// rowGroupRows.
+func TestRowGroupRows(t *testing.T) {
+	groups := func(t *testing.T, write func(w io.Writer) error) []int64 {
+		var b bytes.Buffer
+		if err := write(&b); err != nil {
+			t.Fatal(err)
+		}
+		f, err := parquet.OpenFile(bytes.NewReader(b.Bytes()), int64(b.Len()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n []int64
+		for _, g := range f.RowGroups() {
+			n = append(n, g.NumRows())
+		}
+		return n
+	}
+	vecs := vectorRows(2*embeddingGroupRows+7, 2)
+	if got, want := groups(t, func(w io.Writer) error { return WriteParquetToThreads(w, vecs, 2) }), []int64{embeddingGroupRows, embeddingGroupRows, 7}; !slices.Equal(got, want) {
+		t.Errorf("vectors: row groups of %v rows, want %v", got, want)
+	}
+	ids := make([]PageID, rowGroupRows+3)
+	for i := range ids {
+		ids[i] = PageID{Title: fmt.Sprint(i), PageID: int64(i)}
+	}
+	if got, want := groups(t, func(w io.Writer) error { return WriteParquetTo(w, ids) }), []int64{rowGroupRows, 3}; !slices.Equal(got, want) {
+		t.Errorf("page ids: row groups of %v rows, want %v", got, want)
 	}
 }
 

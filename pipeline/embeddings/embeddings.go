@@ -126,7 +126,7 @@ func Run(ctx context.Context, o Options, p progress.Reporter) (Summary, error) {
 	for i, t := range c.Entities {
 		rows[i] = datasets.Embedding{Title: t, Vector: m.Vector(i)}
 	}
-	if _, err := datasets.WriteParquet(l.Embeddings(), rows); err != nil {
+	if _, err := datasets.WriteParquetThreads(l.Embeddings(), rows, o.Params.Threads); err != nil {
 		return s, err
 	}
 	s.Seconds = time.Since(start).Seconds()
