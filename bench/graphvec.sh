@@ -16,7 +16,8 @@
 # Then, on a synthetic dump of SIZE MB of XML (default 400; `addlink synth`, as
 # bench/large.sh; SIZE=0 skips it), the embeddings stage after `run --to filter`, RUNS
 # rounds (default 2) of MODES (default "graph:2 graph:1 skipgram:2": method:threads, in
-# that order in every round; MODES="graph:2 graph:1" measures the threads alone), each
+# that order in odd rounds and the reverse in even ones; MODES="graph:2 graph:1"
+# measures the threads alone), each
 # with its wall and CPU seconds, CPU seconds per wall second (the cores it had: on a
 # shared machine a second thread may find none free) and the one-minute load average
 # when it started; and the ratios: skip-gram's seconds over the graph's on two threads,
@@ -127,7 +128,11 @@ a run --wiki synthwiki --dump "$dump" --to filter
 mkdir -p "$data/results"
 modes=${MODES:-graph:2 graph:1 skipgram:2}
 for r in $(seq "${RUNS:-2}"); do
-  for m in $modes; do
+  order=$modes
+  # Even rounds run the modes in reverse: a host whose speed drifts during a round
+  # slows the first and the last mode in turn, not always the same one.
+  [ $((r % 2)) = 0 ] && order=$(printf '%s\n' $modes | tac | tr '\n' ' ')
+  for m in $order; do
     cut -d' ' -f1 /proc/loadavg > "$data/results/${m/:/-t}-$r.load"
     /usr/bin/time -f '%e %U %S %M' -o "$data/results/${m/:/-t}-$r.time" \
       nice bin/addlink -q --threads "${m#*:}" --data-dir "$data" embeddings --wiki synthwiki --dump "$dump" --method "${m%:*}"
@@ -144,7 +149,7 @@ def t(m, r):
     return float(e), float(u) + float(s), int(k) / 1024
 rd = lambda m, r, x: open(f"{d}/{m}-{r}.{x}").read().strip()
 print()
-print(f"The embeddings stage on the {mb} MB synthetic dump, {runs} rounds of the modes in this order (wall s / CPU s / CPU per wall s / peak RSS MB / load average at the start / vectors' sha256 prefix):")
+print(f"The embeddings stage on the {mb} MB synthetic dump, {runs} rounds of the modes in this order, reversed in even rounds (wall s / CPU s / CPU per wall s / peak RSS MB / load average at the start / vectors' sha256 prefix):")
 print()
 print("| method | threads | " + " | ".join(f"run {r}" for r in range(1, runs + 1)) + " |")
 print("|---|---|" + "---|" * runs)
