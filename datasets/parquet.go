@@ -15,27 +15,22 @@ import (
 	"github.com/addlink/addlink/atomicfile"
 )
 
-// rowGroupRows is the number of rows per Parquet row group, unless the row type says
-// otherwise (groupRowsOf).
+// rowGroupRows is the number of rows per Parquet row group, but for the vectors'
+// (groupRowsOf).
 const rowGroupRows = 128 * 1024
 
 // embeddingGroupRows is the number of rows per row group of <wiki>.w2vfiltered.parquet:
-// its rows are wide (a title and 50 floats), and in groups of 32,768 rows (about 7 MB)
-// a wiki of 160,000 articles has five, which WriteParquetThreads encodes two at a time,
-// where in groups of rowGroupRows it would have one of 131,072 rows and one of the
-// rest, the first encoded alone for most of the time.
+// its rows are wide (a title and 50 floats). In groups of 32,768 rows (about 7 MB) a
+// wiki of 160,000 articles has five, which WriteParquetThreads encodes as many at a
+// time as it has threads; in groups of rowGroupRows it would have one of 131,072 rows
+// and one of the rest, the first encoded alone for most of the time.
 const embeddingGroupRows = 32 * 1024
-
-// groupRowser is a row type whose files have row groups of its own number of rows.
-type groupRowser interface{ parquetGroupRows() int }
-
-func (Embedding) parquetGroupRows() int { return embeddingGroupRows }
 
 // groupRowsOf returns the number of rows per row group of T's files.
 func groupRowsOf[T any]() int {
 	var row T
-	if g, ok := any(row).(groupRowser); ok {
-		return g.parquetGroupRows()
+	if _, ok := any(row).(Embedding); ok {
+		return embeddingGroupRows
 	}
 	return rowGroupRows
 }

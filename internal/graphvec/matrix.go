@@ -212,8 +212,8 @@ func onSpans(bounds []int, fn func(s, lo, hi int)) {
 // feature j's number of rows raised to p.Smoothing over the sum of those over all
 // features; entries of weight 0 are not stored. An edge naming an article outside
 // [0, n) is an error. The edges' order does not matter and the slice is not modified.
-// The work is split into spans of rows (or of features) on p.Threads goroutines: the
-// matrix does not depend on their number.
+// The work is split into pieces of the edges, then spans of rows (or of features), on
+// p.Threads goroutines: the matrix does not depend on their number.
 func BuildMatrix(n int, edges []Edge, p Params) (*Matrix, error) {
 	m, _, _, err := buildMatrix(n, [][]Edge{edges}, p)
 	return m, err
